@@ -1,0 +1,31 @@
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: test demo lint typecheck pytest bench bench-quick soak fixtures clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check replay history sandbox tests benchmarks examples fixtures
+	$(VENV)/bin/mypy --strict replay history sandbox
+	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+demo: $(STAMP)
+	$(PY) examples/demo.py
+
+bench: $(STAMP)
+	$(PY) -m benchmarks
+
+bench-quick: $(STAMP)
+	$(PY) -m benchmarks --quick
+
+soak: $(STAMP)
+	HYPOTHESIS_PROFILE=soak $(VENV)/bin/pytest -q -p no:cacheprovider tests/properties
+
+clean:
+	rm -rf $(VENV) replay.db replay-copy.db *.db-wal *.db-shm

@@ -1,0 +1,137 @@
+"""history: the event-sourcing layer (events, codec, History files, stores)."""
+
+from ._codec import PayloadConverter as PayloadConverter
+from ._codec import default_converter as default_converter
+from ._codec import event_from_data as event_from_data
+from ._codec import event_to_data as event_to_data
+from ._errors import AppendConflictError as AppendConflictError
+from ._errors import HistoryError as HistoryError
+from ._errors import InternalError as InternalError
+from ._errors import PayloadError as PayloadError
+from ._errors import ReplayError as ReplayError
+from ._errors import RunNotFoundError as RunNotFoundError
+from ._errors import StoreError as StoreError
+from ._events import ActivityCanceled as ActivityCanceled
+from ._events import ActivityCancelRequested as ActivityCancelRequested
+from ._events import ActivityCompleted as ActivityCompleted
+from ._events import ActivityFailed as ActivityFailed
+from ._events import ActivityScheduled as ActivityScheduled
+from ._events import ActivityTimedOut as ActivityTimedOut
+from ._events import CancelRequested as CancelRequested
+from ._events import ChildWorkflowCanceled as ChildWorkflowCanceled
+from ._events import ChildWorkflowCompleted as ChildWorkflowCompleted
+from ._events import ChildWorkflowFailed as ChildWorkflowFailed
+from ._events import ChildWorkflowStarted as ChildWorkflowStarted
+from ._events import Event as Event
+from ._events import EventEmitted as EventEmitted
+from ._events import ExternalSignalDelivered as ExternalSignalDelivered
+from ._events import ExternalSignalFailed as ExternalSignalFailed
+from ._events import ExternalSignalSent as ExternalSignalSent
+from ._events import Failure as Failure
+from ._events import JsonValue as JsonValue
+from ._events import MarkerRecorded as MarkerRecorded
+from ._events import RetryPolicyData as RetryPolicyData
+from ._events import SignalReceived as SignalReceived
+from ._events import TimerCanceled as TimerCanceled
+from ._events import TimerFired as TimerFired
+from ._events import TimerStarted as TimerStarted
+from ._events import UpdateAccepted as UpdateAccepted
+from ._events import UpdateCompleted as UpdateCompleted
+from ._events import WorkflowCanceled as WorkflowCanceled
+from ._events import WorkflowCompleted as WorkflowCompleted
+from ._events import WorkflowContinuedAsNew as WorkflowContinuedAsNew
+from ._events import WorkflowFailed as WorkflowFailed
+from ._events import WorkflowStarted as WorkflowStarted
+from ._events import WorkflowTaskCompleted as WorkflowTaskCompleted
+from ._events import WorkflowTerminated as WorkflowTerminated
+from ._events import WorkflowTimedOut as WorkflowTimedOut
+from ._history import History as History
+from ._history import validate_events as validate_events
+from ._kinds import COMMAND_KINDS as COMMAND_KINDS
+from ._kinds import EVENT_KINDS as EVENT_KINDS
+from ._kinds import INPUT_KINDS as INPUT_KINDS
+from ._kinds import REFERENCES as REFERENCES
+from ._kinds import TERMINAL_KINDS as TERMINAL_KINDS
+from ._kinds import AnyEvent as AnyEvent
+from ._store import ActivityTask as ActivityTask
+from ._store import Append as Append
+from ._store import Deliver as Deliver
+from ._store import DueTimer as DueTimer
+from ._store import Operation as Operation
+from ._store import RunAlreadyExistsError as RunAlreadyExistsError
+from ._store import RunClosedError as RunClosedError
+from ._store import RunInfo as RunInfo
+from ._store import StaleResultError as StaleResultError
+from ._store import Start as Start
+from ._store import Store as Store
+from ._store import UpdateRequest as UpdateRequest
+from ._store import WorkflowTask as WorkflowTask
+
+__all__ = [
+    "COMMAND_KINDS",
+    "EVENT_KINDS",
+    "INPUT_KINDS",
+    "REFERENCES",
+    "TERMINAL_KINDS",
+    "ActivityCancelRequested",
+    "ActivityCanceled",
+    "ActivityCompleted",
+    "ActivityFailed",
+    "ActivityScheduled",
+    "ActivityTask",
+    "ActivityTimedOut",
+    "AnyEvent",
+    "Append",
+    "AppendConflictError",
+    "CancelRequested",
+    "ChildWorkflowCanceled",
+    "ChildWorkflowCompleted",
+    "ChildWorkflowFailed",
+    "ChildWorkflowStarted",
+    "Deliver",
+    "DueTimer",
+    "Event",
+    "EventEmitted",
+    "ExternalSignalDelivered",
+    "ExternalSignalFailed",
+    "ExternalSignalSent",
+    "Failure",
+    "History",
+    "HistoryError",
+    "InternalError",
+    "JsonValue",
+    "MarkerRecorded",
+    "Operation",
+    "PayloadConverter",
+    "PayloadError",
+    "ReplayError",
+    "RetryPolicyData",
+    "RunAlreadyExistsError",
+    "RunClosedError",
+    "RunInfo",
+    "RunNotFoundError",
+    "SignalReceived",
+    "StaleResultError",
+    "Start",
+    "Store",
+    "StoreError",
+    "TimerCanceled",
+    "TimerFired",
+    "TimerStarted",
+    "UpdateAccepted",
+    "UpdateCompleted",
+    "UpdateRequest",
+    "WorkflowCanceled",
+    "WorkflowCompleted",
+    "WorkflowContinuedAsNew",
+    "WorkflowFailed",
+    "WorkflowStarted",
+    "WorkflowTask",
+    "WorkflowTaskCompleted",
+    "WorkflowTerminated",
+    "WorkflowTimedOut",
+    "default_converter",
+    "event_from_data",
+    "event_to_data",
+    "validate_events",
+]

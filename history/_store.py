@@ -1,0 +1,273 @@
+"""The Store protocol: where runs' events live, plus the indexes that find work.
+
+The events are the source of truth. Everything else a store keeps (the runs
+index, workflow tasks, activity tasks, due timers) is derived from the events
+inside the same transaction that appends them, and can be rebuilt from them
+with :meth:`Store.rebuild_indexes`. Update requests are the one exception:
+they are messages that have not been accepted yet, so by design (a rejected
+update leaves no trace) they live outside the history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime, timedelta
+from typing import Protocol, runtime_checkable
+
+import attrs
+
+from ._errors import ReplayError
+from ._events import Event, Failure, JsonValue, WorkflowStarted
+from ._history import History
+
+# --- errors specific to stores ------------------------------------------------------
+
+
+class RunClosedError(ReplayError):
+    """An input was sent to a run that has already ended. Nothing was written."""
+
+    code = "RPL-S04"
+
+    def __init__(self, run_id: str, status: str, what: str) -> None:
+        super().__init__(
+            f"[{self.code}] cannot deliver {what} to run {run_id!r}: the run is {status}. "
+            "Nothing was written; start a new run or address the newest run of the workflow id."
+        )
+        self.run_id = run_id
+        self.status = status
+
+
+class RunAlreadyExistsError(ReplayError):
+    """A run with this run id, or an open run with this workflow id, already exists."""
+
+    code = "RPL-S05"
+
+    def __init__(self, workflow_id: str, run_id: str, existing_run_id: str) -> None:
+        super().__init__(
+            f"[{self.code}] cannot start run {run_id!r} of workflow id {workflow_id!r}: "
+            f"run {existing_run_id!r} is open with that workflow id. Nothing was written."
+        )
+        self.workflow_id = workflow_id
+        self.run_id = run_id
+        self.existing_run_id = existing_run_id
+
+
+class StaleResultError(ReplayError):
+    """A result for a command that is no longer open (already resolved, or unknown)."""
+
+    code = "RPL-S06"
+
+    def __init__(self, run_id: str, kind: str, command_event_id: int) -> None:
+        super().__init__(
+            f"[{self.code}] {kind} for command event {command_event_id} of run {run_id!r} "
+            "was not recorded: that command is not open (its result is already recorded, "
+            "it was cancelled, or it never existed). Nothing was written."
+        )
+        self.run_id = run_id
+        self.command_event_id = command_event_id
+
+
+# --- what the indexes hold -------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class RunInfo:
+    """One row of the runs index."""
+
+    run_id: str
+    workflow_id: str
+    workflow_type: str
+    task_queue: str
+    status: str  # running, completed, failed, canceled, terminated, continued_as_new, timed_out
+    start_time: datetime
+    close_time: datetime | None
+    last_event_id: int
+    first_execution_run_id: str
+    parent_workflow_id: str | None = None
+    parent_run_id: str | None = None
+    continued_from_run_id: str | None = None
+    next_run_id: str | None = None
+    memo: dict[str, JsonValue] = attrs.field(factory=dict)
+    deadline: datetime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class WorkflowTask:
+    """A leased workflow task: the run has inputs (or update requests) to process."""
+
+    run_id: str
+    task_queue: str
+    lease_owner: str
+    lease_expires_at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class ActivityTask:
+    """A leased activity task, with everything needed to run one attempt."""
+
+    run_id: str
+    workflow_id: str
+    scheduled_event_id: int
+    task_queue: str
+    activity_type: str
+    activity_id: str
+    args: list[JsonValue]
+    attempt: int
+    scheduled_time: datetime
+    lease_owner: str
+    lease_expires_at: datetime
+    heartbeat_details: list[JsonValue] = attrs.field(factory=list)
+    cancel_requested: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class DueTimer:
+    """An open timer of a run, from the due-timers index."""
+
+    run_id: str
+    started_event_id: int
+    fire_at: datetime
+    task_queue: str
+
+
+@attrs.frozen(kw_only=True)
+class UpdateRequest:
+    """An update sent to a run, and how far it got.
+
+    ``status`` is ``requested`` (waiting for a worker), ``rejected`` (validator
+    said no; never in the history), ``accepted``, ``completed`` (result or
+    failure known) or ``aborted`` (the run closed before accepting it).
+    """
+
+    run_id: str
+    update_id: str
+    name: str
+    args: list[JsonValue]
+    status: str
+    requested_at: datetime
+    result: JsonValue = None
+    failure: Failure | None = None
+
+
+# --- operations for commit() -------------------------------------------------------------
+
+
+@attrs.frozen
+class Append:
+    """Append ``events`` (with their ids) if the run's last id is ``expected_last_event_id``."""
+
+    run_id: str
+    events: Sequence[Event]
+    expected_last_event_id: int
+
+
+@attrs.frozen
+class Deliver:
+    """Append one input event after whatever the run holds now (its id is assigned).
+
+    Fails with RunClosedError if the run has ended, RunNotFoundError if it does
+    not exist, StaleResultError for a result whose command is not open; with
+    ``missing_ok`` those cases skip the operation instead.
+    """
+
+    run_id: str
+    event: Event
+    missing_ok: bool = False
+
+
+@attrs.frozen
+class Start:
+    """Create a run whose first event is ``started`` (event id 1)."""
+
+    run_id: str
+    started: WorkflowStarted
+
+
+Operation = Append | Deliver | Start
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Where runs live. Every method is safe to call from any thread."""
+
+    # events
+    def commit(self, ops: Sequence[Operation]) -> list[Event]:
+        """Apply all operations in one transaction, or none; returns the events written."""
+        ...
+
+    def append(self, run_id: str, events: Sequence[Event], expected_last_event_id: int) -> None:
+        """Conditional append (see :class:`Append`); AppendConflictError if it lost."""
+        ...
+
+    def read(self, run_id: str, after_event_id: int = 0) -> list[Event]:
+        """Events of the run with id > ``after_event_id``; RunNotFoundError if none."""
+        ...
+
+    def history(self, run_id: str) -> History:
+        """The run's whole history."""
+        ...
+
+    def last_event_id(self, run_id: str) -> int:
+        """The id of the run's newest event; 0 if the run does not exist."""
+        ...
+
+    def tail(self, run_id: str, after_event_id: int = 0) -> AsyncIterator[Event]:
+        """Yield events as they are appended, by any process, until the run closes."""
+        ...
+
+    async def wait_changed(self, timeout: float) -> bool:
+        """Return True when anything was committed (any process), False on timeout."""
+        ...
+
+    # runs index
+    def get_run(self, run_id: str) -> RunInfo | None: ...
+    def latest_run(self, workflow_id: str) -> RunInfo | None: ...
+    def list_runs(
+        self,
+        *,
+        status: str | None = None,
+        workflow_type: str | None = None,
+        workflow_id: str | None = None,
+        limit: int | None = None,
+    ) -> list[RunInfo]: ...
+    def count_runs(self, *, status: str | None = None, workflow_type: str | None = None) -> int: ...
+
+    # workflow tasks
+    def lease_workflow_task(
+        self, task_queue: str, owner: str, now: datetime, lease_for: timedelta
+    ) -> WorkflowTask | None: ...
+    def release_workflow_task(self, run_id: str, owner: str) -> None: ...
+
+    # activity tasks
+    def lease_activity_task(
+        self, task_queue: str, owner: str, now: datetime, lease_for: timedelta
+    ) -> ActivityTask | None: ...
+    def heartbeat_activity(
+        self,
+        run_id: str,
+        scheduled_event_id: int,
+        owner: str,
+        details: list[JsonValue],
+        now: datetime,
+        lease_for: timedelta,
+    ) -> bool: ...
+    def retry_activity(
+        self, run_id: str, scheduled_event_id: int, owner: str, available_at: datetime
+    ) -> None: ...
+    def release_activity_task(self, run_id: str, scheduled_event_id: int, owner: str) -> None: ...
+
+    # timers
+    def due_timers(self, now: datetime, limit: int = 100) -> list[DueTimer]: ...
+    def next_timer_at(self) -> datetime | None: ...
+
+    # update requests
+    def request_update(
+        self, run_id: str, update_id: str, name: str, args: list[JsonValue], now: datetime
+    ) -> UpdateRequest: ...
+    def pending_updates(self, run_id: str) -> list[UpdateRequest]: ...
+    def get_update(self, run_id: str, update_id: str) -> UpdateRequest | None: ...
+    def reject_update(self, run_id: str, update_id: str, failure: Failure) -> None: ...
+
+    # maintenance
+    def rebuild_indexes(self) -> None: ...
+    def close(self) -> None: ...
