@@ -1,0 +1,1 @@
+"""Reproducible performance suite: ``python -m benchmarks [--quick] [SECTION...]``."""
