@@ -1,0 +1,189 @@
+"""WorkflowDriver: run one workflow in memory, deliver inputs by hand, record its history.
+
+No store, no worker, no threads: the test supplies every input (signals,
+updates, activity outcomes, timer firings, cancellation) and the driver runs
+the same activation cycle the worker runs, so what it records is a real
+history that the Replayer must reproduce.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import attrs
+
+from history import (
+    ActivityCompleted,
+    ActivityFailed,
+    ActivityScheduled,
+    ActivityTimedOut,
+    CancelRequested,
+    ChildWorkflowCompleted,
+    ChildWorkflowStarted,
+    Event,
+    ExternalSignalDelivered,
+    ExternalSignalSent,
+    Failure,
+    History,
+    PayloadConverter,
+    SignalReceived,
+    TimerFired,
+    TimerStarted,
+    WorkflowStarted,
+    default_converter,
+)
+
+from ._failure import to_failure
+from ._guard import GuardHooks
+from ._instance import UpdateDelivery, WorkflowInstance
+from ._replayer import WorkflowRegistry
+
+EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+@attrs.frozen
+class UpdateOutcome:
+    """What happened to an update sent through the driver."""
+
+    update_id: str
+    accepted: bool
+    failure: Failure | None = None
+
+
+class WorkflowDriver:
+    """Drives one run of a workflow class by hand and records its history."""
+
+    def __init__(self, workflow: type, *args: Any, workflows: Sequence[type] = (),
+                 run_id: str = "run-1", workflow_id: str = "wf-1", seed: int = 7,
+                 start: datetime = EPOCH, converter: PayloadConverter | None = None,
+                 guard: GuardHooks | None = None) -> None:
+        self.converter = converter or default_converter()
+        self.registry = WorkflowRegistry([workflow, *workflows])
+        self.run_id = run_id
+        self.now = start
+        self.events: list[Event] = []
+        self._pending: list[Event] = []
+        self._updates: list[UpdateDelivery] = []
+        self.update_outcomes: dict[str, UpdateOutcome] = {}
+        definition = self.registry.get(_type_name(workflow))
+        started = WorkflowStarted(
+            event_id=1, time=start, workflow_type=definition.name or workflow.__name__,
+            workflow_id=workflow_id, task_queue="default",
+            args=self.converter.to_payloads(args), random_seed=seed,
+            first_execution_run_id=run_id,
+        )
+        self.instance = WorkflowInstance(definition, run_id=run_id, started=started,
+                                         converter=self.converter, guard=guard)
+        self._pending.append(started)
+        self.events.append(started)
+
+    # --- inputs -------------------------------------------------------------------------
+
+    def _input(self, event_cls: type[Event], **fields: Any) -> None:
+        event = event_cls(event_id=len(self.events) + 1, time=self.now, **fields)
+        self.events.append(event)
+        self._pending.append(event)
+
+    def signal(self, name: str, *args: Any) -> None:
+        self._input(SignalReceived, signal_name=name, args=self.converter.to_payloads(args))
+
+    def cancel(self, reason: str = "") -> None:
+        self._input(CancelRequested, reason=reason)
+
+    def update(self, name: str, *args: Any, update_id: str | None = None) -> str:
+        uid = update_id or str(uuid.UUID(int=len(self.events) * 1000 + len(self._updates)))
+        self._updates.append(UpdateDelivery(uid, name, self.converter.to_payloads(args)))
+        return uid
+
+    def open_activities(self) -> list[ActivityScheduled]:
+        return self._open(ActivityScheduled, "scheduled_event_id")
+
+    def open_timers(self) -> list[TimerStarted]:
+        return self._open(TimerStarted, "started_event_id")
+
+    def open_children(self) -> list[ChildWorkflowStarted]:
+        return self._open(ChildWorkflowStarted, "initiated_event_id")
+
+    def _open(self, kind: type[Any], ref: str) -> list[Any]:
+        done = {getattr(e, ref) for e in self.events if hasattr(e, ref)}
+        return [e for e in self.events if isinstance(e, kind) and e.event_id not in done]
+
+    def complete_activity(self, scheduled: ActivityScheduled, result: Any = None,
+                          attempt: int = 1) -> None:
+        self._input(ActivityCompleted, scheduled_event_id=scheduled.event_id,
+                    result=self.converter.to_payload(result), attempt=attempt)
+
+    def fail_activity(self, scheduled: ActivityScheduled, error: BaseException,
+                      attempt: int = 1) -> None:
+        self._input(ActivityFailed, scheduled_event_id=scheduled.event_id,
+                    failure=to_failure(error, self.converter), attempt=attempt)
+
+    def time_out_activity(self, scheduled: ActivityScheduled, kind: str = "start_to_close"
+                          ) -> None:
+        self._input(ActivityTimedOut, scheduled_event_id=scheduled.event_id, timeout_type=kind)
+
+    def complete_child(self, started: ChildWorkflowStarted, result: Any = None) -> None:
+        self._input(ChildWorkflowCompleted, initiated_event_id=started.event_id,
+                    result=self.converter.to_payload(result))
+
+    def deliver_external_signals(self) -> None:
+        done = {getattr(e, "initiated_event_id", None) for e in self.events}
+        for e in self.events:
+            if isinstance(e, ExternalSignalSent) and e.event_id not in done:
+                self._input(ExternalSignalDelivered, initiated_event_id=e.event_id)
+
+    def fire_next_timer(self) -> bool:
+        """Advance time to the earliest open timer and fire it; False if none is open."""
+        timers = self.open_timers()
+        if not timers:
+            return False
+        first = min(timers, key=lambda t: (t.fire_at, t.event_id))
+        self.now = max(self.now, first.fire_at)
+        self._input(TimerFired, started_event_id=first.event_id)
+        return True
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+    # --- running --------------------------------------------------------------------------
+
+    def step(self) -> list[Event]:
+        """One activation with everything delivered since the last; returns new events."""
+        if self.instance.closed or (not self._pending and not self._updates):
+            return []
+        inputs, self._pending = self._pending, []
+        updates, self._updates = self._updates, []
+        result = self.instance.activate(inputs, updates, self.now)
+        for uid, failure in result.rejected_updates:
+            self.update_outcomes[uid] = UpdateOutcome(uid, False, failure)
+        accepted = {u.update_id for u in updates} - {uid for uid, _ in result.rejected_updates}
+        for uid in accepted:
+            self.update_outcomes[uid] = UpdateOutcome(uid, True)
+        if not inputs and not result.commands:
+            return []
+        new = self.instance.commit_live(result, self.now)
+        self.events.extend(new)
+        return new
+
+    def run_timers(self, limit: int = 10_000) -> None:
+        """Step, then fire timers one by one until the run ends or none is open."""
+        self.step()
+        for _ in range(limit):
+            if self.instance.closed or not self.fire_next_timer():
+                return
+            self.step()
+
+    def query(self, name: str, *args: Any) -> Any:
+        return self.instance.query(name, self.converter.to_payloads(args))
+
+    def history(self) -> History:
+        return History(self.run_id, self.events)
+
+
+def _type_name(workflow: type) -> str:
+    from ._definition import WorkflowDefinition
+
+    return WorkflowDefinition.of(workflow).name or "__dynamic__"

@@ -1,0 +1,7 @@
+"""Running workflows: the Replayer (and, with the durable worker, the Worker)."""
+
+from ._replayer import Replayer as Replayer
+from ._replayer import WorkflowReplayResult as WorkflowReplayResult
+from ._replayer import WorkflowReplayResults as WorkflowReplayResults
+
+__all__ = ["Replayer", "WorkflowReplayResult", "WorkflowReplayResults"]

@@ -1,0 +1,1 @@
+"""Sample workflows used by the engine's tests."""
