@@ -114,9 +114,19 @@ class Command:
 
 
 class ActivityCommand(Command):
-    __slots__ = ("activity_id", "activity_type", "args", "cancel_requested",
-                 "cancellation_type", "done", "future", "options", "result_type", "seq",
-                 "decode")
+    __slots__ = (
+        "activity_id",
+        "activity_type",
+        "args",
+        "cancel_requested",
+        "cancellation_type",
+        "decode",
+        "done",
+        "future",
+        "options",
+        "result_type",
+        "seq",
+    )
     event_type = ActivityScheduled
 
     def __init__(self, *, seq: int, activity_type: str, activity_id: str, args: list[Any],
@@ -185,7 +195,7 @@ class ActivityCancelCommand(Command):
 
 
 class TimerCommand(Command):
-    __slots__ = ("duration", "fire_at", "handle", "seq", "canceled")
+    __slots__ = ("canceled", "duration", "fire_at", "handle", "seq")
     event_type = TimerStarted
 
     def __init__(self, *, seq: int, duration: timedelta, fire_at: datetime,
@@ -201,8 +211,7 @@ class TimerCommand(Command):
         return {"seq": self.seq, "duration": self.duration, "fire_at": self.fire_at}
 
     def resolve(self, event: Event) -> None:
-        loop = self.handle._loop
-        loop.fire(self.handle)  # type: ignore[attr-defined]  # always a WorkflowEventLoop
+        self.handle.workflow_loop.fire(self.handle)
 
 
 class TimerCancelCommand(Command):
@@ -218,8 +227,18 @@ class TimerCancelCommand(Command):
 
 
 class ChildCommand(Command):
-    __slots__ = ("args", "future", "memo", "result_type", "run_id", "seq", "task_queue",
-                 "workflow_id", "workflow_type", "decode")
+    __slots__ = (
+        "args",
+        "decode",
+        "future",
+        "memo",
+        "result_type",
+        "run_id",
+        "seq",
+        "task_queue",
+        "workflow_id",
+        "workflow_type",
+    )
     event_type = ChildWorkflowStarted
 
     def __init__(self, *, seq: int, workflow_type: str, workflow_id: str, run_id: str,

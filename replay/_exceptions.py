@@ -167,7 +167,7 @@ class TerminatedError(FailureError):
     """The run was terminated from outside."""
 
 
-class TimeoutError(FailureError):  # noqa: A001 - mirrors the familiar SDK's name
+class TimeoutError(FailureError):
     """An activity or workflow passed one of its timeouts."""
 
     def __init__(self, message: str, *, type: str = "start_to_close") -> None:

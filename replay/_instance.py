@@ -16,7 +16,7 @@ import sys
 import uuid
 from asyncio import events
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
@@ -101,7 +101,8 @@ class WorkflowInstance:
         self.started = started
         self.converter = converter or history.default_converter()
         self.guard = guard
-        self.loop = WorkflowEventLoop(self)
+        # the I/O methods are filled in as errors after the class body, unseen by mypy
+        self.loop = WorkflowEventLoop(self)  # type: ignore[abstract]
         self.loop.instance = self  # type: ignore[attr-defined]  # found by the runtime API
         self.random = random.Random(started.random_seed)
         self.info = WorkflowInfo(
@@ -242,7 +243,7 @@ class WorkflowInstance:
             args: list[Any] = [[RawValue(p) for p in event.args]]
         else:
             args = self.decode_args(d.run, event.args, "workflow")
-        obj = cls.__new__(cls)
+        obj: Any = object.__new__(cls)
         try:
             if d.init_takes_args:
                 obj.__init__(*args)
@@ -274,7 +275,7 @@ class WorkflowInstance:
         name = event.signal_name
         if extra is not None:
             coro = _call(extra, *self._extra_args(extra, name, event.args))
-            task = self.loop.create_task(coro, name=f"signal:{name}")
+            task: asyncio.Task[Any] = self.loop.create_task(coro, name=f"signal:{name}")
             task.add_done_callback(self._on_signal_done)
             return
         assert handler is not None
@@ -340,8 +341,8 @@ class WorkflowInstance:
                 self._read_only = None
         accepted = UpdateAcceptedCommand(update_id=u.update_id, name=u.name, args=u.args)
         self.add_command(accepted)
-        task = self.loop.create_task(_call(handler.fn, self.workflow, *args),
-                                     name=f"update:{u.name}:{u.update_id}")
+        task: asyncio.Task[Any] = self.loop.create_task(
+            _call(handler.fn, self.workflow, *args), name=f"update:{u.name}:{u.update_id}")
         self._handlers[task] = (handler, u.name)
         task.add_done_callback(lambda t: self._on_update_done(t, accepted))
 
@@ -375,8 +376,7 @@ class WorkflowInstance:
     # --- completion --------------------------------------------------------------------
 
     def _is_failure(self, exc: BaseException) -> bool:
-        return isinstance(exc, FailureError) or isinstance(
-            exc, self.definition.failure_exception_types)
+        return isinstance(exc, (FailureError, self.definition.failure_exception_types))
 
     def _on_main_done(self, task: asyncio.Task[Any]) -> None:
         if self.terminal is not None:
@@ -455,7 +455,7 @@ class WorkflowInstance:
     def start_timer(self, handle: DurableTimerHandle) -> None:
         """TimerSink: a delayed callback becomes a durable timer command."""
         delay = handle.when() - self.loop.time()
-        fire_at = datetime.fromtimestamp(handle.when(), tz=timezone.utc)
+        fire_at = datetime.fromtimestamp(handle.when(), tz=UTC)
         cmd = TimerCommand(seq=self.next_seq("timer"), duration=timedelta(seconds=delay),
                            fire_at=fire_at, handle=handle)
         handle.command = cmd

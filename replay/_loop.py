@@ -13,11 +13,12 @@ import contextvars
 import logging
 from asyncio import events
 from collections.abc import Callable, Coroutine
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, TypeVarTuple, Unpack
 
 from ._exceptions import WorkflowLoopError
 
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 log = logging.getLogger("replay.loop")
 
 
@@ -31,12 +32,13 @@ class TimerSink(Protocol):
 class DurableTimerHandle(asyncio.TimerHandle):
     """A ``call_at`` handle backed by a durable timer command."""
 
-    __slots__ = ("command",)
+    __slots__ = ("command", "workflow_loop")
 
     def __init__(self, when: float, callback: Callable[..., object], args: tuple[Any, ...],
                  loop: WorkflowEventLoop, context: contextvars.Context | None) -> None:
         super().__init__(when, callback, args, loop, context)
         self.command: Any = None
+        self.workflow_loop = loop
 
 
 class WorkflowEventLoop(asyncio.AbstractEventLoop):
@@ -82,21 +84,21 @@ class WorkflowEventLoop(asyncio.AbstractEventLoop):
     def time(self) -> float:
         return self._now
 
-    def call_soon(self, callback: Callable[..., object], *args: Any,
+    def call_soon(self, callback: Callable[[Unpack[Ts]], object], *args: *Ts,
                   context: contextvars.Context | None = None) -> asyncio.Handle:
         handle = asyncio.Handle(callback, args, self, context)
         self._ready.append(handle)
         return handle
 
-    def call_soon_threadsafe(self, callback: Callable[..., object], *args: Any,
+    def call_soon_threadsafe(self, callback: Callable[[Unpack[Ts]], object], *args: *Ts,
                              context: contextvars.Context | None = None) -> asyncio.Handle:
         raise WorkflowLoopError("call_soon_threadsafe")
 
-    def call_later(self, delay: float, callback: Callable[..., object], *args: Any,
+    def call_later(self, delay: float, callback: Callable[[Unpack[Ts]], object], *args: *Ts,
                    context: contextvars.Context | None = None) -> asyncio.TimerHandle:
         return self.call_at(self._now + delay, callback, *args, context=context)
 
-    def call_at(self, when: float, callback: Callable[..., object], *args: Any,
+    def call_at(self, when: float, callback: Callable[[Unpack[Ts]], object], *args: *Ts,
                 context: contextvars.Context | None = None) -> asyncio.TimerHandle:
         handle = DurableTimerHandle(when, callback, args, self, context)
         if when <= self._now:

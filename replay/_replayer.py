@@ -197,11 +197,10 @@ class Replayer:
         """Replay one history in this thread (the async methods wrap this)."""
         inst: WorkflowInstance | None = None
         failure: Exception | None = None
-        tail = Split([], None)
         try:
             inst = new_instance(self._registry, history.run_id, history.started,
                                 self._converter, self._guard)
-            tail = replay_events(inst, history.events)
+            replay_events(inst, history.events)
         except ReplayError as exc:
             if raise_on_replay_failure:
                 raise

@@ -388,7 +388,7 @@ def set_dynamic_signal_handler(handler: Callable[..., Any] | None) -> None:
 class _WorkflowLogger(logging.LoggerAdapter[logging.Logger]):
     """Adds run ids to records and stays silent while replaying."""
 
-    def isEnabledFor(self, level: int) -> bool:  # noqa: N802 - logging's name
+    def isEnabledFor(self, level: int) -> bool:
         loop = events._get_running_loop()
         if isinstance(loop, WorkflowEventLoop) and loop.instance.replaying:  # type: ignore[attr-defined]
             return False

@@ -15,7 +15,7 @@ from ._exceptions import NondeterminismError as NondeterminismError
 from ._exceptions import QueryFailedError as QueryFailedError
 from ._exceptions import ReadOnlyContextError as ReadOnlyContextError
 from ._exceptions import TerminatedError as TerminatedError
-from ._exceptions import TimeoutError as TimeoutError  # noqa: A004 - the familiar SDK's name
+from ._exceptions import TimeoutError as TimeoutError
 from ._exceptions import UnknownQueryError as UnknownQueryError
 from ._exceptions import WorkflowDefinitionError as WorkflowDefinitionError
 from ._exceptions import WorkflowLoopError as WorkflowLoopError
