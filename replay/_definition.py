@@ -20,6 +20,7 @@ ClassT = TypeVar("ClassT", bound=type)
 CallableT = TypeVar("CallableT", bound=Callable[..., Any])
 
 _MARK = "__replay_handler__"
+_KNOWN: dict[str, WorkflowDefinition] = {}
 _DEFN = "__replay_workflow_definition__"
 
 
@@ -267,6 +268,38 @@ def defn(
         setattr(c, _DEFN, definition)
         if wf_name is not None:
             definition.run.fn.__replay_workflow_name__ = wf_name  # type: ignore[attr-defined]
+            _KNOWN[wf_name] = definition
         return c
 
     return decorate(cls) if cls is not None else decorate
+
+
+def known_workflow(name: str) -> WorkflowDefinition | None:
+    """The most recently declared workflow class with this type name, in this process."""
+    return _KNOWN.get(name)
+
+
+def owner_workflow(fn: Any) -> WorkflowDefinition | None:
+    """The workflow whose handler ``fn`` is (a method reference like ``Wf.approve``)."""
+    if isinstance(fn, type):
+        d = fn.__dict__.get(_DEFN)
+        return d if isinstance(d, WorkflowDefinition) else None
+    qualname = getattr(fn, "__qualname__", "")
+    module = inspect.getmodule(fn)
+    owner: Any = module
+    for part in qualname.split(".")[:-1]:
+        owner = getattr(owner, part, None)
+    if isinstance(owner, type):
+        d = owner.__dict__.get(_DEFN)
+        return d if isinstance(d, WorkflowDefinition) else None
+    return None
+
+
+def handler_name(fn: Any, kind: str) -> str:
+    """The registered name of a handler given as a method reference or a string."""
+    if isinstance(fn, str):
+        return fn
+    marks = getattr(fn, _MARK, {})
+    if kind in marks and marks[kind][0]:
+        return str(marks[kind][0])
+    raise TypeError(f"{fn!r} is not a @workflow.{kind} handler; pass the method or its name")

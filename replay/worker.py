@@ -3,5 +3,6 @@
 from ._replayer import Replayer as Replayer
 from ._replayer import WorkflowReplayResult as WorkflowReplayResult
 from ._replayer import WorkflowReplayResults as WorkflowReplayResults
+from ._worker import Worker as Worker
 
-__all__ = ["Replayer", "WorkflowReplayResult", "WorkflowReplayResults"]
+__all__ = ["Replayer", "Worker", "WorkflowReplayResult", "WorkflowReplayResults"]

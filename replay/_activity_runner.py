@@ -1,0 +1,174 @@
+"""Runs one activity attempt and records its outcome exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import concurrent.futures
+import contextvars
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from history import (
+    ActivityCanceled,
+    ActivityCompleted,
+    ActivityFailed,
+    ActivityScheduled,
+    ActivityTask,
+    ActivityTimedOut,
+    Deliver,
+    Event,
+    PayloadConverter,
+    RetryPolicyData,
+    StaleResultError,
+    Store,
+)
+
+from . import _activity_ctx
+from ._activity_defn import ActivityDefinition
+from ._clock import Clock
+from ._common import RawValue
+from ._exceptions import ApplicationError, CancelledError, TimeoutError
+from ._failure import to_failure
+
+log = logging.getLogger("replay.worker")
+
+_DEFAULT_RETRY = RetryPolicyData()
+
+
+class ActivityRunner:
+    """Executes a leased activity task with its timeouts, retries and cancellation."""
+
+    def __init__(self, *, store: Store, converter: PayloadConverter, clock: Clock,
+                 owner: str, activities: dict[str | None, ActivityDefinition],
+                 executor: concurrent.futures.Executor,
+                 on_retry_scheduled: Callable[[datetime], None]) -> None:
+        self.store = store
+        self.converter = converter
+        self.clock = clock
+        self.owner = owner
+        self.activities = activities
+        self.executor = executor
+        self.on_retry_scheduled = on_retry_scheduled
+
+    async def run(self, task: ActivityTask, scheduled: ActivityScheduled,
+                  workflow_type: str, ctx_holder: dict[str, Any]) -> None:
+        info = _activity_ctx.ActivityInfo(
+            activity_id=task.activity_id, activity_type=task.activity_type,
+            attempt=task.attempt, scheduled_time=task.scheduled_time,
+            task_queue=task.task_queue, workflow_id=task.workflow_id,
+            workflow_run_id=task.run_id, workflow_type=workflow_type,
+            scheduled_event_id=task.scheduled_event_id,
+            heartbeat_details=list(task.heartbeat_details),
+            heartbeat_timeout=scheduled.heartbeat_timeout.total_seconds()
+            if scheduled.heartbeat_timeout else None,
+        )
+        lease = scheduled.start_to_close_timeout or scheduled.schedule_to_close_timeout
+        lease_for = (lease or timedelta(minutes=5)) + timedelta(seconds=1)
+
+        def beat(details: list[Any]) -> bool:
+            return self.store.heartbeat_activity(task.run_id, task.scheduled_event_id,
+                                                 self.owner, details, self.clock.now(),
+                                                 lease_for)
+
+        ctx = _activity_ctx.ActivityContext(info, self.converter, beat)
+        ctx_holder["ctx"] = ctx
+        try:
+            result = await self._attempt(task, scheduled, ctx)
+        except asyncio.CancelledError:
+            if ctx.cancelled.is_set():
+                self._record(task, ActivityCanceled(
+                    event_id=0, time=self.clock.now(),
+                    scheduled_event_id=task.scheduled_event_id))
+                return
+            self.store.release_activity_task(task.run_id, task.scheduled_event_id, self.owner)
+            raise
+        except CancelledError:
+            self._record(task, ActivityCanceled(event_id=0, time=self.clock.now(),
+                                                scheduled_event_id=task.scheduled_event_id))
+        except BaseException as exc:
+            if not isinstance(exc, Exception):
+                raise
+            self._failed(task, scheduled, exc)
+        else:
+            self._record(task, ActivityCompleted(
+                event_id=0, time=self.clock.now(), scheduled_event_id=task.scheduled_event_id,
+                result=result, attempt=task.attempt))
+
+    async def _attempt(self, task: ActivityTask, scheduled: ActivityScheduled,
+                       ctx: _activity_ctx.ActivityContext) -> Any:
+        defn = self.activities.get(task.activity_type) or self.activities.get(None)
+        if defn is None:
+            known = ", ".join(sorted(n for n in self.activities if n)) or "none"
+            raise ApplicationError(
+                f"activity type {task.activity_type!r} is not registered on this worker "
+                f"(known: {known}); register it with Worker(activities=[...])",
+                type="NotFoundError")
+        if defn.name is None:
+            args: list[Any] = [[RawValue(p) for p in task.args]]
+        else:
+            args = [self.converter.from_payload(p, t) for p, t in
+                    zip(task.args, defn.arg_types, strict=False)]
+        timeout = scheduled.start_to_close_timeout or scheduled.schedule_to_close_timeout
+        context = contextvars.copy_context()
+        context.run(_activity_ctx.set_context, ctx)
+        loop = asyncio.get_running_loop()
+        if defn.is_async:
+            job: asyncio.Future[Any] = loop.create_task(defn.fn(*args), context=context)
+        else:
+            job = loop.run_in_executor(self.executor, context.run, defn.fn, *args)
+        try:
+            value = await asyncio.wait_for(job, timeout.total_seconds() if timeout else None)
+        except builtins.TimeoutError:
+            raise TimeoutError("activity exceeded its start_to_close_timeout",
+                               type="start_to_close") from None
+        return self.converter.to_payload(value)
+
+    def _failed(self, task: ActivityTask, scheduled: ActivityScheduled, exc: Exception) -> None:
+        policy = scheduled.retry_policy or _DEFAULT_RETRY
+        now = self.clock.now()
+        type_name = exc.type if isinstance(exc, ApplicationError) and exc.type else \
+            type(exc).__name__
+        non_retryable = (isinstance(exc, ApplicationError) and exc.non_retryable) or \
+            type_name in policy.non_retryable_error_types
+        out_of_attempts = 0 < policy.maximum_attempts <= task.attempt
+        delay = _retry_delay(policy, task.attempt)
+        deadline = (task.scheduled_time + scheduled.schedule_to_close_timeout
+                    if scheduled.schedule_to_close_timeout else None)
+        if deadline is not None and now + delay >= deadline:
+            self._record(task, ActivityTimedOut(
+                event_id=0, time=now, scheduled_event_id=task.scheduled_event_id,
+                timeout_type="schedule_to_close", attempt=task.attempt))
+            return
+        if non_retryable or out_of_attempts:
+            if isinstance(exc, TimeoutError):
+                self._record(task, ActivityTimedOut(
+                    event_id=0, time=now, scheduled_event_id=task.scheduled_event_id,
+                    timeout_type=exc.type, attempt=task.attempt))
+            else:
+                self._record(task, ActivityFailed(
+                    event_id=0, time=now, scheduled_event_id=task.scheduled_event_id,
+                    failure=to_failure(exc, self.converter), attempt=task.attempt))
+            return
+        log.info("activity %s attempt %d failed (%s: %s); retrying in %.3fs",
+                 task.activity_type, task.attempt, type(exc).__name__, exc,
+                 delay.total_seconds())
+        self.store.retry_activity(task.run_id, task.scheduled_event_id, self.owner, now + delay)
+        self.on_retry_scheduled(now + delay)
+
+    def _record(self, task: ActivityTask, event: Event) -> None:
+        try:
+            self.store.commit([Deliver(task.run_id, event)])
+        except StaleResultError:
+            log.info("result of activity %s (run %s, event %d) was already recorded or the "
+                     "activity was cancelled; dropping this one", task.activity_type,
+                     task.run_id, task.scheduled_event_id)
+
+
+def _retry_delay(policy: RetryPolicyData, attempt: int) -> timedelta:
+    seconds = policy.initial_interval.total_seconds() * policy.backoff_coefficient ** (
+        attempt - 1)
+    cap = (policy.maximum_interval or policy.initial_interval * 100).total_seconds()
+    return timedelta(seconds=min(seconds, cap))

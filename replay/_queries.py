@@ -1,0 +1,63 @@
+"""Client-side queries: replay the run's history into a cached instance and ask it.
+
+A query sees the state as of the run's last completed activation, the same
+state a worker's cached instance holds, and works on closed runs too. Each
+run's instance is kept and moved forward by the activations recorded since
+the last query, so a query costs the new events only.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+from typing import Any
+
+from history import PayloadConverter, Store, WorkflowStarted
+
+from ._definition import known_workflow
+from ._instance import WorkflowInstance
+from ._replayer import replay_events
+
+
+class QueryEngine:
+    """Answers queries by replay, with a small LRU of instances."""
+
+    def __init__(self, store: Store, converter: PayloadConverter, capacity: int = 256) -> None:
+        self.store = store
+        self.converter = converter
+        self.capacity = capacity
+        self._lock = threading.Lock()
+        self._cache: collections.OrderedDict[str, WorkflowInstance] = collections.OrderedDict()
+
+    def instance(self, run_id: str, workflow_type: str) -> WorkflowInstance | None:
+        """The run's instance, caught up with its recorded activations; None if unknown type."""
+        definition = known_workflow(workflow_type)
+        if definition is None:
+            return None
+        with self._lock:
+            inst = self._cache.pop(run_id, None)
+            if inst is not None and inst.definition is not definition:
+                inst = None
+            after = inst.last_event_id if inst is not None else 0
+            events = self.store.read(run_id, after_event_id=after)
+            if inst is None:
+                started = events[0]
+                assert isinstance(started, WorkflowStarted)
+                inst = WorkflowInstance(definition, run_id=run_id, started=started,
+                                        converter=self.converter)
+            replay_events(inst, events)
+            self._cache[run_id] = inst
+            while len(self._cache) > self.capacity:
+                self._cache.popitem(last=False)
+            return inst
+
+    def query(self, run_id: str, workflow_type: str, name: str, args: list[Any]) -> Any:
+        inst = self.instance(run_id, workflow_type)
+        if inst is None:
+            from ._client_errors import WorkflowQueryFailedError
+
+            raise WorkflowQueryFailedError(
+                f"cannot query {name!r}: workflow type {workflow_type!r} is not defined in "
+                "this process. Import the module that declares it before querying.")
+        with self._lock:
+            return inst.query(name, args)
