@@ -36,7 +36,7 @@ from history import (
 )
 
 from ._activity_defn import ActivityDefinition
-from ._activity_runner import ActivityRunner
+from ._activity_runner import _INITIAL_LEASE, ActivityRunner
 from ._effects import effects_of, fallback_for
 from ._instance import UpdateDelivery, WorkflowInstance
 from ._replayer import WorkflowRegistry, new_instance, replay_events
@@ -267,10 +267,16 @@ class Worker:
             self._next_retry = None
         while len(self._running) < self.max_concurrent_activities and not self._stop.is_set():
             task = self.store.lease_activity_task(self.task_queue, self.identity, now,
-                                                  timedelta(minutes=5))
+                                                  _INITIAL_LEASE)
             if task is None:
                 break
             scheduled = self._scheduled_event(task.run_id, task.scheduled_event_id)
+            # The lease lasts as long as one attempt may: a dead worker's activity is
+            # retried by another once start_to_close_timeout (+1 s) has passed.
+            limit = scheduled.start_to_close_timeout or scheduled.schedule_to_close_timeout
+            self.store.heartbeat_activity(task.run_id, task.scheduled_event_id, self.identity,
+                                          list(task.heartbeat_details), now,
+                                          (limit or timedelta(minutes=5)) + timedelta(seconds=1))
             run = self.store.get_run(task.run_id)
             holder: dict[str, Any] = {}
             job = asyncio.create_task(self._runner.run(task, scheduled,

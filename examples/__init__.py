@@ -1,0 +1,1 @@
+"""Runnable examples shown in the README."""
