@@ -19,9 +19,9 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from examples.greeting import ApproveInput, GreetingWorkflow, Language  # noqa: E402
-from replay._summary import format_history  # noqa: E402
-from replay.client import Client, WorkflowUpdateStage  # noqa: E402
+from examples.greeting import ApproveInput, GreetingWorkflow, Language
+from replay._summary import format_history
+from replay.client import Client, WorkflowUpdateStage
 
 DB = os.environ.get("REPLAY_DB", "replay.db")
 HERE = os.path.dirname(os.path.abspath(__file__))

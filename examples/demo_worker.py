@@ -7,9 +7,9 @@ from datetime import timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from examples.greeting import GreetingWorkflow, call_greeting_service  # noqa: E402
-from replay.client import Client  # noqa: E402
-from replay.worker import Worker  # noqa: E402
+from examples.greeting import GreetingWorkflow, call_greeting_service
+from replay.client import Client
+from replay.worker import Worker
 
 
 async def main() -> None:
