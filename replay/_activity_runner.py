@@ -36,6 +36,8 @@ from ._failure import to_failure
 log = logging.getLogger("replay.worker")
 
 _DEFAULT_RETRY = RetryPolicyData()
+#: How long the worker leases an activity task before it knows its timeouts.
+_INITIAL_LEASE = timedelta(minutes=5)
 
 
 class ActivityRunner:
@@ -69,12 +71,24 @@ class ActivityRunner:
         lease_for = (lease or timedelta(minutes=5)) + timedelta(seconds=1)
 
         def beat(details: list[Any]) -> bool:
-            return self.store.heartbeat_activity(task.run_id, task.scheduled_event_id,
+            """Record ``details``, extend the lease; True if this attempt should stop."""
+            held = self.store.heartbeat_activity(task.run_id, task.scheduled_event_id,
                                                  self.owner, details, self.clock.now(),
                                                  lease_for)
+            if not held:  # result recorded, run closed, or the lease was lost
+                return True
+            getter = getattr(self.store, "get_activity_task", None)
+            row = getter(task.run_id, task.scheduled_event_id) if getter else None
+            return bool(row is not None and row.cancel_requested)
 
         ctx = _activity_ctx.ActivityContext(info, self.converter, beat)
         ctx_holder["ctx"] = ctx
+        if lease_for != _INITIAL_LEASE:
+            # The worker leased for _INITIAL_LEASE; shorten it to start_to_close + 1 s
+            # so a crashed worker's attempt is retried soon after its timeout.
+            self.store.heartbeat_activity(task.run_id, task.scheduled_event_id, self.owner,
+                                          list(task.heartbeat_details), self.clock.now(),
+                                          lease_for)
         try:
             result = await self._attempt(task, scheduled, ctx)
         except asyncio.CancelledError:

@@ -1,0 +1,1 @@
+"""Sample workflows, activities and the subprocess worker used by the worker/client tests."""
