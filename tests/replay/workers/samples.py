@@ -223,10 +223,11 @@ class ErrorReportWorkflow:
     """Like ActivityWorkflow, but catches ActivityError and returns what it saw."""
 
     @workflow.run
-    async def run(self, name: str, attempts: int, timeout: float) -> dict[str, Any]:
+    async def run(self, name: str, args: list[Any], attempts: int, timeout: float
+                  ) -> dict[str, Any]:
         try:
             await workflow.execute_activity(
-                name, start_to_close_timeout=timedelta(seconds=timeout),
+                name, args=args, start_to_close_timeout=timedelta(seconds=timeout),
                 retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=10),
                                          maximum_attempts=attempts))
         except ActivityError as exc:
