@@ -59,5 +59,11 @@ class QueryEngine:
             raise WorkflowQueryFailedError(
                 f"cannot query {name!r}: workflow type {workflow_type!r} is not defined in "
                 "this process. Import the module that declares it before querying.")
+        if inst.workflow is None and name != "__stack_trace":
+            from ._client_errors import WorkflowQueryFailedError
+
+            raise WorkflowQueryFailedError(
+                f"cannot query {name!r}: run {run_id!r} ended before its first activation, "
+                "so the workflow object was never created")
         with self._lock:
             return inst.query(name, args)
