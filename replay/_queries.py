@@ -59,11 +59,11 @@ class QueryEngine:
             raise WorkflowQueryFailedError(
                 f"cannot query {name!r}: workflow type {workflow_type!r} is not defined in "
                 "this process. Import the module that declares it before querying.")
-        if inst.workflow is None and name != "__stack_trace":
+        if inst.workflow is None and name in inst.definition.queries:
             from ._client_errors import WorkflowQueryFailedError
 
             raise WorkflowQueryFailedError(
-                f"cannot query {name!r}: run {run_id!r} ended before its first activation, "
-                "so the workflow object was never created")
+                f"cannot query {name!r}: run {run_id!r} has no workflow state yet; no "
+                "activation has run (it waits for a worker, or ended before its first one)")
         with self._lock:
             return inst.query(name, args)

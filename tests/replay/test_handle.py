@@ -109,7 +109,7 @@ async def test_query_and_reject_conditions(tmp_path: Path) -> None:
         t = await client.start_workflow(CounterWorkflow.run, 1, id="q2", task_queue="idle")
         await t.terminate(reason="enough")
         with pytest.raises(WorkflowQueryFailedError,
-                           match="ended before its first activation"):
+                           match="has no workflow state yet; no activation has run"):
             await t.query(CounterWorkflow.value)
         with pytest.raises(WorkflowQueryRejectedError, match="the run is terminated"):
             await t.query(CounterWorkflow.value,

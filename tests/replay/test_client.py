@@ -1,0 +1,191 @@
+"""Client: bad input gets a clear error and writes nothing; workflow id policies."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from history import PayloadError
+from replay.client import (
+    Client,
+    UnsupportedTargetError,
+    WorkflowAlreadyStartedError,
+    WorkflowClosedError,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+)
+from replay.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+
+from .workers import samples
+from .workers.harness import QUEUE, bounded, running, sqlite_client, wait_until
+from .workers.samples import CounterWorkflow, Tally
+
+
+@pytest.fixture(autouse=True)
+def _reset() -> None:
+    samples.reset()
+
+
+def snapshot(client: Client) -> tuple[int, list[Any]]:
+    """What a rejected request must leave unchanged: the runs and all their events."""
+    runs = client.store.list_runs()
+    return len(runs), [(r.run_id, client.store.read(r.run_id)) for r in
+                       sorted(runs, key=lambda r: r.run_id)]
+
+
+async def test_connect_to_a_server_address_is_refused(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UnsupportedTargetError) as info:
+        await Client.connect("localhost:7233")
+    assert str(info.value) == (
+        "[RPL-C08] cannot connect to 'localhost:7233': replay is embedded and has no server. "
+        "Use Client.connect() for ./replay.db (or $REPLAY_DB), "
+        "Client.connect('sqlite:///path/to.db') or Client.connect('memory://').")
+    assert os.listdir(tmp_path) == []
+
+
+async def test_unknown_workflow_type_fails_the_task_and_keeps_the_run_open(
+        tmp_path: Path) -> None:
+    client = await sqlite_client(tmp_path)
+    async with running(client):
+        h = await client.start_workflow("NoSuchWorkflow", id="ghost", task_queue=QUEUE)
+        await wait_until(lambda: client._task_failure(h.result_run_id or "") is not None)
+        d = await h.describe()
+    assert d.status is WorkflowExecutionStatus.RUNNING
+    assert d.last_task_failure is not None and "NoSuchWorkflow" in d.last_task_failure
+    assert d.history_length == 1  # nothing appended by the failed task
+
+
+async def test_wrong_argument_types_are_rejected_before_anything_is_written(
+        tmp_path: Path) -> None:
+    client = await sqlite_client(tmp_path)
+    h = await client.start_workflow(CounterWorkflow.run, 1, id="typed", task_queue="idle")
+    before = snapshot(client)
+    with pytest.raises(PayloadError, match=r"argument 0 of workflow 'CounterWorkflow' does "
+                                           r"not fit its annotation: .*Nothing was sent"):
+        await client.start_workflow(CounterWorkflow.run, "one", id="typed2", task_queue=QUEUE)
+    with pytest.raises(PayloadError, match=r"argument 0 of signal 'add' does not fit its "
+                                           r"annotation: .*Nothing was sent"):
+        await h.signal(CounterWorkflow.add, "two")
+    with pytest.raises(PayloadError, match=r"argument 0 of update 'set_total' does not fit "
+                                           r"its annotation: .*Nothing was sent"):
+        await h.execute_update(CounterWorkflow.set_total, [3])
+    with pytest.raises(PayloadError, match=r"signal 'add' takes 1 argument\(s\), got 2"):
+        await h.signal(CounterWorkflow.add, args=[1, 2])
+    assert snapshot(client) == before
+    assert client.store.pending_updates(h.result_run_id or "") == []
+
+
+async def test_unknown_handler_names(tmp_path: Path) -> None:
+    client = await sqlite_client(tmp_path)
+    async with running(client):
+        h = await client.start_workflow(CounterWorkflow.run, 1, id="names", task_queue=QUEUE)
+        await wait_until(lambda: len(client.store.read(h.result_run_id or "")) == 2)
+        before = snapshot(client)
+        with pytest.raises(PayloadError) as sig:
+            await h.signal("nope", 1)
+        assert str(sig.value) == (
+            "[RPL-P01] workflow 'CounterWorkflow' has no signal named 'nope' (its signals: "
+            "add, finish). Nothing was sent.")
+        with pytest.raises(PayloadError, match=r"has no update named 'nope' \(its updates: "
+                                               r"set_total, slow_set\)\. Nothing was sent\."):
+            await h.execute_update("nope", 1)
+        with pytest.raises(WorkflowQueryFailedError,
+                           match=r"has no query 'nope' \(known queries: value\)"):
+            await h.query("nope")
+        assert snapshot(client) == before
+        assert client.store.pending_updates(h.result_run_id or "") == []
+
+
+async def test_messages_to_a_closed_run(tmp_path: Path) -> None:
+    client = await sqlite_client(tmp_path)
+    async with running(client):
+        h = await client.start_workflow(CounterWorkflow.run, 1, id="closed", task_queue=QUEUE)
+        await h.signal(CounterWorkflow.finish)
+        assert await bounded(h.result()) == Tally(1, [])
+        before = snapshot(client)
+        run = h.result_run_id
+        sends: list[tuple[str, Any]] = [
+            ("signal 'add'", h.signal(CounterWorkflow.add, 1)),
+            ("update 'set_total'", h.execute_update(CounterWorkflow.set_total, 2)),
+            ("a cancellation request", h.cancel()),
+            ("terminate", h.terminate(reason="late")),
+        ]
+        for what, coro in sends:
+            with pytest.raises(WorkflowClosedError) as info:
+                await coro
+            assert str(info.value) == (
+                f"[RPL-C04] cannot send {what} to workflow 'closed' run {run!r}: it is "
+                "completed. Nothing was written.")
+        assert snapshot(client) == before
+        assert client.store.pending_updates(run or "") == []
+
+
+async def _start(client: Client, wid: str, **kw: Any) -> WorkflowHandle:
+    return await client.start_workflow(CounterWorkflow.run, 1, id=wid, task_queue="idle", **kw)
+
+
+async def test_id_conflict_policies_while_running(tmp_path: Path) -> None:
+    client = await sqlite_client(tmp_path)
+    first = await _start(client, "dup")
+    before = snapshot(client)
+    for policy in (WorkflowIDConflictPolicy.UNSPECIFIED, WorkflowIDConflictPolicy.FAIL):
+        with pytest.raises(WorkflowAlreadyStartedError) as info:
+            await _start(client, "dup", id_conflict_policy=policy)
+        assert str(info.value) == (
+            f"[RPL-C02] cannot start workflow 'dup' (CounterWorkflow): run "
+            f"{first.result_run_id!r} is still open. Nothing was written.")
+        assert snapshot(client) == before
+    # every reuse policy still refuses a second open run (except TERMINATE_IF_RUNNING)
+    for reuse in (WorkflowIDReusePolicy.ALLOW_DUPLICATE, WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                  WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY):
+        with pytest.raises(WorkflowAlreadyStartedError, match="is still open"):
+            await _start(client, "dup", id_reuse_policy=reuse)
+        assert snapshot(client) == before
+    same = await _start(client, "dup", id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
+    assert same.result_run_id == first.result_run_id
+    assert snapshot(client) == before
+    fresh = await _start(client, "dup",
+                         id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING)
+    assert fresh.result_run_id != first.result_run_id
+    assert (await client.get_workflow_handle("dup", run_id=first.result_run_id).describe()
+            ).status is WorkflowExecutionStatus.TERMINATED
+    again = await _start(client, "dup", id_reuse_policy=WorkflowIDReusePolicy.TERMINATE_IF_RUNNING)
+    assert (await client.count_workflows(status="terminated")).count == 2
+    assert (await client.count_workflows(status="running")).count == 1
+    assert (await again.describe()).run_id == again.result_run_id
+
+
+@pytest.mark.parametrize("ending", ["completed", "terminated"])
+async def test_id_reuse_policies_after_the_run_closed(tmp_path: Path, ending: str) -> None:
+    client = await sqlite_client(tmp_path)
+    async with running(client):
+        h = await client.start_workflow(CounterWorkflow.run, 1, id="reuse", task_queue=QUEUE)
+        if ending == "completed":
+            await h.signal(CounterWorkflow.finish)
+            await bounded(h.result())
+        else:
+            await h.terminate(reason="x")
+    before = snapshot(client)
+    with pytest.raises(WorkflowAlreadyStartedError) as info:
+        await _start(client, "reuse", id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+    assert str(info.value).endswith(
+        "the id was used before and id_reuse_policy is REJECT_DUPLICATE. Nothing was written.")
+    assert snapshot(client) == before
+    failed_only = WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
+    if ending == "completed":
+        with pytest.raises(WorkflowAlreadyStartedError,
+                           match="the last run completed and id_reuse_policy is "
+                                 "ALLOW_DUPLICATE_FAILED_ONLY"):
+            await _start(client, "reuse", id_reuse_policy=failed_only)
+        assert snapshot(client) == before
+    else:
+        await _start(client, "reuse", id_reuse_policy=failed_only)
+        await client.get_workflow_handle("reuse").terminate()
+    await _start(client, "reuse", id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE)
+    assert (await client.count_workflows()).count == (2 if ending == "completed" else 3)
