@@ -51,7 +51,12 @@ from ._commands import (
     UpdateCompletedCommand,
 )
 from ._common import RawValue
-from ._definition import HandlerDefinition, HandlerUnfinishedPolicy, WorkflowDefinition
+from ._definition import (
+    HandlerDefinition,
+    HandlerUnfinishedPolicy,
+    WorkflowDefinition,
+    _signature_types,
+)
 from ._exceptions import (
     ContinueAsNewError,
     FailureError,
@@ -136,7 +141,6 @@ class WorkflowInstance:
         self._extra_signals: dict[str | None, Callable[..., Any]] = {}
         self._patches: dict[str, bool] = {}
         self._recorded_patches: frozenset[str] = frozenset()
-        self._read_only: str | None = None
         self._task_failure: tuple[BaseException, str | None] | None = None
         self._rejected: list[tuple[str, Failure]] = []
         self._cancel_requested = False
@@ -260,39 +264,44 @@ class WorkflowInstance:
         assert isinstance(event, SignalReceived)
         name = event.signal_name
         handler = self.definition.signals.get(name)
-        extra = self._extra_signals.get(name) or (
-            None if handler else self._extra_signals.get(None)
-        )
+        extra = self._extra_signals.get(name)
+        dynamic = False
         if handler is None and extra is None:
-            handler = self.definition.signals.get(None)
+            extra = self._extra_signals.get(None)
+            dynamic = extra is not None
+            if extra is None:
+                handler = self.definition.signals.get(None)
         if handler is None and extra is None:
             self._signal_buffer.append(event)
             return
-        self._start_signal(event, handler, extra)
+        self._start_signal(event, handler, extra, dynamic)
 
     def _start_signal(self, event: SignalReceived, handler: HandlerDefinition | None,
-                      extra: Callable[..., Any] | None) -> None:
+                      extra: Callable[..., Any] | None, dynamic: bool) -> None:
         name = event.signal_name
-        if extra is not None:
-            coro = _call(extra, *self._extra_args(extra, name, event.args))
-            task: asyncio.Task[Any] = self.loop.create_task(coro, name=f"signal:{name}")
-            task.add_done_callback(self._on_signal_done)
-            return
-        assert handler is not None
         try:
-            args = self._handler_args(handler, name, event.args)
+            if extra is not None:
+                fn, args = extra, self._extra_args(extra, name, event.args, dynamic)
+            else:
+                assert handler is not None
+                fn = handler.fn
+                args = [self.workflow, *self._handler_args(handler, name, event.args)]
         except PayloadError as exc:
             log.warning("dropped signal %r for run %s: %s", name, self.run_id, exc)
             return
-        task = self.loop.create_task(_call(handler.fn, self.workflow, *args),
-                                     name=f"signal:{name}")
-        self._handlers[task] = (handler, name)
+        task: asyncio.Task[Any] = self.loop.create_task(_call(fn, *args),
+                                                        name=f"signal:{name}")
+        if handler is not None:
+            self._handlers[task] = (handler, name)
         task.add_done_callback(self._on_signal_done)
 
-    def _extra_args(self, fn: Callable[..., Any], name: str, payloads: list[Any]) -> list[Any]:
-        if getattr(fn, "__replay_dynamic__", False):
+    def _extra_args(self, fn: Callable[..., Any], name: str, payloads: list[Any],
+                    dynamic: bool) -> list[Any]:
+        if dynamic:
             return [name, [RawValue(p) for p in payloads]]
-        return [self.converter.from_payload(p) for p in payloads]
+        types = _signature_types(fn, skip=0)[0]
+        conv = self.converter
+        return [conv.from_payload(p, t) for p, t in zip(payloads, types, strict=False)]
 
     def _on_cancel(self, event: Event) -> None:
         assert isinstance(event, CancelRequested)
@@ -331,14 +340,14 @@ class WorkflowInstance:
             self._reject(u, str(exc), "PayloadError")
             return
         if u.validate and handler.validator is not None:
-            self._read_only = "update validator"
+            self.loop.read_only = "update validator"
             try:
                 handler.validator(self.workflow, *args)
             except Exception as exc:
                 self._reject(u, str(exc) or type(exc).__name__, type(exc).__name__)
                 return
             finally:
-                self._read_only = None
+                self.loop.read_only = None
         accepted = UpdateAcceptedCommand(update_id=u.update_id, name=u.name, args=u.args)
         self.add_command(accepted)
         task: asyncio.Task[Any] = self.loop.create_task(
@@ -438,10 +447,18 @@ class WorkflowInstance:
 
     # --- used by the runtime API (replay.workflow) ---------------------------------------
 
+    def ensure_writable(self, what: str) -> None:
+        """Raise ReadOnlyContextError while a query handler or update validator runs.
+
+        Called before a command draws a sequence number or random bits, so that a
+        refused command leaves the run exactly as it was.
+        """
+        if self.loop.read_only is not None:
+            raise ReadOnlyContextError(what, self.loop.read_only)
+
     def add_command(self, cmd: Command) -> None:
         """Record a command issued by workflow code, with the user line that issued it."""
-        if self._read_only is not None:
-            raise ReadOnlyContextError(cmd.event_type.__name__, self._read_only)
+        self.ensure_writable(cmd.event_type.__name__)
         if self.terminal is not None and not isinstance(cmd, TERMINAL_COMMANDS):
             return  # the run has ended in this activation; later commands are dropped
         cmd.location = _caller_location()
@@ -485,8 +502,7 @@ class WorkflowInstance:
     def patched(self, patch_id: str, *, deprecated: bool = False) -> bool:
         from ._commands import MarkerCommand
 
-        if self._read_only is not None:
-            raise ReadOnlyContextError("workflow.patched()", self._read_only)
+        self.ensure_writable("workflow.patched()")
         known = self._patches.get(patch_id)
         if known is not None:
             return known
@@ -536,7 +552,7 @@ class WorkflowInstance:
         if handler is None:
             known = sorted(n for n in self.definition.queries if n)
             raise UnknownQueryError(name, self.info.workflow_type, known)
-        self._read_only = "query handler"
+        self.loop.read_only = "query handler"
         try:
             with self._entered():
                 decoded = self._handler_args(handler, name, list(args))
@@ -547,7 +563,7 @@ class WorkflowInstance:
         except Exception as exc:
             raise QueryFailedError(name, exc) from exc
         finally:
-            self._read_only = None
+            self.loop.read_only = None
 
     def stack_trace(self) -> str:
         """Where each of the workflow's tasks is waiting (the debugger's ``where``)."""
@@ -558,6 +574,20 @@ class WorkflowInstance:
                 code = frame.f_code
                 lines.append(f"  {code.co_filename}:{frame.f_lineno} in {code.co_name}")
         return "\n".join(lines)
+
+    def waiting_location(self) -> str | None:
+        """``file:line`` where the run function waits (innermost workflow-code frame)."""
+        task = self._main
+        if task is None or task.done():
+            return None
+        found: str | None = None
+        awaiting: Any = task.get_coro()
+        while awaiting is not None:
+            frame = getattr(awaiting, "cr_frame", None)
+            if frame is not None and not frame.f_code.co_filename.startswith(_ENGINE_DIRS):
+                found = f"{frame.f_code.co_filename}:{frame.f_lineno}"
+            awaiting = getattr(awaiting, "cr_await", None)
+        return found
 
     def pending(self) -> dict[str, list[str]]:
         """Open commands and running handlers, for debugging."""

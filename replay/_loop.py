@@ -15,7 +15,7 @@ from asyncio import events
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol, TypeVar, TypeVarTuple, Unpack
 
-from ._exceptions import WorkflowLoopError
+from ._exceptions import ReadOnlyContextError, WorkflowLoopError
 
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
@@ -52,6 +52,9 @@ class WorkflowEventLoop(asyncio.AbstractEventLoop):
         self._running = False
         self._exception_handler: Any = None
         self.unhandled: list[dict[str, Any]] = []
+        # Set while a query handler or update validator runs: anything scheduled then
+        # would run in a later activation, a change of course a replay cannot reproduce.
+        self.read_only: str | None = None
 
     # --- driving -------------------------------------------------------------------
 
@@ -86,6 +89,9 @@ class WorkflowEventLoop(asyncio.AbstractEventLoop):
 
     def call_soon(self, callback: Callable[[Unpack[Ts]], object], *args: *Ts,
                   context: contextvars.Context | None = None) -> asyncio.Handle:
+        if self.read_only is not None:
+            raise ReadOnlyContextError("scheduling a callback on the workflow loop",
+                                       self.read_only)
         handle = asyncio.Handle(callback, args, self, context)
         self._ready.append(handle)
         return handle
@@ -100,6 +106,8 @@ class WorkflowEventLoop(asyncio.AbstractEventLoop):
 
     def call_at(self, when: float, callback: Callable[[Unpack[Ts]], object], *args: *Ts,
                 context: contextvars.Context | None = None) -> asyncio.TimerHandle:
+        if self.read_only is not None:
+            raise ReadOnlyContextError("starting a durable timer", self.read_only)
         handle = DurableTimerHandle(when, callback, args, self, context)
         if when <= self._now:
             self._ready.append(handle)
@@ -116,6 +124,10 @@ class WorkflowEventLoop(asyncio.AbstractEventLoop):
 
     def create_task(self, coro: Coroutine[Any, Any, T] | Any, *, name: str | None = None,
                     context: contextvars.Context | None = None) -> asyncio.Task[T]:
+        if self.read_only is not None:
+            if asyncio.iscoroutine(coro):
+                coro.close()  # never started: close it so it is not reported as unawaited
+            raise ReadOnlyContextError("creating an asyncio task", self.read_only)
         return asyncio.Task(coro, loop=self, name=name, context=context)
 
     # --- state -----------------------------------------------------------------------

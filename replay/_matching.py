@@ -51,12 +51,15 @@ def _divergence(inst: WorkflowInstance, cmd: Command | None, rec: Event | None,
         expected = (f"no further command in this activation (it ends with "
                     f"{type(closing).__name__} at event {closing.event_id})")
         event_id = closing.event_id
-    actual = cmd.describe() if cmd is not None else "no command"
+    if cmd is not None:
+        actual, location = cmd.describe(), format_location(cmd.location)
+    else:  # the code issued nothing: point at where it waits instead
+        actual, location = "no command", inst.waiting_location()
     return NondeterminismError(
         run_id=inst.run_id,
         workflow_type=inst.info.workflow_type,
         event_id=event_id,
         expected=expected,
         actual=actual,
-        location=format_location(cmd.location) if cmd is not None else None,
+        location=location,
     )

@@ -146,6 +146,7 @@ def deprecate_patch(patch_id: str) -> None:
 def emit(value: Any) -> None:
     """Record ``value`` for clients streaming this run's events (``stream_events``)."""
     inst = _inst("emit")
+    inst.ensure_writable("workflow.emit()")
     inst.add_command(EmitCommand(seq=inst.next_seq("emit"),
                                  payload=inst.converter.to_payload(value)))
 
@@ -154,7 +155,7 @@ def continue_as_new(arg: Any = _UNSET, *, args: Sequence[Any] = (), workflow: An
                     task_queue: str | None = None, memo: dict[str, Any] | None = None
                     ) -> NoReturn:
     """End this run and start a fresh one of the same workflow id with new arguments."""
-    _inst("continue_as_new")
+    _inst("continue_as_new").ensure_writable("workflow.continue_as_new()")
     name = workflow if isinstance(workflow, str) or workflow is None else _workflow_name(
         workflow)[0]
     raise ContinueAsNewError(workflow=name or "", args=_all_args(arg, args),
@@ -188,6 +189,7 @@ def start_activity(
     One of ``start_to_close_timeout`` or ``schedule_to_close_timeout`` is required.
     """
     inst = _inst("start_activity")
+    inst.ensure_writable("workflow.start_activity()")
     if start_to_close_timeout is None and schedule_to_close_timeout is None:
         raise ValueError(
             "execute_activity needs start_to_close_timeout or schedule_to_close_timeout, so "
@@ -295,6 +297,7 @@ def start_child_workflow(
 ) -> Awaitable[ChildWorkflowHandle]:
     """Start a child run; the returned awaitable gives its handle."""
     inst = _inst("start_child_workflow")
+    inst.ensure_writable("workflow.start_child_workflow()")
     name, declared = _workflow_name(workflow)
     cmd = ChildCommand(
         seq=inst.next_seq("child"),
@@ -326,6 +329,7 @@ async def execute_child_workflow(workflow: Any, arg: Any = _UNSET, **kwargs: Any
 async def _signal_external(workflow_id: str, run_id: str | None, signal: Any,
                            args: list[Any]) -> None:
     inst = _inst("signal")
+    inst.ensure_writable("signalling another workflow")
     name = signal if isinstance(signal, str) else _signal_name(signal)
     fut: asyncio.Future[None] = inst.loop.create_future()
     inst.add_command(SignalExternalCommand(
@@ -377,8 +381,6 @@ def set_signal_handler(name: str, handler: Callable[..., Any] | None) -> None:
 
 def set_dynamic_signal_handler(handler: Callable[..., Any] | None) -> None:
     """Register a handler ``(name, args: Sequence[RawValue])`` for signals with no handler."""
-    if handler is not None:
-        handler.__replay_dynamic__ = True  # type: ignore[attr-defined]  # marks the call shape
     _inst("set_dynamic_signal_handler").set_signal_handler(None, handler)
 
 
