@@ -53,6 +53,8 @@ from ._kinds import INPUT_KINDS as INPUT_KINDS
 from ._kinds import REFERENCES as REFERENCES
 from ._kinds import TERMINAL_KINDS as TERMINAL_KINDS
 from ._kinds import AnyEvent as AnyEvent
+from ._memory import MemoryStore as MemoryStore
+from ._sqlite import SqliteStore as SqliteStore
 from ._store import ActivityTask as ActivityTask
 from ._store import Append as Append
 from ._store import Deliver as Deliver
@@ -99,6 +101,7 @@ __all__ = [
     "InternalError",
     "JsonValue",
     "MarkerRecorded",
+    "MemoryStore",
     "Operation",
     "PayloadConverter",
     "PayloadError",
@@ -110,6 +113,7 @@ __all__ = [
     "RunInfo",
     "RunNotFoundError",
     "SignalReceived",
+    "SqliteStore",
     "StaleResultError",
     "Start",
     "Store",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
@@ -34,7 +34,7 @@ def _structure_datetime(value: Any, _: type) -> datetime:
     if not isinstance(value, str):
         raise TypeError(f"expected an ISO 8601 string, got {type(value).__name__}")
     parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _structure_timedelta(value: Any, _: type) -> timedelta:
@@ -171,7 +171,7 @@ def default_converter() -> PayloadConverter:
     return _default
 
 
-# --- events ----------------------------------------------------------------------
+# --- events -----------------------------------------------------------------------------------
 
 _event_conv = _make_converter()
 _EVENT_ENCODERS: dict[type[Event], Callable[[Any], dict[str, Any]]] = {}

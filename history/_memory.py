@@ -1,0 +1,285 @@
+"""MemoryStore: the Store protocol in plain Python dicts, for tests and time-skipping."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import attrs
+
+from ._changes import Change
+from ._derive import RUNNING, plan_operation, plan_reject_update, plan_request_update
+from ._errors import RunNotFoundError
+from ._events import Event, Failure, JsonValue
+from ._history import History
+from ._notify import ChangeNotifier, tail_events
+from ._store import (
+    ActivityTask,
+    Append,
+    DueTimer,
+    Operation,
+    RunInfo,
+    UpdateRequest,
+    WorkflowTask,
+)
+from ._tables import Tables, derive_tables
+
+T = TypeVar("T")
+
+
+class MemoryStore:
+    """A :class:`~history.Store` that keeps everything in memory (lost on exit).
+
+    Same rules and errors as :class:`~history.SqliteStore`; every method is
+    thread-safe (one lock), and ``wait_changed`` wakes waiters on any event loop.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._tables = Tables()
+        self._notifier = ChangeNotifier()
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def _write(self, fn: Callable[[Tables], T]) -> T:
+        with self._lock:
+            tables = self._tables
+            tables.begin()
+            try:
+                result = fn(tables)
+            except BaseException:
+                tables.rollback()
+                raise
+            changed = tables.end()
+        if changed:
+            self._notifier.notify()
+        return result
+
+    def commit(self, ops: Sequence[Operation]) -> list[Event]:
+        """Apply all operations in one transaction, or none; returns the events written."""
+        def run(tables: Tables) -> list[Event]:
+            written: list[Event] = []
+            for op in ops:
+                plan = plan_operation(op, tables)
+                tables.apply_plan(plan)
+                written.extend(plan.events)
+            return written
+        return self._write(run)
+
+    def append(self, run_id: str, events: Sequence[Event], expected_last_event_id: int) -> None:
+        """Conditional append; AppendConflictError if the run is not at the expected id."""
+        self.commit([Append(run_id, events, expected_last_event_id)])
+
+    # --- reading events -----------------------------------------------------------------------
+
+    def read(self, run_id: str, after_event_id: int = 0) -> list[Event]:
+        """Events of the run with id > ``after_event_id``; RunNotFoundError if no such run."""
+        with self._lock:
+            events = self._tables.events.get(run_id)
+            if events is None:
+                raise RunNotFoundError(run_id)
+            return events[max(after_event_id, 0):]
+
+    def history(self, run_id: str) -> History:
+        """The run's whole history."""
+        return History(run_id, self.read(run_id))
+
+    def last_event_id(self, run_id: str) -> int:
+        """The id of the run's newest event; 0 if the run does not exist."""
+        with self._lock:
+            return len(self._tables.events.get(run_id, ()))
+
+    def tail(self, run_id: str, after_event_id: int = 0) -> AsyncIterator[Event]:
+        """Yield events as they are appended until the run's terminal event."""
+        def is_closed() -> bool:
+            info = self.get_run(run_id)
+            return info is None or info.status != RUNNING
+        return tail_events(self._notifier, lambda last: self.read(run_id, last), is_closed,
+                           after_event_id)
+
+    async def wait_changed(self, timeout: float) -> bool:
+        """Return True when anything is committed, False after ``timeout`` seconds."""
+        return await self._notifier.wait(timeout)
+
+    # --- runs index ---------------------------------------------------------------------------
+
+    def get_run(self, run_id: str) -> RunInfo | None:
+        """The runs-index row of a run, or None."""
+        with self._lock:
+            return self._tables.runs.get(run_id)
+
+    def latest_run(self, workflow_id: str) -> RunInfo | None:
+        """The most recently started run of a workflow id, or None."""
+        return next(iter(self.list_runs(workflow_id=workflow_id, limit=1)), None)
+
+    def list_runs(self, *, status: str | None = None, workflow_type: str | None = None,
+                  workflow_id: str | None = None, limit: int | None = None) -> list[RunInfo]:
+        """Runs matching every given filter, most recently started first."""
+        found: list[RunInfo] = []
+        with self._lock:
+            for info in reversed(self._tables.runs.values()):
+                if limit is not None and len(found) >= limit:
+                    break
+                if ((status is None or info.status == status)
+                        and (workflow_type is None or info.workflow_type == workflow_type)
+                        and (workflow_id is None or info.workflow_id == workflow_id)):
+                    found.append(info)
+        return found
+
+    def count_runs(self, *, status: str | None = None, workflow_type: str | None = None) -> int:
+        """How many runs match the filters."""
+        return len(self.list_runs(status=status, workflow_type=workflow_type))
+
+    # --- workflow tasks -----------------------------------------------------------------------
+
+    def lease_workflow_task(self, task_queue: str, owner: str, now: datetime,
+                            lease_for: timedelta) -> WorkflowTask | None:
+        """Lease the oldest free workflow task of the queue (free: unleased or expired)."""
+        def run(tables: Tables) -> WorkflowTask | None:
+            for row in tables.workflow_tasks.values():
+                if row.task_queue == task_queue and (
+                        row.lease_expires_at is None or row.lease_expires_at <= now):
+                    tables.put(tables.workflow_tasks, row.run_id, attrs.evolve(
+                        row, lease_owner=owner, lease_expires_at=now + lease_for))
+                    return WorkflowTask(run_id=row.run_id, task_queue=row.task_queue,
+                                        lease_owner=owner, lease_expires_at=now + lease_for)
+            return None
+        return self._write(run)
+
+    def release_workflow_task(self, run_id: str, owner: str) -> None:
+        """Give a leased workflow task back (if ``owner`` holds it); it stays pending."""
+        def run(tables: Tables) -> None:
+            row = tables.workflow_tasks.get(run_id)
+            if row is not None and row.lease_owner == owner:
+                tables.put(tables.workflow_tasks, run_id, attrs.evolve(
+                    row, lease_owner=None, lease_expires_at=None))
+        self._write(run)
+
+    # --- activity tasks -----------------------------------------------------------------------
+
+    def lease_activity_task(self, task_queue: str, owner: str, now: datetime,
+                            lease_for: timedelta) -> ActivityTask | None:
+        """Lease the activity task available longest; its attempt number goes up by one."""
+        def run(tables: Tables) -> ActivityTask | None:
+            free = [r for r in tables.activity_tasks.values()
+                    if r.task_queue == task_queue and r.available_at <= now
+                    and (r.lease_expires_at is None or r.lease_expires_at <= now)]
+            if not free:
+                return None
+            row = min(free, key=lambda r: (r.available_at, r.run_id, r.scheduled_event_id))
+            row = attrs.evolve(row, attempt=row.attempt + 1, lease_owner=owner,
+                               lease_expires_at=now + lease_for)
+            tables.put(tables.activity_tasks, (row.run_id, row.scheduled_event_id), row)
+            return row.to_task()
+        return self._write(run)
+
+    def _update_activity(self, run_id: str, scheduled_event_id: int, owner: str,
+                         **changes: Any) -> bool:
+        def run(tables: Tables) -> bool:
+            key = (run_id, scheduled_event_id)
+            row = tables.activity_tasks.get(key)
+            if row is None or row.lease_owner != owner:
+                return False
+            if "attempt" in changes:
+                changes["attempt"] = max(row.attempt + changes["attempt"], 0)
+            tables.put(tables.activity_tasks, key, attrs.evolve(row, **changes))
+            return True
+        return self._write(run)
+
+    def heartbeat_activity(self, run_id: str, scheduled_event_id: int, owner: str,
+                           details: list[JsonValue], now: datetime, lease_for: timedelta) -> bool:
+        """Record progress and extend the lease; False if ``owner`` no longer holds the task."""
+        return self._update_activity(run_id, scheduled_event_id, owner,
+                                     heartbeat_details=details,
+                                     lease_expires_at=now + lease_for)
+
+    def retry_activity(self, run_id: str, scheduled_event_id: int, owner: str,
+                       available_at: datetime) -> None:
+        """An attempt failed and will be retried: unlease it until ``available_at``."""
+        self._update_activity(run_id, scheduled_event_id, owner, lease_owner=None,
+                              lease_expires_at=None, available_at=available_at)
+
+    def release_activity_task(self, run_id: str, scheduled_event_id: int, owner: str) -> None:
+        """Give a leased activity task back unrun (its attempt is not counted)."""
+        self._update_activity(run_id, scheduled_event_id, owner, lease_owner=None,
+                              lease_expires_at=None, attempt=-1)
+
+    def get_activity_task(self, run_id: str, scheduled_event_id: int) -> ActivityTask | None:
+        """The activity task if it is open and leased (to see ``cancel_requested``)."""
+        with self._lock:
+            row = self._tables.activity_tasks.get((run_id, scheduled_event_id))
+        return row.to_task() if row is not None and row.lease_owner is not None else None
+
+    # --- timers -------------------------------------------------------------------------------
+
+    def due_timers(self, now: datetime, limit: int = 100) -> list[DueTimer]:
+        """Open timers with ``fire_at <= now``, soonest first."""
+        with self._lock:
+            due = [t for t in self._tables.timers.values() if t.fire_at <= now]
+        due.sort(key=lambda t: (t.fire_at, t.run_id, t.started_event_id))
+        return due[:limit]
+
+    def next_timer_at(self) -> datetime | None:
+        """When the soonest open timer fires, or None."""
+        with self._lock:
+            return min((t.fire_at for t in self._tables.timers.values()), default=None)
+
+    # --- update requests ----------------------------------------------------------------------
+
+    def request_update(self, run_id: str, update_id: str, name: str, args: list[JsonValue],
+                       now: datetime) -> UpdateRequest:
+        """Record a client's update; returns the existing request if ``update_id`` is known."""
+        def run(tables: Tables) -> UpdateRequest:
+            request, changes = plan_request_update(tables, run_id, update_id, name, args, now)
+            tables.apply(changes)
+            return request
+        return self._write(run)
+
+    def pending_updates(self, run_id: str) -> list[UpdateRequest]:
+        """The run's updates waiting for a worker, oldest first."""
+        with self._lock:
+            updates = list(self._tables.updates.get(run_id, {}).values())
+        return sorted((u for u in updates if u.status == "requested"),
+                      key=lambda u: u.requested_at)
+
+    def get_update(self, run_id: str, update_id: str) -> UpdateRequest | None:
+        """One update request in whatever status it reached, or None."""
+        with self._lock:
+            return self._tables.get_update(run_id, update_id)
+
+    def reject_update(self, run_id: str, update_id: str, failure: Failure) -> None:
+        """Mark a requested update rejected by its validator (nothing enters the history)."""
+        def run(tables: Tables) -> None:
+            changes: tuple[Change, ...] = plan_reject_update(tables, run_id, update_id, failure)
+            tables.apply(changes)
+        self._write(run)
+
+    # --- maintenance --------------------------------------------------------------------------
+
+    def rebuild_indexes(self) -> None:
+        """Recompute every index from the events (update requests and leases are kept)."""
+        with self._lock:
+            old = self._tables
+            new = derive_tables(old.events.items(), list(old.all_updates()),
+                                workflow_tasks=old.workflow_tasks,
+                                activity_tasks=old.activity_tasks)
+            self._tables = new
+        self._notifier.notify()
+
+    def dump_indexes(self) -> dict[str, list[Any]]:
+        """Every derived row, in key order: a diagnostic to compare stores and rebuilds."""
+        with self._lock:
+            t = self._tables
+            return {
+                "runs": sorted(t.runs.values(), key=lambda r: r.run_id),
+                "workflow_tasks": sorted(t.workflow_tasks.values(), key=lambda r: r.run_id),
+                "activity_tasks": [t.activity_tasks[k] for k in sorted(t.activity_tasks)],
+                "timers": [t.timers[k] for k in sorted(t.timers)],
+                "update_requests": sorted(t.all_updates(),
+                                          key=lambda u: (u.run_id, u.update_id)),
+            }
+
+    def close(self) -> None:
+        """Nothing to release; kept for the Store protocol."""

@@ -1,0 +1,183 @@
+"""Wake-ups: tell waiters (on any thread or event loop) that a store changed.
+
+A :class:`ChangeNotifier` counts commits. Writers in this process call
+:meth:`~ChangeNotifier.notify` right after committing; for commits made by
+other processes, an optional poll function (``PRAGMA data_version`` for
+SQLite) is called every few milliseconds by a helper thread, but only while
+someone is waiting, so an idle store costs nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+from ._events import Event
+from ._kinds import TERMINAL_KINDS
+
+POLL_INTERVAL = 0.005
+"""Seconds between two cross-process checks while someone waits."""
+
+
+def _wake(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
+class ChangeNotifier:
+    """A commit counter that async waiters on any event loop can wait on."""
+
+    def __init__(self, poll: Callable[[], int] | None = None,
+                 interval: float = POLL_INTERVAL,
+                 on_close: Callable[[], None] | None = None) -> None:
+        self._cond = threading.Condition()
+        self._waiters: dict[asyncio.Future[None], asyncio.AbstractEventLoop] = {}
+        self._version = 0
+        self._poll = poll
+        self._interval = interval
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self._on_close = on_close
+        self._seen = poll() if poll is not None else 0
+
+    @property
+    def version(self) -> int:
+        """How many changes were seen so far; pass it to :meth:`wait` as ``since``."""
+        return self._version
+
+    def notify(self) -> None:
+        """Record a change and wake every waiter."""
+        with self._cond:
+            self._version += 1
+            waiters = list(self._waiters.items())
+        for fut, loop in waiters:
+            # A closed loop raises RuntimeError; its waiter is gone with it.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_wake, fut)
+
+    async def wait(self, timeout: float, since: int | None = None) -> bool:
+        """True once a change is seen (after ``since``, if given), False on timeout."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+        with self._cond:
+            if since is not None and since != self._version:
+                return True
+            if timeout <= 0:
+                return False
+            self._waiters[fut] = loop
+            self._start_poller()
+            self._cond.notify_all()
+        try:
+            async with asyncio.timeout(timeout):
+                await fut
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            with self._cond:
+                self._waiters.pop(fut, None)
+
+    def close(self) -> None:
+        """Stop the polling thread (waiters then only see in-process changes)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=1.0)
+        if self._on_close is not None:
+            self._on_close()
+
+    def _start_poller(self) -> None:
+        if self._poll is None or self._closed or self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run_poller, name="replay-store-poller",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run_poller(self) -> None:
+        assert self._poll is not None
+        while True:
+            with self._cond:
+                while not self._waiters and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                self._cond.wait(self._interval)
+                if self._closed:
+                    return
+            try:
+                seen = self._poll()
+            except Exception:  # a poll can fail while the file is being closed; try again
+                continue
+            if seen != self._seen:
+                self._seen = seen
+                self.notify()
+
+
+# --- one notifier per database file in this process -------------------------------------------
+
+_registry_lock = threading.Lock()
+_registry: dict[str, tuple[ChangeNotifier, int]] = {}
+
+
+def acquire_notifier(
+    path: Path, poll_factory: Callable[[], tuple[Callable[[], int], Callable[[], None]]]
+) -> ChangeNotifier:
+    """The shared notifier of a database file.
+
+    If it is new, ``poll_factory`` returns its poll function and what closes it.
+    """
+    key = str(path)
+    with _registry_lock:
+        entry = _registry.get(key)
+        if entry is None:
+            poll, close = poll_factory()
+            entry = (ChangeNotifier(poll, on_close=close), 0)
+        _registry[key] = (entry[0], entry[1] + 1)
+        return entry[0]
+
+
+def release_notifier(path: Path) -> None:
+    """Drop one reference; the last one closes the notifier."""
+    key = str(path)
+    with _registry_lock:
+        notifier, count = _registry[key]
+        if count > 1:
+            _registry[key] = (notifier, count - 1)
+            return
+        del _registry[key]
+    notifier.close()
+
+
+# --- tail -------------------------------------------------------------------------------------
+
+TAIL_RECHECK = 1.0
+"""Seconds a tail waits for a wake-up before it reads again anyway."""
+
+
+async def tail_events(
+    notifier: ChangeNotifier,
+    read: Callable[[int], list[Event]],
+    is_closed: Callable[[], bool],
+    after_event_id: int,
+) -> AsyncIterator[Event]:
+    """Yield events after ``after_event_id`` as they are committed, until the terminal one."""
+    last = after_event_id
+    while True:
+        since = notifier.version
+        events = read(last)
+        for event in events:
+            yield event
+            last = event.event_id
+            if isinstance(event, TERMINAL_KINDS):
+                return
+        if not events:
+            if is_closed():
+                # The run may have closed between the read and this check.
+                for event in read(last):
+                    yield event
+                return
+            await notifier.wait(TAIL_RECHECK, since=since)

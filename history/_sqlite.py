@@ -1,0 +1,338 @@
+"""SqliteStore: the default, embedded store (one SQLite file in WAL mode)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from . import _sqlite_rows as rows
+from ._derive import RUNNING, plan_operation, plan_reject_update, plan_request_update
+from ._errors import RunNotFoundError
+from ._events import Event, Failure, JsonValue
+from ._history import History
+from ._notify import acquire_notifier, release_notifier, tail_events
+from ._sqlite_rebuild import dump_indexes, rebuild_indexes
+from ._sqlite_schema import connect, open_database, store_error
+from ._store import (
+    ActivityTask,
+    Append,
+    DueTimer,
+    Operation,
+    RunInfo,
+    UpdateRequest,
+    WorkflowTask,
+)
+
+T = TypeVar("T")
+
+
+class SqliteStore:
+    """A :class:`~history.Store` in one SQLite file, shared safely by threads and processes.
+
+    The file is created with mode 0600 and put in WAL mode; every write runs in
+    ``BEGIN IMMEDIATE`` and waits up to ``busy_timeout_ms`` for other writers.
+    ``synchronous`` (``"FULL"`` by default) trades durability on power loss for
+    speed (``"NORMAL"`` may lose the last commits, never corrupts). Opening a
+    file that is not a replay store, or one from a newer replay, raises
+    StoreError and changes nothing.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, synchronous: str = "FULL",
+                 busy_timeout_ms: int = 5000) -> None:
+        self.path = Path(path).resolve()
+        self._synchronous = synchronous.upper()
+        self._busy_timeout_ms = busy_timeout_ms
+        first = open_database(self.path, synchronous=self._synchronous,
+                              busy_timeout_ms=busy_timeout_ms)
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._local.conn = first
+        self._conns = [first]
+        self._closed = False
+        self._notifier = acquire_notifier(self.path, self._make_poll)
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({str(self.path)!r})"
+
+    # --- connections and transactions ---------------------------------------------------------
+
+    def _make_poll(self) -> tuple[Callable[[], int], Callable[[], None]]:
+        conn = connect(self.path, synchronous=self._synchronous,
+                       busy_timeout_ms=self._busy_timeout_ms)
+        poll_lock = threading.Lock()
+
+        def poll() -> int:
+            with poll_lock:
+                return int(conn.execute("PRAGMA data_version").fetchone()[0])
+
+        def close() -> None:
+            with poll_lock:
+                conn.close()
+        return poll, close
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None or self._closed:
+            with self._lock:
+                if self._closed:
+                    raise store_error(self.path, "the store is closed")
+                conn = connect(self.path, synchronous=self._synchronous,
+                               busy_timeout_ms=self._busy_timeout_ms)
+                self._conns.append(conn)
+            self._local.conn = conn
+        return conn
+
+    def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        conn = self._conn()
+        try:
+            before = conn.total_changes
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise store_error(self.path, f"SQLite error: {exc}") from exc
+        if conn.total_changes != before:
+            self._notifier.notify()
+        return result
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        try:
+            return self._conn().execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise store_error(self.path, f"SQLite error: {exc}") from exc
+
+    # --- events -------------------------------------------------------------------------------
+
+    def commit(self, ops: Sequence[Operation]) -> list[Event]:
+        """Apply all operations in one transaction, or none; returns the events written."""
+        def run(conn: sqlite3.Connection) -> list[Event]:
+            lookup = rows.SqlLookup(conn)
+            written: list[Event] = []
+            for op in ops:
+                plan = plan_operation(op, lookup)
+                rows.apply_changes(conn, plan.changes)
+                written.extend(plan.events)
+            return written
+        return self._write(run)
+
+    def append(self, run_id: str, events: Sequence[Event], expected_last_event_id: int) -> None:
+        """Conditional append; AppendConflictError if the run is not at the expected id."""
+        self.commit([Append(run_id, events, expected_last_event_id)])
+
+    def read(self, run_id: str, after_event_id: int = 0) -> list[Event]:
+        """Events of the run with id > ``after_event_id``; RunNotFoundError if no such run."""
+        found = self._query("SELECT data FROM events WHERE run_id = ? AND event_id > ? "
+                            "ORDER BY event_id", (run_id, after_event_id))
+        if not found and not self._query("SELECT 1 FROM events WHERE run_id = ? LIMIT 1",
+                                         (run_id,)):
+            raise RunNotFoundError(run_id)
+        return [rows.decode_event(r[0]) for r in found]
+
+    def history(self, run_id: str) -> History:
+        """The run's whole history."""
+        return History(run_id, self.read(run_id))
+
+    def last_event_id(self, run_id: str) -> int:
+        """The id of the run's newest event; 0 if the run does not exist."""
+        found = self._query("SELECT max(event_id) FROM events WHERE run_id = ?", (run_id,))
+        return int(found[0][0] or 0)
+
+    def tail(self, run_id: str, after_event_id: int = 0) -> AsyncIterator[Event]:
+        """Yield events as they are appended, by any process, until the run's terminal event."""
+        def is_closed() -> bool:
+            info = self.get_run(run_id)
+            return info is None or info.status != RUNNING
+        return tail_events(self._notifier, lambda last: self.read(run_id, last), is_closed,
+                           after_event_id)
+
+    async def wait_changed(self, timeout: float) -> bool:
+        """Return True when anything is committed (by any process), False on timeout."""
+        return await self._notifier.wait(timeout)
+
+    # --- runs index ---------------------------------------------------------------------------
+
+    def get_run(self, run_id: str) -> RunInfo | None:
+        """The runs-index row of a run, or None."""
+        found = self._query(f"SELECT {rows.RUN_SELECT} FROM runs WHERE run_id = ?", (run_id,))
+        return rows.run_from_row(found[0]) if found else None
+
+    def latest_run(self, workflow_id: str) -> RunInfo | None:
+        """The most recently started run of a workflow id, or None."""
+        return next(iter(self.list_runs(workflow_id=workflow_id, limit=1)), None)
+
+    @staticmethod
+    def _filters(**given: str | None) -> tuple[str, list[Any]]:
+        used = {k: v for k, v in given.items() if v is not None}
+        where = " AND ".join(f"{k} = ?" for k in used) or "1"
+        return where, list(used.values())
+
+    def list_runs(self, *, status: str | None = None, workflow_type: str | None = None,
+                  workflow_id: str | None = None, limit: int | None = None) -> list[RunInfo]:
+        """Runs matching every given filter, most recently started first."""
+        where, params = self._filters(status=status, workflow_type=workflow_type,
+                                      workflow_id=workflow_id)
+        found = self._query(f"SELECT {rows.RUN_SELECT} FROM runs WHERE {where} "
+                            "ORDER BY seq DESC LIMIT ?", [*params, -1 if limit is None else limit])
+        return [rows.run_from_row(r) for r in found]
+
+    def count_runs(self, *, status: str | None = None, workflow_type: str | None = None) -> int:
+        """How many runs match the filters."""
+        where, params = self._filters(status=status, workflow_type=workflow_type)
+        return int(self._query(f"SELECT count(*) FROM runs WHERE {where}", params)[0][0])
+
+    # --- workflow tasks -----------------------------------------------------------------------
+
+    def lease_workflow_task(self, task_queue: str, owner: str, now: datetime,
+                            lease_for: timedelta) -> WorkflowTask | None:
+        """Lease the oldest free workflow task of the queue (free: unleased or expired)."""
+        expires = now + lease_for
+
+        def run(conn: sqlite3.Connection) -> WorkflowTask | None:
+            row = conn.execute(
+                "UPDATE workflow_tasks SET lease_owner = ?1, lease_expires_at = ?2 "
+                "WHERE seq = (SELECT seq FROM workflow_tasks WHERE task_queue = ?3 AND "
+                "(lease_expires_at IS NULL OR lease_expires_at <= ?4) ORDER BY seq LIMIT 1) "
+                "RETURNING run_id",
+                (owner, rows.to_us(expires), task_queue, rows.to_us(now))).fetchone()
+            return None if row is None else WorkflowTask(
+                run_id=row[0], task_queue=task_queue, lease_owner=owner,
+                lease_expires_at=expires)
+        return self._write(run)
+
+    def release_workflow_task(self, run_id: str, owner: str) -> None:
+        """Give a leased workflow task back (if ``owner`` holds it); it stays pending."""
+        self._write(lambda conn: conn.execute(
+            "UPDATE workflow_tasks SET lease_owner = NULL, lease_expires_at = NULL "
+            "WHERE run_id = ? AND lease_owner = ?", (run_id, owner)))
+
+    # --- activity tasks -----------------------------------------------------------------------
+
+    def lease_activity_task(self, task_queue: str, owner: str, now: datetime,
+                            lease_for: timedelta) -> ActivityTask | None:
+        """Lease the activity task available longest; its attempt number goes up by one."""
+        def run(conn: sqlite3.Connection) -> ActivityTask | None:
+            row = conn.execute(
+                "UPDATE activity_tasks SET attempt = attempt + 1, lease_owner = ?1, "
+                "lease_expires_at = ?2 WHERE rowid = (SELECT rowid FROM activity_tasks "
+                "WHERE task_queue = ?3 AND available_at <= ?4 AND (lease_expires_at IS NULL "
+                "OR lease_expires_at <= ?4) ORDER BY available_at, run_id, scheduled_event_id "
+                f"LIMIT 1) RETURNING {rows.ACTIVITY_COLUMNS}",
+                (owner, rows.to_us(now + lease_for), task_queue, rows.to_us(now))).fetchone()
+            return None if row is None else rows.activity_from_row(row).to_task()
+        return self._write(run)
+
+    def _update_activity(self, sets: str, run_id: str, scheduled_event_id: int, owner: str,
+                         params: Sequence[Any] = ()) -> bool:
+        def run(conn: sqlite3.Connection) -> bool:
+            cur = conn.execute(
+                f"UPDATE activity_tasks SET {sets} WHERE run_id = ? AND scheduled_event_id = ? "
+                "AND lease_owner = ?", (*params, run_id, scheduled_event_id, owner))
+            return cur.rowcount == 1
+        return self._write(run)
+
+    def heartbeat_activity(self, run_id: str, scheduled_event_id: int, owner: str,
+                           details: list[JsonValue], now: datetime, lease_for: timedelta) -> bool:
+        """Record progress and extend the lease; False if ``owner`` no longer holds the task."""
+        return self._update_activity(
+            "heartbeat_details = ?, lease_expires_at = ?", run_id, scheduled_event_id, owner,
+            (rows.dumps(details), rows.to_us(now + lease_for)))
+
+    def retry_activity(self, run_id: str, scheduled_event_id: int, owner: str,
+                       available_at: datetime) -> None:
+        """An attempt failed and will be retried: unlease it until ``available_at``."""
+        self._update_activity(
+            "lease_owner = NULL, lease_expires_at = NULL, available_at = ?", run_id,
+            scheduled_event_id, owner, (rows.to_us(available_at),))
+
+    def release_activity_task(self, run_id: str, scheduled_event_id: int, owner: str) -> None:
+        """Give a leased activity task back unrun (its attempt is not counted)."""
+        self._update_activity(
+            "lease_owner = NULL, lease_expires_at = NULL, attempt = max(attempt - 1, 0)",
+            run_id, scheduled_event_id, owner)
+
+    def get_activity_task(self, run_id: str, scheduled_event_id: int) -> ActivityTask | None:
+        """The activity task if it is open and leased (to see ``cancel_requested``)."""
+        found = self._query(
+            f"SELECT {rows.ACTIVITY_COLUMNS} FROM activity_tasks WHERE run_id = ? "
+            "AND scheduled_event_id = ? AND lease_owner IS NOT NULL",
+            (run_id, scheduled_event_id))
+        return rows.activity_from_row(found[0]).to_task() if found else None
+
+    # --- timers -------------------------------------------------------------------------------
+
+    def due_timers(self, now: datetime, limit: int = 100) -> list[DueTimer]:
+        """Open timers with ``fire_at <= now``, soonest first."""
+        found = self._query(
+            f"SELECT {rows.TIMER_COLUMNS} FROM timers WHERE fire_at <= ? "
+            "ORDER BY fire_at, run_id, started_event_id LIMIT ?", (rows.to_us(now), limit))
+        return [rows.timer_from_row(r) for r in found]
+
+    def next_timer_at(self) -> datetime | None:
+        """When the soonest open timer fires, or None."""
+        return rows.opt_from_us(self._query("SELECT min(fire_at) FROM timers")[0][0])
+
+    # --- update requests ----------------------------------------------------------------------
+
+    def request_update(self, run_id: str, update_id: str, name: str, args: list[JsonValue],
+                       now: datetime) -> UpdateRequest:
+        """Record a client's update; returns the existing request if ``update_id`` is known."""
+        def run(conn: sqlite3.Connection) -> UpdateRequest:
+            request, changes = plan_request_update(rows.SqlLookup(conn), run_id, update_id,
+                                                   name, args, now)
+            rows.apply_changes(conn, changes)
+            return request
+        return self._write(run)
+
+    def pending_updates(self, run_id: str) -> list[UpdateRequest]:
+        """The run's updates waiting for a worker, oldest first."""
+        found = self._query(
+            f"SELECT {rows.UPDATE_COLUMNS} FROM update_requests WHERE run_id = ? "
+            "AND status = 'requested' ORDER BY requested_at, seq", (run_id,))
+        return [rows.update_from_row(r) for r in found]
+
+    def get_update(self, run_id: str, update_id: str) -> UpdateRequest | None:
+        """One update request in whatever status it reached, or None."""
+        return rows.SqlLookup(self._conn()).get_update(run_id, update_id)
+
+    def reject_update(self, run_id: str, update_id: str, failure: Failure) -> None:
+        """Mark a requested update rejected by its validator (nothing enters the history)."""
+        self._write(lambda conn: rows.apply_changes(
+            conn, plan_reject_update(rows.SqlLookup(conn), run_id, update_id, failure)))
+
+    # --- maintenance --------------------------------------------------------------------------
+
+    def rebuild_indexes(self) -> None:
+        """Recompute every index from the events (update requests and leases are kept)."""
+        self._write(rebuild_indexes)
+
+    def dump_indexes(self) -> dict[str, list[Any]]:
+        """Every derived row, in key order: a diagnostic to compare stores and rebuilds."""
+        return dump_indexes(self._conn())
+
+    def close(self) -> None:
+        """Close every connection of this store object (other objects are unaffected)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            conns, self._conns = self._conns, []
+        for conn in conns:
+            conn.close()
+        release_notifier(self.path)
+
+    def __enter__(self) -> SqliteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+

@@ -1,0 +1,307 @@
+"""Rows of the SQLite store: encoding records to columns and back, and applying changes.
+
+Times in the index tables are integer microseconds since the Unix epoch (UTC),
+so comparisons in SQL are exact; events keep their ISO 8601 text.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ._changes import (
+    AbortUpdates,
+    AcceptUpdate,
+    ActivityRow,
+    AddEvents,
+    AdvanceRun,
+    Change,
+    CloseRun,
+    CompleteUpdate,
+    DeleteActivityTask,
+    DeleteTimer,
+    DropIdleWorkflowTask,
+    FinishWorkflowTask,
+    InsertActivityTask,
+    InsertRun,
+    InsertTimer,
+    InsertUpdate,
+    NeedWorkflowTask,
+    RejectUpdate,
+    RemoveRunWork,
+    RequestActivityCancel,
+    WorkflowTaskRow,
+)
+from ._codec import PayloadConverter, event_from_data, event_to_data
+from ._derive import RunHead
+from ._events import Event, Failure, JsonValue
+from ._kinds import EVENT_KINDS
+from ._store import DueTimer, RunInfo, UpdateRequest
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_CONVERTER = PayloadConverter()
+dumps = _ENCODER.encode
+
+
+def to_us(value: datetime) -> int:
+    """A datetime as microseconds since the epoch (naive means UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return (value - _EPOCH) // _MICRO
+
+
+def from_us(value: int) -> datetime:
+    """The inverse of :func:`to_us`, in UTC."""
+    return _EPOCH + timedelta(microseconds=value)
+
+
+def opt_us(value: datetime | None) -> int | None:
+    return None if value is None else to_us(value)
+
+
+def opt_from_us(value: int | None) -> datetime | None:
+    return None if value is None else from_us(value)
+
+
+def event_row(run_id: str, event: Event) -> tuple[str, int, str, str, str]:
+    """One row of the events table."""
+    data = event_to_data(event)
+    return (run_id, event.event_id, event.kind, data["time"], dumps(data))
+
+
+def decode_event(data: str) -> Event:
+    return event_from_data(json.loads(data))
+
+
+def _failure_json(failure: Failure | None) -> str | None:
+    return None if failure is None else dumps(_CONVERTER.to_payload(failure))
+
+
+def _failure(data: str | None) -> Failure | None:
+    return None if data is None else _CONVERTER.from_payload(json.loads(data), Failure)
+
+
+def _opt_json(value: JsonValue) -> str:
+    return dumps(value)
+
+
+# --- records <-> rows -------------------------------------------------------------------------
+
+# The runs table has no last_event_id column: it is read from the events table's
+# primary key, so an append that does not close the run never writes its runs row.
+RUN_COLUMNS = ("run_id, workflow_id, workflow_type, task_queue, status, start_time, close_time, "
+               "first_execution_run_id, parent_workflow_id, parent_run_id, "
+               "continued_from_run_id, next_run_id, memo, deadline")
+RUN_SELECT = (RUN_COLUMNS + ", (SELECT max(event_id) FROM events AS e "
+              "WHERE e.run_id = runs.run_id)")
+
+
+def run_to_row(r: RunInfo) -> tuple[Any, ...]:
+    return (r.run_id, r.workflow_id, r.workflow_type, r.task_queue, r.status,
+            to_us(r.start_time), opt_us(r.close_time),
+            r.first_execution_run_id, r.parent_workflow_id, r.parent_run_id,
+            r.continued_from_run_id, r.next_run_id, dumps(r.memo), opt_us(r.deadline))
+
+
+def run_from_row(row: Sequence[Any]) -> RunInfo:
+    """A RunInfo from a row selected with RUN_SELECT."""
+    return RunInfo(
+        run_id=row[0], workflow_id=row[1], workflow_type=row[2], task_queue=row[3],
+        status=row[4], start_time=from_us(row[5]), close_time=opt_from_us(row[6]),
+        first_execution_run_id=row[7], parent_workflow_id=row[8],
+        parent_run_id=row[9], continued_from_run_id=row[10], next_run_id=row[11],
+        memo=json.loads(row[12]), deadline=opt_from_us(row[13]), last_event_id=row[14] or 0)
+
+
+WTASK_COLUMNS = "run_id, task_queue, has_inputs, lease_owner, lease_expires_at"
+
+
+def wtask_to_row(r: WorkflowTaskRow) -> tuple[Any, ...]:
+    return (r.run_id, r.task_queue, int(r.has_inputs), r.lease_owner, opt_us(r.lease_expires_at))
+
+
+def wtask_from_row(row: Sequence[Any]) -> WorkflowTaskRow:
+    return WorkflowTaskRow(run_id=row[0], task_queue=row[1], has_inputs=bool(row[2]),
+                           lease_owner=row[3], lease_expires_at=opt_from_us(row[4]))
+
+
+ACTIVITY_COLUMNS = ("run_id, scheduled_event_id, workflow_id, task_queue, activity_type, "
+                    "activity_id, args, scheduled_time, available_at, attempt, lease_owner, "
+                    "lease_expires_at, heartbeat_details, cancel_requested")
+
+
+def activity_to_row(r: ActivityRow) -> tuple[Any, ...]:
+    return (r.run_id, r.scheduled_event_id, r.workflow_id, r.task_queue, r.activity_type,
+            r.activity_id, dumps(r.args), to_us(r.scheduled_time), to_us(r.available_at),
+            r.attempt, r.lease_owner, opt_us(r.lease_expires_at), dumps(r.heartbeat_details),
+            int(r.cancel_requested))
+
+
+def activity_from_row(row: Sequence[Any]) -> ActivityRow:
+    return ActivityRow(
+        run_id=row[0], scheduled_event_id=row[1], workflow_id=row[2], task_queue=row[3],
+        activity_type=row[4], activity_id=row[5], args=json.loads(row[6]),
+        scheduled_time=from_us(row[7]), available_at=from_us(row[8]), attempt=row[9],
+        lease_owner=row[10], lease_expires_at=opt_from_us(row[11]),
+        heartbeat_details=json.loads(row[12]), cancel_requested=bool(row[13]))
+
+
+TIMER_COLUMNS = "run_id, started_event_id, fire_at, task_queue"
+
+
+def timer_to_row(t: DueTimer) -> tuple[Any, ...]:
+    return (t.run_id, t.started_event_id, to_us(t.fire_at), t.task_queue)
+
+
+def timer_from_row(row: Sequence[Any]) -> DueTimer:
+    return DueTimer(run_id=row[0], started_event_id=row[1], fire_at=from_us(row[2]),
+                    task_queue=row[3])
+
+
+UPDATE_COLUMNS = "run_id, update_id, name, args, status, requested_at, result, failure"
+
+
+def update_to_row(u: UpdateRequest) -> tuple[Any, ...]:
+    return (u.run_id, u.update_id, u.name, dumps(u.args), u.status, to_us(u.requested_at),
+            _opt_json(u.result), _failure_json(u.failure))
+
+
+def update_from_row(row: Sequence[Any]) -> UpdateRequest:
+    return UpdateRequest(
+        run_id=row[0], update_id=row[1], name=row[2], args=json.loads(row[3]), status=row[4],
+        requested_at=from_us(row[5]), result=None if row[6] is None else json.loads(row[6]),
+        failure=_failure(row[7]))
+
+
+# --- point reads for the derivation -----------------------------------------------------------
+
+
+class SqlLookup:
+    """:class:`history._derive.Lookup` over a connection (inside its transaction)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def run_head(self, run_id: str) -> RunHead | None:
+        row = self.conn.execute(
+            "SELECT r.workflow_id, r.task_queue, r.status, (SELECT max(event_id) FROM events "
+            "WHERE run_id = ?1), w.has_inputs FROM runs AS r LEFT JOIN workflow_tasks AS w "
+            "ON w.run_id = r.run_id WHERE r.run_id = ?1", (run_id,)).fetchone()
+        if row is None:
+            return None
+        has_inputs = None if row[4] is None else bool(row[4])
+        return RunHead(run_id, row[0], row[1], row[2], row[3] or 0, has_inputs)
+
+    def open_run_id(self, workflow_id: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT run_id FROM runs WHERE workflow_id = ? AND status = 'running'",
+            (workflow_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def event_kind(self, run_id: str, event_id: int) -> type[Event] | None:
+        row = self.conn.execute("SELECT kind FROM events WHERE run_id = ? AND event_id = ?",
+                                (run_id, event_id)).fetchone()
+        return None if row is None else EVENT_KINDS.get(row[0])
+
+    def has_activity_task(self, run_id: str, scheduled_event_id: int) -> bool:
+        return self.conn.execute(
+            "SELECT 1 FROM activity_tasks WHERE run_id = ? AND scheduled_event_id = ?",
+            (run_id, scheduled_event_id)).fetchone() is not None
+
+    def has_timer(self, run_id: str, started_event_id: int) -> bool:
+        return self.conn.execute(
+            "SELECT 1 FROM timers WHERE run_id = ? AND started_event_id = ?",
+            (run_id, started_event_id)).fetchone() is not None
+
+    def get_update(self, run_id: str, update_id: str) -> UpdateRequest | None:
+        row = self.conn.execute(
+            f"SELECT {UPDATE_COLUMNS} FROM update_requests WHERE run_id = ? AND update_id = ?",
+            (run_id, update_id)).fetchone()
+        return None if row is None else update_from_row(row)
+
+
+# --- applying changes -------------------------------------------------------------------------
+
+_NO_REQUESTED = ("NOT EXISTS (SELECT 1 FROM update_requests "
+                 "WHERE run_id = ?1 AND status = 'requested')")
+
+_SQL: dict[type, tuple[str, ...]] = {
+    InsertRun: (f"INSERT INTO runs ({RUN_COLUMNS}) VALUES ({', '.join('?' * 14)})",),
+    AdvanceRun: (),  # last_event_id is read from the events table
+    CloseRun: ("UPDATE runs SET status = ?2, close_time = ?3, next_run_id = ?4 "
+               "WHERE run_id = ?1",),
+    NeedWorkflowTask: ("INSERT INTO workflow_tasks (run_id, task_queue, has_inputs) "
+                       "VALUES (?1, ?2, ?3) ON CONFLICT (run_id) DO UPDATE SET has_inputs = 1 "
+                       "WHERE excluded.has_inputs = 1 AND has_inputs = 0",),
+    FinishWorkflowTask: (
+        f"DELETE FROM workflow_tasks WHERE run_id = ?1 AND {_NO_REQUESTED}",
+        "UPDATE workflow_tasks SET has_inputs = 0, lease_owner = NULL, "
+        "lease_expires_at = NULL WHERE run_id = ?1"),
+    DropIdleWorkflowTask: (
+        f"DELETE FROM workflow_tasks WHERE run_id = ?1 AND has_inputs = 0 AND {_NO_REQUESTED}",),
+    RemoveRunWork: ("DELETE FROM workflow_tasks WHERE run_id = ?1",
+                    "DELETE FROM activity_tasks WHERE run_id = ?1",
+                    "DELETE FROM timers WHERE run_id = ?1"),
+    AbortUpdates: ("UPDATE update_requests SET status = 'aborted', failure = ?2 "
+                   "WHERE run_id = ?1 AND status IN ('requested', 'accepted')",),
+    InsertActivityTask: (f"INSERT INTO activity_tasks ({ACTIVITY_COLUMNS}) "
+                         f"VALUES ({', '.join('?' * 14)})",),
+    RequestActivityCancel: ("UPDATE activity_tasks SET cancel_requested = 1 "
+                            "WHERE run_id = ?1 AND scheduled_event_id = ?2",),
+    DeleteActivityTask: ("DELETE FROM activity_tasks WHERE run_id = ?1 "
+                         "AND scheduled_event_id = ?2",),
+    InsertTimer: (f"INSERT INTO timers ({TIMER_COLUMNS}) VALUES (?, ?, ?, ?)",),
+    DeleteTimer: ("DELETE FROM timers WHERE run_id = ?1 AND started_event_id = ?2",),
+    InsertUpdate: (f"INSERT INTO update_requests ({UPDATE_COLUMNS}) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",),
+    AcceptUpdate: ("INSERT INTO update_requests (run_id, update_id, name, args, status, "
+                   "requested_at) VALUES (?1, ?2, ?3, ?4, 'accepted', ?5) "
+                   "ON CONFLICT (run_id, update_id) DO UPDATE SET status = 'accepted'",),
+    CompleteUpdate: ("UPDATE update_requests SET status = 'completed', result = ?3, "
+                     "failure = ?4 WHERE run_id = ?1 AND update_id = ?2",),
+    RejectUpdate: ("UPDATE update_requests SET status = 'rejected', failure = ?3 "
+                   "WHERE run_id = ?1 AND update_id = ?2",),
+}
+
+_PARAMS: dict[type, Callable[[Any], tuple[Any, ...]]] = {
+    InsertRun: lambda c: run_to_row(c.info),
+    AdvanceRun: lambda c: (c.run_id, c.last_event_id),
+    CloseRun: lambda c: (c.run_id, c.status, to_us(c.close_time), c.next_run_id),
+    NeedWorkflowTask: lambda c: (c.run_id, c.task_queue, int(c.has_inputs)),
+    FinishWorkflowTask: lambda c: (c.run_id,),
+    DropIdleWorkflowTask: lambda c: (c.run_id,),
+    RemoveRunWork: lambda c: (c.run_id,),
+    AbortUpdates: lambda c: (c.run_id, _failure_json(c.failure)),
+    InsertActivityTask: lambda c: activity_to_row(c.row),
+    RequestActivityCancel: lambda c: (c.run_id, c.scheduled_event_id),
+    DeleteActivityTask: lambda c: (c.run_id, c.scheduled_event_id),
+    InsertTimer: lambda c: timer_to_row(c.timer),
+    DeleteTimer: lambda c: (c.run_id, c.started_event_id),
+    InsertUpdate: lambda c: update_to_row(c.request),
+    AcceptUpdate: lambda c: (c.run_id, c.update_id, c.name, dumps(c.args), to_us(c.time)),
+    CompleteUpdate: lambda c: (c.run_id, c.update_id, _opt_json(c.result),
+                               _failure_json(c.failure)),
+    RejectUpdate: lambda c: (c.run_id, c.update_id, _failure_json(c.failure)),
+}
+
+INSERT_EVENT = "INSERT INTO events (run_id, event_id, kind, time, data) VALUES (?, ?, ?, ?, ?)"
+
+
+def apply_changes(conn: sqlite3.Connection, changes: Iterable[Change]) -> None:
+    """Run the SQL of each change, in order, on the connection's open transaction."""
+    for change in changes:
+        if isinstance(change, AddEvents):
+            rows = [event_row(change.run_id, e) for e in change.events]
+            if len(rows) == 1:
+                conn.execute(INSERT_EVENT, rows[0])
+            else:
+                conn.executemany(INSERT_EVENT, rows)
+            continue
+        params = _PARAMS[type(change)](change)
+        for sql in _SQL[type(change)]:
+            conn.execute(sql, params)

@@ -1,0 +1,164 @@
+"""The SQLite store's schema, and opening a file safely.
+
+Opening checks the file before touching it: a SQLite file that is not a
+replay store, or one written by a newer replay, is refused with StoreError and
+left exactly as it was (the WAL switch, which rewrites the header, comes only
+after the check). A new file is created readable and writable by its owner only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+from ._errors import StoreError
+
+APPLICATION = "replay-store"
+SCHEMA_VERSION = 1
+SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+_APPEND_ONLY = "replay: the events table is append-only; {} is not allowed [RPL-S01]"
+
+DDL = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE events (
+        run_id TEXT NOT NULL, event_id INTEGER NOT NULL, kind TEXT NOT NULL,
+        time TEXT NOT NULL, data TEXT NOT NULL,
+        PRIMARY KEY (run_id, event_id)) WITHOUT ROWID""",
+    f"""CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY.format("UPDATE")}'); END""",
+    f"""CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY.format("DELETE")}'); END""",
+    """CREATE TABLE runs (
+        seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL UNIQUE, workflow_id TEXT NOT NULL,
+        workflow_type TEXT NOT NULL, task_queue TEXT NOT NULL, status TEXT NOT NULL,
+        start_time INTEGER NOT NULL, close_time INTEGER,
+        first_execution_run_id TEXT NOT NULL, parent_workflow_id TEXT, parent_run_id TEXT,
+        continued_from_run_id TEXT, next_run_id TEXT, memo TEXT NOT NULL, deadline INTEGER)""",
+    # At most one open run per workflow id, whatever a writer does.
+    "CREATE UNIQUE INDEX runs_one_open ON runs (workflow_id) WHERE status = 'running'",
+    "CREATE INDEX runs_by_workflow ON runs (workflow_id, seq)",
+    "CREATE INDEX runs_by_status ON runs (status, seq)",
+    "CREATE INDEX runs_by_type ON runs (workflow_type, seq)",
+    "CREATE INDEX runs_by_deadline ON runs (deadline) WHERE status = 'running'",
+    """CREATE TABLE workflow_tasks (
+        seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL UNIQUE, task_queue TEXT NOT NULL,
+        has_inputs INTEGER NOT NULL, lease_owner TEXT, lease_expires_at INTEGER)""",
+    "CREATE INDEX workflow_tasks_by_queue ON workflow_tasks (task_queue, seq)",
+    """CREATE TABLE activity_tasks (
+        run_id TEXT NOT NULL, scheduled_event_id INTEGER NOT NULL, workflow_id TEXT NOT NULL,
+        task_queue TEXT NOT NULL, activity_type TEXT NOT NULL, activity_id TEXT NOT NULL,
+        args TEXT NOT NULL, scheduled_time INTEGER NOT NULL, available_at INTEGER NOT NULL,
+        attempt INTEGER NOT NULL, lease_owner TEXT, lease_expires_at INTEGER,
+        heartbeat_details TEXT NOT NULL, cancel_requested INTEGER NOT NULL,
+        PRIMARY KEY (run_id, scheduled_event_id))""",
+    "CREATE INDEX activity_tasks_by_queue ON activity_tasks (task_queue, available_at)",
+    """CREATE TABLE timers (
+        run_id TEXT NOT NULL, started_event_id INTEGER NOT NULL, fire_at INTEGER NOT NULL,
+        task_queue TEXT NOT NULL, PRIMARY KEY (run_id, started_event_id))""",
+    "CREATE INDEX timers_by_fire_at ON timers (fire_at)",
+    """CREATE TABLE update_requests (
+        seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL, update_id TEXT NOT NULL,
+        name TEXT NOT NULL, args TEXT NOT NULL, status TEXT NOT NULL,
+        requested_at INTEGER NOT NULL, result TEXT, failure TEXT,
+        UNIQUE (run_id, update_id))""",
+    "CREATE INDEX update_requests_by_status ON update_requests (run_id, status)",
+)
+
+
+def store_error(path: Path, message: str) -> StoreError:
+    """A StoreError with the code and the file in its message."""
+    return StoreError(f"[{StoreError.code}] {path}: {message}")
+
+
+def connect(path: Path, *, synchronous: str, busy_timeout_ms: int) -> sqlite3.Connection:
+    """A connection in autocommit mode (we issue BEGIN IMMEDIATE ourselves)."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                           timeout=busy_timeout_ms / 1000)
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    conn.execute(f"PRAGMA synchronous = {synchronous}")
+    return conn
+
+
+def _create_private(path: Path) -> bool:
+    """Create an empty file with mode 0600; False if it already existed."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+    except FileExistsError:
+        return False
+    os.close(fd)
+    os.chmod(path, 0o600)  # in case the umask was stricter than we need, keep it exact
+    return True
+
+
+def _check_ours(conn: sqlite3.Connection, path: Path, tables: list[str]) -> None:
+    try:
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    except sqlite3.Error:
+        meta = {}
+    if meta.get("application") != APPLICATION:
+        names = ", ".join(sorted(tables)[:8])
+        raise store_error(path, (
+            f"this SQLite database is not a replay store (it has tables {names} but no "
+            "replay meta row). Nothing was changed. Point the store at a new file or at a "
+            "database created by replay."))
+    version = meta.get("schema_version", "")
+    if not version.isdigit() or int(version) > SCHEMA_VERSION:
+        raise store_error(path, (
+            f"this store has schema version {version!r}, newer than the versions this "
+            f"replay reads (up to {SCHEMA_VERSION}). Nothing was changed. Upgrade "
+            "replay-engine to open it."))
+
+
+def _tables(conn: sqlite3.Connection, path: Path) -> list[str]:
+    try:
+        return sqlite_utils.Database(conn, execute_plugins=False).table_names()
+    except sqlite3.DatabaseError as exc:
+        raise store_error(path, f"not a SQLite database ({exc}). Nothing was changed.") from exc
+
+
+def _create_schema(conn: sqlite3.Connection, path: Path) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        tables = _tables(conn, path)
+        if tables:  # another process created it while we waited for the lock
+            _check_ours(conn, path, tables)
+        else:
+            for statement in DDL:
+                conn.execute(statement)
+            conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)",
+                             [("application", APPLICATION),
+                              ("schema_version", str(SCHEMA_VERSION))])
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def open_database(path: Path, *, synchronous: str, busy_timeout_ms: int) -> sqlite3.Connection:
+    """Open (creating if needed) a replay store file; StoreError if it is not usable."""
+    if synchronous.upper() not in SYNCHRONOUS:
+        raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}")
+    created = _create_private(path)
+    conn = connect(path, synchronous=synchronous.upper(), busy_timeout_ms=busy_timeout_ms)
+    try:
+        tables = _tables(conn, path)
+        if tables:
+            _check_ours(conn, path, tables)
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise store_error(path, f"cannot switch to WAL mode (got {mode!r})")
+        if not tables:
+            _create_schema(conn, path)
+    except BaseException:
+        conn.close()
+        raise
+    if created:
+        for suffix in ("-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(f"{path}{suffix}", 0o600)
+    return conn
