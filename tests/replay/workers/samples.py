@@ -140,6 +140,16 @@ async def step(i: int) -> int:
     return i * i
 
 
+@activity.defn
+async def slow_step(i: int) -> int:
+    """``step`` that takes 50 ms, so crashes land in the middle of attempts."""
+    info = activity.info()
+    _side(f"{info.workflow_id} {info.activity_id} {info.attempt} start")
+    await asyncio.sleep(0.05)
+    _side(f"{info.workflow_id} {info.activity_id} {info.attempt}")
+    return i * i
+
+
 # --- workflows ------------------------------------------------------------------------------
 
 
@@ -294,7 +304,7 @@ class ChattyWorkflow:
     async def run(self, steps: int, timeout: float) -> dict[str, Any]:
         for i in range(steps):
             self.results.append(await workflow.execute_activity(
-                step, i, start_to_close_timeout=timedelta(seconds=timeout),
+                slow_step, i, start_to_close_timeout=timedelta(seconds=timeout),
                 retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=10))))
             if i % 3 == 2:
                 await workflow.sleep(0.02)
@@ -378,5 +388,5 @@ ALL_WORKFLOWS: list[type] = [
 ]
 ALL_ACTIVITIES: list[Any] = [
     echo, sync_add, describe_self, flaky, refuse, always_fails, sleepy, wait_forever_async,
-    wait_forever_sync, step,
+    wait_forever_sync, step, slow_step,
 ]
