@@ -7,24 +7,36 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from history import (
+    ActivityCanceled,
+    ActivityCancelRequested,
     ActivityCompleted,
     ActivityFailed,
     ActivityScheduled,
     ActivityTimedOut,
+    CancelRequested,
+    ChildWorkflowCanceled,
+    ChildWorkflowCompleted,
+    ChildWorkflowFailed,
     ChildWorkflowStarted,
     Event,
     EventEmitted,
+    ExternalSignalDelivered,
+    ExternalSignalFailed,
     ExternalSignalSent,
     MarkerRecorded,
     SignalReceived,
+    TimerCanceled,
     TimerFired,
     TimerStarted,
     UpdateAccepted,
     UpdateCompleted,
     WorkflowCompleted,
+    WorkflowContinuedAsNew,
     WorkflowFailed,
     WorkflowStarted,
+    WorkflowTaskCompleted,
     WorkflowTerminated,
+    WorkflowTimedOut,
 )
 
 
@@ -56,6 +68,20 @@ _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
     MarkerRecorded: lambda e: f"{e.name} {e.marker_id}" + (" (deprecated)" if e.deprecated
                                                            else ""),
     EventEmitted: lambda e: f"#{e.seq} {_j(e.payload)}",
+    WorkflowContinuedAsNew: lambda e: f"as run {e.new_run_id} args={_j(e.args)}",
+    WorkflowTimedOut: lambda e: f"{e.timeout_type} timeout",
+    CancelRequested: lambda e: f"reason={e.reason!r}" if e.reason else "",
+    WorkflowTaskCompleted: lambda e: f"by {e.identity}" if e.identity else "",
+    ActivityCancelRequested: lambda e: f"of event {e.scheduled_event_id}",
+    ActivityCanceled: lambda e: f"of event {e.scheduled_event_id}",
+    TimerCanceled: lambda e: f"timer of event {e.started_event_id}",
+    ChildWorkflowCompleted: lambda e: f"of event {e.initiated_event_id}, "
+                                      f"result={_j(e.result)}",
+    ChildWorkflowFailed: lambda e: f"of event {e.initiated_event_id}: {e.failure.message}",
+    ChildWorkflowCanceled: lambda e: f"of event {e.initiated_event_id}",
+    ExternalSignalDelivered: lambda e: f"signal of event {e.initiated_event_id}",
+    ExternalSignalFailed: lambda e: f"signal of event {e.initiated_event_id}: "
+                                    f"{e.failure.message}",
 }
 
 
@@ -65,11 +91,19 @@ def summarize(event: Event) -> str:
     return fn(event) if fn is not None else ""
 
 
+def event_row(event: Event) -> tuple[str, str, str, str]:
+    """One table row: event id, time (UTC, milliseconds), kind, summary."""
+    return (str(event.event_id), event.time.strftime("%H:%M:%S.%f")[:-3],
+            type(event).__name__, summarize(event))
+
+
+HEADER = ("id", "time", "kind", "summary")
+
+
 def format_history(events: Iterable[Event]) -> str:
     """The events as a table: id, time, kind, summary."""
-    rows = [(str(e.event_id), e.time.strftime("%H:%M:%S.%f")[:-3], type(e).__name__,
-             summarize(e)) for e in events]
-    header = ("id", "time", "kind", "summary")
+    rows = [event_row(e) for e in events]
+    header = HEADER
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
               for i, h in enumerate(header)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]

@@ -1,0 +1,1 @@
+"""Sample workflows for the ``replay`` command's and the debugger's tests."""
