@@ -29,6 +29,7 @@ from history import (
     Failure,
     History,
     PayloadConverter,
+    RunClosedError,
     SignalReceived,
     TimerFired,
     TimerStarted,
@@ -67,6 +68,9 @@ class WorkflowDriver:
         self.events: list[Event] = []
         self._pending: list[Event] = []
         self._updates: list[UpdateDelivery] = []
+        # open commands by kind, kept as events are added (a scan per call would make
+        # driving a long run quadratic)
+        self._open_commands: dict[type[Event], dict[int, Event]] = {k: {} for k in _OPENED}
         self.update_outcomes: dict[str, UpdateOutcome] = {}
         definition = self.registry.get(_type_name(workflow))
         started = WorkflowStarted(
@@ -80,11 +84,25 @@ class WorkflowDriver:
         self._pending.append(started)
         self.events.append(started)
 
+    def _add(self, event: Event) -> None:
+        self.events.append(event)
+        opened = self._open_commands.get(type(event))
+        if opened is not None:
+            opened[event.event_id] = event
+            return
+        for ref in _CLOSING_REFS:
+            target = getattr(event, ref, None)
+            if target is not None:
+                for opened in self._open_commands.values():
+                    opened.pop(target, None)
+
     # --- inputs -------------------------------------------------------------------------
 
     def _input(self, event_cls: type[Event], **fields: Any) -> None:
+        if self.instance.closed:
+            raise RunClosedError(self.run_id, "closed", event_cls.__name__)
         event = event_cls(event_id=len(self.events) + 1, time=self.now, **fields)
-        self.events.append(event)
+        self._add(event)
         self._pending.append(event)
 
     def signal(self, name: str, *args: Any) -> None:
@@ -108,8 +126,7 @@ class WorkflowDriver:
         return self._open(ChildWorkflowStarted, "initiated_event_id")
 
     def _open(self, kind: type[Any], ref: str) -> list[Any]:
-        done = {getattr(e, ref) for e in self.events if hasattr(e, ref)}
-        return [e for e in self.events if isinstance(e, kind) and e.event_id not in done]
+        return list(self._open_commands[kind].values())
 
     def complete_activity(self, scheduled: ActivityScheduled, result: Any = None,
                           attempt: int = 1) -> None:
@@ -130,10 +147,8 @@ class WorkflowDriver:
                     result=self.converter.to_payload(result))
 
     def deliver_external_signals(self) -> None:
-        done = {getattr(e, "initiated_event_id", None) for e in self.events}
-        for e in self.events:
-            if isinstance(e, ExternalSignalSent) and e.event_id not in done:
-                self._input(ExternalSignalDelivered, initiated_event_id=e.event_id)
+        for e in self._open(ExternalSignalSent, "initiated_event_id"):
+            self._input(ExternalSignalDelivered, initiated_event_id=e.event_id)
 
     def fire_next_timer(self) -> bool:
         """Advance time to the earliest open timer and fire it; False if none is open."""
@@ -157,15 +172,16 @@ class WorkflowDriver:
         inputs, self._pending = self._pending, []
         updates, self._updates = self._updates, []
         result = self.instance.activate(inputs, updates, self.now)
-        for uid, failure in result.rejected_updates:
-            self.update_outcomes[uid] = UpdateOutcome(uid, False, failure)
-        accepted = {u.update_id for u in updates} - {uid for uid, _ in result.rejected_updates}
-        for uid in accepted:
-            self.update_outcomes[uid] = UpdateOutcome(uid, True)
+        rejected = dict(result.rejected_updates)
+        for u in updates:
+            failure = rejected.get(u.update_id)
+            self.update_outcomes[u.update_id] = UpdateOutcome(u.update_id, failure is None,
+                                                              failure)
         if not inputs and not result.commands:
             return []
         new = self.instance.commit_live(result, self.now)
-        self.events.extend(new)
+        for event in new:
+            self._add(event)
         return new
 
     def run_timers(self, limit: int = 10_000) -> None:
@@ -181,6 +197,13 @@ class WorkflowDriver:
 
     def history(self) -> History:
         return History(self.run_id, self.events)
+
+
+_OPENED = (ActivityScheduled, TimerStarted, ChildWorkflowStarted, ExternalSignalSent)
+"""Command kinds that stay open until an event refers back to them."""
+
+_CLOSING_REFS = ("scheduled_event_id", "started_event_id", "initiated_event_id")
+"""Fields by which an event refers to (and closes) an open command."""
 
 
 def _type_name(workflow: type) -> str:
