@@ -24,7 +24,7 @@ def timers(d: WorkflowDriver) -> list[float]:
 
 
 def test_asyncio_sleep_and_workflow_sleep_are_durable_timers() -> None:
-    d = WorkflowDriver(a.SleepWorkflow)
+    d = WorkflowDriver(a.DurableSleepWorkflow)
     d.run_timers()
     assert d.instance.result_payload == [5.0, 3.0, 0.0]
     assert kinds(d.events) == [

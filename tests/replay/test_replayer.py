@@ -218,7 +218,7 @@ def test_two_workflows_with_one_name_are_refused() -> None:
 
 
 async def test_children_and_external_signals_resolve_from_recorded_results() -> None:
-    d = WorkflowDriver(s.ParentWorkflow)
+    d = WorkflowDriver(s.ParentWithChildrenWorkflow)
     d.step()
     d.complete_child(d.open_children()[0], 10)
     d.step()
@@ -226,7 +226,7 @@ async def test_children_and_external_signals_resolve_from_recorded_results() -> 
     d.step()
     d.deliver_external_signals()
     d.step()
-    result = await Replayer(workflows=[s.ParentWorkflow]).replay_workflow(d.history())
+    result = await Replayer(workflows=[s.ParentWithChildrenWorkflow]).replay_workflow(d.history())
     assert result.result == [10, 14, "child-1"]
     assert result.instance is not None
     assert result.instance.pending() == {"commands": [], "handlers": []}

@@ -203,12 +203,12 @@ def test_emit_records_event_emitted() -> None:
 
 
 def test_child_workflows_and_external_signals() -> None:
-    d = WorkflowDriver(s.ParentWorkflow, workflows=[s.ChildWorkflow])
+    d = WorkflowDriver(s.ParentWithChildrenWorkflow, workflows=[s.DoublingChildWorkflow])
     d.step()
     [child] = d.open_children()
     assert isinstance(child, ChildWorkflowStarted)
-    assert (child.workflow_type, child.workflow_id, child.args) == ("ChildWorkflow", "child-1",
-                                                                    [5])
+    assert (child.workflow_type, child.workflow_id, child.args) == (
+        "DoublingChildWorkflow", "child-1", [5])
     d.complete_child(child, 10)
     d.step()
     [second] = d.open_children()
@@ -224,7 +224,7 @@ def test_child_workflows_and_external_signals() -> None:
     d.step()
     assert d.instance.result_payload == [10, 14, "child-1"]
     assert kinds(d.events).count("ChildWorkflowCompleted") == 2
-    assert_replays(d, s.ParentWorkflow, s.ChildWorkflow)
+    assert_replays(d, s.ParentWithChildrenWorkflow, s.DoublingChildWorkflow)
 
 
 def test_child_failure_reaches_the_parent_as_child_workflow_error() -> None:
@@ -234,7 +234,7 @@ def test_child_failure_reaches_the_parent_as_child_workflow_error() -> None:
     failure = Failure(message="child broke", type="ApplicationError")
     d._input(ChildWorkflowFailed, initiated_event_id=child.event_id, failure=failure)
     d.step()
-    assert d.instance.result_payload == "ChildWorkflow/c: child broke"
+    assert d.instance.result_payload == "DoublingChildWorkflow/c: child broke"
     assert not any(isinstance(e, ChildWorkflowCompleted) for e in d.events)
     assert_replays(d)
 

@@ -159,7 +159,7 @@ class EmitWorkflow:
 
 
 @workflow.defn
-class ChildWorkflow:
+class DoublingChildWorkflow:
     """Doubles its argument."""
 
     @workflow.run
@@ -168,14 +168,14 @@ class ChildWorkflow:
 
 
 @workflow.defn
-class ParentWorkflow:
+class ParentWithChildrenWorkflow:
     """Starts two children and signals another run."""
 
     @workflow.run
     async def run(self) -> list[Any]:
-        handle = await workflow.start_child_workflow(ChildWorkflow.run, 5, id="child-1")
+        handle = await workflow.start_child_workflow(DoublingChildWorkflow.run, 5, id="child-1")
         first = await handle
-        second = await workflow.execute_child_workflow("ChildWorkflow", 7)
+        second = await workflow.execute_child_workflow("DoublingChildWorkflow", 7)
         await workflow.get_external_workflow_handle("other-wf").signal("poke", "hi")
         return [first, second, handle.id]
 
@@ -187,7 +187,7 @@ class ChildFailureWorkflow:
     @workflow.run
     async def run(self) -> str:
         try:
-            await workflow.execute_child_workflow(ChildWorkflow, 1, id="c")
+            await workflow.execute_child_workflow(DoublingChildWorkflow, 1, id="c")
         except ChildWorkflowError as err:
             return f"{err.workflow_type}/{err.workflow_id}: {err.cause}"
         return "no error"
@@ -284,3 +284,44 @@ class CleanupOnCancelWorkflow:
             await workflow.execute_activity("cleanup", start_to_close_timeout=TEN_SECONDS)
             raise
         return "slept"
+
+
+# --- declarations ----------------------------------------------------------------------------
+
+
+@workflow.defn(name="InitGreeter")
+class InitArgsWorkflow:
+    """``workflow.init``: __init__ receives the run arguments, decoded by annotation."""
+
+    @workflow.init
+    def __init__(self, who: str, times: int) -> None:
+        self.greeting = " ".join([f"hello {who}"] * times)
+
+    @workflow.run
+    async def run(self, who: str, times: int) -> str:
+        return self.greeting
+
+
+class BaseHandlers:
+    """Handlers inherited by a workflow class."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    @workflow.signal(name="set-value")
+    def set_value(self, value: int) -> None:
+        self.value = value
+
+    @workflow.query
+    def current(self) -> int:
+        return self.value
+
+
+@workflow.defn
+class InheritingWorkflow(BaseHandlers):
+    """Gets its signal and query from BaseHandlers."""
+
+    @workflow.run
+    async def run(self) -> int:
+        await workflow.wait_condition(lambda: self.value > 0)
+        return self.value

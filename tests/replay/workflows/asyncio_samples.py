@@ -17,7 +17,7 @@ TEN_SECONDS = timedelta(seconds=10)
 
 
 @workflow.defn
-class SleepWorkflow:
+class DurableSleepWorkflow:
     """asyncio.sleep and workflow.sleep both wait on durable timers."""
 
     @workflow.run
