@@ -16,6 +16,7 @@ from ._cli_common import (
     db_option,
     json_args,
     load_code,
+    need_workflows,
     open_store,
     resolve_run,
     run_async,
@@ -24,8 +25,8 @@ from ._cli_common import (
     to_json,
 )
 from ._client import Client
-from ._definition import known_workflow
 from ._handle import WorkflowHandle
+from ._replayer import Replayer
 
 _ARG = click.option("--arg", "args", multiple=True, metavar="JSON",
                     help="One JSON argument (repeat for more).")
@@ -167,30 +168,29 @@ def signal(ident: str, name: str, args: tuple[str, ...], db: str) -> None:
 @click.argument("ident", metavar="ID")
 @click.argument("name")
 @_ARG
-@_WORKFLOWS
+@click.option("--workflows", "-w", "modules", multiple=True, required=True, metavar="MODULE",
+              help="Module (or module:attr, or file.py) defining the workflow.")
 @db_option
 def query(ident: str, name: str, args: tuple[str, ...], modules: tuple[str, ...],
           db: str) -> None:
     """Run query NAME on run ID and print the answer as JSON.
 
-    A query replays the run's history through the workflow code, so the code
-    must be importable here: name its module with --workflows.
+    A query replays the run's recorded activations through the workflow
+    code named by --workflows and asks the rebuilt workflow; it works on
+    closed runs too and needs no worker.
 
     \b
     Example:
       replay query greet-1 count --workflows myapp.workflows
     """
-    load_code(modules)
+    replayer = Replayer(workflows=need_workflows(load_code(modules), "query"))
     values = json_args(args)
-    client = _client(db)
+    store = open_store(db)
     try:
-        handle, run = _handle(client, ident)
-        if known_workflow(run.workflow_type) is None:
-            raise click.UsageError(f"query needs the code of workflow {run.workflow_type!r}: "
-                                   "pass --workflows MODULE")
-        click.echo(to_json(run_async(handle.query(name, args=values))))
+        history = store.history(resolve_run(store, ident).run_id)
     finally:
-        client.close()
+        store.close()
+    click.echo(to_json(replayer.replay_sync(history).query(name, *values)))
 
 
 @click.command()
