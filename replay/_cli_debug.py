@@ -36,20 +36,21 @@ commands (abbreviations in brackets):
 class Shell:
     """Reads debugger commands and prints what they show."""
 
+    #: (names, method): the first name is the one documented in docs/debugging.md
+    COMMANDS: tuple[tuple[tuple[str, ...], str], ...] = (
+        (("step", "s"), "do_step"), (("next", "n"), "do_next"),
+        (("until", "u"), "do_until"), (("continue", "c", "cont"), "do_continue"),
+        (("break", "b"), "do_break"), (("clear",), "do_clear"),
+        (("state",), "do_state"), (("query",), "do_query"),
+        (("pending",), "do_pending"), (("where", "bt"), "do_where"),
+        (("source",), "do_source"), (("history", "l"), "do_history"),
+        (("help", "h", "?"), "do_help"),
+    )
+
     def __init__(self, dbg: Debugger) -> None:
         self.dbg = dbg
-        self.commands: dict[str, Callable[[str], None]] = {}
-        for names, fn in [
-            (("step", "s"), self.do_step), (("next", "n"), self.do_next),
-            (("until", "u"), self.do_until), (("continue", "c", "cont"), self.do_continue),
-            (("break", "b"), self.do_break), (("clear",), self.do_clear),
-            (("state",), self.do_state), (("query",), self.do_query),
-            (("pending",), self.do_pending), (("where", "bt"), self.do_where),
-            (("source",), self.do_source), (("history", "l"), self.do_history),
-            (("help", "h", "?"), self.do_help),
-        ]:
-            for name in names:
-                self.commands[name] = fn
+        self.commands: dict[str, Callable[[str], None]] = {
+            name: getattr(self, method) for names, method in self.COMMANDS for name in names}
 
     def run(self, lines: Any, interactive: bool) -> None:
         h = self.dbg.history
