@@ -97,6 +97,7 @@ class Worker:
         self._waiter: asyncio.Future[bool] | None = None
         self._run_task: asyncio.Task[None] | None = None
         self._next_retry: datetime | None = None
+        self._quiet_passes = 0
         self.task_failures: dict[str, ReplayError] = {}
         self._runner = ActivityRunner(
             store=self.store, converter=client.converter, clock=client.clock,
@@ -119,8 +120,10 @@ class Worker:
         try:
             while not self._stop.is_set():
                 if self._step():
+                    self._quiet_passes = 0
                     await asyncio.sleep(0)
                     continue
+                self._quiet_passes = 0 if self._running else self._quiet_passes + 1
                 self._waiter = asyncio.ensure_future(
                     self.store.wait_changed(self._idle_timeout()))
                 with contextlib.suppress(asyncio.CancelledError):
@@ -139,6 +142,25 @@ class Worker:
             self._waiter.cancel()
         if self._run_task is not None:
             await self._run_task
+
+    @property
+    def quiet_passes(self) -> int:
+        """Polling passes in a row that found no work while no activity was running.
+
+        Time skipping (``replay.testing``) reads it to tell that the worker is
+        waiting only on the clock.
+        """
+        return self._quiet_passes
+
+    @property
+    def next_retry_at(self) -> datetime | None:
+        """When the earliest activity retry this worker scheduled becomes due, if any."""
+        return self._next_retry
+
+    def wake(self) -> None:
+        """Cut the idle wait short so the worker looks for work now (e.g. the clock jumped)."""
+        if self._waiter is not None:
+            self._waiter.cancel()
 
     def _idle_timeout(self) -> float:
         now = self.client.clock.now()
