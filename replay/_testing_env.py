@@ -181,7 +181,10 @@ class WorkflowEnvironment:
     async def _quiet_pass(self) -> bool:
         """Make every worker poll once more; True if all found nothing and nothing changed."""
         workers = self._workers()
-        if not workers or any(w.quiet_passes == 0 for w in workers):
+        if not workers:
+            return False
+        if any(w.quiet_passes == 0 for w in workers):
+            await asyncio.sleep(_POLL)  # busy: look again later
             return False
         marks = {w: w.quiet_passes for w in workers}
         version = _store_version(self.store)
@@ -190,8 +193,8 @@ class WorkflowEnvironment:
         deadline = asyncio.get_running_loop().time() + _PROBE_TIMEOUT
         while asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0)
-            if any(w.quiet_passes == 0 for w in workers):
-                return False  # someone found work
+            if any(w.quiet_passes < marks[w] for w in workers):
+                return False  # someone found work (its count of quiet passes restarted)
             if all(w.quiet_passes > marks[w] for w in workers):
                 return (set(self._workers()) == set(workers)
                         and version == _store_version(self.store))
