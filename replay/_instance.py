@@ -164,7 +164,10 @@ class WorkflowInstance:
                 self.last_event_id = event.event_id
                 _DISPATCH[type(event)](self, event)
             for update in updates:
-                self._deliver_update(update)
+                # queued behind the handlers the inputs started, so that a validator sees
+                # what the signals delivered before its update did (as a later activation
+                # would): acceptance must not depend on how inputs were batched
+                self.loop.call_soon(self._deliver_update, update)
             self._drain()
         if self._task_failure is not None:
             exc, location = self._task_failure

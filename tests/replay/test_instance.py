@@ -39,6 +39,7 @@ from .workflows.greeting import (
     Language,
 )
 from .workflows.handlers import (
+    CatalogWorkflow,
     DynamicHandlersWorkflow,
     DynamicWorkflow,
     LateHandlerWorkflow,
@@ -418,4 +419,22 @@ def test_application_error_in_signal_handler_fails_the_run() -> None:
     assert d.instance.closed and d.instance.failure is not None
     assert d.instance.failure.message == "boom"
     assert d.instance.failure.type == "ApplicationError"
+    assert_replays(d)
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_validator_sees_signals_delivered_before_its_update(batched: bool) -> None:
+    """Whether a signal and a later update share an activation is timing, not meaning:
+    the validator must see the signal's effect either way (as handlers run in order)."""
+    d = WorkflowDriver(CatalogWorkflow)
+    d.step()
+    d.signal("add_language", "fr")
+    if not batched:
+        d.step()
+    uid = d.update("set_language", "fr")
+    d.step()
+    assert d.update_outcomes[uid].accepted, d.update_outcomes[uid].failure
+    d.signal("finish")
+    d.step()
+    assert d.instance.result_payload == "fr"
     assert_replays(d)

@@ -226,3 +226,36 @@ class UnfinishedWorkflow:
     async def slow_abandon(self) -> str:
         result: str = await workflow.execute_activity("slow", start_to_close_timeout=TEN_SECONDS)
         return result
+
+
+@workflow.defn
+class CatalogWorkflow:
+    """A validator that depends on what an earlier signal added."""
+
+    def __init__(self) -> None:
+        self.languages = ["en"]
+        self.current = "en"
+        self.done = False
+
+    @workflow.run
+    async def run(self) -> str:
+        await workflow.wait_condition(lambda: self.done)
+        return self.current
+
+    @workflow.signal
+    def add_language(self, code: str) -> None:
+        self.languages.append(code)
+
+    @workflow.signal
+    def finish(self) -> None:
+        self.done = True
+
+    @workflow.update
+    def set_language(self, code: str) -> str:
+        previous, self.current = self.current, code
+        return previous
+
+    @set_language.validator
+    def check_language(self, code: str) -> None:
+        if code not in self.languages:
+            raise ValueError(f"{code} is not supported")
