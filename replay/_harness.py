@@ -16,6 +16,7 @@ path of a saved history file that reproduces it.
 from __future__ import annotations
 
 import asyncio
+import enum
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -26,6 +27,7 @@ from typing import Any
 import attrs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import FlakyFailure
 
 from history import (
     INPUT_KINDS,
@@ -46,7 +48,7 @@ from history import (
 )
 
 from ._activity_defn import ActivityDefinition
-from ._definition import WorkflowDefinition
+from ._definition import WorkflowDefinition, _signature_types
 from ._driver import UpdateOutcome, WorkflowDriver
 from ._exceptions import ApplicationError
 from ._instance import WorkflowInstance
@@ -87,6 +89,7 @@ class DeterminismViolation(AssertionError):
             f"[RPL-T01] determinism check of workflow {workflow_type!r} failed: {what}\n"
             f"Schedule:\n{format_schedule(schedule)}{saved}"
         )
+        self.what = what
         self.schedule = list(schedule)
         self.history_path = history_path
 
@@ -111,6 +114,7 @@ class RunOutcome:
     probes: list[Probe] = attrs.field(factory=list)
     updates: dict[str, UpdateOutcome] = attrs.field(factory=dict)
     task_error: tuple[int, str] | None = None
+    task_error_text: str = ""
 
 
 @attrs.frozen(kw_only=True)
@@ -148,19 +152,20 @@ class _Doubles:
         """(True, value) or (False, exception) for the command at ``event_id``."""
         key = (event_id, type_name)
         if key not in self._cache:
-            self._cache[key] = self._call(driver, type_name, payloads)
+            cmd = driver.instance._open.get(event_id)
+            result_type = getattr(cmd, "result_type", None)
+            self._cache[key] = self._call(driver, type_name, payloads, result_type)
         return self._cache[key]
 
-    def _call(self, driver: WorkflowDriver, type_name: str, payloads: Sequence[Any]
-              ) -> tuple[bool, Any]:
+    def _call(self, driver: WorkflowDriver, type_name: str, payloads: Sequence[Any],
+              result_type: Any) -> tuple[bool, Any]:
         fn = self._fns.get(type_name)
         if fn is None:
-            return True, None
+            return True, _zero(result_type)
         try:
-            d = ActivityDefinition.of(fn)
-            types: Sequence[Any] = d.arg_types
-        except ReplayError:
-            types = ()
+            types: Sequence[Any] = ActivityDefinition.of(fn).arg_types
+        except ReplayError:  # a plain callable: decode by its own annotations
+            types = _signature_types(fn, skip=0)[0]
         args = [driver.converter.from_payload(p, t) if i < len(types) else p
                 for i, (p, t) in enumerate(zip(payloads, [*types, *[Any] * len(payloads)],
                                                 strict=False))]
@@ -168,6 +173,17 @@ class _Doubles:
             return True, _run_to_end(fn(*args))
         except Exception as exc:
             return False, exc
+
+
+def _zero(t: Any) -> Any:
+    """A plain value of type ``t`` for an activity without a double (None if unsure)."""
+    if t in (None, Any, type(None)) or not isinstance(t, type):
+        return None
+    if issubclass(t, enum.Enum):
+        return next(iter(t), None)
+    if issubclass(t, (bool, int, float, str, bytes, list, dict, tuple, set)):
+        return t()
+    return None
 
 
 def _run_to_end(value: Any) -> Any:
@@ -215,6 +231,7 @@ class _Run:
                 d.step()
             except ReplayError as exc:
                 self.out.task_error = (i, type(exc).__name__)
+                self.out.task_error_text = str(exc)
                 return False
             return True
         if isinstance(step, Query):
@@ -331,7 +348,8 @@ def _ask(inst: WorkflowInstance, name: str, args: Sequence[Any]) -> tuple[str, A
 
 class _Checker:
     def __init__(self, workflow: type, args: Sequence[Any], workflows: Sequence[type],
-                 activities: ActivityDoubles | None) -> None:
+                 activities: ActivityDoubles | None, allow_task_errors: bool) -> None:
+        self.allow_task_errors = allow_task_errors
         self.workflow = workflow
         self.args = tuple(args)
         self.workflows = [w for w in workflows if w is not workflow]
@@ -345,6 +363,11 @@ class _Checker:
         doubles = _Doubles(self.activities)
         live = _Run(self.workflow, self.args, self.workflows, doubles, crash=False
                     ).run(schedule)
+        if live.task_error is not None and not self.allow_task_errors:
+            self._fail(f"the workflow task failed at step {live.task_error[0]} (a bug in the "
+                       f"workflow code, or inputs it cannot take; pass allow_task_errors=True "
+                       f"to only check replay up to it): {live.task_error_text}",
+                       schedule, live.events)
         self._check_replay(schedule, live)
         if any(isinstance(s, Crash) for s in schedule):
             crashed = _Run(self.workflow, self.args, self.workflows, doubles, crash=True
@@ -414,6 +437,17 @@ class _Checker:
                        schedule, b)
 
 
+def _first_violation(group: BaseExceptionGroup[BaseException]) -> DeterminismViolation | None:
+    for exc in group.exceptions:
+        if isinstance(exc, DeterminismViolation):
+            return exc
+        if isinstance(exc, BaseExceptionGroup):
+            found = _first_violation(exc)
+            if found is not None:
+                return found
+    return None
+
+
 def check_determinism(
     workflow: type,
     *,
@@ -424,6 +458,7 @@ def check_determinism(
     max_examples: int | None = None,
     workflows: Sequence[type] = (),
     hypothesis_settings: settings | None = None,
+    allow_task_errors: bool = False,
 ) -> DeterminismReport:
     """Hammer ``workflow`` with generated schedules; raise DeterminismViolation on a mismatch.
 
@@ -435,14 +470,16 @@ def check_determinism(
     to a callable; it is called with the decoded arguments, its return value is
     the result and an exception it raises is the failure. Without one an
     activity succeeds with None. ``workflows`` are other classes the run needs
-    (children are never run, their outcomes are generated).
+    (children are never run, their outcomes are generated). A workflow task
+    failure (an exception out of workflow code) under a schedule is reported
+    too, unless ``allow_task_errors``.
     Hypothesis shrinks a failing schedule; the error prints it and the path of
     a saved history that reproduces it. Runs in memory, no store or worker.
     """
-    checker = _Checker(workflow, args, workflows, activities)
+    checker = _Checker(workflow, args, workflows, activities, allow_task_errors)
     strategy = inputs if inputs is not None else schedules(workflow, payloads=payloads)
     base = hypothesis_settings if hypothesis_settings is not None else settings()
-    chosen = settings(base, deadline=None,
+    chosen = settings(base, deadline=None, report_multiple_bugs=False,
                       suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
                       max_examples=max_examples if max_examples is not None
                       else base.max_examples)
@@ -453,6 +490,16 @@ def check_determinism(
         checker.check(schedule)
 
     began = time.perf_counter()
-    run()
+    try:
+        run()
+    except FlakyFailure as flaky:
+        found = _first_violation(flaky)
+        if found is None:
+            raise
+        raise DeterminismViolation(
+            f"{found.what} (hypothesis saw this schedule fail only some of the times it "
+            "ran it: the workflow keeps state outside the run, e.g. in a module global)",
+            workflow_type=checker.type_name, schedule=found.schedule,
+            history_path=found.history_path) from flaky
     return DeterminismReport(workflow_type=checker.type_name, examples=checker.examples,
                              seconds=time.perf_counter() - began)
