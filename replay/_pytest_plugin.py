@@ -1,0 +1,130 @@
+"""The pytest plugin (entry point ``pytest11: replay``): fixtures and saved-history checks.
+
+Fixtures:
+* ``replay_env``: a time-skipping :class:`~replay.testing.WorkflowEnvironment`
+  (in-memory store), shut down after the test;
+* ``replay_client``: its client.
+
+Saved histories: ``pytest --replay-histories PATH`` (or the ini setting
+``replay_histories``) collects one test per ``*.json`` file under PATH and
+replays it against the workflow classes listed in ``REPLAY_WORKFLOWS`` of any
+loaded ``conftest.py``; a divergence fails that test with the
+NondeterminismError text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from history import History, ReplayError
+
+from ._client import Client
+from ._replayer import Replayer
+from ._testing_env import WorkflowEnvironment
+
+WORKFLOWS_ATTR = "REPLAY_WORKFLOWS"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("replay", "replay: saved workflow histories")
+    group.addoption("--replay-histories", action="append", default=[], metavar="PATH",
+                    help="replay every *.json history under PATH against the workflows in "
+                         f"conftest.py's {WORKFLOWS_ATTR} (one test per file)")
+    parser.addini("replay_histories", type="paths", default=[],
+                  help="directories of saved histories to replay (like --replay-histories)")
+
+
+@pytest_asyncio.fixture
+async def replay_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping WorkflowEnvironment on an in-memory store, shut down afterwards."""
+    env = await WorkflowEnvironment.start_time_skipping()
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture
+def replay_client(replay_env: WorkflowEnvironment) -> Client:
+    """The client of ``replay_env``."""
+    return replay_env.client
+
+
+def _history_dirs(config: pytest.Config) -> list[Path]:
+    given = [Path(p) for p in config.getoption("replay_histories")]
+    ini: Iterable[Any] = config.getini("replay_histories")
+    return [*given, *(Path(p) for p in ini)]
+
+
+def registered_workflows(config: pytest.Config) -> list[type]:
+    """Workflow classes from every loaded plugin/conftest module's ``REPLAY_WORKFLOWS``."""
+    found: list[type] = []
+    for plugin in config.pluginmanager.get_plugins():
+        for cls in getattr(plugin, WORKFLOWS_ATTR, None) or ():
+            if cls not in found:
+                found.append(cls)
+    return found
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
+                                  items: list[pytest.Item]) -> None:
+    for directory in _history_dirs(config):
+        collector = SavedHistories.from_parent(session, name=f"replay-histories:{directory}",
+                                               directory=directory)
+        items.extend(collector.collect())
+
+
+class SavedHistories(pytest.Collector):
+    """The histories under one directory, one item per file (sorted)."""
+
+    def __init__(self, *, directory: Path, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.directory = directory
+
+    def collect(self) -> Iterator[HistoryReplayItem]:
+        if not self.directory.is_dir():
+            raise pytest.UsageError(f"--replay-histories: {self.directory} is not a directory")
+        for path in sorted(self.directory.rglob("*.json")):
+            yield HistoryReplayItem.from_parent(
+                self, name=str(path.relative_to(self.directory)), path=path)
+
+
+class HistoryReplayFailed(Exception):
+    """A saved history did not replay; the message says why."""
+
+
+class HistoryReplayItem(pytest.Item):
+    """Replays one saved history file against the registered workflows."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.history_path = Path(self.path)
+
+    def runtest(self) -> None:
+        workflows = registered_workflows(self.config)
+        if not workflows:
+            raise HistoryReplayFailed(
+                f"no workflows to replay {self.history_path.name} against: list the workflow "
+                f"classes in {WORKFLOWS_ATTR} = [...] in a conftest.py")
+        try:
+            history = History.load(self.history_path)
+            result = Replayer(workflows=workflows).replay_sync(
+                history, raise_on_replay_failure=False)
+        except ReplayError as exc:
+            raise HistoryReplayFailed(str(exc)) from exc
+        if result.replay_failure is not None:
+            raise HistoryReplayFailed(str(result.replay_failure))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: Any = None) -> str:
+        if isinstance(excinfo.value, HistoryReplayFailed):
+            return f"{self.history_path}: {excinfo.value}"
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.history_path, None, f"replay {self.history_path.name}"
