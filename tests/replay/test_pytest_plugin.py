@@ -1,0 +1,104 @@
+"""The pytest plugin: fixtures and --replay-histories, run through pytester."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+ARGS = ("-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function")
+HISTORIES = Path(__file__).parents[2] / "fixtures" / "histories"
+
+CONFTEST = """
+from fixtures.workflows import ALL_WORKFLOWS
+REPLAY_WORKFLOWS = ALL_WORKFLOWS
+"""
+
+MUTANT_CONFTEST = """
+from datetime import timedelta
+from replay import workflow
+
+@workflow.defn(name="PatchedWorkflow")
+class PatchedWorkflow:
+    @workflow.run
+    async def run(self, x: int) -> int:
+        await workflow.sleep(timedelta(minutes=2))
+        return x
+
+REPLAY_WORKFLOWS = [PatchedWorkflow]
+"""
+
+
+def _copy(pytester: pytest.Pytester, *names: str) -> Path:
+    target = pytester.path / "histories"
+    target.mkdir()
+    for name in names:
+        shutil.copy(HISTORIES / name, target / name)
+    return target
+
+
+def test_one_passing_item_per_history_file(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST)
+    target = _copy(pytester, "timers.json", "approval.json", "family.json")
+    result = pytester.runpytest("--replay-histories", str(target), "-v", *ARGS)
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["*approval.json PASSED*", "*family.json PASSED*",
+                                 "*timers.json PASSED*"])
+
+
+def test_ini_setting_collects_the_same(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST)
+    _copy(pytester, "patched.json")
+    pytester.makeini("[pytest]\nreplay_histories = histories\n")
+    pytester.runpytest(*ARGS).assert_outcomes(passed=1)
+
+
+def test_a_divergence_fails_with_the_nondeterminism_text(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(MUTANT_CONFTEST)
+    target = _copy(pytester, "patched.json")
+    result = pytester.runpytest("--replay-histories", str(target), *ARGS)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*patched.json: [[]RPL-ND01[]] nondeterminism in workflow 'PatchedWorkflow'*",
+    ])
+
+
+def test_without_registered_workflows_the_failure_says_what_to_do(
+        pytester: pytest.Pytester) -> None:
+    target = _copy(pytester, "timers.json")
+    result = pytester.runpytest("--replay-histories", str(target), *ARGS)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*no workflows to replay timers.json against: list the "
+                                 "workflow classes in REPLAY_WORKFLOWS*"])
+
+
+def test_a_malformed_history_file_fails_its_item(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST)
+    target = pytester.path / "histories"
+    target.mkdir()
+    (target / "broken.json").write_text('{"format": "nope"}')
+    result = pytester.runpytest("--replay-histories", str(target), *ARGS)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*broken.json: *"])
+
+
+def test_replay_env_and_replay_client_fixtures(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_env="""
+        import asyncio
+        from datetime import timedelta
+        from replay.testing import WorkflowEnvironment
+        from fixtures.workflows import BatchWorkflow
+
+        async def test_it(replay_env, replay_client):
+            assert isinstance(replay_env, WorkflowEnvironment)
+            assert replay_client is replay_env.client
+            async with replay_env.worker(task_queue="q", workflows=[BatchWorkflow]):
+                result = await asyncio.wait_for(replay_client.execute_workflow(
+                    BatchWorkflow.run, 2, id="b", task_queue="q"), 20)
+            assert result == "all batches done"
+    """)
+    result = pytester.runpytest(*ARGS, "-o", "asyncio_mode=auto")
+    result.assert_outcomes(passed=1)
