@@ -16,12 +16,14 @@ from typing import Any
 import attrs
 
 from history import (
+    ActivityCanceled,
     ActivityCompleted,
     ActivityFailed,
     ActivityScheduled,
     ActivityTimedOut,
     CancelRequested,
     ChildWorkflowCompleted,
+    ChildWorkflowFailed,
     ChildWorkflowStarted,
     Event,
     ExternalSignalDelivered,
@@ -142,9 +144,17 @@ class WorkflowDriver:
                           ) -> None:
         self._input(ActivityTimedOut, scheduled_event_id=scheduled.event_id, timeout_type=kind)
 
+    def cancel_activity(self, scheduled: ActivityScheduled) -> None:
+        """The activity acknowledged a cancellation request (ActivityCanceled)."""
+        self._input(ActivityCanceled, scheduled_event_id=scheduled.event_id)
+
     def complete_child(self, started: ChildWorkflowStarted, result: Any = None) -> None:
         self._input(ChildWorkflowCompleted, initiated_event_id=started.event_id,
                     result=self.converter.to_payload(result))
+
+    def fail_child(self, started: ChildWorkflowStarted, error: BaseException) -> None:
+        self._input(ChildWorkflowFailed, initiated_event_id=started.event_id,
+                    failure=to_failure(error, self.converter))
 
     def deliver_external_signals(self) -> None:
         for e in self._open(ExternalSignalSent, "initiated_event_id"):

@@ -17,7 +17,6 @@ from history import (
     ChildWorkflowStarted,
     EventEmitted,
     ExternalSignalSent,
-    Failure,
     MarkerRecorded,
     WorkflowCanceled,
     WorkflowContinuedAsNew,
@@ -231,9 +230,10 @@ def test_child_failure_reaches_the_parent_as_child_workflow_error() -> None:
     d = WorkflowDriver(s.ChildFailureWorkflow)
     d.step()
     [child] = d.open_children()
-    failure = Failure(message="child broke", type="ApplicationError")
-    d._input(ChildWorkflowFailed, initiated_event_id=child.event_id, failure=failure)
+    d.fail_child(child, ApplicationError("child broke"))
     d.step()
+    failed = d.events[-2]
+    assert isinstance(failed, ChildWorkflowFailed) and failed.failure.message == "child broke"
     assert d.instance.result_payload == "DoublingChildWorkflow/c: child broke"
     assert not any(isinstance(e, ChildWorkflowCompleted) for e in d.events)
     assert_replays(d)
@@ -340,4 +340,27 @@ def test_cancelled_workflow_may_clean_up_first() -> None:
     d.complete_activity(d.open_activities()[0])
     d.step()
     assert isinstance(d.events[-1], WorkflowCanceled)
+    assert_replays(d)
+
+
+@pytest.mark.parametrize(("cancellation_type", "events", "waited"), [
+    ("try_cancel", ["TimerFired", "ActivityCancelRequested", "WorkflowCompleted"], 1.0),
+    ("abandon", ["TimerFired", "WorkflowCompleted"], 1.0),
+    ("wait_cancellation_completed",
+     ["TimerFired", "ActivityCancelRequested", "WorkflowTaskCompleted", "ActivityCanceled",
+      "WorkflowCompleted"], 61.0),
+])
+def test_activity_cancellation_types(cancellation_type: str, events: list[str],
+                                     waited: float) -> None:
+    d = WorkflowDriver(s.CancellationTypesWorkflow, cancellation_type)
+    d.step()
+    [scheduled] = d.open_activities()
+    d.fire_next_timer()
+    d.step()
+    if not d.instance.closed:  # waits until the activity confirms the cancellation
+        d.advance(timedelta(minutes=1))
+        d.cancel_activity(scheduled)
+        d.step()
+    assert kinds(d.events[4:]) == events
+    assert d.instance.result_payload == ["cancelled", waited]
     assert_replays(d)

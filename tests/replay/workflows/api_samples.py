@@ -325,3 +325,22 @@ class InheritingWorkflow(BaseHandlers):
     async def run(self) -> int:
         await workflow.wait_condition(lambda: self.value > 0)
         return self.value
+
+
+@workflow.defn
+class CancellationTypesWorkflow:
+    """Cancels an activity handle after one second, with the given cancellation type."""
+
+    @workflow.run
+    async def run(self, cancellation_type: str) -> list[Any]:
+        start = workflow.time()
+        handle = workflow.start_activity(
+            "long", start_to_close_timeout=TEN_SECONDS,
+            cancellation_type=workflow.ActivityCancellationType(cancellation_type))
+        await asyncio.sleep(1)
+        handle.cancel()
+        try:
+            await handle
+        except asyncio.CancelledError:
+            return ["cancelled", workflow.time() - start]
+        return ["finished", workflow.time() - start]
