@@ -114,17 +114,20 @@ def _check_ours(conn: sqlite3.Connection, path: Path, tables: list[str]) -> None
             "replay-engine to open it."))
 
 
-def _tables(conn: sqlite3.Connection, path: Path) -> list[str]:
-    try:
-        return sqlite_utils.Database(conn, execute_plugins=False).table_names()
-    except sqlite3.DatabaseError as exc:
-        raise store_error(path, f"not a SQLite database ({exc}). Nothing was changed.") from exc
+def _tables(conn: sqlite3.Connection) -> list[str]:
+    return sqlite_utils.Database(conn, execute_plugins=False).table_names()
+
+
+def _open_error(path: Path, exc: sqlite3.Error) -> StoreError:
+    if "not a database" in str(exc):
+        return store_error(path, f"not a SQLite database ({exc}). Nothing was changed.")
+    return store_error(path, f"cannot open the store: {exc}")
 
 
 def _create_schema(conn: sqlite3.Connection, path: Path) -> None:
     conn.execute("BEGIN IMMEDIATE")
     try:
-        tables = _tables(conn, path)
+        tables = _tables(conn)
         if tables:  # another process created it while we waited for the lock
             _check_ours(conn, path, tables)
         else:
@@ -144,16 +147,27 @@ def open_database(path: Path, *, synchronous: str, busy_timeout_ms: int) -> sqli
     if synchronous.upper() not in SYNCHRONOUS:
         raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}")
     created = _create_private(path)
-    conn = connect(path, synchronous=synchronous.upper(), busy_timeout_ms=busy_timeout_ms)
     try:
-        tables = _tables(conn, path)
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                               timeout=busy_timeout_ms / 1000)
+    except sqlite3.Error as exc:
+        raise _open_error(path, exc) from exc
+    try:
+        # Only reads until we know the file is ours: even PRAGMA synchronous is per
+        # connection, but the WAL switch rewrites the header.
+        tables = _tables(conn)
         if tables:
             _check_ours(conn, path, tables)
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             raise store_error(path, f"cannot switch to WAL mode (got {mode!r})")
         if not tables:
             _create_schema(conn, path)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise _open_error(path, exc) from exc
     except BaseException:
         conn.close()
         raise
