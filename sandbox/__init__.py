@@ -15,10 +15,16 @@ from ._context import guarded as guarded
 from ._context import unrestricted as unrestricted
 from ._datetime import guard_module as guard_module
 from ._guard import install as install
+from ._lint import Finding as Finding
+from ._lint import lint_paths as lint_paths
+from ._lint_cli import format_json as format_json
+from ._lint_cli import format_text as format_text
+from ._lint_cli import lint_main as lint_main
 from ._rules import RULES as RULES
 from ._rules import Rule as Rule
 
 __all__ = [
+    "Finding",
     "GuardContext",
     "Mode",
     "RULES",
@@ -26,8 +32,12 @@ __all__ = [
     "Rule",
     "Violation",
     "current",
+    "format_json",
+    "format_text",
     "guard_module",
     "guarded",
     "install",
+    "lint_main",
+    "lint_paths",
     "unrestricted",
 ]
