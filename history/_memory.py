@@ -99,9 +99,17 @@ class MemoryStore:
         return tail_events(self._notifier, lambda last: self.read(run_id, last), is_closed,
                            after_event_id)
 
-    async def wait_changed(self, timeout: float) -> bool:
-        """Return True when anything is committed, False after ``timeout`` seconds."""
-        return await self._notifier.wait(timeout)
+    async def wait_changed(self, timeout: float, since: int | None = None) -> bool:
+        """Return True when anything is committed, False after ``timeout`` seconds.
+
+        With ``since`` (a :meth:`change_token`), return at once if anything was
+        committed after the token was taken.
+        """
+        return await self._notifier.wait(timeout, since)
+
+    def change_token(self) -> int:
+        """An opaque counter of commits seen; pass it to ``wait_changed(since=...)``."""
+        return self._notifier.version
 
     # --- runs index ---------------------------------------------------------------------------
 

@@ -215,8 +215,17 @@ class Store(Protocol):
         """Yield events as they are appended, by any process, until the run closes."""
         ...
 
-    async def wait_changed(self, timeout: float) -> bool:
-        """Return True when anything was committed (any process), False on timeout."""
+    async def wait_changed(self, timeout: float, since: int | None = None) -> bool:
+        """Return True when anything was committed (any process), False on timeout.
+
+        With ``since`` (a :meth:`change_token` taken before looking at the store),
+        return True at once if something was committed after that token, so a
+        commit landing between the look and the wait is never missed.
+        """
+        ...
+
+    def change_token(self) -> int:
+        """An opaque counter of commits seen; pass it to ``wait_changed(since=...)``."""
         ...
 
     # runs index

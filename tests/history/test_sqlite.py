@@ -206,6 +206,17 @@ async def test_wait_and_tail_see_commits_of_another_process(db: SqliteStore,
     assert [e.event_id for e in seen] == list(range(2, 13))
 
 
+async def test_a_commit_of_another_process_before_the_wait_is_not_missed(
+        db: SqliteStore, tmp_path: Path) -> None:
+    token = db.change_token()
+    go = tmp_path / "go"
+    go.touch()
+    proc = _spawn("appender", str(db.path), "r1", str(tmp_path / "ready"), str(go), "3")
+    assert proc.wait(timeout=60) == 0
+    assert await db.wait_changed(30, since=token) is True
+    assert db.last_event_id("r1") == 4
+
+
 @pytest.mark.slow
 def test_four_processes_appending_to_one_run(db: SqliteStore, tmp_path: Path) -> None:
     go = tmp_path / "go"

@@ -263,6 +263,13 @@ async def test_wait_changed_times_out_without_commits(store: Store) -> None:
     assert await store.wait_changed(0.01) is False
 
 
+async def test_a_commit_before_the_wait_is_not_missed(store: Store) -> None:
+    start(store)
+    token = store.change_token()
+    store.commit([Deliver("r1", signal())])  # lands between a look and the wait
+    assert await store.wait_changed(30, since=token) is True
+
+
 async def test_wait_changed_wakes_on_a_commit_from_another_thread(store: Store) -> None:
     start(store)
     timer_thread = threading.Timer(0.05, lambda: store.commit([Deliver("r1", signal())]))
