@@ -27,5 +27,8 @@ bench-quick: $(STAMP)
 soak: $(STAMP)
 	HYPOTHESIS_PROFILE=soak $(VENV)/bin/pytest -q -p no:cacheprovider tests/properties
 
+fixtures: $(STAMP)
+	$(PY) -m fixtures.generate
+
 clean:
 	rm -rf $(VENV) replay.db replay-copy.db *.db-wal *.db-shm
