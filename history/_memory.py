@@ -9,8 +9,9 @@ from typing import Any, TypeVar
 
 import attrs
 
+from ._batch import RUNNING
 from ._changes import Change
-from ._derive import RUNNING, plan_operation, plan_reject_update, plan_request_update
+from ._derive import plan_operation, plan_reject_update, plan_request_update
 from ._errors import RunNotFoundError
 from ._events import Event, Failure, JsonValue
 from ._history import History

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import _sqlite_rows as rows
-from ._derive import RUNNING, plan_operation, plan_reject_update, plan_request_update
+from ._batch import RUNNING
+from ._derive import plan_operation, plan_reject_update, plan_request_update
 from ._errors import RunNotFoundError
 from ._events import Event, Failure, JsonValue
 from ._history import History
@@ -81,8 +82,11 @@ class SqliteStore:
             with self._lock:
                 if self._closed:
                     raise store_error(self.path, "the store is closed")
-                conn = connect(self.path, synchronous=self._synchronous,
-                               busy_timeout_ms=self._busy_timeout_ms)
+                try:
+                    conn = connect(self.path, synchronous=self._synchronous,
+                                   busy_timeout_ms=self._busy_timeout_ms)
+                except sqlite3.Error as exc:
+                    raise store_error(self.path, f"cannot open a connection: {exc}") from exc
                 self._conns.append(conn)
             self._local.conn = conn
         return conn
@@ -310,7 +314,9 @@ class SqliteStore:
 
     def get_update(self, run_id: str, update_id: str) -> UpdateRequest | None:
         """One update request in whatever status it reached, or None."""
-        return rows.SqlLookup(self._conn()).get_update(run_id, update_id)
+        found = self._query(f"SELECT {rows.UPDATE_COLUMNS} FROM update_requests "
+                            "WHERE run_id = ? AND update_id = ?", (run_id, update_id))
+        return rows.update_from_row(found[0]) if found else None
 
     def reject_update(self, run_id: str, update_id: str, failure: Failure) -> None:
         """Mark a requested update rejected by its validator (nothing enters the history)."""
@@ -325,7 +331,10 @@ class SqliteStore:
 
     def dump_indexes(self) -> dict[str, list[Any]]:
         """Every derived row, in key order: a diagnostic to compare stores and rebuilds."""
-        return dump_indexes(self._conn())
+        try:
+            return dump_indexes(self._conn())
+        except sqlite3.Error as exc:
+            raise store_error(self.path, f"SQLite error: {exc}") from exc
 
     def close(self) -> None:
         """Close every connection of this store object (other objects are unaffected)."""

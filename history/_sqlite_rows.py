@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ._batch import RunHead
 from ._changes import (
     AbortUpdates,
     AcceptUpdate,
@@ -36,7 +37,6 @@ from ._changes import (
     WorkflowTaskRow,
 )
 from ._codec import PayloadConverter, event_from_data, event_to_data
-from ._derive import RunHead
 from ._events import Event, Failure, JsonValue
 from ._kinds import EVENT_KINDS
 from ._store import DueTimer, RunInfo, UpdateRequest

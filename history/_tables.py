@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from ._batch import RUNNING, Plan, RunHead
 from ._changes import (
     AbortUpdates,
     AcceptUpdate,
@@ -36,7 +37,7 @@ from ._changes import (
     RequestActivityCancel,
     WorkflowTaskRow,
 )
-from ._derive import RUNNING, Plan, RunHead, plan_events
+from ._derive import plan_events
 from ._events import Event
 from ._store import DueTimer, RunInfo, UpdateRequest
 

@@ -1,0 +1,318 @@
+"""One batch of events appended to one run: checked, and turned into index changes.
+
+:class:`Batch` applies the rules of :func:`history.validate_events` one event
+at a time (same rule names, same messages), so an append costs O(batch), and
+dispatches each event to the rule of its kind (a table, not an if/elif chain)
+that records what it does to the indexes as :mod:`history._changes` records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+import attrs
+
+from ._changes import (
+    AbortUpdates,
+    AcceptUpdate,
+    ActivityRow,
+    AddEvents,
+    AdvanceRun,
+    Change,
+    CloseRun,
+    CompleteUpdate,
+    DeleteActivityTask,
+    DeleteTimer,
+    FinishWorkflowTask,
+    InsertActivityTask,
+    InsertRun,
+    InsertTimer,
+    NeedWorkflowTask,
+    RemoveRunWork,
+    RequestActivityCancel,
+)
+from ._errors import HistoryError
+from ._events import (
+    ActivityCanceled,
+    ActivityCancelRequested,
+    ActivityCompleted,
+    ActivityFailed,
+    ActivityScheduled,
+    ActivityTimedOut,
+    Event,
+    Failure,
+    TimerCanceled,
+    TimerFired,
+    TimerStarted,
+    UpdateAccepted,
+    UpdateCompleted,
+    WorkflowCanceled,
+    WorkflowCompleted,
+    WorkflowContinuedAsNew,
+    WorkflowFailed,
+    WorkflowStarted,
+    WorkflowTaskCompleted,
+    WorkflowTerminated,
+    WorkflowTimedOut,
+)
+from ._kinds import INPUT_KINDS, REFERENCES
+from ._store import (
+    DueTimer,
+    RunInfo,
+    UpdateRequest,
+)
+
+RUNNING = "running"
+
+TERMINAL_STATUS: dict[type[Event], str] = {
+    WorkflowCompleted: "completed",
+    WorkflowFailed: "failed",
+    WorkflowCanceled: "canceled",
+    WorkflowTerminated: "terminated",
+    WorkflowContinuedAsNew: "continued_as_new",
+    WorkflowTimedOut: "timed_out",
+}
+"""The runs-index status each terminal kind sets."""
+
+
+@attrs.frozen
+class RunHead:
+    """The little a derivation needs to know about a run before appending to it.
+
+    ``task_has_inputs`` is the ``has_inputs`` flag of the run's workflow task
+    (None if it has none): when it is already set, a new input changes nothing.
+    """
+
+    run_id: str
+    workflow_id: str
+    task_queue: str
+    status: str
+    last_event_id: int
+    task_has_inputs: bool | None = None
+
+
+class Lookup(Protocol):
+    """Point reads over a store's current state (inside the writing transaction)."""
+
+    def run_head(self, run_id: str) -> RunHead | None: ...
+    def open_run_id(self, workflow_id: str) -> str | None: ...
+    def event_kind(self, run_id: str, event_id: int) -> type[Event] | None: ...
+    def has_activity_task(self, run_id: str, scheduled_event_id: int) -> bool: ...
+    def has_timer(self, run_id: str, started_event_id: int) -> bool: ...
+    def get_update(self, run_id: str, update_id: str) -> UpdateRequest | None: ...
+
+
+@attrs.frozen
+class Plan:
+    """What one operation writes: the events (ids assigned) and the index changes."""
+
+    events: tuple[Event, ...] = ()
+    changes: tuple[Change, ...] = ()
+
+
+def run_info_from_started(run_id: str, started: WorkflowStarted) -> RunInfo:
+    """The runs-index row a WorkflowStarted creates."""
+    timeouts = [t for t in (started.execution_timeout, started.run_timeout) if t is not None]
+    return RunInfo(
+        run_id=run_id,
+        workflow_id=started.workflow_id,
+        workflow_type=started.workflow_type,
+        task_queue=started.task_queue,
+        status=RUNNING,
+        start_time=started.time,
+        close_time=None,
+        last_event_id=started.event_id,
+        first_execution_run_id=started.first_execution_run_id or run_id,
+        parent_workflow_id=started.parent_workflow_id,
+        parent_run_id=started.parent_run_id,
+        continued_from_run_id=started.continued_from_run_id,
+        memo=started.memo,
+        deadline=started.time + min(timeouts) if timeouts else None,
+    )
+
+
+# --- incremental validation: the rules of history.validate_events, one event at a time --------
+
+
+class Batch:
+    """Events being appended to one run: checks each and collects its index changes."""
+
+    def __init__(self, head: RunHead, lookup: Lookup) -> None:
+        self.head = head
+        self.lookup = lookup
+        self.source = f"run {head.run_id!r}"
+        self.last = head.last_event_id
+        self.status = head.status
+        self.terminal_id: int | None = None if head.status == RUNNING else head.last_event_id
+        self.close_time: datetime | None = None
+        self.task_has_inputs = head.task_has_inputs
+        self.next_run_id: str | None = None
+        self.kinds: dict[int, type[Event]] = {}
+        self.events: list[Event] = []
+        self.changes: list[Change] = []
+
+    def add(self, event: Event) -> None:
+        self.check(event)
+        _RULES.get(type(event), _on_other)(self, event)
+        self.kinds[event.event_id] = type(event)
+        self.events.append(event)
+        self.last = event.event_id
+
+    def check(self, event: Event) -> None:
+        """Raise HistoryError (same rule names and messages as validate_events)."""
+        eid, expected, cls = event.event_id, self.last + 1, type(event)
+        if eid != expected:
+            what = "duplicate" if 1 <= eid < expected else "gap in"
+            self.fail(f"{what} event ids: expected id {expected}, found {eid}", eid,
+                      "contiguous-ids")
+        if (expected == 1) != (cls is WorkflowStarted):
+            msg = ("the first event must be WorkflowStarted, found " + cls.__name__
+                   if expected == 1 else "WorkflowStarted may only be the first event")
+            self.fail(msg, eid, "first-started")
+        if self.terminal_id is not None:
+            self.fail(f"{cls.__name__} comes after terminal event {self.terminal_id}; nothing "
+                      "may follow the end of a run", eid, "after-terminal")
+        if cls in TERMINAL_STATUS:
+            self.terminal_id = eid
+        ref = REFERENCES.get(cls)
+        if ref is not None:
+            field, targets = ref
+            target_id = getattr(event, field)
+            target_cls = self.kind_of(target_id)
+            if target_cls not in targets:
+                want = " or ".join(t.__name__ for t in targets)
+                found = f"a {target_cls.__name__}" if target_cls else "no earlier event"
+                self.fail(f"{cls.__name__}.{field}={target_id} must name an earlier {want}, "
+                          f"but that id is {found}", eid, "unknown-command")
+
+    def kind_of(self, event_id: Any) -> type[Event] | None:
+        if not isinstance(event_id, int):
+            return None
+        if event_id in self.kinds:
+            return self.kinds[event_id]
+        if 1 <= event_id <= self.head.last_event_id:
+            return self.lookup.event_kind(self.head.run_id, event_id)
+        return None
+
+    def fail(self, message: str, event_id: int, rule: str) -> None:
+        raise HistoryError(message, source=self.source, event_id=event_id, rule=rule)
+
+    def plan(self, *, created: bool) -> Plan:
+        run_id = self.head.run_id
+        tail: Change
+        if self.close_time is not None:
+            tail = CloseRun(run_id, self.last, self.status, self.close_time, self.next_run_id)
+        else:
+            tail = AdvanceRun(run_id, self.last)
+        if not self.events:
+            return Plan()
+        changes = [AddEvents(run_id, tuple(self.events)), *self.changes]
+        if not created or tail != AdvanceRun(run_id, 1):
+            changes.append(tail)
+        return Plan(tuple(self.events), tuple(changes))
+
+
+# --- what each kind does to the indexes -------------------------------------------------------
+
+
+def _need_task(b: Batch) -> None:
+    if not b.task_has_inputs:
+        b.changes.append(NeedWorkflowTask(b.head.run_id, b.head.task_queue, True))
+        b.task_has_inputs = True
+
+
+def _on_started(b: Batch, e: WorkflowStarted) -> None:
+    b.changes.append(InsertRun(run_info_from_started(b.head.run_id, e)))
+    _need_task(b)
+
+
+def _on_input(b: Batch, e: Event) -> None:
+    _need_task(b)
+
+
+def _on_activity_result(b: Batch, e: ActivityCompleted) -> None:
+    b.changes.append(DeleteActivityTask(b.head.run_id, e.scheduled_event_id))
+    _need_task(b)
+
+
+def _on_timer_fired(b: Batch, e: TimerFired) -> None:
+    b.changes.append(DeleteTimer(b.head.run_id, e.started_event_id))
+    _need_task(b)
+
+
+def _on_task_completed(b: Batch, e: WorkflowTaskCompleted) -> None:
+    b.changes.append(FinishWorkflowTask(b.head.run_id))
+    b.task_has_inputs = False
+
+
+def _on_activity_scheduled(b: Batch, e: ActivityScheduled) -> None:
+    row = ActivityRow(
+        run_id=b.head.run_id, scheduled_event_id=e.event_id, workflow_id=b.head.workflow_id,
+        task_queue=e.task_queue, activity_type=e.activity_type, activity_id=e.activity_id,
+        args=e.args, scheduled_time=e.time, available_at=e.time,
+    )
+    b.changes.append(InsertActivityTask(row))
+
+
+def _on_activity_cancel(b: Batch, e: ActivityCancelRequested) -> None:
+    b.changes.append(RequestActivityCancel(b.head.run_id, e.scheduled_event_id))
+
+
+def _on_timer_started(b: Batch, e: TimerStarted) -> None:
+    b.changes.append(InsertTimer(DueTimer(
+        run_id=b.head.run_id, started_event_id=e.event_id, fire_at=e.fire_at,
+        task_queue=b.head.task_queue,
+    )))
+
+
+def _on_timer_canceled(b: Batch, e: TimerCanceled) -> None:
+    b.changes.append(DeleteTimer(b.head.run_id, e.started_event_id))
+
+
+def _on_update_accepted(b: Batch, e: UpdateAccepted) -> None:
+    b.changes.append(AcceptUpdate(b.head.run_id, e.update_id, e.name, e.args, e.time))
+
+
+def _on_update_completed(b: Batch, e: UpdateCompleted) -> None:
+    b.changes.append(CompleteUpdate(b.head.run_id, e.update_id, e.result, e.failure))
+
+
+def _on_terminal(b: Batch, e: Event) -> None:
+    run_id = b.head.run_id
+    b.status = TERMINAL_STATUS[type(e)]
+    b.close_time = e.time
+    if isinstance(e, WorkflowContinuedAsNew):
+        b.next_run_id = e.new_run_id
+    failure = Failure(
+        message=f"update aborted: run {run_id!r} ended ({b.status}, event {e.event_id}) "
+        "before the update completed",
+        type="UpdateAborted",
+        non_retryable=True,
+    )
+    b.changes += [RemoveRunWork(run_id), AbortUpdates(run_id, failure)]
+    b.task_has_inputs = None
+
+
+def _on_other(b: Batch, e: Event) -> None:
+    """Commands that leave the indexes alone (markers, child starts, signals sent...)."""
+
+
+_RULES: dict[type[Event], Callable[[Batch, Any], None]] = {
+    **{cls: _on_input for cls in INPUT_KINDS},
+    **{cls: _on_terminal for cls in TERMINAL_STATUS},
+    WorkflowStarted: _on_started,
+    ActivityCompleted: _on_activity_result,
+    ActivityFailed: _on_activity_result,
+    ActivityTimedOut: _on_activity_result,
+    ActivityCanceled: _on_activity_result,
+    TimerFired: _on_timer_fired,
+    WorkflowTaskCompleted: _on_task_completed,
+    ActivityScheduled: _on_activity_scheduled,
+    ActivityCancelRequested: _on_activity_cancel,
+    TimerStarted: _on_timer_started,
+    TimerCanceled: _on_timer_canceled,
+    UpdateAccepted: _on_update_accepted,
+    UpdateCompleted: _on_update_completed,
+}
