@@ -302,6 +302,8 @@ def apply_changes(conn: sqlite3.Connection, changes: Iterable[Change]) -> None:
             else:
                 conn.executemany(INSERT_EVENT, rows)
             continue
-        params = _PARAMS[type(change)](change)
-        for sql in _SQL[type(change)]:
-            conn.execute(sql, params)
+        statements = _SQL[type(change)]
+        if statements:
+            params = _PARAMS[type(change)](change)
+            for sql in statements:
+                conn.execute(sql, params)
