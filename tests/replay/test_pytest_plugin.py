@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from replay import _definition
 
 pytest_plugins = ["pytester"]
 
@@ -30,6 +33,15 @@ class PatchedWorkflow:
 
 REPLAY_WORKFLOWS = [PatchedWorkflow]
 """
+
+
+@pytest.fixture(autouse=True)
+def _keep_workflow_names() -> Iterator[None]:
+    """Conftests declared here re-register fixture type names process-wide; undo that."""
+    saved = dict(_definition._KNOWN)
+    yield
+    _definition._KNOWN.clear()
+    _definition._KNOWN.update(saved)
 
 
 def _copy(pytester: pytest.Pytester, *names: str) -> Path:
