@@ -25,6 +25,7 @@ from ._cli_common import (
     to_json,
 )
 from ._client import Client
+from ._definition import WorkflowDefinition
 from ._handle import WorkflowHandle
 from ._replayer import Replayer
 
@@ -124,12 +125,15 @@ def start(workflow_type: str, workflow_id: str, task_queue: str, args: tuple[str
     Example:
       replay start Greeter --id greet-1 --task-queue greetings --arg '"Ada"' --wait
     """
-    load_code(modules)
+    code = load_code(modules)
     values = json_args(args)
+    # With the code at hand, start by class so the arguments are checked against it.
+    target: Any = next((w for w in code.workflows
+                        if WorkflowDefinition.of(w).name == workflow_type), workflow_type)
     client = _client(db, create=True)
 
     async def go() -> None:
-        handle = await client.start_workflow(workflow_type, id=workflow_id,
+        handle = await client.start_workflow(target, id=workflow_id,
                                              task_queue=task_queue, args=values)
         click.echo(f"started workflow {handle.id} run {handle.result_run_id}")
         if wait:

@@ -30,7 +30,7 @@ from history import (
 from ._client_errors import UnsupportedTargetError, WorkflowAlreadyStartedError
 from ._clock import Clock, SystemClock
 from ._common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from ._definition import known_workflow
+from ._definition import WorkflowDefinition, known_workflow, owner_workflow
 from ._handle import WorkflowExecution, WorkflowHandle
 from ._queries import QueryEngine
 from ._runtime import _UNSET, _workflow_name
@@ -104,15 +104,16 @@ class Client:
     ) -> WorkflowHandle:
         """Start a run (or, with ``start_signal``, signal the open one or start and signal)."""
         name, declared = _workflow_name(workflow)
+        hint = owner_workflow(workflow) if not isinstance(workflow, str) else None
         payloads = self.converter.to_payloads(_args(arg, args))
-        self._check_args(name, "workflow", name, payloads)
+        self._check_args(name, "workflow", name, payloads, hint)
         rtype = result_type if result_type is not None else declared
         now = self.clock.now()
         existing = self.store.latest_run(id)
         signal_ops: list[Operation] = []
         ops: list[Operation] = []
         if start_signal is not None:
-            self._check_handler(name, "signal", start_signal)
+            self._check_handler(name, "signal", start_signal, hint)
             sig_payloads = self.converter.to_payloads(start_signal_args)
             if existing is not None and existing.status == "running":
                 self.store.commit([Deliver(existing.run_id, SignalReceived(
@@ -206,8 +207,21 @@ class Client:
 
     # --- checks against the workflow's declaration, when this process knows it -----------------
 
-    def _check_handler(self, workflow_type: str, kind: str, name: str) -> None:
-        d = known_workflow(workflow_type)
+    def definition_for(self, workflow_type: str, hint: WorkflowDefinition | None = None
+                       ) -> WorkflowDefinition | None:
+        """The workflow code for a type: the class a handler reference names, else a
+        worker's registration in this process, else the one class declared with that name.
+        """
+        if hint is not None and hint.name == workflow_type:
+            return hint
+        for worker in self._workers:
+            if workflow_type in worker.registry:
+                return worker.registry.get(workflow_type)
+        return known_workflow(workflow_type)
+
+    def _check_handler(self, workflow_type: str, kind: str, name: str,
+                       hint: WorkflowDefinition | None = None) -> None:
+        d = self.definition_for(workflow_type, hint)
         if d is None:
             return
         table = {"signal": d.signals, "update": d.updates, "query": d.queries}[kind]
@@ -217,9 +231,9 @@ class Client:
                 f"workflow {workflow_type!r} has no {kind} named {name!r} (its {kind}s: "
                 f"{known}). Nothing was sent.", type_name=kind, path="$")
 
-    def _check_args(self, workflow_type: str, kind: str, name: str, payloads: list[Any]
-                    ) -> None:
-        d = known_workflow(workflow_type)
+    def _check_args(self, workflow_type: str, kind: str, name: str, payloads: list[Any],
+                    hint: WorkflowDefinition | None = None) -> None:
+        d = self.definition_for(workflow_type, hint)
         if d is None:
             return
         if kind == "workflow":

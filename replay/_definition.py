@@ -20,7 +20,7 @@ ClassT = TypeVar("ClassT", bound=type)
 CallableT = TypeVar("CallableT", bound=Callable[..., Any])
 
 _MARK = "__replay_handler__"
-_KNOWN: dict[str, WorkflowDefinition] = {}
+_KNOWN: dict[str, dict[tuple[str, str], WorkflowDefinition]] = {}
 _DEFN = "__replay_workflow_definition__"
 
 
@@ -268,15 +268,20 @@ def defn(
         setattr(c, _DEFN, definition)
         if wf_name is not None:
             definition.run.fn.__replay_workflow_name__ = wf_name  # type: ignore[attr-defined]
-            _KNOWN[wf_name] = definition
+            _KNOWN.setdefault(wf_name, {})[(c.__module__, c.__qualname__)] = definition
         return c
 
     return decorate(cls) if cls is not None else decorate
 
 
 def known_workflow(name: str) -> WorkflowDefinition | None:
-    """The most recently declared workflow class with this type name, in this process."""
-    return _KNOWN.get(name)
+    """The workflow class declared with this type name in this process, if exactly one is.
+
+    Two classes declared under one name (say, two versions in different modules)
+    make the name ambiguous: then None, and callers must be told the class.
+    """
+    found = _KNOWN.get(name, {})
+    return next(iter(found.values())) if len(found) == 1 else None
 
 
 def owner_workflow(fn: Any) -> WorkflowDefinition | None:

@@ -177,11 +177,12 @@ class WorkflowHandle:
         run_id = self.result_run_id or self._run().run_id
         rtype = result_type if result_type is not None else self._result_type
         while True:
+            token = store.change_token()
             run = store.get_run(run_id)
             if run is None:
                 raise WorkflowNotFoundError(self.id, run_id)
             if run.status == "running":
-                await store.wait_changed(1.0)
+                await store.wait_changed(1.0, since=token)
                 continue
             last = store.read(run_id, after_event_id=run.last_event_id - 1)[-1]
             if isinstance(last, WorkflowContinuedAsNew) and follow_runs:
@@ -215,9 +216,10 @@ class WorkflowHandle:
         """Send a signal; WorkflowClosedError if the run has ended (nothing is written)."""
         name = handler_name(signal, "signal")
         run = self._open_run(f"signal {name!r}")
-        self._client._check_handler(run.workflow_type, "signal", name)
+        hint = None if isinstance(signal, str) else owner_workflow(signal)
+        self._client._check_handler(run.workflow_type, "signal", name, hint)
         payloads = self._client.converter.to_payloads(_args(arg, args))
-        self._client._check_args(run.workflow_type, "signal", name, payloads)
+        self._client._check_args(run.workflow_type, "signal", name, payloads, hint)
         try:
             self._client.store.commit([Deliver(run.run_id, SignalReceived(
                 event_id=0, time=self._client.clock.now(), signal_name=name, args=payloads))])
@@ -243,7 +245,10 @@ class WorkflowHandle:
                 result_type = d.queries[name].return_type
         payloads = self._client.converter.to_payloads(_args(arg, args))
         try:
-            value = self._client.queries.query(run.run_id, run.workflow_type, name, payloads)
+            hint = None if isinstance(query, str) else owner_workflow(query)
+            definition = self._client.definition_for(run.workflow_type, hint)
+            value = self._client.queries.query(run.run_id, run.workflow_type, definition,
+                                               name, payloads)
         except (UnknownQueryError, QueryFailedError) as exc:
             raise WorkflowQueryFailedError(str(exc)) from exc
         return self._client.converter.from_payload(value, result_type)
@@ -264,9 +269,10 @@ class WorkflowHandle:
         """Send an update; returns once it reached ``wait_for_stage``."""
         name = handler_name(update, "update")
         run = self._open_run(f"update {name!r}")
-        self._client._check_handler(run.workflow_type, "update", name)
+        hint = None if isinstance(update, str) else owner_workflow(update)
+        self._client._check_handler(run.workflow_type, "update", name, hint)
         payloads = self._client.converter.to_payloads(_args(arg, args))
-        self._client._check_args(run.workflow_type, "update", name, payloads)
+        self._client._check_args(run.workflow_type, "update", name, payloads, hint)
         if result_type is None and not isinstance(update, str):
             d = owner_workflow(update)
             if d is not None and name in d.updates:
@@ -390,6 +396,7 @@ class WorkflowUpdateHandle:
     async def _wait(self, stage: WorkflowUpdateStage) -> Any:
         store = self._client.store
         while True:
+            token = store.change_token()
             req = store.get_update(self.workflow_run_id, self.id)
             if req is None:
                 raise WorkflowUpdateFailedError(self.id, self.name,
@@ -402,7 +409,7 @@ class WorkflowUpdateHandle:
             if req.status == "completed" or (
                     req.status == "accepted" and stage is WorkflowUpdateStage.ACCEPTED):
                 return req
-            await store.wait_changed(1.0)
+            await store.wait_changed(1.0, since=token)
 
     async def result(self) -> Any:
         """Wait for the update to complete and decode its result."""

@@ -14,7 +14,7 @@ from typing import Any
 
 from history import PayloadConverter, Store, WorkflowStarted
 
-from ._definition import known_workflow
+from ._definition import WorkflowDefinition
 from ._instance import WorkflowInstance
 from ._replayer import replay_events
 
@@ -29,11 +29,8 @@ class QueryEngine:
         self._lock = threading.Lock()
         self._cache: collections.OrderedDict[str, WorkflowInstance] = collections.OrderedDict()
 
-    def instance(self, run_id: str, workflow_type: str) -> WorkflowInstance | None:
-        """The run's instance, caught up with its recorded activations; None if unknown type."""
-        definition = known_workflow(workflow_type)
-        if definition is None:
-            return None
+    def instance(self, run_id: str, definition: WorkflowDefinition) -> WorkflowInstance:
+        """The run's instance, caught up with its recorded activations."""
         with self._lock:
             inst = self._cache.pop(run_id, None)
             if inst is not None and inst.definition is not definition:
@@ -51,14 +48,17 @@ class QueryEngine:
                 self._cache.popitem(last=False)
             return inst
 
-    def query(self, run_id: str, workflow_type: str, name: str, args: list[Any]) -> Any:
-        inst = self.instance(run_id, workflow_type)
-        if inst is None:
+    def query(self, run_id: str, workflow_type: str, definition: WorkflowDefinition | None,
+              name: str, args: list[Any]) -> Any:
+        if definition is None:
             from ._client_errors import WorkflowQueryFailedError
 
             raise WorkflowQueryFailedError(
-                f"cannot query {name!r}: workflow type {workflow_type!r} is not defined in "
-                "this process. Import the module that declares it before querying.")
+                f"cannot query {name!r}: workflow type {workflow_type!r} is not known here "
+                "(not declared in this process, or declared by more than one class). Pass the "
+                "query as a method reference (handle.query(MyWorkflow.my_query)) or run a "
+                "Worker for it in this process.")
+        inst = self.instance(run_id, definition)
         if inst.workflow is None and name in inst.definition.queries:
             from ._client_errors import WorkflowQueryFailedError
 

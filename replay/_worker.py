@@ -119,13 +119,16 @@ class Worker:
         self.client._workers.add(self)
         try:
             while not self._stop.is_set():
+                # Taken before looking, so a commit landing between the look and the
+                # wait below wakes the wait at once instead of being missed.
+                token = self.store.change_token()
                 if self._step():
                     self._quiet_passes = 0
                     await asyncio.sleep(0)
                     continue
                 self._quiet_passes = 0 if self._running else self._quiet_passes + 1
                 self._waiter = asyncio.ensure_future(
-                    self.store.wait_changed(self._idle_timeout()))
+                    self.store.wait_changed(self._idle_timeout(), since=token))
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._waiter
                 self._waiter = None
