@@ -17,6 +17,7 @@ from history import PayloadConverter, Store, WorkflowStarted
 from ._definition import WorkflowDefinition
 from ._instance import WorkflowInstance
 from ._replayer import replay_events
+from ._sandbox_hooks import guard_for
 
 
 class QueryEngine:
@@ -28,6 +29,8 @@ class QueryEngine:
         self.capacity = capacity
         self._lock = threading.Lock()
         self._cache: collections.OrderedDict[str, WorkflowInstance] = collections.OrderedDict()
+        self._guard = guard_for("strict")
+        self._prepared: set[type] = set()
 
     def instance(self, run_id: str, definition: WorkflowDefinition) -> WorkflowInstance:
         """The run's instance, caught up with its recorded activations."""
@@ -40,8 +43,11 @@ class QueryEngine:
             if inst is None:
                 started = events[0]
                 assert isinstance(started, WorkflowStarted)
+                if definition.cls not in self._prepared:
+                    self._guard.prepare([definition.cls])
+                    self._prepared.add(definition.cls)
                 inst = WorkflowInstance(definition, run_id=run_id, started=started,
-                                        converter=self.converter)
+                                        converter=self.converter, guard=self._guard)
             replay_events(inst, events)
             self._cache[run_id] = inst
             while len(self._cache) > self.capacity:

@@ -182,14 +182,22 @@ class Replayer:
 
     Activities are not run and no message is sent: every result comes from the
     history. Divergence raises NondeterminismError (or is reported in the
-    result with ``raise_on_replay_failure=False``).
+    result with ``raise_on_replay_failure=False``). The determinism guard is on
+    (``sandbox="strict"``; also ``"warn"`` or ``"off"``).
     """
 
     def __init__(self, *, workflows: Sequence[type],
                  payload_converter: PayloadConverter | None = None,
-                 guard: GuardHooks | None = None) -> None:
+                 guard: GuardHooks | None = None, sandbox: str = "strict",
+                 sandbox_passthrough_modules: Sequence[str] = ()) -> None:
+        from ._sandbox_hooks import guard_for
+
         self._registry = WorkflowRegistry(workflows)
         self._converter = payload_converter or default_converter()
+        if guard is None:
+            hooks = guard_for(sandbox, sandbox_passthrough_modules)
+            hooks.prepare(workflows)
+            guard = hooks
         self._guard = guard
 
     def replay_sync(self, history: History, *, raise_on_replay_failure: bool = True

@@ -72,6 +72,7 @@ class Worker:
         graceful_shutdown_timeout: timedelta = timedelta(0),
         workflow_task_lease: timedelta = timedelta(seconds=10),
         sandbox: str = "strict",
+        sandbox_passthrough_modules: Sequence[str] = (),
     ) -> None:
         self.client = client
         self.store: Store = client.store
@@ -86,7 +87,8 @@ class Worker:
         self.identity = identity or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.graceful_shutdown_timeout = graceful_shutdown_timeout
         self.workflow_task_lease = workflow_task_lease
-        self._guard = guard_for(sandbox)
+        self._guard = guard_for(sandbox, sandbox_passthrough_modules)
+        self._guard.prepare(workflows)
         self._own_executor = activity_executor is None and any(
             not d.is_async for d in self.activities.values())
         self._executor = activity_executor or concurrent.futures.ThreadPoolExecutor(

@@ -20,6 +20,7 @@ from ._exceptions import UnknownQueryError as UnknownQueryError
 from ._exceptions import WorkflowDefinitionError as WorkflowDefinitionError
 from ._exceptions import WorkflowLoopError as WorkflowLoopError
 from ._exceptions import WorkflowTaskError as WorkflowTaskError
+from ._sandbox_hooks import RestrictedCallError as RestrictedCallError
 
 __all__ = [
     "ActivityError",
@@ -35,6 +36,7 @@ __all__ = [
     "QueryFailedError",
     "ReadOnlyContextError",
     "ReplayError",
+    "RestrictedCallError",
     "TerminatedError",
     "TimeoutError",
     "UnknownQueryError",
