@@ -94,8 +94,9 @@ class WorkflowTaskError(ReplayError):
         super().__init__(
             f"[{self.code}] workflow task of {workflow_type!r} run {run_id!r} failed: "
             f"{type(cause).__name__}: {str(cause).rstrip('.')}{where}. The run stays open "
-            "and nothing was recorded; fix the code and the task is retried. To fail the run instead, raise "
-            "ApplicationError or list the type in workflow.defn(failure_exception_types=...)."
+            "and nothing was recorded; fix the code and the task is retried. To fail the run "
+            "instead, raise ApplicationError or list the type in "
+            "workflow.defn(failure_exception_types=...)."
         )
         self.run_id = run_id
         self.workflow_type = workflow_type
