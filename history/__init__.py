@@ -59,6 +59,7 @@ from ._store import ActivityTask as ActivityTask
 from ._store import Append as Append
 from ._store import Deliver as Deliver
 from ._store import DueTimer as DueTimer
+from ._store import LeaseActivity as LeaseActivity
 from ._store import Operation as Operation
 from ._store import RunAlreadyExistsError as RunAlreadyExistsError
 from ._store import RunClosedError as RunClosedError
@@ -100,6 +101,7 @@ __all__ = [
     "INPUT_KINDS",
     "InternalError",
     "JsonValue",
+    "LeaseActivity",
     "MarkerRecorded",
     "MemoryStore",
     "Operation",

@@ -9,7 +9,7 @@ that records what it does to the indexes as :mod:`history._changes` records.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import attrs
@@ -252,8 +252,13 @@ def _on_activity_scheduled(b: Batch, e: ActivityScheduled) -> None:
         run_id=b.head.run_id, scheduled_event_id=e.event_id, workflow_id=b.head.workflow_id,
         task_queue=e.task_queue, activity_type=e.activity_type, activity_id=e.activity_id,
         args=e.args, scheduled_time=e.time, available_at=e.time,
+        attempt_timeout=_seconds(e.start_to_close_timeout or e.schedule_to_close_timeout),
     )
     b.changes.append(InsertActivityTask(row))
+
+
+def _seconds(value: timedelta | None) -> float | None:
+    return value.total_seconds() if value is not None else None
 
 
 def _on_activity_cancel(b: Batch, e: ActivityCancelRequested) -> None:

@@ -8,7 +8,7 @@ are applied in order, inside the transaction that appends the events.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeAlias
 
 import attrs
@@ -48,6 +48,13 @@ class ActivityRow:
     lease_expires_at: datetime | None = None
     heartbeat_details: list[JsonValue] = attrs.field(factory=list)
     cancel_requested: bool = False
+    attempt_timeout: float | None = None
+
+    def lease_until(self, now: datetime, default: timedelta) -> datetime:
+        """When a lease taken ``now`` ends: one attempt's timeout plus a second."""
+        if self.attempt_timeout is None:
+            return now + default
+        return now + timedelta(seconds=self.attempt_timeout + 1)
 
     def to_task(self) -> ActivityTask:
         """The row as the leased task handed to a worker (the lease must be set)."""
@@ -157,6 +164,17 @@ class InsertActivityTask:
 
 
 @attrs.frozen
+class LeaseActivityTask:
+    """Eager dispatch: lease a just-scheduled activity task to the worker that scheduled it."""
+
+    run_id: str
+    scheduled_event_id: int
+    owner: str
+    now: datetime
+    default_lease: timedelta
+
+
+@attrs.frozen
 class RequestActivityCancel:
     """ActivityCancelRequested: flag the activity task (if still open)."""
 
@@ -235,6 +253,7 @@ Change: TypeAlias = (
     | RemoveRunWork
     | AbortUpdates
     | InsertActivityTask
+    | LeaseActivityTask
     | RequestActivityCancel
     | DeleteActivityTask
     | InsertTimer

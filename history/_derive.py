@@ -19,6 +19,7 @@ from ._changes import (
     Change,
     DropIdleWorkflowTask,
     InsertUpdate,
+    LeaseActivityTask,
     NeedWorkflowTask,
     RejectUpdate,
 )
@@ -37,6 +38,7 @@ from ._events import (
 from ._store import (
     Append,
     Deliver,
+    LeaseActivity,
     Operation,
     RunAlreadyExistsError,
     RunClosedError,
@@ -126,10 +128,16 @@ def _plan_deliver(op: Deliver, lookup: Lookup) -> Plan:
     return batch.plan(created=False)
 
 
+def _plan_lease_activity(op: LeaseActivity, lookup: Lookup) -> Plan:
+    return Plan(changes=(LeaseActivityTask(op.run_id, op.scheduled_event_id, op.owner, op.now,
+                                           op.default_lease),))
+
+
 _PLANNERS: dict[type, Callable[[Any, Lookup], Plan]] = {
     Append: _plan_append,
     Start: _plan_start,
     Deliver: _plan_deliver,
+    LeaseActivity: _plan_lease_activity,
 }
 
 

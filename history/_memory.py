@@ -12,7 +12,7 @@ import attrs
 from ._batch import RUNNING
 from ._changes import Change
 from ._derive import plan_operation, plan_reject_update, plan_request_update
-from ._errors import RunNotFoundError
+from ._errors import ReplayError, RunNotFoundError
 from ._events import Event, Failure, JsonValue
 from ._history import History
 from ._notify import ChangeNotifier, tail_events
@@ -68,6 +68,17 @@ class MemoryStore:
                 written.extend(plan.events)
             return written
         return self._write(run)
+
+    def commit_each(self, batches: Sequence[Sequence[Operation]]
+                    ) -> list[list[Event] | ReplayError]:
+        """Apply each batch atomically on its own; a failed batch's error takes its place."""
+        results: list[list[Event] | ReplayError] = []
+        for ops in batches:
+            try:
+                results.append(self.commit(ops))
+            except ReplayError as exc:
+                results.append(exc)
+        return results
 
     def append(self, run_id: str, events: Sequence[Event], expected_last_event_id: int) -> None:
         """Conditional append; AppendConflictError if the run is not at the expected id."""
@@ -146,15 +157,24 @@ class MemoryStore:
     def lease_workflow_task(self, task_queue: str, owner: str, now: datetime,
                             lease_for: timedelta) -> WorkflowTask | None:
         """Lease the oldest free workflow task of the queue (free: unleased or expired)."""
-        def run(tables: Tables) -> WorkflowTask | None:
-            for row in tables.workflow_tasks.values():
+        return next(iter(self.lease_workflow_tasks(task_queue, owner, now, lease_for, 1)), None)
+
+    def lease_workflow_tasks(self, task_queue: str, owner: str, now: datetime,
+                             lease_for: timedelta, limit: int) -> list[WorkflowTask]:
+        """Lease up to ``limit`` free workflow tasks of the queue, oldest first, at once."""
+        def run(tables: Tables) -> list[WorkflowTask]:
+            leased: list[WorkflowTask] = []
+            for row in list(tables.workflow_tasks.values()):
+                if len(leased) >= limit:
+                    break
                 if row.task_queue == task_queue and (
                         row.lease_expires_at is None or row.lease_expires_at <= now):
                     tables.put(tables.workflow_tasks, row.run_id, attrs.evolve(
                         row, lease_owner=owner, lease_expires_at=now + lease_for))
-                    return WorkflowTask(run_id=row.run_id, task_queue=row.task_queue,
-                                        lease_owner=owner, lease_expires_at=now + lease_for)
-            return None
+                    leased.append(WorkflowTask(run_id=row.run_id, task_queue=row.task_queue,
+                                               lease_owner=owner,
+                                               lease_expires_at=now + lease_for))
+            return leased
         return self._write(run)
 
     def release_workflow_task(self, run_id: str, owner: str) -> None:
@@ -171,17 +191,27 @@ class MemoryStore:
     def lease_activity_task(self, task_queue: str, owner: str, now: datetime,
                             lease_for: timedelta) -> ActivityTask | None:
         """Lease the activity task available longest; its attempt number goes up by one."""
-        def run(tables: Tables) -> ActivityTask | None:
+        return next(iter(self.lease_activity_tasks(task_queue, owner, now, lease_for, 1)), None)
+
+    def lease_activity_tasks(self, task_queue: str, owner: str, now: datetime,
+                             lease_for: timedelta, limit: int) -> list[ActivityTask]:
+        """Lease up to ``limit`` available activity tasks at once, longest-waiting first.
+
+        Each lease lasts its activity's attempt timeout plus a second (``lease_for``
+        when it has none).
+        """
+        def run(tables: Tables) -> list[ActivityTask]:
             free = [r for r in tables.activity_tasks.values()
                     if r.task_queue == task_queue and r.available_at <= now
                     and (r.lease_expires_at is None or r.lease_expires_at <= now)]
-            if not free:
-                return None
-            row = min(free, key=lambda r: (r.available_at, r.run_id, r.scheduled_event_id))
-            row = attrs.evolve(row, attempt=row.attempt + 1, lease_owner=owner,
-                               lease_expires_at=now + lease_for)
-            tables.put(tables.activity_tasks, (row.run_id, row.scheduled_event_id), row)
-            return row.to_task()
+            free.sort(key=lambda r: (r.available_at, r.run_id, r.scheduled_event_id))
+            leased: list[ActivityTask] = []
+            for row in free[:limit]:
+                row = attrs.evolve(row, attempt=row.attempt + 1, lease_owner=owner,
+                                   lease_expires_at=row.lease_until(now, lease_for))
+                tables.put(tables.activity_tasks, (row.run_id, row.scheduled_event_id), row)
+                leased.append(row.to_task())
+            return leased
         return self._write(run)
 
     def _update_activity(self, run_id: str, scheduled_event_id: int, owner: str,

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from . import _sqlite_rows as rows
 from ._batch import RUNNING
 from ._derive import plan_operation, plan_reject_update, plan_request_update
-from ._errors import RunNotFoundError
+from ._errors import ReplayError, RunNotFoundError
 from ._events import Event, Failure, JsonValue
 from ._history import History
 from ._notify import acquire_notifier, release_notifier, tail_events
@@ -129,6 +129,33 @@ class SqliteStore:
             return written
         return self._write(run)
 
+    def commit_each(self, batches: Sequence[Sequence[Operation]]
+                    ) -> list[list[Event] | ReplayError]:
+        """Apply each batch atomically on its own (a savepoint each), in one transaction.
+
+        One fsync for all of them: this is the worker's group commit. A batch that
+        fails is rolled back to its savepoint and its error takes its place.
+        """
+        def run(conn: sqlite3.Connection) -> list[list[Event] | ReplayError]:
+            lookup = rows.SqlLookup(conn)
+            results: list[list[Event] | ReplayError] = []
+            for ops in batches:
+                conn.execute("SAVEPOINT batch")
+                written: list[Event] = []
+                try:
+                    for op in ops:
+                        plan = plan_operation(op, lookup)
+                        rows.apply_changes(conn, plan.changes)
+                        written.extend(plan.events)
+                except ReplayError as exc:
+                    conn.execute("ROLLBACK TO batch")
+                    results.append(exc)
+                else:
+                    results.append(written)
+                conn.execute("RELEASE batch")
+            return results
+        return self._write(run)
+
     def append(self, run_id: str, events: Sequence[Event], expected_last_event_id: int) -> None:
         """Conditional append; AppendConflictError if the run is not at the expected id."""
         self.commit([Append(run_id, events, expected_last_event_id)])
@@ -207,18 +234,22 @@ class SqliteStore:
     def lease_workflow_task(self, task_queue: str, owner: str, now: datetime,
                             lease_for: timedelta) -> WorkflowTask | None:
         """Lease the oldest free workflow task of the queue (free: unleased or expired)."""
+        return next(iter(self.lease_workflow_tasks(task_queue, owner, now, lease_for, 1)), None)
+
+    def lease_workflow_tasks(self, task_queue: str, owner: str, now: datetime,
+                             lease_for: timedelta, limit: int) -> list[WorkflowTask]:
+        """Lease up to ``limit`` free workflow tasks of the queue, oldest first, at once."""
         expires = now + lease_for
 
-        def run(conn: sqlite3.Connection) -> WorkflowTask | None:
-            row = conn.execute(
+        def run(conn: sqlite3.Connection) -> list[WorkflowTask]:
+            found = conn.execute(
                 "UPDATE workflow_tasks SET lease_owner = ?1, lease_expires_at = ?2 "
-                "WHERE seq = (SELECT seq FROM workflow_tasks WHERE task_queue = ?3 AND "
-                "(lease_expires_at IS NULL OR lease_expires_at <= ?4) ORDER BY seq LIMIT 1) "
-                "RETURNING run_id",
-                (owner, rows.to_us(expires), task_queue, rows.to_us(now))).fetchone()
-            return None if row is None else WorkflowTask(
-                run_id=row[0], task_queue=task_queue, lease_owner=owner,
-                lease_expires_at=expires)
+                "WHERE seq IN (SELECT seq FROM workflow_tasks WHERE task_queue = ?3 AND "
+                "(lease_expires_at IS NULL OR lease_expires_at <= ?4) ORDER BY seq LIMIT ?5) "
+                "RETURNING seq, run_id",
+                (owner, rows.to_us(expires), task_queue, rows.to_us(now), limit)).fetchall()
+            return [WorkflowTask(run_id=r[1], task_queue=task_queue, lease_owner=owner,
+                                 lease_expires_at=expires) for r in sorted(found)]
         return self._write(run)
 
     def release_workflow_task(self, run_id: str, owner: str) -> None:
@@ -232,15 +263,27 @@ class SqliteStore:
     def lease_activity_task(self, task_queue: str, owner: str, now: datetime,
                             lease_for: timedelta) -> ActivityTask | None:
         """Lease the activity task available longest; its attempt number goes up by one."""
-        def run(conn: sqlite3.Connection) -> ActivityTask | None:
-            row = conn.execute(
-                "UPDATE activity_tasks SET attempt = attempt + 1, lease_owner = ?1, "
-                "lease_expires_at = ?2 WHERE rowid = (SELECT rowid FROM activity_tasks "
-                "WHERE task_queue = ?3 AND available_at <= ?4 AND (lease_expires_at IS NULL "
-                "OR lease_expires_at <= ?4) ORDER BY available_at, run_id, scheduled_event_id "
-                f"LIMIT 1) RETURNING {rows.ACTIVITY_COLUMNS}",
-                (owner, rows.to_us(now + lease_for), task_queue, rows.to_us(now))).fetchone()
-            return None if row is None else rows.activity_from_row(row).to_task()
+        return next(iter(self.lease_activity_tasks(task_queue, owner, now, lease_for, 1)), None)
+
+    def lease_activity_tasks(self, task_queue: str, owner: str, now: datetime,
+                             lease_for: timedelta, limit: int) -> list[ActivityTask]:
+        """Lease up to ``limit`` available activity tasks at once, longest-waiting first.
+
+        Each lease lasts its activity's attempt timeout plus a second (``lease_for``
+        when it has none), so a dead worker's attempt is retried soon after.
+        """
+        def run(conn: sqlite3.Connection) -> list[ActivityTask]:
+            found = conn.execute(
+                "UPDATE activity_tasks SET attempt = attempt + 1, lease_owner = ?3, "
+                f"lease_expires_at = {rows.LEASE_EXPIRY_SQL} WHERE rowid IN (SELECT rowid "
+                "FROM activity_tasks WHERE task_queue = ?1 AND available_at <= ?4 AND "
+                "(lease_expires_at IS NULL OR lease_expires_at <= ?4) ORDER BY available_at, "
+                f"run_id, scheduled_event_id LIMIT ?2) RETURNING {rows.ACTIVITY_COLUMNS}",
+                (task_queue, limit, owner, rows.to_us(now), lease_for // rows.MICRO)
+            ).fetchall()
+            leased = [rows.activity_from_row(r) for r in found]
+            leased.sort(key=lambda r: (r.available_at, r.run_id, r.scheduled_event_id))
+            return [r.to_task() for r in leased]
         return self._write(run)
 
     def _update_activity(self, sets: str, run_id: str, scheduled_event_id: int, owner: str,

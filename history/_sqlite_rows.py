@@ -30,6 +30,7 @@ from ._changes import (
     InsertRun,
     InsertTimer,
     InsertUpdate,
+    LeaseActivityTask,
     NeedWorkflowTask,
     RejectUpdate,
     RemoveRunWork,
@@ -43,6 +44,7 @@ from ._store import DueTimer, RunInfo, UpdateRequest
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
+MICRO = _MICRO
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 _CONVERTER = PayloadConverter()
 dumps = _ENCODER.encode
@@ -132,14 +134,23 @@ def wtask_from_row(row: Sequence[Any]) -> WorkflowTaskRow:
 
 ACTIVITY_COLUMNS = ("run_id, scheduled_event_id, workflow_id, task_queue, activity_type, "
                     "activity_id, args, scheduled_time, available_at, attempt, lease_owner, "
-                    "lease_expires_at, heartbeat_details, cancel_requested")
+                    "lease_expires_at, heartbeat_details, cancel_requested, attempt_timeout")
+
+
+LEASE_EXPIRY_SQL = ("COALESCE(CAST(attempt_timeout * 1000000 AS INTEGER) + 1000000, ?5) + ?4")
+"""A lease's end: one attempt's timeout plus a second from now (?4), else the default (?5)."""
+
+LEASE_ACTIVITY_SQL = (
+    "UPDATE activity_tasks SET attempt = attempt + 1, lease_owner = ?3, "
+    f"lease_expires_at = {LEASE_EXPIRY_SQL} WHERE run_id = ?1 AND scheduled_event_id = ?2 "
+    "AND lease_owner IS NULL")
 
 
 def activity_to_row(r: ActivityRow) -> tuple[Any, ...]:
     return (r.run_id, r.scheduled_event_id, r.workflow_id, r.task_queue, r.activity_type,
             r.activity_id, dumps(r.args), to_us(r.scheduled_time), to_us(r.available_at),
             r.attempt, r.lease_owner, opt_us(r.lease_expires_at), dumps(r.heartbeat_details),
-            int(r.cancel_requested))
+            int(r.cancel_requested), r.attempt_timeout)
 
 
 def activity_from_row(row: Sequence[Any]) -> ActivityRow:
@@ -148,7 +159,8 @@ def activity_from_row(row: Sequence[Any]) -> ActivityRow:
         activity_type=row[4], activity_id=row[5], args=json.loads(row[6]),
         scheduled_time=from_us(row[7]), available_at=from_us(row[8]), attempt=row[9],
         lease_owner=row[10], lease_expires_at=opt_from_us(row[11]),
-        heartbeat_details=json.loads(row[12]), cancel_requested=bool(row[13]))
+        heartbeat_details=json.loads(row[12]), cancel_requested=bool(row[13]),
+        attempt_timeout=row[14])
 
 
 TIMER_COLUMNS = "run_id, started_event_id, fire_at, task_queue"
@@ -250,7 +262,8 @@ _SQL: dict[type, tuple[str, ...]] = {
     AbortUpdates: ("UPDATE update_requests SET status = 'aborted', failure = ?2 "
                    "WHERE run_id = ?1 AND status IN ('requested', 'accepted')",),
     InsertActivityTask: (f"INSERT INTO activity_tasks ({ACTIVITY_COLUMNS}) "
-                         f"VALUES ({', '.join('?' * 14)})",),
+                         f"VALUES ({', '.join('?' * 15)})",),
+    LeaseActivityTask: (LEASE_ACTIVITY_SQL,),
     RequestActivityCancel: ("UPDATE activity_tasks SET cancel_requested = 1 "
                             "WHERE run_id = ?1 AND scheduled_event_id = ?2",),
     DeleteActivityTask: ("DELETE FROM activity_tasks WHERE run_id = ?1 "
@@ -278,6 +291,8 @@ _PARAMS: dict[type, Callable[[Any], tuple[Any, ...]]] = {
     RemoveRunWork: lambda c: (c.run_id,),
     AbortUpdates: lambda c: (c.run_id, _failure_json(c.failure)),
     InsertActivityTask: lambda c: activity_to_row(c.row),
+    LeaseActivityTask: lambda c: (c.run_id, c.scheduled_event_id, c.owner, to_us(c.now),
+                                  c.default_lease // _MICRO),
     RequestActivityCancel: lambda c: (c.run_id, c.scheduled_event_id),
     DeleteActivityTask: lambda c: (c.run_id, c.scheduled_event_id),
     InsertTimer: lambda c: timer_to_row(c.timer),

@@ -55,7 +55,7 @@ DDL = (
         args TEXT NOT NULL, scheduled_time INTEGER NOT NULL, available_at INTEGER NOT NULL,
         attempt INTEGER NOT NULL, lease_owner TEXT, lease_expires_at INTEGER,
         heartbeat_details TEXT NOT NULL, cancel_requested INTEGER NOT NULL,
-        PRIMARY KEY (run_id, scheduled_event_id))""",
+        attempt_timeout REAL, PRIMARY KEY (run_id, scheduled_event_id))""",
     "CREATE INDEX activity_tasks_by_queue ON activity_tasks (task_queue, available_at)",
     """CREATE TABLE timers (
         run_id TEXT NOT NULL, started_event_id INTEGER NOT NULL, fire_at INTEGER NOT NULL,

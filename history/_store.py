@@ -183,7 +183,23 @@ class Start:
     started: WorkflowStarted
 
 
-Operation = Append | Deliver | Start
+@attrs.frozen
+class LeaseActivity:
+    """Lease an activity task scheduled earlier in the same commit to ``owner`` (eager dispatch).
+
+    The lease lasts the activity's start_to_close (or schedule_to_close) timeout
+    plus one second, else ``default_lease``. A task that is gone or already
+    leased is left alone.
+    """
+
+    run_id: str
+    scheduled_event_id: int
+    owner: str
+    now: datetime
+    default_lease: timedelta
+
+
+Operation = Append | Deliver | Start | LeaseActivity
 
 
 @runtime_checkable
@@ -193,6 +209,15 @@ class Store(Protocol):
     # events
     def commit(self, ops: Sequence[Operation]) -> list[Event]:
         """Apply all operations in one transaction, or none; returns the events written."""
+        ...
+
+    def commit_each(self, batches: Sequence[Sequence[Operation]]
+                    ) -> list[list[Event] | ReplayError]:
+        """Apply each batch atomically on its own, all in one transaction (group commit).
+
+        A batch that fails leaves nothing behind and its error takes its place in
+        the returned list; the other batches are kept.
+        """
         ...
 
     def append(self, run_id: str, events: Sequence[Event], expected_last_event_id: int) -> None:
@@ -245,12 +270,18 @@ class Store(Protocol):
     def lease_workflow_task(
         self, task_queue: str, owner: str, now: datetime, lease_for: timedelta
     ) -> WorkflowTask | None: ...
+    def lease_workflow_tasks(
+        self, task_queue: str, owner: str, now: datetime, lease_for: timedelta, limit: int
+    ) -> list[WorkflowTask]: ...
     def release_workflow_task(self, run_id: str, owner: str) -> None: ...
 
     # activity tasks
     def lease_activity_task(
         self, task_queue: str, owner: str, now: datetime, lease_for: timedelta
     ) -> ActivityTask | None: ...
+    def lease_activity_tasks(
+        self, task_queue: str, owner: str, now: datetime, lease_for: timedelta, limit: int
+    ) -> list[ActivityTask]: ...
     def heartbeat_activity(
         self,
         run_id: str,

@@ -31,6 +31,7 @@ from ._changes import (
     InsertRun,
     InsertTimer,
     InsertUpdate,
+    LeaseActivityTask,
     NeedWorkflowTask,
     RejectUpdate,
     RemoveRunWork,
@@ -198,6 +199,14 @@ class Tables:
     def _insert_activity_task(self, c: InsertActivityTask) -> None:
         self.put(self.activity_tasks, (c.row.run_id, c.row.scheduled_event_id), c.row)
 
+    def _lease_activity_task(self, c: LeaseActivityTask) -> None:
+        key = (c.run_id, c.scheduled_event_id)
+        row = self.activity_tasks.get(key)
+        if row is not None and row.lease_owner is None:
+            self.put(self.activity_tasks, key, attrs.evolve(
+                row, attempt=row.attempt + 1, lease_owner=c.owner,
+                lease_expires_at=row.lease_until(c.now, c.default_lease)))
+
     def _request_activity_cancel(self, c: RequestActivityCancel) -> None:
         key = (c.run_id, c.scheduled_event_id)
         row = self.activity_tasks.get(key)
@@ -269,6 +278,7 @@ _APPLY: dict[type, Callable[[Tables, Any], None]] = {
     RemoveRunWork: Tables._remove_run_work,
     AbortUpdates: Tables._abort_updates,
     InsertActivityTask: Tables._insert_activity_task,
+    LeaseActivityTask: Tables._lease_activity_task,
     RequestActivityCancel: Tables._request_activity_cancel,
     DeleteActivityTask: Tables._delete_activity_task,
     InsertTimer: Tables._insert_timer,

@@ -1,0 +1,91 @@
+"""Group commit and batch leasing, on every store: commit_each, lease_*_tasks, LeaseActivity."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import attrs
+
+from history import (
+    ActivityCompleted,
+    Append,
+    AppendConflictError,
+    Deliver,
+    LeaseActivity,
+    RunClosedError,
+    Start,
+    Store,
+    WorkflowCompleted,
+)
+from tests.history.samples import SECOND, activity, signal, started, task_done
+from tests.strategies import T0
+
+
+def _open(store: Store, run_id: str, workflow_id: str) -> None:
+    store.commit([Start(run_id, started(workflow_id)), Append(run_id, [task_done(2)], 1)])
+
+
+def test_commit_each_keeps_good_batches_and_reports_the_bad_ones(store: Store) -> None:
+    _open(store, "a", "wf-a")
+    _open(store, "b", "wf-b")
+    results = store.commit_each([
+        [Deliver("a", signal())],
+        [Append("b", [task_done(3)], 99)],  # wrong expected id: this batch alone fails
+        [Start("c", started("wf-c"))],
+    ])
+    assert [type(r).__name__ for r in results] == ["list", "AppendConflictError", "list"]
+    conflict = results[1]
+    assert isinstance(conflict, AppendConflictError)
+    assert str(conflict).startswith("[RPL-S02] append to run 'b' expected last event id 99")
+    assert store.last_event_id("a") == 3 and store.last_event_id("b") == 2
+    assert store.get_run("c") is not None
+
+
+def test_a_failed_batch_leaves_nothing_behind_even_partly(store: Store) -> None:
+    _open(store, "a", "wf-a")
+    store.commit([Append("a", [WorkflowCompleted(event_id=3, time=T0 + SECOND)], 2)])
+    before = store.read("a")
+    results = store.commit_each([[Start("n", started("wf-n")), Deliver("a", signal())]])
+    assert isinstance(results[0], RunClosedError)
+    assert "the run is completed" in str(results[0])
+    assert store.get_run("n") is None and store.read("a") == before
+
+
+def test_lease_activity_tasks_leases_many_for_their_own_timeouts(store: Store) -> None:
+    _open(store, "a", "wf-a")
+    first = attrs.evolve(activity(3), start_to_close_timeout=timedelta(seconds=5))
+    second = attrs.evolve(activity(4), start_to_close_timeout=None)
+    store.commit([Append("a", [first, second, task_done(5)], 2)])
+    now = T0 + 2 * SECOND
+    leased = store.lease_activity_tasks("aq", "me", now, timedelta(minutes=3), 10)
+    assert [(t.scheduled_event_id, t.attempt) for t in leased] == [(3, 1), (4, 1)]
+    by_id = {t.scheduled_event_id: t for t in leased}
+    assert by_id[3].lease_expires_at == now + timedelta(seconds=6)  # timeout + 1 s
+    assert by_id[4].lease_expires_at == now + timedelta(minutes=3)  # no timeout: default
+    assert store.lease_activity_tasks("aq", "other", now, SECOND, 10) == []
+
+
+def test_lease_workflow_tasks_leases_up_to_the_limit_oldest_first(store: Store) -> None:
+    for i in range(3):
+        store.commit([Start(f"r{i}", started(f"wf-{i}"))])
+    leased = store.lease_workflow_tasks("q", "me", T0, SECOND, 2)
+    assert [t.run_id for t in leased] == ["r0", "r1"]
+    rest = store.lease_workflow_tasks("q", "other", T0, SECOND, 5)
+    assert [t.run_id for t in rest] == ["r2"]
+
+
+def test_lease_activity_op_dispatches_eagerly_in_the_scheduling_commit(store: Store) -> None:
+    _open(store, "a", "wf-a")
+    scheduled = attrs.evolve(activity(3), start_to_close_timeout=timedelta(seconds=2))
+    now = T0 + 2 * SECOND
+    store.commit([Append("a", [scheduled, task_done(4)], 2),
+                  LeaseActivity("a", 3, "me", now, timedelta(minutes=1))])
+    assert store.lease_activity_task("aq", "other", now, SECOND) is None
+    store.commit([Deliver("a", ActivityCompleted(event_id=0, time=now, scheduled_event_id=3))])
+    assert type(store.read("a")[-1]).__name__ == "ActivityCompleted"
+    expired = now + timedelta(seconds=3)  # a dead eager owner: the lease ends, retried
+    store.commit([Append("a", [attrs.evolve(activity(6), start_to_close_timeout=SECOND),
+                               task_done(7)], 5),
+                  LeaseActivity("a", 6, "dead", now, timedelta(minutes=1))])
+    retried = store.lease_activity_task("aq", "other", expired, SECOND)
+    assert retried is not None and retried.scheduled_event_id == 6 and retried.attempt == 2
