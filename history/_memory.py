@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -44,7 +45,8 @@ class MemoryStore:
 
     # --- writing ------------------------------------------------------------------------------
 
-    def _write(self, fn: Callable[[Tables], T]) -> T:
+    def _write(self, fn: Callable[[Tables], T],
+               runs: AbstractSet[str] | None = frozenset()) -> T:
         with self._lock:
             tables = self._tables
             tables.begin()
@@ -55,7 +57,7 @@ class MemoryStore:
                 raise
             changed = tables.end()
         if changed:
-            self._notifier.notify()
+            self._notifier.notify(runs)
         return result
 
     def commit(self, ops: Sequence[Operation]) -> list[Event]:
@@ -67,7 +69,7 @@ class MemoryStore:
                 tables.apply_plan(plan)
                 written.extend(plan.events)
             return written
-        return self._write(run)
+        return self._write(run, {op.run_id for op in ops})
 
     def commit_each(self, batches: Sequence[Sequence[Operation]]
                     ) -> list[list[Event] | ReplayError]:
@@ -111,13 +113,14 @@ class MemoryStore:
         return tail_events(self._notifier, lambda last: self.read(run_id, last), is_closed,
                            after_event_id)
 
-    async def wait_changed(self, timeout: float, since: int | None = None) -> bool:
+    async def wait_changed(self, timeout: float, since: int | None = None,
+                           run_id: str | None = None) -> bool:
         """Return True when anything is committed, False after ``timeout`` seconds.
 
         With ``since`` (a :meth:`change_token`), return at once if anything was
         committed after the token was taken.
         """
-        return await self._notifier.wait(timeout, since)
+        return await self._notifier.wait(timeout, since, run_id)
 
     def change_token(self) -> int:
         """An opaque counter of commits seen; pass it to ``wait_changed(since=...)``."""
@@ -251,6 +254,12 @@ class MemoryStore:
             row = self._tables.activity_tasks.get((run_id, scheduled_event_id))
         return row.to_task() if row is not None and row.lease_owner is not None else None
 
+    def cancel_requested_activities(self, owner: str) -> list[tuple[str, int]]:
+        """(run id, scheduled event id) of activities leased by ``owner`` asked to cancel."""
+        with self._lock:
+            return [key for key, row in self._tables.activity_tasks.items()
+                    if row.lease_owner == owner and row.cancel_requested]
+
     # --- timers -------------------------------------------------------------------------------
 
     def due_timers(self, now: datetime, limit: int = 100) -> list[DueTimer]:
@@ -274,7 +283,7 @@ class MemoryStore:
             request, changes = plan_request_update(tables, run_id, update_id, name, args, now)
             tables.apply(changes)
             return request
-        return self._write(run)
+        return self._write(run, {run_id})
 
     def pending_updates(self, run_id: str) -> list[UpdateRequest]:
         """The run's updates waiting for a worker, oldest first."""
@@ -293,7 +302,7 @@ class MemoryStore:
         def run(tables: Tables) -> None:
             changes: tuple[Change, ...] = plan_reject_update(tables, run_id, update_id, failure)
             tables.apply(changes)
-        self._write(run)
+        self._write(run, {run_id})
 
     # --- maintenance --------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import AsyncIterator, Callable
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 from ._events import Event
@@ -34,7 +35,8 @@ class ChangeNotifier:
                  interval: float = POLL_INTERVAL,
                  on_close: Callable[[], None] | None = None) -> None:
         self._cond = threading.Condition()
-        self._waiters: dict[asyncio.Future[None], asyncio.AbstractEventLoop] = {}
+        self._waiters: dict[asyncio.Future[None],
+                            tuple[asyncio.AbstractEventLoop, str | None]] = {}
         self._version = 0
         self._poll = poll
         self._interval = interval
@@ -48,18 +50,36 @@ class ChangeNotifier:
         """How many changes were seen so far; pass it to :meth:`wait` as ``since``."""
         return self._version
 
-    def notify(self) -> None:
-        """Record a change and wake every waiter."""
+    def notify(self, runs: AbstractSet[str] | None = None) -> None:
+        """Record a change and wake the waiters it concerns.
+
+        ``runs`` names the runs the change touched (None: unknown, wake every
+        waiter); a waiter watching one run sleeps through changes to others.
+        """
+        if runs is not None and self._poll is not None and self._thread is not None:
+            # This process's own commit: let the poller see it as already known, so
+            # it does not wake every waiter again as if another process had written.
+            # (An outside commit landing in this same instant is absorbed too; the
+            # unfiltered waiters woken here re-read and see it, and filtered waiters
+            # find it on their next timeout.)
+            with contextlib.suppress(Exception):
+                self._seen = self._poll()
         with self._cond:
             self._version += 1
-            waiters = list(self._waiters.items())
+            waiters = [(fut, loop) for fut, (loop, run) in self._waiters.items()
+                       if run is None or runs is None or run in runs]
         for fut, loop in waiters:
             # A closed loop raises RuntimeError; its waiter is gone with it.
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(_wake, fut)
 
-    async def wait(self, timeout: float, since: int | None = None) -> bool:
-        """True once a change is seen (after ``since``, if given), False on timeout."""
+    async def wait(self, timeout: float, since: int | None = None,
+                   run_id: str | None = None) -> bool:
+        """True once a change is seen (after ``since``, if given), False on timeout.
+
+        With ``run_id``, only changes to that run (or of unknown scope, such as
+        another process's commits) end the wait.
+        """
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[None] = loop.create_future()
         with self._cond:
@@ -67,7 +87,7 @@ class ChangeNotifier:
                 return True
             if timeout <= 0:
                 return False
-            self._waiters[fut] = loop
+            self._waiters[fut] = (loop, run_id)
             self._start_poller()
             self._cond.notify_all()
         try:

@@ -6,6 +6,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -91,7 +92,8 @@ class SqliteStore:
             self._local.conn = conn
         return conn
 
-    def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    def _write(self, fn: Callable[[sqlite3.Connection], T],
+               runs: AbstractSet[str] | None = frozenset()) -> T:
         conn = self._conn()
         try:
             before = conn.total_changes
@@ -106,7 +108,7 @@ class SqliteStore:
         except sqlite3.Error as exc:
             raise store_error(self.path, f"SQLite error: {exc}") from exc
         if conn.total_changes != before:
-            self._notifier.notify()
+            self._notifier.notify(runs)
         return result
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
@@ -127,7 +129,7 @@ class SqliteStore:
                 rows.apply_changes(conn, plan.changes)
                 written.extend(plan.events)
             return written
-        return self._write(run)
+        return self._write(run, {op.run_id for op in ops})
 
     def commit_each(self, batches: Sequence[Sequence[Operation]]
                     ) -> list[list[Event] | ReplayError]:
@@ -154,7 +156,7 @@ class SqliteStore:
                     results.append(written)
                 conn.execute("RELEASE batch")
             return results
-        return self._write(run)
+        return self._write(run, {op.run_id for ops in batches for op in ops})
 
     def append(self, run_id: str, events: Sequence[Event], expected_last_event_id: int) -> None:
         """Conditional append; AppendConflictError if the run is not at the expected id."""
@@ -186,13 +188,14 @@ class SqliteStore:
         return tail_events(self._notifier, lambda last: self.read(run_id, last), is_closed,
                            after_event_id)
 
-    async def wait_changed(self, timeout: float, since: int | None = None) -> bool:
+    async def wait_changed(self, timeout: float, since: int | None = None,
+                           run_id: str | None = None) -> bool:
         """Return True when anything is committed (by any process), False after ``timeout`` seconds.
 
         With ``since`` (a :meth:`change_token`), return at once if anything was
         committed after the token was taken.
         """
-        return await self._notifier.wait(timeout, since)
+        return await self._notifier.wait(timeout, since, run_id)
 
     def change_token(self) -> int:
         """An opaque counter of commits seen; pass it to ``wait_changed(since=...)``."""
@@ -240,6 +243,10 @@ class SqliteStore:
                              lease_for: timedelta, limit: int) -> list[WorkflowTask]:
         """Lease up to ``limit`` free workflow tasks of the queue, oldest first, at once."""
         expires = now + lease_for
+        if not self._query(  # a read first: an idle poll takes no write lock
+                "SELECT 1 FROM workflow_tasks WHERE task_queue = ? AND (lease_expires_at IS "
+                "NULL OR lease_expires_at <= ?) LIMIT 1", (task_queue, rows.to_us(now))):
+            return []
 
         def run(conn: sqlite3.Connection) -> list[WorkflowTask]:
             found = conn.execute(
@@ -272,6 +279,12 @@ class SqliteStore:
         Each lease lasts its activity's attempt timeout plus a second (``lease_for``
         when it has none), so a dead worker's attempt is retried soon after.
         """
+        if not self._query(  # a read first: an idle poll takes no write lock
+                "SELECT 1 FROM activity_tasks WHERE task_queue = ?1 AND available_at <= ?2 AND "
+                "(lease_expires_at IS NULL OR lease_expires_at <= ?2) LIMIT 1",
+                (task_queue, rows.to_us(now))):
+            return []
+
         def run(conn: sqlite3.Connection) -> list[ActivityTask]:
             found = conn.execute(
                 "UPDATE activity_tasks SET attempt = attempt + 1, lease_owner = ?3, "
@@ -323,6 +336,12 @@ class SqliteStore:
             (run_id, scheduled_event_id))
         return rows.activity_from_row(found[0]).to_task() if found else None
 
+    def cancel_requested_activities(self, owner: str) -> list[tuple[str, int]]:
+        """(run id, scheduled event id) of activities leased by ``owner`` asked to cancel."""
+        found = self._query("SELECT run_id, scheduled_event_id FROM activity_tasks "
+                            "WHERE lease_owner = ? AND cancel_requested = 1", (owner,))
+        return [(str(r[0]), int(r[1])) for r in found]
+
     # --- timers -------------------------------------------------------------------------------
 
     def due_timers(self, now: datetime, limit: int = 100) -> list[DueTimer]:
@@ -346,7 +365,7 @@ class SqliteStore:
                                                    name, args, now)
             rows.apply_changes(conn, changes)
             return request
-        return self._write(run)
+        return self._write(run, {run_id})
 
     def pending_updates(self, run_id: str) -> list[UpdateRequest]:
         """The run's updates waiting for a worker, oldest first."""
@@ -364,13 +383,14 @@ class SqliteStore:
     def reject_update(self, run_id: str, update_id: str, failure: Failure) -> None:
         """Mark a requested update rejected by its validator (nothing enters the history)."""
         self._write(lambda conn: rows.apply_changes(
-            conn, plan_reject_update(rows.SqlLookup(conn), run_id, update_id, failure)))
+            conn, plan_reject_update(rows.SqlLookup(conn), run_id, update_id, failure)),
+            {run_id})
 
     # --- maintenance --------------------------------------------------------------------------
 
     def rebuild_indexes(self) -> None:
         """Recompute every index from the events (update requests and leases are kept)."""
-        self._write(rebuild_indexes)
+        self._write(rebuild_indexes, None)
 
     def dump_indexes(self) -> dict[str, list[Any]]:
         """Every derived row, in key order: a diagnostic to compare stores and rebuilds."""

@@ -240,12 +240,15 @@ class Store(Protocol):
         """Yield events as they are appended, by any process, until the run closes."""
         ...
 
-    async def wait_changed(self, timeout: float, since: int | None = None) -> bool:
+    async def wait_changed(self, timeout: float, since: int | None = None,
+                           run_id: str | None = None) -> bool:
         """Return True when anything was committed (any process), False on timeout.
 
         With ``since`` (a :meth:`change_token` taken before looking at the store),
         return True at once if something was committed after that token, so a
-        commit landing between the look and the wait is never missed.
+        commit landing between the look and the wait is never missed. With
+        ``run_id``, sleep through this process's commits that touch other runs
+        (another process's commits always wake: their scope is unknown).
         """
         ...
 
@@ -291,6 +294,9 @@ class Store(Protocol):
         now: datetime,
         lease_for: timedelta,
     ) -> bool: ...
+    def cancel_requested_activities(self, owner: str) -> list[tuple[str, int]]:
+        """(run id, scheduled event id) of activities leased by ``owner`` asked to cancel."""
+        ...
     def retry_activity(
         self, run_id: str, scheduled_event_id: int, owner: str, available_at: datetime
     ) -> None: ...

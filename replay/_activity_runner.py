@@ -18,11 +18,9 @@ from history import (
     ActivityScheduled,
     ActivityTask,
     ActivityTimedOut,
-    Deliver,
     Event,
     PayloadConverter,
     RetryPolicyData,
-    StaleResultError,
     Store,
 )
 
@@ -38,6 +36,7 @@ log = logging.getLogger("replay.worker")
 _DEFAULT_RETRY = RetryPolicyData()
 #: How long the worker leases an activity task before it knows its timeouts.
 _INITIAL_LEASE = timedelta(minutes=5)
+"""The lease of an activity that declares no timeout at all."""
 
 
 class ActivityRunner:
@@ -46,7 +45,8 @@ class ActivityRunner:
     def __init__(self, *, store: Store, converter: PayloadConverter, clock: Clock,
                  owner: str, activities: dict[str | None, ActivityDefinition],
                  executor: concurrent.futures.Executor,
-                 on_retry_scheduled: Callable[[datetime], None]) -> None:
+                 on_retry_scheduled: Callable[[datetime], None],
+                 deliver: Callable[[ActivityTask, Event], None]) -> None:
         self.store = store
         self.converter = converter
         self.clock = clock
@@ -54,6 +54,7 @@ class ActivityRunner:
         self.activities = activities
         self.executor = executor
         self.on_retry_scheduled = on_retry_scheduled
+        self._deliver = deliver
 
     async def run(self, task: ActivityTask, scheduled: ActivityScheduled,
                   workflow_type: str, ctx_holder: dict[str, Any]) -> None:
@@ -83,12 +84,6 @@ class ActivityRunner:
 
         ctx = _activity_ctx.ActivityContext(info, self.converter, beat)
         ctx_holder["ctx"] = ctx
-        if lease_for != _INITIAL_LEASE:
-            # The worker leased for _INITIAL_LEASE; shorten it to start_to_close + 1 s
-            # so a crashed worker's attempt is retried soon after its timeout.
-            self.store.heartbeat_activity(task.run_id, task.scheduled_event_id, self.owner,
-                                          list(task.heartbeat_details), self.clock.now(),
-                                          lease_for)
         try:
             result = await self._attempt(task, scheduled, ctx)
         except asyncio.CancelledError:
@@ -173,12 +168,9 @@ class ActivityRunner:
         self.on_retry_scheduled(now + delay)
 
     def _record(self, task: ActivityTask, event: Event) -> None:
-        try:
-            self.store.commit([Deliver(task.run_id, event)])
-        except StaleResultError:
-            log.info("result of activity %s (run %s, event %d) was already recorded or the "
-                     "activity was cancelled; dropping this one", task.activity_type,
-                     task.run_id, task.scheduled_event_id)
+        # The worker records outcomes in its next group commit (with the activation
+        # they cause, when it holds the run): exactly once, fenced by the store.
+        self._deliver(task, event)
 
 
 def _retry_delay(policy: RetryPolicyData, attempt: int) -> timedelta:

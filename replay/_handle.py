@@ -182,7 +182,7 @@ class WorkflowHandle:
             if run is None:
                 raise WorkflowNotFoundError(self.id, run_id)
             if run.status == "running":
-                await store.wait_changed(1.0, since=token)
+                await store.wait_changed(1.0, since=token, run_id=run_id)
                 continue
             last = store.read(run_id, after_event_id=run.last_event_id - 1)[-1]
             if isinstance(last, WorkflowContinuedAsNew) and follow_runs:
@@ -409,7 +409,7 @@ class WorkflowUpdateHandle:
             if req.status == "completed" or (
                     req.status == "accepted" and stage is WorkflowUpdateStage.ACCEPTED):
                 return req
-            await store.wait_changed(1.0, since=token)
+            await store.wait_changed(1.0, since=token, run_id=self.workflow_run_id)
 
     async def result(self) -> Any:
         """Wait for the update to complete and decode its result."""

@@ -17,22 +17,29 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+
+import attrs
 
 from history import (
     INPUT_KINDS,
     ActivityScheduled,
+    ActivityTask,
     Append,
     AppendConflictError,
     Deliver,
     Event,
+    Failure,
+    InternalError,
+    LeaseActivity,
+    Operation,
     ReplayError,
+    StaleResultError,
     Store,
     TimerFired,
     WorkflowStarted,
-    WorkflowTask,
 )
 
 from ._activity_defn import ActivityDefinition
@@ -101,10 +108,15 @@ class Worker:
         self._next_retry: datetime | None = None
         self._quiet_passes = 0
         self.task_failures: dict[str, ReplayError] = {}
+        self._outbox: list[tuple[ActivityTask, Event]] = []
+        self._idle_token: int | None = None
+        self._polled_at = 0.0
+        self._cancel_token: int | None = None
+        self._reserved = 0
         self._runner = ActivityRunner(
             store=self.store, converter=client.converter, clock=client.clock,
             owner=self.identity, activities=self.activities, executor=self._executor,
-            on_retry_scheduled=self._note_retry)
+            on_retry_scheduled=self._note_retry, deliver=self._outcome)
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -169,7 +181,7 @@ class Worker:
 
     def _idle_timeout(self) -> float:
         now = self.client.clock.now()
-        candidates = [1.0]
+        candidates = [0.5]
         next_timer = self.store.next_timer_at()
         if next_timer is not None:
             candidates.append((next_timer - now).total_seconds())
@@ -180,62 +192,156 @@ class Worker:
     def _note_retry(self, when: datetime) -> None:
         if self._next_retry is None or when < self._next_retry:
             self._next_retry = when
-        if self._waiter is not None:
-            self._waiter.cancel()
+        self.wake()
 
     def _step(self) -> bool:
-        progressed = False
-        for _ in range(64):
-            task = self.store.lease_workflow_task(self.task_queue, self.identity,
-                                                  self.client.clock.now(),
-                                                  self.workflow_task_lease)
-            if task is None:
-                break
-            self._process(task)
-            progressed = True
+        progressed = self._flush_outcomes()
+        # Polling for tasks costs queries; skip it while nothing was committed (by
+        # anyone) since the last poll found nothing, unless an activity retry is due.
+        # Leases that expire (a dead worker's) commit nothing, so poll at least twice
+        # a second regardless.
+        token = self.store.change_token()
+        clock = asyncio.get_running_loop().time()
+        retry_due = self._next_retry is not None and \
+            self._next_retry <= self.client.clock.now()
+        if token != self._idle_token or retry_due or clock - self._polled_at > 0.5:
+            self._polled_at = clock
+            found = self._run_workflow_tasks()
+            found |= self._start_activities()
+            self._idle_token = None if found else token
+            progressed |= found
         progressed |= self._fire_timers()
-        progressed |= self._start_activities()
         self._check_cancellations()
         return progressed
 
+    # --- group commit ----------------------------------------------------------------------
+
+    def _flush(self, pending: list[_Pending]) -> None:
+        """Commit every pending batch in one transaction; settle each by its outcome.
+
+        A batch whose cross-run effect failed (a child id in use, a signal target
+        that just closed) is corrected and committed again in the next round.
+        """
+        now = self.client.clock.now()
+        for _ in range(4):
+            if not pending:
+                return
+            results = self.store.commit_each([p.ops for p in pending])
+            retry: list[_Pending] = []
+            for p, result in zip(pending, results, strict=True):
+                if not isinstance(result, ReplayError):
+                    p.succeeded(result)
+                    continue
+                fixed = fallback_for(result, p.ops, p.run_id, now) \
+                    if not isinstance(result, AppendConflictError) else None
+                if fixed is not None:
+                    retry.append(attrs.evolve(p, ops=fixed))
+                else:
+                    p.failed(result)
+            pending = retry
+        for p in pending:
+            p.failed(InternalError(f"[{InternalError.code}] run {p.run_id!r}: a commit kept "
+                                   "failing after its effects were corrected"))
+
+    def _eager_leases(self, run_id: str, events: Sequence[Event], now: datetime
+                      ) -> tuple[list[Operation], list[ActivityScheduled]]:
+        """Lease activities this worker can run right in the commit that schedules them."""
+        ops: list[Operation] = []
+        mine: list[ActivityScheduled] = []
+        room = self.max_concurrent_activities - len(self._running) - self._reserved
+        for e in events:
+            if (len(mine) < room and isinstance(e, ActivityScheduled)
+                    and e.task_queue == self.task_queue and not self._stop.is_set()
+                    and (e.activity_type in self.activities or None in self.activities)):
+                ops.append(LeaseActivity(run_id, e.event_id, self.identity, now,
+                                         _INITIAL_LEASE))
+                mine.append(e)
+        self._reserved += len(mine)
+        return ops, mine
+
+    def _dispatched(self, run_id: str, workflow_id: str, workflow_type: str,
+                    scheduled: list[ActivityScheduled], now: datetime) -> None:
+        for e in scheduled:
+            timeout = e.start_to_close_timeout or e.schedule_to_close_timeout
+            task = ActivityTask(
+                run_id=run_id, workflow_id=workflow_id, scheduled_event_id=e.event_id,
+                task_queue=e.task_queue, activity_type=e.activity_type,
+                activity_id=e.activity_id, args=list(e.args), attempt=1,
+                scheduled_time=e.time, lease_owner=self.identity,
+                lease_expires_at=now + (timeout + _SECOND if timeout else _INITIAL_LEASE))
+            self._launch(task, e, workflow_type)
+
     # --- workflow tasks ------------------------------------------------------------------
 
-    def _process(self, task: WorkflowTask) -> None:
-        run_id = task.run_id
+    def _run_workflow_tasks(self) -> bool:
+        now = self.client.clock.now()
+        tasks = self.store.lease_workflow_tasks(self.task_queue, self.identity, now,
+                                                self.workflow_task_lease, 64)
+        pending = [p for p in (self._activate(t.run_id, now) for t in tasks) if p is not None]
+        self._flush(pending)
+        self._reserved = 0
+        return bool(tasks)
+
+    def _activate(self, run_id: str, now: datetime) -> _Pending | None:
+        """Run one workflow task; the batch to commit, or None if nothing is to be written."""
         inst = self._cache.pop(run_id, None)
         try:
-            inst, pending, ended = self._catch_up(run_id, inst)
+            inst, inputs, ended = self._catch_up(run_id, inst)
             if ended or inst.closed:
                 self.store.release_workflow_task(run_id, self.identity)
-                return
+                return None
             requests = self.store.pending_updates(run_id)
             updates = [UpdateDelivery(u.update_id, u.name, list(u.args)) for u in requests]
-            if not pending and not updates:
+            if not inputs and not updates:
                 self.store.release_workflow_task(run_id, self.identity)
                 self._remember(inst)
-                return
-            expected = pending[-1].event_id if pending else inst.last_event_id
-            now = max(self.client.clock.now(), inst.now)
-            result = inst.activate(pending, updates, now)
-            if pending or result.commands:
-                events = inst.commit_live(result, now, self.identity)
-                self._commit(run_id, inst.started, events, expected, now)
-            for update_id, failure in result.rejected_updates:
-                self.store.reject_update(run_id, update_id, failure)
-            if not pending and not result.commands:
-                self.store.release_workflow_task(run_id, self.identity)
-            self.task_failures.pop(run_id, None)
-            if not inst.closed:
-                self._remember(inst)
-        except AppendConflictError:
-            # Another writer got there first (a new input, or a zombie worker): rebuild
-            # from the history next time; the task stays ready.
-            self.store.release_workflow_task(run_id, self.identity)
+                return None
+            expected = inputs[-1].event_id if inputs else inst.last_event_id
+            at = max(now, inst.now)
+            result = inst.activate(inputs, updates, at)
         except ReplayError as exc:
-            # A bug in workflow code (or a divergence): nothing was recorded. Keep the
-            # lease so the task is retried when it expires (backoff), with fixed code.
-            self.task_failures[run_id] = exc
-            log.error("workflow task for run %s failed; it will be retried: %s", run_id, exc)
+            self._task_failed(run_id, exc)
+            return None
+        if not inputs and not result.commands:  # only rejected updates: nothing to record
+            self._rejections(run_id, result.rejected_updates)
+            self.store.release_workflow_task(run_id, self.identity)
+            self._remember(inst)
+            return None
+        events = inst.commit_live(result, at, self.identity)
+        leases, dispatch = self._eager_leases(run_id, events, at)
+        ops = [Append(run_id, events, expected),
+               *effects_of(self.store, run_id, inst.started, events), *leases]
+        live = inst
+
+        def succeeded(_: list[Event]) -> None:
+            self._rejections(run_id, result.rejected_updates)
+            self.task_failures.pop(run_id, None)
+            if not live.closed:
+                self._remember(live)
+            self._dispatched(run_id, live.info.workflow_id, live.info.workflow_type,
+                             dispatch, at)
+
+        def failed(exc: ReplayError) -> None:
+            # A conflict: another writer got there first (a new input, or a zombie
+            # worker). The instance saw what was not recorded, so it is dropped and
+            # the run is rebuilt from its history; the task stays ready.
+            if not isinstance(exc, AppendConflictError):
+                self._task_failed(run_id, exc)
+                return
+            self.store.release_workflow_task(run_id, self.identity)
+
+        return _Pending(run_id, ops, succeeded, failed)
+
+    def _rejections(self, run_id: str, rejected: list[tuple[str, Failure]]) -> None:
+        for update_id, failure in rejected:
+            self.store.reject_update(run_id, update_id, failure)
+
+    def _task_failed(self, run_id: str, exc: ReplayError) -> None:
+        # A bug in workflow code (or a divergence): nothing was recorded. The lease is
+        # kept, so the task is retried when it expires (backoff), with fixed code.
+        self._cache.pop(run_id, None)
+        self.task_failures[run_id] = exc
+        log.error("workflow task for run %s failed; it will be retried: %s", run_id, exc)
 
     def _catch_up(self, run_id: str, inst: WorkflowInstance | None
                   ) -> tuple[WorkflowInstance, list[Event], Event | None]:
@@ -248,97 +354,141 @@ class Worker:
             tail = replay_events(inst, events)
             return inst, tail.pending, tail.ended_by
         new = self.store.read(run_id, after_event_id=inst.last_event_id)
-        pending = [e for e in new if type(e) in _INPUTS]
+        inputs = [e for e in new if type(e) in _INPUTS]
         ended = next((e for e in new if type(e) not in _INPUTS), None)
-        return inst, pending, ended
-
-    def _commit(self, run_id: str, started: WorkflowStarted, events: list[Event],
-                expected: int, now: datetime) -> None:
-        ops = [Append(run_id, events, expected), *effects_of(self.store, run_id, started,
-                                                            events)]
-        for _ in range(5):
-            try:
-                self.store.commit(ops)
-                return
-            except AppendConflictError:
-                raise
-            except ReplayError as exc:
-                fixed = fallback_for(exc, ops, run_id, now)
-                if fixed is None:
-                    raise
-                ops = fixed
-        self.store.commit(ops)
+        return inst, inputs, ended
 
     def _remember(self, inst: WorkflowInstance) -> None:
         self._cache[inst.run_id] = inst
+        self._cache.move_to_end(inst.run_id)
         while len(self._cache) > self.max_cached_workflows:
             self._cache.popitem(last=False)
+
+    # --- activity outcomes, with the activation they cause ----------------------------------
+
+    def _outcome(self, task: ActivityTask, event: Event) -> None:
+        """ActivityRunner's sink: queue an outcome for the next group commit."""
+        self._outbox.append((task, event))
+        self.wake()
+
+    def _flush_outcomes(self) -> bool:
+        if not self._outbox:
+            return False
+        outbox, self._outbox = self._outbox, []
+        now = self.client.clock.now()
+        pending = [self._outcome_batch(task, event, now) for task, event in outbox]
+        self._flush(pending)
+        self._reserved = 0
+        return True
+
+    def _outcome_batch(self, task: ActivityTask, event: Event, now: datetime) -> _Pending:
+        """Deliver an outcome; if this worker holds the run, activate it in the same commit.
+
+        The activation's append expects the outcome's own event id, so if anyone
+        else wrote to the run in between, the whole batch fails and the outcome is
+        delivered alone (the run is then rebuilt from its history).
+        """
+        run_id = task.run_id
+        plain = _Pending(run_id, [Deliver(run_id, event)], _ignore,
+                         functools.partial(self._stale, task))
+        inst = self._cache.get(run_id)
+        if inst is None or inst.closed or run_id in self.task_failures:
+            return plain
+        recorded = attrs.evolve(event, event_id=inst.last_event_id + 1, time=now)
+        at = max(now, inst.now)
+        try:
+            result = inst.activate([recorded], [], at)
+        except ReplayError as exc:
+            self._cache.pop(run_id, None)
+            log.info("run %s: activation on an activity outcome failed (%s); the workflow "
+                     "task will retry it", run_id, exc)
+            return plain
+        events = inst.commit_live(result, at, self.identity)
+        leases, dispatch = self._eager_leases(run_id, events, at)
+        ops = [Deliver(run_id, recorded), Append(run_id, events, recorded.event_id),
+               *effects_of(self.store, run_id, inst.started, events), *leases]
+
+        def succeeded(_: list[Event]) -> None:
+            if not inst.closed:
+                self._remember(inst)
+            else:
+                self._cache.pop(run_id, None)
+            self._dispatched(run_id, inst.info.workflow_id, inst.info.workflow_type,
+                             dispatch, at)
+
+        def failed(exc: ReplayError) -> None:
+            self._cache.pop(run_id, None)
+            if isinstance(exc, StaleResultError):
+                self._stale(task, exc)
+            else:
+                self._outbox.append((task, event))  # deliver it alone next time
+
+        return _Pending(run_id, ops, succeeded, failed)
+
+    def _stale(self, task: ActivityTask, exc: ReplayError) -> None:
+        log.info("outcome of activity %s (run %s, event %d) not recorded: %s",
+                 task.activity_type, task.run_id, task.scheduled_event_id, exc)
 
     # --- timers ---------------------------------------------------------------------------
 
     def _fire_timers(self) -> bool:
         now = self.client.clock.now()
         due = self.store.due_timers(now, limit=256)
-        for timer in due:
-            self.store.commit([Deliver(timer.run_id, TimerFired(
-                event_id=0, time=max(now, timer.fire_at),
-                started_event_id=timer.started_event_id), missing_ok=True)])
+        if due:
+            self.store.commit_each([[Deliver(t.run_id, TimerFired(
+                event_id=0, time=max(now, t.fire_at), started_event_id=t.started_event_id),
+                missing_ok=True)] for t in due])
         return bool(due)
 
     # --- activities --------------------------------------------------------------------------
 
     def _start_activities(self) -> bool:
-        started = False
         now = self.client.clock.now()
         if self._next_retry is not None and self._next_retry <= now:
             self._next_retry = None
-        while len(self._running) < self.max_concurrent_activities and not self._stop.is_set():
-            task = self.store.lease_activity_task(self.task_queue, self.identity, now,
-                                                  _INITIAL_LEASE)
-            if task is None:
-                break
+        room = self.max_concurrent_activities - len(self._running)
+        if room <= 0 or self._stop.is_set():
+            return False
+        tasks = self.store.lease_activity_tasks(self.task_queue, self.identity, now,
+                                                _INITIAL_LEASE, room)
+        types: dict[str, str] = {}
+        for task in tasks:
             scheduled = self._scheduled_event(task.run_id, task.scheduled_event_id)
-            # The lease lasts as long as one attempt may: a dead worker's activity is
-            # retried by another once start_to_close_timeout (+1 s) has passed.
-            limit = scheduled.start_to_close_timeout or scheduled.schedule_to_close_timeout
-            self.store.heartbeat_activity(task.run_id, task.scheduled_event_id, self.identity,
-                                          list(task.heartbeat_details), now,
-                                          (limit or timedelta(minutes=5)) + timedelta(seconds=1))
-            run = self.store.get_run(task.run_id)
-            holder: dict[str, Any] = {}
-            job = asyncio.create_task(self._runner.run(task, scheduled,
-                                                       run.workflow_type if run else "",
-                                                       holder),
-                                      name=f"activity:{task.activity_type}")
-            key = (task.run_id, task.scheduled_event_id)
-            self._running[key] = (job, holder)
-            job.add_done_callback(functools.partial(self._activity_done, key))
-            started = True
-        return started
+            if task.run_id not in types:
+                run = self.store.get_run(task.run_id)
+                types[task.run_id] = run.workflow_type if run else ""
+            self._launch(task, scheduled, types[task.run_id])
+        return bool(tasks)
+
+    def _launch(self, task: ActivityTask, scheduled: ActivityScheduled,
+                workflow_type: str) -> None:
+        holder: dict[str, Any] = {}
+        job = asyncio.create_task(self._runner.run(task, scheduled, workflow_type, holder),
+                                  name=f"activity:{task.activity_type}")
+        key = (task.run_id, task.scheduled_event_id)
+        self._running[key] = (job, holder)
+        job.add_done_callback(functools.partial(self._activity_done, key))
 
     def _activity_done(self, key: tuple[str, int], _job: object = None) -> None:
         self._running.pop(key, None)
-        if self._waiter is not None:
-            self._waiter.cancel()
+        self.wake()
 
     def _scheduled_event(self, run_id: str, event_id: int) -> ActivityScheduled:
-        getter = getattr(self.store, "get_event", None)
-        event = getter(run_id, event_id) if getter else \
-            self.store.read(run_id, after_event_id=event_id - 1)[0]
+        event = self.store.read(run_id, after_event_id=event_id - 1)[0]
         assert isinstance(event, ActivityScheduled)
         return event
 
     def _check_cancellations(self) -> None:
-        getter = getattr(self.store, "get_activity_task", None)
-        if getter is None:
+        token = self.store.change_token()
+        if not self._running or token == self._cancel_token:
             return
-        for (run_id, sid), (job, holder) in list(self._running.items()):
-            row = getter(run_id, sid)
-            if row is not None and row.cancel_requested and not job.done():
-                ctx = holder.get("ctx")
-                if ctx is not None:
-                    ctx.cancelled.set()
-                    job.cancel()
+        self._cancel_token = token
+        for key in self.store.cancel_requested_activities(self.identity):
+            job, holder = self._running.get(key, (None, {}))
+            ctx = holder.get("ctx")
+            if job is not None and not job.done() and ctx is not None:
+                ctx.cancelled.set()
+                job.cancel()
 
     async def _finish_activities(self) -> None:
         jobs = [job for job, _ in self._running.values()]
@@ -350,3 +500,20 @@ class Worker:
         for job in jobs:
             job.cancel()
         await asyncio.gather(*jobs, return_exceptions=True)
+
+
+_SECOND = timedelta(seconds=1)
+
+
+def _ignore(_: object) -> None:
+    pass
+
+
+@attrs.frozen
+class _Pending:
+    """One batch for a group commit, and what to do once its outcome is known."""
+
+    run_id: str
+    ops: list[Operation]
+    succeeded: Callable[[list[Event]], None]
+    failed: Callable[[ReplayError], None]

@@ -89,3 +89,35 @@ def test_lease_activity_op_dispatches_eagerly_in_the_scheduling_commit(store: St
                   LeaseActivity("a", 6, "dead", now, timedelta(minutes=1))])
     retried = store.lease_activity_task("aq", "other", expired, SECOND)
     assert retried is not None and retried.scheduled_event_id == 6 and retried.attempt == 2
+
+
+async def test_a_waiter_on_one_run_sleeps_through_commits_to_others(store: Store) -> None:
+    import asyncio
+
+    _open(store, "a", "wf-a")
+    _open(store, "b", "wf-b")
+    token = store.change_token()
+    waiting = asyncio.ensure_future(store.wait_changed(5, since=token, run_id="a"))
+    await asyncio.sleep(0)
+    store.commit([Deliver("b", signal())])
+    await asyncio.sleep(0.05)
+    assert not waiting.done()  # a commit to run b does not wake a waiter on run a
+    store.commit([Deliver("a", signal())])
+    assert await asyncio.wait_for(waiting, 1) is True
+
+
+def test_cancel_requested_activities_lists_only_the_owners(store: Store) -> None:
+    from history import ActivityCancelRequested
+
+    _open(store, "a", "wf-a")
+    store.commit([Append("a", [activity(3), activity(4), task_done(5)], 2)])
+    now = T0 + 2 * SECOND
+    store.lease_activity_tasks("aq", "me", now, timedelta(minutes=1), 1)
+    store.lease_activity_tasks("aq", "you", now, timedelta(minutes=1), 1)
+    store.commit([Append("a", [ActivityCancelRequested(event_id=6, time=now,
+                                                       scheduled_event_id=3),
+                               ActivityCancelRequested(event_id=7, time=now,
+                                                       scheduled_event_id=4),
+                               task_done(8)], 5)])
+    assert store.cancel_requested_activities("me") == [("a", 3)]
+    assert store.cancel_requested_activities("you") == [("a", 4)]
