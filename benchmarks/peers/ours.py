@@ -1,0 +1,100 @@
+"""Our side of the durable comparisons: a workflow of ``n`` sequential activities.
+
+The code matches the peers' workflows step for step (``step(i)`` returns
+``i * i``; the workflow sums them). Runs go through ``Client`` and ``Worker``
+on a ``SqliteStore`` file opened at the ``synchronous`` level under test.
+``bare_*`` run the same coroutine code on a plain asyncio loop, with the
+activity awaited directly: no history, no store, no worker (the loop's limit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from history import SqliteStore
+from replay import activity, workflow
+from replay.client import Client
+from replay.worker import Worker
+
+QUEUE = "bench-peers"
+WAIT = 600.0  # seconds: a run that takes longer is a hang, not a figure
+
+
+@activity.defn(name="bench_step")  # type: ignore[untyped-decorator]  # defn returns Any
+async def step(i: int) -> int:
+    """One durable step."""
+    return i * i
+
+
+@workflow.defn(name="BenchSteps")
+class StepsWorkflow:
+    """``n`` activities one after another (``timeout``: each one's start_to_close, s)."""
+
+    @workflow.run
+    async def run(self, n: int, timeout: float) -> int:
+        total = 0
+        for i in range(n):
+            total += await workflow.execute_activity(
+                step, i, start_to_close_timeout=timedelta(seconds=timeout))
+        return total
+
+
+async def bare_workflow(n: int) -> int:
+    """``StepsWorkflow.run`` without durability: the activity is a plain await."""
+    total = 0
+    for i in range(n):
+        total += await step(i)
+    return total
+
+
+def client(path: Path, synchronous: str) -> Client:
+    """A client on a SqliteStore file at ``synchronous``."""
+    return Client(SqliteStore(path, synchronous=synchronous))
+
+
+async def _runs(count: int, steps: int, synchronous: str, concurrent: bool) -> float:
+    with tempfile.TemporaryDirectory(prefix="bench-peers-") as d:
+        c = client(Path(d) / "ours.db", synchronous)
+        try:
+            async with Worker(c, task_queue=QUEUE, workflows=[StepsWorkflow],
+                              activities=[step], max_concurrent_activities=200):
+                start = time.perf_counter()
+                if concurrent:
+                    handles = [await c.start_workflow(StepsWorkflow.run, args=[steps, 10.0],
+                                                      id=f"w{i}", task_queue=QUEUE)
+                               for i in range(count)]
+                    await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles)),
+                                           WAIT)
+                else:
+                    for i in range(count):
+                        h = await c.start_workflow(StepsWorkflow.run, args=[steps, 10.0],
+                                                   id=f"w{i}", task_queue=QUEUE)
+                        await asyncio.wait_for(h.result(), WAIT)
+                elapsed = time.perf_counter() - start
+        finally:
+            c.close()
+    return count / elapsed
+
+
+def workflows_per_second(count: int, steps: int, synchronous: str, *, concurrent: bool
+                         ) -> float:
+    """``count`` workflows of ``steps`` activities, one after another or all at once."""
+    return asyncio.run(_runs(count, steps, synchronous, concurrent))
+
+
+def bare_per_second(count: int, steps: int, *, concurrent: bool) -> float:
+    """The same coroutine ``count`` times on a bare asyncio loop."""
+    async def main() -> float:
+        start = time.perf_counter()
+        if concurrent:
+            await asyncio.gather(*(bare_workflow(steps) for _ in range(count)))
+        else:
+            for _ in range(count):
+                await bare_workflow(steps)
+        return count / (time.perf_counter() - start)
+
+    return asyncio.run(main())
