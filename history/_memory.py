@@ -270,9 +270,45 @@ class MemoryStore:
         return due[:limit]
 
     def next_timer_at(self) -> datetime | None:
-        """When the soonest open timer fires, or None."""
+        """When the soonest open timer (or open run's deadline) falls due, or None."""
         with self._lock:
-            return min((t.fire_at for t in self._tables.timers.values()), default=None)
+            times = [t.fire_at for t in self._tables.timers.values()]
+            times += [r.deadline for r in self._tables.runs.values()
+                      if r.status == RUNNING and r.deadline is not None]
+            return min(times, default=None)
+
+    def expired_runs(self, now: datetime, limit: int = 100) -> list[RunInfo]:
+        """Open runs whose execution or run timeout has passed, earliest first."""
+        with self._lock:
+            due = [r for r in self._tables.runs.values() if r.status == RUNNING
+                   and r.deadline is not None and r.deadline <= now]
+        return sorted(due, key=lambda r: (r.deadline or now, r.run_id))[:limit]
+
+    # --- leases of dead workers ---------------------------------------------------------------
+
+    def lease_owners(self) -> set[str]:
+        """Every owner holding a workflow or activity task lease now."""
+        with self._lock:
+            owners = {r.lease_owner for r in self._tables.workflow_tasks.values()}
+            owners |= {r.lease_owner for r in self._tables.activity_tasks.values()}
+            return {o for o in owners if o is not None}
+
+    def release_leases(self, owner: str) -> int:
+        """Free every lease ``owner`` holds (a worker known to be dead); returns how many."""
+        def run(tables: Tables) -> int:
+            count = 0
+            for run_id, wrow in list(tables.workflow_tasks.items()):
+                if wrow.lease_owner == owner:
+                    tables.put(tables.workflow_tasks, run_id, attrs.evolve(
+                        wrow, lease_owner=None, lease_expires_at=None))
+                    count += 1
+            for key, arow in list(tables.activity_tasks.items()):
+                if arow.lease_owner == owner:
+                    tables.put(tables.activity_tasks, key, attrs.evolve(
+                        arow, lease_owner=None, lease_expires_at=None))
+                    count += 1
+            return count
+        return self._write(run)
 
     # --- update requests ----------------------------------------------------------------------
 

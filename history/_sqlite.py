@@ -352,8 +352,39 @@ class SqliteStore:
         return [rows.timer_from_row(r) for r in found]
 
     def next_timer_at(self) -> datetime | None:
-        """When the soonest open timer fires, or None."""
-        return rows.opt_from_us(self._query("SELECT min(fire_at) FROM timers")[0][0])
+        """When the soonest open timer (or open run's deadline) falls due, or None."""
+        found = self._query("SELECT min(t) FROM (SELECT min(fire_at) AS t FROM timers UNION "
+                            "ALL SELECT min(deadline) FROM runs WHERE status = 'running')")
+        return rows.opt_from_us(found[0][0])
+
+    def expired_runs(self, now: datetime, limit: int = 100) -> list[RunInfo]:
+        """Open runs whose execution or run timeout has passed, earliest first."""
+        found = self._query(f"SELECT {rows.RUN_SELECT} FROM runs WHERE status = 'running' "
+                            "AND deadline <= ? ORDER BY deadline LIMIT ?",
+                            (rows.to_us(now), limit))
+        return [rows.run_from_row(r) for r in found]
+
+    # --- leases of dead workers ---------------------------------------------------------------
+
+    def lease_owners(self) -> set[str]:
+        """Every owner holding a workflow or activity task lease now."""
+        found = self._query("SELECT lease_owner FROM workflow_tasks WHERE lease_owner IS NOT "
+                            "NULL UNION SELECT lease_owner FROM activity_tasks WHERE "
+                            "lease_owner IS NOT NULL")
+        return {str(r[0]) for r in found}
+
+    def release_leases(self, owner: str) -> int:
+        """Free every lease ``owner`` holds (a worker known to be dead); returns how many.
+
+        The attempts it had started stay counted.
+        """
+        def run(conn: sqlite3.Connection) -> int:
+            a = conn.execute("UPDATE workflow_tasks SET lease_owner = NULL, lease_expires_at = "
+                             "NULL WHERE lease_owner = ?", (owner,)).rowcount
+            b = conn.execute("UPDATE activity_tasks SET lease_owner = NULL, lease_expires_at = "
+                             "NULL WHERE lease_owner = ?", (owner,)).rowcount
+            return int(a + b)
+        return self._write(run)
 
     # --- update requests ----------------------------------------------------------------------
 
