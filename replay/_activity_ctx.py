@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -39,8 +40,10 @@ class ActivityContext:
         self.converter = converter
         self._heartbeat = heartbeat
         self.cancelled = threading.Event()
+        self.last_beat = time.monotonic()
 
     def heartbeat(self, *details: Any) -> None:
+        self.last_beat = time.monotonic()
         if self._heartbeat(self.converter.to_payloads(details)):
             self.cancelled.set()
 

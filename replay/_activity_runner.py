@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import builtins
 import concurrent.futures
 import contextvars
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -58,6 +58,15 @@ class ActivityRunner:
 
     async def run(self, task: ActivityTask, scheduled: ActivityScheduled,
                   workflow_type: str, ctx_holder: dict[str, Any]) -> None:
+        waited = self.clock.now() - task.scheduled_time
+        limit = scheduled.schedule_to_start_timeout
+        if limit is not None and task.attempt == 1 and waited > limit:
+            # Nobody picked the activity up in time: that is final, as retrying
+            # cannot make it start earlier.
+            self._record(task, ActivityTimedOut(
+                event_id=0, time=self.clock.now(), scheduled_event_id=task.scheduled_event_id,
+                timeout_type="schedule_to_start", attempt=task.attempt))
+            return
         info = _activity_ctx.ActivityInfo(
             activity_id=task.activity_id, activity_type=task.activity_type,
             attempt=task.attempt, scheduled_time=task.scheduled_time,
@@ -128,11 +137,7 @@ class ActivityRunner:
             job: asyncio.Future[Any] = loop.create_task(defn.fn(*args), context=context)
         else:
             job = loop.run_in_executor(self.executor, context.run, defn.fn, *args)
-        try:
-            value = await asyncio.wait_for(job, timeout.total_seconds() if timeout else None)
-        except builtins.TimeoutError:
-            raise TimeoutError("activity exceeded its start_to_close_timeout",
-                               type="start_to_close") from None
+        value = await _supervise(job, ctx, timeout, scheduled.heartbeat_timeout)
         return self.converter.to_payload(value)
 
     def _failed(self, task: ActivityTask, scheduled: ActivityScheduled, exc: Exception) -> None:
@@ -178,3 +183,34 @@ def _retry_delay(policy: RetryPolicyData, attempt: int) -> timedelta:
         attempt - 1)
     cap = (policy.maximum_interval or policy.initial_interval * 100).total_seconds()
     return timedelta(seconds=min(seconds, cap))
+
+
+async def _supervise(job: asyncio.Future[Any], ctx: _activity_ctx.ActivityContext,
+                     timeout: timedelta | None, heartbeat: timedelta | None) -> Any:
+    """Wait for one attempt, enforcing start_to_close and heartbeat timeouts.
+
+    On a timeout the attempt is cancelled (an async activity at once; a sync one
+    on its next heartbeat) and TimeoutError says which timeout it was.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout.total_seconds() if timeout is not None else None
+    beat = heartbeat.total_seconds() if heartbeat is not None else None
+    try:
+        while True:
+            waits = [w for w in (deadline - loop.time() if deadline is not None else None,
+                                 beat / 4 if beat is not None else None) if w is not None]
+            done, _ = await asyncio.wait({job}, timeout=max(0.0, min(waits)) if waits else None)
+            if done:
+                return job.result()
+            if deadline is not None and loop.time() >= deadline:
+                kind = "start_to_close"
+            elif beat is not None and time.monotonic() - ctx.last_beat > beat:
+                kind = "heartbeat"
+            else:
+                continue
+            ctx.cancelled.set()
+            job.cancel()
+            raise TimeoutError(f"activity exceeded its {kind}_timeout", type=kind)
+    except asyncio.CancelledError:
+        job.cancel()
+        raise
