@@ -1,5 +1,6 @@
 """The README's first example runs as written (in a scratch directory)."""
 
+import ast
 import re
 import subprocess
 import sys
@@ -30,6 +31,6 @@ def test_readme_mentions_the_two_commands() -> None:
     assert "make demo" in head and "make test" in head
 
 
-def test_readme_replayer_block_compiles() -> None:
+def test_readme_other_blocks_compile() -> None:
     for block in _python_blocks()[1:]:
-        compile(block, "README.md", "exec")
+        compile(block, "README.md", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
