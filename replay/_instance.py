@@ -4,15 +4,13 @@
 requests, runs the deterministic loop until nothing is ready and returns the
 commands produced. ``commit_live`` numbers them as new events;
 ``commit_replay`` matches them against recorded ones (see ``_matching``).
+Handler dispatch lives in ``_handlers``, source locations in ``_locations``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import os
 import random
-import sys
 import uuid
 from asyncio import events
 from collections.abc import Callable, Iterable, Sequence
@@ -47,34 +45,21 @@ from ._commands import (
     SignalExternalCommand,
     TimerCancelCommand,
     TimerCommand,
-    UpdateAcceptedCommand,
-    UpdateCompletedCommand,
 )
 from ._common import RawValue
-from ._definition import (
-    HandlerDefinition,
-    HandlerUnfinishedPolicy,
-    WorkflowDefinition,
-    _signature_types,
-)
+from ._definition import WorkflowDefinition
 from ._exceptions import (
     ContinueAsNewError,
     FailureError,
-    QueryFailedError,
     ReadOnlyContextError,
-    UnknownQueryError,
     WorkflowTaskError,
 )
 from ._failure import to_failure
 from ._guard import GuardHooks
+from ._handlers import HandlerDispatch
 from ._info import ParentInfo, WorkflowInfo
+from ._locations import awaiting_location, caller_location, traceback_location
 from ._loop import DurableTimerHandle, WorkflowEventLoop
-
-log = logging.getLogger("replay.workflow")
-
-_ENGINE_DIRS = tuple(
-    os.path.dirname(p) + os.sep for p in (__file__, history.__file__, asyncio.__file__)
-)
 
 
 @attrs.frozen
@@ -95,8 +80,11 @@ class ActivationResult:
     rejected_updates: list[tuple[str, Failure]]
 
 
-class WorkflowInstance:
-    """The live object of one run, driven one activation at a time."""
+class WorkflowInstance(HandlerDispatch):
+    """The live object of one run, driven one activation at a time.
+
+    Handler dispatch (signals, updates, queries) comes from :class:`HandlerDispatch`.
+    """
 
     def __init__(self, definition: WorkflowDefinition, *, run_id: str,
                  started: WorkflowStarted, converter: PayloadConverter | None = None,
@@ -136,14 +124,11 @@ class WorkflowInstance:
         self._commands: list[Command] = []
         self._open: dict[int, Command] = {}
         self._conditions: list[tuple[Callable[[], bool], asyncio.Future[bool]]] = []
-        self._handlers: dict[asyncio.Task[Any], tuple[HandlerDefinition, str]] = {}
-        self._signal_buffer: list[SignalReceived] = []
-        self._extra_signals: dict[str | None, Callable[..., Any]] = {}
         self._patches: dict[str, bool] = {}
         self._recorded_patches: frozenset[str] = frozenset()
         self._task_failure: tuple[BaseException, str | None] | None = None
-        self._rejected: list[tuple[str, Failure]] = []
         self._cancel_requested = False
+        self._init_handlers()
 
     # --- the activation cycle ----------------------------------------------------------
 
@@ -263,49 +248,6 @@ class WorkflowInstance:
         self._main = self.loop.create_task(d.run.fn(obj, *args), name="workflow-run")
         self._main.add_done_callback(self._on_main_done)
 
-    def _on_signal(self, event: Event) -> None:
-        assert isinstance(event, SignalReceived)
-        name = event.signal_name
-        handler = self.definition.signals.get(name)
-        extra = self._extra_signals.get(name)
-        dynamic = False
-        if handler is None and extra is None:
-            extra = self._extra_signals.get(None)
-            dynamic = extra is not None
-            if extra is None:
-                handler = self.definition.signals.get(None)
-        if handler is None and extra is None:
-            self._signal_buffer.append(event)
-            return
-        self._start_signal(event, handler, extra, dynamic)
-
-    def _start_signal(self, event: SignalReceived, handler: HandlerDefinition | None,
-                      extra: Callable[..., Any] | None, dynamic: bool) -> None:
-        name = event.signal_name
-        try:
-            if extra is not None:
-                fn, args = extra, self._extra_args(extra, name, event.args, dynamic)
-            else:
-                assert handler is not None
-                fn = handler.fn
-                args = [self.workflow, *self._handler_args(handler, name, event.args)]
-        except PayloadError as exc:
-            log.warning("dropped signal %r for run %s: %s", name, self.run_id, exc)
-            return
-        task: asyncio.Task[Any] = self.loop.create_task(_call(fn, *args),
-                                                        name=f"signal:{name}")
-        if handler is not None:
-            self._handlers[task] = (handler, name)
-        task.add_done_callback(self._on_signal_done)
-
-    def _extra_args(self, fn: Callable[..., Any], name: str, payloads: list[Any],
-                    dynamic: bool) -> list[Any]:
-        if dynamic:
-            return [name, [RawValue(p) for p in payloads]]
-        types = _signature_types(fn, skip=0)[0]
-        conv = self.converter
-        return [conv.from_payload(p, t) for p, t in zip(payloads, types, strict=False)]
-
     def _on_cancel(self, event: Event) -> None:
         assert isinstance(event, CancelRequested)
         self._cancel_requested = True
@@ -323,67 +265,6 @@ class WorkflowInstance:
             )
         del self._open[ref]
         cmd.resolve(event)
-
-    def _on_nothing(self, event: Event) -> None:
-        """Inputs with no effect on workflow code (e.g. terminations are handled outside)."""
-
-    # --- updates -----------------------------------------------------------------------
-
-    def _deliver_update(self, u: UpdateDelivery) -> None:
-        handler = self.definition.updates.get(u.name) or self.definition.updates.get(None)
-        if handler is None:
-            known = ", ".join(sorted(n for n in self.definition.updates if n)) or "none"
-            self._reject(u, f"unknown update {u.name!r} for workflow "
-                            f"{self.info.workflow_type!r} (known updates: {known})",
-                         "UnknownUpdate")
-            return
-        try:
-            args = self._handler_args(handler, u.name, u.args)
-        except PayloadError as exc:
-            self._reject(u, str(exc), "PayloadError")
-            return
-        if u.validate and handler.validator is not None:
-            self.loop.read_only = "update validator"
-            try:
-                handler.validator(self.workflow, *args)
-            except Exception as exc:
-                self._reject(u, str(exc) or type(exc).__name__, type(exc).__name__)
-                return
-            finally:
-                self.loop.read_only = None
-        accepted = UpdateAcceptedCommand(update_id=u.update_id, name=u.name, args=u.args)
-        self.add_command(accepted)
-        task: asyncio.Task[Any] = self.loop.create_task(
-            _call(handler.fn, self.workflow, *args), name=f"update:{u.name}:{u.update_id}")
-        self._handlers[task] = (handler, u.name)
-        task.add_done_callback(lambda t: self._on_update_done(t, accepted))
-
-    def _reject(self, u: UpdateDelivery, message: str, type_name: str) -> None:
-        self._rejected.append((u.update_id, Failure(message=message, type=type_name,
-                                                    non_retryable=True)))
-
-    def _on_update_done(self, task: asyncio.Task[Any], accepted: UpdateAcceptedCommand) -> None:
-        self._handlers.pop(task, None)
-        if self.terminal is not None:
-            return
-        if task.cancelled():
-            failure: Failure | None = Failure(message="update handler was cancelled",
-                                              type="CancelledError")
-            result = None
-        else:
-            exc = task.exception()
-            if exc is not None and not self._is_failure(exc):
-                self.fail_task(exc)
-                return
-            failure = to_failure(exc, self.converter) if exc is not None else None
-            result = None
-            if exc is None:
-                try:
-                    result = self.converter.to_payload(task.result())
-                except PayloadError as perr:
-                    failure = to_failure(perr, self.converter)
-        self.add_command(UpdateCompletedCommand(accepted=accepted, result=result,
-                                                failure=failure))
 
     # --- completion --------------------------------------------------------------------
 
@@ -418,35 +299,10 @@ class WorkflowInstance:
         else:
             self.fail_task(exc)
 
-    def _on_signal_done(self, task: asyncio.Task[Any]) -> None:
-        self._handlers.pop(task, None)
-        if task.cancelled() or self.terminal is not None:
-            return
-        exc = task.exception()
-        if exc is None:
-            return
-        if self._is_failure(exc):
-            self.failure = to_failure(exc, self.converter)
-            self.terminal = FailCommand(self.failure)
-        else:
-            self.fail_task(exc)
-
     def fail_task(self, exc: BaseException) -> None:
         """Record a bug in workflow code: the activation fails and nothing is committed."""
         if self._task_failure is None:
-            self._task_failure = (exc, _traceback_location(exc))
-
-    def _warn_unfinished_handlers(self) -> None:
-        names = [f"{h.kind} {n!r}" for h, n in self._handlers.values()
-                 if h.unfinished_policy is HandlerUnfinishedPolicy.WARN_AND_ABANDON]
-        if names and not self.replaying:
-            log.warning(
-                "workflow %r run %s finished while handlers were still running: %s. Their "
-                "updates fail for callers. Wait for them with "
-                "`await workflow.wait_condition(workflow.all_handlers_finished)` before "
-                "returning, or declare them with unfinished_policy=ABANDON.",
-                self.info.workflow_type, self.run_id, ", ".join(names),
-            )
+            self._task_failure = (exc, traceback_location(exc))
 
     # --- used by the runtime API (replay.workflow) ---------------------------------------
 
@@ -464,7 +320,7 @@ class WorkflowInstance:
         self.ensure_writable(cmd.event_type.__name__)
         if self.terminal is not None and not isinstance(cmd, TERMINAL_COMMANDS):
             return  # the run has ended in this activation; later commands are dropped
-        cmd.location = _caller_location()
+        cmd.location = caller_location()
         self._commands.append(cmd)
 
     def next_seq(self, kind: str) -> int:
@@ -499,9 +355,6 @@ class WorkflowInstance:
         self._conditions.append((fn, fut))
         return fut
 
-    def all_handlers_finished(self) -> bool:
-        return not self._handlers
-
     def patched(self, patch_id: str, *, deprecated: bool = False) -> bool:
         from ._commands import MarkerCommand
 
@@ -519,84 +372,18 @@ class WorkflowInstance:
     def uuid4(self) -> uuid.UUID:
         return uuid.UUID(int=self.random.getrandbits(128), version=4)
 
-    def set_signal_handler(self, name: str | None, fn: Callable[..., Any] | None) -> None:
-        if fn is None:
-            self._extra_signals.pop(name, None)
-            return
-        self._extra_signals[name] = fn
-        pending, self._signal_buffer = self._signal_buffer, []
-        for event in pending:
-            self._on_signal(event)
-
-    def decode_args(self, handler: HandlerDefinition, payloads: list[Any], what: str
-                    ) -> list[Any]:
-        return self._handler_args(handler, what, payloads)
-
-    def _handler_args(self, handler: HandlerDefinition, name: str, payloads: list[Any]
-                      ) -> list[Any]:
-        if handler.dynamic and handler.kind != "run":
-            return [name, [RawValue(p) for p in payloads]]
-        types = handler.arg_types
-        if len(payloads) > len(types):
-            raise PayloadError(
-                f"{handler.kind} {name!r} takes {len(types)} argument(s), got {len(payloads)}",
-                type_name="args", path="$",
-            )
-        conv = self.converter
-        return [conv.from_payload(p, t) for p, t in zip(payloads, types, strict=False)]
-
-    # --- queries -----------------------------------------------------------------------
-
-    def query(self, name: str, args: Sequence[Any] = ()) -> Any:
-        """Run a query handler against the current state; returns its payload."""
-        if name == "__stack_trace":
-            return self.stack_trace()
-        handler = self.definition.queries.get(name) or self.definition.queries.get(None)
-        if handler is None:
-            known = sorted(n for n in self.definition.queries if n)
-            raise UnknownQueryError(name, self.info.workflow_type, known)
-        self.loop.read_only = "query handler"
-        try:
-            with self._entered():
-                decoded = self._handler_args(handler, name, list(args))
-                value = handler.fn(self.workflow, *decoded)
-            return self.converter.to_payload(value)
-        except (ReadOnlyContextError, PayloadError):
-            raise
-        except Exception as exc:
-            raise QueryFailedError(name, exc) from exc
-        finally:
-            self.loop.read_only = None
-
-    def stack_trace(self) -> str:
-        """Where each of the workflow's tasks is waiting (the debugger's ``where``)."""
-        lines: list[str] = []
-        for task in asyncio.all_tasks(self.loop):
-            lines.append(f"task {task.get_name()}:")
-            for frame in task.get_stack():
-                code = frame.f_code
-                lines.append(f"  {code.co_filename}:{frame.f_lineno} in {code.co_name}")
-        return "\n".join(lines)
-
     def waiting_location(self) -> str | None:
         """``file:line`` where the run function waits (innermost workflow-code frame)."""
         task = self._main
         if task is None or task.done():
             return None
-        found: str | None = None
-        awaiting: Any = task.get_coro()
-        while awaiting is not None:
-            frame = getattr(awaiting, "cr_frame", None)
-            if frame is not None and not frame.f_code.co_filename.startswith(_ENGINE_DIRS):
-                found = f"{frame.f_code.co_filename}:{frame.f_lineno}"
-            awaiting = getattr(awaiting, "cr_await", None)
-        return found
+        return awaiting_location(task.get_coro())
 
     def pending(self) -> dict[str, list[str]]:
         """Open commands and running handlers, for debugging."""
         return {
             "commands": [f"event {eid}: {cmd.describe()}" for eid, cmd in self._open.items()],
-            "handlers": [f"{h.kind} {n!r}" for h, n in self._handlers.values()],
+            "handlers": self._running_handlers(),
         }
 
 
@@ -622,40 +409,6 @@ class _Entered:
         if guard is not None:
             guard.exit(self._token)
         events._set_running_loop(self._previous)
-
-
-async def _call(fn: Callable[..., Any], *args: Any) -> Any:
-    result = fn(*args)
-    if asyncio.iscoroutine(result):
-        return await result
-    return result
-
-
-def _caller_location() -> tuple[str, int] | None:
-    frame = sys._getframe(2)
-    while frame is not None:
-        filename = frame.f_code.co_filename
-        if not filename.startswith(_ENGINE_DIRS):
-            return (filename, frame.f_lineno)
-        frame = frame.f_back  # type: ignore[assignment]  # None ends the loop
-    return None
-
-
-def _traceback_location(exc: BaseException) -> str | None:
-    tb = exc.__traceback__
-    found: str | None = None
-    while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        if not filename.startswith(_ENGINE_DIRS):
-            found = f"{filename}:{tb.tb_lineno}"
-        tb = tb.tb_next
-    return found
-
-
-def format_location(location: tuple[str, int] | None) -> str | None:
-    if location is None:
-        return None
-    return f"{location[0]}:{location[1]}"
 
 
 _DISPATCH: dict[type[Event], Callable[[WorkflowInstance, Event], None]] = {

@@ -15,6 +15,7 @@ from history import Event, MarkerRecorded
 
 from ._commands import Command, MarkerCommand, describe_event
 from ._exceptions import NondeterminismError
+from ._locations import format_location
 
 if TYPE_CHECKING:
     from ._instance import WorkflowInstance
@@ -42,8 +43,6 @@ def match(inst: WorkflowInstance, commands: Sequence[Command], recorded: Sequenc
 
 def _divergence(inst: WorkflowInstance, cmd: Command | None, rec: Event | None,
                 closing: Event) -> NondeterminismError:
-    from ._instance import format_location
-
     if rec is not None:
         expected = f"{describe_event(rec)} (event {rec.event_id})"
         event_id = rec.event_id
