@@ -58,7 +58,7 @@ from ._failure import to_failure
 from ._guard import GuardHooks
 from ._handlers import HandlerDispatch
 from ._info import ParentInfo, WorkflowInfo
-from ._locations import awaiting_location, caller_location, traceback_location
+from ._locations import awaiting_location, caller_location, mark_boundary, traceback_location
 from ._loop import DurableTimerHandle, WorkflowEventLoop
 
 
@@ -410,6 +410,10 @@ class _Entered:
             guard.exit(self._token)
         events._set_running_loop(self._previous)
 
+
+# a command issued below these frames without workflow code in between is the engine's own
+mark_boundary(WorkflowInstance.activate, WorkflowInstance.query,
+              WorkflowEventLoop.run_until_quiescent)
 
 _DISPATCH: dict[type[Event], Callable[[WorkflowInstance, Event], None]] = {
     WorkflowStarted: WorkflowInstance._on_started,

@@ -1,7 +1,10 @@
 """Where in workflow code something happened: ``file:line`` for commands, failures, waits.
 
 Frames of the engine (this package, ``history`` and ``asyncio``) are skipped, so
-a location names the user's line.
+a location names the user's line. A walk up the stack from a command stops at
+the engine function that runs workflow code (see :func:`mark_boundary`): a
+command the engine issues itself (an update acceptance, an update's completion
+from a done-callback) has no location, rather than whatever called the engine.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Callable
+from types import CodeType
 from typing import Any
 
 import history
@@ -18,11 +23,26 @@ ENGINE_DIRS = tuple(
 )
 """Directories whose frames are the engine's, never workflow code."""
 
+_BOUNDARIES: set[CodeType] = set()
+
+
+def mark_boundary(*functions: Callable[..., Any]) -> None:
+    """Declare engine functions that run workflow code: a stack walk stops at their frames."""
+    for fn in functions:
+        _BOUNDARIES.add(fn.__code__)
+
+
 def caller_location() -> tuple[str, int] | None:
-    """The nearest workflow-code frame up the stack from our (engine) caller."""
+    """The nearest workflow-code frame up the stack from our (engine) caller.
+
+    None if the walk reaches a boundary (or the stack's end) first: the engine,
+    not workflow code, is the caller.
+    """
     frame = sys._getframe(1)
     while frame is not None:
         code = frame.f_code
+        if code in _BOUNDARIES:
+            return None
         if not code.co_filename.startswith(ENGINE_DIRS):
             return (code.co_filename, frame.f_lineno)
         frame = frame.f_back  # type: ignore[assignment]  # None ends the loop
