@@ -42,7 +42,7 @@ from history import (
 from ._failure import to_failure
 from ._guard import GuardHooks
 from ._instance import UpdateDelivery, WorkflowInstance
-from ._replayer import WorkflowRegistry
+from ._replayer import WorkflowRegistry, new_instance, replay_events
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -67,6 +67,7 @@ class WorkflowDriver:
         self.registry = WorkflowRegistry([workflow, *workflows])
         self.run_id = run_id
         self.now = start
+        self._guard = guard
         self.events: list[Event] = []
         self._pending: list[Event] = []
         self._updates: list[UpdateDelivery] = []
@@ -100,18 +101,25 @@ class WorkflowDriver:
 
     # --- inputs -------------------------------------------------------------------------
 
-    def _input(self, event_cls: type[Event], **fields: Any) -> None:
+    def deliver(self, event_cls: type[Event], **fields: Any) -> None:
+        """Record an input event of any kind, given its fields; the next step delivers it.
+
+        For inputs without a shortcut below (e.g. ``ChildWorkflowCanceled``).
+        Raises RunClosedError once the run is closed.
+        """
         if self.instance.closed:
             raise RunClosedError(self.run_id, "closed", event_cls.__name__)
         event = event_cls(event_id=len(self.events) + 1, time=self.now, **fields)
         self._add(event)
         self._pending.append(event)
 
+    _input = deliver  # the old private name, still called by fixtures/generate.py
+
     def signal(self, name: str, *args: Any) -> None:
-        self._input(SignalReceived, signal_name=name, args=self.converter.to_payloads(args))
+        self.deliver(SignalReceived, signal_name=name, args=self.converter.to_payloads(args))
 
     def cancel(self, reason: str = "") -> None:
-        self._input(CancelRequested, reason=reason)
+        self.deliver(CancelRequested, reason=reason)
 
     def update(self, name: str, *args: Any, update_id: str | None = None) -> str:
         uid = update_id or str(uuid.UUID(int=len(self.events) * 1000 + len(self._updates)))
@@ -132,33 +140,33 @@ class WorkflowDriver:
 
     def complete_activity(self, scheduled: ActivityScheduled, result: Any = None,
                           attempt: int = 1) -> None:
-        self._input(ActivityCompleted, scheduled_event_id=scheduled.event_id,
+        self.deliver(ActivityCompleted, scheduled_event_id=scheduled.event_id,
                     result=self.converter.to_payload(result), attempt=attempt)
 
     def fail_activity(self, scheduled: ActivityScheduled, error: BaseException,
                       attempt: int = 1) -> None:
-        self._input(ActivityFailed, scheduled_event_id=scheduled.event_id,
+        self.deliver(ActivityFailed, scheduled_event_id=scheduled.event_id,
                     failure=to_failure(error, self.converter), attempt=attempt)
 
     def time_out_activity(self, scheduled: ActivityScheduled, kind: str = "start_to_close"
                           ) -> None:
-        self._input(ActivityTimedOut, scheduled_event_id=scheduled.event_id, timeout_type=kind)
+        self.deliver(ActivityTimedOut, scheduled_event_id=scheduled.event_id, timeout_type=kind)
 
     def cancel_activity(self, scheduled: ActivityScheduled) -> None:
         """The activity acknowledged a cancellation request (ActivityCanceled)."""
-        self._input(ActivityCanceled, scheduled_event_id=scheduled.event_id)
+        self.deliver(ActivityCanceled, scheduled_event_id=scheduled.event_id)
 
     def complete_child(self, started: ChildWorkflowStarted, result: Any = None) -> None:
-        self._input(ChildWorkflowCompleted, initiated_event_id=started.event_id,
+        self.deliver(ChildWorkflowCompleted, initiated_event_id=started.event_id,
                     result=self.converter.to_payload(result))
 
     def fail_child(self, started: ChildWorkflowStarted, error: BaseException) -> None:
-        self._input(ChildWorkflowFailed, initiated_event_id=started.event_id,
+        self.deliver(ChildWorkflowFailed, initiated_event_id=started.event_id,
                     failure=to_failure(error, self.converter))
 
     def deliver_external_signals(self) -> None:
         for e in self._open(ExternalSignalSent, "initiated_event_id"):
-            self._input(ExternalSignalDelivered, initiated_event_id=e.event_id)
+            self.deliver(ExternalSignalDelivered, initiated_event_id=e.event_id)
 
     def fire_next_timer(self) -> bool:
         """Advance time to the earliest open timer and fire it; False if none is open."""
@@ -167,7 +175,7 @@ class WorkflowDriver:
             return False
         first = min(timers, key=lambda t: (t.fire_at, t.event_id))
         self.now = max(self.now, first.fire_at)
-        self._input(TimerFired, started_event_id=first.event_id)
+        self.deliver(TimerFired, started_event_id=first.event_id)
         return True
 
     def advance(self, delta: timedelta) -> None:
@@ -207,6 +215,20 @@ class WorkflowDriver:
 
     def history(self) -> History:
         return History(self.run_id, self.events)
+
+    def recover(self) -> None:
+        """Simulate a crash: drop the instance, rebuild it by replaying the recorded history.
+
+        Inputs recorded after the last activation stay pending, and updates sent
+        but not yet stepped stay queued, as a worker recovering the run would
+        find them. Raises a ReplayError if the history does not replay.
+        """
+        started = self.events[0]
+        assert isinstance(started, WorkflowStarted)
+        inst = new_instance(self.registry, self.run_id, started, self.converter, self._guard)
+        tail = replay_events(inst, self.events)
+        self.instance = inst
+        self._pending = list(tail.pending)
 
 
 _OPENED = (ActivityScheduled, TimerStarted, ChildWorkflowStarted, ExternalSignalSent)

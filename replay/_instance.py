@@ -379,6 +379,10 @@ class WorkflowInstance(HandlerDispatch):
             return None
         return awaiting_location(task.get_coro())
 
+    def open_command(self, event_id: int) -> Command | None:
+        """The command recorded as event ``event_id`` if it still awaits its result."""
+        return self._open.get(event_id)
+
     def pending(self) -> dict[str, list[str]]:
         """Open commands and running handlers, for debugging."""
         return {
