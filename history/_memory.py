@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -16,7 +16,7 @@ from ._derive import plan_operation, plan_reject_update, plan_request_update
 from ._errors import ReplayError, RunNotFoundError
 from ._events import Event, Failure, JsonValue
 from ._history import History
-from ._notify import ChangeNotifier, tail_events
+from ._notify import ChangeNotifier, Notifying
 from ._store import (
     ActivityTask,
     Append,
@@ -31,7 +31,7 @@ from ._tables import Tables, derive_tables
 T = TypeVar("T")
 
 
-class MemoryStore:
+class MemoryStore(Notifying):
     """A :class:`~history.Store` that keeps everything in memory (lost on exit).
 
     Same rules and errors as :class:`~history.SqliteStore`; every method is
@@ -105,26 +105,10 @@ class MemoryStore:
         with self._lock:
             return len(self._tables.events.get(run_id, ()))
 
-    def tail(self, run_id: str, after_event_id: int = 0) -> AsyncIterator[Event]:
-        """Yield events as they are appended until the run's terminal event."""
-        def is_closed() -> bool:
-            info = self.get_run(run_id)
-            return info is None or info.status != RUNNING
-        return tail_events(self._notifier, lambda last: self.read(run_id, last), is_closed,
-                           after_event_id)
-
-    async def wait_changed(self, timeout: float, since: int | None = None,
-                           run_id: str | None = None) -> bool:
-        """Return True when anything is committed, False after ``timeout`` seconds.
-
-        With ``since`` (a :meth:`change_token`), return at once if anything was
-        committed after the token was taken.
-        """
-        return await self._notifier.wait(timeout, since, run_id)
-
-    def change_token(self) -> int:
-        """An opaque counter of commits seen; pass it to ``wait_changed(since=...)``."""
-        return self._notifier.version
+    def run_is_open(self, run_id: str) -> bool:
+        """True while the run exists and has not ended."""
+        info = self.get_run(run_id)
+        return info is not None and info.status == RUNNING
 
     # --- runs index ---------------------------------------------------------------------------
 

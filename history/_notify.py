@@ -201,3 +201,37 @@ async def tail_events(
                     yield event
                 return
             await notifier.wait(TAIL_RECHECK, since=since)
+
+
+class Notifying:
+    """Wake-ups shared by the stores: ``tail``, ``wait_changed`` and ``change_token``.
+
+    A store mixing this in sets ``_notifier`` and provides ``read`` and ``get_run``.
+    """
+
+    _notifier: ChangeNotifier
+
+    def read(self, run_id: str, after_event_id: int = 0) -> list[Event]:
+        raise NotImplementedError
+
+    def run_is_open(self, run_id: str) -> bool:
+        raise NotImplementedError
+
+    def tail(self, run_id: str, after_event_id: int = 0) -> AsyncIterator[Event]:
+        """Yield events as they are appended, by any process, until the run's terminal event."""
+        return tail_events(self._notifier, lambda last: self.read(run_id, last),
+                           lambda: not self.run_is_open(run_id), after_event_id)
+
+    async def wait_changed(self, timeout: float, since: int | None = None,
+                           run_id: str | None = None) -> bool:
+        """Return True when anything is committed (by any process), False after ``timeout``.
+
+        With ``since`` (a :meth:`change_token`), return at once if anything was
+        committed after the token was taken; with ``run_id``, sleep through this
+        process's commits to other runs.
+        """
+        return await self._notifier.wait(timeout, since, run_id)
+
+    def change_token(self) -> int:
+        """An opaque counter of commits seen; pass it to ``wait_changed(since=...)``."""
+        return self._notifier.version

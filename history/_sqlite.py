@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,7 +17,7 @@ from ._derive import plan_operation, plan_reject_update, plan_request_update
 from ._errors import ReplayError, RunNotFoundError
 from ._events import Event, Failure, JsonValue
 from ._history import History
-from ._notify import acquire_notifier, release_notifier, tail_events
+from ._notify import Notifying, acquire_notifier, release_notifier
 from ._sqlite_rebuild import dump_indexes, rebuild_indexes
 from ._sqlite_schema import connect, open_database, store_error
 from ._store import (
@@ -33,7 +33,7 @@ from ._store import (
 T = TypeVar("T")
 
 
-class SqliteStore:
+class SqliteStore(Notifying):
     """A :class:`~history.Store` in one SQLite file, shared safely by threads and processes.
 
     The file is created with mode 0600 and put in WAL mode; every write runs in
@@ -180,26 +180,10 @@ class SqliteStore:
         found = self._query("SELECT max(event_id) FROM events WHERE run_id = ?", (run_id,))
         return int(found[0][0] or 0)
 
-    def tail(self, run_id: str, after_event_id: int = 0) -> AsyncIterator[Event]:
-        """Yield events as they are appended, by any process, until the run's terminal event."""
-        def is_closed() -> bool:
-            info = self.get_run(run_id)
-            return info is None or info.status != RUNNING
-        return tail_events(self._notifier, lambda last: self.read(run_id, last), is_closed,
-                           after_event_id)
-
-    async def wait_changed(self, timeout: float, since: int | None = None,
-                           run_id: str | None = None) -> bool:
-        """Return True when anything is committed (by any process), False after ``timeout`` seconds.
-
-        With ``since`` (a :meth:`change_token`), return at once if anything was
-        committed after the token was taken.
-        """
-        return await self._notifier.wait(timeout, since, run_id)
-
-    def change_token(self) -> int:
-        """An opaque counter of commits seen; pass it to ``wait_changed(since=...)``."""
-        return self._notifier.version
+    def run_is_open(self, run_id: str) -> bool:
+        """True while the run exists and has not ended."""
+        info = self.get_run(run_id)
+        return info is not None and info.status == RUNNING
 
     # --- runs index ---------------------------------------------------------------------------
 
