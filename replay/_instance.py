@@ -57,7 +57,7 @@ from ._exceptions import (
 from ._failure import to_failure
 from ._guard import GuardHooks
 from ._handlers import HandlerDispatch
-from ._info import ParentInfo, WorkflowInfo
+from ._info import WorkflowInfo
 from ._locations import awaiting_location, caller_location, mark_boundary, traceback_location
 from ._loop import DurableTimerHandle, WorkflowEventLoop
 
@@ -98,19 +98,7 @@ class WorkflowInstance(HandlerDispatch):
         self.loop = WorkflowEventLoop(self)  # type: ignore[abstract]
         self.loop.instance = self  # type: ignore[attr-defined]  # found by the runtime API
         self.random = random.Random(started.random_seed)
-        self.info = WorkflowInfo(
-            workflow_id=started.workflow_id,
-            run_id=run_id,
-            workflow_type=started.workflow_type,
-            task_queue=started.task_queue,
-            start_time=started.time,
-            first_execution_run_id=started.first_execution_run_id or run_id,
-            continued_run_id=started.continued_from_run_id,
-            parent=ParentInfo(workflow_id=started.parent_workflow_id,
-                              run_id=started.parent_run_id)
-            if started.parent_workflow_id and started.parent_run_id else None,
-            memo=dict(started.memo),
-        )
+        self.info = WorkflowInfo.from_started(run_id, started)
         self.workflow: Any = None
         self.now: datetime = started.time
         self.last_event_id = 0
