@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import linecache
 import os
-import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -253,9 +252,6 @@ class Debugger:
     def _execute(self, index: int) -> Divergence | None:
         act = self.activations[index]
         inst = self.instance
-        # A command issued by the engine itself (an update acceptance...) gets the first
-        # frame outside the engine as its location: our caller. Those are not code lines.
-        outside = {(f.f_code.co_filename, f.f_lineno) for f in _frames()}
         result = None
         try:
             result = inst.activate(act.inputs, act.updates, act.closing.time, replaying=True,
@@ -267,8 +263,7 @@ class Debugger:
             return Divergence(exc, first, list(act.commands), issued)
         for cmd in result.commands:
             if cmd.event_id:
-                loc = cmd.location
-                self.locations[cmd.event_id] = None if loc in outside else loc
+                self.locations[cmd.event_id] = cmd.location
         self._executed = index + 1
         return None
 
@@ -323,15 +318,6 @@ class Debugger:
         lo = max(0, self._cursor - 1 - before)
         hi = min(len(self.history.events), max(self._cursor, 1) + after)
         return list(self.history.events[lo:hi])
-
-
-def _frames() -> list[Any]:
-    frames = []
-    frame: Any = sys._getframe(1)
-    while frame is not None:
-        frames.append(frame)
-        frame = frame.f_back
-    return frames
 
 
 def _same_file(actual: str, wanted: str) -> bool:
