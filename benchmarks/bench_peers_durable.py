@@ -150,7 +150,7 @@ def run(quick: bool) -> list[Row]:
             seq, dbos_seq = repeat(ours_seq), None
             conc, dbos_conc = repeat(ours_conc), None
 
-        label = _peer(dbos_label, dbos_reason)
+        label = _peer("DBOS", dbos_reason) if dbos_reason else dbos_label
         rows += [
             Row(metric=f"{seq_n} workflows of {STEPS} steps, one after another: steps",
                 value=_steps(seq), unit="steps/s", peer=label,
