@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import typing
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -36,7 +37,12 @@ class ActivityDefinition:
         return d
 
 
-def defn(fn: F | None = None, *, name: str | None = None, dynamic: bool = False) -> Any:
+@typing.overload
+def defn(fn: F) -> F: ...
+@typing.overload
+def defn(*, name: str | None = None, dynamic: bool = False) -> Callable[[F], F]: ...
+def defn(fn: F | None = None, *, name: str | None = None, dynamic: bool = False
+         ) -> F | Callable[[F], F]:
     """Declare an activity (``async def`` or plain ``def``, which runs in a thread pool)."""
 
     def decorate(f: F) -> F:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import typing
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -39,6 +40,7 @@ from ._runtime import _all_args as _args
 if TYPE_CHECKING:
     from ._worker import Worker
 
+T = TypeVar("T")
 _FAILED_STATES = {"failed", "canceled", "terminated", "timed_out"}
 
 
@@ -163,8 +165,13 @@ class Client:
                                               "another client started it first") from exc
         return self._handle(id, run_id, run_id, rtype)
 
+    @typing.overload
+    async def execute_workflow(self, workflow: Callable[..., Awaitable[T]], arg: Any = ...,
+                               **kwargs: Any) -> T: ...
+    @typing.overload
+    async def execute_workflow(self, workflow: Any, arg: Any = ..., **kwargs: Any) -> Any: ...
     async def execute_workflow(self, workflow: Any, arg: Any = _UNSET, **kwargs: Any) -> Any:
-        """Start a run and wait for its result."""
+        """Start a run and wait for its result (typed by the run method's annotation)."""
         handle = await self.start_workflow(workflow, arg, **kwargs)
         return await handle.result()
 

@@ -17,6 +17,8 @@ import attrs
 from ._exceptions import WorkflowDefinitionError
 
 ClassT = TypeVar("ClassT", bound=type)
+P = typing.ParamSpec("P")
+R_co = TypeVar("R_co", covariant=True)
 CallableT = TypeVar("CallableT", bound=Callable[..., Any])
 
 _MARK = "__replay_handler__"
@@ -167,13 +169,23 @@ def query(fn: Any = None, *, name: str | None = None, dynamic: bool = False) -> 
     return check(fn) if fn is not None else check
 
 
+class UpdateMethod(typing.Protocol[P, R_co]):
+    """An update handler as the type checker sees it: the method, plus ``.validator``."""
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R_co: ...
+
+    def validator(self, vfn: Callable[P, None]) -> Callable[P, None]:
+        """Declare the update's validator: same arguments, returns None, raises to reject."""
+        ...
+
+
 @typing.overload
-def update(fn: CallableT) -> CallableT: ...
+def update(fn: Callable[P, R_co]) -> UpdateMethod[P, R_co]: ...
 @typing.overload
 def update(
     *, name: str | None = None, dynamic: bool = False,
     unfinished_policy: HandlerUnfinishedPolicy = HandlerUnfinishedPolicy.WARN_AND_ABANDON,
-) -> Callable[[CallableT], CallableT]: ...
+) -> Callable[[Callable[P, R_co]], UpdateMethod[P, R_co]]: ...
 def update(
     fn: Any = None, *, name: str | None = None, dynamic: bool = False,
     unfinished_policy: HandlerUnfinishedPolicy = HandlerUnfinishedPolicy.WARN_AND_ABANDON,
@@ -215,6 +227,13 @@ def _build_handler(kind: str, name: str | None, fn: Callable[..., Any],
     )
 
 
+@typing.overload
+def defn(cls: ClassT) -> ClassT: ...
+@typing.overload
+def defn(
+    *, name: str | None = None, dynamic: bool = False,
+    failure_exception_types: Sequence[type[BaseException]] = (), sandbox: str | None = None,
+) -> Callable[[ClassT], ClassT]: ...
 def defn(
     cls: ClassT | None = None,
     *,
@@ -222,7 +241,7 @@ def defn(
     dynamic: bool = False,
     failure_exception_types: Sequence[type[BaseException]] = (),
     sandbox: str | None = None,
-) -> Any:
+) -> ClassT | Callable[[ClassT], ClassT]:
     """Declare a workflow class (its type name defaults to the class name).
 
     ``failure_exception_types`` lists exception types that fail the run

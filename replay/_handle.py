@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
+import typing
 import uuid
-from collections.abc import AsyncIterator, Generator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -53,6 +54,9 @@ from ._runtime import _all_args as _args
 if TYPE_CHECKING:
     from ._client import Client
 
+
+
+T = TypeVar("T")
 
 
 class WorkflowExecutionStatus(enum.Enum):
@@ -227,6 +231,14 @@ class WorkflowHandle:
             raise WorkflowClosedError(self.id, run.run_id, exc.status,
                                       f"signal {name!r}") from exc
 
+    @typing.overload
+    async def query(self, query: Callable[..., T], arg: Any = ..., *,
+                    args: Sequence[Any] = ..., reject_condition: QueryRejectCondition = ...,
+                    result_type: Any = ...) -> T: ...
+    @typing.overload
+    async def query(self, query: str, arg: Any = ..., *, args: Sequence[Any] = ...,
+                    reject_condition: QueryRejectCondition = ...,
+                    result_type: Any = ...) -> Any: ...
     async def query(self, query: Any, arg: Any = _UNSET, *, args: Sequence[Any] = (),
                     reject_condition: QueryRejectCondition = QueryRejectCondition.NONE,
                     result_type: Any = None) -> Any:
@@ -253,6 +265,17 @@ class WorkflowHandle:
             raise WorkflowQueryFailedError(str(exc)) from exc
         return self._client.converter.from_payload(value, result_type)
 
+    @typing.overload
+    async def execute_update(self, update: Callable[..., Awaitable[T]], arg: Any = ..., *,
+                             args: Sequence[Any] = ..., id: str | None = ...,
+                             result_type: Any = ...) -> T: ...
+    @typing.overload
+    async def execute_update(self, update: Callable[..., T], arg: Any = ..., *,
+                             args: Sequence[Any] = ..., id: str | None = ...,
+                             result_type: Any = ...) -> T: ...
+    @typing.overload
+    async def execute_update(self, update: str, arg: Any = ..., *, args: Sequence[Any] = ...,
+                             id: str | None = ..., result_type: Any = ...) -> Any: ...
     async def execute_update(self, update: Any, arg: Any = _UNSET, *,
                              args: Sequence[Any] = (), id: str | None = None,
                              result_type: Any = None) -> Any:

@@ -11,11 +11,12 @@ import asyncio
 import contextlib
 import logging
 import random as _random
+import typing
 import uuid
 from asyncio import events
 from collections.abc import Awaitable, Callable, Generator, Iterator, Sequence
 from datetime import datetime, timedelta
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from history import PayloadConverter, ReplayError
 
@@ -33,6 +34,8 @@ from ._exceptions import ContinueAsNewError
 from ._info import WorkflowInfo
 from ._instance import WorkflowInstance
 from ._loop import WorkflowEventLoop
+
+T = TypeVar("T")
 
 
 class NotInWorkflowError(ReplayError):
@@ -237,8 +240,18 @@ async def _await_activity(inst: WorkflowInstance, cmd: ActivityCommand) -> Any:
         raise
 
 
+@typing.overload
+async def execute_activity(activity: Callable[..., Awaitable[T]], arg: Any = ...,
+                           **kwargs: Any) -> T: ...
+@typing.overload
+async def execute_activity(activity: Callable[..., T], arg: Any = ..., **kwargs: Any) -> T: ...
+@typing.overload
+async def execute_activity(activity: str, arg: Any = ..., **kwargs: Any) -> Any: ...
 async def execute_activity(activity: Any, arg: Any = _UNSET, **kwargs: Any) -> Any:
-    """Schedule an activity and wait for its result (see ``start_activity``)."""
+    """Schedule an activity and wait for its result (see ``start_activity``).
+
+    The result is decoded into the activity's return annotation (or ``result_type``).
+    """
     return await start_activity(activity, arg, **kwargs)
 
 
@@ -320,6 +333,11 @@ def start_child_workflow(
     return started()
 
 
+@typing.overload
+async def execute_child_workflow(workflow: Callable[..., Awaitable[T]], arg: Any = ...,
+                                 **kwargs: Any) -> T: ...
+@typing.overload
+async def execute_child_workflow(workflow: Any, arg: Any = ..., **kwargs: Any) -> Any: ...
 async def execute_child_workflow(workflow: Any, arg: Any = _UNSET, **kwargs: Any) -> Any:
     """Start a child run and wait for its result."""
     handle = await start_child_workflow(workflow, arg, **kwargs)

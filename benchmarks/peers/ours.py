@@ -24,7 +24,7 @@ QUEUE = "bench-peers"
 WAIT = 600.0  # seconds: a run that takes longer is a hang, not a figure
 
 
-@activity.defn(name="bench_step")  # type: ignore[untyped-decorator]  # defn returns Any
+@activity.defn(name="bench_step")
 async def step(i: int) -> int:
     """One durable step."""
     return i * i
