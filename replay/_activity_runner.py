@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import builtins
 import concurrent.futures
 import contextvars
 import logging
@@ -130,6 +131,17 @@ class ActivityRunner:
             args = [self.converter.from_payload(p, t) for p, t in
                     zip(task.args, defn.arg_types, strict=False)]
         timeout = scheduled.start_to_close_timeout or scheduled.schedule_to_close_timeout
+        if defn.is_async and scheduled.heartbeat_timeout is None:
+            # The common case runs inline in this task (which owns a copy of the context):
+            # no second task and no supervisor, just a deadline.
+            _activity_ctx.set_context(ctx)
+            try:
+                async with asyncio.timeout(timeout.total_seconds() if timeout else None):
+                    value = await defn.fn(*args)
+            except builtins.TimeoutError:
+                raise TimeoutError("activity exceeded its start_to_close_timeout",
+                                   type="start_to_close") from None
+            return self.converter.to_payload(value)
         context = contextvars.copy_context()
         context.run(_activity_ctx.set_context, ctx)
         loop = asyncio.get_running_loop()
