@@ -221,10 +221,10 @@ def run(quick: bool) -> list[Row]:
     rows.append(Row(metric="sequential: activity steps", value=_stats([s for _, s in seq]),
                     unit="steps/s", target=">= 2,500 steps/s", peer="raw sqlite3 commits",
                     peer_value=baseline,
-                    note="each step is ~6 fsync'd write transactions (lease activity, "
-                         "shorten its lease, record result, lease workflow task, commit "
-                         "activation, ...), so the raw commit rate / 6 caps it; no group "
-                         "commit"))
+                    note="each step is one fsync'd group commit (the activity's result, the "
+                         "activation it causes and the eager lease of the next activity) "
+                         "plus ~25 SQL statements and the asyncio round trips; Python, not "
+                         "the disk, is the limit (see docs/performance.md)"))
 
     conc_n = 100
     conc = [_run(_steps(conc_n, 10)) for _ in range((runs if not quick else 3) + 1)][1:]
@@ -235,10 +235,9 @@ def run(quick: bool) -> list[Row]:
     rows.append(Row(metric="100 concurrent: activity steps", value=_stats([s for _, s in conc]),
                     unit="steps/s", target=">= 10,000 steps/s", peer="raw sqlite3 commits",
                     peer_value=baseline,
-                    note="cProfile: ~half the time in history/_notify.py notify(): every "
-                         "commit wakes every wait_changed() waiter (100 result() loops) via "
-                         "call_soon_threadsafe, each re-reading its run; plus one write "
-                         "transaction per lease/result/commit as above"))
+                    note="group commit: the outcomes of all finished activities and the "
+                         "activations they cause share one transaction per worker pass; "
+                         "waiters on a run wake only for commits touching it"))
 
     lat_n = 50 if quick else 300
     lat = [_run(_signal_latency(lat_n)) for _ in range(runs + 1)][1:]
@@ -267,9 +266,9 @@ def run(quick: bool) -> list[Row]:
         rec.append(_run(_recovery(rec_steps, lease)))
     rows.append(Row(metric=f"recovery of a killed {rec_steps}-activity run",
                     value=_stats([s for s, _ in rec]), unit="s", target="<= 0.3 s",
-                    note=f"from the new worker's start to the run's completion, including "
-                         f"up to {lease} s workflow-task lease and 1.2 s activity lease "
-                         f"expiry and the remaining steps "
+                    note=f"from the new worker's start to the run's completion: the dead "
+                         f"worker's leases are freed at once (same machine), the run is "
+                         f"replayed and its remaining steps run "
                          f"({min(x for _, x in rec)}-{max(x for _, x in rec)} left)"))
 
     mem_n = 200 if quick else 1000

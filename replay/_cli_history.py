@@ -205,7 +205,8 @@ def check(paths: tuple[str, ...], modules: tuple[str, ...], from_db: bool, statu
     counts = {k: sum(1 for p in problems if p[0] == k) for k in ("diverged", "failed",
                                                                  "invalid")}
     ok = len(sources) - len(problems)
-    click.echo(f"checked {len(sources)} histories: {ok} ok, {counts['diverged']} diverged, "
+    noun = "history" if len(sources) == 1 else "histories"
+    click.echo(f"checked {len(sources)} {noun}: {ok} ok, {counts['diverged']} diverged, "
                f"{counts['failed']} failed, {counts['invalid']} invalid")
     if problems:
         click.get_current_context().exit(1)

@@ -211,7 +211,7 @@ def test_check_reports_each_divergence_in_full(saved: Path, tmp_path: Path) -> N
 def test_check_from_the_database_with_filters(imported: str) -> None:
     ok("start", "Other", "--id", "o1", "-q", "q", "--db", imported)
     out = ok("check", "-w", GREETER, "--from-db", "--type", "Greeter", "--db", imported).output
-    assert "checked 1 histories: 1 ok" in out
+    assert "checked 1 history: 1 ok" in out
     result = fails("check", "-w", GREETER, "--from-db", "--db", imported)
     assert "FAILED run" in result.stdout and "unknown workflow type 'Other'" in result.stdout
 

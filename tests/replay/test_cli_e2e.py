@@ -73,7 +73,7 @@ def test_worker_start_signal_show_export_check(env: dict[str, str],
     saved = tmp_path / "e2e-1.json"
     replay(env, "export", "e2e-1", "-o", str(saved))
     checked = replay(env, "check", "--workflows", GREETER, str(saved))
-    assert "checked 1 histories: 1 ok" in checked.stdout
+    assert "checked 1 history: 1 ok" in checked.stdout
     diverged = replay(env, "check", "--workflows", CHANGED, str(saved), check=False)
     assert diverged.returncode == 1
     assert "[RPL-ND01]" in diverged.stdout
