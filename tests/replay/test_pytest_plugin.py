@@ -114,3 +114,17 @@ def test_replay_env_and_replay_client_fixtures(pytester: pytest.Pytester) -> Non
     """)
     result = pytester.runpytest(*ARGS, "-o", "asyncio_mode=auto")
     result.assert_outcomes(passed=1)
+
+
+def test_the_plugin_loads_without_pytest_asyncio() -> None:
+    """The plugin loads in every pytest run of a project that installs replay: it must
+    not break projects without pytest-asyncio (its async fixture skips instead)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['pytest_asyncio'] = None; "
+            "import replay._pytest_plugin as p; print(p._replay_env_unavailable.__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "_replay_env_unavailable"
