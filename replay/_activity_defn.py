@@ -27,6 +27,12 @@ class ActivityDefinition:
     return_type: Any
 
     @staticmethod
+    def bound(fn: Callable[..., Any]) -> ActivityDefinition:
+        """The definition of a registered callable, calling it as given (a bound method
+        keeps its instance)."""
+        return attrs.evolve(ActivityDefinition.of(fn), fn=fn)
+
+    @staticmethod
     def of(fn: Callable[..., Any]) -> ActivityDefinition:
         d = getattr(fn, _ATTR, None)
         if not isinstance(d, ActivityDefinition):
@@ -48,9 +54,10 @@ def defn(fn: F | None = None, *, name: str | None = None, dynamic: bool = False
     def decorate(f: F) -> F:
         if dynamic and name is not None:
             raise WorkflowDefinitionError("a dynamic activity cannot also have a name")
-        skip = 1 if dynamic else 0
-        if inspect.ismethod(f):
-            skip += 0
+        params = list(inspect.signature(f).parameters)
+        # A method (decorated in its class, registered bound: Worker(activities=[obj.m]))
+        # takes `self` first; the dynamic activity takes its raw arguments.
+        skip = (1 if params[:1] == ["self"] else 0) + (1 if dynamic else 0)
         arg_types, return_type = _signature_types(f, skip=skip)
         setattr(f, _ATTR, ActivityDefinition(
             name=None if dynamic else (name or f.__name__),

@@ -255,6 +255,32 @@ async def execute_activity(activity: Any, arg: Any = _UNSET, **kwargs: Any) -> A
     return await start_activity(activity, arg, **kwargs)
 
 
+execute_activity_method = execute_activity
+"""``execute_activity`` for an activity declared as a method (registered bound)."""
+start_activity_method = start_activity
+"""``start_activity`` for an activity declared as a method (registered bound)."""
+
+
+def start_local_activity(activity: Any, arg: Any = _UNSET, *,
+                         local_retry_threshold: timedelta | None = None,
+                         **kwargs: Any) -> ActivityHandle:
+    """A local activity: here the same as a regular one (scheduled, recorded and retried
+    durably by the worker of the run's task queue); ``local_retry_threshold`` has no role.
+    """
+    return start_activity(activity, arg, **kwargs)
+
+
+async def execute_local_activity(activity: Any, arg: Any = _UNSET, **kwargs: Any) -> Any:
+    """Run a local activity and wait for its result (see ``start_local_activity``)."""
+    return await start_local_activity(activity, arg, **kwargs)
+
+
+execute_local_activity_method = execute_local_activity
+"""``execute_local_activity`` for an activity declared as a method."""
+start_local_activity_method = start_local_activity
+"""``start_local_activity`` for an activity declared as a method."""
+
+
 # --- child workflows and other runs ---------------------------------------------------------
 
 

@@ -80,7 +80,7 @@ class Worker(ActivitySlots):
         self.registry = WorkflowRegistry(workflows)
         self.activities: dict[str | None, ActivityDefinition] = {}
         for fn in activities:
-            d = ActivityDefinition.of(fn)
+            d = ActivityDefinition.bound(fn)
             self.activities[d.name] = d
         self.max_concurrent_activities = max_concurrent_activities
         self.max_cached_workflows = max_cached_workflows

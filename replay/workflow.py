@@ -20,7 +20,10 @@ from ._runtime import continue_as_new as continue_as_new
 from ._runtime import deprecate_patch as deprecate_patch
 from ._runtime import emit as emit
 from ._runtime import execute_activity as execute_activity
+from ._runtime import execute_activity_method as execute_activity_method
 from ._runtime import execute_child_workflow as execute_child_workflow
+from ._runtime import execute_local_activity as execute_local_activity
+from ._runtime import execute_local_activity_method as execute_local_activity_method
 from ._runtime import get_external_workflow_handle as get_external_workflow_handle
 from ._runtime import get_external_workflow_handle_for as get_external_workflow_handle_for
 from ._runtime import info as info
@@ -33,7 +36,10 @@ from ._runtime import set_dynamic_signal_handler as set_dynamic_signal_handler
 from ._runtime import set_signal_handler as set_signal_handler
 from ._runtime import sleep as sleep
 from ._runtime import start_activity as start_activity
+from ._runtime import start_activity_method as start_activity_method
 from ._runtime import start_child_workflow as start_child_workflow
+from ._runtime import start_local_activity as start_local_activity
+from ._runtime import start_local_activity_method as start_local_activity_method
 from ._runtime import time as time
 from ._runtime import unsafe as unsafe
 from ._runtime import uuid4 as uuid4
@@ -55,7 +61,10 @@ __all__ = [
     "deprecate_patch",
     "emit",
     "execute_activity",
+    "execute_activity_method",
     "execute_child_workflow",
+    "execute_local_activity",
+    "execute_local_activity_method",
     "get_external_workflow_handle",
     "get_external_workflow_handle_for",
     "info",
@@ -72,7 +81,10 @@ __all__ = [
     "signal",
     "sleep",
     "start_activity",
+    "start_activity_method",
     "start_child_workflow",
+    "start_local_activity",
+    "start_local_activity_method",
     "time",
     "unsafe",
     "update",
