@@ -64,6 +64,8 @@ class WorkflowDefinition:
     updates: dict[str | None, HandlerDefinition]
     failure_exception_types: tuple[type[BaseException], ...] = ()
     sandbox_mode: str | None = None
+    runtime_handlers: frozenset[str] = frozenset()
+    """Handler kinds ("signal", "query", "update") the class registers while it runs."""
 
     @staticmethod
     def of(cls: type) -> WorkflowDefinition:
@@ -283,6 +285,7 @@ def defn(
             updates=handlers["update"],
             failure_exception_types=tuple(failure_exception_types),
             sandbox_mode=sandbox,
+            runtime_handlers=_runtime_registrations(c),
         )
         setattr(c, _DEFN, definition)
         if wf_name is not None:
@@ -327,3 +330,23 @@ def handler_name(fn: Any, kind: str) -> str:
     if kind in marks and marks[kind][0]:
         return str(marks[kind][0])
     raise TypeError(f"{fn!r} is not a @workflow.{kind} handler; pass the method or its name")
+
+
+_REGISTRARS = {
+    "set_signal_handler": "signal", "set_dynamic_signal_handler": "signal",
+    "set_query_handler": "query", "set_dynamic_query_handler": "query",
+    "set_update_handler": "update", "set_dynamic_update_handler": "update",
+}
+
+
+def _runtime_registrations(cls: type) -> frozenset[str]:
+    """Which handler kinds the class's code registers at run time (names its code uses)."""
+    kinds: set[str] = set()
+    todo = [getattr(v, "__code__", None) for klass in cls.__mro__ for v in vars(klass).values()]
+    while todo:
+        code = todo.pop()
+        if code is None:
+            continue
+        kinds |= {_REGISTRARS[n] for n in code.co_names if n in _REGISTRARS}
+        todo += [c for c in code.co_consts if hasattr(c, "co_names")]
+    return frozenset(kinds)

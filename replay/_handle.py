@@ -259,8 +259,8 @@ class WorkflowHandle:
         try:
             hint = None if isinstance(query, str) else owner_workflow(query)
             definition = self._client.definition_for(run.workflow_type, hint)
-            value = self._client.queries.query(run.run_id, run.workflow_type, definition,
-                                               name, payloads)
+            value = await self._client.queries.query(run.run_id, run.workflow_type,
+                                                     definition, name, payloads)
         except (UnknownQueryError, QueryFailedError) as exc:
             raise WorkflowQueryFailedError(str(exc)) from exc
         return self._client.converter.from_payload(value, result_type)

@@ -62,6 +62,8 @@ class HandlerDispatch:
         self._handlers: dict[asyncio.Task[Any], tuple[HandlerDefinition, str]] = {}
         self._signal_buffer: list[SignalReceived] = []
         self._extra_signals: dict[str | None, Callable[..., Any]] = {}
+        self._extra_queries: dict[str | None, HandlerDefinition] = {}
+        self._extra_updates: dict[str | None, HandlerDefinition] = {}
         self._rejected: list[tuple[str, Failure]] = []
 
     # --- signals -----------------------------------------------------------------------
@@ -131,12 +133,36 @@ class HandlerDispatch:
         for event in pending:
             self._on_signal(event)
 
+    def set_runtime_handler(self, kind: str, name: str | None, fn: Callable[..., Any] | None,
+                            validator: Callable[..., Any] | None = None) -> None:
+        """Register (or remove) a query or update handler while the workflow runs."""
+        table = self._extra_queries if kind == "query" else self._extra_updates
+        if fn is None:
+            table.pop(name, None)
+            return
+        skip = 1 if name is None else 0  # a dynamic handler's first argument is the name
+        arg_types, return_type = _signature_types(fn, skip=skip)
+        table[name] = HandlerDefinition(
+            kind=kind, name=name, fn=_unbound(fn), arg_types=arg_types,
+            return_type=return_type, is_async=asyncio.iscoroutinefunction(fn),
+            validator=_unbound(validator) if validator is not None else None)
+
+    def _find(self, kind: str, name: str) -> HandlerDefinition | None:
+        extra = self._extra_queries if kind == "query" else self._extra_updates
+        static = self.definition.queries if kind == "query" else self.definition.updates
+        return extra.get(name) or static.get(name) or extra.get(None) or static.get(None)
+
+    def _known(self, kind: str) -> list[str]:
+        extra = self._extra_queries if kind == "query" else self._extra_updates
+        static = self.definition.queries if kind == "query" else self.definition.updates
+        return sorted({n for n in (*extra, *static) if n})
+
     # --- updates -----------------------------------------------------------------------
 
     def _deliver_update(self, u: UpdateDelivery) -> None:
-        handler = self.definition.updates.get(u.name) or self.definition.updates.get(None)
+        handler = self._find("update", u.name)
         if handler is None:
-            known = ", ".join(sorted(n for n in self.definition.updates if n)) or "none"
+            known = ", ".join(self._known("update")) or "none"
             self._reject(u, f"unknown update {u.name!r} for workflow "
                             f"{self.info.workflow_type!r} (known updates: {known})",
                          "UnknownUpdate")
@@ -195,10 +221,9 @@ class HandlerDispatch:
         """Run a query handler against the current state; returns its payload."""
         if name == "__stack_trace":
             return self.stack_trace()
-        handler = self.definition.queries.get(name) or self.definition.queries.get(None)
+        handler = self._find("query", name)
         if handler is None:
-            known = sorted(n for n in self.definition.queries if n)
-            raise UnknownQueryError(name, self.info.workflow_type, known)
+            raise UnknownQueryError(name, self.info.workflow_type, self._known("query"))
         self.loop.read_only = "query handler"
         try:
             with self._entered():
@@ -259,3 +284,11 @@ async def _call(fn: Callable[..., Any], *args: Any) -> Any:
     if asyncio.iscoroutine(result):
         return await result
     return result
+
+
+def _unbound(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A run-time handler as the dispatch calls it: ``fn(workflow, *args)``."""
+    def call(_workflow: Any, *args: Any) -> Any:
+        return fn(*args)
+
+    return call

@@ -8,6 +8,7 @@ the last query, so a query costs the new events only.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import threading
 from typing import Any
@@ -54,8 +55,29 @@ class QueryEngine:
                 self._cache.popitem(last=False)
             return inst
 
-    def query(self, run_id: str, workflow_type: str, definition: WorkflowDefinition | None,
-              name: str, args: list[Any]) -> Any:
+    async def settled(self, run_id: str, definition: WorkflowDefinition,
+                      timeout: float) -> WorkflowInstance:
+        """The run's instance once the inputs recorded so far have been activated.
+
+        A query sent after a signal sees that signal handled, as long as a worker
+        handles it within ``timeout``; after that, the newest handled state answers.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            token = self.store.change_token()
+            inst = self.instance(run_id, definition)
+            run = self.store.get_run(run_id)
+            behind = run is not None and run.status == "running" and \
+                inst.last_event_id < run.last_event_id
+            left = deadline - loop.time()
+            if not behind or left <= 0:
+                return inst
+            await self.store.wait_changed(min(left, 1.0), since=token, run_id=run_id)
+
+    async def query(self, run_id: str, workflow_type: str,
+                    definition: WorkflowDefinition | None, name: str, args: list[Any],
+                    timeout: float = 2.0) -> Any:
         if definition is None:
             from ._client_errors import WorkflowQueryFailedError
 
@@ -64,7 +86,7 @@ class QueryEngine:
                 "(not declared in this process, or declared by more than one class). Pass the "
                 "query as a method reference (handle.query(MyWorkflow.my_query)) or run a "
                 "Worker for it in this process.")
-        inst = self.instance(run_id, definition)
+        inst = await self.settled(run_id, definition, timeout)
         if inst.workflow is None and name in inst.definition.queries:
             from ._client_errors import WorkflowQueryFailedError
 

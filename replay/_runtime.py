@@ -428,6 +428,29 @@ def set_dynamic_signal_handler(handler: Callable[..., Any] | None) -> None:
     _inst("set_dynamic_signal_handler").set_signal_handler(None, handler)
 
 
+def set_query_handler(name: str, handler: Callable[..., Any] | None) -> None:
+    """Register (or with None remove) a query handler while the workflow runs."""
+    _inst("set_query_handler").set_runtime_handler("query", name, handler)
+
+
+def set_dynamic_query_handler(handler: Callable[..., Any] | None) -> None:
+    """Register a handler ``(name, args: Sequence[RawValue])`` for queries with no handler."""
+    _inst("set_dynamic_query_handler").set_runtime_handler("query", None, handler)
+
+
+def set_update_handler(name: str, handler: Callable[..., Any] | None, *,
+                       validator: Callable[..., Any] | None = None) -> None:
+    """Register (or with None remove) an update handler, and its validator, at run time."""
+    _inst("set_update_handler").set_runtime_handler("update", name, handler, validator)
+
+
+def set_dynamic_update_handler(handler: Callable[..., Any] | None, *,
+                               validator: Callable[..., Any] | None = None) -> None:
+    """Register a handler ``(name, args: Sequence[RawValue])`` for updates with no handler."""
+    _inst("set_dynamic_update_handler").set_runtime_handler("update", None, handler,
+                                                              validator)
+
+
 # --- logging and unsafe ------------------------------------------------------------------------
 
 

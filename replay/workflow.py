@@ -32,8 +32,12 @@ from ._runtime import now as now
 from ._runtime import patched as patched
 from ._runtime import payload_converter as payload_converter
 from ._runtime import random as random
+from ._runtime import set_dynamic_query_handler as set_dynamic_query_handler
 from ._runtime import set_dynamic_signal_handler as set_dynamic_signal_handler
+from ._runtime import set_dynamic_update_handler as set_dynamic_update_handler
+from ._runtime import set_query_handler as set_query_handler
 from ._runtime import set_signal_handler as set_signal_handler
+from ._runtime import set_update_handler as set_update_handler
 from ._runtime import sleep as sleep
 from ._runtime import start_activity as start_activity
 from ._runtime import start_activity_method as start_activity_method
@@ -76,8 +80,12 @@ __all__ = [
     "query",
     "random",
     "run",
+    "set_dynamic_query_handler",
     "set_dynamic_signal_handler",
+    "set_dynamic_update_handler",
+    "set_query_handler",
     "set_signal_handler",
+    "set_update_handler",
     "signal",
     "sleep",
     "start_activity",
