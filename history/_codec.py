@@ -55,6 +55,8 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(datetime, _structure_datetime)
     conv.register_unstructure_hook(timedelta, lambda td: td.total_seconds())
     conv.register_structure_hook(timedelta, _structure_timedelta)
+    # `object` annotates "any value": the data stays as decoded from JSON
+    conv.register_structure_hook_func(lambda t: t is object, _structure_any)
     return conv
 
 

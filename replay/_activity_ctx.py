@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -60,6 +61,23 @@ class NotInActivityError(ReplayError):
     def __init__(self, name: str) -> None:
         super().__init__(f"[{self.code}] activity.{name}() can only be called while a worker "
                          "runs an activity")
+
+
+class _ActivityLogger(logging.LoggerAdapter[logging.Logger]):
+    """Adds the activity's ids to records logged from activity code."""
+
+    def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
+        ctx = _current.get()
+        if ctx is not None:
+            i = ctx.info
+            kwargs.setdefault("extra", {}).update(
+                activity_type=i.activity_type, activity_id=i.activity_id, attempt=i.attempt,
+                workflow_id=i.workflow_id, run_id=i.workflow_run_id)
+        return msg, kwargs
+
+
+logger = _ActivityLogger(logging.getLogger("replay.activity"), {})
+"""Logger for activity code; records carry the activity's and its workflow's ids."""
 
 
 def _ctx(name: str) -> ActivityContext:

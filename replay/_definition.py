@@ -235,6 +235,7 @@ def defn(cls: ClassT) -> ClassT: ...
 def defn(
     *, name: str | None = None, dynamic: bool = False,
     failure_exception_types: Sequence[type[BaseException]] = (), sandbox: str | None = None,
+    sandboxed: bool | None = None,
 ) -> Callable[[ClassT], ClassT]: ...
 def defn(
     cls: ClassT | None = None,
@@ -243,6 +244,7 @@ def defn(
     dynamic: bool = False,
     failure_exception_types: Sequence[type[BaseException]] = (),
     sandbox: str | None = None,
+    sandboxed: bool | None = None,
 ) -> ClassT | Callable[[ClassT], ClassT]:
     """Declare a workflow class (its type name defaults to the class name).
 
@@ -250,6 +252,9 @@ def defn(
     instead of failing the workflow task; ``sandbox`` sets the determinism
     guard for this workflow: ``"strict"`` (default), ``"warn"`` or ``"off"``.
     """
+
+    if sandboxed is False and sandbox is None:  # the familiar SDK's spelling of "off"
+        sandbox = "off"
 
     def decorate(c: ClassT) -> ClassT:
         if dynamic and name is not None:

@@ -107,6 +107,21 @@ def uuid4() -> uuid.UUID:
     return _inst("uuid4").uuid4()
 
 
+def memo() -> dict[str, Any]:
+    """The run's memo, as recorded when it started (values undecoded)."""
+    return dict(_inst("memo").info.memo)
+
+
+def memo_value(key: str, default: Any = _UNSET, *, type_hint: Any = None) -> Any:
+    """One memo value decoded into ``type_hint``; KeyError without a default."""
+    inst = _inst("memo_value")
+    if key not in inst.info.memo:
+        if default is _UNSET:
+            raise KeyError(f"the run's memo has no key {key!r}")
+        return default
+    return inst.converter.from_payload(inst.info.memo[key], type_hint)
+
+
 def payload_converter() -> PayloadConverter:
     """The converter that decodes ``RawValue`` payloads in dynamic handlers."""
     return _inst("payload_converter").converter

@@ -5,6 +5,7 @@ from ._activity_ctx import NotInActivityError as NotInActivityError
 from ._activity_ctx import heartbeat as heartbeat
 from ._activity_ctx import info as info
 from ._activity_ctx import is_cancelled as is_cancelled
+from ._activity_ctx import logger as logger
 from ._activity_ctx import payload_converter as payload_converter
 from ._activity_defn import ActivityDefinition as ActivityDefinition
 from ._activity_defn import defn as defn
@@ -17,5 +18,6 @@ __all__ = [
     "heartbeat",
     "info",
     "is_cancelled",
+    "logger",
     "payload_converter",
 ]

@@ -28,6 +28,8 @@ from ._runtime import get_external_workflow_handle as get_external_workflow_hand
 from ._runtime import get_external_workflow_handle_for as get_external_workflow_handle_for
 from ._runtime import info as info
 from ._runtime import logger as logger
+from ._runtime import memo as memo
+from ._runtime import memo_value as memo_value
 from ._runtime import now as now
 from ._runtime import patched as patched
 from ._runtime import payload_converter as payload_converter
@@ -74,6 +76,8 @@ __all__ = [
     "info",
     "init",
     "logger",
+    "memo",
+    "memo_value",
     "now",
     "patched",
     "payload_converter",
