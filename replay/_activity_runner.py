@@ -28,7 +28,7 @@ from history import (
 from . import _activity_ctx
 from ._activity_defn import ActivityDefinition
 from ._clock import Clock
-from ._common import RawValue
+from ._common import RawValue, backoff_delay
 from ._exceptions import ApplicationError, CancelledError, TimeoutError
 from ._failure import to_failure
 
@@ -191,10 +191,8 @@ class ActivityRunner:
 
 
 def _retry_delay(policy: RetryPolicyData, attempt: int) -> timedelta:
-    seconds = policy.initial_interval.total_seconds() * policy.backoff_coefficient ** (
-        attempt - 1)
-    cap = (policy.maximum_interval or policy.initial_interval * 100).total_seconds()
-    return timedelta(seconds=min(seconds, cap))
+    return backoff_delay(policy.initial_interval, policy.backoff_coefficient,
+                         policy.maximum_interval, attempt)
 
 
 async def _supervise(job: asyncio.Future[Any], ctx: _activity_ctx.ActivityContext,

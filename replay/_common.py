@@ -36,11 +36,17 @@ class RetryPolicy:
 
     def delay_for(self, attempt: int) -> timedelta:
         """The wait before attempt ``attempt + 1`` after attempt ``attempt`` failed."""
-        seconds = self.initial_interval.total_seconds() * self.backoff_coefficient ** (
-            attempt - 1
-        )
-        cap = (self.maximum_interval or self.initial_interval * 100).total_seconds()
-        return timedelta(seconds=min(seconds, cap))
+        return backoff_delay(self.initial_interval, self.backoff_coefficient,
+                             self.maximum_interval, attempt)
+
+
+def backoff_delay(initial: timedelta, coefficient: float, maximum: timedelta | None,
+                  attempt: int) -> timedelta:
+    """Exponential backoff after attempt ``attempt`` failed, capped at ``maximum``
+    (100 times the initial interval when none is given)."""
+    seconds = initial.total_seconds() * coefficient ** (attempt - 1)
+    cap = (maximum or initial * 100).total_seconds()
+    return timedelta(seconds=min(seconds, cap))
 
 
 class ActivityCancellationType(enum.Enum):

@@ -113,7 +113,6 @@ class WorkflowDriver:
         self._add(event)
         self._pending.append(event)
 
-    _input = deliver  # the old private name, still called by fixtures/generate.py
 
     def signal(self, name: str, *args: Any) -> None:
         self.deliver(SignalReceived, signal_name=name, args=self.converter.to_payloads(args))

@@ -61,7 +61,7 @@ class HandlerDispatch:
     def _init_handlers(self) -> None:
         self._handlers: dict[asyncio.Task[Any], tuple[HandlerDefinition, str]] = {}
         self._signal_buffer: list[SignalReceived] = []
-        self._extra_signals: dict[str | None, Callable[..., Any]] = {}
+        self._extra_signals: dict[str | None, HandlerDefinition] = {}
         self._extra_queries: dict[str | None, HandlerDefinition] = {}
         self._extra_updates: dict[str | None, HandlerDefinition] = {}
         self._rejected: list[tuple[str, Failure]] = []
@@ -71,45 +71,19 @@ class HandlerDispatch:
     def _on_signal(self, event: Event) -> None:
         assert isinstance(event, SignalReceived)
         name = event.signal_name
-        handler = self.definition.signals.get(name)
-        extra = self._extra_signals.get(name)
-        dynamic = False
-        if handler is None and extra is None:
-            extra = self._extra_signals.get(None)
-            dynamic = extra is not None
-            if extra is None:
-                handler = self.definition.signals.get(None)
-        if handler is None and extra is None:
+        handler = self._find("signal", name)
+        if handler is None:
             self._signal_buffer.append(event)
             return
-        self._start_signal(event, handler, extra, dynamic)
-
-    def _start_signal(self, event: SignalReceived, handler: HandlerDefinition | None,
-                      extra: Callable[..., Any] | None, dynamic: bool) -> None:
-        name = event.signal_name
         try:
-            if extra is not None:
-                fn, args = extra, self._extra_args(extra, name, event.args, dynamic)
-            else:
-                assert handler is not None
-                fn = handler.fn
-                args = [self.workflow, *self._handler_args(handler, name, event.args)]
+            args = self._handler_args(handler, name, event.args)
         except PayloadError as exc:
             log.warning("dropped signal %r for run %s: %s", name, self.run_id, exc)
             return
-        task: asyncio.Task[Any] = self.loop.create_task(_call(fn, *args),
-                                                        name=f"signal:{name}")
-        if handler is not None:
-            self._handlers[task] = (handler, name)
+        task: asyncio.Task[Any] = self.loop.create_task(
+            _call(handler.fn, self.workflow, *args), name=f"signal:{name}")
+        self._handlers[task] = (handler, name)
         task.add_done_callback(self._on_signal_done)
-
-    def _extra_args(self, fn: Callable[..., Any], name: str, payloads: list[Any],
-                    dynamic: bool) -> list[Any]:
-        if dynamic:
-            return [name, [RawValue(p) for p in payloads]]
-        types = _signature_types(fn, skip=0)[0]
-        conv = self.converter
-        return [conv.from_payload(p, t) for p, t in zip(payloads, types, strict=False)]
 
     def _on_signal_done(self, task: asyncio.Task[Any]) -> None:
         self._handlers.pop(task, None)
@@ -125,18 +99,18 @@ class HandlerDispatch:
             self.fail_task(exc)
 
     def set_signal_handler(self, name: str | None, fn: Callable[..., Any] | None) -> None:
-        if fn is None:
-            self._extra_signals.pop(name, None)
-            return
-        self._extra_signals[name] = fn
-        pending, self._signal_buffer = self._signal_buffer, []
-        for event in pending:
-            self._on_signal(event)
+        """Register (or remove) a signal handler at run time; buffered signals it takes
+        are delivered now."""
+        self.set_runtime_handler("signal", name, fn)
+        if fn is not None:
+            pending, self._signal_buffer = self._signal_buffer, []
+            for event in pending:
+                self._on_signal(event)
 
     def set_runtime_handler(self, kind: str, name: str | None, fn: Callable[..., Any] | None,
                             validator: Callable[..., Any] | None = None) -> None:
-        """Register (or remove) a query or update handler while the workflow runs."""
-        table = self._extra_queries if kind == "query" else self._extra_updates
+        """Register (or remove) a signal, query or update handler while the workflow runs."""
+        table = self._tables(kind)[0]
         if fn is None:
             table.pop(name, None)
             return
@@ -147,14 +121,21 @@ class HandlerDispatch:
             return_type=return_type, is_async=asyncio.iscoroutinefunction(fn),
             validator=_unbound(validator) if validator is not None else None)
 
+    def _tables(self, kind: str) -> tuple[dict[str | None, HandlerDefinition],
+                                          dict[str | None, HandlerDefinition]]:
+        """(registered at run time, declared on the class) handlers of one kind."""
+        d = self.definition
+        return {"signal": (self._extra_signals, d.signals),
+                "query": (self._extra_queries, d.queries),
+                "update": (self._extra_updates, d.updates)}[kind]
+
     def _find(self, kind: str, name: str) -> HandlerDefinition | None:
-        extra = self._extra_queries if kind == "query" else self._extra_updates
-        static = self.definition.queries if kind == "query" else self.definition.updates
+        """The handler for ``name``: by name first, then a dynamic one; run-time first."""
+        extra, static = self._tables(kind)
         return extra.get(name) or static.get(name) or extra.get(None) or static.get(None)
 
     def _known(self, kind: str) -> list[str]:
-        extra = self._extra_queries if kind == "query" else self._extra_updates
-        static = self.definition.queries if kind == "query" else self.definition.updates
+        extra, static = self._tables(kind)
         return sorted({n for n in (*extra, *static) if n})
 
     # --- updates -----------------------------------------------------------------------

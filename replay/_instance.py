@@ -13,7 +13,7 @@ import asyncio
 import random
 import uuid
 from asyncio import events
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -416,6 +416,3 @@ for _kind in history.INPUT_KINDS:
     if _kind not in _DISPATCH:
         _DISPATCH[_kind] = WorkflowInstance._on_result
 
-
-def input_kinds() -> Iterable[type[Event]]:
-    return _DISPATCH.keys()
