@@ -26,7 +26,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from history import (
+from replay.history import (
     Deliver,
     Event,
     MarkerRecorded,
@@ -37,8 +37,8 @@ from history import (
     WorkflowTaskCompleted,
     event_to_data,
 )
-from history._sqlite_rows import INSERT_EVENT, dumps, event_row
-from history._sqlite_schema import DDL
+from replay.history._sqlite_rows import INSERT_EVENT, dumps, event_row
+from replay.history._sqlite_schema import DDL
 
 from ._harness import Row, Stats
 

@@ -31,7 +31,7 @@ from collections.abc import AsyncIterator, Sequence
 from types import ModuleType
 from typing import Any
 
-from history import History
+from replay.history import History
 from replay.testing import WorkflowDriver
 from replay.worker import Replayer
 

@@ -22,8 +22,8 @@ import tracemalloc
 from collections.abc import Callable
 from datetime import timedelta
 
-from history import History
 from replay import workflow
+from replay.history import History
 from replay.testing import WorkflowDriver
 from replay.worker import Replayer
 

@@ -16,7 +16,7 @@ import time
 import timeit
 from collections.abc import Callable
 
-import sandbox
+import replay.sandbox as sandbox
 
 from ._harness import Row, Stats
 
@@ -120,7 +120,7 @@ def sample(runs):
     return [timeit.timeit(records, number=10) / 10_000 * 1e9 for _ in range(runs + 1)][1:]
 runs = int(sys.argv[1])
 before = sample(runs)
-import sandbox
+import replay.sandbox as sandbox
 sandbox.install()
 print(json.dumps({"before": before, "after": sample(runs)}))
 """

@@ -20,7 +20,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from examples.greeting import ApproveInput, GreetingWorkflow, Language
-from replay._summary import format_history
+from replay._cli._summary import format_history
 from replay.client import Client, WorkflowUpdateStage
 
 DB = os.environ.get("REPLAY_DB", "replay.db")

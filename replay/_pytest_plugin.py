@@ -20,11 +20,11 @@ from typing import Any
 
 import pytest
 
-from history import History, ReplayError
+from replay.history import History, ReplayError
 
-from ._client import Client
-from ._replayer import Replayer
-from ._testing_env import WorkflowEnvironment
+from ._client._client import Client
+from ._replay._replayer import Replayer
+from .testing._environment import WorkflowEnvironment
 
 WORKFLOWS_ATTR = "REPLAY_WORKFLOWS"
 

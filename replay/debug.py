@@ -7,10 +7,10 @@ there: ``state()``, ``query()``, ``pending()``, ``where()``, ``source()``.
 ``replay debug`` is the same stepper on the command line.
 """
 
-from ._debugger import Breakpoint as Breakpoint
-from ._debugger import Debugger as Debugger
-from ._debugger import Divergence as Divergence
-from ._debugger import Stop as Stop
+from ._replay._debugger import Breakpoint as Breakpoint
+from ._replay._debugger import Debugger as Debugger
+from ._replay._debugger import Divergence as Divergence
+from ._replay._debugger import Stop as Stop
 
 __all__ = ["Breakpoint", "Debugger", "Divergence", "Stop"]
 

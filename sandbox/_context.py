@@ -173,4 +173,4 @@ class _State:
 _STATE = _State()
 
 for _cls in (Mode, Violation, RestrictedCallError, GuardContext, guarded, unrestricted):
-    _cls.__module__ = "sandbox"
+    _cls.__module__ = "replay.sandbox"

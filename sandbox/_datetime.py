@@ -96,7 +96,7 @@ class GuardedDatetime(_dt.datetime, metaclass=_SameAs):
 
 
 for _cls, _name in ((GuardedDate, "date"), (GuardedDatetime, "datetime")):
-    _cls.__module__ = "sandbox"
+    _cls.__module__ = "replay.sandbox"
     _cls.__qualname__ = f"guarded.{_name}"
 
 #: A copy of the ``datetime`` module's namespace with the two stand-ins in it,

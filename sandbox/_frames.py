@@ -26,7 +26,7 @@ from ._rules import Rule
 USER, STDLIB, DELEGATE, ENGINE = 0, 1, 2, 3
 
 #: Top-level packages always allowed: the engine and the data libraries it uses.
-ENGINE_PACKAGES = frozenset({"replay", "history", "sandbox", "attr", "attrs", "cattr", "cattrs"})
+ENGINE_PACKAGES = frozenset({"replay", "attr", "attrs", "cattr", "cattrs"})
 
 #: Stdlib packages that do I/O, run programs or start threads for their caller.
 DELEGATES = frozenset(

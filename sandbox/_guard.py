@@ -228,7 +228,7 @@ def _swap_environ() -> None:
     namespace: dict[str, object] = {
         name: _env_method(name, getattr(base, name)) for name in _ENV_METHODS
     }
-    namespace.update(__module__="sandbox", __slots__=())
+    namespace.update(__module__="replay.sandbox", __slots__=())
     guarded_environ = type("GuardedEnviron", (base,), namespace)
     for mapping in (os.environ, getattr(os, "environb", None)):
         if mapping is not None and type(mapping) is base:

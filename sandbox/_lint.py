@@ -60,7 +60,7 @@ class Finding:
     instead: str
 
 
-Finding.__module__ = "sandbox"
+Finding.__module__ = "replay.sandbox"
 
 
 class _ModuleLint:

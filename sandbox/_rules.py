@@ -36,7 +36,7 @@ class Rule:
     runtime: bool = True
 
 
-Rule.__module__ = "sandbox"
+Rule.__module__ = "replay.sandbox"
 
 RANDOM_FUNCTIONS = (
     "betavariate", "choice", "choices", "expovariate", "gammavariate", "gauss",

@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 from hypothesis import strategies as st
 
-from history import (
+from replay.history import (
     EVENT_KINDS,
     TERMINAL_KINDS,
     ActivityCanceled,

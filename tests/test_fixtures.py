@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.workflows import ALL_WORKFLOWS
-from history import EVENT_KINDS, History, WorkflowTerminated, WorkflowTimedOut
+from replay.history import EVENT_KINDS, History, WorkflowTerminated, WorkflowTimedOut
 from replay.worker import Replayer
 
 HISTORIES = Path(__file__).parents[1] / "fixtures" / "histories"

@@ -15,9 +15,9 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from history import SqliteStore
 from replay import activity, workflow
 from replay.client import Client
+from replay.history import SqliteStore
 from replay.worker import Worker
 
 QUEUE = "bench-peers"

@@ -15,7 +15,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from history import (
+from replay.history import (
     AppendConflictError,
     Deliver,
     SignalReceived,

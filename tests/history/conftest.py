@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from history import MemoryStore, SqliteStore, Store
+from replay.history import MemoryStore, SqliteStore, Store
 
 STORE_KINDS = ("memory", "sqlite")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from history import (
+from replay.history import (
     ActivityCanceled,
     ActivityCancelRequested,
     ActivityCompleted,

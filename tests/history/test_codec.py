@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from history import (
+from replay.history import (
     EVENT_KINDS,
     Event,
     HistoryError,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import history
+import replay.history as history
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
 
@@ -16,7 +16,7 @@ def _history_codes() -> set[str]:
     while todo:
         cls = todo.pop()
         todo += cls.__subclasses__()
-        if cls.__module__.startswith("history.") and cls is not history.ReplayError:
+        if cls.__module__.startswith("replay.history.") and cls is not history.ReplayError:
             seen.add(cls.code)
     return seen
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import attrs
 
-from history import EVENT_KINDS
+from replay.history import EVENT_KINDS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "history-format.md"
 

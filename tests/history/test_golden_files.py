@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from history import History
+from replay.history import History
 
 FILES = sorted((Path(__file__).resolve().parents[2] / "fixtures" / "histories").glob("*.json"))
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import attrs
 
-from history import (
+from replay.history import (
     ActivityCompleted,
     Append,
     AppendConflictError,
@@ -107,7 +107,7 @@ async def test_a_waiter_on_one_run_sleeps_through_commits_to_others(store: Store
 
 
 def test_cancel_requested_activities_lists_only_the_owners(store: Store) -> None:
-    from history import ActivityCancelRequested
+    from replay.history import ActivityCancelRequested
 
     _open(store, "a", "wf-a")
     store.commit([Append("a", [activity(3), activity(4), task_done(5)], 2)])

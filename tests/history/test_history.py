@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from hypothesis import given
 
-from history import Append, History, HistoryError, MemoryStore, validate_events
-from history._kinds import TERMINAL_KINDS
+from replay.history import Append, History, HistoryError, MemoryStore, validate_events
+from replay.history._kinds import TERMINAL_KINDS
 from tests.strategies import Broken, broken_histories, histories
 
 # --- validation ---------------------------------------------------------------------------------

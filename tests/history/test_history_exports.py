@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import history
+import replay.history as history
 
 
 def test_all_is_complete_sorted_and_public() -> None:

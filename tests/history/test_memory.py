@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from history import Deliver, MemoryStore, RunNotFoundError, Start
+from replay.history import Deliver, MemoryStore, RunNotFoundError, Start
 from tests.history.samples import activity, signal, started, task_done, timer
 
 

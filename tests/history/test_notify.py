@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 
-from history._notify import ChangeNotifier
+from replay.history._notify import ChangeNotifier
 
 
 async def test_wait_since_an_old_version_returns_at_once() -> None:

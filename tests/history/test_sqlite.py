@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from history import (
+from replay.history import (
     SignalReceived,
     SqliteStore,
     Start,

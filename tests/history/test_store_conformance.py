@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from history import (
+from replay.history import (
     ActivityCompleted,
     Append,
     AppendConflictError,

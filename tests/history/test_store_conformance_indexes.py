@@ -13,7 +13,7 @@ import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from history import (
+from replay.history import (
     ActivityCancelRequested,
     ActivityCompleted,
     Append,

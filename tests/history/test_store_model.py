@@ -17,7 +17,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multiple, rule
 
-from history import (
+from replay.history import (
     AppendConflictError,
     Deliver,
     Event,
@@ -32,7 +32,7 @@ from history import (
     WorkflowCompleted,
     WorkflowTerminated,
 )
-from history._kinds import TERMINAL_KINDS
+from replay.history._kinds import TERMINAL_KINDS
 from tests.history.samples import started
 from tests.strategies import T0
 

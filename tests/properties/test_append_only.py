@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from fixtures.workflows import ApprovalWorkflow, TimerWorkflow, WaitingWorkflow
 from fixtures.workflows.messages import Approval, Language
-from history import Event
+from replay.history import Event
 from replay.testing import WorkflowEnvironment
 
 QUEUE = "append-only"

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 
 from fixtures.workflows import ALL_WORKFLOWS, ApprovalWorkflow, WaitingWorkflow
 from fixtures.workflows.messages import Language
-from history import History, MemoryStore, ReplayError
 from replay.client import Client
 from replay.exceptions import WorkflowDefinitionError
+from replay.history import History, MemoryStore, ReplayError
 from replay.testing import WorkflowEnvironment
 from replay.worker import Replayer
 

@@ -19,8 +19,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from history import ActivityScheduled, Event
 from replay.client import Client
+from replay.history import ActivityScheduled, Event
 from replay.worker import Worker
 from tests.replay.workers import samples
 from tests.replay.workers.samples import ChattyWorkflow

@@ -18,7 +18,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from history import (
+from replay._replay._replayer import WorkflowRegistry, new_instance, replay_events
+from replay.history import (
     Append,
     AppendConflictError,
     Deliver,
@@ -32,7 +33,6 @@ from history import (
     WorkflowTaskCompleted,
     default_converter,
 )
-from replay._replayer import WorkflowRegistry, new_instance, replay_events
 from tests.replay.workers.samples import CounterWorkflow
 
 CONVERTER = default_converter()

@@ -22,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fixtures.workflows import ALL_WORKFLOWS
-from history import History, ReplayError, SqliteStore
+from replay.history import History, ReplayError, SqliteStore
 from replay.worker import Replayer
 
 HISTORIES = Path(__file__).parents[2] / "fixtures" / "histories"

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from fixtures.workflows import ALL_WORKFLOWS
-from history import History
-from replay import _definition
-from replay._definition import WorkflowDefinition
+from replay._core import _definition
+from replay._core._definition import WorkflowDefinition
 from replay.exceptions import NondeterminismError
+from replay.history import History
 from replay.worker import Replayer
 
 HISTORIES = Path(__file__).parents[2] / "fixtures" / "histories"

@@ -23,10 +23,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from history import UpdateAccepted
-from replay._instance import UpdateDelivery, WorkflowInstance
-from replay._replayer import split_activations
+from replay._core._instance import UpdateDelivery, WorkflowInstance
+from replay._replay._replayer import split_activations
 from replay.exceptions import ApplicationError
+from replay.history import UpdateAccepted
 from replay.testing import WorkflowDriver
 from replay.worker import Replayer
 from tests.replay.workflows.greeting import (

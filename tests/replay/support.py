@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from history import Event, History
+from replay.history import Event, History
 from replay.testing import WorkflowDriver
 from replay.worker import Replayer, WorkflowReplayResult
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from history import History, SqliteStore
-from replay._cli import main
+from replay._cli._main import main
+from replay.history import History, SqliteStore
 
 from .cli_workflows.recordings import greeter_history
 

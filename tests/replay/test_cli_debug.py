@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from replay._cli import main
+from replay._cli._main import main
 
 from .cli_workflows import greeter
 from .cli_workflows.recordings import greeter_history, marker_line

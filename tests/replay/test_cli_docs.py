@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from replay._cli import main
+from replay._cli._main import main
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
 HEADINGS = set(re.findall(r"^## replay (\S+)$", DOC.read_text(), flags=re.MULTILINE))
@@ -23,7 +23,7 @@ def test_no_section_for_a_command_that_does_not_exist() -> None:
 
 
 def test_debugging_doc_names_every_shell_command() -> None:
-    from replay._cli_debug import Shell
+    from replay._cli._debug import Shell
 
     text = (DOC.parent / "debugging.md").read_text()
     for names, _ in Shell.COMMANDS:

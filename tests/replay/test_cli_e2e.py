@@ -22,7 +22,7 @@ def _command() -> list[str]:
     script = Path(sys.executable).parent / "replay"
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "from replay._cli import main; main()"]
+    return [sys.executable, "-c", "from replay._cli._main import main; main()"]
 
 
 @pytest.fixture

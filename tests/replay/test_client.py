@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from history import PayloadError
 from replay.client import (
     Client,
     UnsupportedTargetError,
@@ -19,6 +18,7 @@ from replay.client import (
     WorkflowQueryFailedError,
 )
 from replay.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from replay.history import PayloadError
 
 from .workers import samples
 from .workers.harness import QUEUE, bounded, running, sqlite_client, wait_until

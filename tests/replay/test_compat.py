@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from replay._definition import WorkflowDefinition
+from replay._core._definition import WorkflowDefinition
 from replay.worker import Worker
 from tests.replay.workers.harness import bounded, sqlite_client
 from tests.replay.workflows.compat import UnsandboxedMemo, log_and_echo

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from history import ReplayError
 from replay.debug import Breakpoint, Debugger
+from replay.history import ReplayError
 
 from .cli_workflows import greeter, greeter_changed, pausing
 from .cli_workflows.recordings import greeter_history, marker_line, pausing_history

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from replay import workflow
-from replay._definition import HandlerUnfinishedPolicy, WorkflowDefinition
+from replay._core._definition import HandlerUnfinishedPolicy, WorkflowDefinition
 from replay.common import RawValue
 from replay.exceptions import WorkflowDefinitionError
 from replay.testing import WorkflowDriver

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from history import RunClosedError
+from replay.history import RunClosedError
 from replay.testing import WorkflowDriver
 
 from .support import kinds

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from history import ActivityCompleted, ActivityScheduled, Event, History
 from replay.client import Client, WorkflowHandle, WorkflowUpdateHandle, WorkflowUpdateStage
+from replay.history import ActivityCompleted, ActivityScheduled, Event, History
 
 from .workers.harness import bounded, kinds, sqlite_client
 from .workers.procs import kill, start_worker

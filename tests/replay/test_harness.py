@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from fixtures.workflows import ApprovalWorkflow, OrderWorkflow
 from fixtures.workflows.activities import Order
 from fixtures.workflows.messages import Approval, Language
-from history import History
 from replay.exceptions import NondeterminismError
+from replay.history import History
 from replay.testing import (
     Activate,
     ActivityOutcome,

@@ -12,7 +12,12 @@ from typing import Any
 import attrs
 import pytest
 
-from history import (
+from replay.exceptions import (
+    QueryFailedError,
+    ReadOnlyContextError,
+    UnknownQueryError,
+)
+from replay.history import (
     ActivityCompleted,
     ActivityScheduled,
     ChildWorkflowStarted,
@@ -21,11 +26,6 @@ from history import (
     UpdateCompleted,
     WorkflowCompleted,
     WorkflowStarted,
-)
-from replay.exceptions import (
-    QueryFailedError,
-    ReadOnlyContextError,
-    UnknownQueryError,
 )
 from replay.testing import WorkflowDriver
 from replay.worker import Replayer
@@ -245,7 +245,7 @@ async def test_dynamic_workflow_runs_any_unregistered_type() -> None:
     assert isinstance(started, WorkflowStarted)
     renamed = [attrs.evolve(started, workflow_type="Anything"), *h.events[1:-1],
                attrs.evolve(h.events[-1], result="Anything: Hello, Ann")]
-    from history import History
+    from replay.history import History
 
     replayed = await Replayer(workflows=[DynamicWorkflow]).replay_workflow(
         History(h.run_id, renamed))

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import inspect
 
-from history import ActivityCompleted, ActivityScheduled
-from replay._commands import (
+from replay._core._commands import (
     ActivityCommand,
     Command,
     UpdateAcceptedCommand,
     UpdateCompletedCommand,
 )
-from replay._instance import UpdateDelivery
-from replay._locations import format_location
+from replay._core._instance import UpdateDelivery
+from replay._core._locations import format_location
+from replay.history import ActivityCompleted, ActivityScheduled
 from replay.testing import WorkflowDriver
 
 from .workflows import greeting

@@ -11,8 +11,8 @@ from datetime import timedelta
 
 import pytest
 
-from history import TimerCanceled, TimerFired, TimerStarted
 from replay.exceptions import WorkflowLoopError, WorkflowTaskError
+from replay.history import TimerCanceled, TimerFired, TimerStarted
 from replay.testing import WorkflowDriver
 
 from .support import assert_replays, kinds

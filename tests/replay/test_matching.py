@@ -12,8 +12,8 @@ import inspect
 
 import pytest
 
-from history import History
 from replay.exceptions import NondeterminismError
+from replay.history import History
 from replay.testing import WorkflowDriver
 from replay.worker import Replayer
 

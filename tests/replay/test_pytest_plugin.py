@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from replay import _definition
+from replay._core import _definition
 
 pytest_plugins = ["pytester"]
 

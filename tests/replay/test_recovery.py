@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from replay._owners import is_dead_local, local_identity
+from replay._worker._owners import is_dead_local, local_identity
 from replay.client import WorkflowFailureError
 from replay.exceptions import TimeoutError as WorkflowTimeout
 from tests.replay.workers import samples

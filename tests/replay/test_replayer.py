@@ -6,15 +6,15 @@ from typing import Any
 
 import pytest
 
-from history import (
+from replay._replay._replayer import Split, split_activations
+from replay.exceptions import NondeterminismError, WorkflowDefinitionError
+from replay.history import (
     History,
     ReplayError,
     SignalReceived,
     TimerStarted,
     WorkflowTerminated,
 )
-from replay._replayer import Split, split_activations
-from replay.exceptions import NondeterminismError, WorkflowDefinitionError
 from replay.testing import WorkflowDriver
 from replay.worker import Replayer
 

@@ -9,7 +9,13 @@ from datetime import timedelta
 
 import pytest
 
-from history import (
+from replay import workflow
+from replay.exceptions import (
+    ApplicationError,
+    NondeterminismError,
+    WorkflowTaskError,
+)
+from replay.history import (
     ActivityCancelRequested,
     ActivityScheduled,
     ChildWorkflowCompleted,
@@ -21,12 +27,6 @@ from history import (
     WorkflowCanceled,
     WorkflowContinuedAsNew,
     WorkflowFailed,
-)
-from replay import workflow
-from replay.exceptions import (
-    ApplicationError,
-    NondeterminismError,
-    WorkflowTaskError,
 )
 from replay.testing import WorkflowDriver
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from replay._definition import WorkflowDefinition
+from replay._core._definition import WorkflowDefinition
 from replay.client import WorkflowUpdateFailedError
 from replay.exceptions import PayloadError
 from replay.worker import Replayer, Worker

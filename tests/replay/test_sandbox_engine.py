@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from history import SqliteStore
-from replay._sandbox_hooks import guard_for
+from replay._replay._sandbox_hooks import guard_for
 from replay.client import Client
 from replay.exceptions import ReplayError, RestrictedCallError, WorkflowTaskError
+from replay.history import SqliteStore
 from replay.testing import WorkflowDriver
 from replay.worker import Replayer, Worker
 from tests.replay.workflows import sandboxed as wf

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from history import Event
+from replay.history import Event
 
 from .support import assert_replays
 from .workflows.scheduler import BusyWorkflow, drive

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from history import MemoryStore, SqliteStore
+from replay.history import MemoryStore, SqliteStore
 from replay.testing import WorkflowEnvironment
 
 from .testing_samples import (

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-import replay._worker as worker_module
-from history import History
+import replay._worker._worker as worker_module
+from replay.history import History
 from replay.worker import Worker
 
 from .workers import samples

@@ -16,8 +16,8 @@ import pytest
 from samples import allowed, thirdparty
 from sandbox_marks import mark_in, where
 
-import sandbox
-from sandbox import _frames
+import replay.sandbox as sandbox
+from replay.sandbox import _frames
 
 
 @pytest.fixture
@@ -114,7 +114,9 @@ def _as_module(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
 
 
 @pytest.mark.parametrize(
-    "module", ["replay._instance", "history.store", "sandbox.anything", "attrs", "cattrs.gen"]
+    "module",
+    ["replay._core._instance", "replay.history.store", "replay.sandbox.anything", "attrs",
+     "cattrs.gen"],
 )
 def test_engine_and_data_library_frames_are_allowed(
     module: str, seen: list[sandbox.Violation]

@@ -9,7 +9,7 @@ import time
 import pytest
 from samples import allowed, violations
 
-import sandbox
+import replay.sandbox as sandbox
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -60,7 +60,7 @@ def test_guard_module_refuses_stdlib_and_engine_modules() -> None:
     with pytest.raises(ValueError, match="workflow modules"):
         sandbox.guard_module(datetime)
     with pytest.raises(ValueError, match="workflow modules"):
-        sandbox.guard_module("sandbox")
+        sandbox.guard_module("replay.sandbox")
 
 
 def test_guard_module_accepts_a_module_name() -> None:

@@ -9,7 +9,7 @@ import sys
 import pytest
 from samples import violations
 
-import sandbox
+import replay.sandbox as sandbox
 
 
 def test_environ_outside_the_guard_behaves_as_before(monkeypatch: pytest.MonkeyPatch) -> None:

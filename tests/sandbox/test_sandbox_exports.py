@@ -6,7 +6,7 @@ import ast
 import inspect
 from pathlib import Path
 
-import sandbox
+import replay.sandbox as sandbox
 
 EXPECTED = [
     "Finding",
@@ -46,7 +46,7 @@ def test_all_is_complete() -> None:
 def test_public_classes_live_in_sandbox() -> None:
     classes = [getattr(sandbox, n) for n in sandbox.__all__ if inspect.isclass(getattr(sandbox, n))]
     assert classes
-    assert {cls.__module__ for cls in classes} == {"sandbox"}
+    assert {cls.__module__ for cls in classes} == {"replay.sandbox"}
 
 
 def test_public_names_have_docstrings() -> None:

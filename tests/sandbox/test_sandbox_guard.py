@@ -9,7 +9,7 @@ import pytest
 from samples import violations
 from sandbox_marks import SAMPLES, mark_in, marks, where
 
-import sandbox
+import replay.sandbox as sandbox
 
 RUN_ID = "3f2a9c"
 

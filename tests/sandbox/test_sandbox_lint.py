@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from sandbox_marks import SAMPLES, marks
 
-import sandbox
-from sandbox._lint import lint_source
+import replay.sandbox as sandbox
+from replay.sandbox._lint import lint_source
 
 
 def _found(path: Path) -> set[tuple[int, str]]:

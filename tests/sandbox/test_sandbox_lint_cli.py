@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sandbox_marks import SAMPLES
 
-import sandbox
+import replay.sandbox as sandbox
 
 
 def test_format_text_one_line_per_finding() -> None:

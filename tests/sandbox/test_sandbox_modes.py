@@ -12,7 +12,7 @@ import pytest
 from samples import violations
 from sandbox_marks import mark_in, where
 
-import sandbox
+import replay.sandbox as sandbox
 
 
 @pytest.fixture(scope="module", autouse=True)

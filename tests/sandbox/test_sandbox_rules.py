@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-import sandbox
-from sandbox import _guard, _rules
+import replay.sandbox as sandbox
+from replay.sandbox import _guard, _rules
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 

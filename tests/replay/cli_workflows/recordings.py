@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from history import History
+from replay.history import History
 from replay.testing import WorkflowDriver
 
 from .greeter import Greeter

@@ -9,8 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from history import Event, Store
 from replay.client import Client
+from replay.history import Event, Store
 from replay.worker import Worker
 
 from . import samples

@@ -1,0 +1,214 @@
+"""What the ``replay`` commands share: the --db option, loading workflow code, runs,
+JSON arguments, tables and turning errors into one line on stderr."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import importlib.util
+import json
+import os
+import sys
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import attrs
+import click
+
+from replay.history import History, ReplayError, RunInfo, SqliteStore, Store
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+_WORKFLOW_MARK = "__replay_workflow_definition__"
+_ACTIVITY_MARK = "__replay_activity_definition__"
+
+
+class CliError(click.ClickException):
+    """A failure reported as one line on stderr, exit status 1."""
+
+    exit_code = 1
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+class ReplayGroup(click.Group):
+    """The ``replay`` group: a ReplayError anywhere becomes one line on stderr, exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ReplayError as exc:
+            raise CliError(_one_line(str(exc))) from exc
+
+
+def _one_line(text: str) -> str:
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+def db_option(fn: F) -> F:
+    """``--db PATH``: the SQLite file (default $REPLAY_DB, else ./replay.db)."""
+    return click.option(
+        "--db", "db", envvar="REPLAY_DB", default="replay.db", show_default=True,
+        show_envvar=True, type=click.Path(dir_okay=False),
+        help="The SQLite database holding the runs.")(fn)
+
+
+def open_store(db: str, *, create: bool = False) -> Store:
+    """The store at ``db``; a missing file is an error unless the command creates runs."""
+    if not create and not os.path.exists(db):
+        raise CliError(f"no database at {db!r}: pass --db PATH or set REPLAY_DB")
+    return SqliteStore(db)
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+# --- workflow code -----------------------------------------------------------------------
+
+
+@attrs.frozen
+class Code:
+    """Workflow classes and activity functions found in the named modules."""
+
+    workflows: list[type]
+    activities: list[Callable[..., Any]]
+
+
+def load_code(specs: Iterable[str]) -> Code:
+    """Import each ``module``, ``module:attr`` or ``path/to/file.py`` and collect its
+    @workflow.defn classes and @activity.defn functions (once each)."""
+    workflows: list[type] = []
+    activities: list[Callable[..., Any]] = []
+    for spec in specs:
+        for obj in _objects(spec):
+            if isinstance(obj, type) and _WORKFLOW_MARK in vars(obj):
+                if obj not in workflows:
+                    workflows.append(obj)
+            elif callable(obj) and hasattr(obj, _ACTIVITY_MARK) and obj not in activities:
+                activities.append(obj)
+    return Code(workflows, activities)
+
+
+def _objects(spec: str) -> list[Any]:
+    module_name, _, attr = spec.partition(":")
+    module = import_module(module_name)
+    if not attr:
+        return list(vars(module).values())
+    obj: Any = module
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise click.BadParameter(f"module {module.__name__!r} has no attribute {attr!r}",
+                                     param_hint=repr(spec))
+        obj = getattr(obj, part)
+    return list(obj) if isinstance(obj, list | tuple) else [obj]
+
+
+def import_module(name: str) -> Any:
+    """Import a dotted module name (found from the current directory too) or a .py file."""
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        if name.endswith(".py") or os.sep in name:
+            return _import_file(Path(name))
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and name.startswith(exc.name):
+            raise click.BadParameter(f"no module named {name!r}", param_hint="MODULE") from exc
+        raise CliError(f"cannot import {name!r}: {exc}") from exc
+    except (click.ClickException, ReplayError):
+        raise
+    except Exception as exc:
+        raise CliError(f"cannot import {name!r}: {type(exc).__name__}: {exc}") from exc
+
+
+def _import_file(path: Path) -> Any:
+    if not path.is_file():
+        raise click.BadParameter(f"no such file {str(path)!r}", param_hint="MODULE")
+    path = path.resolve()
+    sys.path.insert(0, str(path.parent))
+    module_name = path.stem
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise click.BadParameter(f"cannot load {str(path)!r} as Python", param_hint="MODULE")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def need_workflows(code: Code, what: str) -> list[type]:
+    if not code.workflows:
+        raise click.UsageError(f"{what} needs workflow code: --workflows MODULE names no "
+                               "module with a @workflow.defn class")
+    return code.workflows
+
+
+# --- runs and histories ---------------------------------------------------------------------
+
+
+def resolve_run(store: Store, ident: str) -> RunInfo:
+    """The run with this run id, else the newest run of this workflow id."""
+    run = store.get_run(ident) or store.latest_run(ident)
+    if run is None:
+        raise CliError(f"no run or workflow id {ident!r} in this database")
+    return run
+
+
+def load_history(store_db: str, ident: str) -> History:
+    """A history from a JSON file (if ``ident`` is an existing path) or from the database."""
+    if os.path.isfile(ident) or ident.endswith(".json"):
+        return History.load(ident)
+    store = open_store(store_db)
+    try:
+        return store.history(resolve_run(store, ident).run_id)
+    finally:
+        store.close()
+
+
+def json_args(values: Sequence[str], option: str = "--arg") -> list[Any]:
+    """Each value is one JSON argument."""
+    out: list[Any] = []
+    for value in values:
+        try:
+            out.append(json.loads(value))
+        except json.JSONDecodeError as exc:
+            raise click.BadParameter(f"{value!r} is not JSON ({exc.msg}); quote strings "
+                                     "as '\"text\"'", param_hint=option) from exc
+    return out
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if attrs.has(type(value)):
+        return attrs.asdict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def run_data(run: RunInfo) -> dict[str, Any]:
+    """A run as JSON-able data (times as ISO 8601)."""
+    data = attrs.asdict(run)
+    for key, value in data.items():
+        if isinstance(value, datetime):
+            data[key] = value.isoformat()
+    return data
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """Left-aligned columns separated by two spaces."""
+    body = [list(r) for r in rows]
+    widths = [max([len(h), *(len(r[i]) for r in body)]) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+              for r in body]
+    return "\n".join(lines)
+

@@ -1,0 +1,334 @@
+"""``replay`` commands that run workers and talk to runs: worker, start, signal, query,
+update, cancel, terminate, list, describe."""
+
+from __future__ import annotations
+
+import asyncio
+import signal as signals
+from typing import Any
+
+import click
+
+from replay.history import RunInfo
+
+from .._client._client import Client
+from .._client._handle import WorkflowHandle
+from .._core._definition import WorkflowDefinition
+from .._replay._replayer import Replayer
+from ._common import (
+    CliError,
+    db_option,
+    json_args,
+    load_code,
+    need_workflows,
+    open_store,
+    resolve_run,
+    run_async,
+    run_data,
+    table,
+    to_json,
+)
+
+_ARG = click.option("--arg", "args", multiple=True, metavar="JSON",
+                    help="One JSON argument (repeat for more).")
+_WORKFLOWS = click.option("--workflows", "-w", "modules", multiple=True, metavar="MODULE",
+                          help="Module (or module:attr, or file.py) defining the workflow.")
+
+
+def _client(db: str, *, create: bool = False) -> Client:
+    return Client(open_store(db, create=create))
+
+
+def _handle(client: Client, ident: str) -> tuple[WorkflowHandle, RunInfo]:
+    run = resolve_run(client.store, ident)
+    return client.get_workflow_handle(run.workflow_id, run_id=run.run_id), run
+
+
+async def _bounded(coro: Any, timeout: float | None, what: str) -> Any:
+    try:
+        return await asyncio.wait_for(coro, timeout)
+    except TimeoutError as exc:
+        raise CliError(f"gave up waiting for {what} after {timeout:g}s; is a worker "
+                       "running for this task queue (replay worker)?") from exc
+
+
+# --- worker -----------------------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("modules", nargs=-1, required=True, metavar="MODULE...")
+@click.option("--task-queue", "-q", required=True, help="The task queue to poll.")
+@db_option
+def worker(modules: tuple[str, ...], task_queue: str, db: str) -> None:
+    """Run a worker in the foreground until Ctrl-C or SIGTERM.
+
+    Every @workflow.defn class and @activity.defn function found in the
+    MODULEs is registered.
+
+    \b
+    Example:
+      replay worker myapp.workflows myapp.activities --task-queue orders
+    """
+    from .._worker._worker import Worker
+
+    code = load_code(modules)
+    if not code.workflows and not code.activities:
+        raise click.UsageError("the modules define no @workflow.defn class and no "
+                               "@activity.defn function")
+    client = _client(db, create=True)
+
+    async def serve() -> None:
+        w = Worker(client, task_queue=task_queue, workflows=code.workflows,
+                   activities=code.activities)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signals.SIGINT, signals.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        running = asyncio.create_task(w.run())
+        names = ", ".join(c.__name__ for c in code.workflows) or "none"
+        acts = ", ".join(getattr(a, "__name__", "?") for a in code.activities) or "none"
+        click.echo(f"worker polling task queue {task_queue!r} on {db} "
+                   f"(workflows: {names}; activities: {acts}); Ctrl-C to stop")
+        stopper = asyncio.create_task(stop.wait())
+        await asyncio.wait({running, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        await w.shutdown()
+        await running
+        click.echo("worker stopped")
+
+    try:
+        run_async(serve())
+    finally:
+        client.close()
+
+
+# --- starting and messaging runs -------------------------------------------------------------
+
+
+@click.command()
+@click.argument("workflow_type", metavar="TYPE")
+@click.option("--id", "workflow_id", required=True, help="The workflow id.")
+@click.option("--task-queue", "-q", required=True, help="The task queue its worker polls.")
+@_ARG
+@_WORKFLOWS
+@click.option("--wait", is_flag=True, help="Wait for the result and print it as JSON.")
+@click.option("--timeout", type=float, default=None, help="With --wait: give up after SECONDS.")
+@db_option
+def start(workflow_type: str, workflow_id: str, task_queue: str, args: tuple[str, ...],
+          modules: tuple[str, ...], wait: bool, timeout: float | None, db: str) -> None:
+    """Start a run of workflow TYPE; prints its workflow id and run id.
+
+    With --workflows the arguments are checked against the run method's
+    annotations before anything is written.
+
+    \b
+    Example:
+      replay start Greeter --id greet-1 --task-queue greetings --arg '"Ada"' --wait
+    """
+    code = load_code(modules)
+    values = json_args(args)
+    # With the code at hand, start by class so the arguments are checked against it.
+    target: Any = next((w for w in code.workflows
+                        if WorkflowDefinition.of(w).name == workflow_type), workflow_type)
+    client = _client(db, create=True)
+
+    async def go() -> None:
+        handle = await client.start_workflow(target, id=workflow_id,
+                                             task_queue=task_queue, args=values)
+        click.echo(f"started workflow {handle.id} run {handle.result_run_id}")
+        if wait:
+            result = await _bounded(handle.result(), timeout, "the result")
+            click.echo(to_json(result))
+
+    try:
+        run_async(go())
+    finally:
+        client.close()
+
+
+@click.command()
+@click.argument("ident", metavar="ID")
+@click.argument("name")
+@_ARG
+@db_option
+def signal(ident: str, name: str, args: tuple[str, ...], db: str) -> None:
+    """Send signal NAME to run ID (a workflow id means its newest run).
+
+    \b
+    Example:
+      replay signal greet-1 add --arg '"Bob"'
+    """
+    values = json_args(args)
+    client = _client(db)
+    try:
+        handle, _ = _handle(client, ident)
+        run_async(handle.signal(name, args=values))
+        click.echo(f"signalled {name} to workflow {handle.id} run {handle.run_id}")
+    finally:
+        client.close()
+
+
+@click.command()
+@click.argument("ident", metavar="ID")
+@click.argument("name")
+@_ARG
+@click.option("--workflows", "-w", "modules", multiple=True, required=True, metavar="MODULE",
+              help="Module (or module:attr, or file.py) defining the workflow.")
+@db_option
+def query(ident: str, name: str, args: tuple[str, ...], modules: tuple[str, ...],
+          db: str) -> None:
+    """Run query NAME on run ID and print the answer as JSON.
+
+    A query replays the run's recorded activations through the workflow
+    code named by --workflows and asks the rebuilt workflow; it works on
+    closed runs too and needs no worker.
+
+    \b
+    Example:
+      replay query greet-1 count --workflows myapp.workflows
+    """
+    replayer = Replayer(workflows=need_workflows(load_code(modules), "query"))
+    values = json_args(args)
+    store = open_store(db)
+    try:
+        history = store.history(resolve_run(store, ident).run_id)
+    finally:
+        store.close()
+    click.echo(to_json(replayer.replay_sync(history).query(name, *values)))
+
+
+@click.command()
+@click.argument("ident", metavar="ID")
+@click.argument("name")
+@_ARG
+@_WORKFLOWS
+@click.option("--timeout", type=float, default=60.0, show_default=True,
+              help="Give up waiting for the result after SECONDS.")
+@db_option
+def update(ident: str, name: str, args: tuple[str, ...], modules: tuple[str, ...],
+           timeout: float, db: str) -> None:
+    """Send update NAME to run ID, wait for its result and print it as JSON.
+
+    A worker must be running for the run's task queue: it validates, accepts
+    and runs the update.
+
+    \b
+    Example:
+      replay update greet-1 rename --arg 0 --arg '"Ada L."'
+    """
+    load_code(modules)
+    values = json_args(args)
+    client = _client(db)
+    try:
+        handle, _ = _handle(client, ident)
+        result = run_async(_bounded(handle.execute_update(name, args=values), timeout,
+                                    f"update {name!r}"))
+        click.echo(to_json(result))
+    finally:
+        client.close()
+
+
+@click.command()
+@click.argument("ident", metavar="ID")
+@click.option("--reason", default="", help="Why (recorded in CancelRequested).")
+@db_option
+def cancel(ident: str, reason: str, db: str) -> None:
+    """Ask run ID to cancel (its code sees asyncio.CancelledError).
+
+    \b
+    Example:
+      replay cancel greet-1
+    """
+    client = _client(db)
+    try:
+        handle, _ = _handle(client, ident)
+        run_async(handle.cancel(reason))
+        click.echo(f"cancellation requested for workflow {handle.id} run {handle.run_id}")
+    finally:
+        client.close()
+
+
+@click.command()
+@click.argument("ident", metavar="ID")
+@click.option("--reason", default="", help="Why (recorded in WorkflowTerminated).")
+@db_option
+def terminate(ident: str, reason: str, db: str) -> None:
+    """End run ID now, without running its code.
+
+    \b
+    Example:
+      replay terminate greet-1 --reason "stuck on a bad deploy"
+    """
+    client = _client(db)
+    try:
+        handle, _ = _handle(client, ident)
+        run_async(handle.terminate(reason=reason or None))
+        click.echo(f"terminated workflow {handle.id} run {handle.run_id}")
+    finally:
+        client.close()
+
+
+# --- inspecting runs -------------------------------------------------------------------------
+
+_STATUSES = ["running", "completed", "failed", "canceled", "terminated", "continued_as_new",
+             "timed_out"]
+
+
+def _time(run: RunInfo, field: str) -> str:
+    value = getattr(run, field)
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else "-"
+
+
+@click.command(name="list")
+@click.option("--status", type=click.Choice(_STATUSES), help="Only runs with this status.")
+@click.option("--type", "workflow_type", metavar="TYPE", help="Only runs of this workflow type.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most N runs (newest first).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array instead of a table.")
+@db_option
+def list_(status: str | None, workflow_type: str | None, limit: int | None, as_json: bool,
+          db: str) -> None:
+    """List runs, newest first.
+
+    \b
+    Example:
+      replay list --status running --type Greeter --limit 20
+    """
+    store = open_store(db)
+    try:
+        runs = store.list_runs(status=status, workflow_type=workflow_type, limit=limit)
+    finally:
+        store.close()
+    if as_json:
+        click.echo(to_json([run_data(r) for r in runs]))
+        return
+    click.echo(table(["WORKFLOW ID", "RUN ID", "TYPE", "STATUS", "STARTED", "EVENTS"],
+                     [(r.workflow_id, r.run_id, r.workflow_type, r.status,
+                       _time(r, "start_time"), str(r.last_event_id)) for r in runs]))
+
+
+@click.command()
+@click.argument("ident", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object instead of a table.")
+@db_option
+def describe(ident: str, as_json: bool, db: str) -> None:
+    """Show one run: ids, type, task queue, status, times, history length, parent, memo.
+
+    \b
+    Example:
+      replay describe greet-1 --json
+    """
+    store = open_store(db)
+    try:
+        run = resolve_run(store, ident)
+    finally:
+        store.close()
+    data = run_data(run)
+    if as_json:
+        click.echo(to_json(data))
+        return
+    rows = [(key.replace("_", " "), value if isinstance(value, str) else to_json(value))
+            for key, value in data.items()]
+    click.echo(table(["FIELD", "VALUE"], rows))
+
+
+COMMANDS = [worker, start, signal, query, update, cancel, terminate, list_, describe]

@@ -1,0 +1,112 @@
+"""One-line summaries of events, and histories as plain-text tables (CLI and demo)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from replay.history import (
+    ActivityCanceled,
+    ActivityCancelRequested,
+    ActivityCompleted,
+    ActivityFailed,
+    ActivityScheduled,
+    ActivityTimedOut,
+    CancelRequested,
+    ChildWorkflowCanceled,
+    ChildWorkflowCompleted,
+    ChildWorkflowFailed,
+    ChildWorkflowStarted,
+    Event,
+    EventEmitted,
+    ExternalSignalDelivered,
+    ExternalSignalFailed,
+    ExternalSignalSent,
+    MarkerRecorded,
+    SignalReceived,
+    TimerCanceled,
+    TimerFired,
+    TimerStarted,
+    UpdateAccepted,
+    UpdateCompleted,
+    WorkflowCompleted,
+    WorkflowContinuedAsNew,
+    WorkflowFailed,
+    WorkflowStarted,
+    WorkflowTaskCompleted,
+    WorkflowTerminated,
+    WorkflowTimedOut,
+)
+
+
+def _j(value: Any, limit: int = 40) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
+    WorkflowStarted: lambda e: f"{e.workflow_type} id={e.workflow_id} args={_j(e.args)}",
+    WorkflowCompleted: lambda e: f"result={_j(e.result)}",
+    WorkflowFailed: lambda e: f"{e.failure.type}: {e.failure.message}",
+    WorkflowTerminated: lambda e: f"reason={e.reason!r}",
+    ActivityScheduled: lambda e: f"{e.activity_type} #{e.seq} args={_j(e.args)}",
+    ActivityCompleted: lambda e: f"of event {e.scheduled_event_id}, attempt {e.attempt}, "
+                                 f"result={_j(e.result)}",
+    ActivityFailed: lambda e: f"of event {e.scheduled_event_id}, attempt {e.attempt}: "
+                              f"{e.failure.message}",
+    ActivityTimedOut: lambda e: f"of event {e.scheduled_event_id}: {e.timeout_type}",
+    TimerStarted: lambda e: f"#{e.seq} {e.duration.total_seconds():g}s",
+    TimerFired: lambda e: f"timer of event {e.started_event_id}",
+    SignalReceived: lambda e: f"{e.signal_name} args={_j(e.args)}",
+    UpdateAccepted: lambda e: f"{e.name} id={e.update_id[:8]} args={_j(e.args)}",
+    UpdateCompleted: lambda e: f"id={e.update_id[:8]} "
+                               + (f"failed: {e.failure.message}" if e.failure
+                                  else f"result={_j(e.result)}"),
+    ChildWorkflowStarted: lambda e: f"{e.workflow_type} id={e.workflow_id}",
+    ExternalSignalSent: lambda e: f"{e.signal_name} to {e.workflow_id}",
+    MarkerRecorded: lambda e: f"{e.name} {e.marker_id}" + (" (deprecated)" if e.deprecated
+                                                           else ""),
+    EventEmitted: lambda e: f"#{e.seq} {_j(e.payload)}",
+    WorkflowContinuedAsNew: lambda e: f"as run {e.new_run_id} args={_j(e.args)}",
+    WorkflowTimedOut: lambda e: f"{e.timeout_type} timeout",
+    CancelRequested: lambda e: f"reason={e.reason!r}" if e.reason else "",
+    WorkflowTaskCompleted: lambda e: f"by {e.identity}" if e.identity else "",
+    ActivityCancelRequested: lambda e: f"of event {e.scheduled_event_id}",
+    ActivityCanceled: lambda e: f"of event {e.scheduled_event_id}",
+    TimerCanceled: lambda e: f"timer of event {e.started_event_id}",
+    ChildWorkflowCompleted: lambda e: f"of event {e.initiated_event_id}, "
+                                      f"result={_j(e.result)}",
+    ChildWorkflowFailed: lambda e: f"of event {e.initiated_event_id}: {e.failure.message}",
+    ChildWorkflowCanceled: lambda e: f"of event {e.initiated_event_id}",
+    ExternalSignalDelivered: lambda e: f"signal of event {e.initiated_event_id}",
+    ExternalSignalFailed: lambda e: f"signal of event {e.initiated_event_id}: "
+                                    f"{e.failure.message}",
+}
+
+
+def summarize(event: Event) -> str:
+    """A one-line description of an event's kind-specific fields."""
+    fn = _SUMMARIES.get(type(event))
+    return fn(event) if fn is not None else ""
+
+
+def event_row(event: Event) -> tuple[str, str, str, str]:
+    """One table row: event id, time (UTC, milliseconds), kind, summary."""
+    return (str(event.event_id), event.time.strftime("%H:%M:%S.%f")[:-3],
+            type(event).__name__, summarize(event))
+
+
+HEADER = ("id", "time", "kind", "summary")
+
+
+def format_history(events: Iterable[Event]) -> str:
+    """The events as a table: id, time, kind, summary."""
+    rows = [event_row(e) for e in events]
+    header = HEADER
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(header)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+              for r in rows]
+    return "\n".join(lines)

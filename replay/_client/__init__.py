@@ -1,0 +1,1 @@
+"""The client: connecting to a store, starting runs, handles."""

@@ -1,0 +1,271 @@
+"""Client: opens a store and starts, finds and lists workflow runs."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import typing
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
+
+from replay.history import (
+    Deliver,
+    MemoryStore,
+    Operation,
+    PayloadConverter,
+    PayloadError,
+    RunAlreadyExistsError,
+    SignalReceived,
+    SqliteStore,
+    Start,
+    Store,
+    WorkflowStarted,
+    WorkflowTerminated,
+    default_converter,
+)
+
+from .._core._clock import Clock, SystemClock
+from .._core._common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from .._core._definition import WorkflowDefinition, known_workflow, owner_workflow
+from .._core._runtime import _UNSET, _workflow_name
+from .._core._runtime import _all_args as _args
+from .._replay._queries import QueryEngine
+from ._errors import UnsupportedTargetError, WorkflowAlreadyStartedError
+from ._handle import WorkflowExecution, WorkflowHandle
+
+if TYPE_CHECKING:
+    from .._worker._worker import Worker
+
+T = TypeVar("T")
+_FAILED_STATES = {"failed", "canceled", "terminated", "timed_out"}
+
+
+@attrs.frozen
+class WorkflowExecutionCount:
+    """``count_workflows``: how many runs match."""
+
+    count: int
+
+
+def open_store(target: str | None) -> Store:
+    """The store for a connect target: a sqlite:/// URL, a path, or memory://."""
+    if target is None:
+        return SqliteStore(os.environ.get("REPLAY_DB", "replay.db"))
+    if target.startswith("memory://"):
+        return MemoryStore()
+    if target.startswith("sqlite:///"):
+        return SqliteStore(target[len("sqlite:///"):])
+    if target.endswith(".db") and "://" not in target:
+        return SqliteStore(target)
+    raise UnsupportedTargetError(target)
+
+
+class Client:
+    """The entry point for applications: start runs and get handles to them."""
+
+    def __init__(self, store: Store, *, converter: PayloadConverter | None = None,
+                 clock: Clock | None = None) -> None:
+        self.store = store
+        self.converter = converter or default_converter()
+        self.clock: Clock = clock or SystemClock()
+        self.queries = QueryEngine(store, self.converter)
+        self._workers: set[Worker] = set()
+
+    @classmethod
+    async def connect(cls, target: str | None = None, *, namespace: str = "default",
+                      payload_converter: PayloadConverter | None = None,
+                      clock: Clock | None = None) -> Client:
+        """Open the embedded default (``./replay.db`` or ``$REPLAY_DB``) or ``target``."""
+        return cls(open_store(target), converter=payload_converter, clock=clock)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # --- starting ------------------------------------------------------------------------
+
+    async def start_workflow(
+        self,
+        workflow: Any,
+        arg: Any = _UNSET,
+        *,
+        id: str,
+        task_queue: str,
+        args: Sequence[Any] = (),
+        id_reuse_policy: WorkflowIDReusePolicy = WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        id_conflict_policy: WorkflowIDConflictPolicy = WorkflowIDConflictPolicy.UNSPECIFIED,
+        start_signal: str | None = None,
+        start_signal_args: Sequence[Any] = (),
+        execution_timeout: timedelta | None = None,
+        run_timeout: timedelta | None = None,
+        memo: dict[str, Any] | None = None,
+        result_type: Any = None,
+    ) -> WorkflowHandle:
+        """Start a run (or, with ``start_signal``, signal the open one or start and signal)."""
+        name, declared = _workflow_name(workflow)
+        hint = owner_workflow(workflow) if not isinstance(workflow, str) else None
+        payloads = self.converter.to_payloads(_args(arg, args))
+        self._check_args(name, "workflow", name, payloads, hint)
+        rtype = result_type if result_type is not None else declared
+        now = self.clock.now()
+        existing = self.store.latest_run(id)
+        signal_ops: list[Operation] = []
+        ops: list[Operation] = []
+        if start_signal is not None:
+            self._check_handler(name, "signal", start_signal, hint)
+            sig_payloads = self.converter.to_payloads(start_signal_args)
+            if existing is not None and existing.status == "running":
+                self.store.commit([Deliver(existing.run_id, SignalReceived(
+                    event_id=0, time=now, signal_name=start_signal, args=sig_payloads))])
+                return self._handle(id, existing.run_id, existing.first_execution_run_id,
+                                    rtype)
+        if existing is not None and existing.status == "running":
+            policy = id_conflict_policy
+            if id_reuse_policy is WorkflowIDReusePolicy.TERMINATE_IF_RUNNING:
+                policy = WorkflowIDConflictPolicy.TERMINATE_EXISTING
+            if policy is WorkflowIDConflictPolicy.USE_EXISTING:
+                return self._handle(id, existing.run_id, existing.first_execution_run_id,
+                                    rtype)
+            if policy is WorkflowIDConflictPolicy.TERMINATE_EXISTING:
+                ops.append(Deliver(existing.run_id, WorkflowTerminated(
+                    event_id=0, time=now, reason="terminated by a new start with "
+                    "id_conflict_policy TERMINATE_EXISTING")))
+            else:
+                raise WorkflowAlreadyStartedError(id, name, existing.run_id,
+                                                  f"run {existing.run_id!r} is still open")
+        elif existing is not None:
+            if id_reuse_policy is WorkflowIDReusePolicy.REJECT_DUPLICATE:
+                raise WorkflowAlreadyStartedError(
+                    id, name, existing.run_id,
+                    "the id was used before and id_reuse_policy is REJECT_DUPLICATE")
+            if (id_reuse_policy is WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
+                    and existing.status not in _FAILED_STATES):
+                raise WorkflowAlreadyStartedError(
+                    id, name, existing.run_id,
+                    f"the last run {existing.status} and id_reuse_policy is "
+                    "ALLOW_DUPLICATE_FAILED_ONLY")
+        run_id = str(uuid.uuid4())
+        started = WorkflowStarted(
+            event_id=1, time=now, workflow_type=name, workflow_id=id, task_queue=task_queue,
+            args=payloads, random_seed=secrets.randbits(62), first_execution_run_id=run_id,
+            memo=self.converter.to_payload(memo) if memo else {},
+            execution_timeout=execution_timeout, run_timeout=run_timeout)
+        ops.append(Start(run_id, started))
+        if start_signal is not None:
+            signal_ops.append(Deliver(run_id, SignalReceived(
+                event_id=0, time=now, signal_name=start_signal,
+                args=self.converter.to_payloads(start_signal_args))))
+        try:
+            self.store.commit([*ops, *signal_ops])
+        except RunAlreadyExistsError as exc:
+            raise WorkflowAlreadyStartedError(id, name, exc.existing_run_id,
+                                              "another client started it first") from exc
+        return self._handle(id, run_id, run_id, rtype)
+
+    @typing.overload
+    async def execute_workflow(self, workflow: Callable[..., Awaitable[T]], arg: Any = ...,
+                               **kwargs: Any) -> T: ...
+    @typing.overload
+    async def execute_workflow(self, workflow: Any, arg: Any = ..., **kwargs: Any) -> Any: ...
+    async def execute_workflow(self, workflow: Any, arg: Any = _UNSET, **kwargs: Any) -> Any:
+        """Start a run and wait for its result (typed by the run method's annotation)."""
+        handle = await self.start_workflow(workflow, arg, **kwargs)
+        return await handle.result()
+
+    def _handle(self, id: str, run_id: str, first: str, result_type: Any) -> WorkflowHandle:
+        return WorkflowHandle(self, id, run_id=None, result_run_id=run_id,
+                              first_execution_run_id=first, result_type=result_type)
+
+    # --- handles and listings -------------------------------------------------------------------
+
+    def get_workflow_handle(self, workflow_id: str, *, run_id: str | None = None,
+                            first_execution_run_id: str | None = None,
+                            result_type: Any = None) -> WorkflowHandle:
+        """A handle to the newest run of ``workflow_id`` (or to ``run_id``)."""
+        return WorkflowHandle(self, workflow_id, run_id=run_id,
+                              first_execution_run_id=first_execution_run_id,
+                              result_type=result_type)
+
+    def get_workflow_handle_for(self, workflow: Any, workflow_id: str, *,
+                                run_id: str | None = None,
+                                first_execution_run_id: str | None = None) -> WorkflowHandle:
+        """Typed variant: the result type comes from the workflow's run method."""
+        _, rtype = _workflow_name(workflow)
+        return self.get_workflow_handle(workflow_id, run_id=run_id,
+                                        first_execution_run_id=first_execution_run_id,
+                                        result_type=rtype)
+
+    async def list_workflows(self, query: str | None = None, *, status: str | None = None,
+                             workflow_type: str | None = None, limit: int | None = None
+                             ) -> AsyncIterator[WorkflowExecution]:
+        """Runs in the store, newest first, filtered by status and type."""
+        for run in self.store.list_runs(status=status, workflow_type=workflow_type,
+                                        limit=limit):
+            yield WorkflowExecution.from_run(run)
+
+    async def count_workflows(self, query: str | None = None, *, status: str | None = None,
+                              workflow_type: str | None = None) -> WorkflowExecutionCount:
+        """How many runs match."""
+        return WorkflowExecutionCount(self.store.count_runs(status=status,
+                                                            workflow_type=workflow_type))
+
+    # --- checks against the workflow's declaration, when this process knows it -----------------
+
+    def definition_for(self, workflow_type: str, hint: WorkflowDefinition | None = None
+                       ) -> WorkflowDefinition | None:
+        """The workflow code for a type: the class a handler reference names, else a
+        worker's registration in this process, else the one class declared with that name.
+        """
+        if hint is not None and hint.name == workflow_type:
+            return hint
+        for worker in self._workers:
+            if workflow_type in worker.registry:
+                return worker.registry.get(workflow_type)
+        return known_workflow(workflow_type)
+
+    def _check_handler(self, workflow_type: str, kind: str, name: str,
+                       hint: WorkflowDefinition | None = None) -> None:
+        d = self.definition_for(workflow_type, hint)
+        if d is None or kind in d.runtime_handlers:
+            return  # unknown code, or handlers registered while it runs: cannot tell
+        table = {"signal": d.signals, "update": d.updates, "query": d.queries}[kind]
+        if name not in table and None not in table:
+            known = ", ".join(sorted(n for n in table if n)) or "none"
+            raise PayloadError(
+                f"workflow {workflow_type!r} has no {kind} named {name!r} (its {kind}s: "
+                f"{known}). Nothing was sent.", type_name=kind, path="$")
+
+    def _check_args(self, workflow_type: str, kind: str, name: str, payloads: list[Any],
+                    hint: WorkflowDefinition | None = None) -> None:
+        d = self.definition_for(workflow_type, hint)
+        if d is None:
+            return
+        if kind == "workflow":
+            handler = d.run
+        else:
+            table = d.signals if kind == "signal" else d.updates
+            found = table.get(name)
+            if found is None:
+                return
+            handler = found
+        if len(payloads) > len(handler.arg_types):
+            raise PayloadError(
+                f"{kind} {name!r} takes {len(handler.arg_types)} argument(s), got "
+                f"{len(payloads)}. Nothing was sent.", type_name=kind, path="$")
+        for i, (p, t) in enumerate(zip(payloads, handler.arg_types, strict=False)):
+            try:
+                self.converter.from_payload(p, t)
+            except PayloadError as exc:
+                raise PayloadError(
+                    f"argument {i} of {kind} {name!r} does not fit its annotation: {exc}. "
+                    "Nothing was sent.", type_name=exc.type_name, path=f"$[{i}]") from exc
+
+    def _task_failure(self, run_id: str) -> str | None:
+        for worker in self._workers:
+            exc = worker.task_failures.get(run_id)
+            if exc is not None:
+                return str(exc)
+        return None

@@ -1,0 +1,444 @@
+"""WorkflowHandle and WorkflowUpdateHandle: what a client holds on to a run."""
+
+from __future__ import annotations
+
+import enum
+import typing
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
+
+from replay.history import (
+    TERMINAL_KINDS,
+    CancelRequested,
+    Deliver,
+    Event,
+    EventEmitted,
+    History,
+    RunClosedError,
+    RunInfo,
+    SignalReceived,
+    WorkflowCanceled,
+    WorkflowCompleted,
+    WorkflowContinuedAsNew,
+    WorkflowFailed,
+    WorkflowStarted,
+    WorkflowTerminated,
+    WorkflowTimedOut,
+)
+
+from .._core._definition import handler_name, owner_workflow
+from .._core._effects import close_effects
+from .._core._exceptions import (
+    CancelledError,
+    QueryFailedError,
+    TerminatedError,
+    TimeoutError,
+    UnknownQueryError,
+)
+from .._core._failure import from_failure
+from .._core._runtime import _UNSET
+from .._core._runtime import _all_args as _args
+from ._errors import (
+    WorkflowClosedError,
+    WorkflowFailureError,
+    WorkflowNotFoundError,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+    WorkflowUpdateFailedError,
+)
+
+if TYPE_CHECKING:
+    from ._client import Client
+
+
+
+T = TypeVar("T")
+
+
+class WorkflowExecutionStatus(enum.Enum):
+    """A run's status, as ``describe()`` and ``list_workflows()`` report it."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    TERMINATED = "terminated"
+    CONTINUED_AS_NEW = "continued_as_new"
+    TIMED_OUT = "timed_out"
+
+
+class QueryRejectCondition(enum.Enum):
+    """When a query should be refused because of the run's status."""
+
+    NONE = 0
+    NOT_OPEN = 1
+    NOT_COMPLETED_CLEANLY = 2
+
+
+class WorkflowUpdateStage(enum.Enum):
+    """How far ``start_update`` waits before returning its handle."""
+
+    ADMITTED = 1
+    ACCEPTED = 2
+    COMPLETED = 3
+
+
+@attrs.frozen(kw_only=True)
+class WorkflowExecution:
+    """One run, as listed by ``Client.list_workflows``."""
+
+    id: str
+    run_id: str
+    workflow_type: str
+    task_queue: str
+    status: WorkflowExecutionStatus
+    start_time: datetime
+    close_time: datetime | None
+    history_length: int
+    parent_id: str | None
+    parent_run_id: str | None
+    memo: dict[str, Any]
+
+    @staticmethod
+    def from_run(run: RunInfo) -> WorkflowExecution:
+        return WorkflowExecution(
+            id=run.workflow_id, run_id=run.run_id, workflow_type=run.workflow_type,
+            task_queue=run.task_queue, status=WorkflowExecutionStatus(run.status),
+            start_time=run.start_time, close_time=run.close_time,
+            history_length=run.last_event_id, parent_id=run.parent_workflow_id,
+            parent_run_id=run.parent_run_id, memo=dict(run.memo))
+
+
+@attrs.frozen(kw_only=True)
+class WorkflowExecutionDescription(WorkflowExecution):
+    """``describe()``: the listing fields plus the last workflow task failure, if any."""
+
+    last_task_failure: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class StreamedEvent:
+    """A value the workflow emitted with ``workflow.emit``; ``offset`` resumes a stream."""
+
+    offset: int
+    event_id: int
+    time: datetime
+    data: Any
+
+
+class WorkflowHandle:
+    """A handle to a workflow id (and optionally one run of it).
+
+    Await it (or ``result()``) for the result; ``stream_events()`` yields what
+    the workflow emits, from the history, so a reconnecting client resumes
+    from its offset.
+    """
+
+    def __init__(self, client: Client, id: str, *, run_id: str | None = None,
+                 result_run_id: str | None = None, first_execution_run_id: str | None = None,
+                 result_type: Any = None) -> None:
+        self._client = client
+        self.id = id
+        self.run_id = run_id
+        self.result_run_id = result_run_id or run_id
+        self.first_execution_run_id = first_execution_run_id
+        self._result_type = result_type
+
+    def __repr__(self) -> str:
+        return f"WorkflowHandle(id={self.id!r}, run_id={self.run_id!r})"
+
+    # --- finding the run ------------------------------------------------------------------
+
+    def _run(self, run_id: str | None = None) -> RunInfo:
+        store = self._client.store
+        rid = run_id or self.run_id
+        run = store.get_run(rid) if rid else store.latest_run(self.id)
+        if run is None or run.workflow_id != self.id:
+            raise WorkflowNotFoundError(self.id, rid)
+        if self.first_execution_run_id and run.first_execution_run_id != \
+                self.first_execution_run_id:
+            raise WorkflowNotFoundError(self.id, self.first_execution_run_id)
+        return run
+
+    def _open_run(self, what: str) -> RunInfo:
+        run = self._run()
+        if run.status != "running":
+            raise WorkflowClosedError(self.id, run.run_id, run.status, what)
+        return run
+
+    # --- result ------------------------------------------------------------------------------
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        return self.result().__await__()
+
+    async def result(self, *, follow_runs: bool = True, result_type: Any = None) -> Any:
+        """Wait for the run to end; its result, or WorkflowFailureError with the cause."""
+        store = self._client.store
+        run_id = self.result_run_id or self._run().run_id
+        rtype = result_type if result_type is not None else self._result_type
+        while True:
+            token = store.change_token()
+            run = store.get_run(run_id)
+            if run is None:
+                raise WorkflowNotFoundError(self.id, run_id)
+            if run.status == "running":
+                await store.wait_changed(1.0, since=token, run_id=run_id)
+                continue
+            last = store.read(run_id, after_event_id=run.last_event_id - 1)[-1]
+            if isinstance(last, WorkflowContinuedAsNew) and follow_runs:
+                run_id = last.new_run_id
+                continue
+            return self._outcome(run, last, rtype)
+
+    def _outcome(self, run: RunInfo, last: Event, rtype: Any) -> Any:
+        if isinstance(last, WorkflowCompleted):
+            return self._client.converter.from_payload(last.result, rtype)
+        cause: BaseException
+        if isinstance(last, WorkflowFailed):
+            cause = from_failure(last.failure)
+        elif isinstance(last, WorkflowCanceled):
+            cause = CancelledError("workflow cancelled")
+        elif isinstance(last, WorkflowTerminated):
+            cause = TerminatedError(last.reason or "terminated")
+        elif isinstance(last, WorkflowTimedOut):
+            cause = TimeoutError("workflow timed out", type=last.timeout_type)
+        else:
+            cause = CancelledError("workflow continued as new")
+        raise WorkflowFailureError(self.id, run.run_id, run.status, cause)
+
+    def is_done(self) -> bool:
+        """True once the run has ended (any status)."""
+        return self._run().status != "running"
+
+    # --- messages ---------------------------------------------------------------------------
+
+    async def signal(self, signal: Any, arg: Any = _UNSET, *, args: Sequence[Any] = ()) -> None:
+        """Send a signal; WorkflowClosedError if the run has ended (nothing is written)."""
+        name = handler_name(signal, "signal")
+        run = self._open_run(f"signal {name!r}")
+        hint = None if isinstance(signal, str) else owner_workflow(signal)
+        self._client._check_handler(run.workflow_type, "signal", name, hint)
+        payloads = self._client.converter.to_payloads(_args(arg, args))
+        self._client._check_args(run.workflow_type, "signal", name, payloads, hint)
+        try:
+            self._client.store.commit([Deliver(run.run_id, SignalReceived(
+                event_id=0, time=self._client.clock.now(), signal_name=name, args=payloads))])
+        except RunClosedError as exc:
+            raise WorkflowClosedError(self.id, run.run_id, exc.status,
+                                      f"signal {name!r}") from exc
+
+    @typing.overload
+    async def query(self, query: Callable[..., T], arg: Any = ..., *,
+                    args: Sequence[Any] = ..., reject_condition: QueryRejectCondition = ...,
+                    result_type: Any = ...) -> T: ...
+    @typing.overload
+    async def query(self, query: str, arg: Any = ..., *, args: Sequence[Any] = ...,
+                    reject_condition: QueryRejectCondition = ...,
+                    result_type: Any = ...) -> Any: ...
+    async def query(self, query: Any, arg: Any = _UNSET, *, args: Sequence[Any] = (),
+                    reject_condition: QueryRejectCondition = QueryRejectCondition.NONE,
+                    result_type: Any = None) -> Any:
+        """Run a query handler against the run's state (by replay; works on closed runs)."""
+        name = handler_name(query, "query")
+        run = self._run()
+        if reject_condition is QueryRejectCondition.NOT_OPEN and run.status != "running":
+            raise WorkflowQueryRejectedError(self.id, run.status)
+        if (reject_condition is QueryRejectCondition.NOT_COMPLETED_CLEANLY
+                and run.status not in ("running", "completed")):
+            raise WorkflowQueryRejectedError(self.id, run.status)
+        if result_type is None and not isinstance(query, str):
+            result_type = getattr(query, "__annotations__", {}).get("return")
+            d = owner_workflow(query)
+            if d is not None and name in d.queries:
+                result_type = d.queries[name].return_type
+        payloads = self._client.converter.to_payloads(_args(arg, args))
+        try:
+            hint = None if isinstance(query, str) else owner_workflow(query)
+            definition = self._client.definition_for(run.workflow_type, hint)
+            value = await self._client.queries.query(run.run_id, run.workflow_type,
+                                                     definition, name, payloads)
+        except (UnknownQueryError, QueryFailedError) as exc:
+            raise WorkflowQueryFailedError(str(exc)) from exc
+        return self._client.converter.from_payload(value, result_type)
+
+    @typing.overload
+    async def execute_update(self, update: Callable[..., Awaitable[T]], arg: Any = ..., *,
+                             args: Sequence[Any] = ..., id: str | None = ...,
+                             result_type: Any = ...) -> T: ...
+    @typing.overload
+    async def execute_update(self, update: Callable[..., T], arg: Any = ..., *,
+                             args: Sequence[Any] = ..., id: str | None = ...,
+                             result_type: Any = ...) -> T: ...
+    @typing.overload
+    async def execute_update(self, update: str, arg: Any = ..., *, args: Sequence[Any] = ...,
+                             id: str | None = ..., result_type: Any = ...) -> Any: ...
+    async def execute_update(self, update: Any, arg: Any = _UNSET, *,
+                             args: Sequence[Any] = (), id: str | None = None,
+                             result_type: Any = None) -> Any:
+        """Send an update and wait for its result (WorkflowUpdateFailedError if it fails)."""
+        handle = await self.start_update(update, arg, args=args, id=id,
+                                         wait_for_stage=WorkflowUpdateStage.COMPLETED,
+                                         result_type=result_type)
+        return await handle.result()
+
+    async def start_update(self, update: Any, arg: Any = _UNSET, *,
+                           wait_for_stage: WorkflowUpdateStage, args: Sequence[Any] = (),
+                           id: str | None = None, result_type: Any = None
+                           ) -> WorkflowUpdateHandle:
+        """Send an update; returns once it reached ``wait_for_stage``."""
+        name = handler_name(update, "update")
+        run = self._open_run(f"update {name!r}")
+        hint = None if isinstance(update, str) else owner_workflow(update)
+        self._client._check_handler(run.workflow_type, "update", name, hint)
+        payloads = self._client.converter.to_payloads(_args(arg, args))
+        self._client._check_args(run.workflow_type, "update", name, payloads, hint)
+        if result_type is None and not isinstance(update, str):
+            d = owner_workflow(update)
+            if d is not None and name in d.updates:
+                result_type = d.updates[name].return_type
+        update_id = id or str(uuid.uuid4())
+        try:
+            self._client.store.request_update(run.run_id, update_id, name, payloads,
+                                              self._client.clock.now())
+        except RunClosedError as exc:
+            raise WorkflowClosedError(self.id, run.run_id, exc.status,
+                                      f"update {name!r}") from exc
+        handle = WorkflowUpdateHandle(self._client, update_id, self.id, run.run_id, name,
+                                      result_type)
+        if wait_for_stage is not WorkflowUpdateStage.ADMITTED:
+            await handle._wait(wait_for_stage)
+        return handle
+
+    def get_update_handle(self, id: str, *, result_type: Any = None) -> WorkflowUpdateHandle:
+        """A handle to an update sent earlier (by id)."""
+        run = self._run()
+        return WorkflowUpdateHandle(self._client, id, self.id, run.run_id, "", result_type)
+
+    def get_update_handle_for(self, update: Any, id: str) -> WorkflowUpdateHandle:
+        """Typed variant of :meth:`get_update_handle` (the result type comes from ``update``)."""
+        d = owner_workflow(update)
+        name = handler_name(update, "update")
+        rtype = d.updates[name].return_type if d is not None and name in d.updates else None
+        return self.get_update_handle(id, result_type=rtype)
+
+    # --- ending runs -------------------------------------------------------------------------
+
+    async def cancel(self, reason: str = "") -> None:
+        """Ask the run to cancel; workflow code sees asyncio.CancelledError."""
+        run = self._open_run("a cancellation request")
+        try:
+            self._client.store.commit([Deliver(run.run_id, CancelRequested(
+                event_id=0, time=self._client.clock.now(), reason=reason))])
+        except RunClosedError as exc:
+            raise WorkflowClosedError(self.id, run.run_id, exc.status, "cancel") from exc
+
+    async def cancel_run(self) -> None:
+        """Same as :meth:`cancel` (the event-driven handler's name)."""
+        await self.cancel()
+
+    async def terminate(self, *details: Any, reason: str | None = None) -> None:
+        """End the run now, without running workflow code."""
+        run = self._open_run("terminate")
+        store = self._client.store
+        event = WorkflowTerminated(event_id=0, time=self._client.clock.now(),
+                                   reason=reason or "",
+                                   details=self._client.converter.to_payloads(details))
+        started = store.read(run.run_id)[0]
+        assert isinstance(started, WorkflowStarted)
+        try:
+            store.commit([Deliver(run.run_id, event), *close_effects(started, event)])
+        except RunClosedError as exc:
+            raise WorkflowClosedError(self.id, run.run_id, exc.status, "terminate") from exc
+
+    # --- inspecting -----------------------------------------------------------------------------
+
+    async def describe(self) -> WorkflowExecutionDescription:
+        """Status, type, task queue, times, history length, parent, memo."""
+        run = self._run()
+        base = WorkflowExecution.from_run(run)
+        failure = self._client._task_failure(run.run_id)
+        return WorkflowExecutionDescription(**attrs.asdict(base, recurse=False),
+                                            last_task_failure=failure)
+
+    async def fetch_history(self) -> History:
+        """The run's whole history."""
+        return self._client.store.history(self._run().run_id)
+
+    async def fetch_history_events(self, *, page_size: int | None = None,
+                                   next_page_token: bytes | None = None,
+                                   wait_new_event: bool = False) -> AsyncIterator[Event]:
+        """Yield the run's events; with ``wait_new_event`` keep following until it ends."""
+        store = self._client.store
+        run_id = self._run().run_id
+        after = int(next_page_token.decode()) if next_page_token else 0
+        if wait_new_event:
+            async for event in store.tail(run_id, after):
+                yield event
+            return
+        for event in store.read(run_id, after_event_id=after):
+            yield event
+
+    async def stream_events(self, after: int = 0, *, event_type: Any = None
+                            ) -> AsyncIterator[StreamedEvent]:
+        """Yield what the workflow emits (offset > ``after``) until the run ends."""
+        store = self._client.store
+        run_id = self._run().run_id
+        conv = self._client.converter
+        while True:
+            async for event in store.tail(run_id, 0):
+                if isinstance(event, EventEmitted) and event.seq > after:
+                    after = event.seq
+                    yield StreamedEvent(offset=event.seq, event_id=event.event_id,
+                                        time=event.time,
+                                        data=conv.from_payload(event.payload, event_type))
+                if isinstance(event, WorkflowContinuedAsNew):
+                    run_id, after = event.new_run_id, 0
+                    break
+                if type(event) in TERMINAL_KINDS:
+                    return
+            else:
+                return
+
+
+class WorkflowUpdateHandle:
+    """An update sent to a run: ``await handle.result()`` for its outcome."""
+
+    def __init__(self, client: Client, id: str, workflow_id: str, run_id: str, name: str,
+                 result_type: Any) -> None:
+        self._client = client
+        self.id = id
+        self.workflow_id = workflow_id
+        self.workflow_run_id = run_id
+        self.name = name
+        self._result_type = result_type
+
+    async def _wait(self, stage: WorkflowUpdateStage) -> Any:
+        store = self._client.store
+        while True:
+            token = store.change_token()
+            req = store.get_update(self.workflow_run_id, self.id)
+            if req is None:
+                raise WorkflowUpdateFailedError(self.id, self.name,
+                                                LookupError("no such update"))
+            self.name = self.name or req.name
+            if req.status in ("rejected", "aborted") or (
+                    req.status == "completed" and req.failure is not None):
+                assert req.failure is not None
+                raise WorkflowUpdateFailedError(self.id, self.name, from_failure(req.failure))
+            if req.status == "completed" or (
+                    req.status == "accepted" and stage is WorkflowUpdateStage.ACCEPTED):
+                return req
+            await store.wait_changed(1.0, since=token, run_id=self.workflow_run_id)
+
+    async def result(self) -> Any:
+        """Wait for the update to complete and decode its result."""
+        req = await self._wait(WorkflowUpdateStage.COMPLETED)
+        return self._client.converter.from_payload(req.result, self._result_type)
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        return self.result().__await__()
+

@@ -1,0 +1,235 @@
+"""The engine's error tree (under history's ReplayError root) and workflow failures."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from replay.history import Failure, ReplayError
+
+
+class WorkflowDefinitionError(ReplayError):
+    """A workflow or activity class/function is declared wrongly."""
+
+    code = "RPL-D01"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"[{self.code}] {message}")
+
+
+class NondeterminismError(ReplayError):
+    """Workflow code issued different commands than its history recorded.
+
+    Fields: ``run_id``, ``event_id`` (the first recorded event that does not
+    match), ``expected`` (what the history holds there), ``actual`` (what the
+    code did instead) and ``location`` (``file:line`` of the code that did it).
+    """
+
+    code = "RPL-ND01"
+
+    def __init__(
+        self,
+        *,
+        run_id: str,
+        workflow_type: str,
+        event_id: int,
+        expected: str,
+        actual: str,
+        location: str | None,
+    ) -> None:
+        where = f" at {location}" if location else ""
+        super().__init__(
+            f"[{self.code}] nondeterminism in workflow {workflow_type!r} run {run_id!r} at "
+            f"event {event_id}: the history holds {expected}, but the code now issued "
+            f"{actual}{where}. Replaying a history must reproduce the commands it recorded. "
+            "If this change is intended, guard the new code with "
+            "`if workflow.patched('my-change'):` so running workflows keep the old path."
+        )
+        self.run_id = run_id
+        self.workflow_type = workflow_type
+        self.event_id = event_id
+        self.expected = expected
+        self.actual = actual
+        self.location = location
+
+
+class ReadOnlyContextError(ReplayError):
+    """A query handler or update validator tried to change the workflow's course."""
+
+    code = "RPL-RO01"
+
+    def __init__(self, what: str, context: str) -> None:
+        super().__init__(
+            f"[{self.code}] {what} is not allowed in a {context}: {context}s are read-only "
+            "and must not issue commands (activities, timers, signals, emits...). Move it "
+            "into a signal or update handler."
+        )
+
+
+class WorkflowLoopError(ReplayError):
+    """Workflow code asked the deterministic event loop for something it cannot do."""
+
+    code = "RPL-L01"
+
+    def __init__(self, call: str) -> None:
+        super().__init__(
+            f"[{self.code}] loop.{call}() is not available inside workflow code: the "
+            "workflow event loop has no I/O, threads or executors, because a replay could "
+            "not reproduce them. Do the work in an activity (workflow.execute_activity)."
+        )
+        self.call = call
+
+
+class WorkflowTaskError(ReplayError):
+    """An activation failed because of a bug in workflow code (not a workflow failure).
+
+    The run stays open and nothing is appended; the task is retried after a fix.
+    """
+
+    code = "RPL-WT01"
+
+    def __init__(self, *, run_id: str, workflow_type: str, cause: BaseException,
+                 location: str | None) -> None:
+        where = f" at {location}" if location else ""
+        super().__init__(
+            f"[{self.code}] workflow task of {workflow_type!r} run {run_id!r} failed: "
+            f"{type(cause).__name__}: {str(cause).rstrip('.')}{where}. The run stays open "
+            "and nothing was recorded; fix the code and the task is retried. To fail the run "
+            "instead, raise ApplicationError or list the type in "
+            "workflow.defn(failure_exception_types=...)."
+        )
+        self.run_id = run_id
+        self.workflow_type = workflow_type
+        self.cause = cause
+        self.location = location
+
+
+# --- failures that travel through histories ----------------------------------------
+
+
+class FailureError(ReplayError):
+    """Base of errors that are recorded as a Failure and fail a workflow."""
+
+    code = "RPL-F00"
+
+    def __init__(self, message: str, *, failure: Failure | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.failure = failure
+
+    @property
+    def cause(self) -> BaseException | None:
+        return self.__cause__
+
+
+class ApplicationError(FailureError):
+    """An error raised on purpose by workflow or activity code.
+
+    Raised out of a workflow's run method it fails the workflow; raised by an
+    activity it fails the attempt (retried unless ``non_retryable`` or its
+    ``type`` is listed in the retry policy's ``non_retryable_error_types``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *details: Any,
+        type: str | None = None,
+        non_retryable: bool = False,
+        next_retry_delay: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self._details = tuple(details)
+        self.type = type
+        self.non_retryable = non_retryable
+        self.next_retry_delay = next_retry_delay
+
+    @property
+    def details(self) -> Sequence[Any]:
+        return self._details
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class CancelledError(FailureError):
+    """A cancellation, recorded as a failure (e.g. an activity that was cancelled)."""
+
+    def __init__(self, message: str = "cancelled", *details: Any) -> None:
+        super().__init__(message)
+        self._details = tuple(details)
+
+    @property
+    def details(self) -> Sequence[Any]:
+        return self._details
+
+
+class TerminatedError(FailureError):
+    """The run was terminated from outside."""
+
+
+class TimeoutError(FailureError):
+    """An activity or workflow passed one of its timeouts."""
+
+    def __init__(self, message: str, *, type: str = "start_to_close") -> None:
+        super().__init__(message)
+        self.type = type
+
+
+class ActivityError(FailureError):
+    """An activity failed; the reason is in ``cause`` (ApplicationError, TimeoutError...)."""
+
+    def __init__(self, message: str, *, activity_type: str, activity_id: str,
+                 scheduled_event_id: int, retry_state: str = "") -> None:
+        super().__init__(message)
+        self.activity_type = activity_type
+        self.activity_id = activity_id
+        self.scheduled_event_id = scheduled_event_id
+        self.retry_state = retry_state
+
+
+class ChildWorkflowError(FailureError):
+    """A child workflow failed; the reason is in ``cause``."""
+
+    def __init__(self, message: str, *, workflow_type: str, workflow_id: str,
+                 run_id: str) -> None:
+        super().__init__(message)
+        self.workflow_type = workflow_type
+        self.workflow_id = workflow_id
+        self.run_id = run_id
+
+
+class ContinueAsNewError(BaseException):
+    """Raised by ``workflow.continue_as_new``; not an Exception so broad handlers let it pass."""
+
+    def __init__(self, *, workflow: str, args: Sequence[Any], task_queue: str | None,
+                 memo: dict[str, Any] | None) -> None:
+        super().__init__("continue as new")
+        self.workflow = workflow
+        self.args = tuple(args)
+        self.task_queue = task_queue
+        self.memo = memo
+
+
+class UnknownQueryError(ReplayError):
+    """A query names no handler of the workflow."""
+
+    code = "RPL-Q01"
+
+    def __init__(self, name: str, workflow_type: str, known: list[str]) -> None:
+        super().__init__(
+            f"[{self.code}] workflow {workflow_type!r} has no query {name!r} (known queries: "
+            f"{', '.join(known) or 'none'}). Check the name, or add a @workflow.query handler."
+        )
+        self.name = name
+
+
+class QueryFailedError(ReplayError):
+    """A query handler raised; ``cause`` is what it raised."""
+
+    code = "RPL-Q02"
+
+    def __init__(self, name: str, cause: BaseException) -> None:
+        super().__init__(f"[{self.code}] query {name!r} failed: {type(cause).__name__}: {cause}")
+        self.name = name
+        self.cause = cause

@@ -1,0 +1,1 @@
+"""Replaying recorded histories: the Replayer, the debugger, client-side queries."""

@@ -1,0 +1,97 @@
+"""Client-side queries: replay the run's history into a cached instance and ask it.
+
+A query sees the state as of the run's last completed activation, the same
+state a worker's cached instance holds, and works on closed runs too. Each
+run's instance is kept and moved forward by the activations recorded since
+the last query, so a query costs the new events only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import threading
+from typing import Any
+
+from replay.history import PayloadConverter, Store, WorkflowStarted
+
+from .._core._definition import WorkflowDefinition
+from .._core._instance import WorkflowInstance
+from ._replayer import replay_events
+from ._sandbox_hooks import guard_for
+
+
+class QueryEngine:
+    """Answers queries by replay, with a small LRU of instances."""
+
+    def __init__(self, store: Store, converter: PayloadConverter, capacity: int = 256) -> None:
+        self.store = store
+        self.converter = converter
+        self.capacity = capacity
+        self._lock = threading.Lock()
+        self._cache: collections.OrderedDict[str, WorkflowInstance] = collections.OrderedDict()
+        self._guard = guard_for("strict")
+        self._prepared: set[type] = set()
+
+    def instance(self, run_id: str, definition: WorkflowDefinition) -> WorkflowInstance:
+        """The run's instance, caught up with its recorded activations."""
+        with self._lock:
+            inst = self._cache.pop(run_id, None)
+            if inst is not None and inst.definition is not definition:
+                inst = None
+            after = inst.last_event_id if inst is not None else 0
+            events = self.store.read(run_id, after_event_id=after)
+            if inst is None:
+                started = events[0]
+                assert isinstance(started, WorkflowStarted)
+                if definition.cls not in self._prepared:
+                    self._guard.prepare([definition.cls])
+                    self._prepared.add(definition.cls)
+                inst = WorkflowInstance(definition, run_id=run_id, started=started,
+                                        converter=self.converter, guard=self._guard)
+            replay_events(inst, events)
+            self._cache[run_id] = inst
+            while len(self._cache) > self.capacity:
+                self._cache.popitem(last=False)
+            return inst
+
+    async def settled(self, run_id: str, definition: WorkflowDefinition,
+                      timeout: float) -> WorkflowInstance:
+        """The run's instance once the inputs recorded so far have been activated.
+
+        A query sent after a signal sees that signal handled, as long as a worker
+        handles it within ``timeout``; after that, the newest handled state answers.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            token = self.store.change_token()
+            inst = self.instance(run_id, definition)
+            run = self.store.get_run(run_id)
+            behind = run is not None and run.status == "running" and \
+                inst.last_event_id < run.last_event_id
+            left = deadline - loop.time()
+            if not behind or left <= 0:
+                return inst
+            await self.store.wait_changed(min(left, 1.0), since=token, run_id=run_id)
+
+    async def query(self, run_id: str, workflow_type: str,
+                    definition: WorkflowDefinition | None, name: str, args: list[Any],
+                    timeout: float = 2.0) -> Any:
+        if definition is None:
+            from .._client._errors import WorkflowQueryFailedError
+
+            raise WorkflowQueryFailedError(
+                f"cannot query {name!r}: workflow type {workflow_type!r} is not known here "
+                "(not declared in this process, or declared by more than one class). Pass the "
+                "query as a method reference (handle.query(MyWorkflow.my_query)) or run a "
+                "Worker for it in this process.")
+        inst = await self.settled(run_id, definition, timeout)
+        if inst.workflow is None and name in inst.definition.queries:
+            from .._client._errors import WorkflowQueryFailedError
+
+            raise WorkflowQueryFailedError(
+                f"cannot query {name!r}: run {run_id!r} has no workflow state yet; no "
+                "activation has run (it waits for a worker, or ended before its first one)")
+        with self._lock:
+            return inst.query(name, args)

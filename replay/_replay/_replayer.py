@@ -1,0 +1,240 @@
+"""Replay: feed a recorded history through workflow code, activation by activation.
+
+``split_activations`` cuts a history into the groups the worker wrote (inputs,
+then the commands they produced, closed by WorkflowTaskCompleted or by the
+run's end) in one linear pass. ``Replayer`` is the public entry point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import attrs
+
+from replay.history import (
+    COMMAND_KINDS,
+    INPUT_KINDS,
+    TERMINAL_KINDS,
+    Event,
+    Failure,
+    History,
+    PayloadConverter,
+    ReplayError,
+    UpdateAccepted,
+    WorkflowStarted,
+    WorkflowTaskCompleted,
+    default_converter,
+)
+
+from .._core._definition import WorkflowDefinition
+from .._core._exceptions import WorkflowDefinitionError
+from .._core._guard import GuardHooks
+from .._core._instance import UpdateDelivery, WorkflowInstance
+
+_INPUTS = frozenset(INPUT_KINDS)
+_COMMANDS = frozenset(COMMAND_KINDS)
+_TERMINAL = frozenset(TERMINAL_KINDS)
+
+
+@attrs.frozen
+class RecordedActivation:
+    """One activation as recorded: its inputs, its commands and the event closing it."""
+
+    inputs: list[Event]
+    commands: list[Event]
+    closing: Event
+
+    @property
+    def updates(self) -> list[UpdateDelivery]:
+        return [UpdateDelivery(e.update_id, e.name, list(e.args), validate=False)
+                for e in self.commands if isinstance(e, UpdateAccepted)]
+
+
+@attrs.define
+class Split:
+    """What follows the last recorded activation: pending inputs or an outside ending."""
+
+    pending: list[Event]
+    ended_by: Event | None
+
+
+def split_activations(events: Iterable[Event], tail: Split | None = None
+                      ) -> Iterator[RecordedActivation]:
+    """Yield recorded activations in order; fill ``tail`` with what is left after them."""
+    inputs: list[Event] = []
+    commands: list[Event] = []
+    for event in events:
+        cls = type(event)
+        if cls in _INPUTS:
+            if commands:
+                raise ReplayError(
+                    f"[RPL-ND02] event {event.event_id}: input {cls.__name__} sits between "
+                    "commands of one activation; this history was not written by replay"
+                )
+            inputs.append(event)
+        elif cls is WorkflowTaskCompleted:
+            yield RecordedActivation(inputs, commands, event)
+            inputs, commands = [], []
+        elif cls in _COMMANDS:
+            commands.append(event)
+            if cls in _TERMINAL:
+                yield RecordedActivation(inputs, commands, event)
+                inputs, commands = [], []
+        elif tail is not None:  # terminated or timed out from outside
+            tail.pending.extend(inputs)
+            tail.ended_by = event
+            return
+    if tail is not None:
+        tail.pending.extend(inputs)
+
+
+class WorkflowRegistry:
+    """Workflow definitions by type name, with the dynamic workflow as a fallback."""
+
+    def __init__(self, workflows: Sequence[type]) -> None:
+        self._by_name: dict[str | None, WorkflowDefinition] = {}
+        for cls in workflows:
+            d = WorkflowDefinition.of(cls)
+            if d.name in self._by_name:
+                raise WorkflowDefinitionError(f"two workflows are named {d.name!r}")
+            self._by_name[d.name] = d
+
+    def get(self, workflow_type: str) -> WorkflowDefinition:
+        d = self._by_name.get(workflow_type) or self._by_name.get(None)
+        if d is None:
+            known = ", ".join(sorted(n for n in self._by_name if n)) or "none"
+            raise WorkflowDefinitionError(
+                f"unknown workflow type {workflow_type!r}; this worker knows: {known}. "
+                "Register the workflow class with the worker or replayer."
+            )
+        return d
+
+    def __contains__(self, workflow_type: str) -> bool:
+        return workflow_type in self._by_name or None in self._by_name
+
+
+def new_instance(registry: WorkflowRegistry, run_id: str, started: WorkflowStarted,
+                 converter: PayloadConverter, guard: GuardHooks | None) -> WorkflowInstance:
+    return WorkflowInstance(registry.get(started.workflow_type), run_id=run_id,
+                            started=started, converter=converter, guard=guard)
+
+
+def replay_events(inst: WorkflowInstance, events: Iterable[Event]) -> Split:
+    """Replay recorded activations into ``inst``; returns the pending inputs after them."""
+    tail = Split([], None)
+    for act in split_activations(events, tail):
+        result = inst.activate(act.inputs, act.updates, act.closing.time, replaying=True,
+                               recorded=act.commands)
+        inst.commit_replay(result, act.commands, act.closing)
+    if tail.ended_by is not None:
+        inst.closed = True
+        inst.last_event_id = tail.ended_by.event_id
+    return tail
+
+
+_STATUS = {
+    "WorkflowCompleted": "completed",
+    "WorkflowFailed": "failed",
+    "WorkflowCanceled": "canceled",
+    "WorkflowTerminated": "terminated",
+    "WorkflowContinuedAsNew": "continued_as_new",
+    "WorkflowTimedOut": "timed_out",
+}
+
+
+@attrs.frozen(kw_only=True)
+class WorkflowReplayResult:
+    """The outcome of replaying one history.
+
+    ``replay_failure`` is the error that stopped the replay (a
+    NondeterminismError, a workflow task error...) or None. ``instance`` is
+    the workflow as it stands at the end, so queries can run against it.
+    """
+
+    history: History
+    replay_failure: Exception | None
+    instance: WorkflowInstance | None
+    status: str
+    result: Any = None
+    failure: Failure | None = None
+
+    def query(self, name: str, *args: Any) -> Any:
+        """Run a query on the replayed workflow and decode nothing (returns the payload)."""
+        if self.instance is None:
+            raise ReplayError("[RPL-R01] the replay failed before the workflow existed")
+        return self.instance.query(name, self.instance.converter.to_payloads(args))
+
+
+@attrs.frozen
+class WorkflowReplayResults:
+    """Results of ``replay_workflows``, by run id, in the order given."""
+
+    replay_results: dict[str, WorkflowReplayResult]
+
+    @property
+    def failures(self) -> list[WorkflowReplayResult]:
+        return [r for r in self.replay_results.values() if r.replay_failure is not None]
+
+
+class Replayer:
+    """Replays saved histories through workflow code without executing anything else.
+
+    Activities are not run and no message is sent: every result comes from the
+    history. Divergence raises NondeterminismError (or is reported in the
+    result with ``raise_on_replay_failure=False``). The determinism guard is on
+    (``sandbox="strict"``; also ``"warn"`` or ``"off"``).
+    """
+
+    def __init__(self, *, workflows: Sequence[type],
+                 payload_converter: PayloadConverter | None = None,
+                 guard: GuardHooks | None = None, sandbox: str = "strict",
+                 sandbox_passthrough_modules: Sequence[str] = ()) -> None:
+        from ._sandbox_hooks import guard_for
+
+        self._registry = WorkflowRegistry(workflows)
+        self._converter = payload_converter or default_converter()
+        if guard is None:
+            hooks = guard_for(sandbox, sandbox_passthrough_modules)
+            hooks.prepare(workflows)
+            guard = hooks
+        self._guard = guard
+
+    def replay_sync(self, history: History, *, raise_on_replay_failure: bool = True
+                    ) -> WorkflowReplayResult:
+        """Replay one history in this thread (the async methods wrap this)."""
+        inst: WorkflowInstance | None = None
+        failure: Exception | None = None
+        try:
+            inst = new_instance(self._registry, history.run_id, history.started,
+                                self._converter, self._guard)
+            replay_events(inst, history.events)
+        except ReplayError as exc:
+            if raise_on_replay_failure:
+                raise
+            failure = exc
+        last = type(history.events[-1]).__name__
+        status = _STATUS.get(last, "running") if failure is None else "replay_failed"
+        return WorkflowReplayResult(
+            history=history,
+            replay_failure=failure,
+            instance=inst,
+            status=status,
+            result=inst.result_payload if inst is not None else None,
+            failure=inst.failure if inst is not None else None,
+        )
+
+    async def replay_workflow(self, history: History, *,
+                              raise_on_replay_failure: bool = True) -> WorkflowReplayResult:
+        """Replay one history; a history that ends mid-run leaves the instance there."""
+        return self.replay_sync(history, raise_on_replay_failure=raise_on_replay_failure)
+
+    async def replay_workflows(self, histories: Iterable[History], *,
+                               raise_on_replay_failure: bool = False
+                               ) -> WorkflowReplayResults:
+        """Replay many histories; keeps going past failures unless asked to stop."""
+        results: dict[str, WorkflowReplayResult] = {}
+        for h in histories:
+            results[h.run_id] = self.replay_sync(
+                h, raise_on_replay_failure=raise_on_replay_failure)
+        return WorkflowReplayResults(results)

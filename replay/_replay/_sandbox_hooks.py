@@ -1,0 +1,79 @@
+"""Switches the sandbox's runtime guard on around workflow code.
+
+The guard is installed once per process and costs a context-variable switch
+per activation. A violation is recorded on the instance before it is raised,
+so workflow code that catches RestrictedCallError still fails its task in
+strict mode (the worker retries the task once the code is fixed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import replay.sandbox as sandbox
+from replay.history import ReplayError
+
+from .._core._definition import WorkflowDefinition
+
+if TYPE_CHECKING:
+    from .._core._instance import WorkflowInstance
+
+MODES = ("strict", "warn", "off")
+
+
+class RestrictedCallError(sandbox.RestrictedCallError, ReplayError):
+    """Workflow code made a call that would make a replay diverge (see its message)."""
+
+
+class SandboxGuard:
+    """GuardHooks for a worker or replayer: one mode, optional pass-through modules."""
+
+    def __init__(self, mode: str = "strict", passthrough_modules: Iterable[str] = ()) -> None:
+        if mode not in MODES:
+            raise ValueError(f"sandbox mode must be one of {', '.join(MODES)}, not {mode!r}")
+        self.mode = mode
+        self.passthrough = frozenset(passthrough_modules)
+
+    def prepare(self, workflows: Sequence[type]) -> None:
+        """Install the guard and prepare each workflow's module (once each)."""
+        for cls in workflows:
+            d = WorkflowDefinition.of(cls)
+            if (d.sandbox_mode or self.mode) == "off":
+                continue
+            module = sys.modules.get(cls.__module__)
+            if module is not None and not module.__name__.startswith("replay."):
+                # a standard-library or engine module raises ValueError: nothing to do
+                with contextlib.suppress(ValueError):
+                    sandbox.guard_module(module)
+
+    def enter(self, instance: WorkflowInstance) -> Any:
+        ctx = getattr(instance, "_guard_context", None)
+        if ctx is None:
+            mode = instance.definition.sandbox_mode or self.mode
+            if mode == "off":
+                return None
+
+            def record(violation: sandbox.Violation) -> None:
+                if mode == "strict":
+                    instance.fail_task(RestrictedCallError(violation))
+
+            ctx = sandbox.GuardContext(
+                workflow_type=instance.info.workflow_type, run_id=instance.run_id,
+                mode=mode, error_type=RestrictedCallError,
+                passthrough_modules=self.passthrough, on_violation=record)
+            instance._guard_context = ctx  # type: ignore[attr-defined]  # per-run cache
+        guard = sandbox.guarded(ctx)
+        guard.__enter__()
+        return guard
+
+    def exit(self, token: Any) -> None:
+        if token is not None:
+            token.__exit__(None, None, None)
+
+
+def guard_for(mode: str, passthrough_modules: Iterable[str] = ()) -> SandboxGuard:
+    """The guard hooks for a worker or replayer in ``mode`` (strict, warn or off)."""
+    return SandboxGuard(mode, passthrough_modules)

@@ -1,0 +1,1 @@
+"""The worker: polling, the sticky cache, group commit and the activity pool."""

@@ -1,0 +1,122 @@
+"""What activity code can ask about itself: ``activity.info()``, ``heartbeat()``..."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from replay.history import PayloadConverter, ReplayError
+
+
+@attrs.frozen(kw_only=True)
+class ActivityInfo:
+    """Facts about the running activity attempt."""
+
+    activity_id: str
+    activity_type: str
+    attempt: int
+    scheduled_time: datetime
+    task_queue: str
+    workflow_id: str
+    workflow_run_id: str
+    workflow_type: str
+    scheduled_event_id: int
+    heartbeat_details: list[Any] = attrs.field(factory=list)
+    heartbeat_timeout: float | None = None
+
+
+class ActivityContext:
+    """Per-attempt state: info, the heartbeat sink and the cancellation flag."""
+
+    def __init__(self, info: ActivityInfo, converter: PayloadConverter,
+                 heartbeat: Callable[[list[Any]], bool]) -> None:
+        self.info = info
+        self.converter = converter
+        self._heartbeat = heartbeat
+        self.cancelled = threading.Event()
+        self.last_beat = time.monotonic()
+
+    def heartbeat(self, *details: Any) -> None:
+        self.last_beat = time.monotonic()
+        if self._heartbeat(self.converter.to_payloads(details)):
+            self.cancelled.set()
+
+
+_current: contextvars.ContextVar[ActivityContext | None] = contextvars.ContextVar(
+    "replay_activity", default=None)
+
+
+class NotInActivityError(ReplayError):
+    """An ``activity.*`` function was called outside an activity."""
+
+    code = "RPL-A01"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"[{self.code}] activity.{name}() can only be called while a worker "
+                         "runs an activity")
+
+
+class _ActivityLogger(logging.LoggerAdapter[logging.Logger]):
+    """Adds the activity's ids to records logged from activity code."""
+
+    def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
+        ctx = _current.get()
+        if ctx is not None:
+            i = ctx.info
+            kwargs.setdefault("extra", {}).update(
+                activity_type=i.activity_type, activity_id=i.activity_id, attempt=i.attempt,
+                workflow_id=i.workflow_id, run_id=i.workflow_run_id)
+        return msg, kwargs
+
+
+logger = _ActivityLogger(logging.getLogger("replay.activity"), {})
+"""Logger for activity code; records carry the activity's and its workflow's ids."""
+
+
+def _ctx(name: str) -> ActivityContext:
+    ctx = _current.get()
+    if ctx is None:
+        raise NotInActivityError(name)
+    return ctx
+
+
+def info() -> ActivityInfo:
+    """Facts about the running attempt (type, attempt number, workflow ids...)."""
+    return _ctx("info").info
+
+
+def heartbeat(*details: Any) -> None:
+    """Report progress; ``details`` come back in ``info().heartbeat_details`` on retry.
+
+    A sync activity learns here that it was cancelled: ``is_cancelled()``
+    turns true and the next heartbeat raises ``CancelledError``.
+    """
+    from .._core._exceptions import CancelledError
+
+    ctx = _ctx("heartbeat")
+    if ctx.cancelled.is_set():
+        raise CancelledError("activity cancelled")
+    ctx.heartbeat(*details)
+    if ctx.cancelled.is_set():
+        raise CancelledError("activity cancelled")
+
+
+def is_cancelled() -> bool:
+    """True once cancellation of this activity was requested."""
+    return _ctx("is_cancelled").cancelled.is_set()
+
+
+def payload_converter() -> PayloadConverter:
+    """The converter that decodes ``RawValue`` arguments in dynamic activities."""
+    return _ctx("payload_converter").converter
+
+
+def set_context(ctx: ActivityContext | None) -> contextvars.Token[ActivityContext | None]:
+    return _current.set(ctx)

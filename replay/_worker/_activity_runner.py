@@ -1,0 +1,226 @@
+"""Runs one activity attempt and records its outcome exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import concurrent.futures
+import contextvars
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from replay.history import (
+    ActivityCanceled,
+    ActivityCompleted,
+    ActivityFailed,
+    ActivityScheduled,
+    ActivityTask,
+    ActivityTimedOut,
+    Event,
+    PayloadConverter,
+    RetryPolicyData,
+    Store,
+)
+
+from .._core._activity_defn import ActivityDefinition
+from .._core._clock import Clock
+from .._core._common import RawValue, backoff_delay
+from .._core._exceptions import ApplicationError, CancelledError, TimeoutError
+from .._core._failure import to_failure
+from . import _activity_ctx
+
+log = logging.getLogger("replay.worker")
+
+_DEFAULT_RETRY = RetryPolicyData()
+#: How long the worker leases an activity task before it knows its timeouts.
+_INITIAL_LEASE = timedelta(minutes=5)
+"""The lease of an activity that declares no timeout at all."""
+
+
+class ActivityRunner:
+    """Executes a leased activity task with its timeouts, retries and cancellation."""
+
+    def __init__(self, *, store: Store, converter: PayloadConverter, clock: Clock,
+                 owner: str, activities: dict[str | None, ActivityDefinition],
+                 executor: concurrent.futures.Executor,
+                 on_retry_scheduled: Callable[[datetime], None],
+                 deliver: Callable[[ActivityTask, Event], None]) -> None:
+        self.store = store
+        self.converter = converter
+        self.clock = clock
+        self.owner = owner
+        self.activities = activities
+        self.executor = executor
+        self.on_retry_scheduled = on_retry_scheduled
+        self._deliver = deliver
+
+    async def run(self, task: ActivityTask, scheduled: ActivityScheduled,
+                  workflow_type: str, ctx_holder: dict[str, Any]) -> None:
+        waited = self.clock.now() - task.scheduled_time
+        limit = scheduled.schedule_to_start_timeout
+        if limit is not None and task.attempt == 1 and waited > limit:
+            # Nobody picked the activity up in time: that is final, as retrying
+            # cannot make it start earlier.
+            self._record(task, ActivityTimedOut(
+                event_id=0, time=self.clock.now(), scheduled_event_id=task.scheduled_event_id,
+                timeout_type="schedule_to_start", attempt=task.attempt))
+            return
+        info = _activity_ctx.ActivityInfo(
+            activity_id=task.activity_id, activity_type=task.activity_type,
+            attempt=task.attempt, scheduled_time=task.scheduled_time,
+            task_queue=task.task_queue, workflow_id=task.workflow_id,
+            workflow_run_id=task.run_id, workflow_type=workflow_type,
+            scheduled_event_id=task.scheduled_event_id,
+            heartbeat_details=list(task.heartbeat_details),
+            heartbeat_timeout=scheduled.heartbeat_timeout.total_seconds()
+            if scheduled.heartbeat_timeout else None,
+        )
+        lease = scheduled.start_to_close_timeout or scheduled.schedule_to_close_timeout
+        lease_for = (lease or timedelta(minutes=5)) + timedelta(seconds=1)
+
+        def beat(details: list[Any]) -> bool:
+            """Record ``details``, extend the lease; True if this attempt should stop."""
+            held = self.store.heartbeat_activity(task.run_id, task.scheduled_event_id,
+                                                 self.owner, details, self.clock.now(),
+                                                 lease_for)
+            if not held:  # result recorded, run closed, or the lease was lost
+                return True
+            getter = getattr(self.store, "get_activity_task", None)
+            row = getter(task.run_id, task.scheduled_event_id) if getter else None
+            return bool(row is not None and row.cancel_requested)
+
+        ctx = _activity_ctx.ActivityContext(info, self.converter, beat)
+        ctx_holder["ctx"] = ctx
+        try:
+            result = await self._attempt(task, scheduled, ctx)
+        except asyncio.CancelledError:
+            if ctx.cancelled.is_set():
+                self._record(task, ActivityCanceled(
+                    event_id=0, time=self.clock.now(),
+                    scheduled_event_id=task.scheduled_event_id))
+                return
+            self.store.release_activity_task(task.run_id, task.scheduled_event_id, self.owner)
+            raise
+        except CancelledError:
+            self._record(task, ActivityCanceled(event_id=0, time=self.clock.now(),
+                                                scheduled_event_id=task.scheduled_event_id))
+        except BaseException as exc:
+            if not isinstance(exc, Exception):
+                raise
+            self._failed(task, scheduled, exc)
+        else:
+            self._record(task, ActivityCompleted(
+                event_id=0, time=self.clock.now(), scheduled_event_id=task.scheduled_event_id,
+                result=result, attempt=task.attempt))
+
+    async def _attempt(self, task: ActivityTask, scheduled: ActivityScheduled,
+                       ctx: _activity_ctx.ActivityContext) -> Any:
+        defn = self.activities.get(task.activity_type) or self.activities.get(None)
+        if defn is None:
+            known = ", ".join(sorted(n for n in self.activities if n)) or "none"
+            raise ApplicationError(
+                f"activity type {task.activity_type!r} is not registered on this worker "
+                f"(known: {known}); register it with Worker(activities=[...])",
+                type="NotFoundError")
+        if defn.name is None:
+            args: list[Any] = [[RawValue(p) for p in task.args]]
+        else:
+            args = [self.converter.from_payload(p, t) for p, t in
+                    zip(task.args, defn.arg_types, strict=False)]
+        timeout = scheduled.start_to_close_timeout or scheduled.schedule_to_close_timeout
+        if defn.is_async and scheduled.heartbeat_timeout is None:
+            # The common case runs inline in this task (which owns a copy of the context):
+            # no second task and no supervisor, just a deadline.
+            _activity_ctx.set_context(ctx)
+            try:
+                async with asyncio.timeout(timeout.total_seconds() if timeout else None):
+                    value = await defn.fn(*args)
+            except builtins.TimeoutError:
+                raise TimeoutError("activity exceeded its start_to_close_timeout",
+                                   type="start_to_close") from None
+            return self.converter.to_payload(value)
+        context = contextvars.copy_context()
+        context.run(_activity_ctx.set_context, ctx)
+        loop = asyncio.get_running_loop()
+        if defn.is_async:
+            job: asyncio.Future[Any] = loop.create_task(defn.fn(*args), context=context)
+        else:
+            job = loop.run_in_executor(self.executor, context.run, defn.fn, *args)
+        value = await _supervise(job, ctx, timeout, scheduled.heartbeat_timeout)
+        return self.converter.to_payload(value)
+
+    def _failed(self, task: ActivityTask, scheduled: ActivityScheduled, exc: Exception) -> None:
+        policy = scheduled.retry_policy or _DEFAULT_RETRY
+        now = self.clock.now()
+        type_name = exc.type if isinstance(exc, ApplicationError) and exc.type else \
+            type(exc).__name__
+        non_retryable = (isinstance(exc, ApplicationError) and exc.non_retryable) or \
+            type_name in policy.non_retryable_error_types
+        out_of_attempts = 0 < policy.maximum_attempts <= task.attempt
+        delay = _retry_delay(policy, task.attempt)
+        deadline = (task.scheduled_time + scheduled.schedule_to_close_timeout
+                    if scheduled.schedule_to_close_timeout else None)
+        if deadline is not None and now + delay >= deadline:
+            self._record(task, ActivityTimedOut(
+                event_id=0, time=now, scheduled_event_id=task.scheduled_event_id,
+                timeout_type="schedule_to_close", attempt=task.attempt))
+            return
+        if non_retryable or out_of_attempts:
+            if isinstance(exc, TimeoutError):
+                self._record(task, ActivityTimedOut(
+                    event_id=0, time=now, scheduled_event_id=task.scheduled_event_id,
+                    timeout_type=exc.type, attempt=task.attempt))
+            else:
+                self._record(task, ActivityFailed(
+                    event_id=0, time=now, scheduled_event_id=task.scheduled_event_id,
+                    failure=to_failure(exc, self.converter), attempt=task.attempt))
+            return
+        log.info("activity %s attempt %d failed (%s: %s); retrying in %.3fs",
+                 task.activity_type, task.attempt, type(exc).__name__, exc,
+                 delay.total_seconds())
+        self.store.retry_activity(task.run_id, task.scheduled_event_id, self.owner, now + delay)
+        self.on_retry_scheduled(now + delay)
+
+    def _record(self, task: ActivityTask, event: Event) -> None:
+        # The worker records outcomes in its next group commit (with the activation
+        # they cause, when it holds the run): exactly once, fenced by the store.
+        self._deliver(task, event)
+
+
+def _retry_delay(policy: RetryPolicyData, attempt: int) -> timedelta:
+    return backoff_delay(policy.initial_interval, policy.backoff_coefficient,
+                         policy.maximum_interval, attempt)
+
+
+async def _supervise(job: asyncio.Future[Any], ctx: _activity_ctx.ActivityContext,
+                     timeout: timedelta | None, heartbeat: timedelta | None) -> Any:
+    """Wait for one attempt, enforcing start_to_close and heartbeat timeouts.
+
+    On a timeout the attempt is cancelled (an async activity at once; a sync one
+    on its next heartbeat) and TimeoutError says which timeout it was.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout.total_seconds() if timeout is not None else None
+    beat = heartbeat.total_seconds() if heartbeat is not None else None
+    try:
+        while True:
+            waits = [w for w in (deadline - loop.time() if deadline is not None else None,
+                                 beat / 4 if beat is not None else None) if w is not None]
+            done, _ = await asyncio.wait({job}, timeout=max(0.0, min(waits)) if waits else None)
+            if done:
+                return job.result()
+            if deadline is not None and loop.time() >= deadline:
+                kind = "start_to_close"
+            elif beat is not None and time.monotonic() - ctx.last_beat > beat:
+                kind = "heartbeat"
+            else:
+                continue
+            ctx.cancelled.set()
+            job.cancel()
+            raise TimeoutError(f"activity exceeded its {kind}_timeout", type=kind)
+    except asyncio.CancelledError:
+        job.cancel()
+        raise

@@ -1,0 +1,229 @@
+"""The determinism harness: run generated schedules live, replayed and crashed, and compare.
+
+For each schedule (see :mod:`replay._strategies`) :func:`check_determinism`
+1. runs it live with a :class:`WorkflowDriver`, recording the history and the
+   answers of the query probes;
+2. replays that history: replay must succeed (every recorded command
+   reissued) and end with the same result, failure and status; each probe is
+   asked again of an instance rebuilt from the history prefix at its point;
+3. runs it again, killing the run at every ``Crash`` step (the instance is
+   dropped and rebuilt by replaying what was recorded) and continuing live:
+   the history must come out identical, so no input is lost or applied twice.
+A violation is shrunk by hypothesis; its message prints the schedule and the
+path of a saved history file that reproduces it. Running one schedule is
+:mod:`replay._harness_run`'s job; this module holds the checks.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import FlakyFailure
+
+from replay.history import Event, History, ReplayError
+
+from .._core._definition import WorkflowDefinition
+from .._replay._replayer import Replayer, WorkflowRegistry, replay_events
+from .._replay._sandbox_hooks import guard_for
+from ._harness_run import ActivityDoubles, Doubles, RunOutcome, ScheduleRun, ask, fresh_instance
+from ._strategies import Crash, Step, format_schedule, schedules
+
+
+class DeterminismViolation(AssertionError):
+    """A schedule under which replay or crash recovery did not reproduce the live run.
+
+    ``schedule`` is the (shrunk) schedule and ``history_path`` a saved history
+    that reproduces the problem with ``replay check`` or a Replayer.
+    """
+
+    def __init__(self, what: str, *, workflow_type: str, schedule: Sequence[Step],
+                 history_path: Path | None) -> None:
+        saved = f"\nSaved history: {history_path}" if history_path is not None else ""
+        super().__init__(
+            f"[RPL-T01] determinism check of workflow {workflow_type!r} failed: {what}\n"
+            f"Schedule:\n{format_schedule(schedule)}{saved}"
+        )
+        self.what = what
+        self.schedule = list(schedule)
+        self.history_path = history_path
+
+
+@attrs.frozen(kw_only=True)
+class DeterminismReport:
+    """What :func:`check_determinism` ran: how many schedules and how long they took."""
+
+    workflow_type: str
+    examples: int
+    seconds: float
+
+    @property
+    def seconds_per_example(self) -> float:
+        return self.seconds / self.examples if self.examples else 0.0
+
+
+class _Checker:
+    """Runs each schedule live, replayed and crashed, and raises on a difference."""
+
+    def __init__(self, workflow: type, args: Sequence[Any], workflows: Sequence[type],
+                 activities: ActivityDoubles | None, allow_task_errors: bool) -> None:
+        self.allow_task_errors = allow_task_errors
+        self.workflow = workflow
+        self.args = tuple(args)
+        self.workflows = [w for w in workflows if w is not workflow]
+        self.activities = activities
+        self.registry = WorkflowRegistry([workflow, *self.workflows])
+        self.type_name = WorkflowDefinition.of(workflow).name or workflow.__name__
+        self.examples = 0
+
+    def check(self, schedule: Sequence[Step]) -> None:
+        self.examples += 1
+        doubles = Doubles(self.activities)
+        live = ScheduleRun(self.workflow, self.args, self.workflows, doubles,
+                           crash=False).run(schedule)
+        if live.task_error is not None and not self.allow_task_errors:
+            self._fail(f"the workflow task failed at step {live.task_error[0]} (a bug in the "
+                       f"workflow code, or inputs it cannot take; pass allow_task_errors=True "
+                       f"to only check replay up to it): {live.task_error_text}",
+                       schedule, live.events)
+        self._check_replay(schedule, live)
+        if any(isinstance(s, Crash) for s in schedule):
+            crashed = ScheduleRun(self.workflow, self.args, self.workflows, doubles,
+                                  crash=True).run(schedule)
+            self._check_crash(schedule, live, crashed)
+
+    def _fail(self, what: str, schedule: Sequence[Step], events: Sequence[Event]) -> None:
+        path: Path | None = None
+        try:
+            path = Path(tempfile.mkdtemp(prefix="replay-determinism-")) / \
+                f"{self.type_name}.json"
+            History("run-1", list(events)).save(path)
+        except (OSError, ReplayError):
+            path = None
+        raise DeterminismViolation(what, workflow_type=self.type_name, schedule=schedule,
+                                   history_path=path)
+
+    def _check_replay(self, schedule: Sequence[Step], live: RunOutcome) -> None:
+        history = History("run-1", list(live.events))
+        replayed = Replayer(workflows=[self.workflow, *self.workflows],
+                            guard=guard_for("strict")).replay_sync(
+            history, raise_on_replay_failure=False)
+        if replayed.replay_failure is not None:
+            self._fail(f"replaying the live history failed: {replayed.replay_failure}",
+                       schedule, live.events)
+        inst = replayed.instance
+        assert inst is not None
+        lv = live.instance
+        if live.task_error is None and (inst.closed, inst.result_payload, inst.failure) != (
+                lv.closed, lv.result_payload, lv.failure):
+            self._fail(f"replay ended with closed={inst.closed} result={inst.result_payload!r} "
+                       f"failure={inst.failure!r}, the live run with closed={lv.closed} "
+                       f"result={lv.result_payload!r} failure={lv.failure!r}",
+                       schedule, live.events)
+        for probe in live.probes:
+            again = fresh_instance(self.registry, live.events, lv.converter, guard_for("strict"))
+            try:
+                replay_events(again, live.events[:probe.prefix])
+            except ReplayError as exc:
+                self._fail(f"replaying the first {probe.prefix} events for the query at step "
+                           f"{probe.step} failed: {exc}", schedule, live.events)
+            answer = ask(again, probe.name, probe.args)
+            if answer != probe.answer:
+                self._fail(f"query {probe.name!r} at step {probe.step} (after event "
+                           f"{probe.prefix}) answered {probe.answer!r} live but {answer!r} "
+                           "on replay", schedule, live.events)
+
+    def _check_crash(self, schedule: Sequence[Step], live: RunOutcome, crashed: RunOutcome
+                     ) -> None:
+        a, b = live.events, crashed.events
+        if a != b:
+            i = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
+                     min(len(a), len(b)))
+            first = f"live {a[i]!r}" if i < len(a) else "live: (end of history)"
+            second = f"after crashes {b[i]!r}" if i < len(b) else \
+                "after crashes: (end of history)"
+            self._fail(f"a run killed at its Crash steps and recovered recorded a different "
+                       f"history from event {i + 1}: {first}; {second}", schedule, b)
+        if live.task_error != crashed.task_error:
+            self._fail(f"workflow task errors differ: live {live.task_error}, after crashes "
+                       f"{crashed.task_error}", schedule, b)
+        if live.updates != crashed.updates:
+            self._fail(f"update outcomes differ: live {live.updates}, after crashes "
+                       f"{crashed.updates}", schedule, b)
+        if [p.answer for p in live.probes] != [p.answer for p in crashed.probes]:
+            self._fail("query answers differ between the live run and the crashed one",
+                       schedule, b)
+
+
+def _first_violation(group: BaseExceptionGroup[BaseException]) -> DeterminismViolation | None:
+    for exc in group.exceptions:
+        if isinstance(exc, DeterminismViolation):
+            return exc
+        if isinstance(exc, BaseExceptionGroup):
+            found = _first_violation(exc)
+            if found is not None:
+                return found
+    return None
+
+
+def check_determinism(
+    workflow: type,
+    *,
+    args: Sequence[Any] = (),
+    inputs: st.SearchStrategy[list[Step]] | None = None,
+    activities: ActivityDoubles | None = None,
+    payloads: Mapping[str, st.SearchStrategy[tuple[Any, ...]]] | None = None,
+    max_examples: int | None = None,
+    workflows: Sequence[type] = (),
+    hypothesis_settings: settings | None = None,
+    allow_task_errors: bool = False,
+) -> DeterminismReport:
+    """Hammer ``workflow`` with generated schedules; raise DeterminismViolation on a mismatch.
+
+    ``inputs`` is a strategy of schedules (default: :func:`replay.testing.schedules`
+    from the workflow's declared signals, updates and queries, with arguments
+    drawn from their annotations or from ``payloads[handler_name]``).
+    ``activities`` gives activity results: test doubles (functions declared with
+    ``activity.defn``) or a mapping from activity (or child workflow) type name
+    to a callable; it is called with the decoded arguments, its return value is
+    the result and an exception it raises is the failure. Without one an
+    activity succeeds with None. ``workflows`` are other classes the run needs
+    (children are never run, their outcomes are generated). A workflow task
+    failure (an exception out of workflow code) under a schedule is reported
+    too, unless ``allow_task_errors``.
+    Hypothesis shrinks a failing schedule; the error prints it and the path of
+    a saved history that reproduces it. Runs in memory, no store or worker.
+    """
+    checker = _Checker(workflow, args, workflows, activities, allow_task_errors)
+    strategy = inputs if inputs is not None else schedules(workflow, payloads=payloads)
+    base = hypothesis_settings if hypothesis_settings is not None else settings()
+    chosen = settings(base, deadline=None, report_multiple_bugs=False,
+                      suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+                      max_examples=max_examples if max_examples is not None
+                      else base.max_examples)
+
+    @chosen
+    @given(strategy)
+    def run(schedule: list[Step]) -> None:
+        checker.check(schedule)
+
+    began = time.perf_counter()
+    try:
+        run()
+    except FlakyFailure as flaky:
+        found = _first_violation(flaky)
+        if found is None:
+            raise
+        raise DeterminismViolation(
+            f"{found.what} (hypothesis saw this schedule fail only some of the times it "
+            "ran it: the workflow keeps state outside the run, e.g. in a module global)",
+            workflow_type=checker.type_name, schedule=found.schedule,
+            history_path=found.history_path) from flaky
+    return DeterminismReport(workflow_type=checker.type_name, examples=checker.examples,
+                             seconds=time.perf_counter() - began)
