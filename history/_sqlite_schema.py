@@ -71,8 +71,8 @@ DDL = (
 
 
 def store_error(path: Path, message: str) -> StoreError:
-    """A StoreError with the code and the file in its message."""
-    return StoreError(f"[{StoreError.code}] {path}: {message}")
+    """A StoreError naming the file."""
+    return StoreError(message, path=str(path))
 
 
 def connect(path: Path, *, synchronous: str, busy_timeout_ms: int) -> sqlite3.Connection:

@@ -30,11 +30,12 @@ class RunClosedError(ReplayError):
 
     def __init__(self, run_id: str, status: str, what: str) -> None:
         super().__init__(
-            f"[{self.code}] cannot deliver {what} to run {run_id!r}: the run is {status}. "
+            f"cannot deliver {what} to run {run_id!r}: the run is {status}. "
             "Nothing was written; start a new run or address the newest run of the workflow id."
         )
         self.run_id = run_id
         self.status = status
+        self.what = what
 
 
 class RunAlreadyExistsError(ReplayError):
@@ -44,7 +45,7 @@ class RunAlreadyExistsError(ReplayError):
 
     def __init__(self, workflow_id: str, run_id: str, existing_run_id: str) -> None:
         super().__init__(
-            f"[{self.code}] cannot start run {run_id!r} of workflow id {workflow_id!r}: "
+            f"cannot start run {run_id!r} of workflow id {workflow_id!r}: "
             f"run {existing_run_id!r} is open with that workflow id. Nothing was written."
         )
         self.workflow_id = workflow_id
@@ -59,12 +60,18 @@ class StaleResultError(ReplayError):
 
     def __init__(self, run_id: str, kind: str, command_event_id: int) -> None:
         super().__init__(
-            f"[{self.code}] {kind} for command event {command_event_id} of run {run_id!r} "
+            f"{kind} for command event {command_event_id} of run {run_id!r} "
             "was not recorded: that command is not open (its result is already recorded, "
             "it was cancelled, or it never existed). Nothing was written."
         )
         self.run_id = run_id
+        self.kind = kind
         self.command_event_id = command_event_id
+
+
+for _cls in (RunClosedError, RunAlreadyExistsError, StaleResultError):
+    _cls.__module__ = "replay.history"  # their public home (see replay/exceptions.py)
+del _cls
 
 
 # --- what the indexes hold -------------------------------------------------------------

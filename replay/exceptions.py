@@ -1,17 +1,98 @@
-"""The project's errors: one tree under ReplayError, each with a stable code."""
+"""The project's errors: one tree under ReplayError, each with a stable code.
+
+Every error that replay, its history layer and its sandbox raise on purpose
+derives from ``ReplayError``. Its message starts with ``[CODE]``, built once by
+the root from the class's ``code``; ``err.code`` holds the same code as data,
+the other fields (``event_id``, ``run_id``, ``cause``...) what the message
+describes, and ``docs/errors.md`` has one section per code: what happened and
+what to do. Every error below can be imported from here.
+
+Public homes (each class's ``__module__``): the engine's errors live here, in
+``replay.exceptions``; the history layer's (marked ``H``) live in
+``replay.history``, which knows nothing of the engine. Also exported elsewhere:
+the client errors from ``replay.client`` (the familiar SDK's names) and
+``DeterminismViolation`` from ``replay.testing``. ``replay.sandbox.RestrictedCallError``
+is the sandbox's own base of the engine's ``RestrictedCallError`` (the sandbox
+knows nothing of the engine either), so catching either works::
+
+    ReplayError                        root, never raised itself               H
+    │
+    │  histories and stores
+    ├── InternalError                  RPL-INT01  a bug in replay; report it   H
+    ├── HistoryError                   RPL-H01    breaks a rule of the format  H
+    │   └── ForeignHistoryError        RPL-ND02   not written by replay
+    ├── PayloadError                   RPL-P01    no JSON form / undecodable   H
+    ├── StoreError                     RPL-S01    store unusable               H
+    ├── AppendConflictError            RPL-S02    another writer was first     H
+    ├── RunNotFoundError               RPL-S03                                 H
+    ├── RunClosedError                 RPL-S04    input to an ended run        H
+    ├── RunAlreadyExistsError          RPL-S05                                 H
+    ├── StaleResultError               RPL-S06    result for a closed command  H
+    │
+    │  workflow code, replay and debugging
+    ├── WorkflowDefinitionError        RPL-D01    declared wrongly / unknown type
+    ├── NondeterminismError            RPL-ND01   code differs from its history
+    ├── RestrictedCallError            RPL-SB01 to RPL-SB11, the sandbox rule's code
+    ├── ReadOnlyContextError           RPL-RO01   a command in a query/validator
+    ├── WorkflowLoopError              RPL-L01    I/O or threads on the workflow loop
+    ├── WorkflowTaskError              RPL-WT01   a bug in workflow code; run stays open
+    ├── NotInWorkflowError             RPL-W01    workflow.* outside workflow code
+    ├── NotInActivityError             RPL-A01    activity.* outside an activity
+    ├── UnknownQueryError              RPL-Q01
+    ├── QueryFailedError               RPL-Q02
+    ├── NoReplayedWorkflowError        RPL-R01    query after an early replay failure
+    ├── DebuggerNotReadyError          RPL-DBG01  query before the first activation
+    ├── DeterminismViolation           RPL-T01    also an AssertionError (check_determinism)
+    │
+    │  clients (also in replay.client)
+    ├── WorkflowFailureError           RPL-C01    the run ended without a result
+    ├── WorkflowAlreadyStartedError    RPL-C02
+    ├── WorkflowNotFoundError          RPL-C03
+    ├── WorkflowClosedError            RPL-C04    message to an ended run
+    ├── WorkflowUpdateFailedError      RPL-C05
+    ├── WorkflowQueryRejectedError     RPL-C06
+    ├── WorkflowQueryFailedError       RPL-C07
+    ├── UnsupportedTargetError         RPL-C08
+    │
+    │  failures recorded in histories: the message is the user's own, no prefix
+    └── FailureError                   RPL-F00
+        ├── ApplicationError           raised on purpose by workflow or activity code
+        ├── ActivityError              an activity failed; see ``cause``
+        ├── ChildWorkflowError         a child workflow failed; see ``cause``
+        ├── CancelledError
+        ├── TerminatedError
+        └── TimeoutError
+"""
 
 from replay.history import AppendConflictError as AppendConflictError
 from replay.history import HistoryError as HistoryError
 from replay.history import InternalError as InternalError
 from replay.history import PayloadError as PayloadError
 from replay.history import ReplayError as ReplayError
+from replay.history import RunAlreadyExistsError as RunAlreadyExistsError
+from replay.history import RunClosedError as RunClosedError
+from replay.history import RunNotFoundError as RunNotFoundError
+from replay.history import StaleResultError as StaleResultError
+from replay.history import StoreError as StoreError
 
+from ._client._errors import UnsupportedTargetError as UnsupportedTargetError
+from ._client._errors import WorkflowAlreadyStartedError as WorkflowAlreadyStartedError
+from ._client._errors import WorkflowClosedError as WorkflowClosedError
+from ._client._errors import WorkflowFailureError as WorkflowFailureError
+from ._client._errors import WorkflowNotFoundError as WorkflowNotFoundError
+from ._client._errors import WorkflowQueryFailedError as WorkflowQueryFailedError
+from ._client._errors import WorkflowQueryRejectedError as WorkflowQueryRejectedError
+from ._client._errors import WorkflowUpdateFailedError as WorkflowUpdateFailedError
 from ._core._exceptions import ActivityError as ActivityError
 from ._core._exceptions import ApplicationError as ApplicationError
 from ._core._exceptions import CancelledError as CancelledError
 from ._core._exceptions import ChildWorkflowError as ChildWorkflowError
+from ._core._exceptions import DebuggerNotReadyError as DebuggerNotReadyError
+from ._core._exceptions import DeterminismViolation as DeterminismViolation
 from ._core._exceptions import FailureError as FailureError
+from ._core._exceptions import ForeignHistoryError as ForeignHistoryError
 from ._core._exceptions import NondeterminismError as NondeterminismError
+from ._core._exceptions import NoReplayedWorkflowError as NoReplayedWorkflowError
 from ._core._exceptions import QueryFailedError as QueryFailedError
 from ._core._exceptions import ReadOnlyContextError as ReadOnlyContextError
 from ._core._exceptions import TerminatedError as TerminatedError
@@ -20,7 +101,9 @@ from ._core._exceptions import UnknownQueryError as UnknownQueryError
 from ._core._exceptions import WorkflowDefinitionError as WorkflowDefinitionError
 from ._core._exceptions import WorkflowLoopError as WorkflowLoopError
 from ._core._exceptions import WorkflowTaskError as WorkflowTaskError
+from ._core._runtime import NotInWorkflowError as NotInWorkflowError
 from ._replay._sandbox_hooks import RestrictedCallError as RestrictedCallError
+from ._worker._activity_ctx import NotInActivityError as NotInActivityError
 
 __all__ = [
     "ActivityError",
@@ -28,19 +111,48 @@ __all__ = [
     "ApplicationError",
     "CancelledError",
     "ChildWorkflowError",
+    "DebuggerNotReadyError",
+    "DeterminismViolation",
     "FailureError",
+    "ForeignHistoryError",
     "HistoryError",
     "InternalError",
+    "NoReplayedWorkflowError",
     "NondeterminismError",
+    "NotInActivityError",
+    "NotInWorkflowError",
     "PayloadError",
     "QueryFailedError",
     "ReadOnlyContextError",
     "ReplayError",
     "RestrictedCallError",
+    "RunAlreadyExistsError",
+    "RunClosedError",
+    "RunNotFoundError",
+    "StaleResultError",
+    "StoreError",
     "TerminatedError",
     "TimeoutError",
     "UnknownQueryError",
+    "UnsupportedTargetError",
+    "WorkflowAlreadyStartedError",
+    "WorkflowClosedError",
     "WorkflowDefinitionError",
+    "WorkflowFailureError",
     "WorkflowLoopError",
+    "WorkflowNotFoundError",
+    "WorkflowQueryFailedError",
+    "WorkflowQueryRejectedError",
     "WorkflowTaskError",
+    "WorkflowUpdateFailedError",
 ]
+
+
+
+# The errors defined in the engine's private modules have their home here; the history
+# layer's keep theirs (replay.history).
+for _name in __all__:
+    _cls = globals()[_name]
+    if _cls.__module__.startswith("replay._"):
+        _cls.__module__ = __name__
+del _name, _cls

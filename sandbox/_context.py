@@ -45,12 +45,19 @@ class Violation:
     @property
     def message(self) -> str:
         """The full text: code, workflow, call, place, why, and what to use instead."""
+        # The sandbox knows nothing of the engine's root error, so its one ``[CODE]``
+        # prefix is built here; the engine's RestrictedCallError builds it from ``text``.
+        return f"[{self.rule.code}] {self.text}"
+
+    @property
+    def text(self) -> str:
+        """The message without its ``[CODE]`` prefix."""
         if self.call in READ_NAMES:
             action = f"read {self.call}{self.detail}"
         else:
             action = f"called {self.call}{self.detail or '()'}"
         return (
-            f"[{self.rule.code}] workflow {self.workflow_type!r} (run {self.run_id}) "
+            f"workflow {self.workflow_type!r} (run {self.run_id}) "
             f"{action} at {self.location}: {self.rule.why}. Use {self.rule.instead} instead."
         )
 
@@ -68,6 +75,9 @@ class RestrictedCallError(Exception):
 
     def __init__(self, violation: Violation) -> None:
         super().__init__(violation.message)
+        self._keep(violation)
+
+    def _keep(self, violation: Violation) -> None:
         self.violation = violation
         self.call = violation.call
         self.workflow_type = violation.workflow_type

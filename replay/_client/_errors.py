@@ -1,4 +1,4 @@
-"""Errors a client sees, with the familiar SDK's names."""
+"""Errors a client sees, with the familiar SDK's names (home: replay.exceptions)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ class WorkflowFailureError(ReplayError):
 
     def __init__(self, workflow_id: str, run_id: str, status: str,
                  cause: BaseException) -> None:
-        super().__init__(f"[{self.code}] workflow {workflow_id!r} run {run_id!r} {status}: "
+        super().__init__(f"workflow {workflow_id!r} run {run_id!r} {status}: "
                          f"{cause}")
         self.workflow_id = workflow_id
         self.run_id = run_id
@@ -32,7 +32,7 @@ class WorkflowAlreadyStartedError(ReplayError):
 
     def __init__(self, workflow_id: str, workflow_type: str, run_id: str | None,
                  why: str) -> None:
-        super().__init__(f"[{self.code}] cannot start workflow {workflow_id!r} "
+        super().__init__(f"cannot start workflow {workflow_id!r} "
                          f"({workflow_type}): {why}. Nothing was written.")
         self.workflow_id = workflow_id
         self.workflow_type = workflow_type
@@ -46,7 +46,7 @@ class WorkflowNotFoundError(ReplayError):
 
     def __init__(self, workflow_id: str, run_id: str | None) -> None:
         which = f" run {run_id!r}" if run_id else ""
-        super().__init__(f"[{self.code}] no workflow {workflow_id!r}{which} in this store. "
+        super().__init__(f"no workflow {workflow_id!r}{which} in this store. "
                          "Check the id, or the database path the client opened.")
         self.workflow_id = workflow_id
         self.run_id = run_id
@@ -58,11 +58,12 @@ class WorkflowClosedError(ReplayError):
     code = "RPL-C04"
 
     def __init__(self, workflow_id: str, run_id: str, status: str, what: str) -> None:
-        super().__init__(f"[{self.code}] cannot send {what} to workflow {workflow_id!r} run "
+        super().__init__(f"cannot send {what} to workflow {workflow_id!r} run "
                          f"{run_id!r}: it is {status}. Nothing was written.")
         self.workflow_id = workflow_id
         self.run_id = run_id
         self.status = status
+        self.what = what
 
 
 class WorkflowUpdateFailedError(ReplayError):
@@ -71,7 +72,7 @@ class WorkflowUpdateFailedError(ReplayError):
     code = "RPL-C05"
 
     def __init__(self, update_id: str, name: str, cause: BaseException) -> None:
-        super().__init__(f"[{self.code}] update {name!r} ({update_id}) failed: {cause}")
+        super().__init__(f"update {name!r} ({update_id}) failed: {cause}")
         self.update_id = update_id
         self.name = name
         self.__cause__ = cause
@@ -88,8 +89,9 @@ class WorkflowQueryRejectedError(ReplayError):
     code = "RPL-C06"
 
     def __init__(self, workflow_id: str, status: str) -> None:
-        super().__init__(f"[{self.code}] query on workflow {workflow_id!r} rejected: the run "
+        super().__init__(f"query on workflow {workflow_id!r} rejected: the run "
                          f"is {status}")
+        self.workflow_id = workflow_id
         self.status = status
 
 
@@ -99,7 +101,7 @@ class WorkflowQueryFailedError(ReplayError):
     code = "RPL-C07"
 
     def __init__(self, message: str) -> None:
-        super().__init__(f"[{self.code}] {message}")
+        super().__init__(message)
         self.message = message
 
 
@@ -110,7 +112,7 @@ class UnsupportedTargetError(ReplayError):
 
     def __init__(self, target: str) -> None:
         super().__init__(
-            f"[{self.code}] cannot connect to {target!r}: replay is embedded and has no "
+            f"cannot connect to {target!r}: replay is embedded and has no "
             "server. Use Client.connect() for ./replay.db (or $REPLAY_DB), "
             "Client.connect('sqlite:///path/to.db') or Client.connect('memory://').")
         self.target = target

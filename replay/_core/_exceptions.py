@@ -1,11 +1,15 @@
-"""The engine's error tree (under history's ReplayError root) and workflow failures."""
+"""The engine's error tree (under history's ReplayError root) and workflow failures.
+
+The whole tree is drawn in ``replay/exceptions.py``, their public home.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from replay.history import Failure, ReplayError
+from replay.history import Failure, HistoryError, ReplayError
 
 
 class WorkflowDefinitionError(ReplayError):
@@ -14,7 +18,7 @@ class WorkflowDefinitionError(ReplayError):
     code = "RPL-D01"
 
     def __init__(self, message: str) -> None:
-        super().__init__(f"[{self.code}] {message}")
+        super().__init__(message)
 
 
 class NondeterminismError(ReplayError):
@@ -39,7 +43,7 @@ class NondeterminismError(ReplayError):
     ) -> None:
         where = f" at {location}" if location else ""
         super().__init__(
-            f"[{self.code}] nondeterminism in workflow {workflow_type!r} run {run_id!r} at "
+            f"nondeterminism in workflow {workflow_type!r} run {run_id!r} at "
             f"event {event_id}: the history holds {expected}, but the code now issued "
             f"{actual}{where}. Replaying a history must reproduce the commands it recorded. "
             "If this change is intended, guard the new code with "
@@ -60,10 +64,12 @@ class ReadOnlyContextError(ReplayError):
 
     def __init__(self, what: str, context: str) -> None:
         super().__init__(
-            f"[{self.code}] {what} is not allowed in a {context}: {context}s are read-only "
+            f"{what} is not allowed in a {context}: {context}s are read-only "
             "and must not issue commands (activities, timers, signals, emits...). Move it "
             "into a signal or update handler."
         )
+        self.what = what
+        self.context = context
 
 
 class WorkflowLoopError(ReplayError):
@@ -73,7 +79,7 @@ class WorkflowLoopError(ReplayError):
 
     def __init__(self, call: str) -> None:
         super().__init__(
-            f"[{self.code}] loop.{call}() is not available inside workflow code: the "
+            f"loop.{call}() is not available inside workflow code: the "
             "workflow event loop has no I/O, threads or executors, because a replay could "
             "not reproduce them. Do the work in an activity (workflow.execute_activity)."
         )
@@ -92,7 +98,7 @@ class WorkflowTaskError(ReplayError):
                  location: str | None) -> None:
         where = f" at {location}" if location else ""
         super().__init__(
-            f"[{self.code}] workflow task of {workflow_type!r} run {run_id!r} failed: "
+            f"workflow task of {workflow_type!r} run {run_id!r} failed: "
             f"{type(cause).__name__}: {str(cause).rstrip('.')}{where}. The run stays open "
             "and nothing was recorded; fix the code and the task is retried. To fail the run "
             "instead, raise ApplicationError or list the type in "
@@ -108,9 +114,14 @@ class WorkflowTaskError(ReplayError):
 
 
 class FailureError(ReplayError):
-    """Base of errors that are recorded as a Failure and fail a workflow."""
+    """Base of errors that are recorded as a Failure and fail a workflow.
+
+    Their messages are the user's own (``ApplicationError("card declined")``) and
+    are recorded in histories as they are, so they carry no ``[CODE]`` prefix.
+    """
 
     code = "RPL-F00"
+    shows_code = False
 
     def __init__(self, message: str, *, failure: Failure | None = None) -> None:
         super().__init__(message)
@@ -218,10 +229,12 @@ class UnknownQueryError(ReplayError):
 
     def __init__(self, name: str, workflow_type: str, known: list[str]) -> None:
         super().__init__(
-            f"[{self.code}] workflow {workflow_type!r} has no query {name!r} (known queries: "
+            f"workflow {workflow_type!r} has no query {name!r} (known queries: "
             f"{', '.join(known) or 'none'}). Check the name, or add a @workflow.query handler."
         )
         self.name = name
+        self.workflow_type = workflow_type
+        self.known = list(known)
 
 
 class QueryFailedError(ReplayError):
@@ -230,6 +243,70 @@ class QueryFailedError(ReplayError):
     code = "RPL-Q02"
 
     def __init__(self, name: str, cause: BaseException) -> None:
-        super().__init__(f"[{self.code}] query {name!r} failed: {type(cause).__name__}: {cause}")
+        super().__init__(f"query {name!r} failed: {type(cause).__name__}: {cause}")
         self.name = name
         self.cause = cause
+
+
+# --- replaying and debugging histories ---------------------------------------------
+
+
+class ForeignHistoryError(HistoryError):
+    """A history holds an input between two commands of one activation.
+
+    The engine writes an activation's commands together, after its inputs, so
+    the history was not written by replay (or was edited by hand). ``event_id``
+    is the misplaced input and ``rule`` is ``"activation-order"``.
+    """
+
+    code = "RPL-ND02"
+
+    def __init__(self, event_id: int, kind: str) -> None:
+        super().__init__(
+            f"input {kind} sits between commands of one activation; this history was not "
+            "written by replay", event_id=event_id, rule="activation-order")
+        self.kind = kind
+
+
+class NoReplayedWorkflowError(ReplayError):
+    """A replay result was queried, but the replay failed before the workflow existed.
+
+    The replay's own error is ``WorkflowReplayResult.replay_failure``.
+    """
+
+    code = "RPL-R01"
+
+    def __init__(self) -> None:
+        super().__init__("the replay failed before the workflow existed")
+
+
+class DebuggerNotReadyError(ReplayError):
+    """The debugger was asked about the workflow before its first activation."""
+
+    code = "RPL-DBG01"
+
+    def __init__(self) -> None:
+        super().__init__("the workflow object does not exist yet: step into the first "
+                         "activation (step) before querying")
+
+
+class DeterminismViolation(ReplayError, AssertionError):
+    """A schedule under which replay or crash recovery did not reproduce the live run.
+
+    Raised by ``replay.testing.check_determinism``. ``schedule`` is the (shrunk)
+    schedule and ``history_path`` a saved history that reproduces the problem
+    with ``replay check`` or a Replayer. It is an AssertionError too, so test
+    runners report it as a failed check.
+    """
+
+    code = "RPL-T01"
+
+    def __init__(self, what: str, *, workflow_type: str, schedule: Sequence[Any],
+                 schedule_text: str, history_path: Path | None) -> None:
+        saved = f"\nSaved history: {history_path}" if history_path is not None else ""
+        super().__init__(f"determinism check of workflow {workflow_type!r} failed: {what}\n"
+                         f"Schedule:\n{schedule_text}{saved}")
+        self.workflow_type = workflow_type
+        self.what = what
+        self.schedule = list(schedule)
+        self.history_path = history_path

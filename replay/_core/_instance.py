@@ -248,7 +248,7 @@ class WorkflowInstance(HandlerDispatch):
         cmd = self._open.get(ref)
         if cmd is None:
             raise history.InternalError(
-                f"[{history.InternalError.code}] run {self.run_id!r} event {event.event_id}: "
+                f"run {self.run_id!r} event {event.event_id}: "
                 f"{type(event).__name__} refers to event {ref}, which is not an open command"
             )
         del self._open[ref]

@@ -45,10 +45,11 @@ class NotInWorkflowError(ReplayError):
 
     def __init__(self, name: str) -> None:
         super().__init__(
-            f"[{self.code}] workflow.{name}() can only be called from workflow code (a "
+            f"workflow.{name}() can only be called from workflow code (a "
             "@workflow.defn class's run method, handlers or what they call), while a worker "
             "or replayer runs it."
         )
+        self.name = name
 
 
 def _inst(name: str) -> WorkflowInstance:

@@ -31,7 +31,7 @@ from replay.history import (
 )
 
 from .._core._commands import Command, describe_event
-from .._core._exceptions import NondeterminismError
+from .._core._exceptions import DebuggerNotReadyError, NondeterminismError
 from .._core._instance import WorkflowInstance
 from ._replayer import RecordedActivation, Split, WorkflowRegistry, split_activations
 
@@ -287,9 +287,7 @@ class Debugger:
     def query(self, name: str, *args: Any) -> Any:
         """Run a query handler on the workflow as it stands; returns the JSON payload."""
         if self.instance.workflow is None:
-            raise ReplayError(
-                "[RPL-DBG01] the workflow object does not exist yet: step into the first "
-                "activation (step) before querying")
+            raise DebuggerNotReadyError()
         return self.instance.query(name, self.converter.to_payloads(args))
 
     def pending(self) -> dict[str, list[str]]:

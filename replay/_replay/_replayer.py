@@ -28,7 +28,11 @@ from replay.history import (
 )
 
 from .._core._definition import WorkflowDefinition
-from .._core._exceptions import WorkflowDefinitionError
+from .._core._exceptions import (
+    ForeignHistoryError,
+    NoReplayedWorkflowError,
+    WorkflowDefinitionError,
+)
 from .._core._guard import GuardHooks
 from .._core._instance import UpdateDelivery, WorkflowInstance
 
@@ -68,10 +72,7 @@ def split_activations(events: Iterable[Event], tail: Split | None = None
         cls = type(event)
         if cls in _INPUTS:
             if commands:
-                raise ReplayError(
-                    f"[RPL-ND02] event {event.event_id}: input {cls.__name__} sits between "
-                    "commands of one activation; this history was not written by replay"
-                )
+                raise ForeignHistoryError(event.event_id, cls.__name__)
             inputs.append(event)
         elif cls is WorkflowTaskCompleted:
             yield RecordedActivation(inputs, commands, event)
@@ -162,7 +163,7 @@ class WorkflowReplayResult:
     def query(self, name: str, *args: Any) -> Any:
         """Run a query on the replayed workflow and decode nothing (returns the payload)."""
         if self.instance is None:
-            raise ReplayError("[RPL-R01] the replay failed before the workflow existed")
+            raise NoReplayedWorkflowError()
         return self.instance.query(name, self.instance.converter.to_payloads(args))
 
 

@@ -25,7 +25,18 @@ MODES = ("strict", "warn", "off")
 
 
 class RestrictedCallError(sandbox.RestrictedCallError, ReplayError):
-    """Workflow code made a call that would make a replay diverge (see its message)."""
+    """Workflow code made a call that would make a replay diverge (see its message).
+
+    Its code is the sandbox rule's (``RPL-SB01`` ... ``RPL-SB11``), so it varies
+    per instance; the fields are those of ``replay.sandbox.RestrictedCallError``.
+    """
+
+    def __init__(self, violation: sandbox.Violation) -> None:
+        ReplayError.__init__(self, violation.text, code=violation.rule.code)
+        self._keep(violation)
+
+    # pickled like every ReplayError (fields and cause kept), not like the sandbox's base
+    __reduce__ = ReplayError.__reduce__
 
 
 class SandboxGuard:

@@ -59,8 +59,9 @@ class NotInActivityError(ReplayError):
     code = "RPL-A01"
 
     def __init__(self, name: str) -> None:
-        super().__init__(f"[{self.code}] activity.{name}() can only be called while a worker "
-                         "runs an activity")
+        super().__init__(f"activity.{name}() can only be called while a worker runs an "
+                         "activity")
+        self.name = name
 
 
 class _ActivityLogger(logging.LoggerAdapter[logging.Logger]):

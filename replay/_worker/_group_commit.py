@@ -50,5 +50,5 @@ def flush(store: Store, pending: list[Pending], now: datetime) -> None:
                 p.failed(result)
         pending = retry
     for p in pending:
-        p.failed(InternalError(f"[{InternalError.code}] run {p.run_id!r}: a commit kept "
-                               "failing after its effects were corrected"))
+        p.failed(InternalError(f"run {p.run_id!r}: a commit kept failing after its effects "
+                               "were corrected"))

@@ -30,29 +30,11 @@ from hypothesis.errors import FlakyFailure
 from replay.history import Event, History, ReplayError
 
 from .._core._definition import WorkflowDefinition
+from .._core._exceptions import DeterminismViolation as DeterminismViolation  # re-exported
 from .._replay._replayer import Replayer, WorkflowRegistry, replay_events
 from .._replay._sandbox_hooks import guard_for
 from ._harness_run import ActivityDoubles, Doubles, RunOutcome, ScheduleRun, ask, fresh_instance
 from ._strategies import Crash, Step, format_schedule, schedules
-
-
-class DeterminismViolation(AssertionError):
-    """A schedule under which replay or crash recovery did not reproduce the live run.
-
-    ``schedule`` is the (shrunk) schedule and ``history_path`` a saved history
-    that reproduces the problem with ``replay check`` or a Replayer.
-    """
-
-    def __init__(self, what: str, *, workflow_type: str, schedule: Sequence[Step],
-                 history_path: Path | None) -> None:
-        saved = f"\nSaved history: {history_path}" if history_path is not None else ""
-        super().__init__(
-            f"[RPL-T01] determinism check of workflow {workflow_type!r} failed: {what}\n"
-            f"Schedule:\n{format_schedule(schedule)}{saved}"
-        )
-        self.what = what
-        self.schedule = list(schedule)
-        self.history_path = history_path
 
 
 @attrs.frozen(kw_only=True)
@@ -107,6 +89,7 @@ class _Checker:
         except (OSError, ReplayError):
             path = None
         raise DeterminismViolation(what, workflow_type=self.type_name, schedule=schedule,
+                                   schedule_text=format_schedule(schedule),
                                    history_path=path)
 
     def _check_replay(self, schedule: Sequence[Step], live: RunOutcome) -> None:
@@ -224,6 +207,7 @@ def check_determinism(
             f"{found.what} (hypothesis saw this schedule fail only some of the times it "
             "ran it: the workflow keeps state outside the run, e.g. in a module global)",
             workflow_type=checker.type_name, schedule=found.schedule,
+            schedule_text=format_schedule(found.schedule),
             history_path=found.history_path) from flaky
     return DeterminismReport(workflow_type=checker.type_name, examples=checker.examples,
                              seconds=time.perf_counter() - began)
