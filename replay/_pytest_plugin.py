@@ -5,6 +5,11 @@ Fixtures:
   (in-memory store), shut down after the test;
 * ``replay_client``: its client.
 
+The plugin loads in every pytest run of a project that installed replay, so it
+imports nothing optional at load time: the fixtures need pytest-asyncio and the
+``testing`` extra (``pip install 'replay-engine[testing]'``), and a test that
+uses one without them is skipped with a reason saying what to install.
+
 Saved histories: ``pytest --replay-histories PATH`` (or the ini setting
 ``replay_histories``) collects one test per ``*.json`` file under PATH and
 replays it against the workflow classes listed in ``REPLAY_WORKFLOWS`` of any
@@ -16,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -24,7 +29,9 @@ from replay.history import History, ReplayError
 
 from ._client._client import Client
 from ._replay._replayer import Replayer
-from .testing._environment import WorkflowEnvironment
+
+if TYPE_CHECKING:
+    from .testing import WorkflowEnvironment
 
 WORKFLOWS_ATTR = "REPLAY_WORKFLOWS"
 
@@ -38,9 +45,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   help="directories of saved histories to replay (like --replay-histories)")
 
 
+def _environment_class() -> type[WorkflowEnvironment]:
+    """replay.testing's WorkflowEnvironment, imported on first use; skips the test when
+    the ``testing`` extra is missing (the ImportError's message says what to install)."""
+    try:
+        from .testing import WorkflowEnvironment
+    except ImportError as exc:
+        if exc.name != "hypothesis":  # a bug of ours, not a missing extra: show it
+            raise
+        pytest.skip(f"replay_env: {exc}")
+    return WorkflowEnvironment
+
+
 async def _environment() -> AsyncIterator[WorkflowEnvironment]:
     """A time-skipping WorkflowEnvironment on an in-memory store, shut down afterwards."""
-    env = await WorkflowEnvironment.start_time_skipping()
+    env = await _environment_class().start_time_skipping()
     try:
         yield env
     finally:

@@ -7,8 +7,13 @@
   signals, updates, queries, activity outcomes, timers and cancellation.
 * :func:`schedules` / :func:`steps` and the step classes: the hypothesis
   strategies behind it, to compose your own.
+
+This package needs the ``testing`` extra (hypothesis): ``pip install
+'replay-engine[testing]'``. Without it, importing it raises ImportError saying so.
 """
 
+# First, so that a missing extra fails here with the remedy, not deep in a submodule.
+from . import _requires_extra  # noqa: F401 (imported for its check)
 from ._driver import UpdateOutcome as UpdateOutcome
 from ._driver import WorkflowDriver as WorkflowDriver
 from ._environment import WorkflowEnvironment as WorkflowEnvironment

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +16,8 @@ from replay._core import _definition
 pytest_plugins = ["pytester"]
 
 ARGS = ("-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function")
-HISTORIES = Path(__file__).parents[2] / "fixtures" / "histories"
+ROOT = Path(__file__).parents[2]
+HISTORIES = ROOT / "fixtures" / "histories"
 
 CONFTEST = """
 from fixtures.workflows import ALL_WORKFLOWS
@@ -119,12 +123,64 @@ def test_replay_env_and_replay_client_fixtures(pytester: pytest.Pytester) -> Non
 def test_the_plugin_loads_without_pytest_asyncio() -> None:
     """The plugin loads in every pytest run of a project that installs replay: it must
     not break projects without pytest-asyncio (its async fixture skips instead)."""
-    import subprocess
-    import sys
-
     code = ("import sys; sys.modules['pytest_asyncio'] = None; "
             "import replay._pytest_plugin as p; print(p._replay_env_unavailable.__name__)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "_replay_env_unavailable"
+
+
+# --- without the testing extra -------------------------------------------------------------------
+
+EXTRA_HINT = "pip install 'replay-engine[testing]'"
+# Makes hypothesis look uninstalled (pytest itself chokes on a None in sys.modules).
+NO_HYPOTHESIS = """
+import sys
+class NoHypothesis:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] == "hypothesis":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, NoHypothesis())
+"""
+
+
+def _python(code: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, cwd=cwd, env=env)
+
+
+def test_the_plugin_loads_without_hypothesis_or_pytest_asyncio() -> None:
+    out = _python(NO_HYPOTHESIS + "sys.modules['pytest_asyncio'] = None\n"
+                  "import replay._pytest_plugin\n")
+    assert out.returncode == 0, out.stderr
+
+
+def test_replay_testing_without_hypothesis_says_what_to_install() -> None:
+    out = _python(NO_HYPOTHESIS + "import replay.testing\n")
+    assert out.returncode != 0
+    last = out.stderr.strip().splitlines()[-1]
+    assert last == ("ImportError: replay.testing needs hypothesis, which the engine itself does "
+                    f"not install: {EXTRA_HINT}")
+
+
+def test_without_the_testing_extra_the_fixture_skips_and_histories_still_replay(
+        pytester: pytest.Pytester) -> None:
+    """A project with replay but without hypothesis: pytest runs (the plugin loads), the
+    saved-history items work, and a test asking for replay_env is skipped with the remedy."""
+    pytester.makeconftest(CONFTEST)
+    target = _copy(pytester, "timers.json")
+    pytester.makepyfile(test_env="""
+        async def test_it(replay_env):
+            raise AssertionError("must not run without the testing extra")
+    """)
+    pytester.makeini("[pytest]\nasyncio_mode = auto\n"
+                     "asyncio_default_fixture_loop_scope = function\n")
+    code = (NO_HYPOTHESIS + "import pytest\nraise SystemExit(pytest.main(["
+            f"'-p', 'no:hypothesispytest', '-p', 'no:cacheprovider', '-rs', "
+            f"'--replay-histories', {str(target)!r}]))")
+    out = _python(code, cwd=pytester.path)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "1 passed, 1 skipped" in out.stdout, out.stdout
+    assert EXTRA_HINT in out.stdout, out.stdout

@@ -1,0 +1,83 @@
+"""Migrations between versions of the SQLite store's schema.
+
+``MIGRATIONS[n]`` upgrades a store from schema version ``n`` to ``n + 1``: a
+function on a :class:`sqlite_utils.Database` (``add_column``, ``create_index``,
+``transform``, or plain ``db.execute`` for what sqlite-utils cannot express).
+Opening a store whose ``meta.schema_version`` is older than the current
+``SCHEMA_VERSION`` runs every step from there, in order, in one transaction
+taken with ``BEGIN IMMEDIATE`` (see ``_sqlite_schema.open_database``), and
+records each new version in ``meta``: a failing step leaves the file as it was,
+and two processes opening an old store at once migrate it once.
+
+We keep our own registry instead of sqlite-utils' ``Migrations``: that one
+records migrations by name in a table of its own (created on first use, so even
+an up-to-date store would be written to), and commits each step separately,
+while a replay store needs a version number it can compare (a store newer than
+the code is refused) and all steps to the current version in one transaction.
+
+The schema is at version 1, its first: there is no step yet.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+import sqlite_utils
+
+Migration = Callable[[sqlite_utils.Database], None]
+
+#: ``MIGRATIONS[n]`` takes a store from schema version ``n`` to ``n + 1``.
+MIGRATIONS: dict[int, Migration] = {}
+
+
+class MigrationFailed(Exception):
+    """A migration step could not run; the caller rolls the transaction back.
+
+    ``version`` is the schema version the step started from (``None`` when no
+    step exists for the versions asked); ``committed`` is True only when a step
+    ended the transaction itself, so a rollback cannot undo all of it.
+    """
+
+    def __init__(self, message: str, *, version: int | None, committed: bool = False) -> None:
+        super().__init__(message)
+        self.version = version
+        self.committed = committed
+
+
+def steps(from_version: int, to_version: int) -> list[tuple[int, Migration]]:
+    """The registered steps from ``from_version`` up to ``to_version``, in order."""
+    missing = [v for v in range(from_version, to_version) if v not in MIGRATIONS]
+    if missing:
+        raise MigrationFailed(
+            f"this replay has no migration from schema version {missing[0]} to "
+            f"{missing[0] + 1}", version=None)
+    return [(v, MIGRATIONS[v]) for v in range(from_version, to_version)]
+
+
+def migrate(conn: sqlite3.Connection, from_version: int, to_version: int) -> None:
+    """Run the steps from ``from_version`` to ``to_version`` inside the caller's open
+    transaction, recording each new version in ``meta``; MigrationFailed if one fails.
+
+    The caller commits or rolls back: a step never ends the transaction itself
+    (sqlite-utils >= 4 joins an open transaction instead of committing it).
+    """
+    if not conn.in_transaction:
+        raise MigrationFailed("migrations run inside a transaction the caller opened",
+                              version=from_version)
+    db = sqlite_utils.Database(conn, execute_plugins=False)
+    for version, step in steps(from_version, to_version):
+        name = getattr(step, "__name__", repr(step))
+        try:
+            step(db)
+        except Exception as exc:
+            raise MigrationFailed(
+                f"migration {version} -> {version + 1} ({name}) failed: "
+                f"{type(exc).__name__}: {exc}", version=version) from exc
+        if not conn.in_transaction:
+            raise MigrationFailed(
+                f"migration {version} -> {version + 1} ({name}) ended the transaction "
+                "(a COMMIT or a statement that cannot run in one)", version=version,
+                committed=True)
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                     (str(version + 1),))

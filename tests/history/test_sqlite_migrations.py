@@ -1,0 +1,169 @@
+"""history/_sqlite_migrations.py: upgrading a store's schema when it is opened.
+
+Real stores are at schema version 1 and no step exists yet, so each test
+registers its own steps and raises the current version (monkeypatch), then opens
+a real version-1 file.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from replay.history import SqliteStore, Start, StoreError
+from replay.history import _sqlite_migrations as migrations
+from replay.history import _sqlite_schema as schema
+from tests.history.samples import signal, started
+
+
+def file_state(path: Path) -> tuple[bytes, int, list[str]]:
+    return path.read_bytes(), path.stat().st_mtime_ns, sorted(os.listdir(path.parent))
+
+
+def meta_version(path: Path) -> str:
+    conn = sqlite3.connect(path)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return str(row[0])
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def v1_store(tmp_path: Path) -> Path:
+    """A version-1 store file with one run of two events, closed."""
+    path = tmp_path / "replay.db"
+    store = SqliteStore(path)
+    store.commit([Start("r1", started())])
+    store.append("r1", [signal(2)], 1)
+    store.close()
+    return path
+
+
+@pytest.fixture
+def ran(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Current version 3, with steps 1 -> 2 (a column and an index) and 2 -> 3 (a table);
+    the list records each step run."""
+    ran: list[str] = []
+
+    def add_priority(db: sqlite_utils.Database) -> None:
+        ran.append("add_priority")
+        db.table("runs").add_column("priority", int, not_null_default=0)
+        db.table("runs").create_index(["priority"], index_name="runs_by_priority")
+
+    def add_labels(db: sqlite_utils.Database) -> None:
+        ran.append("add_labels")
+        db.table("labels").create({"run_id": str, "label": str}, pk=("run_id", "label"))
+
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 3)
+    monkeypatch.setattr(migrations, "MIGRATIONS", {1: add_priority, 2: add_labels})
+    return ran
+
+
+def test_real_stores_are_at_version_one_with_no_steps() -> None:
+    assert schema.SCHEMA_VERSION == 1
+    assert migrations.MIGRATIONS == {}
+
+
+def test_an_older_store_is_upgraded_when_opened(v1_store: Path, ran: list[str]) -> None:
+    store = SqliteStore(v1_store)
+    try:
+        assert [e.event_id for e in store.read("r1")] == [1, 2]
+        store.append("r1", [signal(3)], 2)  # the hot path works on the upgraded file
+    finally:
+        store.close()
+    assert ran == ["add_priority", "add_labels"]
+    assert meta_version(v1_store) == "3"
+    db = sqlite_utils.Database(v1_store, execute_plugins=False)
+    try:
+        assert db.table("runs").columns_dict["priority"] is int
+        assert "runs_by_priority" in {index.name for index in db.table("runs").indexes}
+        assert db.table("labels").exists()
+    finally:
+        db.close()
+    SqliteStore(v1_store).close()
+    assert ran == ["add_priority", "add_labels"]  # once
+
+
+def test_a_store_part_way_up_runs_only_the_steps_it_lacks(v1_store: Path,
+                                                         ran: list[str],
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
+    SqliteStore(v1_store).close()
+    assert (ran, meta_version(v1_store)) == (["add_priority"], "2")
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 3)
+    SqliteStore(v1_store).close()
+    assert (ran, meta_version(v1_store)) == (["add_priority", "add_labels"], "3")
+
+
+def test_a_failing_step_leaves_the_file_unchanged(v1_store: Path, ran: list[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(db: sqlite_utils.Database) -> None:
+        ran.append("broken")
+        db.table("labels").create({"run_id": str, "label": str})
+        db.execute("UPDATE runs SET status = 'gone'")
+        raise ValueError("disk on fire")
+
+    monkeypatch.setitem(migrations.MIGRATIONS, 2, broken)
+    before = file_state(v1_store)
+    with pytest.raises(StoreError) as err:
+        SqliteStore(v1_store)
+    assert ran == ["add_priority", "broken"]  # step 1 ran, and was rolled back with step 2
+    assert str(err.value) == (
+        f"[RPL-S01] {v1_store}: cannot upgrade this store from schema version 1 to 3: "
+        "migration 2 -> 3 (broken) failed: ValueError: disk on fire. Nothing was changed. "
+        "Open it with the replay-engine version that wrote it, or report the failure.")
+    assert file_state(v1_store) == before
+    assert meta_version(v1_store) == "1"
+
+
+def test_a_step_that_breaks_the_schema_is_rolled_back(v1_store: Path, ran: list[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The upgraded schema is verified before the commit: a step that drops what the engine
+    relies on (here an append-only trigger) changes nothing."""
+    monkeypatch.setitem(migrations.MIGRATIONS, 2,
+                        lambda db: db.execute("DROP TRIGGER events_no_delete"))
+    before = file_state(v1_store)
+    with pytest.raises(StoreError, match="after the migrations it lacks trigger events_no_delete"):
+        SqliteStore(v1_store)
+    assert file_state(v1_store) == before
+
+
+def test_a_missing_step_is_refused_and_changes_nothing(v1_store: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(migrations, "MIGRATIONS", {})
+    before = file_state(v1_store)
+    with pytest.raises(StoreError) as err:
+        SqliteStore(v1_store)
+    assert "this replay has no migration from schema version 1 to 2. Nothing was changed." in (
+        str(err.value))
+    assert file_state(v1_store) == before
+
+
+def test_a_step_that_commits_on_its_own_is_reported(v1_store: Path, ran: list[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(migrations.MIGRATIONS, 2, lambda db: db.conn.execute("COMMIT"))
+    with pytest.raises(StoreError) as err:
+        SqliteStore(v1_store)
+    assert "(<lambda>) ended the transaction" in str(err.value)
+    assert "Steps before it may have been committed." in str(err.value)
+
+
+def test_an_opener_that_waited_for_the_lock_does_not_migrate_again(
+        v1_store: Path, ran: list[str]) -> None:
+    """Two processes that both saw version 1 before taking the lock: the second re-reads the
+    version under BEGIN IMMEDIATE and finds nothing left to do."""
+    SqliteStore(v1_store).close()
+    conn = sqlite3.connect(v1_store, isolation_level=None)
+    try:
+        schema._prepare(conn, v1_store)  # what the second opener does next
+    finally:
+        conn.close()
+    assert ran == ["add_priority", "add_labels"]
+    assert meta_version(v1_store) == "3"
