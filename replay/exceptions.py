@@ -39,6 +39,7 @@ knows nothing of the engine either), so catching either works::
     ├── NotInWorkflowError             RPL-W01    workflow.* outside workflow code
     ├── NotInActivityError             RPL-A01    activity.* outside an activity
     ├── UnknownQueryError              RPL-Q01
+    │   └── QueryUnavailableError      RPL-Q03    no handler can run here (client replay)
     ├── QueryFailedError               RPL-Q02
     ├── NoReplayedWorkflowError        RPL-R01    query after an early replay failure
     ├── DebuggerNotReadyError          RPL-DBG01  query before the first activation
@@ -102,6 +103,7 @@ from ._core._exceptions import WorkflowDefinitionError as WorkflowDefinitionErro
 from ._core._exceptions import WorkflowLoopError as WorkflowLoopError
 from ._core._exceptions import WorkflowTaskError as WorkflowTaskError
 from ._core._runtime import NotInWorkflowError as NotInWorkflowError
+from ._replay._queries import QueryUnavailableError as QueryUnavailableError
 from ._replay._sandbox_hooks import RestrictedCallError as RestrictedCallError
 from ._worker._activity_ctx import NotInActivityError as NotInActivityError
 
@@ -123,6 +125,7 @@ __all__ = [
     "NotInWorkflowError",
     "PayloadError",
     "QueryFailedError",
+    "QueryUnavailableError",
     "ReadOnlyContextError",
     "ReplayError",
     "RestrictedCallError",

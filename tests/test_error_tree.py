@@ -81,6 +81,8 @@ EXAMPLES: dict[str, Callable[[], ReplayError]] = {
     "NotInActivityError": lambda: exc.NotInActivityError("heartbeat"),
     "UnknownQueryError": lambda: exc.UnknownQueryError("status", "Order", ["progress"]),
     "QueryFailedError": lambda: exc.QueryFailedError("status", ValueError("bad state")),
+    "QueryUnavailableError": lambda: exc.QueryUnavailableError(
+        "status", "Order", [], "workflow type 'Order' is not known here"),
     "NoReplayedWorkflowError": lambda: exc.NoReplayedWorkflowError(),
     "DebuggerNotReadyError": lambda: exc.DebuggerNotReadyError(),
     "DeterminismViolation": lambda: exc.DeterminismViolation(

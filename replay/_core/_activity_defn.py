@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from ._definition import _signature_types
+from ._definition import signature_types
 from ._exceptions import WorkflowDefinitionError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -58,7 +58,7 @@ def defn(fn: F | None = None, *, name: str | None = None, dynamic: bool = False
         # A method (decorated in its class, registered bound: Worker(activities=[obj.m]))
         # takes `self` first; the dynamic activity takes its raw arguments.
         skip = (1 if params[:1] == ["self"] else 0) + (1 if dynamic else 0)
-        arg_types, return_type = _signature_types(f, skip=skip)
+        arg_types, return_type = signature_types(f, skip=skip)
         setattr(f, _ATTR, ActivityDefinition(
             name=None if dynamic else (name or f.__name__),
             fn=f,
@@ -79,6 +79,6 @@ def activity_name_and_result_type(activity: Any) -> tuple[str, Any]:
     if isinstance(d, ActivityDefinition) and d.name is not None:
         return d.name, d.return_type
     if callable(activity):
-        return getattr(activity, "__name__", str(activity)), _signature_types(
+        return getattr(activity, "__name__", str(activity)), signature_types(
             activity, skip=0)[1]
     raise TypeError(f"{activity!r} is not an activity function or name")

@@ -85,7 +85,7 @@ class _UpdateMark:
         self.validator: Callable[..., Any] | None = None
 
 
-def _signature_types(fn: Callable[..., Any], *, skip: int = 1) -> tuple[tuple[Any, ...], Any]:
+def signature_types(fn: Callable[..., Any], *, skip: int = 1) -> tuple[tuple[Any, ...], Any]:
     try:
         hints = typing.get_type_hints(fn)
     except Exception:  # unresolvable forward refs: decode as plain data
@@ -97,6 +97,9 @@ def _signature_types(fn: Callable[..., Any], *, skip: int = 1) -> tuple[tuple[An
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
     )
     return arg_types, hints.get("return", Any)
+
+
+_signature_types = signature_types  # the old name, still imported by replay.testing
 
 
 def _mark(fn: Callable[..., Any], kind: str, name: str | None, **extra: Any) -> None:
@@ -215,7 +218,7 @@ def update(
 def _build_handler(kind: str, name: str | None, fn: Callable[..., Any],
                    extra: dict[str, Any]) -> HandlerDefinition:
     skip = 2 if name is None and kind != "run" else 1  # dynamic: (self, name, args)
-    arg_types, return_type = _signature_types(fn, skip=skip)
+    arg_types, return_type = signature_types(fn, skip=skip)
     mark = extra.get("mark")
     return HandlerDefinition(
         kind=kind,
@@ -294,6 +297,7 @@ def defn(
         )
         setattr(c, _DEFN, definition)
         if wf_name is not None:
+            # the run method names its workflow when passed to start_workflow and friends
             definition.run.fn.__replay_workflow_name__ = wf_name  # type: ignore[attr-defined]
             _KNOWN.setdefault(wf_name, {})[(c.__module__, c.__qualname__)] = definition
         return c
@@ -325,6 +329,23 @@ def owner_workflow(fn: Any) -> WorkflowDefinition | None:
         d = owner.__dict__.get(_DEFN)
         return d if isinstance(d, WorkflowDefinition) else None
     return None
+
+
+def workflow_name(workflow: Any) -> tuple[str, Any]:
+    """The type name and declared result type of a workflow given as its class, its
+    ``@workflow.run`` method or its type name (the result type is then None)."""
+    if isinstance(workflow, str):
+        return workflow, None
+    if isinstance(workflow, type):
+        d = WorkflowDefinition.of(workflow)
+        return d.name or workflow.__name__, d.run.return_type
+    name = getattr(workflow, "__replay_workflow_name__", None)
+    if name is None:
+        raise TypeError(
+            f"{workflow!r} is not a workflow: pass a workflow class, its @workflow.run "
+            "method, or the workflow type name"
+        )
+    return name, signature_types(workflow)[1]
 
 
 def handler_name(fn: Any, kind: str) -> str:

@@ -22,14 +22,6 @@ from ._exceptions import (
     TimeoutError,
 )
 
-_ENGINE_TYPES = {
-    "ActivityError",
-    "ChildWorkflowError",
-    "CancelledError",
-    "TerminatedError",
-    "TimeoutError",
-}
-
 
 def to_failure(exc: BaseException, converter: PayloadConverter) -> Failure:
     """Record an exception (and its cause chain) as a Failure."""

@@ -4,17 +4,23 @@
 requests, runs the deterministic loop until nothing is ready and returns the
 commands produced. ``commit_live`` numbers them as new events;
 ``commit_replay`` matches them against recorded ones (see ``_matching``).
-Handler dispatch lives in ``_handlers``, source locations in ``_locations``.
+The instance owns its parts: the loop (with its ``DurableTimers``), its
+``Handlers`` (signals, updates, queries), its ``CommandLog``, ``Conditions``
+and ``Patches``; source locations live in ``_locations``.
+
+While the instance runs workflow code, :func:`current_instance` returns it:
+that is how the ``workflow.*`` API finds its run.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import random
 import uuid
 from asyncio import events
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -24,7 +30,6 @@ from replay.history import (
     CancelRequested,
     Event,
     Failure,
-    MarkerRecorded,
     PayloadConverter,
     PayloadError,
     SignalReceived,
@@ -33,43 +38,47 @@ from replay.history import (
 )
 
 from . import _matching
+from ._command_base import Command
+from ._command_log import CommandLog
 from ._commands import (
     TERMINAL_COMMANDS,
-    ActivityCommand,
     CancelCommand,
-    ChildCommand,
-    Command,
     CompleteCommand,
     ContinueAsNewCommand,
     FailCommand,
-    SignalExternalCommand,
-    TimerCancelCommand,
-    TimerCommand,
+    MarkerCommand,
 )
 from ._common import RawValue
+from ._conditions import Conditions
 from ._definition import WorkflowDefinition
-from ._exceptions import (
-    ContinueAsNewError,
-    FailureError,
-    ReadOnlyContextError,
-    WorkflowTaskError,
-)
+from ._exceptions import ContinueAsNewError, FailureError, ReadOnlyContextError, WorkflowTaskError
 from ._failure import to_failure
-from ._guard import GuardHooks
-from ._handlers import HandlerDispatch
+from ._guard import GuardHooks, RunGuard
+from ._handlers import Handlers, decode_args
+from ._handlers import UpdateDelivery as UpdateDelivery  # where the worker imports it from
 from ._info import WorkflowInfo
-from ._locations import awaiting_location, caller_location, mark_boundary, traceback_location
-from ._loop import DurableTimerHandle, WorkflowEventLoop
+from ._locations import (
+    awaiting_location,
+    caller_location,
+    mark_boundary,
+    task_stacks,
+    traceback_location,
+)
+from ._loop import WorkflowEventLoop
+from ._patches import Patches
+from ._timers import DurableTimers
+
+_CURRENT: contextvars.ContextVar[WorkflowInstance | None] = contextvars.ContextVar(
+    "replay.workflow_instance", default=None)
 
 
-@attrs.frozen
-class UpdateDelivery:
-    """An update for this activation: a live request, or an acceptance being replayed."""
+def current_instance() -> WorkflowInstance | None:
+    """The instance whose workflow code runs in this context; None outside workflow code.
 
-    update_id: str
-    name: str
-    args: list[Any]
-    validate: bool = True
+    Set for every stretch of workflow code an instance runs; the tasks that code
+    creates copy it, as they copy any context variable.
+    """
+    return _CURRENT.get()
 
 
 @attrs.frozen
@@ -80,11 +89,8 @@ class ActivationResult:
     rejected_updates: list[tuple[str, Failure]]
 
 
-class WorkflowInstance(HandlerDispatch):
-    """The live object of one run, driven one activation at a time.
-
-    Handler dispatch (signals, updates, queries) comes from :class:`HandlerDispatch`.
-    """
+class WorkflowInstance:
+    """The live object of one run, driven one activation at a time."""
 
     def __init__(self, definition: WorkflowDefinition, *, run_id: str,
                  started: WorkflowStarted, converter: PayloadConverter | None = None,
@@ -93,10 +99,10 @@ class WorkflowInstance(HandlerDispatch):
         self.run_id = run_id
         self.started = started
         self.converter = converter or history.default_converter()
-        self.guard = guard
+        self._log = CommandLog(run_id)
         # the I/O methods are filled in as errors after the class body, unseen by mypy
-        self.loop = WorkflowEventLoop(self)  # type: ignore[abstract]
-        self.loop.instance = self  # type: ignore[attr-defined]  # found by the runtime API
+        self.loop = WorkflowEventLoop(  # type: ignore[abstract]
+            DurableTimers(self._log, self.add_command))
         self.random = random.Random(started.random_seed)
         self.info = WorkflowInfo.from_started(run_id, started)
         self.workflow: Any = None
@@ -107,16 +113,24 @@ class WorkflowInstance(HandlerDispatch):
         self.terminal: Command | None = None
         self.result_payload: Any = None
         self.failure: Failure | None = None
-        self.seq: dict[str, int] = {}
+        self.handlers = Handlers(self, definition=definition, converter=self.converter,
+                                 loop=self.loop, info=self.info)
+        self._guard: Callable[[], RunGuard] | None = None if guard is None else guard.for_run(
+            run_id=run_id, workflow_type=self.info.workflow_type,
+            sandbox_mode=definition.sandbox_mode, fail_task=self.fail_task)
+        self._conditions = Conditions(self.fail_task)
         self._main: asyncio.Task[Any] | None = None
-        self._commands: list[Command] = []
-        self._open: dict[int, Command] = {}
-        self._conditions: list[tuple[Callable[[], bool], asyncio.Future[bool]]] = []
-        self._patches: dict[str, bool] = {}
-        self._recorded_patches: frozenset[str] = frozenset()
+        self._patches = Patches()
         self._task_failure: tuple[BaseException, str | None] | None = None
-        self._cancel_requested = False
-        self._init_handlers()
+
+    @property
+    def workflow_type(self) -> str:
+        return self.info.workflow_type
+
+    @property
+    def ended(self) -> bool:
+        """True once the run has ended (in this activation or an earlier one)."""
+        return self.terminal is not None
 
     # --- the activation cycle ----------------------------------------------------------
 
@@ -127,12 +141,10 @@ class WorkflowInstance(HandlerDispatch):
         self.replaying = replaying
         self.now = time
         self.loop.set_time(time.timestamp())
-        self._commands = []
-        self._rejected = []
-        self._recorded_patches = frozenset(
-            e.marker_id for e in recorded if isinstance(e, MarkerRecorded) and e.name == "patch"
-        )
-        with self._entered():
+        self._log.start_activation()
+        self.handlers.start_activation()
+        self._patches.start_activation(recorded)
+        with self.running():
             for event in inputs:
                 self.last_event_id = event.event_id
                 _DISPATCH[type(event)](self, event)
@@ -140,18 +152,17 @@ class WorkflowInstance(HandlerDispatch):
                 # queued behind the handlers the inputs started, so that a validator sees
                 # what the signals delivered before its update did (as a later activation
                 # would): acceptance must not depend on how inputs were batched
-                self.loop.call_soon(self._deliver_update, update)
+                self.loop.call_soon(self.handlers.deliver_update, update)
             self._drain()
         if self._task_failure is not None:
             exc, location = self._task_failure
             raise WorkflowTaskError(run_id=self.run_id, workflow_type=self.info.workflow_type,
                                     cause=exc, location=location) from exc
-        commands = [c for c in self._commands
-                    if not (isinstance(c, TimerCommand) and c.canceled)]
+        commands = self._log.issued()
         if self.terminal is not None:
             commands.append(self.terminal)
-            self._warn_unfinished_handlers()
-        return ActivationResult(commands=commands, rejected_updates=self._rejected)
+            self.handlers.warn_unfinished()
+        return ActivationResult(commands=commands, rejected_updates=self.handlers.rejected)
 
     def commit_live(self, result: ActivationResult, time: datetime,
                     identity: str = "") -> list[Event]:
@@ -160,7 +171,7 @@ class WorkflowInstance(HandlerDispatch):
         eid = self.last_event_id
         for cmd in result.commands:
             eid += 1
-            self._assign(cmd, eid)
+            self.assign(cmd, eid)
             out.append(cmd.to_event(eid, time))
         if self.terminal is None:
             eid += 1
@@ -178,40 +189,25 @@ class WorkflowInstance(HandlerDispatch):
         if self.terminal is not None:
             self.closed = True
 
-    def _assign(self, cmd: Command, event_id: int) -> None:
-        cmd.event_id = event_id
-        if isinstance(cmd, ActivityCommand | TimerCommand | ChildCommand |
-                      SignalExternalCommand):
-            self._open[event_id] = cmd
+    def close_from_outside(self, event_id: int) -> None:
+        """The run was ended from outside (terminated, timed out) by event ``event_id``."""
+        self.closed = True
+        self.last_event_id = event_id
 
-    def _entered(self) -> _Entered:
-        return _Entered(self)
+    def assign(self, cmd: Command, event_id: int) -> None:
+        """Record that ``cmd`` is event ``event_id`` (one that awaits a result stays open)."""
+        self._log.assign(cmd, event_id)
+
+    def running(self) -> _Running:
+        """A block run as this run's workflow code: its loop is the running loop,
+        :func:`current_instance` returns it and the determinism guard is on."""
+        return _Running(self, self._guard() if self._guard is not None else None)
 
     def _drain(self) -> None:
         while True:
             self.loop.run_until_quiescent()
-            if self._task_failure is not None or not self._resolve_one_condition():
+            if self._task_failure is not None or not self._conditions.resolve_one():
                 return
-
-    def _resolve_one_condition(self) -> bool:
-        conditions = self._conditions
-        i = 0
-        while i < len(conditions):
-            fn, fut = conditions[i]
-            if fut.done():
-                del conditions[i]
-                continue
-            try:
-                ok = fn()
-            except Exception as exc:  # a predicate that raises is a workflow bug
-                self.fail_task(exc)
-                return False
-            if ok:
-                del conditions[i]
-                fut.set_result(True)
-                return True
-            i += 1
-        return False
 
     # --- inputs ------------------------------------------------------------------------
 
@@ -222,7 +218,7 @@ class WorkflowInstance(HandlerDispatch):
         if d.name is None:
             args: list[Any] = [[RawValue(p) for p in event.args]]
         else:
-            args = self.decode_args(d.run, event.args, "workflow")
+            args = decode_args(self.converter, d.run, "workflow", event.args)
         obj: Any = object.__new__(cls)
         try:
             if d.init_takes_args:
@@ -236,28 +232,28 @@ class WorkflowInstance(HandlerDispatch):
         self._main = self.loop.create_task(d.run.fn(obj, *args), name="workflow-run")
         self._main.add_done_callback(self._on_main_done)
 
+    def _on_signal(self, event: Event) -> None:
+        assert isinstance(event, SignalReceived)
+        self.handlers.on_signal(event)
+
     def _on_cancel(self, event: Event) -> None:
         assert isinstance(event, CancelRequested)
-        self._cancel_requested = True
         if self._main is not None and not self._main.done():
             self._main.cancel(event.reason or None)
 
     def _on_result(self, event: Event) -> None:
-        field, _ = history.REFERENCES[type(event)]
-        ref = getattr(event, field)
-        cmd = self._open.get(ref)
-        if cmd is None:
-            raise history.InternalError(
-                f"run {self.run_id!r} event {event.event_id}: "
-                f"{type(event).__name__} refers to event {ref}, which is not an open command"
-            )
-        del self._open[ref]
-        cmd.resolve(event)
+        self._log.resolve(event)
 
     # --- completion --------------------------------------------------------------------
 
-    def _is_failure(self, exc: BaseException) -> bool:
+    def is_failure(self, exc: BaseException) -> bool:
+        """Does ``exc`` fail the run (rather than the task)?"""
         return isinstance(exc, (FailureError, self.definition.failure_exception_types))
+
+    def fail_run(self, exc: BaseException) -> None:
+        """End the run as failed by ``exc``, a failure exception."""
+        self.failure = to_failure(exc, self.converter)
+        self.terminal = FailCommand(self.failure)
 
     def _on_main_done(self, task: asyncio.Task[Any]) -> None:
         if self.terminal is not None:
@@ -281,9 +277,8 @@ class WorkflowInstance(HandlerDispatch):
                 args=self.converter.to_payloads(exc.args),
                 memo=self.converter.to_payload(exc.memo) if exc.memo else {},
             )
-        elif self._is_failure(exc):
-            self.failure = to_failure(exc, self.converter)
-            self.terminal = FailCommand(self.failure)
+        elif self.is_failure(exc):
+            self.fail_run(exc)
         else:
             self.fail_task(exc)
 
@@ -309,56 +304,44 @@ class WorkflowInstance(HandlerDispatch):
         if self.terminal is not None and not isinstance(cmd, TERMINAL_COMMANDS):
             return  # the run has ended in this activation; later commands are dropped
         cmd.location = caller_location()
-        self._commands.append(cmd)
+        self._log.issue(cmd)
 
     def next_seq(self, kind: str) -> int:
-        n = self.seq.get(kind, 0) + 1
-        self.seq[kind] = n
-        return n
-
-    def start_timer(self, handle: DurableTimerHandle) -> None:
-        """TimerSink: a delayed callback becomes a durable timer command."""
-        delay = handle.when() - self.loop.time()
-        fire_at = datetime.fromtimestamp(handle.when(), tz=UTC)
-        cmd = TimerCommand(seq=self.next_seq("timer"), duration=timedelta(seconds=delay),
-                           fire_at=fire_at, handle=handle)
-        handle.command = cmd
-        self.add_command(cmd)
-
-    def cancel_timer(self, handle: DurableTimerHandle) -> None:
-        """TimerSink: a timer's callback was cancelled before it fired."""
-        cmd = handle.command
-        if not isinstance(cmd, TimerCommand) or cmd.canceled:
-            return
-        if cmd.event_id == 0:
-            cmd.canceled = True  # started and cancelled in one activation: record neither
-            return
-        if self._open.pop(cmd.event_id, None) is None:
-            return  # it already fired
-        cmd.canceled = True
-        self.add_command(TimerCancelCommand(cmd))
+        """The next sequence number of commands of ``kind`` (1, 2, ... per run)."""
+        return self._log.next_seq(kind)
 
     def add_condition(self, fn: Callable[[], bool]) -> asyncio.Future[bool]:
+        """A future resolved once ``fn()`` holds (``workflow.wait_condition``)."""
         fut: asyncio.Future[bool] = self.loop.create_future()
-        self._conditions.append((fn, fut))
+        self._conditions.add(fn, fut)
         return fut
 
     def patched(self, patch_id: str, *, deprecated: bool = False) -> bool:
-        from ._commands import MarkerCommand
-
+        """``workflow.patched``: new code unless replaying a history without the patch."""
         self.ensure_writable("workflow.patched()")
-        known = self._patches.get(patch_id)
+        known = self._patches.decided(patch_id)
         if known is not None:
             return known
-        use_new = deprecated or not self.replaying or patch_id in self._recorded_patches
+        use_new = self._patches.decide(patch_id, deprecated=deprecated,
+                                       replaying=self.replaying)
         if use_new:
             self.add_command(MarkerCommand(name="patch", marker_id=patch_id,
                                            deprecated=deprecated))
-        self._patches[patch_id] = use_new
         return use_new
 
     def uuid4(self) -> uuid.UUID:
+        """A version 4 UUID drawn from the run's seeded generator."""
         return uuid.UUID(int=self.random.getrandbits(128), version=4)
+
+    # --- inspecting --------------------------------------------------------------------
+
+    def query(self, name: str, args: Sequence[Any] = ()) -> Any:
+        """Run a query handler against the current state; returns its payload."""
+        return self.handlers.query(name, args)
+
+    def stack_trace(self) -> str:
+        """Where each of the workflow's tasks is waiting (the debugger's ``where``)."""
+        return task_stacks(self.loop)
 
     def waiting_location(self) -> str | None:
         """``file:line`` where the run function waits (innermost workflow-code frame)."""
@@ -369,37 +352,40 @@ class WorkflowInstance(HandlerDispatch):
 
     def open_command(self, event_id: int) -> Command | None:
         """The command recorded as event ``event_id`` if it still awaits its result."""
-        return self._open.get(event_id)
+        return self._log.open_command(event_id)
 
     def pending(self) -> dict[str, list[str]]:
         """Open commands and running handlers, for debugging."""
         return {
-            "commands": [f"event {eid}: {cmd.describe()}" for eid, cmd in self._open.items()],
-            "handlers": self._running_handlers(),
+            "commands": self._log.describe_open(),
+            "handlers": self.handlers.describe_running(),
         }
 
 
-class _Entered:
-    """Makes the instance's loop the running loop (and the guard active) for a block."""
+class _Running:
+    """The ``with`` block of :meth:`WorkflowInstance.running` (a class: it runs per
+    activation and per query, and costs less than a generator-based one)."""
 
-    __slots__ = ("_inst", "_previous", "_token")
+    __slots__ = ("_guarding", "_inst", "_previous", "_token")
+    _token: contextvars.Token[WorkflowInstance | None]
 
-    def __init__(self, inst: WorkflowInstance) -> None:
+    def __init__(self, inst: WorkflowInstance, guard: RunGuard | None) -> None:
         self._inst = inst
+        self._guarding = guard
         self._previous: asyncio.AbstractEventLoop | None = None
-        self._token: Any = None
 
     def __enter__(self) -> None:
+        # asyncio offers no public way to swap the running loop; its own loops do this
         self._previous = events._get_running_loop()
         events._set_running_loop(self._inst.loop)
-        guard = self._inst.guard
-        if guard is not None:
-            self._token = guard.enter(self._inst)
+        self._token = _CURRENT.set(self._inst)
+        if self._guarding is not None:
+            self._guarding.__enter__()
 
     def __exit__(self, *exc: object) -> None:
-        guard = self._inst.guard
-        if guard is not None:
-            guard.exit(self._token)
+        if self._guarding is not None:
+            self._guarding.__exit__(None, None, None)
+        _CURRENT.reset(self._token)
         events._set_running_loop(self._previous)
 
 
@@ -415,4 +401,3 @@ _DISPATCH: dict[type[Event], Callable[[WorkflowInstance, Event], None]] = {
 for _kind in history.INPUT_KINDS:
     if _kind not in _DISPATCH:
         _DISPATCH[_kind] = WorkflowInstance._on_result
-

@@ -71,15 +71,15 @@ class WorkflowEventLoop(asyncio.AbstractEventLoop):
         try:
             while ready:
                 handle = ready.popleft()
-                if not handle._cancelled:
-                    handle._run()
+                if not handle.cancelled():
+                    handle._run()  # asyncio's own loops run handles the same way
         finally:
             self._running = False
             events._set_running_loop(previous)
 
     def fire(self, handle: DurableTimerHandle) -> None:
         """A timer fired: queue its callback unless it was cancelled."""
-        if not handle._cancelled:
+        if not handle.cancelled():
             self._ready.append(handle)
 
     # --- scheduling --------------------------------------------------------------------

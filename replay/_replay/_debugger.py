@@ -30,7 +30,7 @@ from replay.history import (
     default_converter,
 )
 
-from .._core._commands import Command, describe_event
+from .._core._command_base import Command, describe_event
 from .._core._exceptions import DebuggerNotReadyError, NondeterminismError
 from .._core._instance import WorkflowInstance
 from ._replayer import RecordedActivation, Split, WorkflowRegistry, split_activations
@@ -269,8 +269,7 @@ class Debugger:
 
     def _pass_tail_event(self, event_id: int) -> None:
         if self._tail.ended_by is not None and event_id == self._tail.ended_by.event_id:
-            self.instance.closed = True
-            self.instance.last_event_id = event_id
+            self.instance.close_from_outside(event_id)
 
     # --- inspecting ----------------------------------------------------------------------
 

@@ -13,12 +13,32 @@ import collections
 import threading
 from typing import Any
 
-from replay.history import PayloadConverter, Store, WorkflowStarted
+from replay.history import PayloadConverter, ReplayError, Store, WorkflowStarted
 
 from .._core._definition import WorkflowDefinition
+from .._core._exceptions import UnknownQueryError
 from .._core._instance import WorkflowInstance
 from ._replayer import replay_events
 from ._sandbox_hooks import guard_for
+
+
+class QueryUnavailableError(UnknownQueryError):
+    """No handler of the query can run in this process: the workflow's code is not
+    known here, or the run has no workflow object yet (no activation has run).
+
+    ``reason`` says which; ``known`` lists the queries known here (empty when the
+    code is not). A client reports it as WorkflowQueryFailedError.
+    """
+
+    code = "RPL-Q03"
+
+    def __init__(self, name: str, workflow_type: str, known: list[str], reason: str) -> None:
+        # the message is this error's own, not UnknownQueryError's "has no query"
+        ReplayError.__init__(self, f"cannot query {name!r}: {reason}")
+        self.name = name
+        self.workflow_type = workflow_type
+        self.known = list(known)
+        self.reason = reason
 
 
 class QueryEngine:
@@ -78,20 +98,23 @@ class QueryEngine:
     async def query(self, run_id: str, workflow_type: str,
                     definition: WorkflowDefinition | None, name: str, args: list[Any],
                     timeout: float = 2.0) -> Any:
-        if definition is None:
-            from .._client._errors import WorkflowQueryFailedError
+        """Answer query ``name`` by replay (payload in, payload out).
 
-            raise WorkflowQueryFailedError(
-                f"cannot query {name!r}: workflow type {workflow_type!r} is not known here "
+        QueryUnavailableError when this process does not know the workflow's code or
+        the run has no workflow object yet; otherwise as ``WorkflowInstance.query``.
+        """
+        if definition is None:
+            raise QueryUnavailableError(
+                name, workflow_type, [],
+                f"workflow type {workflow_type!r} is not known here "
                 "(not declared in this process, or declared by more than one class). Pass the "
                 "query as a method reference (handle.query(MyWorkflow.my_query)) or run a "
                 "Worker for it in this process.")
         inst = await self.settled(run_id, definition, timeout)
         if inst.workflow is None and name in inst.definition.queries:
-            from .._client._errors import WorkflowQueryFailedError
-
-            raise WorkflowQueryFailedError(
-                f"cannot query {name!r}: run {run_id!r} has no workflow state yet; no "
+            raise QueryUnavailableError(
+                name, workflow_type, sorted(n for n in inst.definition.queries if n),
+                f"run {run_id!r} has no workflow state yet; no "
                 "activation has run (it waits for a worker, or ended before its first one)")
         with self._lock:
             return inst.query(name, args)

@@ -34,7 +34,8 @@ from .._core._exceptions import (
     WorkflowDefinitionError,
 )
 from .._core._guard import GuardHooks
-from .._core._instance import UpdateDelivery, WorkflowInstance
+from .._core._handlers import UpdateDelivery
+from .._core._instance import WorkflowInstance
 
 _INPUTS = frozenset(INPUT_KINDS)
 _COMMANDS = frozenset(COMMAND_KINDS)
@@ -129,8 +130,7 @@ def replay_events(inst: WorkflowInstance, events: Iterable[Event]) -> Split:
                                recorded=act.commands)
         inst.commit_replay(result, act.commands, act.closing)
     if tail.ended_by is not None:
-        inst.closed = True
-        inst.last_event_id = tail.ended_by.event_id
+        inst.close_from_outside(tail.ended_by.event_id)
     return tail
 
 

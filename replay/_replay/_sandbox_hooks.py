@@ -9,17 +9,14 @@ strict mode (the worker retries the task once the code is fixed).
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Sequence
 
 import replay.sandbox as sandbox
 from replay.history import ReplayError
 
 from .._core._definition import WorkflowDefinition
-
-if TYPE_CHECKING:
-    from .._core._instance import WorkflowInstance
 
 MODES = ("strict", "warn", "off")
 
@@ -60,29 +57,27 @@ class SandboxGuard:
                 with contextlib.suppress(ValueError):
                     sandbox.guard_module(module)
 
-    def enter(self, instance: WorkflowInstance) -> Any:
-        ctx = getattr(instance, "_guard_context", None)
-        if ctx is None:
-            mode = instance.definition.sandbox_mode or self.mode
-            if mode == "off":
-                return None
+    def for_run(self, *, run_id: str, workflow_type: str, sandbox_mode: str | None,
+                fail_task: Callable[[BaseException], None]
+                ) -> Callable[[], sandbox.guarded] | None:
+        """GuardHooks: the run's guard factory (None when its mode is ``off``).
 
-            def record(violation: sandbox.Violation) -> None:
-                if mode == "strict":
-                    instance.fail_task(RestrictedCallError(violation))
+        In strict mode a violation fails the task through ``fail_task`` even when
+        workflow code catches the error.
+        """
+        mode = sandbox_mode or self.mode
+        if mode == "off":
+            return None
 
-            ctx = sandbox.GuardContext(
-                workflow_type=instance.info.workflow_type, run_id=instance.run_id,
-                mode=mode, error_type=RestrictedCallError,
-                passthrough_modules=self.passthrough, on_violation=record)
-            instance._guard_context = ctx  # type: ignore[attr-defined]  # per-run cache
-        guard = sandbox.guarded(ctx)
-        guard.__enter__()
-        return guard
+        def record(violation: sandbox.Violation) -> None:
+            if mode == "strict":
+                fail_task(RestrictedCallError(violation))
 
-    def exit(self, token: Any) -> None:
-        if token is not None:
-            token.__exit__(None, None, None)
+        ctx = sandbox.GuardContext(
+            workflow_type=workflow_type, run_id=run_id, mode=mode,
+            error_type=RestrictedCallError, passthrough_modules=self.passthrough,
+            on_violation=record)
+        return functools.partial(sandbox.guarded, ctx)
 
 
 def guard_for(mode: str, passthrough_modules: Iterable[str] = ()) -> SandboxGuard:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import inspect
 
+from replay._core._command_base import Command
 from replay._core._commands import (
     ActivityCommand,
-    Command,
     UpdateAcceptedCommand,
     UpdateCompletedCommand,
 )
-from replay._core._instance import UpdateDelivery
+from replay._core._handlers import UpdateDelivery
 from replay._core._locations import format_location
 from replay.history import ActivityCompleted, ActivityScheduled
 from replay.testing import WorkflowDriver

@@ -1,0 +1,136 @@
+"""The workflow API for activities (re-exported by ``replay.workflow``).
+
+``start_activity`` is the one place workflow code schedules an activity; the
+other functions are spellings of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import typing
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from ._activity_defn import activity_name_and_result_type
+from ._args import UNSET, all_args
+from ._commands import ActivityCancelCommand, ActivityCommand, retry_policy_data
+from ._common import ActivityCancellationType, RetryPolicy
+from ._current import instance_for
+from ._instance import WorkflowInstance
+
+T = TypeVar("T")
+
+
+class ActivityHandle(asyncio.Task[Any]):
+    """A started activity: await it for the result, ``cancel()`` it to request cancellation."""
+
+
+def start_activity(
+    activity: Any,
+    arg: Any = UNSET,
+    *,
+    args: Sequence[Any] = (),
+    task_queue: str | None = None,
+    schedule_to_close_timeout: timedelta | None = None,
+    schedule_to_start_timeout: timedelta | None = None,
+    start_to_close_timeout: timedelta | None = None,
+    heartbeat_timeout: timedelta | None = None,
+    retry_policy: RetryPolicy | None = None,
+    cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
+    activity_id: str | None = None,
+    result_type: Any = None,
+) -> ActivityHandle:
+    """Schedule an activity (a function decorated with ``activity.defn``, or its name).
+
+    One of ``start_to_close_timeout`` or ``schedule_to_close_timeout`` is required.
+    """
+    inst = instance_for("start_activity")
+    inst.ensure_writable("workflow.start_activity()")
+    if start_to_close_timeout is None and schedule_to_close_timeout is None:
+        raise ValueError(
+            "execute_activity needs start_to_close_timeout or schedule_to_close_timeout, so "
+            "a lost worker cannot leave the workflow waiting forever"
+        )
+    name, declared = activity_name_and_result_type(activity)
+    seq = inst.next_seq("activity")
+    loop = inst.loop
+    cmd = ActivityCommand(
+        seq=seq,
+        activity_type=name,
+        activity_id=activity_id or str(seq),
+        args=inst.converter.to_payloads(all_args(arg, args)),
+        options={
+            "task_queue": task_queue or inst.info.task_queue,
+            "schedule_to_close_timeout": schedule_to_close_timeout,
+            "schedule_to_start_timeout": schedule_to_start_timeout,
+            "start_to_close_timeout": start_to_close_timeout,
+            "heartbeat_timeout": heartbeat_timeout,
+            "retry_policy": retry_policy_data(retry_policy),
+        },
+        cancellation_type=cancellation_type.value,
+        result_type=result_type if result_type is not None else declared,
+        future=loop.create_future(),
+        done=loop.create_future(),
+        decode=inst.converter.from_payload,
+    )
+    inst.add_command(cmd)
+    return ActivityHandle(_await_activity(inst, cmd), loop=loop, name=f"activity:{name}")
+
+
+async def _await_activity(inst: WorkflowInstance, cmd: ActivityCommand) -> Any:
+    try:
+        return await cmd.future
+    except asyncio.CancelledError:
+        if cmd.done.done() or cmd.cancellation_type == ActivityCancellationType.ABANDON.value:
+            raise
+        if not cmd.cancel_requested:
+            cmd.cancel_requested = True
+            inst.add_command(ActivityCancelCommand(cmd))
+        if cmd.cancellation_type == ActivityCancellationType.WAIT_CANCELLATION_COMPLETED.value:
+            while not cmd.done.done():
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.shield(cmd.done)
+        raise
+
+
+@typing.overload
+async def execute_activity(activity: Callable[..., Awaitable[T]], arg: Any = ...,
+                           **kwargs: Any) -> T: ...
+@typing.overload
+async def execute_activity(activity: Callable[..., T], arg: Any = ..., **kwargs: Any) -> T: ...
+@typing.overload
+async def execute_activity(activity: str, arg: Any = ..., **kwargs: Any) -> Any: ...
+async def execute_activity(activity: Any, arg: Any = UNSET, **kwargs: Any) -> Any:
+    """Schedule an activity and wait for its result (see ``start_activity``).
+
+    The result is decoded into the activity's return annotation (or ``result_type``).
+    """
+    return await start_activity(activity, arg, **kwargs)
+
+
+execute_activity_method = execute_activity
+"""``execute_activity`` for an activity declared as a method (registered bound)."""
+start_activity_method = start_activity
+"""``start_activity`` for an activity declared as a method (registered bound)."""
+
+
+def start_local_activity(activity: Any, arg: Any = UNSET, *,
+                         local_retry_threshold: timedelta | None = None,
+                         **kwargs: Any) -> ActivityHandle:
+    """A local activity: here the same as a regular one (scheduled, recorded and retried
+    durably by the worker of the run's task queue); ``local_retry_threshold`` has no role.
+    """
+    return start_activity(activity, arg, **kwargs)
+
+
+async def execute_local_activity(activity: Any, arg: Any = UNSET, **kwargs: Any) -> Any:
+    """Run a local activity and wait for its result (see ``start_local_activity``)."""
+    return await start_local_activity(activity, arg, **kwargs)
+
+
+execute_local_activity_method = execute_local_activity
+"""``execute_local_activity`` for an activity declared as a method."""
+start_local_activity_method = start_local_activity
+"""``start_local_activity`` for an activity declared as a method."""

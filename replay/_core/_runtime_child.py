@@ -1,0 +1,128 @@
+"""The workflow API for child workflows and signals to other runs (re-exported by
+``replay.workflow``)."""
+
+from __future__ import annotations
+
+import asyncio
+import typing
+from collections.abc import Awaitable, Callable, Generator, Sequence
+from typing import Any, TypeVar
+
+from ._args import UNSET, all_args
+from ._commands import ChildCommand, SignalExternalCommand
+from ._current import instance_for
+from ._definition import workflow_name
+
+T = TypeVar("T")
+
+
+class ChildWorkflowHandle:
+    """A started child run: await it (or ``result()``) for its result; ``signal`` it."""
+
+    def __init__(self, cmd: ChildCommand) -> None:
+        self._cmd = cmd
+        self.id = cmd.workflow_id
+        self.run_id = cmd.run_id
+        self.first_execution_run_id = cmd.run_id
+
+    async def result(self) -> Any:
+        return await self._cmd.future
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        return self.result().__await__()
+
+    async def signal(self, signal: Any, arg: Any = UNSET, *, args: Sequence[Any] = ()
+                     ) -> None:
+        await _signal_external(self.id, self.run_id, signal, all_args(arg, args))
+
+
+def start_child_workflow(
+    workflow: Any,
+    arg: Any = UNSET,
+    *,
+    args: Sequence[Any] = (),
+    id: str | None = None,
+    task_queue: str | None = None,
+    result_type: Any = None,
+    memo: dict[str, Any] | None = None,
+    **_options: Any,
+) -> Awaitable[ChildWorkflowHandle]:
+    """Start a child run; the returned awaitable gives its handle."""
+    inst = instance_for("start_child_workflow")
+    inst.ensure_writable("workflow.start_child_workflow()")
+    name, declared = workflow_name(workflow)
+    cmd = ChildCommand(
+        seq=inst.next_seq("child"),
+        workflow_type=name,
+        workflow_id=id or f"{inst.info.workflow_id}/child-{inst.uuid4()}",
+        run_id=str(inst.uuid4()),
+        task_queue=task_queue or inst.info.task_queue,
+        args=inst.converter.to_payloads(all_args(arg, args)),
+        memo=inst.converter.to_payload(memo) if memo else {},
+        result_type=result_type if result_type is not None else declared,
+        future=inst.loop.create_future(),
+        decode=inst.converter.from_payload,
+    )
+    inst.add_command(cmd)
+    handle = ChildWorkflowHandle(cmd)
+
+    async def started() -> ChildWorkflowHandle:
+        return handle
+
+    return started()
+
+
+@typing.overload
+async def execute_child_workflow(workflow: Callable[..., Awaitable[T]], arg: Any = ...,
+                                 **kwargs: Any) -> T: ...
+@typing.overload
+async def execute_child_workflow(workflow: Any, arg: Any = ..., **kwargs: Any) -> Any: ...
+async def execute_child_workflow(workflow: Any, arg: Any = UNSET, **kwargs: Any) -> Any:
+    """Start a child run and wait for its result."""
+    handle = await start_child_workflow(workflow, arg, **kwargs)
+    return await handle.result()
+
+
+async def _signal_external(workflow_id: str, run_id: str | None, signal: Any,
+                           args: list[Any]) -> None:
+    inst = instance_for("signal")
+    inst.ensure_writable("signalling another workflow")
+    name = signal if isinstance(signal, str) else _signal_name(signal)
+    fut: asyncio.Future[None] = inst.loop.create_future()
+    inst.add_command(SignalExternalCommand(
+        seq=inst.next_seq("signal"), workflow_id=workflow_id, run_id=run_id,
+        signal_name=name, args=inst.converter.to_payloads(args), future=fut))
+    await fut
+
+
+def _signal_name(fn: Any) -> str:
+    marks = getattr(fn, "__replay_handler__", {})
+    if "signal" in marks and marks["signal"][0]:
+        return str(marks["signal"][0])
+    raise TypeError(f"{fn!r} is not a @workflow.signal handler; pass it or its name")
+
+
+class ExternalWorkflowHandle:
+    """Another run, addressed by workflow id (and optionally run id), to signal."""
+
+    def __init__(self, workflow_id: str, run_id: str | None = None) -> None:
+        self.id = workflow_id
+        self.run_id = run_id
+
+    async def signal(self, signal: Any, arg: Any = UNSET, *, args: Sequence[Any] = ()
+                     ) -> None:
+        """Send a signal; raises if no open run has this id."""
+        await _signal_external(self.id, self.run_id, signal, all_args(arg, args))
+
+
+def get_external_workflow_handle(workflow_id: str, *, run_id: str | None = None
+                                 ) -> ExternalWorkflowHandle:
+    """A handle to signal another run from workflow code."""
+    instance_for("get_external_workflow_handle")
+    return ExternalWorkflowHandle(workflow_id, run_id)
+
+
+def get_external_workflow_handle_for(workflow: Any, workflow_id: str, *,
+                                     run_id: str | None = None) -> ExternalWorkflowHandle:
+    """Typed variant of :func:`get_external_workflow_handle` (the type is not checked)."""
+    return get_external_workflow_handle(workflow_id, run_id=run_id)
