@@ -188,14 +188,14 @@ async def _idle_memory(n: int) -> float:
             # warm up code paths before measuring
             h = await client.start_workflow(CounterWorkflow.run, 0, id="warm",
                                             task_queue=QUEUE)
-            while h.result_run_id not in worker._cache:
+            while h.result_run_id not in worker.cache:
                 await asyncio.sleep(0.001)
             tracemalloc.start()
             base = tracemalloc.get_traced_memory()[0]
             for i in range(n):
                 await client.start_workflow(CounterWorkflow.run, i, id=f"m{i}",
                                             task_queue=QUEUE)
-            while len(worker._cache) < n + 1:
+            while len(worker.cache) < n + 1:
                 await asyncio.sleep(0.005)
             used = tracemalloc.get_traced_memory()[0] - base
             tracemalloc.stop()

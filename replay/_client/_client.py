@@ -8,7 +8,7 @@ import typing
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import attrs
 
@@ -17,7 +17,6 @@ from replay.history import (
     MemoryStore,
     Operation,
     PayloadConverter,
-    PayloadError,
     RunAlreadyExistsError,
     SignalReceived,
     SqliteStore,
@@ -28,17 +27,15 @@ from replay.history import (
     default_converter,
 )
 
+from .._core._args import UNSET, all_args
 from .._core._clock import Clock, SystemClock
 from .._core._common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from .._core._definition import WorkflowDefinition, known_workflow, owner_workflow
-from .._core._runtime import _UNSET, _workflow_name
-from .._core._runtime import _all_args as _args
+from .._core._definition import WorkflowDefinition, owner_workflow, workflow_name
 from .._replay._queries import QueryEngine
+from ._checks import MessageChecks
 from ._errors import UnsupportedTargetError, WorkflowAlreadyStartedError
 from ._handle import WorkflowExecution, WorkflowHandle
-
-if TYPE_CHECKING:
-    from .._worker._worker import Worker
+from ._local import LocalWorkers
 
 T = TypeVar("T")
 _FAILED_STATES = {"failed", "canceled", "terminated", "timed_out"}
@@ -73,13 +70,27 @@ class Client:
         self.converter = converter or default_converter()
         self.clock: Clock = clock or SystemClock()
         self.queries = QueryEngine(store, self.converter)
-        self._workers: set[Worker] = set()
+        self.local_workers = LocalWorkers()
+        """Workers of this process running against this client (they register themselves)."""
+        self.checks = MessageChecks(self.converter, self.local_workers)
+        """Checks of messages against the workflow code this process knows."""
 
     @classmethod
     async def connect(cls, target: str | None = None, *, namespace: str = "default",
                       payload_converter: PayloadConverter | None = None,
                       clock: Clock | None = None) -> Client:
-        """Open the embedded default (``./replay.db`` or ``$REPLAY_DB``) or ``target``."""
+        """Open the embedded default (``./replay.db`` or ``$REPLAY_DB``) or ``target``.
+
+        ``namespace`` exists for familiar code: a store is one namespace, so only
+        ``"default"`` is accepted (TypeError otherwise); open another store to keep
+        runs apart.
+        """
+        if namespace != "default":
+            raise TypeError(
+                f"Client.connect(namespace={namespace!r}) is not supported: replay is "
+                "embedded and each store is a single namespace, so only "
+                "namespace='default' is accepted. To keep runs apart, open another store, "
+                "e.g. Client.connect('sqlite:///other.db').")
         return cls(open_store(target), converter=payload_converter, clock=clock)
 
     def close(self) -> None:
@@ -90,7 +101,7 @@ class Client:
     async def start_workflow(
         self,
         workflow: Any,
-        arg: Any = _UNSET,
+        arg: Any = UNSET,
         *,
         id: str,
         task_queue: str,
@@ -105,17 +116,17 @@ class Client:
         result_type: Any = None,
     ) -> WorkflowHandle:
         """Start a run (or, with ``start_signal``, signal the open one or start and signal)."""
-        name, declared = _workflow_name(workflow)
+        name, declared = workflow_name(workflow)
         hint = owner_workflow(workflow) if not isinstance(workflow, str) else None
-        payloads = self.converter.to_payloads(_args(arg, args))
-        self._check_args(name, "workflow", name, payloads, hint)
+        payloads = self.converter.to_payloads(all_args(arg, args))
+        self.checks.check_args(name, "workflow", name, payloads, hint)
         rtype = result_type if result_type is not None else declared
         now = self.clock.now()
         existing = self.store.latest_run(id)
         signal_ops: list[Operation] = []
         ops: list[Operation] = []
         if start_signal is not None:
-            self._check_handler(name, "signal", start_signal, hint)
+            self.checks.check_handler(name, "signal", start_signal, hint)
             sig_payloads = self.converter.to_payloads(start_signal_args)
             if existing is not None and existing.status == "running":
                 self.store.commit([Deliver(existing.run_id, SignalReceived(
@@ -170,7 +181,7 @@ class Client:
                                **kwargs: Any) -> T: ...
     @typing.overload
     async def execute_workflow(self, workflow: Any, arg: Any = ..., **kwargs: Any) -> Any: ...
-    async def execute_workflow(self, workflow: Any, arg: Any = _UNSET, **kwargs: Any) -> Any:
+    async def execute_workflow(self, workflow: Any, arg: Any = UNSET, **kwargs: Any) -> Any:
         """Start a run and wait for its result (typed by the run method's annotation)."""
         handle = await self.start_workflow(workflow, arg, **kwargs)
         return await handle.result()
@@ -193,79 +204,46 @@ class Client:
                                 run_id: str | None = None,
                                 first_execution_run_id: str | None = None) -> WorkflowHandle:
         """Typed variant: the result type comes from the workflow's run method."""
-        _, rtype = _workflow_name(workflow)
+        _, rtype = workflow_name(workflow)
         return self.get_workflow_handle(workflow_id, run_id=run_id,
                                         first_execution_run_id=first_execution_run_id,
                                         result_type=rtype)
 
-    async def list_workflows(self, query: str | None = None, *, status: str | None = None,
-                             workflow_type: str | None = None, limit: int | None = None
-                             ) -> AsyncIterator[WorkflowExecution]:
-        """Runs in the store, newest first, filtered by status and type."""
+    def list_workflows(self, query: str | None = None, *, status: str | None = None,
+                       workflow_type: str | None = None, limit: int | None = None
+                       ) -> AsyncIterator[WorkflowExecution]:
+        """Runs in the store, newest first, filtered by status and type.
+
+        ``query`` (a visibility query string in the familiar SDK) is not supported:
+        anything but None raises TypeError; filter with ``status`` and ``workflow_type``.
+        """
+        _refuse_query("list_workflows", query)
+        return self._list(status, workflow_type, limit)
+
+    async def _list(self, status: str | None, workflow_type: str | None, limit: int | None
+                    ) -> AsyncIterator[WorkflowExecution]:
         for run in self.store.list_runs(status=status, workflow_type=workflow_type,
                                         limit=limit):
             yield WorkflowExecution.from_run(run)
 
     async def count_workflows(self, query: str | None = None, *, status: str | None = None,
                               workflow_type: str | None = None) -> WorkflowExecutionCount:
-        """How many runs match."""
+        """How many runs match (``query``: as in :meth:`list_workflows`, only None)."""
+        _refuse_query("count_workflows", query)
         return WorkflowExecutionCount(self.store.count_runs(status=status,
                                                             workflow_type=workflow_type))
-
-    # --- checks against the workflow's declaration, when this process knows it -----------------
 
     def definition_for(self, workflow_type: str, hint: WorkflowDefinition | None = None
                        ) -> WorkflowDefinition | None:
         """The workflow code for a type: the class a handler reference names, else a
         worker's registration in this process, else the one class declared with that name.
         """
-        if hint is not None and hint.name == workflow_type:
-            return hint
-        for worker in self._workers:
-            if workflow_type in worker.registry:
-                return worker.registry.get(workflow_type)
-        return known_workflow(workflow_type)
+        return self.checks.definition_for(workflow_type, hint)
 
-    def _check_handler(self, workflow_type: str, kind: str, name: str,
-                       hint: WorkflowDefinition | None = None) -> None:
-        d = self.definition_for(workflow_type, hint)
-        if d is None or kind in d.runtime_handlers:
-            return  # unknown code, or handlers registered while it runs: cannot tell
-        table = {"signal": d.signals, "update": d.updates, "query": d.queries}[kind]
-        if name not in table and None not in table:
-            known = ", ".join(sorted(n for n in table if n)) or "none"
-            raise PayloadError(
-                f"workflow {workflow_type!r} has no {kind} named {name!r} (its {kind}s: "
-                f"{known}). Nothing was sent.", type_name=kind, path="$")
 
-    def _check_args(self, workflow_type: str, kind: str, name: str, payloads: list[Any],
-                    hint: WorkflowDefinition | None = None) -> None:
-        d = self.definition_for(workflow_type, hint)
-        if d is None:
-            return
-        if kind == "workflow":
-            handler = d.run
-        else:
-            table = d.signals if kind == "signal" else d.updates
-            found = table.get(name)
-            if found is None:
-                return
-            handler = found
-        if len(payloads) > len(handler.arg_types):
-            raise PayloadError(
-                f"{kind} {name!r} takes {len(handler.arg_types)} argument(s), got "
-                f"{len(payloads)}. Nothing was sent.", type_name=kind, path="$")
-        for i, (p, t) in enumerate(zip(payloads, handler.arg_types, strict=False)):
-            try:
-                self.converter.from_payload(p, t)
-            except PayloadError as exc:
-                raise PayloadError(
-                    f"argument {i} of {kind} {name!r} does not fit its annotation: {exc}. "
-                    "Nothing was sent.", type_name=exc.type_name, path=f"$[{i}]") from exc
-
-    def _task_failure(self, run_id: str) -> str | None:
-        for worker in self._workers:
-            exc = worker.task_failures.get(run_id)
-            if exc is not None:
-                return str(exc)
-        return None
+def _refuse_query(method: str, query: str | None) -> None:
+    if query is not None:
+        raise TypeError(
+            f"Client.{method}(query={query!r}) is not supported: replay has no visibility "
+            "query language, so a query string cannot be honoured. Filter with "
+            "status=... and workflow_type=... instead.")

@@ -7,7 +7,7 @@ import typing
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import attrs
 
@@ -18,9 +18,12 @@ from replay.history import (
     Event,
     EventEmitted,
     History,
+    PayloadConverter,
     RunClosedError,
     RunInfo,
     SignalReceived,
+    Store,
+    UpdateRequest,
     WorkflowCanceled,
     WorkflowCompleted,
     WorkflowContinuedAsNew,
@@ -30,6 +33,8 @@ from replay.history import (
     WorkflowTimedOut,
 )
 
+from .._core._args import UNSET, all_args
+from .._core._clock import Clock
 from .._core._definition import handler_name, owner_workflow
 from .._core._effects import close_effects
 from .._core._exceptions import (
@@ -40,8 +45,8 @@ from .._core._exceptions import (
     UnknownQueryError,
 )
 from .._core._failure import from_failure
-from .._core._runtime import _UNSET
-from .._core._runtime import _all_args as _args
+from .._replay._queries import QueryEngine
+from ._checks import MessageChecks
 from ._errors import (
     WorkflowClosedError,
     WorkflowFailureError,
@@ -50,13 +55,26 @@ from ._errors import (
     WorkflowQueryRejectedError,
     WorkflowUpdateFailedError,
 )
-
-if TYPE_CHECKING:
-    from ._client import Client
-
-
+from ._local import LocalWorkers
 
 T = TypeVar("T")
+
+
+class HandleClient(Protocol):
+    """What a handle needs from the client that made it (``Client`` is one)."""
+
+    @property
+    def store(self) -> Store: ...
+    @property
+    def converter(self) -> PayloadConverter: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def queries(self) -> QueryEngine: ...
+    @property
+    def checks(self) -> MessageChecks: ...
+    @property
+    def local_workers(self) -> LocalWorkers: ...
 
 
 class WorkflowExecutionStatus(enum.Enum):
@@ -138,7 +156,7 @@ class WorkflowHandle:
     from its offset.
     """
 
-    def __init__(self, client: Client, id: str, *, run_id: str | None = None,
+    def __init__(self, client: HandleClient, id: str, *, run_id: str | None = None,
                  result_run_id: str | None = None, first_execution_run_id: str | None = None,
                  result_type: Any = None) -> None:
         self._client = client
@@ -216,14 +234,14 @@ class WorkflowHandle:
 
     # --- messages ---------------------------------------------------------------------------
 
-    async def signal(self, signal: Any, arg: Any = _UNSET, *, args: Sequence[Any] = ()) -> None:
+    async def signal(self, signal: Any, arg: Any = UNSET, *, args: Sequence[Any] = ()) -> None:
         """Send a signal; WorkflowClosedError if the run has ended (nothing is written)."""
         name = handler_name(signal, "signal")
         run = self._open_run(f"signal {name!r}")
         hint = None if isinstance(signal, str) else owner_workflow(signal)
-        self._client._check_handler(run.workflow_type, "signal", name, hint)
-        payloads = self._client.converter.to_payloads(_args(arg, args))
-        self._client._check_args(run.workflow_type, "signal", name, payloads, hint)
+        self._client.checks.check_handler(run.workflow_type, "signal", name, hint)
+        payloads = self._client.converter.to_payloads(all_args(arg, args))
+        self._client.checks.check_args(run.workflow_type, "signal", name, payloads, hint)
         try:
             self._client.store.commit([Deliver(run.run_id, SignalReceived(
                 event_id=0, time=self._client.clock.now(), signal_name=name, args=payloads))])
@@ -239,7 +257,7 @@ class WorkflowHandle:
     async def query(self, query: str, arg: Any = ..., *, args: Sequence[Any] = ...,
                     reject_condition: QueryRejectCondition = ...,
                     result_type: Any = ...) -> Any: ...
-    async def query(self, query: Any, arg: Any = _UNSET, *, args: Sequence[Any] = (),
+    async def query(self, query: Any, arg: Any = UNSET, *, args: Sequence[Any] = (),
                     reject_condition: QueryRejectCondition = QueryRejectCondition.NONE,
                     result_type: Any = None) -> Any:
         """Run a query handler against the run's state (by replay; works on closed runs)."""
@@ -255,10 +273,10 @@ class WorkflowHandle:
             d = owner_workflow(query)
             if d is not None and name in d.queries:
                 result_type = d.queries[name].return_type
-        payloads = self._client.converter.to_payloads(_args(arg, args))
+        payloads = self._client.converter.to_payloads(all_args(arg, args))
         try:
             hint = None if isinstance(query, str) else owner_workflow(query)
-            definition = self._client.definition_for(run.workflow_type, hint)
+            definition = self._client.checks.definition_for(run.workflow_type, hint)
             value = await self._client.queries.query(run.run_id, run.workflow_type,
                                                      definition, name, payloads)
         except (UnknownQueryError, QueryFailedError) as exc:
@@ -276,7 +294,7 @@ class WorkflowHandle:
     @typing.overload
     async def execute_update(self, update: str, arg: Any = ..., *, args: Sequence[Any] = ...,
                              id: str | None = ..., result_type: Any = ...) -> Any: ...
-    async def execute_update(self, update: Any, arg: Any = _UNSET, *,
+    async def execute_update(self, update: Any, arg: Any = UNSET, *,
                              args: Sequence[Any] = (), id: str | None = None,
                              result_type: Any = None) -> Any:
         """Send an update and wait for its result (WorkflowUpdateFailedError if it fails)."""
@@ -285,7 +303,7 @@ class WorkflowHandle:
                                          result_type=result_type)
         return await handle.result()
 
-    async def start_update(self, update: Any, arg: Any = _UNSET, *,
+    async def start_update(self, update: Any, arg: Any = UNSET, *,
                            wait_for_stage: WorkflowUpdateStage, args: Sequence[Any] = (),
                            id: str | None = None, result_type: Any = None
                            ) -> WorkflowUpdateHandle:
@@ -293,24 +311,25 @@ class WorkflowHandle:
         name = handler_name(update, "update")
         run = self._open_run(f"update {name!r}")
         hint = None if isinstance(update, str) else owner_workflow(update)
-        self._client._check_handler(run.workflow_type, "update", name, hint)
-        payloads = self._client.converter.to_payloads(_args(arg, args))
-        self._client._check_args(run.workflow_type, "update", name, payloads, hint)
+        self._client.checks.check_handler(run.workflow_type, "update", name, hint)
+        payloads = self._client.converter.to_payloads(all_args(arg, args))
+        self._client.checks.check_args(run.workflow_type, "update", name, payloads, hint)
         if result_type is None and not isinstance(update, str):
             d = owner_workflow(update)
             if d is not None and name in d.updates:
                 result_type = d.updates[name].return_type
         update_id = id or str(uuid.uuid4())
+        store = self._client.store
         try:
-            self._client.store.request_update(run.run_id, update_id, name, payloads,
-                                              self._client.clock.now())
+            store.request_update(run.run_id, update_id, name, payloads,
+                                 self._client.clock.now())
         except RunClosedError as exc:
             raise WorkflowClosedError(self.id, run.run_id, exc.status,
                                       f"update {name!r}") from exc
         handle = WorkflowUpdateHandle(self._client, update_id, self.id, run.run_id, name,
                                       result_type)
         if wait_for_stage is not WorkflowUpdateStage.ADMITTED:
-            await handle._wait(wait_for_stage)
+            await _update_reaching(store, run.run_id, update_id, name, wait_for_stage)
         return handle
 
     def get_update_handle(self, id: str, *, result_type: Any = None) -> WorkflowUpdateHandle:
@@ -360,7 +379,7 @@ class WorkflowHandle:
         """Status, type, task queue, times, history length, parent, memo."""
         run = self._run()
         base = WorkflowExecution.from_run(run)
-        failure = self._client._task_failure(run.run_id)
+        failure = self._client.local_workers.task_failure(run.run_id)
         return WorkflowExecutionDescription(**attrs.asdict(base, recurse=False),
                                             last_task_failure=failure)
 
@@ -368,10 +387,24 @@ class WorkflowHandle:
         """The run's whole history."""
         return self._client.store.history(self._run().run_id)
 
-    async def fetch_history_events(self, *, page_size: int | None = None,
-                                   next_page_token: bytes | None = None,
-                                   wait_new_event: bool = False) -> AsyncIterator[Event]:
-        """Yield the run's events; with ``wait_new_event`` keep following until it ends."""
+    def fetch_history_events(self, *, page_size: int | None = None,
+                             next_page_token: bytes | None = None,
+                             wait_new_event: bool = False) -> AsyncIterator[Event]:
+        """Yield the run's events; with ``wait_new_event`` keep following until it ends.
+
+        ``page_size`` sets, in the familiar SDK, how many events one request to the
+        server fetches; it never changes which events are yielded. Here the events
+        come from the local store, so any positive size gives the same events (and
+        anything but None or a positive int raises TypeError).
+        """
+        if page_size is not None and (
+                not isinstance(page_size, int) or isinstance(page_size, bool) or page_size < 1):
+            raise TypeError(f"fetch_history_events(page_size={page_size!r}): page_size must "
+                            "be None or a positive int")
+        return self._events(next_page_token, wait_new_event)
+
+    async def _events(self, next_page_token: bytes | None, wait_new_event: bool
+                      ) -> AsyncIterator[Event]:
         store = self._client.store
         run_id = self._run().run_id
         after = int(next_page_token.decode()) if next_page_token else 0
@@ -407,8 +440,8 @@ class WorkflowHandle:
 class WorkflowUpdateHandle:
     """An update sent to a run: ``await handle.result()`` for its outcome."""
 
-    def __init__(self, client: Client, id: str, workflow_id: str, run_id: str, name: str,
-                 result_type: Any) -> None:
+    def __init__(self, client: HandleClient, id: str, workflow_id: str, run_id: str,
+                 name: str, result_type: Any) -> None:
         self._client = client
         self.id = id
         self.workflow_id = workflow_id
@@ -416,29 +449,37 @@ class WorkflowUpdateHandle:
         self.name = name
         self._result_type = result_type
 
-    async def _wait(self, stage: WorkflowUpdateStage) -> Any:
-        store = self._client.store
-        while True:
-            token = store.change_token()
-            req = store.get_update(self.workflow_run_id, self.id)
-            if req is None:
-                raise WorkflowUpdateFailedError(self.id, self.name,
-                                                LookupError("no such update"))
-            self.name = self.name or req.name
-            if req.status in ("rejected", "aborted") or (
-                    req.status == "completed" and req.failure is not None):
-                assert req.failure is not None
-                raise WorkflowUpdateFailedError(self.id, self.name, from_failure(req.failure))
-            if req.status == "completed" or (
-                    req.status == "accepted" and stage is WorkflowUpdateStage.ACCEPTED):
-                return req
-            await store.wait_changed(1.0, since=token, run_id=self.workflow_run_id)
-
     async def result(self) -> Any:
         """Wait for the update to complete and decode its result."""
-        req = await self._wait(WorkflowUpdateStage.COMPLETED)
+        try:
+            req = await _update_reaching(self._client.store, self.workflow_run_id, self.id,
+                                         self.name, WorkflowUpdateStage.COMPLETED)
+        except WorkflowUpdateFailedError as exc:
+            self.name = self.name or exc.name
+            raise
+        self.name = self.name or req.name
         return self._client.converter.from_payload(req.result, self._result_type)
 
     def __await__(self) -> Generator[Any, None, Any]:
         return self.result().__await__()
+
+
+async def _update_reaching(store: Store, run_id: str, update_id: str, name: str,
+                           stage: WorkflowUpdateStage) -> UpdateRequest:
+    """The update's request once it reached ``stage``; WorkflowUpdateFailedError if it
+    was rejected, failed or abandoned (``name``: for the message, if known)."""
+    while True:
+        token = store.change_token()
+        req = store.get_update(run_id, update_id)
+        if req is None:
+            raise WorkflowUpdateFailedError(update_id, name, LookupError("no such update"))
+        name = name or req.name
+        if req.status in ("rejected", "aborted") or (
+                req.status == "completed" and req.failure is not None):
+            assert req.failure is not None
+            raise WorkflowUpdateFailedError(update_id, name, from_failure(req.failure))
+        if req.status == "completed" or (
+                req.status == "accepted" and stage is WorkflowUpdateStage.ACCEPTED):
+            return req
+        await store.wait_changed(1.0, since=token, run_id=run_id)
 

@@ -1,97 +1,117 @@
-"""The worker's activity side: eager dispatch, outcomes with their activations, polling.
+"""The worker's activity side: slots, eager dispatch, polling, cancellation, shutdown.
 
-A mixin of :class:`replay._worker.Worker`, kept apart so each file holds one
-concern. Outcomes of activities are queued and recorded in the worker's next
-group commit; when the worker holds the run, the outcome and the activation
-it causes commit together, and the activities that activation schedules are
-leased to this worker in the same commit.
+An :class:`ActivityPool` owns everything about running activities: the
+attempts in flight, the slots promised to commits not yet written, the
+outcomes waiting to be recorded and the earliest retry. It never writes an
+outcome itself: the worker takes them (``take_outcomes``) and records each in
+its next group commit, together with the activation it causes when the worker
+holds the run; the activities that activation schedules are leased in the
+same commit (``reserve``) and started once it is written (``dispatch``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
+import concurrent.futures
 import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
-
-import attrs
+from typing import Any
 
 from replay.history import (
     ActivityScheduled,
     ActivityTask,
-    Append,
-    Deliver,
     Event,
     LeaseActivity,
     Operation,
-    ReplayError,
-    StaleResultError,
+    PayloadConverter,
     Store,
 )
 
 from .._core._activity_defn import ActivityDefinition
-from .._core._effects import effects_of
-from .._core._instance import WorkflowInstance
-from ._activity_runner import _INITIAL_LEASE, ActivityRunner
-from ._group_commit import Pending, ignore
-
-if TYPE_CHECKING:
-    from .._client._client import Client
+from .._core._clock import Clock
+from ._activity_runner import INITIAL_LEASE, ActivityRunner
 
 log = logging.getLogger("replay.worker")
 _SECOND = timedelta(seconds=1)
 
+Outcome = tuple[ActivityTask, Event]
+"""An activity task and the event that records how its attempt ended."""
 
-class ActivitySlots:
-    """Runs this worker's activities; needs the attributes the Worker sets up."""
 
-    store: Store
-    client: Client
-    identity: str
-    task_queue: str
-    activities: dict[str | None, ActivityDefinition]
-    max_concurrent_activities: int
-    graceful_shutdown_timeout: timedelta
-    task_failures: dict[str, ReplayError]
-    _cache: collections.OrderedDict[str, WorkflowInstance]
-    _running: dict[tuple[str, int], tuple[asyncio.Task[None], dict[str, Any]]]
-    _reserved: int
-    _outbox: list[tuple[ActivityTask, Event]]
-    _stop: asyncio.Event
-    _next_retry: datetime | None
-    _runner: ActivityRunner
-    _cancel_token: int | None
+class ActivityPool:
+    """Runs one worker's activities, up to ``max_concurrent`` at a time.
 
-    def wake(self) -> None:
-        raise NotImplementedError
+    The worker hands in what the pool may not own: its store, clock and
+    identity, the ``stopping`` event it sets on shutdown (no new lease is
+    taken once it is set) and ``wake``, called when the worker has something
+    new to do (an outcome to record, a slot freed, a retry scheduled).
+    """
 
-    def _flush(self, pending: list[Pending]) -> None:
-        raise NotImplementedError
+    def __init__(self, *, store: Store, converter: PayloadConverter, clock: Clock,
+                 task_queue: str, identity: str,
+                 activities: dict[str | None, ActivityDefinition], max_concurrent: int,
+                 executor: concurrent.futures.Executor | None,
+                 graceful_shutdown_timeout: timedelta, stopping: asyncio.Event,
+                 wake: Callable[[], None]) -> None:
+        self.store = store
+        self.task_queue = task_queue
+        self.identity = identity
+        self.activities = activities
+        self.max_concurrent = max_concurrent
+        self.graceful_shutdown_timeout = graceful_shutdown_timeout
+        self.next_retry: datetime | None = None
+        """When the earliest retry this pool scheduled becomes due, if any."""
+        self._stopping = stopping
+        self._wake = wake
+        self._own_executor = executor is None and any(
+            not d.is_async for d in activities.values())
+        self._executor = executor or concurrent.futures.ThreadPoolExecutor(
+            max_workers=max(1, max_concurrent), thread_name_prefix="replay-activity")
+        self._running: dict[tuple[str, int], tuple[asyncio.Task[None], dict[str, Any]]] = {}
+        self._reserved = 0
+        self._outbox: list[Outcome] = []
+        self._cancel_token: int | None = None
+        self._runner = ActivityRunner(
+            store=store, converter=converter, clock=clock, owner=identity,
+            activities=activities, executor=self._executor,
+            on_retry_scheduled=self._note_retry, deliver=self._outcome)
 
-    def _remember(self, inst: WorkflowInstance) -> None:
-        raise NotImplementedError
+    @property
+    def active(self) -> int:
+        """How many attempts are running now."""
+        return len(self._running)
 
-    def _eager_leases(self, run_id: str, events: Sequence[Event], now: datetime
-                      ) -> tuple[list[Operation], list[ActivityScheduled]]:
-        """Lease activities this worker can run right in the commit that schedules them."""
+    # --- eager dispatch: leased in the commit that schedules them ---------------------------
+
+    def reserve(self, run_id: str, events: Sequence[Event], now: datetime
+                ) -> tuple[list[Operation], list[ActivityScheduled]]:
+        """Leases for the activities in ``events`` this pool can run, to commit with them.
+
+        Each one takes a slot until :meth:`release_reservations`; pass the
+        scheduled events to :meth:`dispatch` once the commit is written.
+        """
         ops: list[Operation] = []
         mine: list[ActivityScheduled] = []
-        room = self.max_concurrent_activities - len(self._running) - self._reserved
+        room = self.max_concurrent - len(self._running) - self._reserved
         for e in events:
             if (len(mine) < room and isinstance(e, ActivityScheduled)
-                    and e.task_queue == self.task_queue and not self._stop.is_set()
+                    and e.task_queue == self.task_queue and not self._stopping.is_set()
                     and (e.activity_type in self.activities or None in self.activities)):
                 ops.append(LeaseActivity(run_id, e.event_id, self.identity, now,
-                                         _INITIAL_LEASE))
+                                         INITIAL_LEASE))
                 mine.append(e)
         self._reserved += len(mine)
         return ops, mine
 
-    def _dispatched(self, run_id: str, workflow_id: str, workflow_type: str,
-                    scheduled: list[ActivityScheduled], now: datetime) -> None:
+    def release_reservations(self) -> None:
+        """A group commit was settled: its dispatched activities now hold real slots."""
+        self._reserved = 0
+
+    def dispatch(self, run_id: str, workflow_id: str, workflow_type: str,
+                 scheduled: list[ActivityScheduled], now: datetime) -> None:
+        """Start the activities :meth:`reserve` leased, now that their commit is written."""
         for e in scheduled:
             timeout = e.start_to_close_timeout or e.schedule_to_close_timeout
             task = ActivityTask(
@@ -99,85 +119,41 @@ class ActivitySlots:
                 task_queue=e.task_queue, activity_type=e.activity_type,
                 activity_id=e.activity_id, args=list(e.args), attempt=1,
                 scheduled_time=e.time, lease_owner=self.identity,
-                lease_expires_at=now + (timeout + _SECOND if timeout else _INITIAL_LEASE))
+                lease_expires_at=now + (timeout + _SECOND if timeout else INITIAL_LEASE))
             self._launch(task, e, workflow_type)
 
-    # --- activity outcomes, with the activation they cause ----------------------------------
+    # --- outcomes, recorded by the worker --------------------------------------------------
 
     def _outcome(self, task: ActivityTask, event: Event) -> None:
-        """ActivityRunner's sink: queue an outcome for the next group commit."""
+        """ActivityRunner's sink: queue an outcome for the worker's next group commit."""
         self._outbox.append((task, event))
-        self.wake()
+        self._wake()
 
-    def _flush_outcomes(self) -> bool:
-        if not self._outbox:
-            return False
-        outbox, self._outbox = self._outbox, []
-        now = self.client.clock.now()
-        pending = [self._outcome_batch(task, event, now) for task, event in outbox]
-        self._flush(pending)
-        self._reserved = 0
-        return True
+    def take_outcomes(self) -> list[Outcome]:
+        """The outcomes waiting to be recorded, oldest first; the queue is left empty.
 
-    def _outcome_batch(self, task: ActivityTask, event: Event, now: datetime) -> Pending:
-        """Deliver an outcome; if this worker holds the run, activate it in the same commit.
-
-        The activation's append expects the outcome's own event id, so if anyone
-        else wrote to the run in between, the whole batch fails and the outcome is
-        delivered alone (the run is then rebuilt from its history).
+        Returns an empty list when there are none (cheap: called on every pass).
         """
-        run_id = task.run_id
-        plain = Pending(run_id, [Deliver(run_id, event)], ignore,
-                         functools.partial(self._stale, task))
-        inst = self._cache.get(run_id)
-        if inst is None or inst.closed or run_id in self.task_failures:
-            return plain
-        recorded = attrs.evolve(event, event_id=inst.last_event_id + 1, time=now)
-        at = max(now, inst.now)
-        try:
-            result = inst.activate([recorded], [], at)
-        except ReplayError as exc:
-            self._cache.pop(run_id, None)
-            log.info("run %s: activation on an activity outcome failed (%s); the workflow "
-                     "task will retry it", run_id, exc)
-            return plain
-        events = inst.commit_live(result, at, self.identity)
-        leases, dispatch = self._eager_leases(run_id, events, at)
-        ops = [Deliver(run_id, recorded), Append(run_id, events, recorded.event_id),
-               *effects_of(self.store, run_id, inst.started, events), *leases]
+        outbox = self._outbox
+        if outbox:
+            self._outbox = []
+        return outbox
 
-        def succeeded(_: list[Event]) -> None:
-            if not inst.closed:
-                self._remember(inst)
-            else:
-                self._cache.pop(run_id, None)
-            self._dispatched(run_id, inst.info.workflow_id, inst.info.workflow_type,
-                             dispatch, at)
+    def requeue(self, task: ActivityTask, event: Event) -> None:
+        """Record this outcome on the next pass (its commit failed for a reason of the run)."""
+        self._outbox.append((task, event))
 
-        def failed(exc: ReplayError) -> None:
-            self._cache.pop(run_id, None)
-            if isinstance(exc, StaleResultError):
-                self._stale(task, exc)
-            else:
-                self._outbox.append((task, event))  # deliver it alone next time
+    # --- polling ----------------------------------------------------------------------------
 
-        return Pending(run_id, ops, succeeded, failed)
-
-    def _stale(self, task: ActivityTask, exc: ReplayError) -> None:
-        log.info("outcome of activity %s (run %s, event %d) not recorded: %s",
-                 task.activity_type, task.run_id, task.scheduled_event_id, exc)
-
-    # --- activities --------------------------------------------------------------------------
-
-    def _start_activities(self) -> bool:
-        now = self.client.clock.now()
-        if self._next_retry is not None and self._next_retry <= now:
-            self._next_retry = None
-        room = self.max_concurrent_activities - len(self._running)
-        if room <= 0 or self._stop.is_set():
+    def poll(self, now: datetime) -> bool:
+        """Lease and start activity tasks of the queue, as many as there are free slots."""
+        if self.next_retry is not None and self.next_retry <= now:
+            self.next_retry = None
+        room = self.max_concurrent - len(self._running)
+        if room <= 0 or self._stopping.is_set():
             return False
         tasks = self.store.lease_activity_tasks(self.task_queue, self.identity, now,
-                                                _INITIAL_LEASE, room)
+                                                INITIAL_LEASE, room)
         types: dict[str, str] = {}
         for task in tasks:
             scheduled = self._scheduled_event(task.run_id, task.scheduled_event_id)
@@ -186,6 +162,11 @@ class ActivitySlots:
                 types[task.run_id] = run.workflow_type if run else ""
             self._launch(task, scheduled, types[task.run_id])
         return bool(tasks)
+
+    def _note_retry(self, when: datetime) -> None:
+        if self.next_retry is None or when < self.next_retry:
+            self.next_retry = when
+        self._wake()
 
     def _launch(self, task: ActivityTask, scheduled: ActivityScheduled,
                 workflow_type: str) -> None:
@@ -198,14 +179,17 @@ class ActivitySlots:
 
     def _activity_done(self, key: tuple[str, int], _job: object = None) -> None:
         self._running.pop(key, None)
-        self.wake()
+        self._wake()
 
     def _scheduled_event(self, run_id: str, event_id: int) -> ActivityScheduled:
         event = self.store.read(run_id, after_event_id=event_id - 1)[0]
         assert isinstance(event, ActivityScheduled)
         return event
 
-    def _check_cancellations(self) -> None:
+    # --- cancellation and shutdown ------------------------------------------------------------
+
+    def check_cancellations(self) -> None:
+        """Cancel the running attempts whose cancellation was requested since the last look."""
         token = self.store.change_token()
         if not self._running or token == self._cancel_token:
             return
@@ -217,7 +201,14 @@ class ActivitySlots:
                 ctx.cancelled.set()
                 job.cancel()
 
-    async def _finish_activities(self) -> None:
+    async def finish(self) -> None:
+        """Let running attempts finish for the graceful timeout, cancel the rest, and
+        shut down the thread pool if the pool made it."""
+        await self._finish_running()
+        if self._own_executor:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def _finish_running(self) -> None:
         jobs = [job for job, _ in self._running.values()]
         if not jobs:
             return

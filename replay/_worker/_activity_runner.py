@@ -36,7 +36,7 @@ log = logging.getLogger("replay.worker")
 
 _DEFAULT_RETRY = RetryPolicyData()
 #: How long the worker leases an activity task before it knows its timeouts.
-_INITIAL_LEASE = timedelta(minutes=5)
+INITIAL_LEASE = timedelta(minutes=5)
 """The lease of an activity that declares no timeout at all."""
 
 

@@ -1,21 +1,26 @@
 """Worker: polls a store for workflow and activity tasks of one task queue and runs them.
 
 Workflow tasks run inline on the worker's event loop (an activation is pure
-computation); activities run as asyncio tasks (async) or in a thread pool
-(sync). Live instances stay in an LRU cache so a new input costs one
-activation; an evicted or unknown run is rebuilt by replaying its history.
+computation); activities run in the worker's :class:`ActivityPool`, as asyncio
+tasks (async) or in a thread pool (sync). Live instances stay in a
+:class:`StickyCache` so a new input costs one activation; an evicted or unknown
+run is rebuilt by replaying its history. An activity's outcome is recorded in
+the worker's next group commit, with the activation it causes when the worker
+holds the run.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import concurrent.futures
 import contextlib
+import functools
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import attrs
 
 from replay.history import (
     INPUT_KINDS,
@@ -26,30 +31,30 @@ from replay.history import (
     Event,
     Failure,
     ReplayError,
+    StaleResultError,
     Store,
     TimerFired,
     WorkflowStarted,
     WorkflowTimedOut,
 )
 
+from .._client._client import Client
 from .._core._activity_defn import ActivityDefinition
+from .._core._definition import WorkflowDefinition
 from .._core._effects import close_effects, effects_of
 from .._core._instance import UpdateDelivery, WorkflowInstance
 from .._replay._replayer import WorkflowRegistry, new_instance, replay_events
 from .._replay._sandbox_hooks import guard_for
-from ._activity_pool import ActivitySlots
-from ._activity_runner import ActivityRunner
-from ._group_commit import Pending, flush
+from ._activity_pool import ActivityPool
+from ._cache import StickyCache
+from ._group_commit import Pending, flush, ignore
 from ._owners import is_dead_local, local_identity
-
-if TYPE_CHECKING:
-    from .._client._client import Client
 
 log = logging.getLogger("replay.worker")
 _INPUTS = frozenset(INPUT_KINDS)
 
 
-class Worker(ActivitySlots):
+class Worker:
     """Runs workflows and activities of one task queue against the client's store.
 
     Use as ``async with Worker(client, task_queue=..., workflows=[...],
@@ -82,34 +87,25 @@ class Worker(ActivitySlots):
         for fn in activities:
             d = ActivityDefinition.bound(fn)
             self.activities[d.name] = d
-        self.max_concurrent_activities = max_concurrent_activities
-        self.max_cached_workflows = max_cached_workflows
         self.identity = identity or local_identity()
-        self.graceful_shutdown_timeout = graceful_shutdown_timeout
         self.workflow_task_lease = workflow_task_lease
         self._guard = guard_for(sandbox, sandbox_passthrough_modules)
         self._guard.prepare(workflows)
-        self._own_executor = activity_executor is None and any(
-            not d.is_async for d in self.activities.values())
-        self._executor = activity_executor or concurrent.futures.ThreadPoolExecutor(
-            max_workers=max(1, max_concurrent_activities), thread_name_prefix="replay-activity")
-        self._cache: collections.OrderedDict[str, WorkflowInstance] = collections.OrderedDict()
-        self._running: dict[tuple[str, int], tuple[asyncio.Task[None], dict[str, Any]]] = {}
+        self.cache = StickyCache(max_cached_workflows)
+        """The live instances of the runs this worker holds (see :class:`StickyCache`)."""
         self._stop = asyncio.Event()
         self._waiter: asyncio.Future[bool] | None = None
         self._run_task: asyncio.Task[None] | None = None
-        self._next_retry: datetime | None = None
         self._quiet_passes = 0
         self.task_failures: dict[str, ReplayError] = {}
-        self._outbox: list[tuple[ActivityTask, Event]] = []
         self._idle_token: int | None = None
         self._polled_at = 0.0
-        self._cancel_token: int | None = None
-        self._reserved = 0
-        self._runner = ActivityRunner(
+        self._pool = ActivityPool(
             store=self.store, converter=client.converter, clock=client.clock,
-            owner=self.identity, activities=self.activities, executor=self._executor,
-            on_retry_scheduled=self._note_retry, deliver=self._outcome)
+            task_queue=task_queue, identity=self.identity, activities=self.activities,
+            max_concurrent=max_concurrent_activities, executor=activity_executor,
+            graceful_shutdown_timeout=graceful_shutdown_timeout, stopping=self._stop,
+            wake=self.wake)
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -123,7 +119,7 @@ class Worker(ActivitySlots):
 
     async def run(self) -> None:
         """Process tasks until ``shutdown()``; recovers runs left by dead workers first."""
-        self.client._workers.add(self)
+        self.client.local_workers.register(self)
         self.recover_dead_workers()
         try:
             while not self._stop.is_set():
@@ -134,17 +130,15 @@ class Worker(ActivitySlots):
                     self._quiet_passes = 0
                     await asyncio.sleep(0)
                     continue
-                self._quiet_passes = 0 if self._running else self._quiet_passes + 1
+                self._quiet_passes = 0 if self._pool.active else self._quiet_passes + 1
                 self._waiter = asyncio.ensure_future(
                     self.store.wait_changed(self._idle_timeout(), since=token))
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._waiter
                 self._waiter = None
         finally:
-            self.client._workers.discard(self)
-            await self._finish_activities()
-            if self._own_executor:
-                self._executor.shutdown(wait=False, cancel_futures=True)
+            self.client.local_workers.unregister(self)
+            await self._pool.finish()
 
     async def shutdown(self) -> None:
         """Stop leasing new tasks and wait for ``run()`` to return."""
@@ -166,12 +160,24 @@ class Worker(ActivitySlots):
     @property
     def next_retry_at(self) -> datetime | None:
         """When the earliest activity retry this worker scheduled becomes due, if any."""
-        return self._next_retry
+        return self._pool.next_retry
 
     def wake(self) -> None:
         """Cut the idle wait short so the worker looks for work now (e.g. the clock jumped)."""
         if self._waiter is not None:
             self._waiter.cancel()
+
+    # --- what clients in this process may ask (replay.client's LocalWorker) -------------
+
+    def workflow_definition(self, workflow_type: str) -> WorkflowDefinition | None:
+        """The code this worker runs for ``workflow_type``, if it registered that type."""
+        return self.registry.get(workflow_type) if workflow_type in self.registry else None
+
+    def task_failure(self, run_id: str) -> str | None:
+        """Why the run's last workflow task failed here, if it did and was not yet retried
+        successfully."""
+        exc = self.task_failures.get(run_id)
+        return str(exc) if exc is not None else None
 
     def _idle_timeout(self) -> float:
         now = self.client.clock.now()
@@ -179,14 +185,10 @@ class Worker(ActivitySlots):
         next_timer = self.store.next_timer_at()
         if next_timer is not None:
             candidates.append((next_timer - now).total_seconds())
-        if self._next_retry is not None:
-            candidates.append((self._next_retry - now).total_seconds())
+        next_retry = self._pool.next_retry
+        if next_retry is not None:
+            candidates.append((next_retry - now).total_seconds())
         return max(0.0, min(candidates))
-
-    def _note_retry(self, when: datetime) -> None:
-        if self._next_retry is None or when < self._next_retry:
-            self._next_retry = when
-        self.wake()
 
     def _step(self) -> bool:
         progressed = self._flush_outcomes()
@@ -196,19 +198,19 @@ class Worker(ActivitySlots):
         # a second regardless.
         token = self.store.change_token()
         clock = asyncio.get_running_loop().time()
-        retry_due = self._next_retry is not None and \
-            self._next_retry <= self.client.clock.now()
+        next_retry = self._pool.next_retry
+        retry_due = next_retry is not None and next_retry <= self.client.clock.now()
         if token != self._idle_token or retry_due or clock - self._polled_at > 0.5:
             if clock - self._polled_at > 0.5:
                 self.recover_dead_workers()
                 self._time_out_runs()
             self._polled_at = clock
             found = self._run_workflow_tasks()
-            found |= self._start_activities()
+            found |= self._pool.poll(self.client.clock.now())
             self._idle_token = None if found else token
             progressed |= found
         progressed |= self._fire_timers()
-        self._check_cancellations()
+        self._pool.check_cancellations()
         return progressed
 
     def recover_dead_workers(self) -> int:
@@ -245,12 +247,12 @@ class Worker(ActivitySlots):
                                                 self.workflow_task_lease, 64)
         pending = [p for p in (self._activate(t.run_id, now) for t in tasks) if p is not None]
         self._flush(pending)
-        self._reserved = 0
+        self._pool.release_reservations()
         return bool(tasks)
 
     def _activate(self, run_id: str, now: datetime) -> Pending | None:
         """Run one workflow task; the batch to commit, or None if nothing is to be written."""
-        inst = self._cache.pop(run_id, None)
+        inst = self.cache.take(run_id)
         try:
             inst, inputs, ended = self._catch_up(run_id, inst)
             if ended or inst.closed:
@@ -260,7 +262,7 @@ class Worker(ActivitySlots):
             updates = [UpdateDelivery(u.update_id, u.name, list(u.args)) for u in requests]
             if not inputs and not updates:
                 self.store.release_workflow_task(run_id, self.identity)
-                self._remember(inst)
+                self.cache.remember(inst)
                 return None
             expected = inputs[-1].event_id if inputs else inst.last_event_id
             at = max(now, inst.now)
@@ -271,10 +273,10 @@ class Worker(ActivitySlots):
         if not inputs and not result.commands:  # only rejected updates: nothing to record
             self._rejections(run_id, result.rejected_updates)
             self.store.release_workflow_task(run_id, self.identity)
-            self._remember(inst)
+            self.cache.remember(inst)
             return None
         events = inst.commit_live(result, at, self.identity)
-        leases, dispatch = self._eager_leases(run_id, events, at)
+        leases, dispatch = self._pool.reserve(run_id, events, at)
         ops = [Append(run_id, events, expected),
                *effects_of(self.store, run_id, inst.started, events), *leases]
         live = inst
@@ -283,9 +285,9 @@ class Worker(ActivitySlots):
             self._rejections(run_id, result.rejected_updates)
             self.task_failures.pop(run_id, None)
             if not live.closed:
-                self._remember(live)
-            self._dispatched(run_id, live.info.workflow_id, live.info.workflow_type,
-                             dispatch, at)
+                self.cache.remember(live)
+            self._pool.dispatch(run_id, live.info.workflow_id, live.info.workflow_type,
+                                dispatch, at)
 
         def failed(exc: ReplayError) -> None:
             # A conflict: another writer got there first (a new input, or a zombie
@@ -305,7 +307,7 @@ class Worker(ActivitySlots):
     def _task_failed(self, run_id: str, exc: ReplayError) -> None:
         # A bug in workflow code (or a divergence): nothing was recorded. The lease is
         # kept, so the task is retried when it expires (backoff), with fixed code.
-        self._cache.pop(run_id, None)
+        self.cache.drop(run_id)
         self.task_failures[run_id] = exc
         log.error("workflow task for run %s failed; it will be retried: %s", run_id, exc)
 
@@ -324,11 +326,60 @@ class Worker(ActivitySlots):
         ended = next((e for e in new if type(e) not in _INPUTS), None)
         return inst, inputs, ended
 
-    def _remember(self, inst: WorkflowInstance) -> None:
-        self._cache[inst.run_id] = inst
-        self._cache.move_to_end(inst.run_id)
-        while len(self._cache) > self.max_cached_workflows:
-            self._cache.popitem(last=False)
+    # --- activity outcomes, with the activation they cause -----------------------------
+
+    def _flush_outcomes(self) -> bool:
+        outcomes = self._pool.take_outcomes()
+        if not outcomes:
+            return False
+        now = self.client.clock.now()
+        self._flush([self._outcome_batch(task, event, now) for task, event in outcomes])
+        self._pool.release_reservations()
+        return True
+
+    def _outcome_batch(self, task: ActivityTask, event: Event, now: datetime) -> Pending:
+        """Deliver an outcome; if this worker holds the run, activate it in the same commit.
+
+        The activation's append expects the outcome's own event id, so if anyone
+        else wrote to the run in between, the whole batch fails and the outcome is
+        delivered alone (the run is then rebuilt from its history).
+        """
+        run_id = task.run_id
+        plain = Pending(run_id, [Deliver(run_id, event)], ignore,
+                        functools.partial(_stale, task))
+        inst = self.cache.get(run_id)
+        if inst is None or inst.closed or run_id in self.task_failures:
+            return plain
+        recorded = attrs.evolve(event, event_id=inst.last_event_id + 1, time=now)
+        at = max(now, inst.now)
+        try:
+            result = inst.activate([recorded], [], at)
+        except ReplayError as exc:
+            self.cache.drop(run_id)
+            log.info("run %s: activation on an activity outcome failed (%s); the workflow "
+                     "task will retry it", run_id, exc)
+            return plain
+        events = inst.commit_live(result, at, self.identity)
+        leases, dispatch = self._pool.reserve(run_id, events, at)
+        ops = [Deliver(run_id, recorded), Append(run_id, events, recorded.event_id),
+               *effects_of(self.store, run_id, inst.started, events), *leases]
+
+        def succeeded(_: list[Event]) -> None:
+            if not inst.closed:
+                self.cache.remember(inst)
+            else:
+                self.cache.drop(run_id)
+            self._pool.dispatch(run_id, inst.info.workflow_id, inst.info.workflow_type,
+                                dispatch, at)
+
+        def failed(exc: ReplayError) -> None:
+            self.cache.drop(run_id)
+            if isinstance(exc, StaleResultError):
+                _stale(task, exc)
+            else:
+                self._pool.requeue(task, event)  # deliver it alone next time
+
+        return Pending(run_id, ops, succeeded, failed)
 
     # --- timers ---------------------------------------------------------------------------
 
@@ -342,3 +393,6 @@ class Worker(ActivitySlots):
         return bool(due)
 
 
+def _stale(task: ActivityTask, exc: ReplayError) -> None:
+    log.info("outcome of activity %s (run %s, event %d) not recorded: %s",
+             task.activity_type, task.run_id, task.scheduled_event_id, exc)

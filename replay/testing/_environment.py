@@ -101,7 +101,7 @@ class WorkflowEnvironment:
             self._skipper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._skipper
-        for worker in list(self.client._workers):
+        for worker in self._workers():
             await worker.shutdown()
         self.client.close()
         if self._tempdir is not None:
@@ -166,7 +166,8 @@ class WorkflowEnvironment:
     # --- the skipper ---------------------------------------------------------------------------
 
     def _workers(self) -> list[Worker]:
-        return list(self.client._workers)
+        """The workers running on ``client`` (each registers itself while it runs)."""
+        return [w for w in self.client.local_workers if isinstance(w, Worker)]
 
     def _wake_all(self) -> None:
         for worker in self._workers():
@@ -187,7 +188,7 @@ class WorkflowEnvironment:
             await asyncio.sleep(_POLL)  # busy: look again later
             return False
         marks = {w: w.quiet_passes for w in workers}
-        version = _store_version(self.store)
+        version = self.store.change_token()
         for w in workers:
             w.wake()
         deadline = asyncio.get_running_loop().time() + _PROBE_TIMEOUT
@@ -197,7 +198,7 @@ class WorkflowEnvironment:
                 return False  # someone found work (its count of quiet passes restarted)
             if all(w.quiet_passes > marks[w] for w in workers):
                 return (set(self._workers()) == set(workers)
-                        and version == _store_version(self.store))
+                        and version == self.store.change_token())
             await asyncio.sleep(_POLL)
         return False
 
@@ -210,10 +211,10 @@ class WorkflowEnvironment:
     async def _skip_loop(self) -> None:
         clock = self.client.clock
         assert isinstance(clock, ManualClock)
-        seen = _store_version(self.store)
+        seen = self.store.change_token()
         while True:
             await asyncio.sleep(_POLL)
-            version = _store_version(self.store)
+            version = self.store.change_token()
             if version != seen:
                 # A worker that started waiting just after a commit would sleep through
                 # its wake-up until its poll timeout; nudge it.
@@ -243,13 +244,3 @@ def _open_store(sqlite: bool, path: str | Path | None
         return SqliteStore(Path(tempdir.name) / "replay.db"), tempdir
     return MemoryStore(), None
 
-
-def _store_version(store: Store) -> int | None:
-    """The store's commit counter, to see that nothing was committed during a probe.
-
-    Both built-in stores count commits in their change notifier; the Store
-    protocol does not expose it, so other stores answer None (no extra check).
-    """
-    notifier = getattr(store, "_notifier", None)
-    version = getattr(notifier, "version", None)
-    return version if isinstance(version, int) else None

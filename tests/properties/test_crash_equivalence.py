@@ -68,9 +68,6 @@ async def drive(db: Path, crash_points: list[int], signal_at: list[int]) -> tupl
             if pending and n >= pending[0]:
                 pending.pop(0)
                 # crash: stop leasing and forget the cache (leases stay until they expire)
-                worker._stop.set()
-                if worker._waiter is not None:
-                    worker._waiter.cancel()
                 await worker.shutdown()
                 worker = fresh_worker(client, len(crash_points) - len(pending))
                 await worker.__aenter__()

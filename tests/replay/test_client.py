@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from replay._core._definition import WorkflowDefinition
 from replay.client import (
     Client,
     UnsupportedTargetError,
@@ -49,12 +50,43 @@ async def test_connect_to_a_server_address_is_refused(tmp_path: Path,
     assert os.listdir(tmp_path) == []
 
 
+async def test_namespace_other_than_default_is_refused_with_the_reason(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TypeError) as info:
+        await Client.connect("memory://", namespace="prod")
+    assert str(info.value) == (
+        "Client.connect(namespace='prod') is not supported: replay is embedded and each "
+        "store is a single namespace, so only namespace='default' is accepted. To keep runs "
+        "apart, open another store, e.g. Client.connect('sqlite:///other.db').")
+    assert os.listdir(tmp_path) == []
+    client = await Client.connect("memory://", namespace="default")
+    assert (await client.count_workflows()).count == 0
+    client.close()
+
+
+async def test_a_visibility_query_string_is_refused_with_the_reason() -> None:
+    client = await Client.connect("memory://")
+    message = ("Client.{}(query=\"WorkflowType='X'\") is not supported: replay has no "
+               "visibility query language, so a query string cannot be honoured. Filter "
+               "with status=... and workflow_type=... instead.")
+    with pytest.raises(TypeError) as info:
+        client.list_workflows("WorkflowType='X'")  # refused at the call, not when iterated
+    assert str(info.value) == message.format("list_workflows")
+    with pytest.raises(TypeError) as info:
+        await client.count_workflows("WorkflowType='X'")
+    assert str(info.value) == message.format("count_workflows")
+    assert [w async for w in client.list_workflows(None)] == []
+    client.close()
+
+
 async def test_unknown_workflow_type_fails_the_task_and_keeps_the_run_open(
         tmp_path: Path) -> None:
     client = await sqlite_client(tmp_path)
     async with running(client):
         h = await client.start_workflow("NoSuchWorkflow", id="ghost", task_queue=QUEUE)
-        await wait_until(lambda: client._task_failure(h.result_run_id or "") is not None)
+        await wait_until(
+            lambda: client.local_workers.task_failure(h.result_run_id or "") is not None)
         d = await h.describe()
     assert d.status is WorkflowExecutionStatus.RUNNING
     assert d.last_task_failure is not None and "NoSuchWorkflow" in d.last_task_failure
@@ -79,6 +111,32 @@ async def test_wrong_argument_types_are_rejected_before_anything_is_written(
         await h.signal(CounterWorkflow.add, args=[1, 2])
     assert snapshot(client) == before
     assert client.store.pending_updates(h.result_run_id or "") == []
+
+
+class FakeLocalWorker:
+    """A LocalWorker that is not a Worker: the client asks it only its two questions."""
+
+    def workflow_definition(self, workflow_type: str) -> WorkflowDefinition | None:
+        return WorkflowDefinition.of(CounterWorkflow) if workflow_type == "Renamed" else None
+
+    def task_failure(self, run_id: str) -> str | None:
+        return f"task of {run_id} failed"
+
+
+async def test_the_client_asks_registered_local_workers() -> None:
+    client = await Client.connect("memory://")
+    fake = FakeLocalWorker()
+    # no code known for the type yet: nothing to check against, so it passes
+    client.checks.check_args("Renamed", "workflow", "Renamed", ["x"])
+    client.local_workers.register(fake)
+    assert fake in client.local_workers and list(client.local_workers) == [fake]
+    with pytest.raises(PayloadError, match=r"argument 0 of workflow 'Renamed' does not fit"):
+        await client.start_workflow("Renamed", "x", id="r", task_queue="idle")
+    h = await client.start_workflow("Renamed", 1, id="r", task_queue="idle")
+    assert (await h.describe()).last_task_failure == f"task of {h.result_run_id} failed"
+    client.local_workers.unregister(fake)
+    assert (await h.describe()).last_task_failure is None
+    client.close()
 
 
 async def test_unknown_handler_names(tmp_path: Path) -> None:

@@ -218,6 +218,18 @@ async def test_fetch_history_and_follow_live_events(tmp_path: Path) -> None:
             list(range(4, len(followed) + 1))
 
 
+async def test_page_size_changes_nothing_and_must_be_positive(tmp_path: Path) -> None:
+    client = await sqlite_client(tmp_path)
+    h = await client.start_workflow(CounterWorkflow.run, 0, id="ps", task_queue="idle")
+    whole = [e async for e in h.fetch_history_events()]
+    assert [e async for e in h.fetch_history_events(page_size=1)] == whole
+    for bad in (0, -5, 2.5, True):
+        with pytest.raises(TypeError) as info:
+            h.fetch_history_events(page_size=bad)  # type: ignore[arg-type]  # on purpose
+        assert str(info.value) == (f"fetch_history_events(page_size={bad!r}): page_size "
+                                   "must be None or a positive int")
+
+
 async def test_list_and_count_workflows(tmp_path: Path) -> None:
     client = await sqlite_client(tmp_path)
     async with running(client):

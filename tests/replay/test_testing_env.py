@@ -109,7 +109,7 @@ async def test_shutdown_stops_workers_left_running() -> None:
     worker = env.worker(task_queue=QUEUE, workflows=[ReminderWorkflow])
     task = asyncio.create_task(worker.run())
     await asyncio.sleep(0.01)
-    assert worker in env.client._workers
+    assert worker in env.client.local_workers
     await asyncio.wait_for(env.shutdown(), 10)
     assert task.done()
 

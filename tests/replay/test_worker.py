@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 import replay._worker._worker as worker_module
+from replay._worker._cache import StickyCache
 from replay.history import History
 from replay.worker import Worker
 
@@ -44,8 +45,8 @@ async def test_async_with_worker_runs_a_workflow_to_completion(tmp_path: Path) -
         await handle.signal(CounterWorkflow.add, 2)
         await handle.signal(CounterWorkflow.finish)
         assert await bounded(handle.result()) == Tally(7, ["add:2"])
-        assert worker in client._workers
-    assert worker not in client._workers
+        assert worker in client.local_workers
+    assert worker not in client.local_workers
     history = await handle.fetch_history()
     assert kinds(history.events)[-1] == "WorkflowCompleted"
 
@@ -72,14 +73,14 @@ async def test_sticky_cache_costs_one_activation_per_signal(
         handle = await client.start_workflow(CounterWorkflow.run, 0, id="c", task_queue=QUEUE)
         run_id = handle.result_run_id
         assert run_id is not None
-        await wait_until(lambda: run_id in worker._cache)
-        inst = worker._cache[run_id]
+        await wait_until(lambda: run_id in worker.cache)
+        inst = worker.cache.get(run_id)
         assert replays == [run_id]  # built once, from its WorkflowStarted
         for n in range(1, 6):
             await handle.signal(CounterWorkflow.add, n)
             await wait_until(lambda n=n: kinds(client.store.read(run_id)).count(
                 "WorkflowTaskCompleted") == n + 1)
-            assert worker._cache[run_id] is inst
+            assert worker.cache.get(run_id) is inst
         await handle.signal(CounterWorkflow.finish)
         assert (await bounded(handle.result())).total == 15
     assert replays == [run_id], "a cached run must never be rebuilt by replay"
@@ -89,18 +90,37 @@ async def test_sticky_cache_costs_one_activation_per_signal(
     assert events[-2:] == ["SignalReceived", "WorkflowCompleted"]  # the terminal event
 
 
+def test_sticky_cache_evicts_the_least_recently_used() -> None:
+    class Run:
+        def __init__(self, run_id: str) -> None:
+            self.run_id = run_id
+
+    cache = StickyCache(2)
+    a, b, c = Run("a"), Run("b"), Run("c")
+    for run in (a, b):
+        cache.remember(run)  # type: ignore[arg-type]  # only run_id is read
+    cache.remember(a)  # type: ignore[arg-type]  # a is now the most recently used
+    cache.remember(c)  # type: ignore[arg-type]
+    assert list(cache) == ["a", "c"] and "b" not in cache and len(cache) == 2
+    assert cache.get("a") is a and list(cache) == ["a", "c"]  # get keeps the order
+    assert cache.take("a") is a and list(cache) == ["c"]
+    cache.drop("c")
+    cache.drop("c")
+    assert cache.take("c") is None and len(cache) == 0
+
+
 async def test_eviction_then_replay_continues_correctly(
         tmp_path: Path, replays: list[str]) -> None:
     client = await sqlite_client(tmp_path)
     async with running(client, max_cached_workflows=1) as worker:
         a = await client.start_workflow(CounterWorkflow.run, 100, id="a", task_queue=QUEUE)
-        await wait_until(lambda: a.result_run_id in worker._cache)
+        await wait_until(lambda: a.result_run_id in worker.cache)
         b = await client.start_workflow(CounterWorkflow.run, 200, id="b", task_queue=QUEUE)
-        await wait_until(lambda: b.result_run_id in worker._cache)
-        assert list(worker._cache) == [b.result_run_id]  # a was evicted
+        await wait_until(lambda: b.result_run_id in worker.cache)
+        assert list(worker.cache) == [b.result_run_id]  # a was evicted
         await a.signal(CounterWorkflow.add, 1)
-        await wait_until(lambda: a.result_run_id in worker._cache)
-        assert list(worker._cache) == [a.result_run_id]
+        await wait_until(lambda: a.result_run_id in worker.cache)
+        assert list(worker.cache) == [a.result_run_id]
         assert replays.count(a.result_run_id) == 2  # built, evicted, rebuilt by replay
         await b.signal(CounterWorkflow.add, 2)
         await a.signal(CounterWorkflow.finish)

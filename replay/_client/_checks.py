@@ -1,0 +1,77 @@
+"""Checks of a message against the workflow's declaration, before anything is written.
+
+When this process knows the code of a run's workflow type (a handler
+reference names it, a local worker runs it, or exactly one class declares
+that name), a signal, update or start with an unknown handler name or
+arguments that do not fit the annotations fails at the caller with
+``PayloadError``, and nothing is sent. Unknown code is not checked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from replay.history import PayloadConverter, PayloadError
+
+from .._core._definition import WorkflowDefinition, known_workflow
+from ._local import LocalWorkers
+
+
+class MessageChecks:
+    """Finds the workflow code for a type and checks messages against it."""
+
+    def __init__(self, converter: PayloadConverter, workers: LocalWorkers) -> None:
+        self.converter = converter
+        self.workers = workers
+
+    def definition_for(self, workflow_type: str, hint: WorkflowDefinition | None = None
+                       ) -> WorkflowDefinition | None:
+        """The workflow code for a type: the class a handler reference names, else a
+        worker's registration in this process, else the one class declared with that name.
+        """
+        if hint is not None and hint.name == workflow_type:
+            return hint
+        found = self.workers.workflow_definition(workflow_type)
+        return found if found is not None else known_workflow(workflow_type)
+
+    def check_handler(self, workflow_type: str, kind: str, name: str,
+                      hint: WorkflowDefinition | None = None) -> None:
+        """PayloadError if the workflow declares no ``kind`` handler named ``name``."""
+        d = self.definition_for(workflow_type, hint)
+        if d is None or kind in d.runtime_handlers:
+            return  # unknown code, or handlers registered while it runs: cannot tell
+        table = {"signal": d.signals, "update": d.updates, "query": d.queries}[kind]
+        if name not in table and None not in table:
+            known = ", ".join(sorted(n for n in table if n)) or "none"
+            raise PayloadError(
+                f"workflow {workflow_type!r} has no {kind} named {name!r} (its {kind}s: "
+                f"{known}). Nothing was sent.", type_name=kind, path="$")
+
+    def check_args(self, workflow_type: str, kind: str, name: str, payloads: list[Any],
+                   hint: WorkflowDefinition | None = None) -> None:
+        """PayloadError if ``payloads`` do not fit the handler's (or run method's) annotations.
+
+        ``kind`` is ``"workflow"`` (the run method), ``"signal"`` or ``"update"``.
+        """
+        d = self.definition_for(workflow_type, hint)
+        if d is None:
+            return
+        if kind == "workflow":
+            handler = d.run
+        else:
+            table = d.signals if kind == "signal" else d.updates
+            found = table.get(name)
+            if found is None:
+                return
+            handler = found
+        if len(payloads) > len(handler.arg_types):
+            raise PayloadError(
+                f"{kind} {name!r} takes {len(handler.arg_types)} argument(s), got "
+                f"{len(payloads)}. Nothing was sent.", type_name=kind, path="$")
+        for i, (p, t) in enumerate(zip(payloads, handler.arg_types, strict=False)):
+            try:
+                self.converter.from_payload(p, t)
+            except PayloadError as exc:
+                raise PayloadError(
+                    f"argument {i} of {kind} {name!r} does not fit its annotation: {exc}. "
+                    "Nothing was sent.", type_name=exc.type_name, path=f"$[{i}]") from exc

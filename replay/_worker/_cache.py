@@ -1,0 +1,50 @@
+"""The sticky cache: the live workflow instances a worker holds, least recently used first."""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Iterator
+
+from .._core._instance import WorkflowInstance
+
+
+class StickyCache:
+    """Live instances by run id; past ``capacity`` the least recently used is evicted.
+
+    A cached run costs one activation per new input; a run that is not here is
+    rebuilt by replaying its history. Iterating yields run ids, least recently
+    used first.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._runs: collections.OrderedDict[str, WorkflowInstance] = collections.OrderedDict()
+
+    def get(self, run_id: str) -> WorkflowInstance | None:
+        """The run's instance, if held (its place in the eviction order is kept)."""
+        return self._runs.get(run_id)
+
+    def take(self, run_id: str) -> WorkflowInstance | None:
+        """Remove the run's instance and return it, if held; ``remember`` puts it back."""
+        return self._runs.pop(run_id, None)
+
+    def drop(self, run_id: str) -> None:
+        """Forget the run (it is rebuilt from its history when next needed)."""
+        self._runs.pop(run_id, None)
+
+    def remember(self, inst: WorkflowInstance) -> None:
+        """Hold ``inst`` as the most recently used run, evicting past ``capacity``."""
+        runs = self._runs
+        runs[inst.run_id] = inst
+        runs.move_to_end(inst.run_id)
+        while len(runs) > self.capacity:
+            runs.popitem(last=False)
+
+    def __contains__(self, run_id: object) -> bool:
+        return run_id in self._runs
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._runs)
+
+    def __len__(self) -> int:
+        return len(self._runs)
