@@ -2,6 +2,7 @@
 
 from ._core._common import ActivityCancellationType as ActivityCancellationType
 from ._core._definition import HandlerUnfinishedPolicy as HandlerUnfinishedPolicy
+from ._core._definition import WorkflowDefinition as WorkflowDefinition
 from ._core._definition import defn as defn
 from ._core._definition import init as init
 from ._core._definition import query as query
@@ -60,6 +61,7 @@ __all__ = [
     "HandlerUnfinishedPolicy",
     "NotInWorkflowError",
     "ParentInfo",
+    "WorkflowDefinition",
     "WorkflowInfo",
     "all_handlers_finished",
     "continue_as_new",

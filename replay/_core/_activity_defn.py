@@ -33,6 +33,12 @@ class ActivityDefinition:
         return attrs.evolve(ActivityDefinition.of(fn), fn=fn)
 
     @staticmethod
+    def find(obj: object) -> ActivityDefinition | None:
+        """The definition of ``obj`` if it is decorated with ``activity.defn``, else None."""
+        d = getattr(obj, _ATTR, None) if callable(obj) else None
+        return d if isinstance(d, ActivityDefinition) else None
+
+    @staticmethod
     def of(fn: Callable[..., Any]) -> ActivityDefinition:
         d = getattr(fn, _ATTR, None)
         if not isinstance(d, ActivityDefinition):

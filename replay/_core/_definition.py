@@ -77,6 +77,13 @@ class WorkflowDefinition:
             )
         return defn
 
+    @staticmethod
+    def find(obj: object) -> WorkflowDefinition | None:
+        """The definition of ``obj`` if it is a class decorated with ``workflow.defn``
+        itself (a subclass of a workflow class is not one), else None."""
+        defn = vars(obj).get(_DEFN) if isinstance(obj, type) else None
+        return defn if isinstance(defn, WorkflowDefinition) else None
+
 
 class _UpdateMark:
     """What ``workflow.update`` attaches, so ``@fn.validator`` can fill it in later."""
