@@ -11,60 +11,14 @@ from typing import Any, overload
 from ._codec import event_from_data, event_to_data
 from ._errors import HistoryError
 from ._events import Event, WorkflowStarted
-from ._kinds import REFERENCES, TERMINAL_KINDS
+from ._jsontext import check_data_limits, loads
+from ._kinds import TERMINAL_KINDS
+from ._strict import check_event_data, describe_value
+from ._validate import validate_events as validate_events
 
 FORMAT = "replay-history"
 VERSION = 1
 SUPPORTED_VERSIONS = (1,)
-
-
-def validate_events(events: Sequence[Event], *, source: str | None = None) -> None:
-    """Check the history rules; raises HistoryError naming the first broken one.
-
-    Rules: ids contiguous from 1; the first event is ``WorkflowStarted`` and no
-    other is; at most one terminal event and nothing after it; every result
-    refers to an earlier command event of the right kind.
-    """
-    if not events:
-        raise HistoryError("a history needs at least a WorkflowStarted event",
-                           source=source, rule="empty")
-    kinds: dict[int, type[Event]] = {}
-    terminal_id: int | None = None
-    for index, event in enumerate(events, start=1):
-        eid = event.event_id
-        if eid != index:
-            what = "duplicate" if eid in kinds else "gap in"
-            raise HistoryError(
-                f"{what} event ids: expected id {index}, found {eid}",
-                source=source, event_id=eid, rule="contiguous-ids",
-            )
-        cls = type(event)
-        if (index == 1) != (cls is WorkflowStarted):
-            msg = ("the first event must be WorkflowStarted, found " + cls.__name__
-                   if index == 1 else "WorkflowStarted may only be the first event")
-            raise HistoryError(msg, source=source, event_id=eid, rule="first-started")
-        if terminal_id is not None:
-            raise HistoryError(
-                f"{cls.__name__} comes after terminal event {terminal_id}; nothing may "
-                "follow the end of a run",
-                source=source, event_id=eid, rule="after-terminal",
-            )
-        if cls in TERMINAL_KINDS:
-            terminal_id = eid
-        ref = REFERENCES.get(cls)
-        if ref is not None:
-            field, targets = ref
-            target_id = getattr(event, field)
-            target_cls = kinds.get(target_id)
-            if target_cls not in targets:
-                expected = " or ".join(t.__name__ for t in targets)
-                found = f"a {target_cls.__name__}" if target_cls else "no earlier event"
-                raise HistoryError(
-                    f"{cls.__name__}.{field}={target_id} must name an earlier {expected}, "
-                    f"but that id is {found}",
-                    source=source, event_id=eid, rule="unknown-command",
-                )
-        kinds[eid] = cls
 
 
 class History(Sequence[Event]):
@@ -150,7 +104,16 @@ class History(Sequence[Event]):
 
     @classmethod
     def from_data(cls, doc: Any, *, source: str | None = None) -> History:
-        """Decode a parsed document; raises HistoryError naming what is wrong."""
+        """Decode a parsed document; raises HistoryError naming what is wrong.
+
+        The document must be plain JSON data within the limits of
+        :func:`from_json` (nesting depth, integer size).
+        """
+        check_data_limits(doc, source=source)
+        return cls._from_document(doc, source)
+
+    @classmethod
+    def _from_document(cls, doc: Any, source: str | None) -> History:
         if not isinstance(doc, dict):
             raise HistoryError(
                 f"a history document must be a JSON object, got {type(doc).__name__}",
@@ -162,6 +125,9 @@ class History(Sequence[Event]):
                 source=source, rule="format",
             )
         version = doc.get("version")
+        if type(version) is not int:
+            raise HistoryError(f"'version' must be an integer, got {describe_value(version)}",
+                               source=source, rule="version")
         if version not in SUPPORTED_VERSIONS:
             raise HistoryError(
                 f"unsupported version {version!r}; this library reads versions "
@@ -181,20 +147,24 @@ class History(Sequence[Event]):
         raw_events = doc.get("events")
         if not isinstance(raw_events, list):
             raise HistoryError("'events' must be a list", source=source, rule="document")
-        events = [event_from_data(e, source=source) for e in raw_events]
-        return cls(run_id, events, source=source)
+        events = []
+        for position, raw in enumerate(raw_events, start=1):
+            check_event_data(raw, position=position, source=source)
+            events.append(event_from_data(raw, source=source))
+        history = cls(run_id, events, source=source)
+        _check_copies(doc, history, source)
+        return history
 
     @classmethod
     def from_json(cls, text: str | bytes, *, source: str | None = None) -> History:
-        """Parse JSON text in the file format."""
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise HistoryError(
-                f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
-                source=source or "<string>", rule="json",
-            ) from exc
-        return cls.from_data(doc, source=source)
+        """Parse JSON text in the file format (bytes must be UTF-8).
+
+        Refused with HistoryError, never a traceback: bytes that are not
+        UTF-8 (the byte offset is named), malformed JSON, nesting deeper than
+        128 arrays and objects, integers of more than 4300 digits, values of
+        the wrong type, and event sequences that break the history rules.
+        """
+        return cls._from_document(loads(text, source=source), source)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> History:
@@ -213,3 +183,17 @@ class History(Sequence[Event]):
         tmp = p.with_name(p.name + ".tmp")
         tmp.write_text(self.to_json() + "\n", encoding="utf-8")
         os.replace(tmp, p)
+
+
+def _check_copies(doc: dict[str, Any], history: History, source: str | None) -> None:
+    """The top-level workflow id and type, when present, copy WorkflowStarted's."""
+    for field in ("workflow_id", "workflow_type"):
+        if field not in doc:
+            continue
+        value, actual = doc[field], getattr(history.started, field)
+        if value != actual:
+            raise HistoryError(
+                f"top-level {field!r} is {value!r} but WorkflowStarted says {actual!r}; "
+                "the top-level field is a copy of the first event's",
+                source=source, rule="document",
+            )

@@ -13,6 +13,7 @@ from replay.history import ReplayError
 
 from .._replay._debugger import Debugger, Stop
 from ._common import db_option, load_code, load_history, need_workflows, to_json
+from ._escape import echo  # every line the shell prints is escaped
 from ._summary import format_history, summarize
 
 HELP = """\
@@ -54,11 +55,11 @@ class Shell:
 
     def run(self, lines: Any, interactive: bool) -> None:
         h = self.dbg.history
-        click.echo(f"replaying run {h.run_id} of {h.workflow_type} ({len(h)} events, "
+        echo(f"replaying run {h.run_id} of {h.workflow_type} ({len(h)} events, "
                    f"{len(self.dbg.activations)} activations). Type 'help' for commands.")
         while True:
             if interactive:
-                click.echo("(replay) ", nl=False)
+                echo("(replay) ", nl=False)
             line = lines.readline()
             if not line:
                 return
@@ -69,38 +70,38 @@ class Shell:
                 return
             fn = self.commands.get(word)
             if fn is None:
-                click.echo(f"unknown command {word!r}; type 'help'")
+                echo(f"unknown command {word!r}; type 'help'")
                 continue
             try:
                 fn(rest.strip())
             except (ReplayError, ValueError) as exc:
-                click.echo(f"error: {exc}")
+                echo(f"error: {exc}")
 
     # --- movement --------------------------------------------------------------------------
 
     def show_stop(self, stop: Stop) -> None:
         dbg = self.dbg
         if stop.reason == "divergence" and stop.divergence is not None:
-            click.echo(f"stopped: replay diverged in the activation starting at event "
+            echo(f"stopped: replay diverged in the activation starting at event "
                        f"{stop.divergence.activation_start}")
-            click.echo(str(stop.divergence.error))
-            click.echo(stop.divergence.side_by_side())
+            echo(str(stop.divergence.error))
+            echo(stop.divergence.side_by_side())
             return
         if stop.event is None:
-            click.echo("at the start (no event yet)")
+            echo("at the start (no event yet)")
             return
         if stop.reason == "breakpoint":
-            click.echo(f"breakpoint {stop.breakpoint}")
+            echo(f"breakpoint {stop.breakpoint}")
         e = stop.event
         index = dbg.activation_index()
         where = f"activation {index + 1}" if index is not None else "after the last activation"
-        click.echo(f"-> {e.event_id} {type(e).__name__} {summarize(e)}".rstrip()
+        echo(f"-> {e.event_id} {type(e).__name__} {summarize(e)}".rstrip()
                    + f"  [{where}]")
         src = dbg.source()
         if src is not None:
-            click.echo(f"   {src}")
+            echo(f"   {src}")
         if stop.reason == "end" and dbg.at_end:
-            click.echo("end of history")
+            echo("end of history")
 
     def do_step(self, arg: str) -> None:
         self.show_stop(self.dbg.step())
@@ -119,52 +120,52 @@ class Shell:
     def do_break(self, arg: str) -> None:
         if not arg:
             for i, bp in enumerate(self.dbg.breakpoints, 1):
-                click.echo(f"{i}: {bp}")
+                echo(f"{i}: {bp}")
             if not self.dbg.breakpoints:
-                click.echo("no breakpoints")
+                echo("no breakpoints")
             return
-        click.echo(f"breakpoint {len(self.dbg.breakpoints) + 1} at "
+        echo(f"breakpoint {len(self.dbg.breakpoints) + 1} at "
                    f"{self.dbg.add_breakpoint(arg)}")
 
     def do_clear(self, arg: str) -> None:
         self.dbg.clear_breakpoints()
-        click.echo("breakpoints cleared")
+        echo("breakpoints cleared")
 
     # --- inspection --------------------------------------------------------------------------
 
     def do_state(self, arg: str) -> None:
         state = self.dbg.state()
         if not state:
-            click.echo("(no workflow object yet: step into the first activation)")
+            echo("(no workflow object yet: step into the first activation)")
         for name, value in state.items():
-            click.echo(f"{name} = {value!r}")
+            echo(f"{name} = {value!r}")
 
     def do_query(self, arg: str) -> None:
         name, _, rest = arg.partition(" ")
         if not name:
             raise ValueError("query needs a name, e.g. 'query count'")
-        click.echo(to_json(self.dbg.query(name, *_json_values(rest))))
+        echo(to_json(self.dbg.query(name, *_json_values(rest))))
 
     def do_pending(self, arg: str) -> None:
         pending = self.dbg.pending()
         for key in ("commands", "handlers"):
             items = pending.get(key, [])
-            click.echo(f"{key}:" + (" none" if not items else ""))
+            echo(f"{key}:" + (" none" if not items else ""))
             for item in items:
-                click.echo(f"  {item}")
+                echo(f"  {item}")
 
     def do_where(self, arg: str) -> None:
-        click.echo(self.dbg.where() or "(no task is waiting)")
+        echo(self.dbg.where() or "(no task is waiting)")
 
     def do_source(self, arg: str) -> None:
         src = self.dbg.source()
         event = self.dbg.event
         if src is not None:
-            click.echo(src)
+            echo(src)
         elif event is None:
-            click.echo("at the start: no event yet")
+            echo("at the start: no event yet")
         else:
-            click.echo(f"event {event.event_id} {type(event).__name__} was not issued by a "
+            echo(f"event {event.event_id} {type(event).__name__} was not issued by a "
                        "line of workflow code (an input, a task boundary, or an event the "
                        "engine records itself)")
 
@@ -172,13 +173,13 @@ class Shell:
         n = int(arg) if arg.isdigit() else 3
         events = self.dbg.events_around(n, n)
         lines = format_history(events).splitlines()
-        click.echo("   " + lines[0])
+        echo("   " + lines[0])
         for event, line in zip(events, lines[1:], strict=True):
             mark = "-> " if event.event_id == self.dbg.cursor else "   "
-            click.echo(mark + line)
+            echo(mark + line)
 
     def do_help(self, arg: str) -> None:
-        click.echo(HELP)
+        echo(HELP)
 
 
 def _json_values(text: str) -> list[Any]:

@@ -39,6 +39,8 @@ from replay.history import (
     WorkflowTimedOut,
 )
 
+from ._escape import visible
+
 
 def _j(value: Any, limit: int = 40) -> str:
     text = json.dumps(value, ensure_ascii=False)
@@ -86,9 +88,10 @@ _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
 
 
 def summarize(event: Event) -> str:
-    """A one-line description of an event's kind-specific fields."""
+    """A one-line description of an event's kind-specific fields, safe to print
+    (names, messages and payloads come from the history: see visible())."""
     fn = _SUMMARIES.get(type(event))
-    return fn(event) if fn is not None else ""
+    return visible(fn(event)) if fn is not None else ""
 
 
 def event_row(event: Event) -> tuple[str, str, str, str]:

@@ -113,8 +113,13 @@ async def wait_condition(fn: Callable[[], bool], *, timeout: float | timedelta |
     """Wait until ``fn()`` is true, checked after each step of the workflow.
 
     With ``timeout`` a durable timer bounds the wait and ``asyncio.TimeoutError``
-    is raised when it fires first.
+    is raised when it fires first. ``timeout_summary`` (a label the familiar engine's
+    UI shows) is not recorded by replay: passing one raises TypeError.
     """
+    if timeout_summary is not None:
+        raise TypeError("workflow.wait_condition() does not record timeout_summary= (a timer "
+                        "label for a UI); replay would ignore it, so it refuses it instead. "
+                        "Remove the argument.")
     fut = instance_for("wait_condition").add_condition(fn)
     if timeout is None:
         await fut

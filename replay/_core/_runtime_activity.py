@@ -120,7 +120,9 @@ def start_local_activity(activity: Any, arg: Any = UNSET, *,
                          local_retry_threshold: timedelta | None = None,
                          **kwargs: Any) -> ActivityHandle:
     """A local activity: here the same as a regular one (scheduled, recorded and retried
-    durably by the worker of the run's task queue); ``local_retry_threshold`` has no role.
+    durably by the worker of the run's task queue). ``local_retry_threshold`` is the
+    backoff above which the familiar engine retries with a durable timer; here every
+    retry already waits on a durable schedule, so any threshold is honoured.
     """
     return start_activity(activity, arg, **kwargs)
 

@@ -45,9 +45,14 @@ def start_child_workflow(
     task_queue: str | None = None,
     result_type: Any = None,
     memo: dict[str, Any] | None = None,
-    **_options: Any,
+    **options: Any,
 ) -> Awaitable[ChildWorkflowHandle]:
-    """Start a child run; the returned awaitable gives its handle."""
+    """Start a child run; the returned awaitable gives its handle.
+
+    Takes the familiar SDK's ``id``, ``task_queue``, ``memo`` and ``result_type``;
+    any other option raises TypeError naming it rather than being ignored.
+    """
+    refuse_options("workflow.start_child_workflow()", options, UNSUPPORTED_CHILD_OPTIONS)
     inst = instance_for("start_child_workflow")
     inst.ensure_writable("workflow.start_child_workflow()")
     name, declared = workflow_name(workflow)
@@ -81,6 +86,26 @@ async def execute_child_workflow(workflow: Any, arg: Any = UNSET, **kwargs: Any)
     """Start a child run and wait for its result."""
     handle = await start_child_workflow(workflow, arg, **kwargs)
     return await handle.result()
+
+
+UNSUPPORTED_CHILD_OPTIONS = frozenset({
+    "cancellation_type", "parent_close_policy", "execution_timeout", "run_timeout",
+    "task_timeout", "id_reuse_policy", "retry_policy", "cron_schedule", "search_attributes",
+    "static_summary", "static_details", "versioning_intent", "priority",
+})
+"""The familiar SDK's child options that replay does not implement yet."""
+
+
+def refuse_options(call: str, options: dict[str, Any], known: frozenset[str]) -> None:
+    """TypeError for the first option in ``options``: a known one that is not supported
+    yet, or a keyword the call does not take at all. Nothing is silently ignored."""
+    for name in sorted(options):
+        if name in known:
+            raise TypeError(
+                f"{call} does not support {name}= yet; replay would ignore it, so it refuses "
+                "it instead. Remove the argument (the run then behaves as with its default)."
+            )
+        raise TypeError(f"{call} got an unexpected keyword argument {name!r}")
 
 
 async def _signal_external(workflow_id: str, run_id: str | None, signal: Any,
