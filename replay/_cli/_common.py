@@ -17,7 +17,9 @@ from typing import Any, TypeVar
 import attrs
 import click
 
-from replay.history import History, ReplayError, RunInfo, SqliteStore, Store
+from replay.history import History, HistoryError, ReplayError, RunInfo, SqliteStore, Store
+
+from ._escape import json_text, visible
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -32,7 +34,7 @@ class CliError(click.ClickException):
     exit_code = 1
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
+        click.echo(f"error: {visible(self.format_message())}", err=True)
 
 
 class ReplayGroup(click.Group):
@@ -42,7 +44,15 @@ class ReplayGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ReplayError as exc:
-            raise CliError(_one_line(str(exc))) from exc
+            raise CliError(_one_line(error_text(exc))) from exc
+
+
+def error_text(exc: ReplayError) -> str:
+    """An error's message, with the rule a HistoryError names (as docs/errors.md lists)."""
+    text = str(exc)
+    if isinstance(exc, HistoryError) and exc.rule:
+        text += f" (rule: {exc.rule})"
+    return text
 
 
 def _one_line(text: str) -> str:
@@ -183,7 +193,8 @@ def json_args(values: Sequence[str], option: str = "--arg") -> list[Any]:
 
 
 def to_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=_json_default)
+    """``value`` as one line of JSON for the terminal (control characters escaped)."""
+    return json_text(value, default=_json_default)
 
 
 def _json_default(value: Any) -> Any:
@@ -204,8 +215,8 @@ def run_data(run: RunInfo) -> dict[str, Any]:
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    """Left-aligned columns separated by two spaces."""
-    body = [list(r) for r in rows]
+    """Left-aligned columns separated by two spaces; each cell shown with visible()."""
+    body = [[visible(c) for c in r] for r in rows]
     widths = [max([len(h), *(len(r[i]) for r in body)]) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()

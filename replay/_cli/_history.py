@@ -18,6 +18,7 @@ from .._replay._replayer import Replayer
 from ._common import (
     CliError,
     db_option,
+    error_text,
     load_code,
     load_history,
     need_workflows,
@@ -26,6 +27,7 @@ from ._common import (
     run_async,
     to_json,
 )
+from ._escape import visible
 from ._summary import HEADER, event_row, format_history
 
 _WIDTHS = (5, 12, 24)
@@ -55,7 +57,8 @@ def show(ident: str, as_json: bool, follow: bool, db: str) -> None:
     """
     if not follow:
         hist = load_history(db, ident)
-        click.echo(hist.to_json() if as_json else format_history(hist.events))
+        click.echo(visible(hist.to_json(), keep_newlines=True) if as_json
+                   else format_history(hist.events))
         return
     if os.path.isfile(ident):
         raise click.UsageError("--follow needs a run in the database, not a file")
@@ -95,13 +98,14 @@ def export(ident: str, output: str, db: str) -> None:
     if hist is None:
         raise click.UsageError(f"{ident!r} is a file; export reads runs from the database")
     if output == "-":
-        click.echo(hist.to_json())
+        click.echo(visible(hist.to_json(), keep_newlines=True))
         return
     try:
         hist.save(output)
     except OSError as exc:
         raise CliError(f"cannot write {output!r}: {exc.strerror}") from exc
-    click.echo(f"wrote {len(hist)} events of run {hist.run_id} to {output}", err=True)
+    click.echo(f"wrote {len(hist)} events of run {visible(hist.run_id)} to {visible(output)}",
+               err=True)
 
 
 @click.command(name="import")
@@ -128,8 +132,8 @@ def import_(file: str, db: str) -> None:
         store.commit(ops)
     finally:
         store.close()
-    click.echo(f"imported run {hist.run_id} of workflow {hist.workflow_id} "
-               f"({len(hist)} events) into {db}")
+    click.echo(f"imported run {visible(hist.run_id)} of workflow {visible(hist.workflow_id)} "
+               f"({len(hist)} events) into {visible(db)}")
 
 
 # --- check ------------------------------------------------------------------------------------
@@ -150,6 +154,28 @@ def _file_sources(paths: tuple[str, ...]) -> list[tuple[str, Loader]]:
     return [(str(p), functools.partial(History.load, p)) for p in found]
 
 
+def _check_one(replayer: Replayer, load: Loader) -> tuple[str, str] | None:
+    """Load and replay one history: None if it is ok, else (kind of problem, message).
+
+    Whatever goes wrong with one history is reported and the batch goes on.
+    """
+    try:
+        result = replayer.replay_sync(load(), raise_on_replay_failure=False)
+    except HistoryError as bad:
+        return "invalid", error_text(bad)
+    except ReplayError as exc:
+        return "failed", error_text(exc)
+    except Exception as exc:  # a bug must not end the batch: report it with the others
+        return "failed", (f"unexpected {type(exc).__name__}: {exc} (a bug in replay or in "
+                          "the workflow code; please report it)")
+    failure = result.replay_failure
+    if failure is None:
+        return None
+    kind = "diverged" if isinstance(failure, NondeterminismError) else "failed"
+    text = error_text(failure) if isinstance(failure, ReplayError) else repr(failure)
+    return kind, text
+
+
 @click.command()
 @click.argument("paths", nargs=-1, metavar="PATH...")
 @click.option("--workflows", "-w", "modules", multiple=True, required=True, metavar="MODULE",
@@ -163,8 +189,9 @@ def check(paths: tuple[str, ...], modules: tuple[str, ...], from_db: bool, statu
           workflow_type: str | None, db: str) -> None:
     """Replay saved histories through the current workflow code.
 
-    PATHs are history files or directories (searched for *.json). Exits 1
-    and prints each failure in full when any history diverges.
+    PATHs are history files or directories (searched for *.json). Each
+    invalid, diverging or failing history is reported in full and the others
+    are still checked; exits 1 at the end if any was not ok.
 
     \b
     Examples:
@@ -184,24 +211,18 @@ def check(paths: tuple[str, ...], modules: tuple[str, ...], from_db: bool, statu
             for r in store.list_runs(status=status, workflow_type=workflow_type)]
         if not sources:
             raise CliError("no histories to check")
-        problems: list[tuple[str, str, ReplayError]] = []
+        problems: list[tuple[str, str, str]] = []
         with click.progressbar(sources, label="replaying", file=sys.stderr,
-                               item_show_func=lambda s: s[0] if s else None) as bar:
+                               item_show_func=lambda s: visible(s[0]) if s else None) as bar:
             for name, load in bar:
-                try:
-                    result = replayer.replay_sync(load(), raise_on_replay_failure=False)
-                except HistoryError as bad:
-                    problems.append(("invalid", name, bad))
-                    continue
-                failure = result.replay_failure
-                if isinstance(failure, ReplayError):
-                    kind = "diverged" if isinstance(failure, NondeterminismError) else "failed"
-                    problems.append((kind, name, failure))
+                problem = _check_one(replayer, load)
+                if problem is not None:
+                    problems.append((problem[0], name, problem[1]))
     finally:
         if store is not None:
             store.close()
-    for kind, name, exc in problems:
-        click.echo(f"{kind.upper()} {name}:\n  {exc}\n")
+    for kind, name, text in problems:
+        click.echo(f"{kind.upper()} {visible(name)}:\n  {visible(text, keep_newlines=True)}\n")
     counts = {k: sum(1 for p in problems if p[0] == k) for k in ("diverged", "failed",
                                                                  "invalid")}
     ok = len(sources) - len(problems)

@@ -28,6 +28,7 @@ from ._common import (
     table,
     to_json,
 )
+from ._escape import escape_logs, visible
 
 _ARG = click.option("--arg", "args", multiple=True, metavar="JSON",
                     help="One JSON argument (repeat for more).")
@@ -75,6 +76,7 @@ def worker(modules: tuple[str, ...], task_queue: str, db: str) -> None:
     if not code.workflows and not code.activities:
         raise click.UsageError("the modules define no @workflow.defn class and no "
                                "@activity.defn function")
+    escape_logs()  # failures of runs are logged with their (untrusted) messages
     client = _client(db, create=True)
 
     async def serve() -> None:
@@ -87,7 +89,7 @@ def worker(modules: tuple[str, ...], task_queue: str, db: str) -> None:
         running = asyncio.create_task(w.run())
         names = ", ".join(c.__name__ for c in code.workflows) or "none"
         acts = ", ".join(getattr(a, "__name__", "?") for a in code.activities) or "none"
-        click.echo(f"worker polling task queue {task_queue!r} on {db} "
+        click.echo(f"worker polling task queue {visible(repr(task_queue))} on {visible(db)} "
                    f"(workflows: {names}; activities: {acts}); Ctrl-C to stop")
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait({running, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -135,7 +137,8 @@ def start(workflow_type: str, workflow_id: str, task_queue: str, args: tuple[str
     async def go() -> None:
         handle = await client.start_workflow(target, id=workflow_id,
                                              task_queue=task_queue, args=values)
-        click.echo(f"started workflow {handle.id} run {handle.result_run_id}")
+        click.echo(f"started workflow {visible(handle.id)} run "
+                   f"{visible(handle.result_run_id)}")
         if wait:
             result = await _bounded(handle.result(), timeout, "the result")
             click.echo(to_json(result))
@@ -163,7 +166,8 @@ def signal(ident: str, name: str, args: tuple[str, ...], db: str) -> None:
     try:
         handle, _ = _handle(client, ident)
         run_async(handle.signal(name, args=values))
-        click.echo(f"signalled {name} to workflow {handle.id} run {handle.run_id}")
+        click.echo(f"signalled {visible(name)} to workflow {visible(handle.id)} run "
+                   f"{visible(handle.run_id)}")
     finally:
         client.close()
 
@@ -243,7 +247,8 @@ def cancel(ident: str, reason: str, db: str) -> None:
     try:
         handle, _ = _handle(client, ident)
         run_async(handle.cancel(reason))
-        click.echo(f"cancellation requested for workflow {handle.id} run {handle.run_id}")
+        click.echo(f"cancellation requested for workflow {visible(handle.id)} run "
+                   f"{visible(handle.run_id)}")
     finally:
         client.close()
 
@@ -263,7 +268,7 @@ def terminate(ident: str, reason: str, db: str) -> None:
     try:
         handle, _ = _handle(client, ident)
         run_async(handle.terminate(reason=reason or None))
-        click.echo(f"terminated workflow {handle.id} run {handle.run_id}")
+        click.echo(f"terminated workflow {visible(handle.id)} run {visible(handle.run_id)}")
     finally:
         client.close()
 
