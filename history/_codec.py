@@ -383,9 +383,3 @@ def event_from_data(data: Any, *, source: str | None = None) -> Event:
             rule="event-fields",
         ) from exc
     return event
-
-
-def failure_to_data(failure: Any) -> dict[str, JsonValue]:
-    """A recorded Failure as JSON-able data (used by stores for indexes)."""
-    result: dict[str, JsonValue] = _event_conv.unstructure(failure)
-    return result

@@ -7,8 +7,6 @@ Failures print one line on stderr and exit 1; usage errors exit 2.
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from ._common import ReplayGroup
@@ -36,15 +34,6 @@ for _command in [*RUN_COMMANDS, *HISTORY_COMMANDS, debug]:
     main.add_command(_command)
 
 
-def _lint_main() -> Any:
-    """The sandbox's static check, imported only when ``replay lint`` runs."""
-    try:
-        from replay.sandbox import lint_main
-    except ImportError:
-        return None
-    return lint_main
-
-
 @main.command(context_settings={"ignore_unknown_options": False})
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
@@ -63,9 +52,8 @@ def lint(paths: tuple[str, ...], fmt: str, select: tuple[str, ...]) -> None:
     Example:
       replay lint myapp/workflows.py --select RPL-SB
     """
-    lint_main = _lint_main()
-    if lint_main is None:
-        raise click.UsageError("the sandbox's lint is not available in this installation")
+    from replay.sandbox import lint_main  # imported only when `replay lint` runs
+
     argv = [*paths, "--format", fmt]
     for code in select:
         argv += ["--select", code]
