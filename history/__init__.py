@@ -43,6 +43,7 @@ from ._events import WorkflowContinuedAsNew as WorkflowContinuedAsNew
 from ._events import WorkflowFailed as WorkflowFailed
 from ._events import WorkflowStarted as WorkflowStarted
 from ._events import WorkflowTaskCompleted as WorkflowTaskCompleted
+from ._events import WorkflowTaskFailed as WorkflowTaskFailed
 from ._events import WorkflowTerminated as WorkflowTerminated
 from ._events import WorkflowTimedOut as WorkflowTimedOut
 from ._history import History as History
@@ -51,7 +52,10 @@ from ._kinds import COMMAND_KINDS as COMMAND_KINDS
 from ._kinds import EVENT_KINDS as EVENT_KINDS
 from ._kinds import INPUT_KINDS as INPUT_KINDS
 from ._kinds import REFERENCES as REFERENCES
+from ._kinds import RUN_STATUSES as RUN_STATUSES
+from ._kinds import SKIPPED_KINDS as SKIPPED_KINDS
 from ._kinds import TERMINAL_KINDS as TERMINAL_KINDS
+from ._kinds import TERMINAL_STATUS as TERMINAL_STATUS
 from ._kinds import AnyEvent as AnyEvent
 from ._memory import MemoryStore as MemoryStore
 from ._sqlite import SqliteStore as SqliteStore
@@ -61,6 +65,8 @@ from ._store import Deliver as Deliver
 from ._store import DueTimer as DueTimer
 from ._store import LeaseActivity as LeaseActivity
 from ._store import Operation as Operation
+from ._store import PendingActivity as PendingActivity
+from ._store import RecordTaskFailure as RecordTaskFailure
 from ._store import RunAlreadyExistsError as RunAlreadyExistsError
 from ._store import RunClosedError as RunClosedError
 from ._store import RunInfo as RunInfo
@@ -107,13 +113,17 @@ __all__ = [
     "Operation",
     "PayloadConverter",
     "PayloadError",
+    "PendingActivity",
     "REFERENCES",
+    "RUN_STATUSES",
+    "RecordTaskFailure",
     "ReplayError",
     "RetryPolicyData",
     "RunAlreadyExistsError",
     "RunClosedError",
     "RunInfo",
     "RunNotFoundError",
+    "SKIPPED_KINDS",
     "SignalReceived",
     "SqliteStore",
     "StaleResultError",
@@ -121,6 +131,7 @@ __all__ = [
     "Store",
     "StoreError",
     "TERMINAL_KINDS",
+    "TERMINAL_STATUS",
     "TimerCanceled",
     "TimerFired",
     "TimerStarted",
@@ -134,6 +145,7 @@ __all__ = [
     "WorkflowStarted",
     "WorkflowTask",
     "WorkflowTaskCompleted",
+    "WorkflowTaskFailed",
     "WorkflowTerminated",
     "WorkflowTimedOut",
     "default_converter",

@@ -21,6 +21,7 @@ from ._changes import (
     AddEvents,
     AdvanceRun,
     Change,
+    ClearTaskFailure,
     CloseRun,
     CompleteUpdate,
     DeleteActivityTask,
@@ -32,6 +33,7 @@ from ._changes import (
     NeedWorkflowTask,
     RemoveRunWork,
     RequestActivityCancel,
+    SetTaskFailure,
 )
 from ._errors import HistoryError
 from ._events import (
@@ -48,16 +50,12 @@ from ._events import (
     TimerStarted,
     UpdateAccepted,
     UpdateCompleted,
-    WorkflowCanceled,
-    WorkflowCompleted,
     WorkflowContinuedAsNew,
-    WorkflowFailed,
     WorkflowStarted,
     WorkflowTaskCompleted,
-    WorkflowTerminated,
-    WorkflowTimedOut,
+    WorkflowTaskFailed,
 )
-from ._kinds import INPUT_KINDS, REFERENCES
+from ._kinds import INPUT_KINDS, REFERENCES, TERMINAL_STATUS
 from ._store import (
     DueTimer,
     RunInfo,
@@ -66,15 +64,6 @@ from ._store import (
 
 RUNNING = "running"
 
-TERMINAL_STATUS: dict[type[Event], str] = {
-    WorkflowCompleted: "completed",
-    WorkflowFailed: "failed",
-    WorkflowCanceled: "canceled",
-    WorkflowTerminated: "terminated",
-    WorkflowContinuedAsNew: "continued_as_new",
-    WorkflowTimedOut: "timed_out",
-}
-"""The runs-index status each terminal kind sets."""
 
 
 @attrs.frozen
@@ -83,6 +72,9 @@ class RunHead:
 
     ``task_has_inputs`` is the ``has_inputs`` flag of the run's workflow task
     (None if it has none): when it is already set, a new input changes nothing.
+    ``task_attempt`` is the runs index's count of failed task attempts in a row
+    (0: not failing), so that a success clears it only when there is something
+    to clear.
     """
 
     run_id: str
@@ -91,6 +83,7 @@ class RunHead:
     status: str
     last_event_id: int
     task_has_inputs: bool | None = None
+    task_attempt: int = 0
 
 
 class Lookup(Protocol):
@@ -102,6 +95,7 @@ class Lookup(Protocol):
     def has_activity_task(self, run_id: str, scheduled_event_id: int) -> bool: ...
     def has_timer(self, run_id: str, started_event_id: int) -> bool: ...
     def get_update(self, run_id: str, update_id: str) -> UpdateRequest | None: ...
+    def task_failure(self, run_id: str) -> WorkflowTaskFailed | None: ...
 
 
 @attrs.frozen
@@ -148,6 +142,7 @@ class Batch:
         self.terminal_id: int | None = None if head.status == RUNNING else head.last_event_id
         self.close_time: datetime | None = None
         self.task_has_inputs = head.task_has_inputs
+        self.task_failing = head.task_attempt > 0
         self.next_run_id: str | None = None
         self.kinds: dict[int, type[Event]] = {}
         self.events: list[Event] = []
@@ -245,6 +240,18 @@ def _on_timer_fired(b: Batch, e: TimerFired) -> None:
 def _on_task_completed(b: Batch, e: WorkflowTaskCompleted) -> None:
     b.changes.append(FinishWorkflowTask(b.head.run_id))
     b.task_has_inputs = False
+    _clear_task_failure(b)
+
+
+def _clear_task_failure(b: Batch) -> None:
+    if b.task_failing:
+        b.changes.append(ClearTaskFailure(b.head.run_id))
+        b.task_failing = False
+
+
+def _on_task_failed(b: Batch, e: WorkflowTaskFailed) -> None:
+    b.changes.append(SetTaskFailure(b.head.run_id, e.attempt, e.next_retry_time, e))
+    b.task_failing = True
 
 
 def _on_activity_scheduled(b: Batch, e: ActivityScheduled) -> None:
@@ -298,6 +305,7 @@ def _on_terminal(b: Batch, e: Event) -> None:
     )
     b.changes += [RemoveRunWork(run_id), AbortUpdates(run_id, failure)]
     b.task_has_inputs = None
+    _clear_task_failure(b)
 
 
 def _on_other(b: Batch, e: Event) -> None:
@@ -314,6 +322,7 @@ _RULES: dict[type[Event], Callable[[Batch, Any], None]] = {
     ActivityCanceled: _on_activity_result,
     TimerFired: _on_timer_fired,
     WorkflowTaskCompleted: _on_task_completed,
+    WorkflowTaskFailed: _on_task_failed,
     ActivityScheduled: _on_activity_scheduled,
     ActivityCancelRequested: _on_activity_cancel,
     TimerStarted: _on_timer_started,

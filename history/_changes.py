@@ -13,8 +13,8 @@ from typing import TypeAlias
 
 import attrs
 
-from ._events import Event, Failure, JsonValue
-from ._store import ActivityTask, DueTimer, RunInfo, UpdateRequest
+from ._events import Event, Failure, JsonValue, WorkflowTaskFailed
+from ._store import ActivityTask, DueTimer, PendingActivity, RunInfo, UpdateRequest
 
 # --- rows of the task tables (leases are optional until a worker takes one) -------------------
 
@@ -49,6 +49,8 @@ class ActivityRow:
     heartbeat_details: list[JsonValue] = attrs.field(factory=list)
     cancel_requested: bool = False
     attempt_timeout: float | None = None
+    last_failure: Failure | None = None
+    last_heartbeat_at: datetime | None = None
 
     def lease_until(self, now: datetime, default: timedelta) -> datetime:
         """When a lease taken ``now`` ends: one attempt's timeout plus a second."""
@@ -73,6 +75,18 @@ class ActivityRow:
             lease_expires_at=self.lease_expires_at,
             heartbeat_details=self.heartbeat_details,
             cancel_requested=self.cancel_requested,
+        )
+
+    def to_pending(self) -> PendingActivity:
+        """The row as ``describe()`` shows an open activity."""
+        return PendingActivity(
+            run_id=self.run_id, scheduled_event_id=self.scheduled_event_id,
+            activity_id=self.activity_id, activity_type=self.activity_type,
+            task_queue=self.task_queue, attempt=self.attempt,
+            scheduled_time=self.scheduled_time, next_attempt_time=self.available_at,
+            lease_owner=self.lease_owner, lease_expires_at=self.lease_expires_at,
+            last_failure=self.last_failure, last_heartbeat_time=self.last_heartbeat_at,
+            heartbeat_details=self.heartbeat_details, cancel_requested=self.cancel_requested,
         )
 
 
@@ -130,6 +144,25 @@ class NeedWorkflowTask:
 class FinishWorkflowTask:
     """A WorkflowTaskCompleted: drop the task, or if requested updates remain keep it
     with ``has_inputs`` cleared and its lease released."""
+
+    run_id: str
+
+
+@attrs.frozen
+class SetTaskFailure:
+    """The run's workflow task failed (again): its attempt count and retry time, and
+    the recorded failure (None: a repeat of the recorded cause, which stays). The
+    workflow task is not leased again before ``retry_at``."""
+
+    run_id: str
+    attempt: int
+    retry_at: datetime | None
+    failure: WorkflowTaskFailed | None
+
+
+@attrs.frozen
+class ClearTaskFailure:
+    """A workflow task succeeded (or the run ended): the run's task is not failing."""
 
     run_id: str
 
@@ -249,6 +282,8 @@ Change: TypeAlias = (
     | CloseRun
     | NeedWorkflowTask
     | FinishWorkflowTask
+    | SetTaskFailure
+    | ClearTaskFailure
     | DropIdleWorkflowTask
     | RemoveRunWork
     | AbortUpdates

@@ -22,6 +22,7 @@ from ._changes import (
     LeaseActivityTask,
     NeedWorkflowTask,
     RejectUpdate,
+    SetTaskFailure,
 )
 from ._errors import AppendConflictError, HistoryError, RunNotFoundError
 from ._events import (
@@ -34,12 +35,14 @@ from ._events import (
     JsonValue,
     TimerFired,
     WorkflowStarted,
+    WorkflowTaskFailed,
 )
 from ._store import (
     Append,
     Deliver,
     LeaseActivity,
     Operation,
+    RecordTaskFailure,
     RunAlreadyExistsError,
     RunClosedError,
     StaleResultError,
@@ -133,11 +136,32 @@ def _plan_lease_activity(op: LeaseActivity, lookup: Lookup) -> Plan:
                                            op.default_lease),))
 
 
+def same_cause(a: WorkflowTaskFailed, b: WorkflowTaskFailed) -> bool:
+    """Do two task failures have one cause (type, message, code and location)?"""
+    return (a.failure.type, a.failure.message, a.code, a.location) == (
+        b.failure.type, b.failure.message, b.code, b.location)
+
+
+def _plan_task_failure(op: RecordTaskFailure, lookup: Lookup) -> Plan:
+    head = lookup.run_head(op.run_id)
+    if head is None or head.status != RUNNING:
+        return Plan()  # the run ended meanwhile (or never was): nothing is failing
+    event = op.event
+    recorded = lookup.task_failure(op.run_id) if head.task_attempt > 0 else None
+    if recorded is not None and same_cause(recorded, event):
+        return Plan(changes=(SetTaskFailure(op.run_id, event.attempt, event.next_retry_time,
+                                            None),))
+    batch = Batch(head, lookup)
+    batch.add(attrs.evolve(event, event_id=head.last_event_id + 1))
+    return batch.plan(created=False)
+
+
 _PLANNERS: dict[type, Callable[[Any, Lookup], Plan]] = {
     Append: _plan_append,
     Start: _plan_start,
     Deliver: _plan_deliver,
     LeaseActivity: _plan_lease_activity,
+    RecordTaskFailure: _plan_task_failure,
 }
 
 

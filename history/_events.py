@@ -135,6 +135,29 @@ class WorkflowTaskCompleted(Event):
     identity: str = ""
 
 
+@attrs.frozen(kw_only=True)
+class WorkflowTaskFailed(Event):
+    """A workflow task failed; nothing it did was recorded, and it is retried later.
+
+    Workflow code raised (a bug), replay diverged from the history, the run's
+    arguments did not fit its code, or its type is unknown to the worker. Not a
+    command and not an input: replay skips it. ``failure`` is the cause (its
+    type, message and the stack without the engine's frames), ``code`` the
+    error code when replay raised it (``""`` otherwise), ``location`` the
+    workflow code's ``file:line`` (``""`` if unknown). ``attempt`` counts the
+    task's failed attempts in a row; ``next_retry_time`` is when it runs again.
+    A worker records a failure when it first happens and when its cause
+    changes; repeats of one cause only advance the runs index's attempt count.
+    """
+
+    failure: Failure
+    attempt: int = 1
+    next_retry_time: datetime | None = None
+    code: str = ""
+    location: str = ""
+    identity: str = ""
+
+
 # --- commands ------------------------------------------------------------------
 
 

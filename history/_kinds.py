@@ -38,6 +38,7 @@ from ._events import (
     WorkflowFailed,
     WorkflowStarted,
     WorkflowTaskCompleted,
+    WorkflowTaskFailed,
     WorkflowTerminated,
     WorkflowTimedOut,
 )
@@ -52,6 +53,7 @@ AnyEvent: TypeAlias = (
     | WorkflowTimedOut
     | CancelRequested
     | WorkflowTaskCompleted
+    | WorkflowTaskFailed
     | ActivityScheduled
     | ActivityCancelRequested
     | TimerStarted
@@ -85,6 +87,19 @@ TERMINAL_KINDS: tuple[type[Event], ...] = (
     WorkflowTimedOut,
 )
 """Kinds that close a run; nothing may follow one."""
+
+TERMINAL_STATUS: dict[type[Event], str] = {
+    WorkflowCompleted: "completed",
+    WorkflowFailed: "failed",
+    WorkflowCanceled: "canceled",
+    WorkflowTerminated: "terminated",
+    WorkflowContinuedAsNew: "continued_as_new",
+    WorkflowTimedOut: "timed_out",
+}
+"""The run status each terminal kind sets (a run without one is ``"running"``)."""
+
+RUN_STATUSES: tuple[str, ...] = ("running", *TERMINAL_STATUS.values())
+"""Every status a run can have, as the runs index, ``describe()`` and the CLI spell it."""
 
 COMMAND_KINDS: tuple[type[Event], ...] = (
     ActivityScheduled,
@@ -121,6 +136,13 @@ INPUT_KINDS: tuple[type[Event], ...] = (
 )
 """Kinds delivered to workflow code at the start of an activation."""
 
+SKIPPED_KINDS: tuple[type[Event], ...] = (WorkflowTaskFailed,)
+"""Kinds that are neither commands nor inputs: replay matching skips them.
+
+A ``WorkflowTaskFailed`` records an activation that failed and wrote nothing
+else, so it sits between activations and workflow code never sees it.
+"""
+
 REFERENCES: dict[type[Event], tuple[str, tuple[type[Event], ...]]] = {
     ActivityCancelRequested: ("scheduled_event_id", (ActivityScheduled,)),
     ActivityCompleted: ("scheduled_event_id", (ActivityScheduled,)),
@@ -146,6 +168,7 @@ EVENT_KINDS: dict[str, type[Event]] = {
         WorkflowTerminated,
         WorkflowTimedOut,
         WorkflowTaskCompleted,
+        WorkflowTaskFailed,
     )
 }
 """Registry from kind name (as written in history files) to event class."""

@@ -22,6 +22,7 @@ from ._store import (
     Append,
     DueTimer,
     Operation,
+    PendingActivity,
     RunInfo,
     UpdateRequest,
     WorkflowTask,
@@ -122,8 +123,10 @@ class MemoryStore(Notifying):
         return next(iter(self.list_runs(workflow_id=workflow_id, limit=1)), None)
 
     def list_runs(self, *, status: str | None = None, workflow_type: str | None = None,
-                  workflow_id: str | None = None, limit: int | None = None) -> list[RunInfo]:
-        """Runs matching every given filter, most recently started first."""
+                  workflow_id: str | None = None, limit: int | None = None,
+                  task_failing: bool | None = None) -> list[RunInfo]:
+        """Runs matching every given filter, most recently started first (``task_failing``:
+        only runs whose workflow task is, or is not, failing)."""
         found: list[RunInfo] = []
         with self._lock:
             for info in reversed(self._tables.runs.values()):
@@ -131,7 +134,8 @@ class MemoryStore(Notifying):
                     break
                 if ((status is None or info.status == status)
                         and (workflow_type is None or info.workflow_type == workflow_type)
-                        and (workflow_id is None or info.workflow_id == workflow_id)):
+                        and (workflow_id is None or info.workflow_id == workflow_id)
+                        and (task_failing is None or info.task_failing == task_failing)):
                     found.append(info)
         return found
 
@@ -218,14 +222,22 @@ class MemoryStore(Notifying):
                            details: list[JsonValue], now: datetime, lease_for: timedelta) -> bool:
         """Record progress and extend the lease; False if ``owner`` no longer holds the task."""
         return self._update_activity(run_id, scheduled_event_id, owner,
-                                     heartbeat_details=details,
+                                     heartbeat_details=details, last_heartbeat_at=now,
                                      lease_expires_at=now + lease_for)
 
     def retry_activity(self, run_id: str, scheduled_event_id: int, owner: str,
-                       available_at: datetime) -> None:
-        """An attempt failed and will be retried: unlease it until ``available_at``."""
+                       available_at: datetime, failure: Failure | None = None) -> None:
+        """An attempt failed (``failure``): unlease it until ``available_at``."""
         self._update_activity(run_id, scheduled_event_id, owner, lease_owner=None,
-                              lease_expires_at=None, available_at=available_at)
+                              lease_expires_at=None, available_at=available_at,
+                              last_failure=failure)
+
+    def pending_activities(self, run_id: str) -> list[PendingActivity]:
+        """The run's open activities, in the order they were scheduled."""
+        with self._lock:
+            found = [row for key, row in self._tables.activity_tasks.items()
+                     if key[0] == run_id]
+        return [row.to_pending() for row in sorted(found, key=lambda r: r.scheduled_event_id)]
 
     def release_activity_task(self, run_id: str, scheduled_event_id: int, owner: str) -> None:
         """Give a leased activity task back unrun (its attempt is not counted)."""
@@ -254,11 +266,14 @@ class MemoryStore(Notifying):
         return due[:limit]
 
     def next_timer_at(self) -> datetime | None:
-        """When the soonest open timer (or open run's deadline) falls due, or None."""
+        """When the soonest open timer, open run's deadline or failing workflow task's
+        retry falls due, or None."""
         with self._lock:
             times = [t.fire_at for t in self._tables.timers.values()]
             times += [r.deadline for r in self._tables.runs.values()
                       if r.status == RUNNING and r.deadline is not None]
+            times += [r.task_retry_at for r in self._tables.runs.values()
+                      if r.task_attempt > 0 and r.task_retry_at is not None]
             return min(times, default=None)
 
     def expired_runs(self, now: datetime, limit: int = 100) -> list[RunInfo]:
@@ -332,7 +347,7 @@ class MemoryStore(Notifying):
             old = self._tables
             new = derive_tables(old.events.items(), list(old.all_updates()),
                                 workflow_tasks=old.workflow_tasks,
-                                activity_tasks=old.activity_tasks)
+                                activity_tasks=old.activity_tasks, runs_index=old.runs)
             self._tables = new
         self._notifier.notify()
 

@@ -25,6 +25,7 @@ from ._store import (
     Append,
     DueTimer,
     Operation,
+    PendingActivity,
     RunInfo,
     UpdateRequest,
     WorkflowTask,
@@ -203,10 +204,14 @@ class SqliteStore(Notifying):
         return where, list(used.values())
 
     def list_runs(self, *, status: str | None = None, workflow_type: str | None = None,
-                  workflow_id: str | None = None, limit: int | None = None) -> list[RunInfo]:
-        """Runs matching every given filter, most recently started first."""
+                  workflow_id: str | None = None, limit: int | None = None,
+                  task_failing: bool | None = None) -> list[RunInfo]:
+        """Runs matching every given filter, most recently started first (``task_failing``:
+        only runs whose workflow task is, or is not, failing)."""
         where, params = self._filters(status=status, workflow_type=workflow_type,
                                       workflow_id=workflow_id)
+        if task_failing is not None:
+            where += " AND task_attempt > 0" if task_failing else " AND task_attempt = 0"
         found = self._query(f"SELECT {rows.RUN_SELECT} FROM runs WHERE {where} "
                             "ORDER BY seq DESC LIMIT ?", [*params, -1 if limit is None else limit])
         return [rows.run_from_row(r) for r in found]
@@ -296,15 +301,23 @@ class SqliteStore(Notifying):
                            details: list[JsonValue], now: datetime, lease_for: timedelta) -> bool:
         """Record progress and extend the lease; False if ``owner`` no longer holds the task."""
         return self._update_activity(
-            "heartbeat_details = ?, lease_expires_at = ?", run_id, scheduled_event_id, owner,
-            (rows.dumps(details), rows.to_us(now + lease_for)))
+            "heartbeat_details = ?, last_heartbeat_at = ?, lease_expires_at = ?", run_id,
+            scheduled_event_id, owner,
+            (rows.dumps(details), rows.to_us(now), rows.to_us(now + lease_for)))
 
     def retry_activity(self, run_id: str, scheduled_event_id: int, owner: str,
-                       available_at: datetime) -> None:
-        """An attempt failed and will be retried: unlease it until ``available_at``."""
+                       available_at: datetime, failure: Failure | None = None) -> None:
+        """An attempt failed (``failure``): unlease it until ``available_at``."""
         self._update_activity(
-            "lease_owner = NULL, lease_expires_at = NULL, available_at = ?", run_id,
-            scheduled_event_id, owner, (rows.to_us(available_at),))
+            "lease_owner = NULL, lease_expires_at = NULL, available_at = ?, last_failure = ?",
+            run_id, scheduled_event_id, owner,
+            (rows.to_us(available_at), rows.failure_json(failure)))
+
+    def pending_activities(self, run_id: str) -> list[PendingActivity]:
+        """The run's open activities, in the order they were scheduled."""
+        found = self._query(f"SELECT {rows.ACTIVITY_COLUMNS} FROM activity_tasks "
+                            "WHERE run_id = ? ORDER BY scheduled_event_id", (run_id,))
+        return [rows.activity_from_row(r).to_pending() for r in found]
 
     def release_activity_task(self, run_id: str, scheduled_event_id: int, owner: str) -> None:
         """Give a leased activity task back unrun (its attempt is not counted)."""
@@ -336,9 +349,12 @@ class SqliteStore(Notifying):
         return [rows.timer_from_row(r) for r in found]
 
     def next_timer_at(self) -> datetime | None:
-        """When the soonest open timer (or open run's deadline) falls due, or None."""
+        """When the soonest open timer, open run's deadline or failing workflow task's
+        retry falls due, or None."""
         found = self._query("SELECT min(t) FROM (SELECT min(fire_at) AS t FROM timers UNION "
-                            "ALL SELECT min(deadline) FROM runs WHERE status = 'running')")
+                            "ALL SELECT min(deadline) FROM runs WHERE status = 'running' "
+                            "UNION ALL SELECT min(task_retry_at) FROM runs "
+                            "WHERE task_attempt > 0)")
         return rows.opt_from_us(found[0][0])
 
     def expired_runs(self, now: datetime, limit: int = 100) -> list[RunInfo]:

@@ -15,7 +15,11 @@ an up-to-date store would be written to), and commits each step separately,
 while a replay store needs a version number it can compare (a store newer than
 the code is refused) and all steps to the current version in one transaction.
 
-The schema is at version 1, its first: there is no step yet.
+Version 2 added the failing workflow task's state to the runs index
+(``task_attempt``, ``task_failure``, ``task_retry_at`` and the partial index
+``runs_failing``) and each open activity's last failure and heartbeat time to
+``activity_tasks`` (``last_failure``, ``last_heartbeat_at``). A store upgraded
+from version 1 has no failing task (version 1 wrote no ``WorkflowTaskFailed``).
 """
 
 from __future__ import annotations
@@ -27,8 +31,25 @@ import sqlite_utils
 
 Migration = Callable[[sqlite_utils.Database], None]
 
+
+
+def task_failures_and_activity_progress(db: sqlite_utils.Database) -> None:
+    """1 -> 2: the runs index's failing-task columns, the activity tasks' last failure
+    and last heartbeat time."""
+    runs = db.table("runs")
+    runs.add_column("task_attempt", int, not_null_default=0)
+    runs.add_column("task_failure", str)
+    runs.add_column("task_retry_at", int)
+    db.execute("CREATE INDEX runs_failing ON runs (task_retry_at) WHERE task_attempt > 0")
+    activities = db.table("activity_tasks")
+    activities.add_column("last_failure", str)
+    activities.add_column("last_heartbeat_at", int)
+
+
 #: ``MIGRATIONS[n]`` takes a store from schema version ``n`` to ``n + 1``.
-MIGRATIONS: dict[int, Migration] = {}
+MIGRATIONS: dict[int, Migration] = {
+    1: task_failures_and_activity_progress,
+}
 
 
 class MigrationFailed(Exception):

@@ -33,8 +33,10 @@ def rebuild_indexes(conn: sqlite3.Connection) -> None:
     activity_tasks = {(a.run_id, a.scheduled_event_id): a for a in map(
         rows.activity_from_row,
         conn.execute(f"SELECT {rows.ACTIVITY_COLUMNS} FROM activity_tasks"))}
+    runs_index = {r.run_id: r for r in map(rows.run_from_row, conn.execute(
+        f"SELECT {rows.RUN_SELECT} FROM runs"))}
     tables = derive_tables(_runs_events(conn), updates, workflow_tasks=workflow_tasks,
-                           activity_tasks=activity_tasks)
+                           activity_tasks=activity_tasks, runs_index=runs_index)
     for table in _DERIVED:
         conn.execute(f"DELETE FROM {table}")
     inserts: list[tuple[str, str, list[tuple[Any, ...]]]] = [

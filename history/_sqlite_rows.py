@@ -20,6 +20,7 @@ from ._changes import (
     AddEvents,
     AdvanceRun,
     Change,
+    ClearTaskFailure,
     CloseRun,
     CompleteUpdate,
     DeleteActivityTask,
@@ -35,10 +36,11 @@ from ._changes import (
     RejectUpdate,
     RemoveRunWork,
     RequestActivityCancel,
+    SetTaskFailure,
     WorkflowTaskRow,
 )
 from ._codec import PayloadConverter, event_from_data, event_to_data
-from ._events import Event, Failure, JsonValue
+from ._events import Event, Failure, JsonValue, WorkflowTaskFailed
 from ._kinds import EVENT_KINDS
 from ._store import DueTimer, RunInfo, UpdateRequest
 
@@ -80,7 +82,7 @@ def decode_event(data: str) -> Event:
     return event_from_data(json.loads(data))
 
 
-def _failure_json(failure: Failure | None) -> str | None:
+def failure_json(failure: Failure | None) -> str | None:
     return None if failure is None else dumps(_CONVERTER.to_payload(failure))
 
 
@@ -92,13 +94,26 @@ def _opt_json(value: JsonValue) -> str:
     return dumps(value)
 
 
+def task_failure_json(event: WorkflowTaskFailed | None) -> str | None:
+    return None if event is None else dumps(event_to_data(event))
+
+
+def task_failure_from_json(data: str | None) -> WorkflowTaskFailed | None:
+    """The runs index's recorded task failure (a WorkflowTaskFailed event's data)."""
+    if data is None:
+        return None
+    event = decode_event(data)
+    return event if isinstance(event, WorkflowTaskFailed) else None
+
+
 # --- records <-> rows -------------------------------------------------------------------------
 
 # The runs table has no last_event_id column: it is read from the events table's
 # primary key, so an append that does not close the run never writes its runs row.
 RUN_COLUMNS = ("run_id, workflow_id, workflow_type, task_queue, status, start_time, close_time, "
                "first_execution_run_id, parent_workflow_id, parent_run_id, "
-               "continued_from_run_id, next_run_id, memo, deadline")
+               "continued_from_run_id, next_run_id, memo, deadline, task_attempt, "
+               "task_failure, task_retry_at")
 RUN_SELECT = (RUN_COLUMNS + ", (SELECT max(event_id) FROM events AS e "
               "WHERE e.run_id = runs.run_id)")
 
@@ -107,7 +122,8 @@ def run_to_row(r: RunInfo) -> tuple[Any, ...]:
     return (r.run_id, r.workflow_id, r.workflow_type, r.task_queue, r.status,
             to_us(r.start_time), opt_us(r.close_time),
             r.first_execution_run_id, r.parent_workflow_id, r.parent_run_id,
-            r.continued_from_run_id, r.next_run_id, dumps(r.memo), opt_us(r.deadline))
+            r.continued_from_run_id, r.next_run_id, dumps(r.memo), opt_us(r.deadline),
+            r.task_attempt, task_failure_json(r.task_failure), opt_us(r.task_retry_at))
 
 
 def run_from_row(row: Sequence[Any]) -> RunInfo:
@@ -117,7 +133,9 @@ def run_from_row(row: Sequence[Any]) -> RunInfo:
         status=row[4], start_time=from_us(row[5]), close_time=opt_from_us(row[6]),
         first_execution_run_id=row[7], parent_workflow_id=row[8],
         parent_run_id=row[9], continued_from_run_id=row[10], next_run_id=row[11],
-        memo=json.loads(row[12]), deadline=opt_from_us(row[13]), last_event_id=row[14] or 0)
+        memo=json.loads(row[12]), deadline=opt_from_us(row[13]), task_attempt=row[14],
+        task_failure=task_failure_from_json(row[15]), task_retry_at=opt_from_us(row[16]),
+        last_event_id=row[17] or 0)
 
 
 WTASK_COLUMNS = "run_id, task_queue, has_inputs, lease_owner, lease_expires_at"
@@ -134,7 +152,8 @@ def wtask_from_row(row: Sequence[Any]) -> WorkflowTaskRow:
 
 ACTIVITY_COLUMNS = ("run_id, scheduled_event_id, workflow_id, task_queue, activity_type, "
                     "activity_id, args, scheduled_time, available_at, attempt, lease_owner, "
-                    "lease_expires_at, heartbeat_details, cancel_requested, attempt_timeout")
+                    "lease_expires_at, heartbeat_details, cancel_requested, attempt_timeout, "
+                    "last_failure, last_heartbeat_at")
 
 
 LEASE_EXPIRY_SQL = ("COALESCE(CAST(attempt_timeout * 1000000 AS INTEGER) + 1000000, ?5) + ?4")
@@ -150,7 +169,8 @@ def activity_to_row(r: ActivityRow) -> tuple[Any, ...]:
     return (r.run_id, r.scheduled_event_id, r.workflow_id, r.task_queue, r.activity_type,
             r.activity_id, dumps(r.args), to_us(r.scheduled_time), to_us(r.available_at),
             r.attempt, r.lease_owner, opt_us(r.lease_expires_at), dumps(r.heartbeat_details),
-            int(r.cancel_requested), r.attempt_timeout)
+            int(r.cancel_requested), r.attempt_timeout, failure_json(r.last_failure),
+            opt_us(r.last_heartbeat_at))
 
 
 def activity_from_row(row: Sequence[Any]) -> ActivityRow:
@@ -160,7 +180,8 @@ def activity_from_row(row: Sequence[Any]) -> ActivityRow:
         scheduled_time=from_us(row[7]), available_at=from_us(row[8]), attempt=row[9],
         lease_owner=row[10], lease_expires_at=opt_from_us(row[11]),
         heartbeat_details=json.loads(row[12]), cancel_requested=bool(row[13]),
-        attempt_timeout=row[14])
+        attempt_timeout=row[14], last_failure=_failure(row[15]),
+        last_heartbeat_at=opt_from_us(row[16]))
 
 
 TIMER_COLUMNS = "run_id, started_event_id, fire_at, task_queue"
@@ -180,7 +201,7 @@ UPDATE_COLUMNS = "run_id, update_id, name, args, status, requested_at, result, f
 
 def update_to_row(u: UpdateRequest) -> tuple[Any, ...]:
     return (u.run_id, u.update_id, u.name, dumps(u.args), u.status, to_us(u.requested_at),
-            _opt_json(u.result), _failure_json(u.failure))
+            _opt_json(u.result), failure_json(u.failure))
 
 
 def update_from_row(row: Sequence[Any]) -> UpdateRequest:
@@ -202,12 +223,18 @@ class SqlLookup:
     def run_head(self, run_id: str) -> RunHead | None:
         row = self.conn.execute(
             "SELECT r.workflow_id, r.task_queue, r.status, (SELECT max(event_id) FROM events "
-            "WHERE run_id = ?1), w.has_inputs FROM runs AS r LEFT JOIN workflow_tasks AS w "
-            "ON w.run_id = r.run_id WHERE r.run_id = ?1", (run_id,)).fetchone()
+            "WHERE run_id = ?1), w.has_inputs, r.task_attempt FROM runs AS r "
+            "LEFT JOIN workflow_tasks AS w ON w.run_id = r.run_id WHERE r.run_id = ?1",
+            (run_id,)).fetchone()
         if row is None:
             return None
         has_inputs = None if row[4] is None else bool(row[4])
-        return RunHead(run_id, row[0], row[1], row[2], row[3] or 0, has_inputs)
+        return RunHead(run_id, row[0], row[1], row[2], row[3] or 0, has_inputs, row[5])
+
+    def task_failure(self, run_id: str) -> WorkflowTaskFailed | None:
+        row = self.conn.execute("SELECT task_failure FROM runs WHERE run_id = ?",
+                                (run_id,)).fetchone()
+        return None if row is None else task_failure_from_json(row[0])
 
     def open_run_id(self, workflow_id: str) -> str | None:
         row = self.conn.execute(
@@ -243,7 +270,7 @@ _NO_REQUESTED = ("NOT EXISTS (SELECT 1 FROM update_requests "
                  "WHERE run_id = ?1 AND status = 'requested')")
 
 _SQL: dict[type, tuple[str, ...]] = {
-    InsertRun: (f"INSERT INTO runs ({RUN_COLUMNS}) VALUES ({', '.join('?' * 14)})",),
+    InsertRun: (f"INSERT INTO runs ({RUN_COLUMNS}) VALUES ({', '.join('?' * 17)})",),
     AdvanceRun: (),  # last_event_id is read from the events table
     CloseRun: ("UPDATE runs SET status = ?2, close_time = ?3, next_run_id = ?4 "
                "WHERE run_id = ?1",),
@@ -254,6 +281,13 @@ _SQL: dict[type, tuple[str, ...]] = {
         f"DELETE FROM workflow_tasks WHERE run_id = ?1 AND {_NO_REQUESTED}",
         "UPDATE workflow_tasks SET has_inputs = 0, lease_owner = NULL, "
         "lease_expires_at = NULL WHERE run_id = ?1"),
+    # named parameters: the second statement uses only some of them
+    SetTaskFailure: ("UPDATE runs SET task_attempt = :attempt, task_retry_at = :retry_at, "
+                     "task_failure = COALESCE(:failure, task_failure) WHERE run_id = :run_id",
+                     "UPDATE workflow_tasks SET lease_expires_at = :retry_at "
+                     "WHERE run_id = :run_id AND :retry_at IS NOT NULL"),
+    ClearTaskFailure: ("UPDATE runs SET task_attempt = 0, task_retry_at = NULL, "
+                       "task_failure = NULL WHERE run_id = ?1",),
     DropIdleWorkflowTask: (
         f"DELETE FROM workflow_tasks WHERE run_id = ?1 AND has_inputs = 0 AND {_NO_REQUESTED}",),
     RemoveRunWork: ("DELETE FROM workflow_tasks WHERE run_id = ?1",
@@ -262,7 +296,7 @@ _SQL: dict[type, tuple[str, ...]] = {
     AbortUpdates: ("UPDATE update_requests SET status = 'aborted', failure = ?2 "
                    "WHERE run_id = ?1 AND status IN ('requested', 'accepted')",),
     InsertActivityTask: (f"INSERT INTO activity_tasks ({ACTIVITY_COLUMNS}) "
-                         f"VALUES ({', '.join('?' * 15)})",),
+                         f"VALUES ({', '.join('?' * 17)})",),
     LeaseActivityTask: (LEASE_ACTIVITY_SQL,),
     RequestActivityCancel: ("UPDATE activity_tasks SET cancel_requested = 1 "
                             "WHERE run_id = ?1 AND scheduled_event_id = ?2",),
@@ -281,15 +315,19 @@ _SQL: dict[type, tuple[str, ...]] = {
                    "WHERE run_id = ?1 AND update_id = ?2",),
 }
 
-_PARAMS: dict[type, Callable[[Any], tuple[Any, ...]]] = {
+_PARAMS: dict[type, Callable[[Any], tuple[Any, ...] | dict[str, Any]]] = {
     InsertRun: lambda c: run_to_row(c.info),
     AdvanceRun: lambda c: (c.run_id, c.last_event_id),
     CloseRun: lambda c: (c.run_id, c.status, to_us(c.close_time), c.next_run_id),
     NeedWorkflowTask: lambda c: (c.run_id, c.task_queue, int(c.has_inputs)),
     FinishWorkflowTask: lambda c: (c.run_id,),
+    SetTaskFailure: lambda c: {"run_id": c.run_id, "attempt": c.attempt,
+                               "retry_at": opt_us(c.retry_at),
+                               "failure": task_failure_json(c.failure)},
+    ClearTaskFailure: lambda c: (c.run_id,),
     DropIdleWorkflowTask: lambda c: (c.run_id,),
     RemoveRunWork: lambda c: (c.run_id,),
-    AbortUpdates: lambda c: (c.run_id, _failure_json(c.failure)),
+    AbortUpdates: lambda c: (c.run_id, failure_json(c.failure)),
     InsertActivityTask: lambda c: activity_to_row(c.row),
     LeaseActivityTask: lambda c: (c.run_id, c.scheduled_event_id, c.owner, to_us(c.now),
                                   c.default_lease // _MICRO),
@@ -300,8 +338,8 @@ _PARAMS: dict[type, Callable[[Any], tuple[Any, ...]]] = {
     InsertUpdate: lambda c: update_to_row(c.request),
     AcceptUpdate: lambda c: (c.run_id, c.update_id, c.name, dumps(c.args), to_us(c.time)),
     CompleteUpdate: lambda c: (c.run_id, c.update_id, _opt_json(c.result),
-                               _failure_json(c.failure)),
-    RejectUpdate: lambda c: (c.run_id, c.update_id, _failure_json(c.failure)),
+                               failure_json(c.failure)),
+    RejectUpdate: lambda c: (c.run_id, c.update_id, failure_json(c.failure)),
 }
 
 INSERT_EVENT = "INSERT INTO events (run_id, event_id, kind, time, data) VALUES (?, ?, ?, ?, ?)"

@@ -30,7 +30,7 @@ from . import _sqlite_migrations
 from ._errors import StoreError
 
 APPLICATION = "replay-store"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 _APPEND_ONLY = "replay: the events table is append-only; {} is not allowed [RPL-S01]"
@@ -50,13 +50,15 @@ DDL = (
         workflow_type TEXT NOT NULL, task_queue TEXT NOT NULL, status TEXT NOT NULL,
         start_time INTEGER NOT NULL, close_time INTEGER,
         first_execution_run_id TEXT NOT NULL, parent_workflow_id TEXT, parent_run_id TEXT,
-        continued_from_run_id TEXT, next_run_id TEXT, memo TEXT NOT NULL, deadline INTEGER)""",
+        continued_from_run_id TEXT, next_run_id TEXT, memo TEXT NOT NULL, deadline INTEGER,
+        task_attempt INTEGER NOT NULL DEFAULT 0, task_failure TEXT, task_retry_at INTEGER)""",
     # At most one open run per workflow id, whatever a writer does.
     "CREATE UNIQUE INDEX runs_one_open ON runs (workflow_id) WHERE status = 'running'",
     "CREATE INDEX runs_by_workflow ON runs (workflow_id, seq)",
     "CREATE INDEX runs_by_status ON runs (status, seq)",
     "CREATE INDEX runs_by_type ON runs (workflow_type, seq)",
     "CREATE INDEX runs_by_deadline ON runs (deadline) WHERE status = 'running'",
+    "CREATE INDEX runs_failing ON runs (task_retry_at) WHERE task_attempt > 0",
     """CREATE TABLE workflow_tasks (
         seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL UNIQUE, task_queue TEXT NOT NULL,
         has_inputs INTEGER NOT NULL, lease_owner TEXT, lease_expires_at INTEGER)""",
@@ -67,7 +69,8 @@ DDL = (
         args TEXT NOT NULL, scheduled_time INTEGER NOT NULL, available_at INTEGER NOT NULL,
         attempt INTEGER NOT NULL, lease_owner TEXT, lease_expires_at INTEGER,
         heartbeat_details TEXT NOT NULL, cancel_requested INTEGER NOT NULL,
-        attempt_timeout REAL, PRIMARY KEY (run_id, scheduled_event_id))""",
+        attempt_timeout REAL, last_failure TEXT, last_heartbeat_at INTEGER,
+        PRIMARY KEY (run_id, scheduled_event_id))""",
     "CREATE INDEX activity_tasks_by_queue ON activity_tasks (task_queue, available_at)",
     """CREATE TABLE timers (
         run_id TEXT NOT NULL, started_event_id INTEGER NOT NULL, fire_at INTEGER NOT NULL,

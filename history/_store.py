@@ -17,7 +17,7 @@ from typing import Protocol, runtime_checkable
 import attrs
 
 from ._errors import ReplayError
-from ._events import Event, Failure, JsonValue, WorkflowStarted
+from ._events import Event, Failure, JsonValue, WorkflowStarted, WorkflowTaskFailed
 from ._history import History
 
 # --- errors specific to stores ------------------------------------------------------
@@ -79,7 +79,15 @@ del _cls
 
 @attrs.frozen(kw_only=True)
 class RunInfo:
-    """One row of the runs index."""
+    """One row of the runs index.
+
+    ``task_attempt`` counts the failed attempts in a row of the run's current
+    workflow task (0: it is not failing), ``task_failure`` is the last recorded
+    :class:`WorkflowTaskFailed` since the last successful task and
+    ``task_retry_at`` when the task is retried. The failure comes from the
+    events; the attempt count and the retry time move on without an event while
+    the cause stays the same (rebuilding the indexes keeps them).
+    """
 
     run_id: str
     workflow_id: str
@@ -96,6 +104,14 @@ class RunInfo:
     next_run_id: str | None = None
     memo: dict[str, JsonValue] = attrs.field(factory=dict)
     deadline: datetime | None = None
+    task_attempt: int = 0
+    task_failure: WorkflowTaskFailed | None = None
+    task_retry_at: datetime | None = None
+
+    @property
+    def task_failing(self) -> bool:
+        """True while the run's workflow task keeps failing (no success since)."""
+        return self.task_attempt > 0
 
 
 @attrs.frozen(kw_only=True)
@@ -125,6 +141,40 @@ class ActivityTask:
     lease_expires_at: datetime
     heartbeat_details: list[JsonValue] = attrs.field(factory=list)
     cancel_requested: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class PendingActivity:
+    """An open activity of a run, as the activity tasks index holds it.
+
+    ``attempt`` is the number of attempts started so far (0: none yet);
+    ``next_attempt_time`` is when the next one may start (after a failed attempt:
+    when its retry is due); ``lease_owner`` names the worker running it now.
+    ``last_failure`` is why the last attempt failed, ``last_heartbeat_time`` and
+    ``heartbeat_details`` what the activity last reported.
+    """
+
+    run_id: str
+    scheduled_event_id: int
+    activity_id: str
+    activity_type: str
+    task_queue: str
+    attempt: int
+    scheduled_time: datetime
+    next_attempt_time: datetime
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = None
+    last_failure: Failure | None = None
+    last_heartbeat_time: datetime | None = None
+    heartbeat_details: list[JsonValue] = attrs.field(factory=list)
+    cancel_requested: bool = False
+
+    @property
+    def state(self) -> str:
+        """``started`` (an attempt runs), ``backing_off`` (a retry waits) or ``scheduled``."""
+        if self.lease_owner is not None:
+            return "started"
+        return "backing_off" if self.last_failure is not None else "scheduled"
 
 
 @attrs.frozen(kw_only=True)
@@ -206,7 +256,23 @@ class LeaseActivity:
     default_lease: timedelta
 
 
-Operation = Append | Deliver | Start | LeaseActivity
+@attrs.frozen
+class RecordTaskFailure:
+    """A workflow task failed: record ``event`` (a :class:`WorkflowTaskFailed`).
+
+    It is appended after whatever the run holds now (its id is assigned) when
+    the run's task was not failing or failed for another cause; a repeat of the
+    recorded cause appends nothing and only moves the runs index's attempt
+    count and retry time on. Either way the run's workflow task is not leased
+    again before ``event.next_retry_time``. A run that has closed (or does not
+    exist) is left alone.
+    """
+
+    run_id: str
+    event: WorkflowTaskFailed
+
+
+Operation = Append | Deliver | Start | LeaseActivity | RecordTaskFailure
 
 
 @runtime_checkable
@@ -273,7 +339,14 @@ class Store(Protocol):
         workflow_type: str | None = None,
         workflow_id: str | None = None,
         limit: int | None = None,
-    ) -> list[RunInfo]: ...
+        task_failing: bool | None = None,
+    ) -> list[RunInfo]:
+        """Runs matching every given filter, most recently started first.
+
+        ``task_failing=True`` keeps the runs whose workflow task is failing
+        (``RunInfo.task_failing``), False those whose task is not.
+        """
+        ...
     def count_runs(self, *, status: str | None = None, workflow_type: str | None = None) -> int: ...
 
     # workflow tasks
@@ -305,8 +378,14 @@ class Store(Protocol):
         """(run id, scheduled event id) of activities leased by ``owner`` asked to cancel."""
         ...
     def retry_activity(
-        self, run_id: str, scheduled_event_id: int, owner: str, available_at: datetime
-    ) -> None: ...
+        self, run_id: str, scheduled_event_id: int, owner: str, available_at: datetime,
+        failure: Failure | None = None,
+    ) -> None:
+        """An attempt failed (``failure``): unlease the task until ``available_at``."""
+        ...
+    def pending_activities(self, run_id: str) -> list[PendingActivity]:
+        """The run's open activities, in the order they were scheduled."""
+        ...
     def release_activity_task(self, run_id: str, scheduled_event_id: int, owner: str) -> None: ...
 
     # timers

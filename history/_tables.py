@@ -21,6 +21,7 @@ from ._changes import (
     AddEvents,
     AdvanceRun,
     Change,
+    ClearTaskFailure,
     CloseRun,
     CompleteUpdate,
     DeleteActivityTask,
@@ -36,10 +37,11 @@ from ._changes import (
     RejectUpdate,
     RemoveRunWork,
     RequestActivityCancel,
+    SetTaskFailure,
     WorkflowTaskRow,
 )
 from ._derive import plan_events
-from ._events import Event
+from ._events import Event, WorkflowTaskFailed
 from ._store import DueTimer, RunInfo, UpdateRequest
 
 _MISSING: Any = object()
@@ -100,7 +102,12 @@ class Tables:
             return None
         task = self.workflow_tasks.get(run_id)
         return RunHead(run_id, info.workflow_id, info.task_queue, info.status,
-                       info.last_event_id, None if task is None else task.has_inputs)
+                       info.last_event_id, None if task is None else task.has_inputs,
+                       info.task_attempt)
+
+    def task_failure(self, run_id: str) -> WorkflowTaskFailed | None:
+        info = self.runs.get(run_id)
+        return None if info is None else info.task_failure
 
     def open_run_id(self, workflow_id: str) -> str | None:
         return self.open_by_workflow.get(workflow_id)
@@ -177,6 +184,21 @@ class Tables:
                 row, has_inputs=False, lease_owner=None, lease_expires_at=None))
         else:
             self.delete(self.workflow_tasks, c.run_id)
+
+    def _set_task_failure(self, c: SetTaskFailure) -> None:
+        info = self.runs[c.run_id]
+        self.put(self.runs, c.run_id, attrs.evolve(
+            info, task_attempt=c.attempt, task_retry_at=c.retry_at,
+            task_failure=c.failure if c.failure is not None else info.task_failure))
+        row = self.workflow_tasks.get(c.run_id)
+        if row is not None and c.retry_at is not None:
+            self.put(self.workflow_tasks, c.run_id, attrs.evolve(
+                row, lease_expires_at=c.retry_at))
+
+    def _clear_task_failure(self, c: ClearTaskFailure) -> None:
+        info = self.runs[c.run_id]
+        self.put(self.runs, c.run_id, attrs.evolve(
+            info, task_attempt=0, task_retry_at=None, task_failure=None))
 
     def _drop_idle_workflow_task(self, c: DropIdleWorkflowTask) -> None:
         row = self.workflow_tasks.get(c.run_id)
@@ -274,6 +296,8 @@ _APPLY: dict[type, Callable[[Tables, Any], None]] = {
     CloseRun: Tables._close_run,
     NeedWorkflowTask: Tables._need_workflow_task,
     FinishWorkflowTask: Tables._finish_workflow_task,
+    SetTaskFailure: Tables._set_task_failure,
+    ClearTaskFailure: Tables._clear_task_failure,
     DropIdleWorkflowTask: Tables._drop_idle_workflow_task,
     RemoveRunWork: Tables._remove_run_work,
     AbortUpdates: Tables._abort_updates,
@@ -307,12 +331,15 @@ def derive_tables(
     *,
     workflow_tasks: Mapping[str, WorkflowTaskRow] | None = None,
     activity_tasks: Mapping[tuple[str, int], ActivityRow] | None = None,
+    runs_index: Mapping[str, RunInfo] | None = None,
 ) -> Tables:
     """Recompute every index from the runs' events (in the order given).
 
     ``updates`` are the current update requests (the only state that is not in
     the events); leases, attempts and heartbeats of tasks that still exist are
-    carried over from ``workflow_tasks`` and ``activity_tasks``.
+    carried over from ``workflow_tasks`` and ``activity_tasks``, and a failing
+    workflow task's attempt count and retry time from ``runs_index`` while the
+    failure it counts is still the last one recorded.
     """
     tables = Tables()
     for update in updates:
@@ -331,5 +358,14 @@ def derive_tables(
             tables.activity_tasks[key] = attrs.evolve(
                 fresh, attempt=act.attempt, available_at=act.available_at,
                 lease_owner=act.lease_owner, lease_expires_at=act.lease_expires_at,
-                heartbeat_details=act.heartbeat_details)
+                heartbeat_details=act.heartbeat_details, last_failure=act.last_failure,
+                last_heartbeat_at=act.last_heartbeat_at)
+    for run_id, old in (runs_index or {}).items():
+        new_run = tables.runs.get(run_id)
+        if (new_run is not None and new_run.task_failure is not None
+                and old.task_failure is not None
+                and old.task_failure.event_id == new_run.task_failure.event_id
+                and old.task_attempt > new_run.task_attempt):
+            tables.runs[run_id] = attrs.evolve(new_run, task_attempt=old.task_attempt,
+                                               task_retry_at=old.task_retry_at)
     return tables

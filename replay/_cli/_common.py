@@ -17,15 +17,15 @@ from typing import Any, TypeVar
 import attrs
 import click
 
+from replay.activity import ActivityDefinition
 from replay.history import History, HistoryError, ReplayError, RunInfo, SqliteStore, Store
+from replay.workflow import WorkflowDefinition
 
 from ._escape import json_text, visible
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 
-_WORKFLOW_MARK = "__replay_workflow_definition__"
-_ACTIVITY_MARK = "__replay_activity_definition__"
 
 
 class CliError(click.ClickException):
@@ -96,10 +96,10 @@ def load_code(specs: Iterable[str]) -> Code:
     activities: list[Callable[..., Any]] = []
     for spec in specs:
         for obj in _objects(spec):
-            if isinstance(obj, type) and _WORKFLOW_MARK in vars(obj):
+            if WorkflowDefinition.find(obj) is not None:
                 if obj not in workflows:
                     workflows.append(obj)
-            elif callable(obj) and hasattr(obj, _ACTIVITY_MARK) and obj not in activities:
+            elif ActivityDefinition.find(obj) is not None and obj not in activities:
                 activities.append(obj)
     return Code(workflows, activities)
 

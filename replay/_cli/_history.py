@@ -11,10 +11,10 @@ from pathlib import Path
 
 import click
 
+from replay.exceptions import NondeterminismError
 from replay.history import Append, History, HistoryError, ReplayError, Start, event_to_data
+from replay.worker import Replayer
 
-from .._core._exceptions import NondeterminismError
-from .._replay._replayer import Replayer
 from ._common import (
     CliError,
     db_option,

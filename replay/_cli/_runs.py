@@ -9,12 +9,11 @@ from typing import Any
 
 import click
 
-from replay.history import RunInfo
+from replay.client import Client, WorkflowHandle
+from replay.history import RUN_STATUSES, RunInfo
+from replay.worker import Replayer
+from replay.workflow import WorkflowDefinition
 
-from .._client._client import Client
-from .._client._handle import WorkflowHandle
-from .._core._definition import WorkflowDefinition
-from .._replay._replayer import Replayer
 from ._common import (
     CliError,
     db_option,
@@ -70,7 +69,7 @@ def worker(modules: tuple[str, ...], task_queue: str, db: str) -> None:
     Example:
       replay worker myapp.workflows myapp.activities --task-queue orders
     """
-    from .._worker._worker import Worker
+    from replay.worker import Worker
 
     code = load_code(modules)
     if not code.workflows and not code.activities:
@@ -131,7 +130,8 @@ def start(workflow_type: str, workflow_id: str, task_queue: str, args: tuple[str
     values = json_args(args)
     # With the code at hand, start by class so the arguments are checked against it.
     target: Any = next((w for w in code.workflows
-                        if WorkflowDefinition.of(w).name == workflow_type), workflow_type)
+                        if (d := WorkflowDefinition.find(w)) and d.name == workflow_type),
+                       workflow_type)
     client = _client(db, create=True)
 
     async def go() -> None:
@@ -275,8 +275,7 @@ def terminate(ident: str, reason: str, db: str) -> None:
 
 # --- inspecting runs -------------------------------------------------------------------------
 
-_STATUSES = ["running", "completed", "failed", "canceled", "terminated", "continued_as_new",
-             "timed_out"]
+_STATUSES = list(RUN_STATUSES)
 
 
 def _time(run: RunInfo, field: str) -> str:

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from ._args import UNSET, all_args
 from ._commands import ChildCommand, SignalExternalCommand
 from ._current import instance_for
-from ._definition import workflow_name
+from ._definition import handler_name, workflow_name
 
 T = TypeVar("T")
 
@@ -112,19 +112,12 @@ async def _signal_external(workflow_id: str, run_id: str | None, signal: Any,
                            args: list[Any]) -> None:
     inst = instance_for("signal")
     inst.ensure_writable("signalling another workflow")
-    name = signal if isinstance(signal, str) else _signal_name(signal)
+    name = handler_name(signal, "signal")
     fut: asyncio.Future[None] = inst.loop.create_future()
     inst.add_command(SignalExternalCommand(
         seq=inst.next_seq("signal"), workflow_id=workflow_id, run_id=run_id,
         signal_name=name, args=inst.converter.to_payloads(args), future=fut))
     await fut
-
-
-def _signal_name(fn: Any) -> str:
-    marks = getattr(fn, "__replay_handler__", {})
-    if "signal" in marks and marks["signal"][0]:
-        return str(marks["signal"][0])
-    raise TypeError(f"{fn!r} is not a @workflow.signal handler; pass it or its name")
 
 
 class ExternalWorkflowHandle:

@@ -16,6 +16,7 @@ from replay.history import (
     COMMAND_KINDS,
     INPUT_KINDS,
     TERMINAL_KINDS,
+    TERMINAL_STATUS,
     Event,
     Failure,
     History,
@@ -134,14 +135,6 @@ def replay_events(inst: WorkflowInstance, events: Iterable[Event]) -> Split:
     return tail
 
 
-_STATUS = {
-    "WorkflowCompleted": "completed",
-    "WorkflowFailed": "failed",
-    "WorkflowCanceled": "canceled",
-    "WorkflowTerminated": "terminated",
-    "WorkflowContinuedAsNew": "continued_as_new",
-    "WorkflowTimedOut": "timed_out",
-}
 
 
 @attrs.frozen(kw_only=True)
@@ -215,7 +208,7 @@ class Replayer:
                 raise
             failure = exc
         last = type(history.events[-1]).__name__
-        status = _STATUS.get(last, "running") if failure is None else "replay_failed"
+        status = _status_name(last) if failure is None else "replay_failed"
         return WorkflowReplayResult(
             history=history,
             replay_failure=failure,
@@ -239,3 +232,10 @@ class Replayer:
             results[h.run_id] = self.replay_sync(
                 h, raise_on_replay_failure=raise_on_replay_failure)
         return WorkflowReplayResults(results)
+
+
+_STATUS_BY_NAME = {cls.__name__: status for cls, status in TERMINAL_STATUS.items()}
+
+
+def _status_name(kind: str) -> str:
+    return _STATUS_BY_NAME.get(kind, "running")

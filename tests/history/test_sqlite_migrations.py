@@ -1,8 +1,9 @@
 """history/_sqlite_migrations.py: upgrading a store's schema when it is opened.
 
-Real stores are at schema version 1 and no step exists yet, so each test
-registers its own steps and raises the current version (monkeypatch), then opens
-a real version-1 file.
+Every test opens a real version-1 file (written with version 1's frozen DDL, see
+``store_v1``). The registry's own step (1 -> 2) is tested as it is; the tests of
+the machinery add steps of their own after it and raise the current version
+(monkeypatch).
 """
 
 from __future__ import annotations
@@ -14,10 +15,18 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from replay.history import SqliteStore, Start, StoreError
+from replay.history import (
+    Failure,
+    RecordTaskFailure,
+    SqliteStore,
+    StoreError,
+    WorkflowTaskFailed,
+)
 from replay.history import _sqlite_migrations as migrations
 from replay.history import _sqlite_schema as schema
-from tests.history.samples import signal, started
+from tests.history.samples import SECOND, activity, signal, started, task_done
+from tests.history.store_v1 import make_v1_store
+from tests.strategies import T0
 
 
 def file_state(path: Path) -> tuple[bytes, int, list[str]]:
@@ -35,19 +44,16 @@ def meta_version(path: Path) -> str:
 
 @pytest.fixture
 def v1_store(tmp_path: Path) -> Path:
-    """A version-1 store file with one run of two events, closed."""
+    """A version-1 store file with one open run of two events."""
     path = tmp_path / "replay.db"
-    store = SqliteStore(path)
-    store.commit([Start("r1", started())])
-    store.append("r1", [signal(2)], 1)
-    store.close()
+    make_v1_store(path, [("r1", [started(), signal(2)])])
     return path
 
 
 @pytest.fixture
 def ran(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Current version 3, with steps 1 -> 2 (a column and an index) and 2 -> 3 (a table);
-    the list records each step run."""
+    """Current version 4: the real step 1 -> 2, then 2 -> 3 (a column and an index) and
+    3 -> 4 (a table); the list records each test step run."""
     ran: list[str] = []
 
     def add_priority(db: sqlite_utils.Database) -> None:
@@ -59,14 +65,52 @@ def ran(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         ran.append("add_labels")
         db.table("labels").create({"run_id": str, "label": str}, pk=("run_id", "label"))
 
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 3)
-    monkeypatch.setattr(migrations, "MIGRATIONS", {1: add_priority, 2: add_labels})
+    real = migrations.MIGRATIONS[1]
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 4)
+    monkeypatch.setattr(migrations, "MIGRATIONS", {1: real, 2: add_priority, 3: add_labels})
     return ran
 
 
-def test_real_stores_are_at_version_one_with_no_steps() -> None:
-    assert schema.SCHEMA_VERSION == 1
-    assert migrations.MIGRATIONS == {}
+def test_real_stores_are_at_version_two_with_one_step() -> None:
+    assert schema.SCHEMA_VERSION == 2
+    assert list(migrations.MIGRATIONS.items()) == [
+        (1, migrations.task_failures_and_activity_progress)]
+
+
+def test_a_version_1_store_gains_task_failures_and_activity_progress(tmp_path: Path) -> None:
+    path = tmp_path / "replay.db"
+    make_v1_store(path, [("r1", [started(), activity(2), task_done(3)]),
+                         ("r2", [started("wf-2")])])
+    store = SqliteStore(path)
+    try:
+        assert meta_version(path) == "2"
+        run = store.get_run("r1")
+        assert run is not None and (run.task_attempt, run.task_failure) == (0, None)
+        assert store.list_runs(task_failing=True) == []
+        [pending] = store.pending_activities("r1")
+        assert (pending.activity_type, pending.attempt, pending.last_failure) == ("charge", 0,
+                                                                                  None)
+        # the new columns are written and read on the upgraded file
+        [leased] = store.lease_activity_tasks("aq", "w", T0 + 2 * SECOND, 10 * SECOND, 1)
+        assert leased.attempt == 1
+        store.heartbeat_activity("r1", 2, "w", ["half"], T0 + 3 * SECOND, 10 * SECOND)
+        store.retry_activity("r1", 2, "w", T0 + 5 * SECOND, Failure(message="boom"))
+        [pending] = store.pending_activities("r1")
+        assert (pending.attempt, pending.last_failure, pending.last_heartbeat_time,
+                pending.next_attempt_time, pending.state) == (
+            1, Failure(message="boom"), T0 + 3 * SECOND, T0 + 5 * SECOND, "backing_off")
+        failed = WorkflowTaskFailed(event_id=0, time=T0 + 4 * SECOND,
+                                    failure=Failure(message="bad", type="TypeError"),
+                                    attempt=1, next_retry_time=T0 + 5 * SECOND)
+        store.commit([RecordTaskFailure("r2", failed)])
+        [failing] = store.list_runs(task_failing=True)
+        assert (failing.run_id, failing.task_attempt, failing.task_retry_at) == (
+            "r2", 1, T0 + 5 * SECOND)
+        before = store.dump_indexes()
+        store.rebuild_indexes()
+        assert store.dump_indexes() == before
+    finally:
+        store.close()
 
 
 def test_an_older_store_is_upgraded_when_opened(v1_store: Path, ran: list[str]) -> None:
@@ -77,7 +121,7 @@ def test_an_older_store_is_upgraded_when_opened(v1_store: Path, ran: list[str]) 
     finally:
         store.close()
     assert ran == ["add_priority", "add_labels"]
-    assert meta_version(v1_store) == "3"
+    assert meta_version(v1_store) == "4"
     db = sqlite_utils.Database(v1_store, execute_plugins=False)
     try:
         assert db.table("runs").columns_dict["priority"] is int
@@ -93,12 +137,12 @@ def test_a_store_part_way_up_runs_only_the_steps_it_lacks(v1_store: Path,
                                                          ran: list[str],
                                                          monkeypatch: pytest.MonkeyPatch
                                                          ) -> None:
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
-    SqliteStore(v1_store).close()
-    assert (ran, meta_version(v1_store)) == (["add_priority"], "2")
     monkeypatch.setattr(schema, "SCHEMA_VERSION", 3)
     SqliteStore(v1_store).close()
-    assert (ran, meta_version(v1_store)) == (["add_priority", "add_labels"], "3")
+    assert (ran, meta_version(v1_store)) == (["add_priority"], "3")
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 4)
+    SqliteStore(v1_store).close()
+    assert (ran, meta_version(v1_store)) == (["add_priority", "add_labels"], "4")
 
 
 def test_a_failing_step_leaves_the_file_unchanged(v1_store: Path, ran: list[str],
@@ -109,14 +153,14 @@ def test_a_failing_step_leaves_the_file_unchanged(v1_store: Path, ran: list[str]
         db.execute("UPDATE runs SET status = 'gone'")
         raise ValueError("disk on fire")
 
-    monkeypatch.setitem(migrations.MIGRATIONS, 2, broken)
+    monkeypatch.setitem(migrations.MIGRATIONS, 3, broken)
     before = file_state(v1_store)
     with pytest.raises(StoreError) as err:
         SqliteStore(v1_store)
-    assert ran == ["add_priority", "broken"]  # step 1 ran, and was rolled back with step 2
+    assert ran == ["add_priority", "broken"]  # steps 1 and 2 ran, and were rolled back
     assert str(err.value) == (
-        f"[RPL-S01] {v1_store}: cannot upgrade this store from schema version 1 to 3: "
-        "migration 2 -> 3 (broken) failed: ValueError: disk on fire. Nothing was changed. "
+        f"[RPL-S01] {v1_store}: cannot upgrade this store from schema version 1 to 4: "
+        "migration 3 -> 4 (broken) failed: ValueError: disk on fire. Nothing was changed. "
         "Open it with the replay-engine version that wrote it, or report the failure.")
     assert file_state(v1_store) == before
     assert meta_version(v1_store) == "1"
@@ -126,7 +170,7 @@ def test_a_step_that_breaks_the_schema_is_rolled_back(v1_store: Path, ran: list[
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """The upgraded schema is verified before the commit: a step that drops what the engine
     relies on (here an append-only trigger) changes nothing."""
-    monkeypatch.setitem(migrations.MIGRATIONS, 2,
+    monkeypatch.setitem(migrations.MIGRATIONS, 3,
                         lambda db: db.execute("DROP TRIGGER events_no_delete"))
     before = file_state(v1_store)
     with pytest.raises(StoreError, match="after the migrations it lacks trigger events_no_delete"):
@@ -148,7 +192,7 @@ def test_a_missing_step_is_refused_and_changes_nothing(v1_store: Path,
 
 def test_a_step_that_commits_on_its_own_is_reported(v1_store: Path, ran: list[str],
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(migrations.MIGRATIONS, 2, lambda db: db.conn.execute("COMMIT"))
+    monkeypatch.setitem(migrations.MIGRATIONS, 3, lambda db: db.conn.execute("COMMIT"))
     with pytest.raises(StoreError) as err:
         SqliteStore(v1_store)
     assert "(<lambda>) ended the transaction" in str(err.value)
@@ -166,4 +210,4 @@ def test_an_opener_that_waited_for_the_lock_does_not_migrate_again(
     finally:
         conn.close()
     assert ran == ["add_priority", "add_labels"]
-    assert meta_version(v1_store) == "3"
+    assert meta_version(v1_store) == "4"
