@@ -10,7 +10,9 @@ from ._errors import InternalError as InternalError
 from ._errors import PayloadError as PayloadError
 from ._errors import ReplayError as ReplayError
 from ._errors import RunNotFoundError as RunNotFoundError
+from ._errors import StoreCorruptError as StoreCorruptError
 from ._errors import StoreError as StoreError
+from ._errors import StoreUnavailableError as StoreUnavailableError
 from ._events import ActivityCanceled as ActivityCanceled
 from ._events import ActivityCancelRequested as ActivityCancelRequested
 from ._events import ActivityCompleted as ActivityCompleted
@@ -58,6 +60,8 @@ from ._kinds import TERMINAL_KINDS as TERMINAL_KINDS
 from ._kinds import TERMINAL_STATUS as TERMINAL_STATUS
 from ._kinds import AnyEvent as AnyEvent
 from ._memory import MemoryStore as MemoryStore
+from ._open import store_from_url as store_from_url
+from ._postgres import PostgresStore as PostgresStore
 from ._sqlite import SqliteStore as SqliteStore
 from ._store import ActivityTask as ActivityTask
 from ._store import Append as Append
@@ -75,6 +79,7 @@ from ._store import Start as Start
 from ._store import Store as Store
 from ._store import UpdateRequest as UpdateRequest
 from ._store import WorkflowTask as WorkflowTask
+from ._workers import WorkerHeartbeats as WorkerHeartbeats
 
 __all__ = [
     "ActivityCancelRequested",
@@ -114,6 +119,7 @@ __all__ = [
     "PayloadConverter",
     "PayloadError",
     "PendingActivity",
+    "PostgresStore",
     "REFERENCES",
     "RUN_STATUSES",
     "RecordTaskFailure",
@@ -129,7 +135,9 @@ __all__ = [
     "StaleResultError",
     "Start",
     "Store",
+    "StoreCorruptError",
     "StoreError",
+    "StoreUnavailableError",
     "TERMINAL_KINDS",
     "TERMINAL_STATUS",
     "TimerCanceled",
@@ -138,6 +146,7 @@ __all__ = [
     "UpdateAccepted",
     "UpdateCompleted",
     "UpdateRequest",
+    "WorkerHeartbeats",
     "WorkflowCanceled",
     "WorkflowCompleted",
     "WorkflowContinuedAsNew",
@@ -151,5 +160,6 @@ __all__ = [
     "default_converter",
     "event_from_data",
     "event_to_data",
+    "store_from_url",
     "validate_events",
 ]

@@ -55,6 +55,8 @@ def test_runtime_dependencies_and_extras() -> None:
     assert _names(extras["testing"]) == {"hypothesis"}
     test = {str(Requirement(r)) for r in extras["test"]}
     assert {str(Requirement(r)) for r in extras["testing"]} <= test
+    assert _names(extras["postgres"]) == {"psycopg", "psycopg-pool"}
+    assert {str(Requirement(r)) for r in extras["postgres"]} <= test
 
 
 def test_the_license_is_a_pep_639_expression() -> None:

@@ -18,7 +18,15 @@ import attrs
 import click
 
 from replay.activity import ActivityDefinition
-from replay.history import History, HistoryError, ReplayError, RunInfo, SqliteStore, Store
+from replay.history import (
+    History,
+    HistoryError,
+    ReplayError,
+    RunInfo,
+    SqliteStore,
+    Store,
+    store_from_url,
+)
 from replay.workflow import WorkflowDefinition
 
 from ._escape import json_text, visible
@@ -60,15 +68,24 @@ def _one_line(text: str) -> str:
 
 
 def db_option(fn: F) -> F:
-    """``--db PATH``: the SQLite file (default $REPLAY_DB, else ./replay.db)."""
+    """``--db PATH|URL``: the store (default $REPLAY_DB, else ./replay.db)."""
     return click.option(
         "--db", "db", envvar="REPLAY_DB", default="replay.db", show_default=True,
-        show_envvar=True, type=click.Path(dir_okay=False),
-        help="The SQLite database holding the runs.")(fn)
+        show_envvar=True, metavar="PATH|URL",
+        help="The store holding the runs: a SQLite file (or sqlite:///PATH), or a "
+        "postgresql://user@host/db URL (the postgres extra; ?schema=NAME picks the "
+        "schema).")(fn)
 
 
 def open_store(db: str, *, create: bool = False) -> Store:
-    """The store at ``db``; a missing file is an error unless the command creates runs."""
+    """The store at ``db``: a SQLite file (a missing one is an error unless the command
+    creates runs) or a store URL such as ``postgresql://...``."""
+    if "://" in db:
+        store = store_from_url(db)
+        if store is None:
+            raise CliError(f"{db!r} names no store: pass a SQLite file, sqlite:///PATH or "
+                           "postgresql://user@host/db")
+        return store
     if not create and not os.path.exists(db):
         raise CliError(f"no database at {db!r}: pass --db PATH or set REPLAY_DB")
     return SqliteStore(db)

@@ -14,7 +14,6 @@ import attrs
 
 from replay.history import (
     Deliver,
-    MemoryStore,
     Operation,
     PayloadConverter,
     RunAlreadyExistsError,
@@ -25,6 +24,7 @@ from replay.history import (
     WorkflowStarted,
     WorkflowTerminated,
     default_converter,
+    store_from_url,
 )
 
 from .._core._args import UNSET, all_args
@@ -49,16 +49,14 @@ class WorkflowExecutionCount:
 
 
 def open_store(target: str | None) -> Store:
-    """The store for a connect target: a sqlite:/// URL, a path, or memory://."""
+    """The store for a connect target: a sqlite:/// URL, a path, memory:// or a
+    postgresql:// URL (see :func:`replay.history.store_from_url`)."""
     if target is None:
         return SqliteStore(os.environ.get("REPLAY_DB", "replay.db"))
-    if target.startswith("memory://"):
-        return MemoryStore()
-    if target.startswith("sqlite:///"):
-        return SqliteStore(target[len("sqlite:///"):])
-    if target.endswith(".db") and "://" not in target:
-        return SqliteStore(target)
-    raise UnsupportedTargetError(target)
+    store = store_from_url(target)
+    if store is None:
+        raise UnsupportedTargetError(target)
+    return store
 
 
 class Client:

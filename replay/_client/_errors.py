@@ -112,7 +112,8 @@ class UnsupportedTargetError(ReplayError):
 
     def __init__(self, target: str) -> None:
         super().__init__(
-            f"cannot connect to {target!r}: replay is embedded and has no "
-            "server. Use Client.connect() for ./replay.db (or $REPLAY_DB), "
-            "Client.connect('sqlite:///path/to.db') or Client.connect('memory://').")
+            f"cannot connect to {target!r}: replay opens a store, not a server. Use "
+            "Client.connect() for ./replay.db (or $REPLAY_DB), "
+            "Client.connect('sqlite:///path/to.db'), Client.connect('memory://') or "
+            "Client.connect('postgresql://user@host/db').")
         self.target = target

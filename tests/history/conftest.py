@@ -1,4 +1,4 @@
-"""Fixtures of the history tests: every store implementation, on real files."""
+"""Fixtures of the history tests: every store implementation, on real files and servers."""
 
 from __future__ import annotations
 
@@ -7,19 +7,31 @@ from pathlib import Path
 
 import pytest
 
-from replay.history import MemoryStore, SqliteStore, Store
+from replay.history import MemoryStore, PostgresStore, SqliteStore, Store
 
-STORE_KINDS = ("memory", "sqlite")
+STORE_KINDS = ("memory", "sqlite", "postgres")
 
 
 @pytest.fixture
-def make_store(tmp_path: Path) -> Iterator[Callable[[str], Store]]:
-    """A factory of stores by kind; every store made is closed after the test."""
+def make_store(tmp_path: Path, request: pytest.FixtureRequest
+               ) -> Iterator[Callable[[str], Store]]:
+    """A factory of stores by kind; every store made is closed after the test.
+
+    ``postgres`` stores live in a fresh schema of the session's server (the
+    ``postgres_schemas`` fixture drops it afterwards).
+    """
     made: list[Store] = []
 
     def make(kind: str) -> Store:
-        store: Store = MemoryStore() if kind == "memory" else SqliteStore(
-            tmp_path / f"store-{len(made)}.db")
+        store: Store
+        if kind == "memory":
+            store = MemoryStore()
+        elif kind == "sqlite":
+            store = SqliteStore(tmp_path / f"store-{len(made)}.db")
+        else:
+            url = request.getfixturevalue("postgres_url")
+            schema = request.getfixturevalue("postgres_schemas")()
+            store = PostgresStore(url, schema=schema)
         made.append(store)
         return store
 

@@ -44,9 +44,10 @@ async def test_connect_to_a_server_address_is_refused(tmp_path: Path,
     with pytest.raises(UnsupportedTargetError) as info:
         await Client.connect("localhost:7233")
     assert str(info.value) == (
-        "[RPL-C08] cannot connect to 'localhost:7233': replay is embedded and has no server. "
+        "[RPL-C08] cannot connect to 'localhost:7233': replay opens a store, not a server. "
         "Use Client.connect() for ./replay.db (or $REPLAY_DB), "
-        "Client.connect('sqlite:///path/to.db') or Client.connect('memory://').")
+        "Client.connect('sqlite:///path/to.db'), Client.connect('memory://') or "
+        "Client.connect('postgresql://user@host/db').")
     assert os.listdir(tmp_path) == []
 
 
@@ -90,7 +91,8 @@ async def test_unknown_workflow_type_fails_the_task_and_keeps_the_run_open(
         d = await h.describe()
     assert d.status is WorkflowExecutionStatus.RUNNING
     assert d.last_task_failure is not None and "NoSuchWorkflow" in d.last_task_failure
-    assert d.history_length == 1  # nothing appended by the failed task
+    assert d.task_failure is not None and d.task_failure.code == "RPL-D01"
+    assert d.history_length == 2  # the failure is recorded, and nothing else
 
 
 async def test_wrong_argument_types_are_rejected_before_anything_is_written(

@@ -1,0 +1,123 @@
+"""The PostgreSQL driver, kept optional: connection targets, pools and error kinds.
+
+psycopg 3 and psycopg-pool come with the ``postgres`` extra. This module is
+the only one that imports them at run time, inside a guard, so that
+``replay.history`` imports without them and opening a ``postgresql://`` store
+says which extra to install.
+
+A target is a libpq URL (``postgresql://user:password@host:port/db``) with two
+query parameters of ours, removed before it reaches libpq: ``schema`` (the
+PostgreSQL schema holding the store, default ``replay``) and ``pool_size``
+(connections per store object, default 8).
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from typing import Any
+
+import attrs
+
+from ._errors import StoreError
+from ._postgres_schema import DEFAULT_SCHEMA, check_schema_name
+
+try:
+    import psycopg
+    import psycopg.errors
+    import psycopg_pool
+except ImportError as exc:  # the [postgres] extra is not installed
+    MISSING: ImportError | None = exc
+    DB_ERRORS: tuple[type[Exception], ...] = ()
+    RETRYABLE: tuple[type[Exception], ...] = ()
+    UNIQUE: tuple[type[Exception], ...] = ()
+else:
+    MISSING = None
+    DB_ERRORS = (psycopg.Error, psycopg_pool.PoolTimeout)
+    # A serialization failure or deadlock aborts one transaction, which is then run again.
+    RETRYABLE = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)
+    # Another transaction created the same run meanwhile: planning again sees it.
+    UNIQUE = (psycopg.errors.UniqueViolation,)
+
+SCHEMES = ("postgresql://", "postgres://")
+DEFAULT_POOL_SIZE = 8
+
+
+@attrs.frozen
+class Target:
+    """Where a PostgreSQL store lives: libpq connection info, schema and pool size.
+
+    ``shown`` is the URL with any password masked, for messages.
+    """
+
+    conninfo: str
+    schema: str
+    pool_size: int
+    shown: str
+
+    @property
+    def channel(self) -> str:
+        """The LISTEN/NOTIFY channel of the store's commits."""
+        return f"replay_changes_{self.schema}"
+
+
+def is_postgres_url(target: str) -> bool:
+    """True for ``postgresql://`` and ``postgres://`` URLs."""
+    return target.startswith(SCHEMES)
+
+
+def parse_target(url: str, *, schema: str | None = None,
+                 pool_size: int | None = None) -> Target:
+    """Split our parameters off a URL; arguments win over the URL's own parameters."""
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    ours = {k: v for k, v in query if k in ("schema", "pool_size")}
+    rest = [(k, v) for k, v in query if k not in ("schema", "pool_size")]
+    conninfo = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(rest)))
+    shown_netloc = parts.netloc
+    if parts.password is not None:
+        shown_netloc = shown_netloc.replace(f":{parts.password}@", ":***@", 1)
+    shown = urllib.parse.urlunsplit(parts._replace(netloc=shown_netloc,
+                                                   query=urllib.parse.urlencode(query)))
+    name = check_schema_name(schema or ours.get("schema") or DEFAULT_SCHEMA)
+    size = pool_size if pool_size is not None else int(ours.get("pool_size",
+                                                                DEFAULT_POOL_SIZE))
+    if size < 1:
+        raise ValueError(f"pool_size must be at least 1, got {size}")
+    return Target(conninfo=conninfo, schema=name, pool_size=size, shown=shown)
+
+
+def require_driver(target: Target) -> None:
+    """StoreError naming the extra when psycopg or psycopg-pool is missing."""
+    if MISSING is not None:
+        raise StoreError(
+            "a PostgreSQL store needs psycopg 3 and psycopg-pool, which replay-engine does "
+            f"not install by default ({MISSING}). Install the extra: "
+            "pip install 'replay-engine[postgres]'", path=target.shown)
+
+
+def connect_kwargs(target: Target) -> dict[str, Any]:
+    """Session settings of every connection: our schema first, UTC times, autocommit."""
+    return {"autocommit": True,
+            "options": f"-c search_path={target.schema} -c TimeZone=UTC"}
+
+
+def open_pool(target: Target, timeout: float) -> psycopg_pool.ConnectionPool[Any]:
+    """An open pool of up to ``target.pool_size`` connections, or StoreError."""
+    pool: psycopg_pool.ConnectionPool[Any] = psycopg_pool.ConnectionPool(
+        target.conninfo, kwargs=connect_kwargs(target), min_size=1,
+        max_size=target.pool_size, open=False, timeout=timeout, num_workers=1,
+        name=f"replay-{target.schema}")
+    try:
+        pool.open(wait=True, timeout=timeout)
+    except psycopg_pool.PoolTimeout as exc:
+        pool.close()
+        raise StoreError(f"cannot connect to PostgreSQL within {timeout:g} s: check the "
+                         "host, port, user, password and database of the URL", path=target.shown
+                         ) from exc
+    return pool
+
+
+def connect(target: Target, timeout: float) -> psycopg.Connection[Any]:
+    """One connection outside the pool (the listener's)."""
+    return psycopg.connect(target.conninfo, connect_timeout=max(1, int(timeout)),
+                           **connect_kwargs(target))

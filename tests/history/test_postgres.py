@@ -1,0 +1,180 @@
+"""What is particular to PostgresStore: its schema, triggers, URLs, wake-ups across
+connections, worker heartbeats and the missing driver. (What every store must do is
+in the conformance suite, which runs against it too.)"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import typing
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import psycopg
+import pytest
+
+from replay.history import (
+    Deliver,
+    PostgresStore,
+    Start,
+    StoreError,
+    WorkerHeartbeats,
+    WorkflowCompleted,
+    store_from_url,
+)
+from replay.history._changes import Change
+from replay.history._postgres_conn import parse_target
+from replay.history._postgres_rows import handled_changes
+from tests.history.samples import signal, started
+from tests.strategies import T0
+
+
+@pytest.fixture
+def pg(postgres_url: str, postgres_schemas: Callable[[], str]) -> Iterator[
+        Callable[..., PostgresStore]]:
+    """Open PostgresStores: a new schema, or (``schema=``) another handle on one."""
+    made: list[PostgresStore] = []
+
+    def open_store(schema: str | None = None) -> PostgresStore:
+        made.append(PostgresStore(postgres_url, schema=schema or postgres_schemas()))
+        return made[-1]
+
+    yield open_store
+    for store in made:
+        store.close()
+
+
+def raw(url: str, schema: str) -> psycopg.Connection[Any]:
+    return psycopg.connect(url, autocommit=True, options=f"-c search_path={schema}")
+
+
+def test_every_change_kind_has_sql() -> None:
+    assert handled_changes() == set(typing.get_args(Change))
+
+
+def test_url_parameters_and_masked_password() -> None:
+    target = parse_target("postgresql://app:s3cret@db.example:5433/prod?schema=wf&pool_size=3"
+                          "&sslmode=require")
+    assert (target.schema, target.pool_size) == ("wf", 3)
+    assert target.conninfo == "postgresql://app:s3cret@db.example:5433/prod?sslmode=require"
+    assert "s3cret" not in target.shown and ":***@" in target.shown
+    assert parse_target("postgres://h/db", schema="x").schema == "x"
+    with pytest.raises(ValueError, match="schema name 'Bad-Name' is not allowed"):
+        parse_target("postgresql://h/db?schema=Bad-Name")
+
+
+def test_events_are_append_only_even_for_raw_sql(pg: Any, postgres_url: str) -> None:
+    store = pg()
+    store.commit([Start("r1", started())])
+    with raw(postgres_url, store.schema) as conn:
+        conn.execute("INSERT INTO pruned_runs (run_id, workflow_id, workflow_type, status, "
+                     "start_time, event_count, pruning_xid) VALUES ('x', 'w', 't', 'completed', "
+                     "now(), 1, 0)")
+        for sql in ("UPDATE events SET data = '{}'", "DELETE FROM events",
+                    "TRUNCATE events", "DELETE FROM pruned_runs", "UPDATE pruned_runs SET "
+                    "status = 'failed'", "TRUNCATE pruned_runs"):
+            with pytest.raises(psycopg.errors.RaiseException, match=r"append-only.*RPL-S01"):
+                conn.execute(sql)  # type: ignore[arg-type]
+    assert [e.event_id for e in store.read("r1")] == [1]
+
+
+def test_a_deleted_trigger_is_refused_on_open(pg: Any, postgres_url: str) -> None:
+    store = pg()
+    with raw(postgres_url, store.schema) as conn:
+        conn.execute("DROP TRIGGER events_no_delete ON events")
+    with pytest.raises(StoreError, match=r"lacks trigger events_no_delete \(on events\).*"
+                       "append-only"):
+        pg(store.schema)
+
+
+def test_a_foreign_schema_and_a_newer_version_are_refused(pg: Any, postgres_url: str,
+                                                          postgres_schemas: Any) -> None:
+    foreign = postgres_schemas()
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {foreign}")  # type: ignore[arg-type]
+        conn.execute(f"CREATE TABLE {foreign}.orders (id int)")  # type: ignore[arg-type]
+    with pytest.raises(StoreError, match=r"schema '.*' is not a replay store .*orders"):
+        pg(foreign)
+    store = pg()
+    with raw(postgres_url, store.schema) as conn:
+        conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(StoreError, match="schema version '99', newer than"):
+        pg(store.schema)
+
+
+def test_open_by_url_and_a_bad_server() -> None:
+    with pytest.raises(StoreError, match=r"postgresql://u:\*\*\*@127.0.0.1:1/x.*cannot open"):
+        PostgresStore("postgresql://u:pw@127.0.0.1:1/x", connect_timeout=2)
+    assert store_from_url("mysql://x") is None
+
+
+async def test_a_commit_on_another_connection_wakes_waiters_of_its_run_only(pg: Any) -> None:
+    one = pg()
+    other = pg(one.schema)  # as another process (or host) would
+    one.commit([Start("a", started("wf-a")), Start("b", started("wf-b"))])
+    token = one.change_token()
+    waiting = asyncio.ensure_future(one.wait_changed(10, since=token, run_id="a"))
+    await asyncio.sleep(0.05)
+    other.commit([Deliver("b", signal())])
+    await asyncio.sleep(0.2)
+    assert not waiting.done()
+    other.commit([Deliver("a", signal())])
+    assert await asyncio.wait_for(waiting, 5) is True
+    queue = asyncio.ensure_future(one.wait_changed(10, task_queue="q"))
+    await asyncio.sleep(0.05)
+    other.commit([Deliver("b", signal())])  # run b is on queue q: a new workflow task
+    assert await asyncio.wait_for(queue, 5) is True
+
+
+async def test_tail_across_connections_and_a_lost_listener(pg: Any, postgres_url: str) -> None:
+    reader = pg()
+    writer = pg(reader.schema)
+    writer.commit([Start("r1", started())])
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        # the listener's connection dies: waiters are woken and it listens again
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      "WHERE query LIKE 'LISTEN%%' AND pid <> pg_backend_pid()")
+
+    async def write() -> None:
+        for i in range(3):
+            await asyncio.sleep(0.05)
+            writer.commit([Deliver("r1", signal(0, f"s{i}"))])
+        writer.append("r1", [WorkflowCompleted(event_id=5, time=T0)], 4)
+
+    task = asyncio.ensure_future(write())
+    async with asyncio.timeout(10):
+        seen = [e.event_id async for e in reader.tail("r1", 1)]
+    await task
+    assert seen == [2, 3, 4, 5]
+
+
+def test_worker_heartbeats_find_a_dead_worker_by_the_server_clock(pg: Any) -> None:
+    store = pg()
+    assert isinstance(store, WorkerHeartbeats)
+    store.beat_worker("host-a/1", timedelta(seconds=0.2))
+    store.beat_worker("host-b/1", timedelta(seconds=30))
+    assert store.dead_workers() == set()
+    deadline = time.monotonic() + 5
+    while store.dead_workers() != {"host-a/1"}:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    store.beat_worker("host-a/1", timedelta(seconds=30))  # it came back
+    assert store.dead_workers() == set()
+    store.retire_worker("host-a/1")
+    store.retire_worker("host-b/1")
+    assert store.dead_workers() == set()
+
+
+def test_without_the_driver_the_error_names_the_extra() -> None:
+    code = ("import sys; sys.modules['psycopg'] = None; sys.modules['psycopg_pool'] = None\n"
+            "from replay.history import PostgresStore, StoreError\n"
+            "try:\n    PostgresStore('postgresql://u@h/db')\n"
+            "except StoreError as exc:\n    print(exc)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    assert "pip install 'replay-engine[postgres]'" in out.stdout
+    assert out.stdout.startswith("[RPL-S01] postgresql://u@h/db: a PostgreSQL store needs")
