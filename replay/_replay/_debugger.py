@@ -9,6 +9,10 @@ are matched against the recorded ones; moving the cursor through the rest of
 that activation's events only moves the cursor. The state you inspect at any
 event of an activation is therefore the state after that activation.
 
+Moving to an earlier event replays from the start (a fresh instance) up to
+that event: workflow code cannot run backwards, but a replay is cheap and
+reproduces the same state.
+
 Activations run synchronously in the caller's thread with no guard, timers or
 threads in the way, so ``breakpoint()`` / pdb work inside workflow code.
 """
@@ -16,113 +20,29 @@ threads in the way, so ``breakpoint()`` / pdb work inside workflow code.
 from __future__ import annotations
 
 import linecache
-import os
+import sys
 from collections.abc import Sequence
+from types import TracebackType
 from typing import Any
 
 import attrs
 
-from replay.history import (
-    Event,
-    History,
-    PayloadConverter,
-    ReplayError,
-    default_converter,
-)
+from replay.history import Event, History, PayloadConverter, default_converter
 
-from .._core._command_base import Command, describe_event
-from .._core._exceptions import DebuggerNotReadyError, NondeterminismError
+from .._core._exceptions import DebuggerNotReadyError
 from .._core._instance import WorkflowInstance
+from ._breakpoints import Breakpoint, CommandLines, check
 from ._replayer import RecordedActivation, Split, WorkflowRegistry, split_activations
+from ._stacks import TaskStack, user_stacks
+from ._stepping import Divergence, Replay
 
-__all__ = ["Breakpoint", "Debugger", "Divergence", "Stop"]
-
-
-@attrs.frozen
-class Breakpoint:
-    """Where to stop: an event ``kind`` name, an ``event_id``, or a ``file:line``.
-
-    A ``file:line`` breakpoint stops at each command event issued by that line
-    (``file`` matches the end of the path, so a base name is enough).
-    """
-
-    kind: str | None = None
-    event_id: int | None = None
-    file: str | None = None
-    line: int | None = None
-
-    @classmethod
-    def parse(cls, spec: str | int) -> Breakpoint:
-        """``7`` (event id), ``TimerStarted`` (kind) or ``workflows.py:42`` (file:line)."""
-        if isinstance(spec, int):
-            return cls(event_id=spec)
-        text = spec.strip()
-        if text.isdigit():
-            return cls(event_id=int(text))
-        path, sep, line = text.rpartition(":")
-        if sep and path and line.isdigit():
-            return cls(file=path, line=int(line))
-        if not text.isidentifier():
-            raise ValueError(
-                f"cannot read breakpoint {spec!r}: use an event id (7), an event kind "
-                "(TimerStarted) or file:line (workflows.py:42)")
-        return cls(kind=text)
-
-    def hit(self, event: Event, location: tuple[str, int] | None) -> bool:
-        if self.event_id is not None:
-            return event.event_id == self.event_id
-        if self.kind is not None:
-            return type(event).__name__.lower() == self.kind.lower()
-        if location is None or self.file is None:
-            return False
-        file, line = location
-        return line == self.line and _same_file(file, self.file)
-
-    def __str__(self) -> str:
-        if self.event_id is not None:
-            return f"event {self.event_id}"
-        if self.kind is not None:
-            return self.kind
-        return f"{self.file}:{self.line}"
-
-
-@attrs.frozen
-class Divergence:
-    """Where replay stopped matching: the recorded commands against the code's."""
-
-    error: ReplayError
-    activation_start: int
-    recorded: list[Event]
-    issued: list[Command]
-
-    @property
-    def event_id(self) -> int | None:
-        return self.error.event_id if isinstance(self.error, NondeterminismError) else None
-
-    def side_by_side(self) -> str:
-        """The activation's recorded commands and the code's commands, in two columns."""
-        left = [f"{e.event_id:>4} {describe_event(e)}" for e in self.recorded]
-        right = [c.describe() + (f"  @ {_short(c.location)}" if c.location else "")
-                 for c in self.issued]
-        rows = max(len(left), len(right))
-        left += ["     (nothing)"] * (rows - len(left))
-        right += ["(nothing)"] * (rows - len(right))
-        width = max(len("history (expected)"), *(len(x) for x in left))
-        bad = self.event_id
-        lines = [f"   {'history (expected)'.ljust(width)} | code (actual)"]
-        for i, (a, b) in enumerate(zip(left, right, strict=True)):
-            rec = self.recorded[i] if i < len(self.recorded) else None
-            mark = ">>" if rec is not None and rec.event_id == bad else "  "
-            if rec is None and (bad is None or i == len(self.recorded)):
-                mark = ">>"
-            lines.append(f"{mark} {a.ljust(width)} | {b}")
-        return "\n".join(lines)
+__all__ = ["Debugger", "Divergence", "Stop"]
 
 
 @attrs.frozen
 class Stop:
-    """Why a movement stopped: ``step``, ``activation``, ``until``, ``breakpoint``,
-    ``end`` or ``divergence`` (then ``divergence`` holds the details)."""
+    """Why a movement stopped: ``step``, ``activation``, ``until``, ``back``,
+    ``breakpoint``, ``end`` or ``divergence`` (then ``divergence`` holds the details)."""
 
     reason: str
     event: Event | None
@@ -136,17 +56,15 @@ class Debugger:
     ``cursor`` is the id of the event the debugger stands on (0: before the
     first). See the module docstring for how events relate to activations.
     Nothing is executed but workflow code: activity results, timers and
-    messages all come from the history.
+    messages all come from the history. ``close()`` (or a ``with`` block)
+    finishes the workflow's tasks when you are done.
     """
 
     def __init__(self, history: History, *, workflows: Sequence[type],
                  converter: PayloadConverter | None = None) -> None:
         self.history = history
         self.converter = converter or default_converter()
-        registry = WorkflowRegistry(workflows)
-        self.instance = WorkflowInstance(registry.get(history.workflow_type),
-                                         run_id=history.run_id, started=history.started,
-                                         converter=self.converter)
+        self.definition = WorkflowRegistry(workflows).get(history.workflow_type)
         tail = Split([], None)
         self.activations: list[RecordedActivation] = list(
             split_activations(history.events, tail))
@@ -156,11 +74,11 @@ class Debugger:
             first = (act.inputs or act.commands or [act.closing])[0].event_id
             for eid in range(first, act.closing.event_id + 1):
                 self._activation_of[eid] = index
-        self._executed = 0  # activations run so far
-        self.locations: dict[int, tuple[str, int] | None] = {}
         self.breakpoints: list[Breakpoint] = []
         self.divergence: Divergence | None = None
+        self._replay = Replay(self.definition, history, self.converter)
         self._cursor = 0
+        self._command_lines: CommandLines | None = None
 
     # --- position ------------------------------------------------------------------------
 
@@ -178,6 +96,16 @@ class Debugger:
     def at_end(self) -> bool:
         return self._cursor >= len(self.history.events)
 
+    @property
+    def instance(self) -> WorkflowInstance:
+        """The live workflow instance of the current replay (a new one after moving back)."""
+        return self._replay.instance
+
+    @property
+    def locations(self) -> dict[int, tuple[str, int] | None]:
+        """The (file, line) that issued each command event replayed so far."""
+        return self._replay.locations
+
     def activation_index(self, event_id: int | None = None) -> int | None:
         """Which recorded activation holds ``event_id`` (default: the cursor's); None
         for events after the last recorded activation (pending inputs, outside ends)."""
@@ -193,8 +121,14 @@ class Debugger:
             return Stop("end", self.event)
         target = self._cursor + 1
         index = self._activation_of.get(target)
-        if index is not None and index >= self._executed:
-            failure = self._execute(index)
+        if self._replay.interrupted:  # rebuild the state at the cursor first
+            self._replay_to(self._cursor, "step")
+        if index is not None and index >= self._replay.executed:
+            try:
+                failure = self._replay.execute(self.activations[index])
+            except BaseException:  # Ctrl-C halfway through: the next move starts afresh
+                self._replay.interrupted = True
+                raise
             if failure is not None:
                 self.divergence = failure
                 bad = failure.event_id
@@ -213,8 +147,33 @@ class Debugger:
         return self._run(end, "activation")
 
     def until(self, event_id: int) -> Stop:
-        """Move forward to ``event_id`` (or the first breakpoint before it)."""
+        """Move to ``event_id``: forward (stopping early at a breakpoint), or back.
+
+        Moving back replays from the start up to ``event_id`` in a fresh
+        instance, without stopping at breakpoints (see :meth:`back`).
+        """
+        if event_id < 0:
+            raise ValueError(f"there is no event {event_id}: event ids start at 1")
+        if event_id < self._cursor:
+            return self._replay_to(event_id, "until")
         return self._run(event_id, "until")
+
+    def back(self, count: int = 1) -> Stop:
+        """Move ``count`` events back by replaying from the start to that event.
+
+        Workflow code cannot run backwards, so a fresh instance replays the
+        history up to the earlier event (breakpoints do not stop it; a
+        ``breakpoint()`` in workflow code runs again). The state is then the
+        state at that event, and moving forward again works as before, also
+        from a divergence.
+        """
+        if count < 0:
+            raise ValueError("back moves a positive number of events")
+        return self._replay_to(max(0, self._cursor - count), "back")
+
+    def restart(self) -> Stop:
+        """Go back to before the first event, with a fresh instance (breakpoints stay)."""
+        return self._replay_to(0, "back")
 
     def continue_(self) -> Stop:
         """Move forward to the next breakpoint, divergence or the end of the history."""
@@ -234,42 +193,103 @@ class Debugger:
             if hit is not None:
                 return Stop("breakpoint", stop.event, breakpoint=hit)
 
+    def _replay_to(self, target: int, reason: str) -> Stop:
+        self._replay.close()
+        self._replay = Replay(self.definition, self.history, self.converter)
+        self.divergence = None
+        self._cursor = 0
+        while self._cursor < target:
+            stop = self.step()
+            if stop.reason != "step":
+                return stop
+        return Stop(reason, self.event)
+
+    # --- breakpoints ---------------------------------------------------------------------
+
     def _breakpoint_at(self, event: Event) -> Breakpoint | None:
         location = self.locations.get(event.event_id)
         return next((b for b in self.breakpoints if b.hit(event, location)), None)
 
     def add_breakpoint(self, spec: str | int | Breakpoint) -> Breakpoint:
-        """Stop ``until``/``continue_``/``next`` at an event kind, an event id or file:line."""
+        """Stop ``until``/``continue_``/``next`` at an event kind, an event id or file:line.
+
+        The breakpoint is checked first; :class:`BreakpointError` (a
+        ``ValueError``) says why one could never stop: an event id outside the
+        history, an unknown event kind, an unknown file, or a line that issues
+        no command in this history (then with the nearest lines that do; see
+        :meth:`command_lines`).
+        """
         bp = spec if isinstance(spec, Breakpoint) else Breakpoint.parse(spec)
+        lines = self.command_lines() if bp.file is not None else None
+        check(bp, len(self.history.events), lines)
         self.breakpoints.append(bp)
         return bp
 
-    def clear_breakpoints(self) -> None:
-        self.breakpoints.clear()
+    def clear_breakpoints(self, number: int | None = None) -> None:
+        """Remove breakpoint ``number`` (1-based, as listed), or every one."""
+        if number is None:
+            self.breakpoints.clear()
+        elif 1 <= number <= len(self.breakpoints):
+            del self.breakpoints[number - 1]
+        else:
+            raise ValueError(f"there is no breakpoint {number}")
+
+    def command_lines(self) -> CommandLines:
+        """The lines of code that issue commands in a replay of the whole history.
+
+        Learnt once from a replay in a separate instance (``breakpoint()`` in
+        workflow code is ignored during it), or from the current replay when it
+        has already run every activation or diverged.
+        """
+        if self._command_lines is not None:
+            return self._command_lines
+        if self.divergence is not None or self._replay.executed == len(self.activations):
+            seen, stopped = self._replay.locations, self._stopped_at(self.divergence)
+        else:
+            seen, stopped = self._scan()
+        self._command_lines = CommandLines.of(seen.values(), stopped_at=stopped)
+        return self._command_lines
+
+    def _scan(self) -> tuple[dict[int, tuple[str, int] | None], int | None]:
+        scan = Replay(self.definition, self.history, self.converter)
+        previous, sys.breakpointhook = sys.breakpointhook, _ignore_breakpoint
+        try:
+            for act in self.activations:
+                failure = scan.execute(act)
+                if failure is not None:
+                    return scan.locations, self._stopped_at(failure)
+            return scan.locations, None
+        finally:
+            sys.breakpointhook = previous
+            scan.close()
+
+    @staticmethod
+    def _stopped_at(failure: Divergence | None) -> int | None:
+        if failure is None:
+            return None
+        return failure.event_id if failure.event_id is not None else failure.activation_start
 
     # --- executing -----------------------------------------------------------------------
-
-    def _execute(self, index: int) -> Divergence | None:
-        act = self.activations[index]
-        inst = self.instance
-        result = None
-        try:
-            result = inst.activate(act.inputs, act.updates, act.closing.time, replaying=True,
-                                   recorded=act.commands)
-            inst.commit_replay(result, act.commands, act.closing)
-        except ReplayError as exc:
-            first = (act.inputs or act.commands or [act.closing])[0].event_id
-            issued = list(result.commands) if result is not None else []
-            return Divergence(exc, first, list(act.commands), issued)
-        for cmd in result.commands:
-            if cmd.event_id:
-                self.locations[cmd.event_id] = cmd.location
-        self._executed = index + 1
-        return None
 
     def _pass_tail_event(self, event_id: int) -> None:
         if self._tail.ended_by is not None and event_id == self._tail.ended_by.event_id:
             self.instance.close_from_outside(event_id)
+
+    def close(self) -> None:
+        """Finish the workflow's tasks (cancelled, as ``asyncio.run`` does at its end).
+
+        Nothing is left for the garbage collector to report (a coroutine never
+        awaited, one that ignored GeneratorExit). The debugger cannot be used
+        afterwards.
+        """
+        self._replay.close()
+
+    def __enter__(self) -> Debugger:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
 
     # --- inspecting ----------------------------------------------------------------------
 
@@ -289,13 +309,23 @@ class Debugger:
             raise DebuggerNotReadyError()
         return self.instance.query(name, self.converter.to_payloads(args))
 
+    def query_names(self) -> list[str]:
+        """The names of the query handlers the workflow class declares."""
+        return sorted(n for n in self.definition.queries if n)
+
     def pending(self) -> dict[str, list[str]]:
         """Open commands (timers, activities, children...) and running handlers."""
         return self.instance.pending()
 
+    def stacks(self) -> list[TaskStack]:
+        """Each task's user stack (workflow-code frames, innermost last), in the order
+        the tasks were created; tasks running only engine code are left out."""
+        return user_stacks(self._replay.tasks())
+
     def where(self) -> str:
-        """The workflow's await stack: where each of its tasks is suspended."""
-        return self.instance.stack_trace()
+        """The workflow's await stacks: where each of its tasks is suspended, and how it
+        got there ('' when no task is waiting)."""
+        return "\n".join(s.format() for s in self.stacks())
 
     def location(self, event_id: int | None = None) -> tuple[str, int] | None:
         """The (file, line) of the code that issued command event ``event_id``."""
@@ -317,17 +347,5 @@ class Debugger:
         return list(self.history.events[lo:hi])
 
 
-def _same_file(actual: str, wanted: str) -> bool:
-    a = os.path.normpath(actual)
-    w = os.path.normpath(wanted)
-    return a == w or a.endswith(os.sep + w.lstrip(os.sep))
-
-
-def _short(location: tuple[str, int]) -> str:
-    file, line = location
-    try:
-        rel = os.path.relpath(file)
-    except ValueError:
-        rel = file
-    shown = rel if not rel.startswith("..") else file
-    return f"{shown}:{line}"
+def _ignore_breakpoint(*args: Any, **kwargs: Any) -> None:
+    """``sys.breakpointhook`` while the debugger learns the command lines."""

@@ -26,6 +26,8 @@ def test_debugging_doc_names_every_shell_command() -> None:
     from replay._cli._debug import Shell
 
     text = (DOC.parent / "debugging.md").read_text()
-    for names, _ in Shell.COMMANDS:
+    for names in Shell.COMMANDS:
         assert f"`{names[0]}" in text, names[0]
+        for alias in names[1:]:
+            assert f"`{alias}`" in text, alias
     assert "`quit`" in text

@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from replay.debug import Breakpoint, Debugger
+from replay.debug import Breakpoint, BreakpointError, Debugger
 from replay.history import ReplayError
 
-from .cli_workflows import greeter, greeter_changed, pausing
-from .cli_workflows.recordings import greeter_history, marker_line, pausing_history
+from .cli_workflows import fanout, fanout_changed, greeter, greeter_changed, pausing
+from .cli_workflows.recordings import (
+    fanout_history,
+    greeter_history,
+    marker_line,
+    pausing_history,
+)
 
 ACTIVITY_LINE = marker_line(greeter.__file__, "activity")
 TIMER_LINE = marker_line(greeter.__file__, "timer")
 
 
 @pytest.fixture
-def dbg() -> Debugger:
-    return Debugger(greeter_history(), workflows=[greeter.Greeter])
+def dbg() -> Iterator[Debugger]:
+    with Debugger(greeter_history(), workflows=[greeter.Greeter]) as debugger:
+        yield debugger
 
 
 def test_public_names_live_in_replay_debug() -> None:
@@ -183,3 +192,214 @@ def test_breakpoint_builtin_works_inside_workflow_code_during_replay(
     assert calls == [{"ticks": 1, "file": pausing.__file__, "same_thread": True}]
     dbg.continue_()
     assert [c["ticks"] for c in calls] == [1, 2]
+
+
+# --- breakpoints are checked when set ----------------------------------------------------
+
+
+def test_the_command_lines_come_from_a_replay_of_the_history(dbg: Debugger) -> None:
+    lines = dbg.command_lines()
+    assert list(lines.lines) == [greeter.__file__]
+    found = lines.lines[greeter.__file__]
+    assert found == sorted(found)
+    assert {ACTIVITY_LINE, TIMER_LINE} <= set(found)
+    assert not {ACTIVITY_LINE - 1, ACTIVITY_LINE + 1} & set(found)
+    assert lines.complete
+    assert dbg.cursor == 0 and dbg.state() == {}  # learnt aside: the debugger did not move
+
+
+def test_a_line_that_issues_no_command_is_refused_with_the_nearest_that_do(
+        dbg: Debugger) -> None:
+    with pytest.raises(BreakpointError) as err:
+        dbg.add_breakpoint(f"greeter.py:{ACTIVITY_LINE - 2}")
+    assert err.value.nearest == [(greeter.__file__, ACTIVITY_LINE),
+                                 (greeter.__file__, TIMER_LINE)]
+    message = str(err.value)
+    assert f"greeter.py:{ACTIVITY_LINE - 2} issues no command in this history" in message
+    assert f"greeter.py:{ACTIVITY_LINE}: greeting = await workflow.execute_activity(" in message
+    assert f"greeter.py:{TIMER_LINE}: await asyncio.sleep(0.01)" in message
+    assert dbg.breakpoints == []
+
+
+def test_an_unknown_file_is_refused(dbg: Debugger) -> None:
+    with pytest.raises(BreakpointError, match=r"unknown file 'nowhere\.py'.*greeter\.py"):
+        dbg.add_breakpoint("nowhere.py:3")
+
+
+def test_a_loaded_file_that_issues_no_command_is_refused(dbg: Debugger) -> None:
+    with pytest.raises(BreakpointError, match=r"no line of cli_workflows/recordings\.py does"):
+        dbg.add_breakpoint("cli_workflows/recordings.py:20")
+
+
+def test_an_unknown_kind_is_refused_with_the_usage_and_close_kinds(dbg: Debugger) -> None:
+    with pytest.raises(BreakpointError, match=r"unknown event kind 'nonsense'.*file:line"):
+        dbg.add_breakpoint("nonsense")
+    with pytest.raises(BreakpointError, match="did you mean TimerFired"):
+        dbg.add_breakpoint("TimerFird")
+    assert dbg.add_breakpoint("timerfired") == Breakpoint(kind="timerfired")  # any case
+
+
+def test_an_event_id_outside_the_history_is_refused(dbg: Debugger) -> None:
+    with pytest.raises(BreakpointError, match="no event 19: this history holds events 1 to 18"):
+        dbg.add_breakpoint(19)
+    with pytest.raises(BreakpointError, match="cannot read breakpoint 'a b'"):
+        dbg.add_breakpoint("a b")
+
+
+def test_command_lines_stop_at_a_divergence() -> None:
+    with Debugger(greeter_history(), workflows=[greeter_changed.Greeter]) as dbg:
+        lines = dbg.command_lines()
+        assert (lines.complete, lines.stopped_at) == (False, 9)
+        changed = marker_line(greeter_changed.__file__, "changed")
+        with pytest.raises(BreakpointError, match="the replay diverges at event 9"):
+            dbg.add_breakpoint(f"greeter_changed.py:{changed}")
+
+
+def test_learning_the_command_lines_does_not_run_breakpoint_builtin(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    monkeypatch.setattr(sys, "breakpointhook", lambda *a, **k: calls.append(1))
+    with Debugger(pausing_history(2), workflows=[pausing.Pausing]) as dbg:
+        (file, lines), = dbg.command_lines().lines.items()
+        assert calls == []
+        dbg.add_breakpoint(f"{file}:{lines[0]}")
+        dbg.clear_breakpoints()
+        dbg.continue_()
+        assert calls == [1, 1]  # during the stepping, as before
+
+
+# --- moving back ----------------------------------------------------------------------------
+
+
+def test_until_an_earlier_event_replays_from_the_start(dbg: Debugger) -> None:
+    dbg.until(12)
+    first = dbg.instance
+    assert dbg.state()["names"] == ["Ada", "Bo"]
+    stop = dbg.until(3)
+    assert (stop.reason, dbg.cursor) == ("until", 3)
+    assert dbg.instance is not first
+    assert dbg.state()["names"] == ["Ada", "Bob"]  # before the update renamed Bob
+    assert dbg.source() is None
+    dbg.add_breakpoint(6)
+    assert dbg.continue_().reason == "breakpoint"  # forward again, breakpoints honoured
+    assert dbg.until(12).event is not None
+    assert dbg.source() is not None and "execute_activity" in dbg.source()  # type: ignore[operator]
+
+
+def test_moving_back_does_not_stop_at_breakpoints(dbg: Debugger) -> None:
+    dbg.until(15)
+    dbg.add_breakpoint("SignalReceived")  # events 3 and 8
+    assert (dbg.until(9).reason, dbg.cursor) == ("until", 9)
+
+
+def test_back_and_restart(dbg: Debugger) -> None:
+    dbg.until(12)
+    stop = dbg.back()
+    assert (stop.reason, dbg.cursor) == ("back", 11)
+    assert dbg.query("count") == 1
+    dbg.back(3)
+    assert dbg.cursor == 8
+    assert dbg.restart().event is None
+    assert (dbg.cursor, dbg.state()) == (0, {})
+    assert dbg.back().event is None and dbg.cursor == 0
+
+
+def test_moving_back_from_a_divergence() -> None:
+    with Debugger(greeter_history(), workflows=[greeter_changed.Greeter]) as dbg:
+        assert dbg.continue_().reason == "divergence"
+        stop = dbg.until(4)
+        assert (stop.reason, dbg.cursor, dbg.divergence) == ("until", 4, None)
+        assert dbg.state()["names"] == ["Ada", "Bob"]
+        assert dbg.continue_().reason == "divergence"  # and forward into it again
+        assert dbg.cursor == 9
+
+
+# --- where ------------------------------------------------------------------------------------
+
+
+def test_where_shows_every_task_full_user_stack_in_creation_order() -> None:
+    def line(module: Any, marker: str, kind: str = "cmd") -> int:
+        text = Path(module.__file__).read_text().splitlines()
+        return next(n for n, ln in enumerate(text, start=1) if f"# {kind}: {marker}" in ln)
+
+    with Debugger(fanout_history(), workflows=[fanout.Fanout]) as dbg:
+        dbg.until(7)
+        stacks = dbg.stacks()
+        assert [s.name for s in stacks] == ["workflow-run", stacks[1].name, stacks[2].name,
+                                            "update:label:u1"]
+        f = fanout.__file__
+        run, children, update = stacks[0], stacks[1:3], stacks[3]
+        assert [(fr.file, fr.line, fr.function) for fr in run.frames] == [
+            (f, line(fanout, "fanout", "wait"), "run"),
+            (f, line(fanout, "group", "wait"), "fetch_all")]  # innermost last
+        for child in children:
+            assert [(fr.line, fr.function) for fr in child.frames] == [
+                (line(fanout, "fetch"), "fetch_one")]
+            assert child.waiting_for == "activity:double"
+        # the handler's own line, not the engine's wrapper around it
+        assert [(fr.file, fr.line, fr.function) for fr in update.frames] == [
+            (f, line(fanout, "label"), "label")]
+        text = dbg.where()
+        assert text == dbg.where()  # the same every time
+        assert f"{f}:{line(fanout, 'label')} in label\n      await asyncio.sleep(5)" in text
+        assert "replay/_core" not in text and "asyncio/" not in text
+
+
+# --- no stray warnings --------------------------------------------------------------------
+
+
+@pytest.fixture
+def unraisable(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What the garbage collector reports as ignored (a coroutine ignoring GeneratorExit)."""
+    seen: list[str] = []
+    monkeypatch.setattr(sys, "unraisablehook",
+                        lambda u: seen.append(f"{u.exc_type.__name__}: {u.exc_value}"))
+    return seen
+
+
+def test_closing_after_a_divergence_leaves_nothing_for_the_garbage_collector(
+        unraisable: list[str]) -> None:
+    dbg = Debugger(fanout_history(), workflows=[fanout_changed.Fanout])
+    stop = dbg.continue_()
+    assert (stop.reason, dbg.cursor) == ("divergence", 11)
+    assert "update:label:u1" in dbg.where()  # the handler still waits at the divergence
+    dbg.close()
+    del dbg, stop
+    gc.collect()
+    assert unraisable == []
+
+
+def test_without_closing_the_handler_coroutine_is_reported(unraisable: list[str]) -> None:
+    # the counterpart of the test above: what close() prevents
+    dbg = Debugger(fanout_history(), workflows=[fanout_changed.Fanout])
+    dbg.continue_()
+    del dbg
+    gc.collect()
+    assert any("GeneratorExit" in u for u in unraisable)
+
+
+def test_moving_back_closes_the_replaced_instance(unraisable: list[str]) -> None:
+    with Debugger(fanout_history(), workflows=[fanout.Fanout]) as dbg:
+        dbg.until(9)
+        dbg.until(2)
+        gc.collect()
+        assert unraisable == []
+        dbg.add_breakpoint(f"fanout.py:{marker_line(fanout.__file__, 'label')}")
+        gc.collect()
+        assert unraisable == []  # nor the replay that learnt the command lines
+
+
+def test_a_move_interrupted_halfway_is_replayed_again_by_the_next(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupt(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    with Debugger(pausing_history(2), workflows=[pausing.Pausing]) as dbg:
+        dbg.until(3)
+        monkeypatch.setattr(sys, "breakpointhook", interrupt)  # Ctrl-C inside the activation
+        with pytest.raises(KeyboardInterrupt):
+            dbg.step()
+        assert dbg.cursor == 3
+        monkeypatch.setattr(sys, "breakpointhook", lambda *a, **k: None)
+        assert dbg.step().reason == "step"
+        assert (dbg.cursor, dbg.state()["ticks"]) == (4, 1)  # not 2: ran once, afresh

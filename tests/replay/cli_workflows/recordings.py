@@ -8,6 +8,7 @@ from pathlib import Path
 from replay.history import History
 from replay.testing import WorkflowDriver
 
+from .fanout import Fanout
 from .greeter import Greeter
 from .pausing import Pausing
 
@@ -29,6 +30,23 @@ def greeter_history(run_id: str = "run-greeter", workflow_id: str = "greet-1") -
     for greeting in ("Hello, Ada!", "Hello, Bo!"):
         (scheduled,) = d.open_activities()
         d.complete_activity(scheduled, greeting)
+        d.step()
+    d.run_timers()
+    return d.history()
+
+
+def fanout_history() -> History:
+    """Fanout over [1, 2], an update 'label' that waits on a timer; ends completed.
+
+    Events: 1 started, 2-3 activities | 5 update accepted, 6 timer | 8 result |
+    10 result | 12 timer fired, 13 update completed, 14 completed.
+    """
+    d = WorkflowDriver(Fanout, [1, 2], run_id="run-fanout", workflow_id="fanout-1")
+    d.step()
+    d.update("label", "first", update_id="u1")
+    d.step()
+    for scheduled in d.open_activities():
+        d.complete_activity(scheduled, 2 * scheduled.args[0])
         d.step()
     d.run_timers()
     return d.history()
