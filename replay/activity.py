@@ -2,6 +2,7 @@
 
 from ._core._activity_defn import ActivityDefinition as ActivityDefinition
 from ._core._activity_defn import defn as defn
+from ._core._public import publish as _publish
 from ._worker._activity_ctx import ActivityInfo as ActivityInfo
 from ._worker._activity_ctx import NotInActivityError as NotInActivityError
 from ._worker._activity_ctx import heartbeat as heartbeat
@@ -21,3 +22,5 @@ __all__ = [
     "logger",
     "payload_converter",
 ]
+
+_publish(__name__, globals(), private="replay._")

@@ -18,6 +18,7 @@ from ._client._handle import WorkflowExecutionStatus as WorkflowExecutionStatus
 from ._client._handle import WorkflowHandle as WorkflowHandle
 from ._client._handle import WorkflowUpdateHandle as WorkflowUpdateHandle
 from ._client._handle import WorkflowUpdateStage as WorkflowUpdateStage
+from ._core._public import publish as _publish
 
 __all__ = [
     "Client",
@@ -39,3 +40,5 @@ __all__ = [
     "WorkflowUpdateHandle",
     "WorkflowUpdateStage",
 ]
+
+_publish(__name__, globals(), private="replay._")

@@ -12,6 +12,7 @@ from ._core._definition import update as update
 from ._core._exceptions import ContinueAsNewError as ContinueAsNewError
 from ._core._info import ParentInfo as ParentInfo
 from ._core._info import WorkflowInfo as WorkflowInfo
+from ._core._public import publish as _publish
 from ._core._runtime import ActivityHandle as ActivityHandle
 from ._core._runtime import ChildWorkflowHandle as ChildWorkflowHandle
 from ._core._runtime import ExternalWorkflowHandle as ExternalWorkflowHandle
@@ -105,3 +106,5 @@ __all__ = [
     "uuid4",
     "wait_condition",
 ]
+
+_publish(__name__, globals(), private="replay._")

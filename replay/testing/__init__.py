@@ -61,3 +61,7 @@ __all__ = [
     "schedules",
     "steps",
 ]
+
+from .._core._public import publish as _publish
+
+_publish(__name__, globals(), private="replay.testing._")
