@@ -285,30 +285,11 @@ def broken_histories(draw: st.DrawFn) -> Broken:
                   f"ActivityScheduled, but that id is {found}")
 
 
-# --- store workloads --------------------------------------------------------------------------
+# --- store workloads (they live in the public store test kit) ---------------------------------
 
-STEP_KINDS = (
-    "start", "signal", "worker", "worker", "worker", "activity_result", "timer_fired",
-    "stale_result", "request_update", "reject_update", "lease_activity", "heartbeat",
-    "retry_activity", "release_activity", "lease_workflow_task", "release_workflow_task",
-    "terminate", "continue_as_new", "cancel_activity",
+from replay.testing.store_conformance import (  # noqa: E402  (re-exported for the tests)
+    STEP_KINDS as STEP_KINDS,
 )
-
-
-@attrs.frozen
-class Step:
-    """One abstract workload step; ``pick`` chooses among whatever exists when it runs."""
-
-    kind: str
-    pick: int
-    size: int
-
-
-workload_steps = st.builds(
-    Step,
-    kind=st.sampled_from(STEP_KINDS),
-    pick=st.integers(min_value=0, max_value=1000),
-    size=st.integers(min_value=0, max_value=3),
-)
-workloads = st.lists(workload_steps, min_size=10, max_size=50)
-"""A sequence of store operations to run with ``store_workload.run_workload``."""
+from replay.testing.store_conformance import Step as Step  # noqa: E402
+from replay.testing.store_conformance import workload_steps as workload_steps  # noqa: E402
+from replay.testing.store_conformance import workloads as workloads  # noqa: E402

@@ -64,14 +64,16 @@ class WorkflowEnvironment:
         cls, *, sqlite: bool = False, path: str | Path | None = None,
         start_time: datetime | None = None,
         payload_converter: PayloadConverter | None = None,
+        store: Store | None = None,
     ) -> WorkflowEnvironment:
         """An environment whose clock jumps to the next timer whenever all runs wait on one.
 
         The store is a MemoryStore, or with ``sqlite=True`` a SQLite file in a
-        temporary directory removed on shutdown, or the SQLite file at ``path``.
+        temporary directory removed on shutdown, or the SQLite file at ``path``,
+        or ``store`` (any Store, e.g. a PostgresStore; closed on shutdown).
         ``start_time`` (default: now) is where workflow time begins.
         """
-        store, tempdir = _open_store(sqlite, path)
+        store, tempdir = (store, None) if store is not None else _open_store(sqlite, path)
         clock = ManualClock(start_time or datetime.now(UTC))
         client = Client(store, converter=payload_converter, clock=clock)
         return cls(client, time_skipping=True, tempdir=tempdir)

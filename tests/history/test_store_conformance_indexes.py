@@ -35,9 +35,9 @@ from replay.history import (
     WorkflowTerminated,
     WorkflowTimedOut,
 )
+from replay.testing.store_conformance import Step, WorkloadRunner, workloads
 from tests.history.samples import SECOND, activity, signal, started, task_done, timer
-from tests.history.store_workload import WorkloadRunner
-from tests.strategies import T0, Step, histories, workloads
+from tests.strategies import T0, histories
 
 LEASE = timedelta(seconds=30)
 

@@ -8,14 +8,15 @@ with everything it held before.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fixtures.workflows import ApprovalWorkflow, TimerWorkflow, WaitingWorkflow
 from fixtures.workflows.messages import Approval, Language
-from replay.history import Event
+from replay.history import Event, PostgresStore, Store
 from replay.testing import WorkflowEnvironment
 
 QUEUE = "append-only"
@@ -28,8 +29,8 @@ ACTIONS = st.lists(st.one_of(
 ), max_size=12)
 
 
-async def _drive(actions: list[tuple[str, object]]) -> None:
-    async with await WorkflowEnvironment.start_time_skipping() as env, env.worker(
+async def _drive(actions: list[tuple[str, object]], store: Store | None = None) -> None:
+    async with await WorkflowEnvironment.start_time_skipping(store=store) as env, env.worker(
             task_queue=QUEUE, workflows=[ApprovalWorkflow, TimerWorkflow, WaitingWorkflow]):
         c = env.client
         with env.auto_time_skipping_disabled():
@@ -74,3 +75,12 @@ async def _quietly(aw: object) -> None:
 @given(ACTIONS)
 def test_histories_of_worker_driven_runs_only_grow(actions: list[tuple[str, object]]) -> None:
     asyncio.run(_drive(actions))
+
+
+@settings(max_examples=3, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ACTIONS)
+def test_histories_on_postgres_only_grow(postgres_url: str,
+                                         postgres_schemas: Callable[[], str],
+                                         actions: list[tuple[str, object]]) -> None:
+    asyncio.run(_drive(actions, PostgresStore(postgres_url, schema=postgres_schemas())))

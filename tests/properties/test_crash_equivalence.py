@@ -12,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import collections
 import tempfile
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from replay.client import Client
@@ -43,12 +45,13 @@ def fresh_worker(client: Client, n: int) -> Worker:
                   workflow_task_lease=LEASE)
 
 
-async def drive(db: Path, crash_points: list[int], signal_at: list[int]) -> tuple[Any, list[Event]]:
+async def drive(target: str, crash_points: list[int], signal_at: list[int]
+                ) -> tuple[Any, list[Event]]:
     """Run ChattyWorkflow, sending signal i once the history holds signal_at[i] events.
 
     A run of STEPS activities reaches ~19 events before it waits for the signals.
     """
-    client = await Client.connect(f"sqlite:///{db}")
+    client = await Client.connect(target)
     worker = fresh_worker(client, 0)
     await worker.__aenter__()
     h = await client.start_workflow(ChattyWorkflow.run, args=[STEPS, 0.2], id="crashy",
@@ -92,8 +95,30 @@ REFERENCE: dict[tuple[int, ...], tuple[Any, list[Event]]] = {}
 def test_crashed_run_ends_like_an_uncrashed_one(crash_points: list[int],
                                                  signal_at: list[int]) -> None:
     with tempfile.TemporaryDirectory() as d:
-        result, events = asyncio.run(drive(Path(d) / "c.db", crash_points, signal_at))
-        ref_result, ref_events = asyncio.run(drive(Path(d) / "r.db", [], signal_at))
+        result, events = asyncio.run(drive(f"sqlite:///{Path(d) / 'c.db'}", crash_points,
+                                           signal_at))
+        ref_result, ref_events = asyncio.run(drive(f"sqlite:///{Path(d) / 'r.db'}", [],
+                                                   signal_at))
+    _compare(result, events, ref_result, ref_events)
+
+
+@pytest.mark.slow
+@settings(max_examples=3, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(crash_points=st.lists(st.integers(1, 40), min_size=1, max_size=3),
+       signal_at=st.lists(st.integers(1, 15), min_size=SIGNALS, max_size=SIGNALS))
+def test_crashed_run_on_postgres_ends_like_an_uncrashed_one(
+        postgres_url: str, postgres_schemas: Callable[[], str], crash_points: list[int],
+        signal_at: list[int]) -> None:
+    crashed, reference = postgres_schemas(), postgres_schemas()
+    result, events = asyncio.run(drive(f"{postgres_url}?schema={crashed}", crash_points,
+                                       signal_at))
+    ref_result, ref_events = asyncio.run(drive(f"{postgres_url}?schema={reference}", [],
+                                               signal_at))
+    _compare(result, events, ref_result, ref_events)
+
+
+def _compare(result: Any, events: list[Event], ref_result: Any, ref_events: list[Event]
+             ) -> None:
     assert result == ref_result
     assert commands(events) == commands(ref_events)
     notes = collections.Counter(e.args[0] for e in events  # type: ignore[attr-defined]

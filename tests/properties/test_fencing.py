@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import tempfile
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from replay._replay._replayer import WorkflowRegistry, new_instance, replay_events
@@ -25,6 +27,7 @@ from replay.history import (
     Deliver,
     Event,
     MemoryStore,
+    PostgresStore,
     SignalReceived,
     SqliteStore,
     Start,
@@ -33,6 +36,7 @@ from replay.history import (
     WorkflowTaskCompleted,
     default_converter,
 )
+from tests import postgres_server
 from tests.replay.workers.samples import CounterWorkflow
 
 CONVERTER = default_converter()
@@ -125,10 +129,37 @@ def test_racing_writers_on_a_memory_store(writers: int, signals: int) -> None:
     _check(store, run_id, before, outcomes, batches)
 
 
-def test_a_zombie_writer_after_takeover_is_fenced(tmp_path: Path) -> None:
+@settings(max_examples=8, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(writers=st.integers(2, 4), signals=st.integers(1, 4))
+def test_racing_writers_on_one_postgres_schema(postgres_url: str,
+                                               postgres_schemas: Callable[[], str],
+                                               writers: int, signals: int) -> None:
+    schema = postgres_schemas()
+    # one store object per writer: separate pools, as separate hosts have
+    stores: list[Store] = [PostgresStore(postgres_url, schema=schema) for _ in range(writers)]
+    try:
+        run_id = _setup(stores[0], signals)
+        before = stores[0].read(run_id)
+        outcomes, batches = _race(stores, run_id)
+        _check(stores[0], run_id, before, outcomes, batches)
+    finally:
+        for s in stores:
+            s.close()
+        postgres_server.drop_schema(postgres_url, schema)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_a_zombie_writer_after_takeover_is_fenced(tmp_path: Path, kind: str,
+                                                  request: pytest.FixtureRequest) -> None:
     """The zombie computed its activation, stalled, and commits after its replacement."""
-    path = tmp_path / "zombie.db"
-    live, zombie_store = SqliteStore(path), SqliteStore(path)
+    if kind == "sqlite":
+        path = tmp_path / "zombie.db"
+        live, zombie_store = SqliteStore(path), SqliteStore(path)
+    else:
+        url, schema = (request.getfixturevalue("postgres_url"),
+                       request.getfixturevalue("postgres_schemas")())
+        live, zombie_store = (PostgresStore(url, schema=schema),
+                              PostgresStore(url, schema=schema))
     try:
         run_id = _setup(live, 2)
         zombie_events, zombie_fence = _activation(zombie_store, run_id, "zombie")

@@ -1,4 +1,4 @@
-"""Runs abstract workloads (tests/strategies.py ``workloads``) against any Store.
+"""Abstract store workloads (``workloads``) and their runner against any Store.
 
 Each step resolves its ``pick`` against what exists at that moment (runs, open
 activities, pending updates...), so one workload drives every store through
@@ -7,8 +7,11 @@ the same operations; the outcomes (values or errors) are logged to compare.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import attrs
+from hypothesis import strategies as st
 
 from replay.history import (
     ActivityCanceled,
@@ -36,7 +39,35 @@ from replay.history import (
     WorkflowTaskCompleted,
     WorkflowTerminated,
 )
-from tests.strategies import T0, Step
+
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+"""When every workload starts (workflow time)."""
+
+STEP_KINDS = (
+    "start", "signal", "worker", "worker", "worker", "activity_result", "timer_fired",
+    "stale_result", "request_update", "reject_update", "lease_activity", "heartbeat",
+    "retry_activity", "release_activity", "lease_workflow_task", "release_workflow_task",
+    "terminate", "continue_as_new", "cancel_activity",
+)
+
+
+@attrs.frozen
+class Step:
+    """One abstract workload step; ``pick`` chooses among whatever exists when it runs."""
+
+    kind: str
+    pick: int
+    size: int
+
+
+workload_steps = st.builds(
+    Step,
+    kind=st.sampled_from(STEP_KINDS),
+    pick=st.integers(min_value=0, max_value=1000),
+    size=st.integers(min_value=0, max_value=3),
+)
+workloads = st.lists(workload_steps, min_size=10, max_size=50)
+"""A sequence of store operations to run with :class:`WorkloadRunner`."""
 
 _RESOLVES = {
     ActivityCompleted: "scheduled_event_id", ActivityFailed: "scheduled_event_id",

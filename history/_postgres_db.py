@@ -1,0 +1,198 @@
+"""The PostgreSQL store's database: connections, retried transactions, wake-ups.
+
+:class:`Database` owns what a :class:`~history.PostgresStore` holds open: the
+connection pool, the listener thread and the change notifier. Writes run in a
+transaction that is run again after a serialization failure, a deadlock or a
+concurrent insert of the same key (planning again then sees the other
+writer's row and raises the store's own error); the commit sends one NOTIFY
+scoped to the runs and task queues it concerns, and wakes this process's
+waiters at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
+
+from . import _postgres_conn as pg
+from . import _postgres_rows as rows
+from . import _postgres_sql as sql
+from ._derive import plan_operation
+from ._errors import ReplayError, StoreError
+from ._events import Event
+from ._notify import ChangeNotifier
+from ._postgres_listen import Listener, payload, scopes
+from ._postgres_schema import prepare
+from ._store import Operation
+
+if TYPE_CHECKING:
+    import psycopg
+
+T = TypeVar("T")
+_ATTEMPTS = 8
+
+
+@attrs.define
+class Tx:
+    """One open transaction, and the runs and task queues its commit concerns."""
+
+    conn: psycopg.Connection[Any]
+    runs: set[str] = attrs.Factory(set)
+    queues: set[str] = attrs.Factory(set)
+
+
+class Database:
+    """A store's connections to one schema (see the module docstring)."""
+
+    def __init__(self, target: pg.Target, timeout: float) -> None:
+        self.target = target
+        self.closed = False
+        self._close_lock = threading.Lock()
+        try:
+            with pg.connect(target, timeout) as conn:
+                prepare(conn, target.schema, target.shown)
+        except pg.DB_ERRORS as exc:
+            raise self.error(exc, "cannot open the store") from exc
+        self.notifier = ChangeNotifier()
+        self._origin = uuid.uuid4().hex
+        self._pool = pg.open_pool(target, timeout)
+        self._listener = Listener(lambda: pg.connect(target, timeout), target.channel,
+                                  self._origin, self.notifier)
+        try:
+            self._listener.start(timeout)
+        except (*pg.DB_ERRORS, TimeoutError) as exc:  # type: ignore[misc]  # a tuple of classes
+            self._pool.close()
+            raise self.error(exc, "cannot LISTEN for changes") from exc
+
+    def error(self, exc: BaseException, what: str) -> StoreError:
+        """A StoreError naming the store, for a driver error."""
+        return StoreError(f"{what}: PostgreSQL error: {exc}", path=self.target.shown)
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise StoreError("the store is closed", path=self.target.shown)
+
+    def write(self, fn: Callable[[Tx], T]) -> T:
+        """Run ``fn`` in a transaction (again after a serialization failure, a deadlock or
+        a concurrent insert), then wake the waiters its commit concerns."""
+        self._check_open()
+        for attempt in range(_ATTEMPTS):
+            try:
+                with self._pool.connection() as conn, conn.transaction():
+                    tx = Tx(conn)
+                    result = fn(tx)
+                    if tx.runs or tx.queues:
+                        conn.execute(sql.NOTIFY, (self.target.channel,
+                                                  payload(self._origin, tx.runs, tx.queues)))
+            except (*pg.RETRYABLE, *pg.UNIQUE) as exc:
+                if attempt == _ATTEMPTS - 1:
+                    raise self.error(exc, f"a transaction kept failing ({attempt + 1} tries)"
+                                     ) from exc
+                continue
+            except pg.DB_ERRORS as exc:
+                raise self.error(exc, "a write failed") from exc
+            if tx.runs or tx.queues:
+                self.notifier.notify(scopes(tx.runs, tx.queues))
+            return result
+        raise AssertionError("unreachable")
+
+    def query(self, statement: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
+        """One statement in its own transaction (autocommit); its rows."""
+        self._check_open()
+        try:
+            with self._pool.connection() as conn:
+                found: list[Any] = conn.execute(statement, params).fetchall()
+                return found
+        except pg.DB_ERRORS as exc:
+            raise self.error(exc, "a query failed") from exc
+
+    def read(self, fn: Callable[[psycopg.Connection[Any]], T]) -> T:
+        """Several reads in one transaction (one snapshot)."""
+        self._check_open()
+        try:
+            with self._pool.connection() as conn, conn.transaction():
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                return fn(conn)
+        except pg.DB_ERRORS as exc:
+            raise self.error(exc, "a query failed") from exc
+
+    # --- commits of operations ------------------------------------------------------------------
+
+    @staticmethod
+    def apply(tx: Tx, ops: Sequence[Operation]) -> list[Event]:
+        """Plan and write ``ops`` in the open transaction; the events written."""
+        lookup = rows.PgLookup(tx.conn)
+        written: list[Event] = []
+        queues: set[str] = set()
+        for op in ops:
+            plan = plan_operation(op, lookup)
+            queues |= rows.apply_changes(tx.conn, plan.changes)
+            written.extend(plan.events)
+        if written or queues:
+            tx.runs |= {op.run_id for op in ops}
+            tx.queues |= queues | lookup.queues
+        return written
+
+    @staticmethod
+    def lock_runs(tx: Tx, ops: Sequence[Operation]) -> None:
+        """Several runs: lock their head rows in one order, so that two commits touching
+        the same runs wait for each other instead of deadlocking."""
+        run_ids = sorted({op.run_id for op in ops})
+        if len(run_ids) > 1:
+            tx.conn.execute(sql.LOCK_RUNS, (run_ids,))
+
+    def commit(self, ops: Sequence[Operation]) -> list[Event]:
+        """All operations in one transaction, or none."""
+        def run(tx: Tx) -> list[Event]:
+            self.lock_runs(tx, ops)
+            return self.apply(tx, ops)
+        return self.write(run)
+
+    def commit_each(self, batches: Sequence[Sequence[Operation]]
+                    ) -> list[list[Event] | ReplayError]:
+        """Each batch in a savepoint of one transaction; a failed batch's error in its place."""
+        def run(tx: Tx) -> list[list[Event] | ReplayError]:
+            self.lock_runs(tx, [op for ops in batches for op in ops])
+            return [self._savepoint(tx, ops) for ops in batches]
+        return self.write(run)
+
+    def _savepoint(self, tx: Tx, ops: Sequence[Operation]) -> list[Event] | ReplayError:
+        for attempt in range(3):
+            part = Tx(tx.conn)
+            try:
+                with tx.conn.transaction():
+                    written = self.apply(part, ops)
+            except ReplayError as exc:
+                return exc
+            except pg.UNIQUE:
+                if attempt == 2:
+                    raise
+                continue  # a concurrent start of the same run: plan again, seeing it
+            tx.runs |= part.runs
+            tx.queues |= part.queues
+            return written
+        raise AssertionError("unreachable")
+
+    def wake_everyone(self) -> None:
+        """Wake every waiter of this store, here and in every listening process."""
+        self.query(sql.NOTIFY, (self.target.channel, payload(self._origin, everything=True)))
+        self.notifier.notify(None)
+
+    def close(self) -> None:
+        """Close the pool and end the listener (idempotent)."""
+        with self._close_lock:
+            if self.closed:
+                return
+            self.closed = True
+        self._listener.stop()
+        # wake the listener now, so that it ends at once
+        with contextlib.suppress(*pg.DB_ERRORS), self._pool.connection() as conn:
+            conn.execute(sql.NOTIFY, (self.target.channel, "{}"))
+        self._pool.close()
+        self._listener.join(1.0)
+        self.notifier.close()

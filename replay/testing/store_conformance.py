@@ -1,0 +1,358 @@
+"""The store test kit: the conformance suite every :class:`~replay.history.Store` passes.
+
+Writing a store for another database? Subclass :class:`StoreConformance` in a
+test module and give it a ``store_factory`` fixture; pytest then runs the whole
+suite against your store::
+
+    import pytest
+    from replay.testing.store_conformance import StoreConformance, simple_factory
+
+    class TestMyStore(StoreConformance):
+        @pytest.fixture
+        def store_factory(self, tmp_path):
+            return simple_factory(new=lambda: MyStore(tmp_path / f"{uuid4()}.db"),
+                                  reopen=lambda store: MyStore(store.path))
+
+``new()`` returns a new, empty store; ``reopen(store)`` another handle on the
+same data, as another process would open it (return ``store`` itself if the
+store cannot be shared). The kit closes every store it got.
+
+What it checks: conditional appends and their conflicts (also between racing
+threads on separate handles, and a zombie writer), the history rules, commits
+all or nothing, group commits batch by batch, deliveries to missing or closed
+runs and stale results, workflow and activity task leases, timers, update
+requests, dead workers' leases, wake-ups (across handles) and ``tail``; and,
+on random workloads, that the store answers every operation exactly as
+:class:`~replay.history.MemoryStore` (the reference) does. A store with a
+``dump_indexes()`` method (a diagnostic returning its derived rows) is also
+compared row by row, and its ``rebuild_indexes()`` must change nothing.
+
+This module needs pytest and hypothesis (the ``testing`` extra). The project
+runs it against ``MemoryStore``, ``SqliteStore`` and ``PostgresStore``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any, Protocol
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from replay.history import (
+    ActivityCompleted,
+    ActivityScheduled,
+    Append,
+    AppendConflictError,
+    Deliver,
+    Failure,
+    HistoryError,
+    MemoryStore,
+    RunAlreadyExistsError,
+    RunClosedError,
+    RunNotFoundError,
+    SignalReceived,
+    StaleResultError,
+    Start,
+    Store,
+    TimerStarted,
+    WorkflowCompleted,
+    WorkflowStarted,
+    WorkflowTaskCompleted,
+)
+
+from ._store_workload import STEP_KINDS as STEP_KINDS
+from ._store_workload import T0 as T0
+from ._store_workload import Step as Step
+from ._store_workload import WorkloadRunner as WorkloadRunner
+from ._store_workload import workload_steps as workload_steps
+from ._store_workload import workloads as workloads
+
+__all__ = [
+    "STEP_KINDS",
+    "Step",
+    "StoreConformance",
+    "StoreFactory",
+    "T0",
+    "WorkloadRunner",
+    "simple_factory",
+    "workload_steps",
+    "workloads",
+]
+
+SECOND = timedelta(seconds=1)
+LEASE = timedelta(seconds=30)
+
+
+class StoreFactory(Protocol):
+    """What a ``store_factory`` fixture returns."""
+
+    def new(self) -> Store:
+        """A new, empty store."""
+        ...
+
+    def reopen(self, store: Store) -> Store:
+        """Another handle on ``store``'s data (``store`` itself if there is no other)."""
+        ...
+
+
+@attrs.frozen
+class _Factory:
+    new: Callable[[], Store]
+    reopen: Callable[[Store], Store]
+
+
+def simple_factory(new: Callable[[], Store],
+                   reopen: Callable[[Store], Store] | None = None) -> StoreFactory:
+    """A :class:`StoreFactory` from two functions (``reopen`` defaults to the same store)."""
+    return _Factory(new, reopen or (lambda store: store))
+
+
+# --- small events -----------------------------------------------------------------------------
+
+
+def started(workflow_id: str = "wf-1", **kw: Any) -> WorkflowStarted:
+    """Event 1 of a run on task queue ``q``."""
+    return WorkflowStarted(event_id=1, time=T0, workflow_type="Greeter",
+                           workflow_id=workflow_id, task_queue="q", **kw)
+
+
+def signal(event_id: int = 0, name: str = "sig") -> SignalReceived:
+    return SignalReceived(event_id=event_id, time=T0 + SECOND, signal_name=name)
+
+
+def task_done(event_id: int, identity: str = "") -> WorkflowTaskCompleted:
+    return WorkflowTaskCompleted(event_id=event_id, time=T0 + SECOND, identity=identity)
+
+
+def activity(event_id: int) -> ActivityScheduled:
+    return ActivityScheduled(event_id=event_id, time=T0 + SECOND, seq=event_id,
+                             activity_type="charge", activity_id=str(event_id),
+                             task_queue="aq", args=[event_id])
+
+
+def timer(event_id: int, seconds: int) -> TimerStarted:
+    return TimerStarted(event_id=event_id, time=T0, seq=event_id,
+                        duration=seconds * SECOND, fire_at=T0 + seconds * SECOND)
+
+
+class StoreConformance:
+    """The suite; subclass it and provide a ``store_factory`` fixture (see the module)."""
+
+    @pytest.fixture
+    def stores(self, store_factory: StoreFactory) -> Iterator[Callable[..., Store]]:
+        """``stores()`` a new store, ``stores(s)`` another handle on ``s``; closed after."""
+        made: list[Store] = []
+
+        def get(of: Store | None = None) -> Store:
+            store = store_factory.new() if of is None else store_factory.reopen(of)
+            if all(store is not m for m in made):
+                made.append(store)
+            return store
+
+        yield get
+        for store in reversed(made):
+            store.close()
+
+    @pytest.fixture
+    def store(self, stores: Callable[..., Store]) -> Store:
+        return stores()
+
+    # --- appends ---------------------------------------------------------------------------
+
+    def test_start_append_and_read(self, store: Store) -> None:
+        assert store.commit([Start("r1", started())]) == [started()]
+        store.append("r1", [signal(2), task_done(3)], 1)
+        assert [e.event_id for e in store.read("r1")] == [1, 2, 3]
+        assert [e.event_id for e in store.read("r1", 2)] == [3]
+        assert store.last_event_id("r1") == 3 and store.last_event_id("nope") == 0
+        assert len(store.history("r1")) == 3
+        with pytest.raises(RunNotFoundError):
+            store.read("nope")
+
+    def test_a_conflicting_append_fails_whole_and_writes_nothing(self, store: Store) -> None:
+        store.commit([Start("r1", started())])
+        store.append("r1", [signal(2)], 1)
+        with pytest.raises(AppendConflictError) as err:
+            store.append("r1", [signal(2), task_done(3)], 1)
+        assert (err.value.expected, err.value.actual) == (1, 2)
+        assert store.last_event_id("r1") == 2
+
+    def test_history_rules_are_enforced(self, store: Store) -> None:
+        store.commit([Start("r1", started())])
+        with pytest.raises(HistoryError, match="gap in event ids"):
+            store.append("r1", [signal(3)], 1)
+        store.append("r1", [WorkflowCompleted(event_id=2, time=T0)], 1)
+        with pytest.raises(HistoryError, match="after terminal event"):
+            store.append("r1", [signal(3)], 2)
+        with pytest.raises(RunAlreadyExistsError):
+            store.commit([Start("r1", started("other"))])
+
+    def test_a_commit_is_all_or_nothing(self, store: Store) -> None:
+        store.commit([Start("r1", started())])
+        with pytest.raises(RunNotFoundError):
+            store.commit([Deliver("r1", signal()), Start("r2", started("wf-2")),
+                          Deliver("missing", signal())])
+        assert store.last_event_id("r1") == 1 and store.get_run("r2") is None
+
+    def test_group_commit_keeps_good_batches(self, store: Store) -> None:
+        store.commit([Start("a", started("wf-a")), Start("b", started("wf-b"))])
+        results = store.commit_each([[Deliver("a", signal())],
+                                     [Append("b", [task_done(2)], 99)],
+                                     [Start("c", started("wf-c"))]])
+        assert [type(r).__name__ for r in results] == ["list", "AppendConflictError", "list"]
+        assert store.last_event_id("a") == 2 and store.last_event_id("b") == 1
+        assert store.get_run("c") is not None
+
+    def test_deliveries_to_missing_closed_or_stale_targets(self, store: Store) -> None:
+        with pytest.raises(RunNotFoundError):
+            store.commit([Deliver("x", signal())])
+        assert store.commit([Deliver("x", signal(), missing_ok=True)]) == []
+        store.commit([Start("r1", started())])
+        store.append("r1", [activity(2), task_done(3)], 1)
+        done = ActivityCompleted(event_id=0, time=T0, scheduled_event_id=2)
+        store.commit([Deliver("r1", done)])
+        with pytest.raises(StaleResultError):
+            store.commit([Deliver("r1", done)])
+        store.append("r1", [WorkflowCompleted(event_id=5, time=T0)], 4)
+        with pytest.raises(RunClosedError):
+            store.commit([Deliver("r1", signal())])
+
+    def test_racing_writers_on_separate_handles_never_interleave(
+            self, stores: Callable[..., Store]) -> None:
+        first = stores()
+        first.commit([Start("r1", started())])
+        handles = [first, *(stores(first) for _ in range(3))]
+        barrier = threading.Barrier(len(handles))
+        outcomes: list[str] = []
+
+        def write(i: int) -> None:
+            barrier.wait()
+            for _ in range(15):
+                last = handles[i].last_event_id("r1")
+                try:
+                    handles[i].append("r1", [signal(last + 1, f"w{i}")], last)
+                    outcomes.append("ok")
+                except AppendConflictError:
+                    outcomes.append("conflict")
+
+        threads = [threading.Thread(target=write, args=(i,)) for i in range(len(handles))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(first.history("r1")) == 1 + outcomes.count("ok")
+
+    def test_a_zombie_append_is_refused(self, stores: Callable[..., Store]) -> None:
+        live = stores()
+        live.commit([Start("r1", started()), Deliver("r1", signal())])
+        zombie = stores(live)
+        live.append("r1", [task_done(3, "replacement")], 2)
+        with pytest.raises(AppendConflictError):
+            zombie.append("r1", [task_done(3, "zombie")], 2)
+        assert [getattr(e, "identity", None) for e in live.read("r1", 2)] == ["replacement"]
+
+    # --- indexes and leases -----------------------------------------------------------------
+
+    def test_workflow_task_leases(self, store: Store) -> None:
+        for i in range(3):
+            store.commit([Start(f"r{i}", started(f"wf-{i}"))])
+        assert [t.run_id for t in store.lease_workflow_tasks("q", "w1", T0, LEASE, 2)] == [
+            "r0", "r1"]
+        assert [t.run_id for t in store.lease_workflow_tasks("q", "w2", T0, LEASE, 5)] == ["r2"]
+        assert store.lease_workflow_task("q", "w3", T0, LEASE) is None
+        expired = store.lease_workflow_task("q", "w3", T0 + LEASE, LEASE)
+        assert expired is not None and expired.run_id == "r0"
+        store.release_workflow_task("r0", "w3")
+        store.append("r1", [task_done(2)], 1)
+        assert [t.run_id for t in store.lease_workflow_tasks("q", "w4", T0, LEASE, 5)] == ["r0"]
+        assert store.lease_owners() == {"w4", "w2"}
+        assert store.release_leases("w2") == 1
+        assert store.lease_owners() == {"w4"}
+
+    def test_activity_task_leases(self, store: Store) -> None:
+        store.commit([Start("r1", started())])
+        timed = attrs.evolve(activity(3), start_to_close_timeout=timedelta(seconds=5))
+        store.append("r1", [activity(2), timed, task_done(4)], 1)
+        now = T0 + SECOND
+        leased = store.lease_activity_tasks("aq", "w", now, LEASE, 10)
+        assert [(t.scheduled_event_id, t.attempt) for t in leased] == [(2, 1), (3, 1)]
+        assert leased[0].lease_expires_at == now + LEASE
+        assert leased[1].lease_expires_at == now + timedelta(seconds=6)
+        assert store.heartbeat_activity("r1", 2, "w", ["half"], now, LEASE) is True
+        assert store.heartbeat_activity("r1", 2, "intruder", [], now, LEASE) is False
+        store.retry_activity("r1", 2, "w", now + 10 * SECOND, Failure(message="boom"))
+        pending = {p.scheduled_event_id: p for p in store.pending_activities("r1")}
+        assert pending[2].state == "backing_off" and pending[3].state == "started"
+        again = store.lease_activity_tasks("aq", "w2", now + 10 * SECOND, LEASE, 10)
+        retried = {t.scheduled_event_id: t for t in again}[2]  # 3's lease expired too
+        assert (retried.attempt, retried.heartbeat_details) == (2, ["half"])
+
+    def test_timers_deadlines_and_updates(self, store: Store) -> None:
+        store.commit([Start("r1", started(run_timeout=timedelta(hours=1)))])
+        store.append("r1", [timer(2, 30), timer(3, 10), task_done(4)], 1)
+        assert store.next_timer_at() == T0 + 10 * SECOND
+        assert [t.started_event_id for t in store.due_timers(T0 + 60 * SECOND)] == [3, 2]
+        assert [r.run_id for r in store.expired_runs(T0 + timedelta(hours=2))] == ["r1"]
+        first = store.request_update("r1", "u1", "set", [1], T0)
+        assert store.request_update("r1", "u1", "set", [2], T0) == first
+        assert [u.update_id for u in store.pending_updates("r1")] == ["u1"]
+        store.reject_update("r1", "u1", Failure(message="no"))
+        rejected = store.get_update("r1", "u1")
+        assert rejected is not None and rejected.status == "rejected"
+        assert store.last_event_id("r1") == 4
+
+    # --- wake-ups -----------------------------------------------------------------------------
+
+    async def test_a_commit_on_another_handle_wakes_a_waiter(
+            self, stores: Callable[..., Store]) -> None:
+        waiter = stores()
+        waiter.commit([Start("r1", started())])
+        writer = stores(waiter)
+        token = waiter.change_token()
+        waiting = asyncio.ensure_future(waiter.wait_changed(30, since=token, run_id="r1"))
+        await asyncio.sleep(0.05)
+        writer.commit([Deliver("r1", signal())])
+        assert await asyncio.wait_for(waiting, 30) is True
+
+    async def test_tail_follows_until_the_end(self, stores: Callable[..., Store]) -> None:
+        reader = stores()
+        reader.commit([Start("r1", started())])
+        writer = stores(reader)
+
+        def write() -> None:
+            for i in range(3):
+                writer.commit([Deliver("r1", signal(0, f"s{i}"))])
+            writer.append("r1", [WorkflowCompleted(event_id=5, time=T0)], 4)
+
+        thread = threading.Timer(0.05, write)
+        thread.start()
+        try:
+            async with asyncio.timeout(30):
+                seen = [e.event_id async for e in reader.tail("r1", 1)]
+        finally:
+            thread.join()
+        assert seen == [2, 3, 4, 5]
+
+    # --- the reference model ------------------------------------------------------------------
+
+    @settings(max_examples=25, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                     HealthCheck.differing_executors])
+    @given(steps=workloads)
+    def test_random_workloads_answer_as_the_memory_store(
+            self, store_factory: StoreFactory, steps: list[Step]) -> None:
+        reference, store = MemoryStore(), store_factory.new()
+        try:
+            assert WorkloadRunner(store).run(steps) == WorkloadRunner(reference).run(steps)
+            dump = getattr(store, "dump_indexes", None)
+            if dump is not None:
+                assert dump() == reference.dump_indexes()
+                store.rebuild_indexes()
+                assert dump() == reference.dump_indexes()
+        finally:
+            store.close()
