@@ -16,6 +16,7 @@ import concurrent.futures
 import contextlib
 import functools
 import logging
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +35,7 @@ from replay.history import (
     StaleResultError,
     Store,
     TimerFired,
+    WorkerHeartbeats,
     WorkflowStarted,
     WorkflowTimedOut,
 )
@@ -75,6 +77,7 @@ class Worker:
         activity_executor: concurrent.futures.Executor | None = None,
         identity: str | None = None,
         graceful_shutdown_timeout: timedelta = timedelta(0),
+        heartbeat_grace: timedelta = timedelta(seconds=10),
         workflow_task_lease: timedelta = timedelta(seconds=10),
         sandbox: str = "strict",
         sandbox_passthrough_modules: Sequence[str] = (),
@@ -89,6 +92,10 @@ class Worker:
             self.activities[d.name] = d
         self.identity = identity or local_identity()
         self.workflow_task_lease = workflow_task_lease
+        self.heartbeat_grace = heartbeat_grace
+        """On a store with worker heartbeats (PostgresStore): a worker silent for this
+        long is dead, and any live worker frees its leases."""
+        self._beat_at: float | None = None
         self._guard = guard_for(sandbox, sandbox_passthrough_modules)
         self._guard.prepare(workflows)
         self.cache = StickyCache(max_cached_workflows)
@@ -138,6 +145,9 @@ class Worker:
                 self._waiter = None
         finally:
             self.client.local_workers.unregister(self)
+            if isinstance(self.store, WorkerHeartbeats) and self._beat_at is not None:
+                with contextlib.suppress(ReplayError):  # its leases then end by expiry
+                    self.store.retire_worker(self.identity)
             await self._pool.finish()
 
     async def shutdown(self) -> None:
@@ -220,12 +230,28 @@ class Worker:
         expire. Returns how many leases were freed.
         """
         freed = 0
+        dead: set[str] = set()
+        if isinstance(self.store, WorkerHeartbeats):
+            # Other hosts: a worker whose heartbeat is older than its grace is dead.
+            self._beat(self.store)
+            dead = self.store.dead_workers() - {self.identity}
         for owner in self.store.lease_owners():
-            if owner != self.identity and is_dead_local(owner):
+            if owner != self.identity and (owner in dead or is_dead_local(owner)):
                 count = self.store.release_leases(owner)
                 freed += count
                 log.info("freed %d leases of dead worker %s", count, owner)
+        for owner in dead:
+            if isinstance(self.store, WorkerHeartbeats):
+                self.store.retire_worker(owner)
         return freed
+
+    def _beat(self, store: WorkerHeartbeats) -> None:
+        """Tell the store this worker is alive (a quarter of the grace at most apart)."""
+        clock = time.monotonic()
+        if self._beat_at is None or clock - self._beat_at >= \
+                self.heartbeat_grace.total_seconds() / 4:
+            store.beat_worker(self.identity, self.heartbeat_grace)
+            self._beat_at = clock
 
     def _time_out_runs(self) -> None:
         now = self.client.clock.now()

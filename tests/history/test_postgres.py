@@ -178,3 +178,20 @@ def test_without_the_driver_the_error_names_the_extra() -> None:
                          check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
     assert "pip install 'replay-engine[postgres]'" in out.stdout
     assert out.stdout.startswith("[RPL-S01] postgresql://u@h/db: a PostgreSQL store needs")
+
+
+def test_prune_run_is_the_one_audited_way_to_delete(pg: Any, postgres_url: str) -> None:
+    store = pg()
+    store.commit([Start("open", started("wf-open")), Start("done", started("wf-done"))])
+    store.append("done", [WorkflowCompleted(event_id=2, time=T0)], 1)
+    with raw(postgres_url, store.schema) as conn:
+        with pytest.raises(psycopg.errors.RaiseException, match="run open is running"):
+            conn.execute("SELECT prune_run('open', NULL)")
+        assert conn.execute("SELECT prune_run('done', '/exports')").fetchone() == (2,)
+        audit = conn.execute("SELECT run_id, status, event_count, exported_to FROM "
+                             "pruned_runs").fetchall()
+        assert audit == [("done", "completed", 2, "/exports")]
+        with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+            conn.execute("DELETE FROM events WHERE run_id = 'open'")
+    assert store.get_run("done") is None and store.last_event_id("done") == 0
+    assert store.last_event_id("open") == 1
