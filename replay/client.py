@@ -2,6 +2,9 @@
 
 from ._client._client import Client as Client
 from ._client._client import WorkflowExecutionCount as WorkflowExecutionCount
+from ._client._describe import PendingActivityInfo as PendingActivityInfo
+from ._client._describe import PendingActivityState as PendingActivityState
+from ._client._describe import WorkflowTaskFailure as WorkflowTaskFailure
 from ._client._errors import UnsupportedTargetError as UnsupportedTargetError
 from ._client._errors import WorkflowAlreadyStartedError as WorkflowAlreadyStartedError
 from ._client._errors import WorkflowClosedError as WorkflowClosedError
@@ -22,6 +25,8 @@ from ._core._public import publish as _publish
 
 __all__ = [
     "Client",
+    "PendingActivityInfo",
+    "PendingActivityState",
     "QueryRejectCondition",
     "StreamedEvent",
     "UnsupportedTargetError",
@@ -36,6 +41,7 @@ __all__ = [
     "WorkflowNotFoundError",
     "WorkflowQueryFailedError",
     "WorkflowQueryRejectedError",
+    "WorkflowTaskFailure",
     "WorkflowUpdateFailedError",
     "WorkflowUpdateHandle",
     "WorkflowUpdateStage",

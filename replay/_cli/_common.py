@@ -223,8 +223,9 @@ def _json_default(value: Any) -> Any:
 
 
 def run_data(run: RunInfo) -> dict[str, Any]:
-    """A run as JSON-able data (times as ISO 8601)."""
-    data = attrs.asdict(run)
+    """A run as JSON-able data (times as ISO 8601), without its failing-task state (which
+    ``describe`` and ``list`` show in their own words)."""
+    data = attrs.asdict(run, filter=lambda a, _: not a.name.startswith("task_"))
     for key, value in data.items():
         if isinstance(value, datetime):
             data[key] = value.isoformat()

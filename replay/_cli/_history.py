@@ -28,7 +28,7 @@ from ._common import (
     to_json,
 )
 from ._escape import visible
-from ._summary import HEADER, event_row, format_history
+from ._summary import HEADER, event_row, failing_note, format_history
 
 _WIDTHS = (5, 12, 24)
 
@@ -59,6 +59,9 @@ def show(ident: str, as_json: bool, follow: bool, db: str) -> None:
         hist = load_history(db, ident)
         click.echo(visible(hist.to_json(), keep_newlines=True) if as_json
                    else format_history(hist.events))
+        note = None if as_json else failing_note(hist.events)
+        if note is not None:
+            click.echo(note)
         return
     if os.path.isfile(ident):
         raise click.UsageError("--follow needs a run in the database, not a file")

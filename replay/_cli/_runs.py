@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import signal as signals
+from datetime import datetime
 from typing import Any
 
+import attrs
 import click
 
-from replay.client import Client, WorkflowHandle
+from replay.client import Client, WorkflowExecutionDescription, WorkflowHandle, WorkflowTaskFailure
 from replay.history import RUN_STATUSES, RunInfo
 from replay.worker import Replayer
 from replay.workflow import WorkflowDefinition
@@ -42,6 +44,40 @@ def _client(db: str, *, create: bool = False) -> Client:
 def _handle(client: Client, ident: str) -> tuple[WorkflowHandle, RunInfo]:
     run = resolve_run(client.store, ident)
     return client.get_workflow_handle(run.workflow_id, run_id=run.run_id), run
+
+
+def failing_text(failure: WorkflowTaskFailure) -> str:
+    """One line on a failing workflow task, for messages (untrusted text: escape it)."""
+    retry = (f", next retry at {failure.next_retry_time.isoformat(timespec='seconds')}"
+             if failure.next_retry_time is not None else "")
+    where = f" at {failure.location}" if failure.location else ""
+    return (f"{failure.type}: {failure.message}{where} (attempt {failure.attempt}{retry}, "
+            f"recorded at event {failure.event_id})")
+
+
+async def _result_or_failing(handle: WorkflowHandle, timeout: float | None) -> Any:
+    """The run's result; CliError as soon as its workflow task is failing (or on timeout)."""
+    result = asyncio.ensure_future(handle.result())
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                done, _ = await asyncio.wait({result}, timeout=0.2)
+                if done:
+                    return result.result()
+                failure = (await handle.describe()).task_failure
+                if failure is not None:
+                    raise CliError(_failing_message(failure))
+    except TimeoutError as exc:
+        raise CliError(f"gave up waiting for the result after {timeout:g}s; is a worker "
+                       "running for this task queue (replay worker)?") from exc
+    finally:
+        result.cancel()
+
+
+def _failing_message(failure: WorkflowTaskFailure) -> str:
+    return (f"the run's workflow task is failing: {failing_text(failure)}. The run "
+            "stays open and a worker retries the task with backoff: fix the workflow code "
+            "(or its arguments) and restart the worker; see it with replay describe.")
 
 
 async def _bounded(coro: Any, timeout: float | None, what: str) -> Any:
@@ -140,8 +176,7 @@ def start(workflow_type: str, workflow_id: str, task_queue: str, args: tuple[str
         click.echo(f"started workflow {visible(handle.id)} run "
                    f"{visible(handle.result_run_id)}")
         if wait:
-            result = await _bounded(handle.result(), timeout, "the result")
-            click.echo(to_json(result))
+            click.echo(to_json(await _result_or_failing(handle, timeout)))
 
     try:
         run_async(go())
@@ -285,29 +320,43 @@ def _time(run: RunInfo, field: str) -> str:
 
 @click.command(name="list")
 @click.option("--status", type=click.Choice(_STATUSES), help="Only runs with this status.")
+@click.option("--failing", is_flag=True,
+              help="Only runs whose workflow task is failing (they stay open and retry).")
 @click.option("--type", "workflow_type", metavar="TYPE", help="Only runs of this workflow type.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most N runs (newest first).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON array instead of a table.")
 @db_option
-def list_(status: str | None, workflow_type: str | None, limit: int | None, as_json: bool,
-          db: str) -> None:
+def list_(status: str | None, failing: bool, workflow_type: str | None, limit: int | None,
+          as_json: bool, db: str) -> None:
     """List runs, newest first.
 
+    A run whose workflow task is failing shows ``running (task failing, attempt
+    N)``; --failing lists only those.
+
     \b
-    Example:
+    Examples:
       replay list --status running --type Greeter --limit 20
+      replay list --failing
     """
     store = open_store(db)
     try:
-        runs = store.list_runs(status=status, workflow_type=workflow_type, limit=limit)
+        runs = store.list_runs(status=status, workflow_type=workflow_type, limit=limit,
+                               task_failing=True if failing else None)
     finally:
         store.close()
     if as_json:
-        click.echo(to_json([run_data(r) for r in runs]))
+        click.echo(to_json([{**run_data(r), "task_failing": r.task_failing,
+                             "task_attempt": r.task_attempt} for r in runs]))
         return
     click.echo(table(["WORKFLOW ID", "RUN ID", "TYPE", "STATUS", "STARTED", "EVENTS"],
-                     [(r.workflow_id, r.run_id, r.workflow_type, r.status,
+                     [(r.workflow_id, r.run_id, r.workflow_type, _status(r),
                        _time(r, "start_time"), str(r.last_event_id)) for r in runs]))
+
+
+def _status(run: RunInfo) -> str:
+    if not run.task_failing:
+        return run.status
+    return f"{run.status} (task failing, attempt {run.task_attempt})"
 
 
 @click.command()
@@ -315,24 +364,47 @@ def list_(status: str | None, workflow_type: str | None, limit: int | None, as_j
 @click.option("--json", "as_json", is_flag=True, help="One JSON object instead of a table.")
 @db_option
 def describe(ident: str, as_json: bool, db: str) -> None:
-    """Show one run: ids, type, task queue, status, times, history length, parent, memo.
+    """Show one run: ids, type, task queue, status, times, history length, parent, memo,
+    its failing workflow task (cause, attempt, next retry) and its open activities
+    (attempt, last failure, next attempt, last heartbeat).
 
     \b
     Example:
       replay describe greet-1 --json
     """
-    store = open_store(db)
+    client = _client(db)
     try:
-        run = resolve_run(store, ident)
+        handle, run = _handle(client, ident)
+        desc: WorkflowExecutionDescription = run_async(handle.describe())
     finally:
-        store.close()
+        client.close()
     data = run_data(run)
+    failure = desc.task_failure
+    activities = [attrs.asdict(a) for a in desc.pending_activities]
     if as_json:
-        click.echo(to_json(data))
+        click.echo(to_json({**data, "task_failure": attrs.asdict(failure) if failure else None,
+                            "pending_activities": activities}))
         return
     rows = [(key.replace("_", " "), value if isinstance(value, str) else to_json(value))
             for key, value in data.items()]
+    if failure is not None:
+        rows.append(("task failing", failing_text(failure)))
     click.echo(table(["FIELD", "VALUE"], rows))
+    if failure is not None and failure.stack_trace:
+        click.echo(f"\ntask failure stack:\n{visible(failure.stack_trace, keep_newlines=True)}")
+    if desc.pending_activities:
+        click.echo("\npending activities:")
+        click.echo(table(
+            ["ACTIVITY ID", "TYPE", "STATE", "ATTEMPT", "NEXT ATTEMPT", "LAST HEARTBEAT",
+             "LAST FAILURE"],
+            [(a.activity_id, a.activity_type, a.state.value, str(a.attempt),
+              _when(a.next_attempt_schedule_time), _when(a.last_heartbeat_time),
+              f"{a.last_failure.type}: {a.last_failure.message}" if a.last_failure else "-")
+             for a in desc.pending_activities]))
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else "-"
 
 
 COMMANDS = [worker, start, signal, query, update, cancel, terminate, list_, describe]

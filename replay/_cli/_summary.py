@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from replay.history import (
+    TERMINAL_KINDS,
     ActivityCanceled,
     ActivityCancelRequested,
     ActivityCompleted,
@@ -35,11 +36,22 @@ from replay.history import (
     WorkflowFailed,
     WorkflowStarted,
     WorkflowTaskCompleted,
+    WorkflowTaskFailed,
     WorkflowTerminated,
     WorkflowTimedOut,
 )
 
 from ._escape import visible
+
+_CLOSING = frozenset(TERMINAL_KINDS)
+
+
+def _task_failed(e: WorkflowTaskFailed) -> str:
+    retry = (f", retry at {e.next_retry_time.strftime('%H:%M:%S')}"
+             if e.next_retry_time is not None else "")
+    where = f" at {e.location}" if e.location else ""
+    return (f"TASK FAILED (attempt {e.attempt}{retry}): {e.failure.type}: "
+            f"{e.failure.message}{where}")
 
 
 def _j(value: Any, limit: int = 40) -> str:
@@ -74,6 +86,7 @@ _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
     WorkflowTimedOut: lambda e: f"{e.timeout_type} timeout",
     CancelRequested: lambda e: f"reason={e.reason!r}" if e.reason else "",
     WorkflowTaskCompleted: lambda e: f"by {e.identity}" if e.identity else "",
+    WorkflowTaskFailed: _task_failed,
     ActivityCancelRequested: lambda e: f"of event {e.scheduled_event_id}",
     ActivityCanceled: lambda e: f"of event {e.scheduled_event_id}",
     TimerCanceled: lambda e: f"timer of event {e.started_event_id}",
@@ -101,6 +114,18 @@ def event_row(event: Event) -> tuple[str, str, str, str]:
 
 
 HEADER = ("id", "time", "kind", "summary")
+
+
+def failing_note(events: Sequence[Event]) -> str | None:
+    """A line saying that the run's workflow task is failing, if the history ends that way
+    (a WorkflowTaskFailed after the last completed task, and the run still open)."""
+    for event in reversed(events):
+        if isinstance(event, WorkflowTaskFailed):
+            return (f"the run's workflow task is failing (TASK FAILED at event {event.event_id}"
+                    f"; attempts so far and the next retry: replay describe)")
+        if isinstance(event, WorkflowTaskCompleted) or type(event) in _CLOSING:
+            return None
+    return None
 
 
 def format_history(events: Iterable[Event]) -> str:

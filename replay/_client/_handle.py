@@ -47,6 +47,12 @@ from .._core._exceptions import (
 from .._core._failure import from_failure
 from .._replay._queries import QueryEngine
 from ._checks import MessageChecks
+from ._describe import (
+    PendingActivityInfo,
+    WorkflowTaskFailure,
+    pending_activities_of,
+    task_failure_of,
+)
 from ._errors import (
     WorkflowClosedError,
     WorkflowFailureError,
@@ -133,9 +139,18 @@ class WorkflowExecution:
 
 @attrs.frozen(kw_only=True)
 class WorkflowExecutionDescription(WorkflowExecution):
-    """``describe()``: the listing fields plus the last workflow task failure, if any."""
+    """``describe()``: the listing fields, the failing workflow task and the open activities.
+
+    ``task_failure`` is set while the run's workflow task keeps failing (its cause,
+    attempt count and next retry, as recorded in the store, so any process sees
+    it); ``last_task_failure`` says the same in one line. ``pending_activities``
+    lists the activities without an outcome yet, with their attempts, last failure
+    and last heartbeat.
+    """
 
     last_task_failure: str | None = None
+    task_failure: WorkflowTaskFailure | None = None
+    pending_activities: list[PendingActivityInfo] = attrs.field(factory=list)
 
 
 @attrs.frozen(kw_only=True)
@@ -376,12 +391,17 @@ class WorkflowHandle:
     # --- inspecting -----------------------------------------------------------------------------
 
     async def describe(self) -> WorkflowExecutionDescription:
-        """Status, type, task queue, times, history length, parent, memo."""
+        """Status, type, task queue, times, history length, parent, memo, the failing
+        workflow task (if it is failing) and the open activities."""
         run = self._run()
         base = WorkflowExecution.from_run(run)
-        failure = self._client.local_workers.task_failure(run.run_id)
-        return WorkflowExecutionDescription(**attrs.asdict(base, recurse=False),
-                                            last_task_failure=failure)
+        task_failure = task_failure_of(run)
+        last = str(task_failure) if task_failure is not None else (
+            self._client.local_workers.task_failure(run.run_id))
+        return WorkflowExecutionDescription(
+            **attrs.asdict(base, recurse=False), last_task_failure=last,
+            task_failure=task_failure,
+            pending_activities=pending_activities_of(self._client.store, run))
 
     async def fetch_history(self) -> History:
         """The run's whole history."""

@@ -89,7 +89,8 @@ class WorkflowLoopError(ReplayError):
 class WorkflowTaskError(ReplayError):
     """An activation failed because of a bug in workflow code (not a workflow failure).
 
-    The run stays open and nothing is appended; the task is retried after a fix.
+    The run stays open and none of the task's commands are appended; the worker
+    records the failure (``WorkflowTaskFailed``) and retries the task with backoff.
     """
 
     code = "RPL-WT01"
@@ -100,9 +101,10 @@ class WorkflowTaskError(ReplayError):
         super().__init__(
             f"workflow task of {workflow_type!r} run {run_id!r} failed: "
             f"{type(cause).__name__}: {str(cause).rstrip('.')}{where}. The run stays open "
-            "and nothing was recorded; fix the code and the task is retried. To fail the run "
-            "instead, raise ApplicationError or list the type in "
-            "workflow.defn(failure_exception_types=...)."
+            "and none of the task's commands were recorded; the task is retried with "
+            "backoff, so fixed code resumes the run. To fail the run instead, raise "
+            "ApplicationError or list the type in workflow.defn(failure_exception_types=...) "
+            "or Worker(workflow_failure_exception_types=...)."
         )
         self.run_id = run_id
         self.workflow_type = workflow_type

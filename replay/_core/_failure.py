@@ -8,9 +8,11 @@ ApplicationError carrying the recorded type string.
 
 from __future__ import annotations
 
+import os
 import traceback
+from datetime import datetime
 
-from replay.history import Failure, PayloadConverter
+from replay.history import Failure, PayloadConverter, ReplayError, WorkflowTaskFailed
 
 from ._exceptions import (
     ActivityError,
@@ -20,7 +22,9 @@ from ._exceptions import (
     FailureError,
     TerminatedError,
     TimeoutError,
+    WorkflowTaskError,
 )
+from ._locations import ENGINE_DIRS
 
 
 def to_failure(exc: BaseException, converter: PayloadConverter) -> Failure:
@@ -71,3 +75,44 @@ def from_failure(failure: Failure) -> FailureError:
     if failure.cause is not None:
         exc.__cause__ = from_failure(failure.cause)
     return exc
+
+
+_ENGINE_DIRS = (os.path.dirname(os.path.dirname(__file__)) + os.sep, *ENGINE_DIRS)
+"""Frames under these directories are the engine's (the whole ``replay`` package)."""
+
+
+def task_failed_event(exc: BaseException, *, time: datetime, attempt: int,
+                      next_retry_time: datetime | None, identity: str) -> WorkflowTaskFailed:
+    """What a WorkflowTaskFailed records of an exception that failed a workflow task.
+
+    A WorkflowTaskError is unwrapped to its cause (the exception workflow code
+    raised); the code is the cause's own when replay raised it; the stack keeps
+    only workflow code's frames.
+    """
+    cause = exc.cause if isinstance(exc, WorkflowTaskError) else exc
+    location = (exc.location if isinstance(exc, WorkflowTaskError) else None) or getattr(
+        cause, "location", None) or _workflow_location(cause)
+    return WorkflowTaskFailed(
+        event_id=0, time=time, attempt=attempt, next_retry_time=next_retry_time,
+        failure=Failure(message=str(cause), type=type(cause).__name__,
+                        stack_trace=workflow_stack(cause)),
+        code=cause.code if isinstance(cause, ReplayError) else "",
+        location=location if isinstance(location, str) else "", identity=identity)
+
+
+def _workflow_location(exc: BaseException) -> str | None:
+    """``file:line`` of the innermost workflow-code frame of ``exc``'s traceback."""
+    frames = _workflow_frames(exc)
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else None
+
+
+def _workflow_frames(exc: BaseException) -> list[traceback.FrameSummary]:
+    return [f for f in traceback.extract_tb(exc.__traceback__)
+            if not f.filename.startswith(_ENGINE_DIRS)]
+
+
+def workflow_stack(exc: BaseException) -> str:
+    """``exc``'s traceback without the engine's frames (and without its cause chain)."""
+    lines = traceback.format_list(_workflow_frames(exc))
+    head = ["Traceback (workflow code, most recent call last):\n"] if lines else []
+    return "".join([*head, *lines, *traceback.format_exception_only(type(exc), exc)])

@@ -94,8 +94,12 @@ class WorkflowInstance:
 
     def __init__(self, definition: WorkflowDefinition, *, run_id: str,
                  started: WorkflowStarted, converter: PayloadConverter | None = None,
-                 guard: GuardHooks | None = None) -> None:
+                 guard: GuardHooks | None = None,
+                 failure_exception_types: Sequence[type[BaseException]] = ()) -> None:
         self.definition = definition
+        # what fails the run instead of its task: the workflow's own types, the worker's
+        self._failure_types: tuple[type[BaseException], ...] = (
+            FailureError, *definition.failure_exception_types, *failure_exception_types)
         self.run_id = run_id
         self.started = started
         self.converter = converter or history.default_converter()
@@ -144,16 +148,25 @@ class WorkflowInstance:
         self._log.start_activation()
         self.handlers.start_activation()
         self._patches.start_activation(recorded)
+        unhandled = len(self.loop.unhandled)
         with self.running():
             for event in inputs:
                 self.last_event_id = event.event_id
-                _DISPATCH[type(event)](self, event)
+                try:
+                    _DISPATCH[type(event)](self, event)
+                except Exception as error:  # arguments that do not bind or decode, say
+                    self.fail_task(error)
             for update in updates:
                 # queued behind the handlers the inputs started, so that a validator sees
                 # what the signals delivered before its update did (as a later activation
                 # would): acceptance must not depend on how inputs were batched
                 self.loop.call_soon(self.handlers.deliver_update, update)
             self._drain()
+        for context in self.loop.unhandled[unhandled:]:
+            # a callback raised (the run's end could not be encoded, say): asyncio only
+            # reports it, but a run must not carry on as if it had not happened
+            if "handle" in context and isinstance(context.get("exception"), Exception):
+                self.fail_task(context["exception"])
         if self._task_failure is not None:
             exc, location = self._task_failure
             raise WorkflowTaskError(run_id=self.run_id, workflow_type=self.info.workflow_type,
@@ -248,7 +261,7 @@ class WorkflowInstance:
 
     def is_failure(self, exc: BaseException) -> bool:
         """Does ``exc`` fail the run (rather than the task)?"""
-        return isinstance(exc, (FailureError, self.definition.failure_exception_types))
+        return isinstance(exc, self._failure_types)
 
     def fail_run(self, exc: BaseException) -> None:
         """End the run as failed by ``exc``, a failure exception."""
@@ -283,8 +296,14 @@ class WorkflowInstance:
             self.fail_task(exc)
 
     def fail_task(self, exc: BaseException) -> None:
-        """Record a bug in workflow code: the activation fails and nothing is committed."""
-        if self._task_failure is None:
+        """Record a bug in workflow code: the activation fails and nothing is committed.
+
+        An exception of a type listed in ``failure_exception_types`` (the workflow's
+        or the worker's) fails the run instead.
+        """
+        if self.is_failure(exc) and self.terminal is None and self._task_failure is None:
+            self.fail_run(exc)
+        elif self._task_failure is None:
             self._task_failure = (exc, traceback_location(exc))
 
     # --- used by the runtime API (replay.workflow) ---------------------------------------

@@ -21,10 +21,10 @@ from replay.history import (
     Failure,
     History,
     PayloadConverter,
-    ReplayError,
     UpdateAccepted,
     WorkflowStarted,
     WorkflowTaskCompleted,
+    WorkflowTaskFailed,
     default_converter,
 )
 
@@ -59,10 +59,15 @@ class RecordedActivation:
 
 @attrs.define
 class Split:
-    """What follows the last recorded activation: pending inputs or an outside ending."""
+    """What follows the last recorded activation: pending inputs or an outside ending.
+
+    ``task_failed`` is the last WorkflowTaskFailed after that activation: the
+    history's run was retrying a failed workflow task on its pending inputs.
+    """
 
     pending: list[Event]
     ended_by: Event | None
+    task_failed: WorkflowTaskFailed | None = None
 
 
 def split_activations(events: Iterable[Event], tail: Split | None = None
@@ -79,11 +84,16 @@ def split_activations(events: Iterable[Event], tail: Split | None = None
         elif cls is WorkflowTaskCompleted:
             yield RecordedActivation(inputs, commands, event)
             inputs, commands = [], []
+            if tail is not None:
+                tail.task_failed = None
         elif cls in _COMMANDS:
             commands.append(event)
             if cls in _TERMINAL:
                 yield RecordedActivation(inputs, commands, event)
                 inputs, commands = [], []
+        elif isinstance(event, WorkflowTaskFailed):  # not a command, not an input: skipped
+            if tail is not None:
+                tail.task_failed = event
         elif tail is not None:  # terminated or timed out from outside
             tail.pending.extend(inputs)
             tail.ended_by = event
@@ -118,9 +128,12 @@ class WorkflowRegistry:
 
 
 def new_instance(registry: WorkflowRegistry, run_id: str, started: WorkflowStarted,
-                 converter: PayloadConverter, guard: GuardHooks | None) -> WorkflowInstance:
+                 converter: PayloadConverter, guard: GuardHooks | None,
+                 failure_exception_types: Sequence[type[BaseException]] = ()
+                 ) -> WorkflowInstance:
     return WorkflowInstance(registry.get(started.workflow_type), run_id=run_id,
-                            started=started, converter=converter, guard=guard)
+                            started=started, converter=converter, guard=guard,
+                            failure_exception_types=failure_exception_types)
 
 
 def replay_events(inst: WorkflowInstance, events: Iterable[Event]) -> Split:
@@ -144,6 +157,10 @@ class WorkflowReplayResult:
     ``replay_failure`` is the error that stopped the replay (a
     NondeterminismError, a workflow task error...) or None. ``instance`` is
     the workflow as it stands at the end, so queries can run against it.
+    ``task_failure`` is the WorkflowTaskFailed the history ends with, if its
+    run's workflow task was failing when it was saved: the replayer then runs
+    that task again with the current code, and ``replay_failure`` says why it
+    still fails (None if the current code gets past it).
     """
 
     history: History
@@ -152,6 +169,7 @@ class WorkflowReplayResult:
     status: str
     result: Any = None
     failure: Failure | None = None
+    task_failure: WorkflowTaskFailed | None = None
 
     def query(self, name: str, *args: Any) -> Any:
         """Run a query on the replayed workflow and decode nothing (returns the payload)."""
@@ -183,9 +201,12 @@ class Replayer:
     def __init__(self, *, workflows: Sequence[type],
                  payload_converter: PayloadConverter | None = None,
                  guard: GuardHooks | None = None, sandbox: str = "strict",
-                 sandbox_passthrough_modules: Sequence[str] = ()) -> None:
+                 sandbox_passthrough_modules: Sequence[str] = (),
+                 workflow_failure_exception_types: Sequence[type[BaseException]] = ()
+                 ) -> None:
         from ._sandbox_hooks import guard_for
 
+        self._failure_types = tuple(workflow_failure_exception_types)
         self._registry = WorkflowRegistry(workflows)
         self._converter = payload_converter or default_converter()
         if guard is None:
@@ -199,11 +220,13 @@ class Replayer:
         """Replay one history in this thread (the async methods wrap this)."""
         inst: WorkflowInstance | None = None
         failure: Exception | None = None
+        tail: Split | None = None
         try:
-            inst = new_instance(self._registry, history.run_id, history.started,
-                                self._converter, self._guard)
-            replay_events(inst, history.events)
-        except ReplayError as exc:
+            inst = self._instance(history)
+            tail = replay_events(inst, history.events)
+            if tail.task_failed is not None and tail.pending and not inst.closed:
+                self._retry_failed_task(history)
+        except Exception as exc:  # anything a run does is reported, never raised past here
             if raise_on_replay_failure:
                 raise
             failure = exc
@@ -216,7 +239,21 @@ class Replayer:
             status=status,
             result=inst.result_payload if inst is not None else None,
             failure=inst.failure if inst is not None else None,
+            task_failure=tail.task_failed if tail is not None else None,
         )
+
+    def _instance(self, history: History) -> WorkflowInstance:
+        return new_instance(self._registry, history.run_id, history.started, self._converter,
+                            self._guard, self._failure_types)
+
+    def _retry_failed_task(self, history: History) -> None:
+        """Run the workflow task the history's run was failing on again, with the current
+        code; raises why it still fails. A fresh replay runs it, so the result's
+        instance stays where the history left it."""
+        inst = self._instance(history)
+        tail = replay_events(inst, history.events)
+        assert tail.task_failed is not None
+        inst.activate(tail.pending, [], max(tail.task_failed.time, inst.now))
 
     async def replay_workflow(self, history: History, *,
                               raise_on_replay_failure: bool = True) -> WorkflowReplayResult:

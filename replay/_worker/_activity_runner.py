@@ -20,7 +20,9 @@ from replay.history import (
     ActivityTask,
     ActivityTimedOut,
     Event,
+    Failure,
     PayloadConverter,
+    PayloadError,
     RetryPolicyData,
     Store,
 )
@@ -178,11 +180,21 @@ class ActivityRunner:
                     event_id=0, time=now, scheduled_event_id=task.scheduled_event_id,
                     failure=to_failure(exc, self.converter), attempt=task.attempt))
             return
-        log.info("activity %s attempt %d failed (%s: %s); retrying in %.3fs",
-                 task.activity_type, task.attempt, type(exc).__name__, exc,
-                 delay.total_seconds())
-        self.store.retry_activity(task.run_id, task.scheduled_event_id, self.owner, now + delay)
+        log.warning("activity %s (activity id %s) of workflow %r run %s failed on attempt %d "
+                    "(%s: %s); retrying in %.3fs", task.activity_type, task.activity_id,
+                    task.workflow_id, task.run_id, task.attempt, type(exc).__name__, exc,
+                    delay.total_seconds())
+        self.store.retry_activity(task.run_id, task.scheduled_event_id, self.owner, now + delay,
+                                  self._last_failure(exc))
         self.on_retry_scheduled(now + delay)
+
+    def _last_failure(self, exc: Exception) -> Failure:
+        """How ``describe()`` shows a failed attempt (details that do not encode are left
+        out rather than losing the retry)."""
+        try:
+            return to_failure(exc, self.converter)
+        except PayloadError:
+            return Failure(message=str(exc), type=type(exc).__name__)
 
     def _record(self, task: ActivityTask, event: Event) -> None:
         # The worker records outcomes in its next group commit (with the activation

@@ -25,25 +25,31 @@ import attrs
 
 from replay.history import (
     INPUT_KINDS,
+    SKIPPED_KINDS,
     ActivityTask,
     Append,
     AppendConflictError,
     Deliver,
     Event,
     Failure,
+    RecordTaskFailure,
     ReplayError,
     StaleResultError,
     Store,
     TimerFired,
     WorkerHeartbeats,
+    WorkflowFailed,
     WorkflowStarted,
     WorkflowTimedOut,
 )
 
 from .._client._client import Client
 from .._core._activity_defn import ActivityDefinition
+from .._core._common import backoff_delay
 from .._core._definition import WorkflowDefinition
 from .._core._effects import close_effects, effects_of
+from .._core._exceptions import WorkflowTaskError
+from .._core._failure import task_failed_event, to_failure
 from .._core._instance import UpdateDelivery, WorkflowInstance
 from .._replay._replayer import WorkflowRegistry, new_instance, replay_events
 from .._replay._sandbox_hooks import guard_for
@@ -54,6 +60,12 @@ from ._owners import is_dead_local, local_identity
 
 log = logging.getLogger("replay.worker")
 _INPUTS = frozenset(INPUT_KINDS)
+_SKIPPED = frozenset(SKIPPED_KINDS)
+
+TASK_RETRY_INITIAL = timedelta(seconds=1)
+"""The wait before a failed workflow task's second attempt; it doubles per attempt..."""
+TASK_RETRY_MAXIMUM = timedelta(seconds=60)
+"""...up to this."""
 
 
 class Worker:
@@ -63,6 +75,15 @@ class Worker:
     activities=[...]):`` or ``await worker.run()``; ``shutdown()`` stops
     leasing, lets running activities finish for ``graceful_shutdown_timeout``
     and hands back what is left.
+
+    Nothing one run does stops the worker: an exception while activating,
+    replaying, encoding or decoding a run (a bug in workflow code, a
+    nondeterminism error, arguments that do not fit, an unknown workflow type)
+    fails that run's workflow task. The failure is recorded in the run's history
+    (``WorkflowTaskFailed``) and the task is retried with backoff (1 s doubling
+    to 60 s), so deploying fixed code resumes the run. Exceptions of the types in
+    ``workflow_failure_exception_types`` (``NondeterminismError`` included) fail
+    the run instead, as a workflow's own ``failure_exception_types`` do.
     """
 
     def __init__(
@@ -81,6 +102,7 @@ class Worker:
         workflow_task_lease: timedelta = timedelta(seconds=10),
         sandbox: str = "strict",
         sandbox_passthrough_modules: Sequence[str] = (),
+        workflow_failure_exception_types: Sequence[type[BaseException]] = (),
     ) -> None:
         self.client = client
         self.store: Store = client.store
@@ -96,6 +118,7 @@ class Worker:
         """On a store with worker heartbeats (PostgresStore): a worker silent for this
         long is dead, and any live worker frees its leases."""
         self._beat_at: float | None = None
+        self.workflow_failure_exception_types = tuple(workflow_failure_exception_types)
         self._guard = guard_for(sandbox, sandbox_passthrough_modules)
         self._guard.prepare(workflows)
         self.cache = StickyCache(max_cached_workflows)
@@ -104,7 +127,7 @@ class Worker:
         self._waiter: asyncio.Future[bool] | None = None
         self._run_task: asyncio.Task[None] | None = None
         self._quiet_passes = 0
-        self.task_failures: dict[str, ReplayError] = {}
+        self.task_failures: dict[str, Exception] = {}
         self._idle_token: int | None = None
         self._polled_at = 0.0
         self._pool = ActivityPool(
@@ -280,7 +303,7 @@ class Worker:
         """Run one workflow task; the batch to commit, or None if nothing is to be written."""
         inst = self.cache.take(run_id)
         try:
-            inst, inputs, ended = self._catch_up(run_id, inst)
+            inst, inputs, ended, last_id = self._catch_up(run_id, inst)
             if ended or inst.closed:
                 self.store.release_workflow_task(run_id, self.identity)
                 return None
@@ -290,11 +313,12 @@ class Worker:
                 self.store.release_workflow_task(run_id, self.identity)
                 self.cache.remember(inst)
                 return None
-            expected = inputs[-1].event_id if inputs else inst.last_event_id
             at = max(now, inst.now)
             result = inst.activate(inputs, updates, at)
-        except ReplayError as exc:
-            self._task_failed(run_id, exc)
+            # the commands follow what the run holds, recorded task failures included
+            expected = inst.last_event_id = max(inst.last_event_id, last_id)
+        except Exception as exc:  # whatever one run does, the worker carries on
+            self._task_failed(run_id, exc, inst)
             return None
         if not inputs and not result.commands:  # only rejected updates: nothing to record
             self._rejections(run_id, result.rejected_updates)
@@ -320,7 +344,7 @@ class Worker:
             # worker). The instance saw what was not recorded, so it is dropped and
             # the run is rebuilt from its history; the task stays ready.
             if not isinstance(exc, AppendConflictError):
-                self._task_failed(run_id, exc)
+                self._task_failed(run_id, exc, live)
                 return
             self.store.release_workflow_task(run_id, self.identity)
 
@@ -330,27 +354,72 @@ class Worker:
         for update_id, failure in rejected:
             self.store.reject_update(run_id, update_id, failure)
 
-    def _task_failed(self, run_id: str, exc: ReplayError) -> None:
-        # A bug in workflow code (or a divergence): nothing was recorded. The lease is
-        # kept, so the task is retried when it expires (backoff), with fixed code.
+    def _task_failed(self, run_id: str, exc: Exception,
+                     inst: WorkflowInstance | None = None) -> None:
+        """A workflow task failed: nothing it did is recorded. The failure is, and the task
+        is retried with backoff (the lease waits for it); or, for an exception of a type
+        the worker or the workflow lists as a failure, the run fails."""
         self.cache.drop(run_id)
         self.task_failures[run_id] = exc
-        log.error("workflow task for run %s failed; it will be retried: %s", run_id, exc)
+        try:
+            self._record_task_failure(run_id, exc, inst)
+        except ReplayError as err:  # the store failed too: the lease's expiry retries it
+            log.warning("workflow task of run %s failed (%s) and the failure could not be "
+                        "recorded: %s", run_id, exc, err)
+
+    def _record_task_failure(self, run_id: str, exc: Exception,
+                             inst: WorkflowInstance | None) -> None:
+        run = self.store.get_run(run_id)
+        if run is None or run.status != "running":
+            return
+        cause = exc.cause if isinstance(exc, WorkflowTaskError) else exc
+        definition = inst.definition if inst is not None else self.workflow_definition(
+            run.workflow_type)
+        failure_types = (*self.workflow_failure_exception_types,
+                         *(definition.failure_exception_types if definition else ()))
+        if isinstance(cause, failure_types):
+            self._fail_run(run_id, cause)
+            return
+        now = self.client.clock.now()
+        attempt = run.task_attempt + 1
+        retry_at = now + backoff_delay(TASK_RETRY_INITIAL, 2.0, TASK_RETRY_MAXIMUM, attempt)
+        event = task_failed_event(exc, time=now, attempt=attempt, next_retry_time=retry_at,
+                                  identity=self.identity)
+        self.store.commit([RecordTaskFailure(run_id, event)])
+        log.log(logging.ERROR if attempt == 1 else logging.WARNING,
+                "workflow task of workflow %r (type %s) run %s failed on attempt %d; it is "
+                "retried at %s: %s", run.workflow_id, run.workflow_type, run_id, attempt,
+                retry_at.isoformat(timespec="seconds"), exc)
+
+    def _fail_run(self, run_id: str, cause: BaseException) -> None:
+        """End the run as failed by ``cause`` (a type listed as a workflow failure)."""
+        events = self.store.read(run_id)
+        started = events[0]
+        assert isinstance(started, WorkflowStarted)
+        ended = WorkflowFailed(event_id=0, time=max(self.client.clock.now(), events[-1].time),
+                               failure=to_failure(cause, self.client.converter))
+        self.store.commit([Deliver(run_id, ended, missing_ok=True),
+                           *close_effects(started, ended)])
+        log.warning("run %s of workflow %r failed: %s: %s (listed as a workflow failure)",
+                    run_id, started.workflow_id, type(cause).__name__, cause)
 
     def _catch_up(self, run_id: str, inst: WorkflowInstance | None
-                  ) -> tuple[WorkflowInstance, list[Event], Event | None]:
+                  ) -> tuple[WorkflowInstance, list[Event], Event | None, int]:
+        """The run's instance, its new inputs, the event that ended it from outside (if
+        any) and the id of the run's last event."""
         if inst is None:
             events = self.store.read(run_id)
             started = events[0]
             assert isinstance(started, WorkflowStarted)
             inst = new_instance(self.registry, run_id, started, self.client.converter,
-                                self._guard)
+                                self._guard, self.workflow_failure_exception_types)
             tail = replay_events(inst, events)
-            return inst, tail.pending, tail.ended_by
+            return inst, tail.pending, tail.ended_by, events[-1].event_id
         new = self.store.read(run_id, after_event_id=inst.last_event_id)
         inputs = [e for e in new if type(e) in _INPUTS]
-        ended = next((e for e in new if type(e) not in _INPUTS), None)
-        return inst, inputs, ended
+        ended = next((e for e in new if type(e) not in _INPUTS and type(e) not in _SKIPPED),
+                     None)
+        return inst, inputs, ended, new[-1].event_id if new else inst.last_event_id
 
     # --- activity outcomes, with the activation they cause -----------------------------
 
@@ -380,7 +449,7 @@ class Worker:
         at = max(now, inst.now)
         try:
             result = inst.activate([recorded], [], at)
-        except ReplayError as exc:
+        except Exception as exc:
             self.cache.drop(run_id)
             log.info("run %s: activation on an activity outcome failed (%s); the workflow "
                      "task will retry it", run_id, exc)

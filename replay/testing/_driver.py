@@ -189,6 +189,8 @@ class WorkflowDriver:
         inputs, self._pending = self._pending, []
         updates, self._updates = self._updates, []
         result = self.instance.activate(inputs, updates, self.now)
+        # commands follow every recorded event, a WorkflowTaskFailed after the inputs too
+        self.instance.last_event_id = max(self.instance.last_event_id, len(self.events))
         rejected = dict(result.rejected_updates)
         for u in updates:
             failure = rejected.get(u.update_id)

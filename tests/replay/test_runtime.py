@@ -301,9 +301,11 @@ def test_plain_exception_fails_the_task_with_location_and_commits_nothing() -> N
     assert isinstance(err.value.cause, KeyError)
     assert str(err.value) == (
         f"[RPL-WT01] workflow task of 'BuggyWorkflow' run 'run-1' failed: KeyError: "
-        f"'missing' at {where}. The run stays open and nothing was recorded; fix the code "
-        "and the task is retried. To fail the run instead, raise ApplicationError or list "
-        "the type in workflow.defn(failure_exception_types=...)."
+        f"'missing' at {where}. The run stays open and none of the task's commands were "
+        "recorded; the task is retried with backoff, so fixed code resumes the run. To fail "
+        "the run instead, raise ApplicationError or list the type in "
+        "workflow.defn(failure_exception_types=...) or "
+        "Worker(workflow_failure_exception_types=...)."
     )
     # only the signal (an input, stored when it arrived) was added: no command, no
     # WorkflowTaskCompleted
