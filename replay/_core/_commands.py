@@ -109,11 +109,16 @@ class ActivityCommand(Command):
                 cause = TimeoutError(f"activity timed out ({event.timeout_type})",
                                      type=event.timeout_type)
                 fut.set_exception(self._error("activity timed out", cause))
-        elif isinstance(event, ActivityCanceled) and not fut.done():
-            fut.set_exception(self._error("activity cancelled",
-                                          CancelledError("activity cancelled")))
+        elif isinstance(event, ActivityCanceled):
+            self.resolve_cancelled()
         if not self.done.done():
             self.done.set_result(None)
+
+    def resolve_cancelled(self) -> None:
+        """Resolve as cancelled: ``ActivityError`` caused by ``CancelledError``."""
+        if not self.future.done():
+            self.future.set_exception(self._error("activity cancelled",
+                                                  CancelledError("activity cancelled")))
 
 
 class ActivityCancelCommand(Command):

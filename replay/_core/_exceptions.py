@@ -212,6 +212,14 @@ class ChildWorkflowError(FailureError):
         self.run_id = run_id
 
 
+def is_cancellation(exc: BaseException) -> bool:
+    """Is ``exc`` a cancellation: ``CancelledError``, or an activity or child workflow
+    error caused by one (what a run that was cancelled while awaiting one raises)?"""
+    if isinstance(exc, ActivityError | ChildWorkflowError):
+        return isinstance(exc.__cause__, CancelledError)
+    return isinstance(exc, CancelledError)
+
+
 class ContinueAsNewError(BaseException):
     """Raised by ``workflow.continue_as_new``; not an Exception so broad handlers let it pass."""
 

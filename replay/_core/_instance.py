@@ -51,7 +51,13 @@ from ._commands import (
 from ._common import RawValue
 from ._conditions import Conditions
 from ._definition import WorkflowDefinition
-from ._exceptions import ContinueAsNewError, FailureError, ReadOnlyContextError, WorkflowTaskError
+from ._exceptions import (
+    ContinueAsNewError,
+    FailureError,
+    ReadOnlyContextError,
+    WorkflowTaskError,
+    is_cancellation,
+)
 from ._failure import to_failure
 from ._guard import GuardHooks, RunGuard
 from ._handlers import Handlers, decode_args
@@ -126,6 +132,7 @@ class WorkflowInstance:
         self._main: asyncio.Task[Any] | None = None
         self._patches = Patches()
         self._task_failure: tuple[BaseException, str | None] | None = None
+        self.cancel_requested = False  # a CancelRequested was delivered
 
     @property
     def workflow_type(self) -> str:
@@ -251,6 +258,7 @@ class WorkflowInstance:
 
     def _on_cancel(self, event: Event) -> None:
         assert isinstance(event, CancelRequested)
+        self.cancel_requested = True
         if self._main is not None and not self._main.done():
             self._main.cancel(event.reason or None)
 
@@ -282,6 +290,9 @@ class WorkflowInstance:
                 self.fail_task(perr)
                 return
             self.terminal = CompleteCommand(self.result_payload)
+        elif self.cancel_requested and is_cancellation(exc):
+            # the run was cancelled and let the cancellation of what it awaited out
+            self.terminal = CancelCommand()
         elif isinstance(exc, ContinueAsNewError):
             self.terminal = ContinueAsNewCommand(
                 new_run_id=str(self.uuid4()),

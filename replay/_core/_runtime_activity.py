@@ -7,7 +7,6 @@ other functions are spellings of it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import typing
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
@@ -80,19 +79,36 @@ def start_activity(
 
 
 async def _await_activity(inst: WorkflowInstance, cmd: ActivityCommand) -> Any:
-    try:
-        return await cmd.future
-    except asyncio.CancelledError:
-        if cmd.done.done() or cmd.cancellation_type == ActivityCancellationType.ABANDON.value:
-            raise
-        if not cmd.cancel_requested:
-            cmd.cancel_requested = True
-            inst.add_command(ActivityCancelCommand(cmd))
-        if cmd.cancellation_type == ActivityCancellationType.WAIT_CANCELLATION_COMPLETED.value:
-            while not cmd.done.done():
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.shield(cmd.done)
-        raise
+    """The activity's outcome, as the familiar SDK reports it.
+
+    Cancelling the handle (or a task awaiting it, or the whole run) never cancels the
+    awaiting code with ``asyncio.CancelledError``: the activity is asked to cancel as
+    its ``cancellation_type`` says (TRY_CANCEL: request it and resolve at once;
+    ABANDON: resolve at once without a request; WAIT_CANCELLATION_COMPLETED: request
+    it and wait for the activity's own outcome, which may still be its result), and a
+    cancelled activity raises ``ActivityError`` with a ``CancelledError`` cause. The
+    result future is shielded so that the request never cancels it.
+    """
+    while True:
+        try:
+            return await asyncio.shield(cmd.future)
+        except asyncio.CancelledError:
+            if cmd.future.done():
+                # resolved in the same step as the cancellation: keep the real outcome
+                return cmd.future.result()
+            _request_cancel(inst, cmd)
+
+
+def _request_cancel(inst: WorkflowInstance, cmd: ActivityCommand) -> None:
+    """Ask for ``cmd``'s cancellation (once) as its cancellation type says."""
+    if cmd.cancel_requested:
+        return
+    cmd.cancel_requested = True
+    kind = ActivityCancellationType(cmd.cancellation_type)
+    if kind is not ActivityCancellationType.ABANDON:
+        inst.add_command(ActivityCancelCommand(cmd))
+    if kind is not ActivityCancellationType.WAIT_CANCELLATION_COMPLETED:
+        cmd.resolve_cancelled()
 
 
 @typing.overload

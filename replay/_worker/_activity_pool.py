@@ -197,7 +197,9 @@ class ActivityPool:
         for key in self.store.cancel_requested_activities(self.identity):
             job, holder = self._running.get(key, (None, {}))
             ctx = holder.get("ctx")
-            if job is not None and not job.done() and ctx is not None:
+            # once: an activity that caught the cancellation goes on undisturbed
+            if (job is not None and not job.done() and ctx is not None
+                    and not ctx.cancelled.is_set()):
                 ctx.cancelled.set()
                 job.cancel()
 

@@ -212,27 +212,41 @@ async def _supervise(job: asyncio.Future[Any], ctx: _activity_ctx.ActivityContex
     """Wait for one attempt, enforcing start_to_close and heartbeat timeouts.
 
     On a timeout the attempt is cancelled (an async activity at once; a sync one
-    on its next heartbeat) and TimeoutError says which timeout it was.
+    on its next heartbeat) and TimeoutError says which timeout it was. A sync
+    activity whose cancellation was requested cannot be interrupted: it learns of
+    the request on its next heartbeat, and its outcome is what it then does (it
+    may still return its result), so the first such cancellation only keeps
+    waiting; another one (the worker shutting down) gives up on it.
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout.total_seconds() if timeout is not None else None
     beat = heartbeat.total_seconds() if heartbeat is not None else None
-    try:
-        while True:
-            waits = [w for w in (deadline - loop.time() if deadline is not None else None,
-                                 beat / 4 if beat is not None else None) if w is not None]
-            done, _ = await asyncio.wait({job}, timeout=max(0.0, min(waits)) if waits else None)
-            if done:
-                return job.result()
-            if deadline is not None and loop.time() >= deadline:
-                kind = "start_to_close"
-            elif beat is not None and time.monotonic() - ctx.last_beat > beat:
-                kind = "heartbeat"
-            else:
-                continue
-            ctx.cancelled.set()
-            job.cancel()
-            raise TimeoutError(f"activity exceeded its {kind}_timeout", type=kind)
-    except asyncio.CancelledError:
+    requested = False
+    while True:
+        try:
+            return await _supervise_until_done(job, ctx, loop, deadline, beat)
+        except asyncio.CancelledError:
+            if requested or isinstance(job, asyncio.Task) or not ctx.cancelled.is_set():
+                job.cancel()
+                raise
+            requested = True
+
+
+async def _supervise_until_done(job: asyncio.Future[Any], ctx: _activity_ctx.ActivityContext,
+                                loop: asyncio.AbstractEventLoop, deadline: float | None,
+                                beat: float | None) -> Any:
+    while True:
+        waits = [w for w in (deadline - loop.time() if deadline is not None else None,
+                             beat / 4 if beat is not None else None) if w is not None]
+        done, _ = await asyncio.wait({job}, timeout=max(0.0, min(waits)) if waits else None)
+        if done:
+            return job.result()
+        if deadline is not None and loop.time() >= deadline:
+            kind = "start_to_close"
+        elif beat is not None and time.monotonic() - ctx.last_beat > beat:
+            kind = "heartbeat"
+        else:
+            continue
+        ctx.cancelled.set()
         job.cancel()
-        raise
+        raise TimeoutError(f"activity exceeded its {kind}_timeout", type=kind)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from replay import workflow
-from replay.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+from replay.exceptions import ActivityError, ApplicationError, CancelledError, ChildWorkflowError
 
 TEN_SECONDS = timedelta(seconds=10)
 
@@ -341,6 +341,7 @@ class CancellationTypesWorkflow:
         handle.cancel()
         try:
             await handle
-        except asyncio.CancelledError:
+        except ActivityError as err:
+            assert isinstance(err.cause, CancelledError)
             return ["cancelled", workflow.time() - start]
         return ["finished", workflow.time() - start]

@@ -1,0 +1,112 @@
+"""Cancelling an activity: the familiar outcome for each cancellation type, with a real worker.
+
+Cancelling an activity handle never cancels the run: awaiting the handle raises
+ActivityError caused by CancelledError, or (WAIT_CANCELLATION_COMPLETED) gives the
+activity's own outcome, which may be its result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from replay.client import WorkflowHandle
+from replay.testing import WorkflowDriver, WorkflowEnvironment
+from replay.worker import Replayer
+
+from .workflows import activity_cancellation as w
+
+QUEUE = "activity-cancellation"
+CANCELLED = "ActivityError(CancelledError)"
+TRY, WAIT, ABANDON = "try_cancel", "wait_cancellation_completed", "abandon"
+REQUESTED_THEN_DONE = ["SignalReceived", "ActivityCancelRequested", "WorkflowCompleted"]
+WAITED = ["SignalReceived", "ActivityCancelRequested", "WorkflowTaskCompleted"]
+
+# cancellation type, activity behaviour -> what `await handle` gives, events after the signal
+TABLE = [
+    (TRY, "finishes", CANCELLED, REQUESTED_THEN_DONE),
+    (TRY, "observes", CANCELLED, REQUESTED_THEN_DONE),
+    (TRY, "ignores", CANCELLED, REQUESTED_THEN_DONE),
+    (WAIT, "finishes", "result: done", [*WAITED, "ActivityCompleted", "WorkflowCompleted"]),
+    (WAIT, "observes", CANCELLED, [*WAITED, "ActivityCanceled", "WorkflowCompleted"]),
+    (WAIT, "ignores", "result: done anyway",
+     [*WAITED, "ActivityCompleted", "WorkflowCompleted"]),
+    (ABANDON, "finishes", CANCELLED, ["SignalReceived", "WorkflowCompleted"]),
+    (ABANDON, "observes", CANCELLED, ["SignalReceived", "WorkflowCompleted"]),
+    (ABANDON, "ignores", CANCELLED, ["SignalReceived", "WorkflowCompleted"]),
+]
+
+
+@pytest.fixture(autouse=True)
+def _reset() -> Iterator[None]:
+    w.reset()
+    yield
+    w.RELEASE.set()  # never leave a thread of the pool waiting
+
+
+async def _until_recorded(handle: WorkflowHandle, kind: str) -> None:
+    async for event in handle.fetch_history_events(wait_new_event=True):
+        if type(event).__name__ == kind:
+            return
+    raise AssertionError(f"the run ended without a {kind}")
+
+
+@pytest.mark.parametrize(("cancellation_type", "behaviour", "outcome", "events"), TABLE,
+                         ids=[f"{t}-{b}" for t, b, _, _ in TABLE])
+async def test_cancelling_an_activity_handle(cancellation_type: str, behaviour: str,
+                                             outcome: str, events: list[str]) -> None:
+    async with await WorkflowEnvironment.start_time_skipping() as env, env.worker(
+            task_queue=QUEUE, workflows=[w.CancelActivityHandleWorkflow],
+            activities=[w.cancel_target]):
+        h = await env.client.start_workflow(
+            w.CancelActivityHandleWorkflow.run, args=[behaviour, cancellation_type],
+            id=f"cancel-{cancellation_type}-{behaviour}", task_queue=QUEUE)
+        assert await asyncio.to_thread(w.STARTED.wait, 10)
+        await h.signal(w.CancelActivityHandleWorkflow.cancel_it)
+        if behaviour == "finishes" and cancellation_type == WAIT:
+            # the activity returns only after the workflow asked for its cancellation
+            await asyncio.wait_for(_until_recorded(h, "ActivityCancelRequested"), 10)
+            w.RELEASE.set()
+        result = await asyncio.wait_for(h.result(), 20)
+        history = await h.fetch_history()
+        recorded = [type(e).__name__ for e in history.events]
+        status = (await h.describe()).status
+    assert result == outcome
+    assert recorded[recorded.index("SignalReceived"):] == events
+    assert status.name == "COMPLETED"  # cancelling an activity never cancels the run
+    replayed = Replayer(workflows=[w.CancelActivityHandleWorkflow]).replay_sync(history)
+    assert replayed.replay_failure is None
+
+
+def test_cancelling_a_task_that_awaits_an_activity_raises_activity_error_in_it() -> None:
+    d = WorkflowDriver(w.CancelAwaitingTaskWorkflow)
+    d.step()
+    d.fire_next_timer()
+    d.step()
+    assert [type(e).__name__ for e in d.events[-3:]] == [
+        "TimerFired", "ActivityCancelRequested", "WorkflowCompleted"]
+    assert d.instance.result_payload == CANCELLED
+
+
+def test_a_run_cancelled_while_awaiting_an_activity_ends_cancelled() -> None:
+    # the cancellation reaches the activity, whose ActivityError ends the run CANCELED
+    from .workflows.api_samples import CancellableWorkflow
+
+    d = WorkflowDriver(CancellableWorkflow)
+    d.step()
+    d.cancel("asked")
+    d.step()
+    assert [type(e).__name__ for e in d.events[-3:]] == [
+        "CancelRequested", "ActivityCancelRequested", "WorkflowCanceled"]
+
+
+def test_a_run_cancelled_while_awaiting_an_activity_may_catch_it() -> None:
+    d = WorkflowDriver(w.CatchActivityCancelWorkflow)
+    d.step()
+    d.cancel("asked")
+    d.step()
+    assert [type(e).__name__ for e in d.events[-3:]] == [
+        "CancelRequested", "ActivityCancelRequested", "WorkflowCompleted"]
+    assert d.instance.result_payload == f"caught {CANCELLED}"
