@@ -4,6 +4,9 @@ from ._codec import PayloadConverter as PayloadConverter
 from ._codec import default_converter as default_converter
 from ._codec import event_from_data as event_from_data
 from ._codec import event_to_data as event_to_data
+from ._copy import CopiedRun as CopiedRun
+from ._copy import StoreNotEmptyError as StoreNotEmptyError
+from ._copy import copy_store as copy_store
 from ._errors import AppendConflictError as AppendConflictError
 from ._errors import HistoryError as HistoryError
 from ._errors import InternalError as InternalError
@@ -62,7 +65,11 @@ from ._kinds import AnyEvent as AnyEvent
 from ._memory import MemoryStore as MemoryStore
 from ._open import store_from_url as store_from_url
 from ._postgres import PostgresStore as PostgresStore
+from ._retention import PrunedRun as PrunedRun
+from ._retention import PruningStore as PruningStore
+from ._retention import prune_closed_runs as prune_closed_runs
 from ._sqlite import SqliteStore as SqliteStore
+from ._sqlite_retention import RunNotPrunableError as RunNotPrunableError
 from ._store import ActivityTask as ActivityTask
 from ._store import Append as Append
 from ._store import Deliver as Deliver
@@ -98,6 +105,7 @@ __all__ = [
     "ChildWorkflowCompleted",
     "ChildWorkflowFailed",
     "ChildWorkflowStarted",
+    "CopiedRun",
     "Deliver",
     "DueTimer",
     "EVENT_KINDS",
@@ -120,6 +128,8 @@ __all__ = [
     "PayloadError",
     "PendingActivity",
     "PostgresStore",
+    "PrunedRun",
+    "PruningStore",
     "REFERENCES",
     "RUN_STATUSES",
     "RecordTaskFailure",
@@ -129,6 +139,7 @@ __all__ = [
     "RunClosedError",
     "RunInfo",
     "RunNotFoundError",
+    "RunNotPrunableError",
     "SKIPPED_KINDS",
     "SignalReceived",
     "SqliteStore",
@@ -137,6 +148,7 @@ __all__ = [
     "Store",
     "StoreCorruptError",
     "StoreError",
+    "StoreNotEmptyError",
     "StoreUnavailableError",
     "TERMINAL_KINDS",
     "TERMINAL_STATUS",
@@ -157,9 +169,11 @@ __all__ = [
     "WorkflowTaskFailed",
     "WorkflowTerminated",
     "WorkflowTimedOut",
+    "copy_store",
     "default_converter",
     "event_from_data",
     "event_to_data",
+    "prune_closed_runs",
     "store_from_url",
     "validate_events",
 ]

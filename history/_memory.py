@@ -17,6 +17,7 @@ from ._errors import ReplayError, RunNotFoundError
 from ._events import Event, Failure, JsonValue
 from ._history import History
 from ._notify import ChangeNotifier, Notifying
+from ._sqlite_retention import RunNotPrunableError
 from ._store import (
     ActivityTask,
     Append,
@@ -43,6 +44,8 @@ class MemoryStore(Notifying):
         self._lock = threading.RLock()
         self._tables = Tables()
         self._notifier = ChangeNotifier()
+        self.pruned_runs: list[tuple[RunInfo, int, str | None]] = []
+        """The audit of :meth:`prune_run`: (run, event count, where it was exported)."""
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -350,6 +353,26 @@ class MemoryStore(Notifying):
                                 activity_tasks=old.activity_tasks, runs_index=old.runs)
             self._tables = new
         self._notifier.notify()
+
+    def prune_run(self, run_id: str, exported_to: str | None = None) -> int:
+        """Remove a closed run's events and index rows (retention), noting it in
+        ``pruned_runs``; returns how many events it had (0: no such run).
+        RunNotPrunableError for a running run (nothing is removed)."""
+        def run(t: Tables) -> int:
+            info = t.runs.get(run_id)
+            if info is None:
+                return 0
+            if info.status == RUNNING:
+                raise RunNotPrunableError(run_id)
+            count = len(t.events.get(run_id, []))
+            for table in (t.events, t.runs, t.workflow_tasks, t.updates):
+                t.delete(table, run_id)
+            for keyed in (t.activity_tasks, t.timers):
+                for key in [k for k in keyed if k[0] == run_id]:
+                    t.delete(keyed, key)
+            self.pruned_runs.append((info, count, exported_to))
+            return count
+        return self._write(run, {run_id})
 
     def dump_indexes(self) -> dict[str, list[Any]]:
         """Every derived row, in key order: a diagnostic to compare stores and rebuilds."""

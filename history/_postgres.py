@@ -18,6 +18,7 @@ from ._history import History
 from ._notify import Notifying
 from ._postgres_db import Database, Tx
 from ._postgres_listen import queue_scope
+from ._sqlite_retention import RunNotPrunableError
 from ._sqlite_rows import decode_event, dumps, failure_json
 from ._store import (
     ActivityTask,
@@ -325,6 +326,21 @@ class PostgresStore(Notifying):
         """Recompute every index from the events (update requests and leases are kept)."""
         self._db.write(lambda tx: admin.rebuild_indexes(tx.conn))
         self._db.wake_everyone()
+
+    def prune_run(self, run_id: str, exported_to: str | None = None) -> int:
+        """Remove a closed run's events and index rows (retention) through the privileged
+        ``prune_run()`` SQL function, which audits it in ``pruned_runs``; returns how many
+        events it had (0: no such run). RunNotPrunableError for a running run."""
+        def run(tx: Tx) -> int:
+            info = tx.conn.execute("SELECT status FROM runs WHERE run_id = %s FOR UPDATE",
+                                   (run_id,)).fetchone()
+            if info is None:
+                return 0
+            if info[0] == RUNNING:
+                raise RunNotPrunableError(run_id)
+            tx.runs.add(run_id)
+            return admin.prune_run(tx.conn, run_id, exported_to)
+        return self._db.write(run)
 
     def dump_indexes(self) -> dict[str, list[Any]]:
         """Every derived row, in key order: a diagnostic to compare stores and rebuilds."""

@@ -19,6 +19,7 @@ from ._events import Event, Failure, JsonValue
 from ._history import History
 from ._notify import Notifying, acquire_notifier, release_notifier
 from ._sqlite_rebuild import dump_indexes, rebuild_indexes
+from ._sqlite_retention import prune_run
 from ._sqlite_schema import connect, open_database, store_error
 from ._store import (
     ActivityTask,
@@ -422,6 +423,15 @@ class SqliteStore(Notifying):
     def rebuild_indexes(self) -> None:
         """Recompute every index from the events (update requests and leases are kept)."""
         self._write(rebuild_indexes, None)
+
+    def prune_run(self, run_id: str, exported_to: str | None = None) -> int:
+        """Remove a closed run's events and index rows (retention), auditing it in
+        ``pruned_runs``; returns how many events it had (0: no such run).
+
+        The one path the append-only triggers let delete. RunNotPrunableError for a
+        running run (nothing is removed).
+        """
+        return self._write(lambda conn: prune_run(conn, run_id, exported_to), {run_id})
 
     def dump_indexes(self) -> dict[str, list[Any]]:
         """Every derived row, in key order: a diagnostic to compare stores and rebuilds."""

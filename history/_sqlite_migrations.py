@@ -20,6 +20,12 @@ Version 2 added the failing workflow task's state to the runs index
 ``runs_failing``) and each open activity's last failure and heartbeat time to
 ``activity_tasks`` (``last_failure``, ``last_heartbeat_at``). A store upgraded
 from version 1 has no failing task (version 1 wrote no ``WorkflowTaskFailed``).
+
+Version 3 added retention: the ``pruned_runs`` audit table (append-only by its
+own triggers), the ``pruning`` marker table, and an ``events_no_delete``
+trigger that lets a DELETE through only for a closed run that ``prune_run``
+is removing (see ``_sqlite_retention``). Every other DELETE or UPDATE of an
+event is refused as before.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ import sqlite3
 from collections.abc import Callable
 
 import sqlite_utils
+
+from . import _sqlite_retention
 
 Migration = Callable[[sqlite_utils.Database], None]
 
@@ -46,9 +54,21 @@ def task_failures_and_activity_progress(db: sqlite_utils.Database) -> None:
     activities.add_column("last_heartbeat_at", int)
 
 
+def retention(db: sqlite_utils.Database) -> None:
+    """2 -> 3: the pruned_runs audit table, the pruning marker table, and the
+    events_no_delete trigger that lets retention (and nothing else) delete."""
+    for statement in _sqlite_retention.TABLES:
+        db.execute(statement)
+    db.execute("DROP TRIGGER events_no_delete")
+    db.execute(_sqlite_retention.EVENTS_NO_DELETE)
+    for statement in _sqlite_retention.AUDIT_TRIGGERS:
+        db.execute(statement)
+
+
 #: ``MIGRATIONS[n]`` takes a store from schema version ``n`` to ``n + 1``.
 MIGRATIONS: dict[int, Migration] = {
     1: task_failures_and_activity_progress,
+    2: retention,
 }
 
 

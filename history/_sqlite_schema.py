@@ -26,11 +26,11 @@ from pathlib import Path
 import attrs
 import sqlite_utils
 
-from . import _sqlite_migrations
+from . import _sqlite_migrations, _sqlite_retention
 from ._errors import StoreError
 
 APPLICATION = "replay-store"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 _APPEND_ONLY = "replay: the events table is append-only; {} is not allowed [RPL-S01]"
@@ -43,8 +43,6 @@ DDL = (
         PRIMARY KEY (run_id, event_id)) WITHOUT ROWID""",
     f"""CREATE TRIGGER events_no_update BEFORE UPDATE ON events
         BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY.format("UPDATE")}'); END""",
-    f"""CREATE TRIGGER events_no_delete BEFORE DELETE ON events
-        BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY.format("DELETE")}'); END""",
     """CREATE TABLE runs (
         seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL UNIQUE, workflow_id TEXT NOT NULL,
         workflow_type TEXT NOT NULL, task_queue TEXT NOT NULL, status TEXT NOT NULL,
@@ -82,6 +80,10 @@ DDL = (
         requested_at INTEGER NOT NULL, result TEXT, failure TEXT,
         UNIQUE (run_id, update_id))""",
     "CREATE INDEX update_requests_by_status ON update_requests (run_id, status)",
+    # Retention: the one path allowed to delete events (see _sqlite_retention).
+    *_sqlite_retention.TABLES,
+    _sqlite_retention.EVENTS_NO_DELETE,
+    *_sqlite_retention.AUDIT_TRIGGERS,
 )
 
 

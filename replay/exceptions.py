@@ -28,6 +28,8 @@ knows nothing of the engine either), so catching either works::
     ├── RunClosedError                 RPL-S04    input to an ended run        H
     ├── RunAlreadyExistsError          RPL-S05                                 H
     ├── StaleResultError               RPL-S06    result for a closed command  H
+    ├── StoreNotEmptyError             RPL-S09    migrate target holds a run   H
+    ├── RunNotPrunableError            RPL-S10    retention of a running run   H
     │
     │  workflow code, replay and debugging
     ├── WorkflowDefinitionError        RPL-D01    declared wrongly / unknown type
@@ -73,8 +75,10 @@ from replay.history import ReplayError as ReplayError
 from replay.history import RunAlreadyExistsError as RunAlreadyExistsError
 from replay.history import RunClosedError as RunClosedError
 from replay.history import RunNotFoundError as RunNotFoundError
+from replay.history import RunNotPrunableError as RunNotPrunableError
 from replay.history import StaleResultError as StaleResultError
 from replay.history import StoreError as StoreError
+from replay.history import StoreNotEmptyError as StoreNotEmptyError
 
 from ._client._errors import UnsupportedTargetError as UnsupportedTargetError
 from ._client._errors import WorkflowAlreadyStartedError as WorkflowAlreadyStartedError
@@ -132,8 +136,10 @@ __all__ = [
     "RunAlreadyExistsError",
     "RunClosedError",
     "RunNotFoundError",
+    "RunNotPrunableError",
     "StaleResultError",
     "StoreError",
+    "StoreNotEmptyError",
     "TerminatedError",
     "TimeoutError",
     "UnknownQueryError",

@@ -62,6 +62,9 @@ EXAMPLES: dict[str, Callable[[], ReplayError]] = {
     "StoreError": lambda: exc.StoreError("the store is closed", path="replay.db"),
     "AppendConflictError": lambda: exc.AppendConflictError("run-1", 12, 13),
     "RunNotFoundError": lambda: exc.RunNotFoundError("run-7"),
+    "RunNotPrunableError": lambda: exc.RunNotPrunableError("run-7"),
+    "StoreNotEmptyError": lambda: exc.StoreNotEmptyError(
+        "run-7", "it already holds run 'run-7'"),
     "RunClosedError": lambda: exc.RunClosedError("run-1", "completed", "SignalReceived"),
     "RunAlreadyExistsError": lambda: exc.RunAlreadyExistsError("order-42", "run-2", "run-1"),
     "StaleResultError": lambda: exc.StaleResultError("run-1", "ActivityCompleted", 5),

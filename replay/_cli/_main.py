@@ -13,6 +13,7 @@ from ._common import ReplayGroup
 from ._debug import debug
 from ._history import COMMANDS as HISTORY_COMMANDS
 from ._runs import COMMANDS as RUN_COMMANDS
+from ._stores import COMMANDS as STORE_COMMANDS
 
 
 @click.group(cls=ReplayGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,7 +31,7 @@ def main() -> None:
     """
 
 
-for _command in [*RUN_COMMANDS, *HISTORY_COMMANDS, debug]:
+for _command in [*RUN_COMMANDS, *HISTORY_COMMANDS, *STORE_COMMANDS, debug]:
     main.add_command(_command)
 
 
