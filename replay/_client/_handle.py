@@ -62,6 +62,7 @@ from ._errors import (
     WorkflowUpdateFailedError,
 )
 from ._local import LocalWorkers
+from ._query_routing import answer_query, answer_source
 
 T = TypeVar("T")
 
@@ -181,6 +182,11 @@ class WorkflowHandle:
         self.first_execution_run_id = first_execution_run_id
         self._result_type = result_type
 
+    last_query_source: str | None = None
+    """Who answered this handle's last query: ``worker <identity>`` (a worker of the
+    run's task queue, running the run's code) or ``local replay`` (this process's
+    copy of the code, used only when no worker answered)."""
+
     def __repr__(self) -> str:
         return f"WorkflowHandle(id={self.id!r}, run_id={self.run_id!r})"
 
@@ -275,7 +281,13 @@ class WorkflowHandle:
     async def query(self, query: Any, arg: Any = UNSET, *, args: Sequence[Any] = (),
                     reject_condition: QueryRejectCondition = QueryRejectCondition.NONE,
                     result_type: Any = None) -> Any:
-        """Run a query handler against the run's state (by replay; works on closed runs)."""
+        """Run a query handler against the run's state (works on closed runs).
+
+        A worker of the run's task queue answers, with the code the run runs on;
+        only if none answers within the timeout (5 s) and this process has the
+        workflow's code is the history replayed here. ``last_query_source`` says
+        which answered.
+        """
         name = handler_name(query, "query")
         run = self._run()
         if reject_condition is QueryRejectCondition.NOT_OPEN and run.status != "running":
@@ -291,9 +303,9 @@ class WorkflowHandle:
         payloads = self._client.converter.to_payloads(all_args(arg, args))
         try:
             hint = None if isinstance(query, str) else owner_workflow(query)
-            definition = self._client.checks.definition_for(run.workflow_type, hint)
-            value = await self._client.queries.query(run.run_id, run.workflow_type,
-                                                     definition, name, payloads)
+            with answer_source() as source:
+                value = await answer_query(self._client, run, name, payloads, hint, None)
+            self.last_query_source = source.get()
         except (UnknownQueryError, QueryFailedError) as exc:
             raise WorkflowQueryFailedError(str(exc)) from exc
         return self._client.converter.from_payload(value, result_type)

@@ -57,6 +57,7 @@ from ._activity_pool import ActivityPool
 from ._cache import StickyCache
 from ._group_commit import Pending, flush, ignore
 from ._owners import is_dead_local, local_identity
+from ._query_answerer import QueryAnswerer
 
 log = logging.getLogger("replay.worker")
 _INPUTS = frozenset(INPUT_KINDS)
@@ -123,6 +124,8 @@ class Worker:
         self._guard.prepare(workflows)
         self.cache = StickyCache(max_cached_workflows)
         """The live instances of the runs this worker holds (see :class:`StickyCache`)."""
+        self._queries = QueryAnswerer(self.store, task_queue, self.identity, self.registry,
+                                      self.cache, client.converter)
         self._stop = asyncio.Event()
         self._waiter: asyncio.Future[bool] | None = None
         self._run_task: asyncio.Task[None] | None = None
@@ -168,6 +171,7 @@ class Worker:
                 self._waiter = None
         finally:
             self.client.local_workers.unregister(self)
+            self._queries.retire()
             if isinstance(self.store, WorkerHeartbeats) and self._beat_at is not None:
                 with contextlib.suppress(ReplayError):  # its leases then end by expiry
                     self.store.retire_worker(self.identity)
@@ -244,6 +248,7 @@ class Worker:
             progressed |= found
         progressed |= self._fire_timers()
         self._pool.check_cancellations()
+        self._queries.answer_pending()  # answers leave the runs as they were
         return progressed
 
     def recover_dead_workers(self) -> int:

@@ -1,0 +1,84 @@
+"""Query requests: how a client asks a worker of a run's task queue to answer a query.
+
+A query never enters the history and leaves nothing behind: the client posts a
+:class:`QueryRequest`, a worker polling the run's task queue answers it from the
+instance it holds (replaying the run if it holds none, closed runs too), and the
+client reads the answer and forgets the request. A store that can carry them
+implements :class:`QueryChannel` beside :class:`~history.Store`; with a store
+that cannot, a client answers queries by replaying the history locally.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+import attrs
+
+from ._events import Failure, JsonValue
+
+
+@attrs.frozen(kw_only=True)
+class QueryRequest:
+    """One query sent to the workers of ``task_queue``, and its answer once given.
+
+    ``status`` is ``requested`` until a worker answers: ``answered`` (``result``
+    holds the payload) or ``failed`` (``failure`` says why: the handler raised, the
+    query is unknown, the run has no state yet). ``answered_by`` names the worker.
+    """
+
+    query_id: str
+    run_id: str
+    workflow_type: str
+    task_queue: str
+    name: str
+    args: list[JsonValue]
+    requested_at: datetime
+    status: str = "requested"
+    result: JsonValue = None
+    failure: Failure | None = None
+    answered_by: str | None = None
+
+
+@runtime_checkable
+class QueryChannel(Protocol):
+    """A store that routes queries to workers (optional beside :class:`~history.Store`).
+
+    Posting and answering wake the store's change waiters of the run, so neither
+    side polls.
+    """
+
+    def request_query(self, request: QueryRequest) -> None:
+        """Post ``request`` for the workers of its task queue."""
+        ...
+
+    def pending_queries(self, task_queue: str, worker: str) -> list[QueryRequest]:
+        """The unanswered requests of ``task_queue``, oldest first; also records that
+        ``worker`` polls that queue now."""
+        ...
+
+    def answer_query(self, answer: QueryRequest) -> None:
+        """Record ``answer`` (a request with its status, result or failure) unless the
+        request was already answered or forgotten."""
+        ...
+
+    def get_query(self, query_id: str) -> QueryRequest | None:
+        """The request as far as it got, or None if unknown (or forgotten)."""
+        ...
+
+    def forget_query(self, query_id: str) -> None:
+        """Drop the request (its asker has its answer, or gave up)."""
+        ...
+
+    def query_pollers(self, task_queue: str, within: float) -> list[str]:
+        """Workers that polled ``task_queue`` for queries in the last ``within`` seconds
+        and have not retired."""
+        ...
+
+    def retire_query_poller(self, worker: str) -> None:
+        """Forget ``worker`` as a poller (it shut down)."""
+        ...
+
+
+QueryChannel.__module__ = "replay.history"
+QueryRequest.__module__ = "replay.history"
