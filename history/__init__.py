@@ -65,6 +65,8 @@ from ._kinds import AnyEvent as AnyEvent
 from ._memory import MemoryStore as MemoryStore
 from ._open import store_from_url as store_from_url
 from ._postgres import PostgresStore as PostgresStore
+from ._query_channel import QueryChannel as QueryChannel
+from ._query_channel import QueryRequest as QueryRequest
 from ._retention import PrunedRun as PrunedRun
 from ._retention import PruningStore as PruningStore
 from ._retention import prune_closed_runs as prune_closed_runs
@@ -130,6 +132,8 @@ __all__ = [
     "PostgresStore",
     "PrunedRun",
     "PruningStore",
+    "QueryChannel",
+    "QueryRequest",
     "REFERENCES",
     "RUN_STATUSES",
     "RecordTaskFailure",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
@@ -17,6 +18,7 @@ from ._errors import ReplayError, RunNotFoundError
 from ._events import Event, Failure, JsonValue
 from ._history import History
 from ._notify import ChangeNotifier, Notifying
+from ._query_channel import QueryRequest
 from ._sqlite_retention import RunNotPrunableError
 from ._store import (
     ActivityTask,
@@ -44,6 +46,9 @@ class MemoryStore(Notifying):
         self._lock = threading.RLock()
         self._tables = Tables()
         self._notifier = ChangeNotifier()
+        # queries routed to workers (QueryChannel): never history, never derived
+        self._queries: dict[str, QueryRequest] = {}
+        self._query_pollers: dict[str, tuple[str, float]] = {}  # worker -> (queue, when)
         self.pruned_runs: list[tuple[RunInfo, int, str | None]] = []
         """The audit of :meth:`prune_run`: (run, event count, where it was exported)."""
 
@@ -341,6 +346,53 @@ class MemoryStore(Notifying):
             changes: tuple[Change, ...] = plan_reject_update(tables, run_id, update_id, failure)
             tables.apply(changes)
         self._write(run, {run_id})
+
+    # --- query requests (QueryChannel) ---------------------------------------------------------
+
+    def request_query(self, request: QueryRequest) -> None:
+        """Post a query for the workers of its task queue (see :class:`QueryChannel`)."""
+        with self._lock:
+            self._queries[request.query_id] = request
+        self._notifier.notify({request.run_id})
+
+    def pending_queries(self, task_queue: str, worker: str) -> list[QueryRequest]:
+        """Unanswered queries of ``task_queue``, oldest first; ``worker`` polls it now."""
+        with self._lock:
+            self._query_pollers[worker] = (task_queue, time.monotonic())
+            found = [q for q in self._queries.values()
+                     if q.task_queue == task_queue and q.status == "requested"]
+        return sorted(found, key=lambda q: q.requested_at)
+
+    def answer_query(self, answer: QueryRequest) -> None:
+        """Record a worker's answer (the first one counts)."""
+        with self._lock:
+            known = self._queries.get(answer.query_id)
+            if known is None or known.status != "requested":
+                return
+            self._queries[answer.query_id] = answer
+        self._notifier.notify({answer.run_id})
+
+    def get_query(self, query_id: str) -> QueryRequest | None:
+        """A query request as far as it got."""
+        with self._lock:
+            return self._queries.get(query_id)
+
+    def forget_query(self, query_id: str) -> None:
+        """Drop a query request."""
+        with self._lock:
+            self._queries.pop(query_id, None)
+
+    def query_pollers(self, task_queue: str, within: float) -> list[str]:
+        """Workers that polled ``task_queue`` for queries in the last ``within`` seconds."""
+        since = time.monotonic() - within
+        with self._lock:
+            return sorted(w for w, (queue, at) in self._query_pollers.items()
+                          if queue == task_queue and at >= since)
+
+    def retire_query_poller(self, worker: str) -> None:
+        """Forget a worker that shut down."""
+        with self._lock:
+            self._query_pollers.pop(worker, None)
 
     # --- maintenance --------------------------------------------------------------------------
 
