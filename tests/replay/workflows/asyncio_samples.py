@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from replay import workflow
-from replay.exceptions import WorkflowLoopError
+from replay.exceptions import ActivityError, CancelledError, WorkflowLoopError
 
 TEN_SECONDS = timedelta(seconds=10)
 
@@ -44,7 +44,10 @@ class WaitForWorkflow:
         try:
             await asyncio.wait_for(
                 workflow.execute_activity("slow", start_to_close_timeout=TEN_SECONDS), 30)
-        except TimeoutError:
+        except ActivityError as err:
+            # as in the familiar SDK: wait_for cancels the activity, and awaiting a
+            # cancelled activity raises ActivityError caused by CancelledError
+            assert isinstance(err.cause, CancelledError)
             out.append("activity timed out")
         await asyncio.wait_for(self.event.wait(), 60)
         out.append("event in time")
