@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import typing
@@ -16,6 +17,7 @@ from replay.history import (
     Deliver,
     Operation,
     PayloadConverter,
+    PrunedRun,
     RunAlreadyExistsError,
     SignalReceived,
     SqliteStore,
@@ -24,6 +26,7 @@ from replay.history import (
     WorkflowStarted,
     WorkflowTerminated,
     default_converter,
+    prune_closed_runs,
     store_from_url,
 )
 
@@ -63,8 +66,10 @@ class Client:
     """The entry point for applications: start runs and get handles to them."""
 
     def __init__(self, store: Store, *, converter: PayloadConverter | None = None,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, retention: timedelta | None = None) -> None:
         self.store = store
+        self.retention = retention
+        """How long closed runs are kept: :meth:`prune` removes older ones (None: kept)."""
         self.converter = converter or default_converter()
         self.clock: Clock = clock or SystemClock()
         self.queries = QueryEngine(store, self.converter)
@@ -76,12 +81,13 @@ class Client:
     @classmethod
     async def connect(cls, target: str | None = None, *, namespace: str = "default",
                       payload_converter: PayloadConverter | None = None,
-                      clock: Clock | None = None) -> Client:
+                      clock: Clock | None = None, retention: timedelta | None = None
+                      ) -> Client:
         """Open the embedded default (``./replay.db`` or ``$REPLAY_DB``) or ``target``.
 
         ``namespace`` exists for familiar code: a store is one namespace, so only
         ``"default"`` is accepted (TypeError otherwise); open another store to keep
-        runs apart.
+        runs apart. ``retention`` is how long closed runs are kept (see :meth:`prune`).
         """
         if namespace != "default":
             raise TypeError(
@@ -89,7 +95,29 @@ class Client:
                 "embedded and each store is a single namespace, so only "
                 "namespace='default' is accepted. To keep runs apart, open another store, "
                 "e.g. Client.connect('sqlite:///other.db').")
-        return cls(open_store(target), converter=payload_converter, clock=clock)
+        return cls(open_store(target), converter=payload_converter, clock=clock,
+                   retention=retention)
+
+    async def prune(self, *, older_than: timedelta | None = None, statuses: Sequence[str] = (),
+                    export_to: str | os.PathLike[str] | None = None,
+                    dry_run: bool = False) -> list[PrunedRun]:
+        """Remove closed runs that ended more than ``older_than`` (default: the client's
+        ``retention``) ago, by the client's clock; running runs are never touched.
+
+        With ``export_to`` each run's history is first saved there as ``<run id>.json``
+        (the history file format) and read back. Each run goes through the store's one
+        audited path for deleting (see ``replay prune``). ValueError when neither
+        ``older_than`` nor ``retention`` is set. Returns what was (with ``dry_run``:
+        would be) pruned.
+        """
+        keep = older_than if older_than is not None else self.retention
+        if keep is None:
+            raise ValueError("Client.prune() needs older_than=..., or connect with "
+                             "retention=timedelta(...)")
+        cutoff = self.clock.now() - keep
+        return await asyncio.to_thread(prune_closed_runs, self.store, cutoff,
+                                       statuses=statuses, export_to=export_to,
+                                       dry_run=dry_run)
 
     def close(self) -> None:
         self.store.close()
