@@ -7,6 +7,7 @@ other functions are spellings of it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import typing
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
@@ -24,6 +25,24 @@ T = TypeVar("T")
 
 class ActivityHandle(asyncio.Task[Any]):
     """A started activity: await it for the result, ``cancel()`` it to request cancellation."""
+
+    _request_cancel: Callable[[], None] | None = None
+
+    def cancel(self, msg: Any | None = None) -> bool:
+        """Request the activity's cancellation, as its ``cancellation_type`` says.
+
+        Awaiting the handle then raises ``ActivityError`` caused by ``CancelledError``
+        (or, with WAIT_CANCELLATION_COMPLETED, gives the activity's own outcome); the
+        awaiting code is never cancelled with ``asyncio.CancelledError``. This holds
+        also when the handle has not started running yet, and when the cancellation
+        comes from a task or run that awaits it. False if the handle is done.
+        """
+        if self.done():
+            return False
+        if self._request_cancel is None:
+            return super().cancel(msg)
+        self._request_cancel()
+        return True
 
 
 def start_activity(
@@ -75,7 +94,9 @@ def start_activity(
         decode=inst.converter.from_payload,
     )
     inst.add_command(cmd)
-    return ActivityHandle(_await_activity(inst, cmd), loop=loop, name=f"activity:{name}")
+    handle = ActivityHandle(_await_activity(inst, cmd), loop=loop, name=f"activity:{name}")
+    handle._request_cancel = functools.partial(_request_cancel, inst, cmd)
+    return handle
 
 
 async def _await_activity(inst: WorkflowInstance, cmd: ActivityCommand) -> Any:

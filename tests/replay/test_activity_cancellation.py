@@ -110,3 +110,11 @@ def test_a_run_cancelled_while_awaiting_an_activity_may_catch_it() -> None:
     assert [type(e).__name__ for e in d.events[-3:]] == [
         "CancelRequested", "ActivityCancelRequested", "WorkflowCompleted"]
     assert d.instance.result_payload == f"caught {CANCELLED}"
+
+
+def test_cancelling_a_handle_before_it_ran_still_requests_the_cancellation() -> None:
+    d = WorkflowDriver(w.CancelAtOnceWorkflow)
+    d.step()
+    assert [type(e).__name__ for e in d.events[1:]] == [
+        "ActivityScheduled", "ActivityCancelRequested", "WorkflowCompleted"]
+    assert d.instance.result_payload == CANCELLED

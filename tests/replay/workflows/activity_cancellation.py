@@ -100,3 +100,18 @@ class CatchActivityCancelWorkflow:
         except ActivityError as err:
             return f"caught ActivityError({type(err.cause).__name__})"
         return "finished"
+
+
+@workflow.defn
+class CancelAtOnceWorkflow:
+    """Cancels an activity handle in the step that started it (before it ever ran)."""
+
+    @workflow.run
+    async def run(self) -> str:
+        handle = workflow.start_activity("long",
+                                         start_to_close_timeout=timedelta(seconds=10))
+        handle.cancel()
+        try:
+            return f"result: {await handle}"
+        except ActivityError as err:
+            return f"ActivityError({type(err.cause).__name__})"
