@@ -51,6 +51,8 @@ def migrate(source_url: str, target_url: str) -> None:
     already holds any of the runs is refused before anything is written.
     Progress goes to stderr, the summary to stdout. Stop the workers on the
     source first: runs that change during the copy are copied as they were.
+    To also replay every copy through your code, run
+    `replay check --workflows MODULE --from-db --db TARGET` afterwards.
 
     \b
     Examples:

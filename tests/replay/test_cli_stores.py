@@ -116,6 +116,10 @@ def test_sqlite_to_postgres_and_back_then_a_worker_finishes_the_open_run(
         assert snapshot(copy) == before
         for history in before["histories"]:  # each copy replays through the code
             Replayer(workflows=WORKFLOWS).replay_sync(copy.history(history.run_id))
+    checked = cli("check", "-w", "tests.replay.workflows.moving", "--from-db", "--db",
+                  pg_url)  # the documented way to replay the copies
+    assert checked.exit_code == 0, checked.output
+    assert "checked 8 histories: 8 ok" in checked.stdout
 
     async def finish() -> Any:
         env = await WorkflowEnvironment.start_time_skipping(store=SqliteStore(back_path))
