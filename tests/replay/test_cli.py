@@ -69,9 +69,6 @@ def test_every_command_but_lint_takes_db() -> None:
         if name == "migrate":  # two stores: --from and --to
             assert {"source_url", "target_url"} <= params
             continue
-        if name == "migrate":  # two stores: --from and --to
-            assert {"source_url", "target_url"} <= params
-            continue
         assert name == "lint" or "db" in params, name
 
 
