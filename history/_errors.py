@@ -107,6 +107,37 @@ class StoreError(ReplayError):
         self.path = path
 
 
+class StoreUnavailableError(StoreError):
+    """A passing store fault: the store cannot be read or written *right now*.
+
+    Another connection held the write lock past the busy timeout, the disk is
+    full, or the operating system reported an I/O error. Nothing was written
+    (the transaction was rolled back). ``reason`` is SQLite's error name
+    (``SQLITE_BUSY``, ``SQLITE_FULL``, ``SQLITE_IOERR_WRITE``...). The fault may
+    clear by itself: retry later. A worker does, with capped backoff.
+    """
+
+    code = "RPL-S07"
+
+    def __init__(self, message: str, *, path: str | None = None, reason: str = "") -> None:
+        super().__init__(message, path=path)
+        self.reason = reason
+
+
+class StoreCorruptError(StoreError):
+    """The store's file is damaged: SQLite found malformed pages or a broken header.
+
+    ``check`` holds what ``PRAGMA quick_check`` reported (or why it could not
+    run). Retrying cannot help: restore the file from a backup.
+    """
+
+    code = "RPL-S08"
+
+    def __init__(self, message: str, *, path: str | None = None, check: str = "") -> None:
+        super().__init__(message, path=path)
+        self.check = check
+
+
 class AppendConflictError(ReplayError):
     """A conditional append lost the race: the run's last event id differed.
 
@@ -138,6 +169,6 @@ class RunNotFoundError(ReplayError):
 
 # Public home: replay.history (re-exported by replay.exceptions, which draws the tree).
 for _cls in (ReplayError, InternalError, HistoryError, PayloadError, StoreError,
-             AppendConflictError, RunNotFoundError):
+             StoreUnavailableError, StoreCorruptError, AppendConflictError, RunNotFoundError):
     _cls.__module__ = "replay.history"
 del _cls

@@ -1,10 +1,11 @@
 """Wake-ups: tell waiters (on any thread or event loop) that a store changed.
 
-A :class:`ChangeNotifier` counts commits. Writers in this process call
-:meth:`~ChangeNotifier.notify` right after committing; for commits made by
-other processes, an optional poll function (``PRAGMA data_version`` for
-SQLite) is called every few milliseconds by a helper thread, but only while
-someone is waiting, so an idle store costs nothing.
+A :class:`ChangeNotifier` counts commits. Writers in this process commit
+through :meth:`~ChangeNotifier.commit` (or call :meth:`~ChangeNotifier.notify`
+right after committing, when there is no poll); for commits made by other
+processes, an optional poll function (``PRAGMA data_version`` for SQLite) is
+called every few milliseconds by a helper thread, but only while someone is
+waiting, so an idle store costs nothing.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from collections.abc import Set as AbstractSet
 from pathlib import Path
+from typing import Any, TypeVar
 
 from ._events import Event
 from ._kinds import TERMINAL_KINDS
+
+T = TypeVar("T")
 
 POLL_INTERVAL = 0.005
 """Seconds between two cross-process checks while someone waits."""
@@ -43,12 +47,51 @@ class ChangeNotifier:
         self._closed = False
         self._thread: threading.Thread | None = None
         self._on_close = on_close
+        # Held by the poller while it polls and by this process's commits while they
+        # commit, so the poller never mistakes one of ours for another process's.
+        self._commit_guard = threading.Lock()
         self._seen = poll() if poll is not None else 0
+        self.polls = 0
+        """How many polls the helper thread has made (tests wait on it)."""
 
     @property
     def version(self) -> int:
         """How many changes were seen so far; pass it to :meth:`wait` as ``since``."""
         return self._version
+
+    def commit(self, commit: Callable[[], bool], runs: AbstractSet[str] | None) -> None:
+        """Run this process's commit and wake the waiters it concerns.
+
+        ``commit`` makes the commit (and returns whether it changed anything); it
+        is called while the writer holds the database's write lock, so a poll just
+        before it sees every other process's commit, and one just after it sees
+        this one. The poller waits meanwhile, so it can never take this commit for
+        another process's (which would wake every waiter, not just those of
+        ``runs``). If another process had committed since the last poll, every
+        waiter is woken.
+        """
+        if self._poll is None:
+            if commit():
+                self.notify(runs)
+            return
+        with self._commit_guard:
+            before = self._try_poll()
+            changed = commit()
+            after = self._try_poll()
+            foreign = before is None or before != self._seen
+            if after is not None:
+                self._seen = after
+        if foreign:
+            self.notify(None)
+        elif changed:
+            self.notify(runs)
+
+    def _try_poll(self) -> int | None:
+        assert self._poll is not None
+        try:
+            return self._poll()
+        except Exception:  # the file is being closed, or the store is failing
+            return None
 
     def notify(self, runs: AbstractSet[str] | None = None) -> None:
         """Record a change and wake the waiters it concerns.
@@ -56,14 +99,6 @@ class ChangeNotifier:
         ``runs`` names the runs the change touched (None: unknown, wake every
         waiter); a waiter watching one run sleeps through changes to others.
         """
-        if runs is not None and self._poll is not None and self._thread is not None:
-            # This process's own commit: let the poller see it as already known, so
-            # it does not wake every waiter again as if another process had written.
-            # (An outside commit landing in this same instant is absorbed too; the
-            # unfiltered waiters woken here re-read and see it, and filtered waiters
-            # find it on their next timeout.)
-            with contextlib.suppress(Exception):
-                self._seen = self._poll()
         with self._cond:
             self._version += 1
             waiters = [(fut, loop) for fut, (loop, run) in self._waiters.items()
@@ -129,11 +164,13 @@ class ChangeNotifier:
                 if self._closed:
                     return
             try:
-                seen = self._poll()
+                with self._commit_guard:
+                    seen = self._poll()
+                    changed, self._seen = seen != self._seen, seen
+                    self.polls += 1
             except Exception:  # a poll can fail while the file is being closed; try again
                 continue
-            if seen != self._seen:
-                self._seen = seen
+            if changed:
                 self.notify()
 
 
@@ -183,21 +220,30 @@ async def tail_events(
     read: Callable[[int], list[Event]],
     is_closed: Callable[[], bool],
     after_event_id: int,
+    *,
+    in_thread: bool = False,
 ) -> AsyncIterator[Event]:
-    """Yield events after ``after_event_id`` as they are committed, until the terminal one."""
+    """Yield events after ``after_event_id`` as they are committed, until the terminal one.
+
+    With ``in_thread``, each read runs in a thread, so a store that can wait on a
+    lock never blocks the caller's event loop.
+    """
+    async def call(fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.to_thread(fn, *args) if in_thread else fn(*args)
+
     last = after_event_id
     while True:
         since = notifier.version
-        events = read(last)
+        events = await call(read, last)
         for event in events:
             yield event
             last = event.event_id
             if isinstance(event, TERMINAL_KINDS):
                 return
         if not events:
-            if is_closed():
+            if await call(is_closed):
                 # The run may have closed between the read and this check.
-                for event in read(last):
+                for event in await call(read, last):
                     yield event
                 return
             await notifier.wait(TAIL_RECHECK, since=since)
@@ -206,10 +252,13 @@ async def tail_events(
 class Notifying:
     """Wake-ups shared by the stores: ``tail``, ``wait_changed`` and ``change_token``.
 
-    A store mixing this in sets ``_notifier`` and provides ``read`` and ``get_run``.
+    A store mixing this in sets ``_notifier`` and provides ``read`` and ``get_run``;
+    one whose reads can block (on a file lock) sets ``_reads_block``, and ``tail``
+    then reads in a thread.
     """
 
     _notifier: ChangeNotifier
+    _reads_block = False
 
     def read(self, run_id: str, after_event_id: int = 0) -> list[Event]:
         raise NotImplementedError
@@ -220,7 +269,8 @@ class Notifying:
     def tail(self, run_id: str, after_event_id: int = 0) -> AsyncIterator[Event]:
         """Yield events as they are appended, by any process, until the run's terminal event."""
         return tail_events(self._notifier, lambda last: self.read(run_id, last),
-                           lambda: not self.run_is_open(run_id), after_event_id)
+                           lambda: not self.run_is_open(run_id), after_event_id,
+                           in_thread=self._reads_block)
 
     async def wait_changed(self, timeout: float, since: int | None = None,
                            run_id: str | None = None) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -18,6 +19,7 @@ from ._errors import ReplayError, RunNotFoundError
 from ._events import Event, Failure, JsonValue
 from ._history import History
 from ._notify import Notifying, acquire_notifier, release_notifier
+from ._sqlite_faults import store_fault
 from ._sqlite_rebuild import dump_indexes, rebuild_indexes
 from ._sqlite_retention import prune_run
 from ._sqlite_schema import connect, open_database, store_error
@@ -43,8 +45,12 @@ class SqliteStore(Notifying):
     ``synchronous`` (``"FULL"`` by default) trades durability on power loss for
     speed (``"NORMAL"`` may lose the last commits, never corrupts). Opening a
     file that is not a replay store, or one from a newer replay, raises
-    StoreError and changes nothing.
+    StoreError and changes nothing. A passing fault (the lock held past the
+    busy timeout, a full disk, an I/O error) raises StoreUnavailableError and
+    writes nothing; a damaged file raises StoreCorruptError.
     """
+
+    _reads_block = True  # a read can wait on a lock: tail() reads in a thread
 
     def __init__(self, path: str | os.PathLike[str], *, synchronous: str = "FULL",
                  busy_timeout_ms: int = 5000) -> None:
@@ -58,7 +64,11 @@ class SqliteStore(Notifying):
         self._local.conn = first
         self._conns = [first]
         self._closed = False
-        self._notifier = acquire_notifier(self.path, self._make_poll)
+        try:
+            self._notifier = acquire_notifier(self.path, self._make_poll)
+        except sqlite3.Error as exc:
+            first.close()
+            raise store_fault(self.path, exc, "cannot open the store") from exc
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path)!r})"
@@ -89,7 +99,7 @@ class SqliteStore(Notifying):
                     conn = connect(self.path, synchronous=self._synchronous,
                                    busy_timeout_ms=self._busy_timeout_ms)
                 except sqlite3.Error as exc:
-                    raise store_error(self.path, f"cannot open a connection: {exc}") from exc
+                    raise store_fault(self.path, exc, "cannot open a connection") from exc
                 self._conns.append(conn)
             self._local.conn = conn
         return conn
@@ -97,27 +107,45 @@ class SqliteStore(Notifying):
     def _write(self, fn: Callable[[sqlite3.Connection], T],
                runs: AbstractSet[str] | None = frozenset()) -> T:
         conn = self._conn()
+
+        def commit() -> bool:
+            conn.execute("COMMIT")
+            return conn.total_changes != before
+
         try:
             before = conn.total_changes
             conn.execute("BEGIN IMMEDIATE")
             try:
                 result = fn(conn)
-                conn.execute("COMMIT")
+                # Committed while the write lock is held, so the notifier can tell this
+                # commit from another process's (see ChangeNotifier.commit).
+                self._notifier.commit(commit, runs)
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
-            raise store_error(self.path, f"SQLite error: {exc}") from exc
-        if conn.total_changes != before:
-            self._notifier.notify(runs)
+            self._drop_if_stuck(conn)
+            raise store_fault(self.path, exc) from exc
         return result
+
+    def _drop_if_stuck(self, conn: sqlite3.Connection) -> None:
+        """Forget this thread's connection if a failed rollback left it in a transaction
+        (a full disk or an I/O error can): the next call opens a fresh one."""
+        if not conn.in_transaction:
+            return
+        with self._lock:
+            if conn in self._conns:
+                self._conns.remove(conn)
+        self._local.conn = None
+        with contextlib.suppress(sqlite3.Error):
+            conn.close()
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         try:
             return self._conn().execute(sql, params).fetchall()
         except sqlite3.Error as exc:
-            raise store_error(self.path, f"SQLite error: {exc}") from exc
+            raise store_fault(self.path, exc) from exc
 
     # --- events -------------------------------------------------------------------------------
 
@@ -438,7 +466,7 @@ class SqliteStore(Notifying):
         try:
             return dump_indexes(self._conn())
         except sqlite3.Error as exc:
-            raise store_error(self.path, f"SQLite error: {exc}") from exc
+            raise store_fault(self.path, exc) from exc
 
     def close(self) -> None:
         """Close every connection of this store object (other objects are unaffected)."""

@@ -28,6 +28,7 @@ import sqlite_utils
 
 from . import _sqlite_migrations, _sqlite_retention
 from ._errors import StoreError
+from ._sqlite_faults import CORRUPT, corrupt_error, has_sqlite_header, primary_code, store_fault
 
 APPLICATION = "replay-store"
 SCHEMA_VERSION = 3
@@ -191,7 +192,9 @@ def _check_ours(conn: sqlite3.Connection, path: Path, tables: list[str]) -> int:
     one of a newer version."""
     try:
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-    except sqlite3.Error:
+    except sqlite3.Error as exc:
+        if primary_code(exc) in CORRUPT:  # damaged, not foreign: say so (and what is broken)
+            raise corrupt_error(path, exc) from exc
         meta = {}
     if meta.get("application") != APPLICATION:
         names = ", ".join(sorted(tables)[:8])
@@ -213,9 +216,9 @@ def _tables(conn: sqlite3.Connection) -> list[str]:
 
 
 def _open_error(path: Path, exc: sqlite3.Error) -> StoreError:
-    if "not a database" in str(exc):
+    if primary_code(exc) == sqlite3.SQLITE_NOTADB and not has_sqlite_header(path):
         return store_error(path, f"not a SQLite database ({exc}). Nothing was changed.")
-    return store_error(path, f"cannot open the store: {exc}")
+    return store_fault(path, exc, "cannot open the store")
 
 
 def _prepare(conn: sqlite3.Connection, path: Path) -> None:

@@ -23,6 +23,8 @@ knows nothing of the engine either), so catching either works::
     │   └── ForeignHistoryError        RPL-ND02   not written by replay
     ├── PayloadError                   RPL-P01    no JSON form / undecodable   H
     ├── StoreError                     RPL-S01    store unusable               H
+    │   ├── StoreUnavailableError      RPL-S07    passing: locked, disk full   H
+    │   └── StoreCorruptError          RPL-S08    damaged file                 H
     ├── AppendConflictError            RPL-S02    another writer was first     H
     ├── RunNotFoundError               RPL-S03                                 H
     ├── RunClosedError                 RPL-S04    input to an ended run        H
@@ -77,8 +79,10 @@ from replay.history import RunClosedError as RunClosedError
 from replay.history import RunNotFoundError as RunNotFoundError
 from replay.history import RunNotPrunableError as RunNotPrunableError
 from replay.history import StaleResultError as StaleResultError
+from replay.history import StoreCorruptError as StoreCorruptError
 from replay.history import StoreError as StoreError
 from replay.history import StoreNotEmptyError as StoreNotEmptyError
+from replay.history import StoreUnavailableError as StoreUnavailableError
 
 from ._client._errors import UnsupportedTargetError as UnsupportedTargetError
 from ._client._errors import WorkflowAlreadyStartedError as WorkflowAlreadyStartedError
@@ -138,8 +142,10 @@ __all__ = [
     "RunNotFoundError",
     "RunNotPrunableError",
     "StaleResultError",
+    "StoreCorruptError",
     "StoreError",
     "StoreNotEmptyError",
+    "StoreUnavailableError",
     "TerminatedError",
     "TimeoutError",
     "UnknownQueryError",

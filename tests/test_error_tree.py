@@ -60,6 +60,12 @@ EXAMPLES: dict[str, Callable[[], ReplayError]] = {
         "value of type Decimal at $.total has no JSON form", type_name="Decimal",
         path="$.total"),
     "StoreError": lambda: exc.StoreError("the store is closed", path="replay.db"),
+    "StoreUnavailableError": lambda: exc.StoreUnavailableError(
+        "SQLite error: database is locked (SQLITE_BUSY): the store is unavailable for now",
+        path="replay.db", reason="SQLITE_BUSY"),
+    "StoreCorruptError": lambda: exc.StoreCorruptError(
+        "the store file is corrupt", path="replay.db",
+        check="PRAGMA quick_check found: On tree page 13 cell 49: Offset 61166 out of range"),
     "AppendConflictError": lambda: exc.AppendConflictError("run-1", 12, 13),
     "RunNotFoundError": lambda: exc.RunNotFoundError("run-7"),
     "RunNotPrunableError": lambda: exc.RunNotPrunableError("run-7"),

@@ -13,6 +13,7 @@ from replay.history import (
     Deliver,
     LeaseActivity,
     RunClosedError,
+    SqliteStore,
     Start,
     Store,
     WorkflowCompleted,
@@ -97,13 +98,26 @@ async def test_a_waiter_on_one_run_sleeps_through_commits_to_others(store: Store
     _open(store, "a", "wf-a")
     _open(store, "b", "wf-b")
     token = store.change_token()
-    waiting = asyncio.ensure_future(store.wait_changed(5, since=token, run_id="a"))
-    await asyncio.sleep(0)
+    on_a = asyncio.ensure_future(store.wait_changed(30, since=token, run_id="a"))
+    on_b = asyncio.ensure_future(store.wait_changed(30, since=token, run_id="b"))
+    await asyncio.sleep(0)  # both are waiting now (on_a registered first)
     store.commit([Deliver("b", signal())])
-    await asyncio.sleep(0.05)
-    assert not waiting.done()  # a commit to run b does not wake a waiter on run a
+    # Facts, not time: the commit's wake-ups are delivered in the waiters' order, so
+    # once on_b has returned, on_a would have too had it been woken...
+    assert await asyncio.wait_for(on_b, 10) is True
+    # ...and a SQLite store's poller (which sees every commit to the file) has looked
+    # at the file since, without taking this process's commit for another's.
+    if isinstance(store, SqliteStore):
+        notifier = store._notifier
+        polls = notifier.polls
+
+        async def polled_again() -> None:
+            while notifier.polls <= polls:
+                await asyncio.sleep(0.001)
+        await asyncio.wait_for(polled_again(), 10)
+    assert not on_a.done()  # a commit to run b does not wake a waiter on run a
     store.commit([Deliver("a", signal())])
-    assert await asyncio.wait_for(waiting, 1) is True
+    assert await asyncio.wait_for(on_a, 10) is True
 
 
 def test_cancel_requested_activities_lists_only_the_owners(store: Store) -> None:
