@@ -90,6 +90,19 @@ async def _bounded(coro: Any, timeout: float | None, what: str) -> Any:
 
 # --- worker -----------------------------------------------------------------------------------
 
+STORE_UNUSABLE = 3
+"""``replay worker``'s exit status when its store cannot be used (docs/cli.md)."""
+
+
+class StoreUnusableError(CliError):
+    """The worker's store is corrupt, read-only, from a newer replay, or cannot be opened."""
+
+    exit_code = STORE_UNUSABLE
+
+    def __init__(self, exc: Exception) -> None:
+        text = " ".join(part.strip() for part in str(exc).splitlines() if part.strip())
+        super().__init__(f"worker stopped: {text}")
+
 
 @click.command()
 @click.argument("modules", nargs=-1, required=True, metavar="MODULE...")
@@ -99,12 +112,16 @@ def worker(modules: tuple[str, ...], task_queue: str, db: str) -> None:
     """Run a worker in the foreground until Ctrl-C or SIGTERM.
 
     Every @workflow.defn class and @activity.defn function found in the
-    MODULEs is registered.
+    MODULEs is registered. A passing store fault (the database locked by
+    another process, a full disk) is logged and retried until it clears; a
+    store that cannot be used (corrupt, read-only, from a newer replay) ends
+    the worker with one line on stderr and exit status 3.
 
     \b
     Example:
       replay worker myapp.workflows myapp.activities --task-queue orders
     """
+    from replay.history import StoreError
     from replay.worker import Worker
 
     code = load_code(modules)
@@ -112,7 +129,10 @@ def worker(modules: tuple[str, ...], task_queue: str, db: str) -> None:
         raise click.UsageError("the modules define no @workflow.defn class and no "
                                "@activity.defn function")
     escape_logs()  # failures of runs are logged with their (untrusted) messages
-    client = _client(db, create=True)
+    try:
+        client = _client(db, create=True)
+    except StoreError as exc:
+        raise StoreUnusableError(exc) from exc
 
     async def serve() -> None:
         w = Worker(client, task_queue=task_queue, workflows=code.workflows,
@@ -135,6 +155,8 @@ def worker(modules: tuple[str, ...], task_queue: str, db: str) -> None:
 
     try:
         run_async(serve())
+    except StoreError as exc:  # passing faults are retried inside; this one cannot clear
+        raise StoreUnusableError(exc) from exc
     finally:
         client.close()
 

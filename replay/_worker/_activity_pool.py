@@ -27,6 +27,7 @@ from replay.history import (
     Operation,
     PayloadConverter,
     Store,
+    StoreError,
 )
 
 from .._core._activity_defn import ActivityDefinition
@@ -177,8 +178,16 @@ class ActivityPool:
         self._running[key] = (job, holder)
         job.add_done_callback(functools.partial(self._activity_done, key))
 
-    def _activity_done(self, key: tuple[str, int], _job: object = None) -> None:
+    def _activity_done(self, key: tuple[str, int], job: asyncio.Task[None] | None = None
+                       ) -> None:
         self._running.pop(key, None)
+        if job is not None and not job.cancelled() and job.exception() is not None:
+            # The store failed while the attempt was being handed back or retried: the
+            # lease is left to expire, and the attempt runs again then.
+            exc = job.exception()
+            log.warning("activity task (run %s, event %d) could not be settled; it runs again "
+                        "when its lease expires: %s", key[0], key[1], exc,
+                        exc_info=None if isinstance(exc, StoreError) else exc)
         self._wake()
 
     def _scheduled_event(self, run_id: str, event_id: int) -> ActivityScheduled:

@@ -25,6 +25,7 @@ from replay.history import (
     PayloadError,
     RetryPolicyData,
     Store,
+    StoreUnavailableError,
 )
 
 from .._core._activity_defn import ActivityDefinition
@@ -85,9 +86,14 @@ class ActivityRunner:
 
         def beat(details: list[Any]) -> bool:
             """Record ``details``, extend the lease; True if this attempt should stop."""
-            held = self.store.heartbeat_activity(task.run_id, task.scheduled_event_id,
-                                                 self.owner, details, self.clock.now(),
-                                                 lease_for)
+            try:
+                held = self.store.heartbeat_activity(task.run_id, task.scheduled_event_id,
+                                                     self.owner, details, self.clock.now(),
+                                                     lease_for)
+            except StoreUnavailableError as exc:  # a passing fault: the attempt goes on
+                log.warning("activity %s (run %s): heartbeat not recorded: %s",
+                            task.activity_type, task.run_id, exc)
+                return False
             if not held:  # result recorded, run closed, or the lease was lost
                 return True
             getter = getattr(self.store, "get_activity_task", None)

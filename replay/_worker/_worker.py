@@ -36,6 +36,8 @@ from replay.history import (
     ReplayError,
     StaleResultError,
     Store,
+    StoreError,
+    StoreUnavailableError,
     TimerFired,
     WorkerHeartbeats,
     WorkflowFailed,
@@ -57,6 +59,7 @@ from ._activity_pool import ActivityPool
 from ._cache import StickyCache
 from ._group_commit import Pending, flush, ignore
 from ._owners import is_dead_local, local_identity
+from ._store_faults import FaultBackoff
 from ._query_answerer import QueryAnswerer
 
 log = logging.getLogger("replay.worker")
@@ -133,6 +136,8 @@ class Worker:
         self.task_failures: dict[str, Exception] = {}
         self._idle_token: int | None = None
         self._polled_at = 0.0
+        self._faults = FaultBackoff(log, f"worker {self.identity}")
+        self._unsettled: set[str] = set()
         self._pool = ActivityPool(
             store=self.store, converter=client.converter, clock=client.clock,
             task_queue=task_queue, identity=self.identity, activities=self.activities,
@@ -144,31 +149,44 @@ class Worker:
 
     async def __aenter__(self) -> Worker:
         self._run_task = asyncio.create_task(self.run(), name=f"worker:{self.task_queue}")
+        self._run_task.add_done_callback(self._report_stop)
         await asyncio.sleep(0)
         return self
+
+    def _report_stop(self, task: asyncio.Task[None]) -> None:
+        # A worker running in the background (async with) that stops on its own must
+        # say so at once, not only when the block exits.
+        if task.cancelled() or task.exception() is None:
+            return
+        exc = task.exception()
+        log.error("worker %s for task queue %r stopped: %s", self.identity, self.task_queue,
+                  exc, exc_info=None if isinstance(exc, ReplayError) else exc)
 
     async def __aexit__(self, *exc: object) -> None:
         await self.shutdown()
 
     async def run(self) -> None:
-        """Process tasks until ``shutdown()``; recovers runs left by dead workers first."""
+        """Process tasks until ``shutdown()``; recovers runs left by dead workers first.
+
+        A passing store fault (StoreUnavailableError: the write lock held elsewhere
+        past the busy timeout, a full disk, an I/O error) is logged at WARNING and
+        the pass is retried with capped backoff, so work resumes by itself once the
+        fault clears. Any other StoreError (a corrupt or read-only file, a closed
+        store) cannot clear by waiting: ``run()`` raises it.
+        """
         self.client.local_workers.register(self)
-        self.recover_dead_workers()
+        recovered = False
         try:
             while not self._stop.is_set():
-                # Taken before looking, so a commit landing between the look and the
-                # wait below wakes the wait at once instead of being missed.
-                token = self.store.change_token()
-                if self._step():
-                    self._quiet_passes = 0
-                    await asyncio.sleep(0)
-                    continue
-                self._quiet_passes = 0 if self._pool.active else self._quiet_passes + 1
-                self._waiter = asyncio.ensure_future(
-                    self.store.wait_changed(self._idle_timeout(), since=token))
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._waiter
-                self._waiter = None
+                try:
+                    if not recovered:
+                        self.recover_dead_workers()
+                        recovered = True
+                    await self._pass()
+                except StoreUnavailableError as exc:
+                    await self._wait_out(exc)
+                else:
+                    self._faults.succeeded()
         finally:
             self.client.local_workers.unregister(self)
             self._queries.retire()
@@ -176,6 +194,40 @@ class Worker:
                 with contextlib.suppress(ReplayError):  # its leases then end by expiry
                     self.store.retire_worker(self.identity)
             await self._pool.finish()
+
+    async def _pass(self) -> None:
+        # Taken before looking, so a commit landing between the look and the wait
+        # below wakes the wait at once instead of being missed.
+        token = self.store.change_token()
+        if self._unsettled:
+            self._release_unsettled()
+        if self._step():
+            self._quiet_passes = 0
+            await asyncio.sleep(0)
+            return
+        self._quiet_passes = 0 if self._pool.active else self._quiet_passes + 1
+        self._waiter = asyncio.ensure_future(
+            self.store.wait_changed(self._idle_timeout(), since=token))
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._waiter
+        self._waiter = None
+
+    async def _wait_out(self, exc: StoreUnavailableError) -> None:
+        """A pass hit a passing store fault: nothing of it was written. Forget what it
+        left in memory and wait (backing off) before the next pass."""
+        self._waiter = None
+        for run_id in list(self.cache):  # instances may have seen what was not recorded
+            self.cache.drop(run_id)
+        self._pool.release_reservations()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), self._faults.failed(exc))
+
+    def _release_unsettled(self) -> None:
+        """Give back the workflow tasks leased by a pass that a store fault cut short, so
+        they run now rather than when their leases expire."""
+        for run_id in sorted(self._unsettled):
+            self.store.release_workflow_task(run_id, self.identity)
+            self._unsettled.discard(run_id)
 
     async def shutdown(self) -> None:
         """Stop leasing new tasks and wait for ``run()`` to return."""
@@ -193,6 +245,11 @@ class Worker:
         waiting only on the clock.
         """
         return self._quiet_passes
+
+    @property
+    def store_faults(self) -> int:
+        """How many passing store faults (StoreUnavailableError) this worker waited out."""
+        return self._faults.survived
 
     @property
     def next_retry_at(self) -> datetime | None:
@@ -299,8 +356,13 @@ class Worker:
         now = self.client.clock.now()
         tasks = self.store.lease_workflow_tasks(self.task_queue, self.identity, now,
                                                 self.workflow_task_lease, 64)
-        pending = [p for p in (self._activate(t.run_id, now) for t in tasks) if p is not None]
-        self._flush(pending)
+        try:
+            pending = [p for p in (self._activate(t.run_id, now) for t in tasks)
+                       if p is not None]
+            self._flush(pending)
+        except StoreError:  # nothing of this pass was committed: hand the tasks back later
+            self._unsettled.update(t.run_id for t in tasks)
+            raise
         self._pool.release_reservations()
         return bool(tasks)
 
@@ -322,6 +384,8 @@ class Worker:
             result = inst.activate(inputs, updates, at)
             # the commands follow what the run holds, recorded task failures included
             expected = inst.last_event_id = max(inst.last_event_id, last_id)
+        except StoreError:  # the store's fault, not the run's: the poll loop handles it
+            raise
         except Exception as exc:  # whatever one run does, the worker carries on
             self._task_failed(run_id, exc, inst)
             return None
@@ -433,7 +497,12 @@ class Worker:
         if not outcomes:
             return False
         now = self.client.clock.now()
-        self._flush([self._outcome_batch(task, event, now) for task, event in outcomes])
+        try:
+            self._flush([self._outcome_batch(task, event, now) for task, event in outcomes])
+        except StoreError:  # record them on a later pass (one already recorded is stale)
+            for task, event in outcomes:
+                self._pool.requeue(task, event)
+            raise
         self._pool.release_reservations()
         return True
 

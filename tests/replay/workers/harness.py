@@ -1,16 +1,19 @@
-"""Helpers for the worker/client tests: a client on a SQLite file, bounded waits."""
+"""Helpers for the worker/client tests: a client on a SQLite file, bounded waits, checks
+of finished histories, log records."""
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Sequence
+import logging
+from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 from replay.client import Client
-from replay.history import Event, Store
+from replay.history import ActivityCompleted, ActivityScheduled, Event, History, Store
 from replay.worker import Worker
 
 from . import samples
@@ -53,3 +56,49 @@ async def wait_until(pred: Any, timeout: float = 10.0, interval: float = 0.01) -
         while not pred():
             await asyncio.sleep(interval)
     await bounded(loop(), timeout)
+
+
+def check_history(store: Store, run_id: str) -> History:
+    """The run's history, checked: valid (History validates on construction), completed
+    once, and every activity's result recorded exactly once."""
+    history = store.history(run_id)  # validates: ids from 1, no gaps, one terminal...
+    events = list(history.events)
+    assert [e.event_id for e in events] == list(range(1, len(events) + 1))
+    terminal = [k for k in kinds(events) if k in ("WorkflowCompleted", "WorkflowFailed",
+                                                    "WorkflowTerminated", "WorkflowCanceled")]
+    assert terminal == ["WorkflowCompleted"]
+    scheduled = {e.event_id for e in events if isinstance(e, ActivityScheduled)}
+    completed = collections.Counter(e.scheduled_event_id for e in events
+                                    if isinstance(e, ActivityCompleted))
+    assert set(completed) == scheduled
+    assert all(n == 1 for n in completed.values()), completed
+    return history
+
+
+class Records(logging.Handler):
+    """The log records of a logger (at ``level`` and up) while installed."""
+
+    def __init__(self, level: int = logging.WARNING) -> None:
+        super().__init__(level)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def messages(self, level: int | None = None) -> list[str]:
+        return [r.getMessage() for r in self.records if level is None or r.levelno == level]
+
+
+@contextlib.contextmanager
+def log_records(name: str = "replay", level: int = logging.WARNING) -> Iterator[Records]:
+    """Collect logger ``name``'s records at ``level`` and up (any propagation setting)."""
+    logger = logging.getLogger(name)
+    handler = Records(level)
+    old = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(min(level, old) if old else level)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old)

@@ -140,6 +140,27 @@ async def step(i: int) -> int:
     return i * i
 
 
+def gate_open() -> bool:
+    """The test's gate: ``event("gate")`` in this process, or the file named by
+    ``$REPLAY_TEST_GATE_FILE`` (for worker processes)."""
+    path = os.environ.get("REPLAY_TEST_GATE_FILE")
+    return event("gate").is_set() or (path is not None and os.path.exists(path))
+
+
+@activity.defn
+async def gated_step(i: int) -> int:
+    """``step`` that waits for the test's gate before it returns (logged to the side file
+    as it starts and as it finishes, and to ``CALLS``)."""
+    info = activity.info()
+    CALLS.append(("gated_step", "start"))
+    _side(f"{info.workflow_id} {info.activity_id} {info.attempt} start")
+    while not gate_open():
+        await asyncio.sleep(0.005)
+    _side(f"{info.workflow_id} {info.activity_id} {info.attempt}")
+    CALLS.append(("gated_step", "done"))
+    return i * i
+
+
 @activity.defn
 async def slow_step(i: int) -> int:
     """``step`` that takes 50 ms, so crashes land in the middle of attempts."""
@@ -291,6 +312,42 @@ class StepsWorkflow:
 
 
 @workflow.defn
+class GatedWorkflow:
+    """An activity that waits for the test's gate, then a plain one: returns 1 + 4."""
+
+    @workflow.run
+    async def run(self, timeout: float) -> int:
+        policy = RetryPolicy(initial_interval=timedelta(milliseconds=10))
+        first = await workflow.execute_activity(
+            gated_step, 1, start_to_close_timeout=timedelta(seconds=timeout),
+            retry_policy=policy)
+        return first + await workflow.execute_activity(
+            step, 2, start_to_close_timeout=timedelta(seconds=timeout), retry_policy=policy)
+
+
+@workflow.defn
+class NotesWorkflow:
+    """The chaos workload: ``steps`` activities, then waits for ``notes`` signals."""
+
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+
+    @workflow.run
+    async def run(self, steps: int, notes: int, timeout: float) -> dict[str, Any]:
+        total = 0
+        for i in range(steps):
+            total += await workflow.execute_activity(
+                step, i, start_to_close_timeout=timedelta(seconds=timeout),
+                retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=10)))
+        await workflow.wait_condition(lambda: len(self.notes) >= notes)
+        return {"total": total, "notes": sorted(self.notes)}
+
+    @workflow.signal
+    def note(self, tag: str) -> None:
+        self.notes.append(tag)
+
+
+@workflow.defn
 class ChattyWorkflow:
     """The crash-test workload: activities interleaved with signals and updates."""
 
@@ -384,9 +441,9 @@ class StreamWorkflow:
 ALL_WORKFLOWS: list[type] = [
     CounterWorkflow, SleepWorkflow, ActivityWorkflow, ErrorReportWorkflow,
     CancelActivityWorkflow, StepsWorkflow, ChattyWorkflow, LoopingWorkflow, ChildWorkflow,
-    ParentWorkflow, StreamWorkflow,
+    ParentWorkflow, StreamWorkflow, GatedWorkflow, NotesWorkflow,
 ]
 ALL_ACTIVITIES: list[Any] = [
     echo, sync_add, describe_self, flaky, refuse, always_fails, sleepy, wait_forever_async,
-    wait_forever_sync, step, slow_step,
+    wait_forever_sync, step, slow_step, gated_step,
 ]
