@@ -131,6 +131,16 @@ def test_sqlite_to_postgres_and_back_then_a_worker_finishes_the_open_run(
     with SqliteStore(back_path) as copy:
         assert copy.list_runs(status="running") == []
 
+    # retention on the PostgreSQL copy goes through its prune_run() function
+    pruned = cli("prune", "--db", pg_url, "--closed-before", "2999-01-01", "--status",
+                 "completed", "--export-to", str(tmp_path / "pg-out"))
+    assert pruned.exit_code == 0, pruned.output
+    assert pruned.stdout.startswith("pruned 4 runs (")
+    assert len(list((tmp_path / "pg-out").glob("*.json"))) == 4
+    with PostgresStore(pg_url) as pg:
+        assert sorted(r.status for r in pg.list_runs()) == [
+            "continued_as_new", "continued_as_new", "failed", "running"]
+
 
 def test_a_target_holding_any_run_is_refused_before_anything_is_written(
         filled: Path, tmp_path: Path) -> None:
