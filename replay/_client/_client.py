@@ -39,6 +39,7 @@ from ._checks import MessageChecks
 from ._errors import UnsupportedTargetError, WorkflowAlreadyStartedError
 from ._handle import WorkflowExecution, WorkflowHandle
 from ._local import LocalWorkers
+from ._store_calls import StoreCalls
 
 T = TypeVar("T")
 _FAILED_STATES = {"failed", "canceled", "terminated", "timed_out"}
@@ -63,7 +64,13 @@ def open_store(target: str | None) -> Store:
 
 
 class Client:
-    """The entry point for applications: start runs and get handles to them."""
+    """The entry point for applications: start runs and get handles to them.
+
+    Awaited calls (here and on handles) never block the caller's event loop on
+    the store: a SQLite store's work runs in the client's own threads (see
+    ``store_calls``), so a lock held by another process stalls only the call
+    that needs it.
+    """
 
     def __init__(self, store: Store, *, converter: PayloadConverter | None = None,
                  clock: Clock | None = None, retention: timedelta | None = None) -> None:
@@ -72,7 +79,9 @@ class Client:
         """How long closed runs are kept: :meth:`prune` removes older ones (None: kept)."""
         self.converter = converter or default_converter()
         self.clock: Clock = clock or SystemClock()
-        self.queries = QueryEngine(store, self.converter)
+        self.store_calls = StoreCalls(store)
+        """Runs store calls of awaited methods off the event loop."""
+        self.queries = QueryEngine(store, self.converter, store_calls=self.store_calls)
         self.local_workers = LocalWorkers()
         """Workers of this process running against this client (they register themselves)."""
         self.checks = MessageChecks(self.converter, self.local_workers)
@@ -95,7 +104,8 @@ class Client:
                 "embedded and each store is a single namespace, so only "
                 "namespace='default' is accepted. To keep runs apart, open another store, "
                 "e.g. Client.connect('sqlite:///other.db').")
-        return cls(open_store(target), converter=payload_converter, clock=clock,
+        store = await asyncio.to_thread(open_store, target)  # opening can wait on a lock
+        return cls(store, converter=payload_converter, clock=clock,
                    retention=retention)
 
     async def prune(self, *, older_than: timedelta | None = None, statuses: Sequence[str] = (),
@@ -120,6 +130,8 @@ class Client:
                                        dry_run=dry_run)
 
     def close(self) -> None:
+        """Close the store (after the store calls in flight have finished)."""
+        self.store_calls.close()
         self.store.close()
 
     # --- starting ------------------------------------------------------------------------
@@ -148,15 +160,17 @@ class Client:
         self.checks.check_args(name, "workflow", name, payloads, hint)
         rtype = result_type if result_type is not None else declared
         now = self.clock.now()
-        existing = self.store.latest_run(id)
+        existing = await self.store_calls(self.store.latest_run, id)
         signal_ops: list[Operation] = []
         ops: list[Operation] = []
         if start_signal is not None:
             self.checks.check_handler(name, "signal", start_signal, hint)
             sig_payloads = self.converter.to_payloads(start_signal_args)
             if existing is not None and existing.status == "running":
-                self.store.commit([Deliver(existing.run_id, SignalReceived(
-                    event_id=0, time=now, signal_name=start_signal, args=sig_payloads))])
+                await self.store_calls(self.store.commit, [Deliver(
+                    existing.run_id, SignalReceived(event_id=0, time=now,
+                                                    signal_name=start_signal,
+                                                    args=sig_payloads))])
                 return self._handle(id, existing.run_id, existing.first_execution_run_id,
                                     rtype)
         if existing is not None and existing.status == "running":
@@ -196,7 +210,7 @@ class Client:
                 event_id=0, time=now, signal_name=start_signal,
                 args=self.converter.to_payloads(start_signal_args))))
         try:
-            self.store.commit([*ops, *signal_ops])
+            await self.store_calls(self.store.commit, [*ops, *signal_ops])
         except RunAlreadyExistsError as exc:
             raise WorkflowAlreadyStartedError(id, name, exc.existing_run_id,
                                               "another client started it first") from exc
@@ -248,16 +262,17 @@ class Client:
 
     async def _list(self, status: str | None, workflow_type: str | None, limit: int | None
                     ) -> AsyncIterator[WorkflowExecution]:
-        for run in self.store.list_runs(status=status, workflow_type=workflow_type,
-                                        limit=limit):
+        runs = await self.store_calls(self.store.list_runs, status=status,
+                                      workflow_type=workflow_type, limit=limit)
+        for run in runs:
             yield WorkflowExecution.from_run(run)
 
     async def count_workflows(self, query: str | None = None, *, status: str | None = None,
                               workflow_type: str | None = None) -> WorkflowExecutionCount:
         """How many runs match (``query``: as in :meth:`list_workflows`, only None)."""
         _refuse_query("count_workflows", query)
-        return WorkflowExecutionCount(self.store.count_runs(status=status,
-                                                            workflow_type=workflow_type))
+        return WorkflowExecutionCount(await self.store_calls(
+            self.store.count_runs, status=status, workflow_type=workflow_type))
 
     def definition_for(self, workflow_type: str, hint: WorkflowDefinition | None = None
                        ) -> WorkflowDefinition | None:

@@ -63,6 +63,7 @@ from ._errors import (
 )
 from ._local import LocalWorkers
 from ._query_routing import answer_query, answer_source
+from ._store_calls import StoreCalls
 
 T = TypeVar("T")
 
@@ -82,6 +83,8 @@ class HandleClient(Protocol):
     def checks(self) -> MessageChecks: ...
     @property
     def local_workers(self) -> LocalWorkers: ...
+    @property
+    def store_calls(self) -> StoreCalls: ...
 
 
 class WorkflowExecutionStatus(enum.Enum):
@@ -203,8 +206,12 @@ class WorkflowHandle:
             raise WorkflowNotFoundError(self.id, self.first_execution_run_id)
         return run
 
-    def _open_run(self, what: str) -> RunInfo:
-        run = self._run()
+    async def _found_run(self, run_id: str | None = None) -> RunInfo:
+        """:meth:`_run`, off the event loop."""
+        return await self._client.store_calls(self._run, run_id)
+
+    async def _open_run(self, what: str) -> RunInfo:
+        run = await self._found_run()
         if run.status != "running":
             raise WorkflowClosedError(self.id, run.run_id, run.status, what)
         return run
@@ -216,18 +223,18 @@ class WorkflowHandle:
 
     async def result(self, *, follow_runs: bool = True, result_type: Any = None) -> Any:
         """Wait for the run to end; its result, or WorkflowFailureError with the cause."""
-        store = self._client.store
-        run_id = self.result_run_id or self._run().run_id
+        store, calls = self._client.store, self._client.store_calls
+        run_id = self.result_run_id or (await self._found_run()).run_id
         rtype = result_type if result_type is not None else self._result_type
         while True:
             token = store.change_token()
-            run = store.get_run(run_id)
+            run = await calls(store.get_run, run_id)
             if run is None:
                 raise WorkflowNotFoundError(self.id, run_id)
             if run.status == "running":
                 await store.wait_changed(1.0, since=token, run_id=run_id)
                 continue
-            last = store.read(run_id, after_event_id=run.last_event_id - 1)[-1]
+            last = (await calls(store.read, run_id, after_event_id=run.last_event_id - 1))[-1]
             if isinstance(last, WorkflowContinuedAsNew) and follow_runs:
                 run_id = last.new_run_id
                 continue
@@ -258,14 +265,15 @@ class WorkflowHandle:
     async def signal(self, signal: Any, arg: Any = UNSET, *, args: Sequence[Any] = ()) -> None:
         """Send a signal; WorkflowClosedError if the run has ended (nothing is written)."""
         name = handler_name(signal, "signal")
-        run = self._open_run(f"signal {name!r}")
+        run = await self._open_run(f"signal {name!r}")
         hint = None if isinstance(signal, str) else owner_workflow(signal)
         self._client.checks.check_handler(run.workflow_type, "signal", name, hint)
         payloads = self._client.converter.to_payloads(all_args(arg, args))
         self._client.checks.check_args(run.workflow_type, "signal", name, payloads, hint)
         try:
-            self._client.store.commit([Deliver(run.run_id, SignalReceived(
-                event_id=0, time=self._client.clock.now(), signal_name=name, args=payloads))])
+            await self._client.store_calls(self._client.store.commit, [Deliver(
+                run.run_id, SignalReceived(event_id=0, time=self._client.clock.now(),
+                                           signal_name=name, args=payloads))])
         except RunClosedError as exc:
             raise WorkflowClosedError(self.id, run.run_id, exc.status,
                                       f"signal {name!r}") from exc
@@ -289,7 +297,7 @@ class WorkflowHandle:
         which answered.
         """
         name = handler_name(query, "query")
-        run = self._run()
+        run = await self._found_run()
         if reject_condition is QueryRejectCondition.NOT_OPEN and run.status != "running":
             raise WorkflowQueryRejectedError(self.id, run.status)
         if (reject_condition is QueryRejectCondition.NOT_COMPLETED_CLEANLY
@@ -336,7 +344,7 @@ class WorkflowHandle:
                            ) -> WorkflowUpdateHandle:
         """Send an update; returns once it reached ``wait_for_stage``."""
         name = handler_name(update, "update")
-        run = self._open_run(f"update {name!r}")
+        run = await self._open_run(f"update {name!r}")
         hint = None if isinstance(update, str) else owner_workflow(update)
         self._client.checks.check_handler(run.workflow_type, "update", name, hint)
         payloads = self._client.converter.to_payloads(all_args(arg, args))
@@ -348,15 +356,16 @@ class WorkflowHandle:
         update_id = id or str(uuid.uuid4())
         store = self._client.store
         try:
-            store.request_update(run.run_id, update_id, name, payloads,
-                                 self._client.clock.now())
+            await self._client.store_calls(store.request_update, run.run_id, update_id, name,
+                                           payloads, self._client.clock.now())
         except RunClosedError as exc:
             raise WorkflowClosedError(self.id, run.run_id, exc.status,
                                       f"update {name!r}") from exc
         handle = WorkflowUpdateHandle(self._client, update_id, self.id, run.run_id, name,
                                       result_type)
         if wait_for_stage is not WorkflowUpdateStage.ADMITTED:
-            await _update_reaching(store, run.run_id, update_id, name, wait_for_stage)
+            await _update_reaching(self._client, run.run_id, update_id, name,
+                                   wait_for_stage)
         return handle
 
     def get_update_handle(self, id: str, *, result_type: Any = None) -> WorkflowUpdateHandle:
@@ -375,10 +384,11 @@ class WorkflowHandle:
 
     async def cancel(self, reason: str = "") -> None:
         """Ask the run to cancel; workflow code sees asyncio.CancelledError."""
-        run = self._open_run("a cancellation request")
+        run = await self._open_run("a cancellation request")
         try:
-            self._client.store.commit([Deliver(run.run_id, CancelRequested(
-                event_id=0, time=self._client.clock.now(), reason=reason))])
+            await self._client.store_calls(self._client.store.commit, [Deliver(
+                run.run_id, CancelRequested(event_id=0, time=self._client.clock.now(),
+                                            reason=reason))])
         except RunClosedError as exc:
             raise WorkflowClosedError(self.id, run.run_id, exc.status, "cancel") from exc
 
@@ -388,15 +398,16 @@ class WorkflowHandle:
 
     async def terminate(self, *details: Any, reason: str | None = None) -> None:
         """End the run now, without running workflow code."""
-        run = self._open_run("terminate")
-        store = self._client.store
+        run = await self._open_run("terminate")
+        store, calls = self._client.store, self._client.store_calls
         event = WorkflowTerminated(event_id=0, time=self._client.clock.now(),
                                    reason=reason or "",
                                    details=self._client.converter.to_payloads(details))
-        started = store.read(run.run_id)[0]
+        started = (await calls(store.read, run.run_id))[0]
         assert isinstance(started, WorkflowStarted)
         try:
-            store.commit([Deliver(run.run_id, event), *close_effects(started, event)])
+            await calls(store.commit, [Deliver(run.run_id, event),
+                                       *close_effects(started, event)])
         except RunClosedError as exc:
             raise WorkflowClosedError(self.id, run.run_id, exc.status, "terminate") from exc
 
@@ -405,19 +416,20 @@ class WorkflowHandle:
     async def describe(self) -> WorkflowExecutionDescription:
         """Status, type, task queue, times, history length, parent, memo, the failing
         workflow task (if it is failing) and the open activities."""
-        run = self._run()
+        run = await self._found_run()
         base = WorkflowExecution.from_run(run)
         task_failure = task_failure_of(run)
         last = str(task_failure) if task_failure is not None else (
             self._client.local_workers.task_failure(run.run_id))
+        pending = await self._client.store_calls(pending_activities_of, self._client.store, run)
         return WorkflowExecutionDescription(
             **attrs.asdict(base, recurse=False), last_task_failure=last,
-            task_failure=task_failure,
-            pending_activities=pending_activities_of(self._client.store, run))
+            task_failure=task_failure, pending_activities=pending)
 
     async def fetch_history(self) -> History:
         """The run's whole history."""
-        return self._client.store.history(self._run().run_id)
+        run = await self._found_run()
+        return await self._client.store_calls(self._client.store.history, run.run_id)
 
     def fetch_history_events(self, *, page_size: int | None = None,
                              next_page_token: bytes | None = None,
@@ -438,20 +450,21 @@ class WorkflowHandle:
     async def _events(self, next_page_token: bytes | None, wait_new_event: bool
                       ) -> AsyncIterator[Event]:
         store = self._client.store
-        run_id = self._run().run_id
+        run_id = (await self._found_run()).run_id
         after = int(next_page_token.decode()) if next_page_token else 0
         if wait_new_event:
             async for event in store.tail(run_id, after):
                 yield event
             return
-        for event in store.read(run_id, after_event_id=after):
+        for event in await self._client.store_calls(store.read, run_id, after_event_id=after):
             yield event
 
     async def stream_events(self, after: int = 0, *, event_type: Any = None
                             ) -> AsyncIterator[StreamedEvent]:
         """Yield what the workflow emits (offset > ``after``) until the run ends."""
         store = self._client.store
-        run_id = self._run().run_id
+        # the run this handle started (as result() follows it), else the newest one
+        run_id = self.result_run_id or (await self._found_run()).run_id
         conv = self._client.converter
         while True:
             async for event in store.tail(run_id, 0):
@@ -484,7 +497,7 @@ class WorkflowUpdateHandle:
     async def result(self) -> Any:
         """Wait for the update to complete and decode its result."""
         try:
-            req = await _update_reaching(self._client.store, self.workflow_run_id, self.id,
+            req = await _update_reaching(self._client, self.workflow_run_id, self.id,
                                          self.name, WorkflowUpdateStage.COMPLETED)
         except WorkflowUpdateFailedError as exc:
             self.name = self.name or exc.name
@@ -496,13 +509,14 @@ class WorkflowUpdateHandle:
         return self.result().__await__()
 
 
-async def _update_reaching(store: Store, run_id: str, update_id: str, name: str,
+async def _update_reaching(client: HandleClient, run_id: str, update_id: str, name: str,
                            stage: WorkflowUpdateStage) -> UpdateRequest:
     """The update's request once it reached ``stage``; WorkflowUpdateFailedError if it
     was rejected, failed or abandoned (``name``: for the message, if known)."""
+    store = client.store
     while True:
         token = store.change_token()
-        req = store.get_update(run_id, update_id)
+        req = await client.store_calls(store.get_update, run_id, update_id)
         if req is None:
             raise WorkflowUpdateFailedError(update_id, name, LookupError("no such update"))
         name = name or req.name

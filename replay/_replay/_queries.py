@@ -11,15 +11,30 @@ from __future__ import annotations
 import asyncio
 import collections
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ParamSpec, Protocol, TypeVar
 
-from replay.history import PayloadConverter, ReplayError, Store, WorkflowStarted
+from replay.history import Event, PayloadConverter, ReplayError, Store, WorkflowStarted
 
 from .._core._definition import WorkflowDefinition
 from .._core._exceptions import UnknownQueryError
 from .._core._instance import WorkflowInstance
 from ._replayer import replay_events
 from ._sandbox_hooks import guard_for
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class StoreCaller(Protocol):
+    """Runs one store call, perhaps in a thread (a client's ``store_calls``)."""
+
+    async def __call__(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        ...
+
+
+async def _inline(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    return fn(*args, **kwargs)
 
 
 class QueryUnavailableError(UnknownQueryError):
@@ -44,8 +59,10 @@ class QueryUnavailableError(UnknownQueryError):
 class QueryEngine:
     """Answers queries by replay, with a small LRU of instances."""
 
-    def __init__(self, store: Store, converter: PayloadConverter, capacity: int = 256) -> None:
+    def __init__(self, store: Store, converter: PayloadConverter, capacity: int = 256, *,
+                 store_calls: StoreCaller | None = None) -> None:
         self.store = store
+        self._call: StoreCaller = store_calls or _inline
         self.converter = converter
         self.capacity = capacity
         self._lock = threading.Lock()
@@ -55,12 +72,27 @@ class QueryEngine:
 
     def instance(self, run_id: str, definition: WorkflowDefinition) -> WorkflowInstance:
         """The run's instance, caught up with its recorded activations."""
+        inst = self._take(run_id, definition)
+        after = inst.last_event_id if inst is not None else 0
+        return self._advance(run_id, definition, inst,
+                             self.store.read(run_id, after_event_id=after))
+
+    async def _caught_up(self, run_id: str, definition: WorkflowDefinition
+                         ) -> WorkflowInstance:
+        """:meth:`instance`, reading the store through ``store_calls``."""
+        inst = self._take(run_id, definition)
+        after = inst.last_event_id if inst is not None else 0
+        events = await self._call(self.store.read, run_id, after_event_id=after)
+        return self._advance(run_id, definition, inst, events)
+
+    def _take(self, run_id: str, definition: WorkflowDefinition) -> WorkflowInstance | None:
         with self._lock:
             inst = self._cache.pop(run_id, None)
-            if inst is not None and inst.definition is not definition:
-                inst = None
-            after = inst.last_event_id if inst is not None else 0
-            events = self.store.read(run_id, after_event_id=after)
+        return inst if inst is not None and inst.definition is definition else None
+
+    def _advance(self, run_id: str, definition: WorkflowDefinition,
+                 inst: WorkflowInstance | None, events: list[Event]) -> WorkflowInstance:
+        with self._lock:
             if inst is None:
                 started = events[0]
                 assert isinstance(started, WorkflowStarted)
@@ -86,8 +118,8 @@ class QueryEngine:
         deadline = loop.time() + timeout
         while True:
             token = self.store.change_token()
-            inst = self.instance(run_id, definition)
-            run = self.store.get_run(run_id)
+            inst = await self._caught_up(run_id, definition)
+            run = await self._call(self.store.get_run, run_id)
             behind = run is not None and run.status == "running" and \
                 inst.last_event_id < run.last_event_id
             left = deadline - loop.time()

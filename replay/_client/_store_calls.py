@@ -1,0 +1,64 @@
+"""Store work off the caller's event loop: what keeps awaited client calls non-blocking.
+
+A SQLite store can wait on a file lock (up to its busy timeout) or on the disk;
+done inline, that wait would freeze the application's whole event loop. So a
+client runs each store call of an awaited method in a small thread pool of its
+own. The SQLite store gives every thread its own connection and serialises
+writers with SQLite's own lock, so its calls are safe from any thread. A store
+that never waits (the in-memory store) is called inline: a thread hop would
+only cost time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import threading
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from replay.history import MemoryStore, Store
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+MAX_THREADS = 4
+"""Store calls of one client that may wait at the same time."""
+
+
+class StoreCalls:
+    """Runs a client's store calls in its own threads (inline for an in-memory store).
+
+    ``await calls(store.get_run, run_id)``. If the awaiting task is cancelled,
+    the call itself still completes in its thread (a commit is not undone).
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.inline = isinstance(store, MemoryStore)
+        """True when calls run on the caller's thread (the store never waits)."""
+        self._lock = threading.Lock()
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._closed = False
+
+    async def __call__(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        pool = None if self.inline else self._executor()
+        if pool is None:  # in memory, or closed (the store then says it is closed)
+            return fn(*args, **kwargs)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(pool, functools.partial(fn, *args, **kwargs))
+
+    def _executor(self) -> concurrent.futures.Executor | None:
+        with self._lock:
+            if self._pool is None and not self._closed:
+                self._pool = concurrent.futures.ThreadPoolExecutor(
+                    MAX_THREADS, thread_name_prefix="replay-client")
+            return self._pool
+
+    def close(self) -> None:
+        """Wait for the calls in flight and stop the threads."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+            self._closed = True
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
