@@ -44,8 +44,11 @@ def backoff_delay(initial: timedelta, coefficient: float, maximum: timedelta | N
                   attempt: int) -> timedelta:
     """Exponential backoff after attempt ``attempt`` failed, capped at ``maximum``
     (100 times the initial interval when none is given)."""
-    seconds = initial.total_seconds() * coefficient ** (attempt - 1)
     cap = (maximum or initial * 100).total_seconds()
+    try:
+        seconds = initial.total_seconds() * coefficient ** (attempt - 1)
+    except OverflowError:  # thousands of attempts: long past the cap
+        seconds = cap
     return timedelta(seconds=min(seconds, cap))
 
 
