@@ -31,10 +31,10 @@ from uuid import UUID
 import cattrs
 from cattrs.cols import is_mapping
 from cattrs.fns import identity
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ._errors import HistoryError, InternalError, PayloadError
-from ._events import Event, JsonValue
+from ._events import Event, Failure, JsonValue, added_later
 from ._json_check import Encoder, explain_data, explain_value, is_json
 from ._kinds import EVENT_KINDS
 
@@ -332,8 +332,20 @@ def default_converter() -> PayloadConverter:
 # --- events -------------------------------------------------------------------------------------
 
 _event_conv = _make_converter(events=True)
+
+
+def _omitted_at_default(cls: type[Any]) -> dict[str, Any]:
+    """Fields added to the format later stay out of a file while at their default."""
+    return {name: override(omit_if_default=True) for name in added_later(cls)}
+
+
+# a Failure inside an event leaves its later fields (category) out at their default too
+_event_conv.register_unstructure_hook(
+    Failure, make_dict_unstructure_fn(Failure, _event_conv, **_omitted_at_default(Failure)))
+
 _EVENT_ENCODERS: dict[type[Event], Callable[[Any], dict[str, Any]]] = {
-    cls: make_dict_unstructure_fn(cls, _event_conv) for cls in EVENT_KINDS.values()
+    cls: make_dict_unstructure_fn(cls, _event_conv, **_omitted_at_default(cls))
+    for cls in EVENT_KINDS.values()
 }
 _EVENT_DECODERS: dict[type[Event], Callable[[Any, Any], Any]] = {
     cls: make_dict_structure_fn(cls, _event_conv, _cattrs_forbid_extra_keys=True)

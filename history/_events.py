@@ -15,6 +15,23 @@ import attrs
 JsonValue: TypeAlias = Any
 """JSON-able data: ``None``, bool, int, float, str, lists and str-keyed dicts of them."""
 
+# ``headers`` (WorkflowStarted, SignalReceived, ActivityScheduled, ChildWorkflowStarted,
+# ExternalSignalSent, WorkflowContinuedAsNew):
+# name -> payload set by interceptors (context propagation, tracing) and carried to the
+# interceptors of the receiving side; added to the format later, left out while empty.
+
+ADDED_LATER = "replay.added_later"
+"""Field metadata: a field added to version 1 of the format after files were written.
+
+The codec leaves such a field out of a file while it holds its default, so a
+file written before the field existed re-encodes byte for byte.
+"""
+
+
+def added_later(cls: type[Any]) -> list[str]:
+    """Names of ``cls``'s fields marked :data:`ADDED_LATER`."""
+    return [f.name for f in attrs.fields(cls) if f.metadata.get(ADDED_LATER)]
+
 
 @attrs.frozen(kw_only=True)
 class Failure:
@@ -26,6 +43,8 @@ class Failure:
     details: list[JsonValue] = attrs.field(factory=list)
     stack_trace: str = ""
     cause: Failure | None = None
+    category: str = attrs.field(default="", metadata={ADDED_LATER: True})
+    """An ApplicationError's category (``"BENIGN"``); ``""`` when unspecified."""
 
 
 @attrs.frozen(kw_only=True)
@@ -69,6 +88,7 @@ class WorkflowStarted(Event):
     memo: dict[str, JsonValue] = attrs.field(factory=dict)
     execution_timeout: timedelta | None = None
     run_timeout: timedelta | None = None
+    headers: dict[str, JsonValue] = attrs.field(factory=dict, metadata={ADDED_LATER: True})
 
 
 @attrs.frozen(kw_only=True)
@@ -109,6 +129,7 @@ class WorkflowContinuedAsNew(Event):
     task_queue: str
     args: list[JsonValue] = attrs.field(factory=list)
     memo: dict[str, JsonValue] = attrs.field(factory=dict)
+    headers: dict[str, JsonValue] = attrs.field(factory=dict, metadata={ADDED_LATER: True})
 
 
 @attrs.frozen(kw_only=True)
@@ -176,6 +197,7 @@ class ActivityScheduled(Event):
     heartbeat_timeout: timedelta | None = None
     retry_policy: RetryPolicyData | None = None
     cancellation_type: str = "try_cancel"
+    headers: dict[str, JsonValue] = attrs.field(factory=dict, metadata={ADDED_LATER: True})
 
 
 @attrs.frozen(kw_only=True)
@@ -212,6 +234,7 @@ class ChildWorkflowStarted(Event):
     task_queue: str
     args: list[JsonValue] = attrs.field(factory=list)
     memo: dict[str, JsonValue] = attrs.field(factory=dict)
+    headers: dict[str, JsonValue] = attrs.field(factory=dict, metadata={ADDED_LATER: True})
 
 
 @attrs.frozen(kw_only=True)
@@ -223,6 +246,7 @@ class ExternalSignalSent(Event):
     run_id: str | None
     signal_name: str
     args: list[JsonValue] = attrs.field(factory=list)
+    headers: dict[str, JsonValue] = attrs.field(factory=dict, metadata={ADDED_LATER: True})
 
 
 @attrs.frozen(kw_only=True)
@@ -271,6 +295,7 @@ class SignalReceived(Event):
 
     signal_name: str
     args: list[JsonValue] = attrs.field(factory=list)
+    headers: dict[str, JsonValue] = attrs.field(factory=dict, metadata={ADDED_LATER: True})
 
 
 @attrs.frozen(kw_only=True)

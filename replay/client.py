@@ -21,14 +21,32 @@ from ._client._handle import WorkflowExecutionStatus as WorkflowExecutionStatus
 from ._client._handle import WorkflowHandle as WorkflowHandle
 from ._client._handle import WorkflowUpdateHandle as WorkflowUpdateHandle
 from ._client._handle import WorkflowUpdateStage as WorkflowUpdateStage
+from ._client._inputs import CancelWorkflowInput as CancelWorkflowInput
+from ._client._inputs import DescribeWorkflowInput as DescribeWorkflowInput
+from ._client._inputs import QueryWorkflowInput as QueryWorkflowInput
+from ._client._inputs import SignalWorkflowInput as SignalWorkflowInput
+from ._client._inputs import StartWorkflowInput as StartWorkflowInput
+from ._client._inputs import StartWorkflowUpdateInput as StartWorkflowUpdateInput
+from ._client._inputs import TerminateWorkflowInput as TerminateWorkflowInput
+from ._client._interceptors import Interceptor as Interceptor
+from ._client._interceptors import OutboundInterceptor as OutboundInterceptor
 from ._core._public import publish as _publish
 
 __all__ = [
+    "CancelWorkflowInput",
     "Client",
+    "DescribeWorkflowInput",
+    "Interceptor",
+    "OutboundInterceptor",
     "PendingActivityInfo",
     "PendingActivityState",
     "QueryRejectCondition",
+    "QueryWorkflowInput",
+    "SignalWorkflowInput",
+    "StartWorkflowInput",
+    "StartWorkflowUpdateInput",
     "StreamedEvent",
+    "TerminateWorkflowInput",
     "UnsupportedTargetError",
     "WorkflowAlreadyStartedError",
     "WorkflowClosedError",

@@ -67,6 +67,8 @@ knows nothing of the engine either), so catching either works::
         ├── CancelledError
         ├── TerminatedError
         └── TimeoutError
+
+``ApplicationErrorCategory`` (not an error) is here too, beside ApplicationError.
 """
 
 from replay.history import AppendConflictError as AppendConflictError
@@ -94,6 +96,7 @@ from ._client._errors import WorkflowQueryRejectedError as WorkflowQueryRejected
 from ._client._errors import WorkflowUpdateFailedError as WorkflowUpdateFailedError
 from ._core._exceptions import ActivityError as ActivityError
 from ._core._exceptions import ApplicationError as ApplicationError
+from ._core._exceptions import ApplicationErrorCategory as ApplicationErrorCategory
 from ._core._exceptions import CancelledError as CancelledError
 from ._core._exceptions import ChildWorkflowError as ChildWorkflowError
 from ._core._exceptions import DebuggerNotReadyError as DebuggerNotReadyError
@@ -119,6 +122,7 @@ __all__ = [
     "ActivityError",
     "AppendConflictError",
     "ApplicationError",
+    "ApplicationErrorCategory",
     "CancelledError",
     "ChildWorkflowError",
     "DebuggerNotReadyError",

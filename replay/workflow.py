@@ -26,8 +26,14 @@ from ._core._runtime import execute_activity_method as execute_activity_method
 from ._core._runtime import execute_child_workflow as execute_child_workflow
 from ._core._runtime import execute_local_activity as execute_local_activity
 from ._core._runtime import execute_local_activity_method as execute_local_activity_method
+from ._core._runtime import get_dynamic_query_handler as get_dynamic_query_handler
+from ._core._runtime import get_dynamic_signal_handler as get_dynamic_signal_handler
+from ._core._runtime import get_dynamic_update_handler as get_dynamic_update_handler
 from ._core._runtime import get_external_workflow_handle as get_external_workflow_handle
 from ._core._runtime import get_external_workflow_handle_for as get_external_workflow_handle_for
+from ._core._runtime import get_query_handler as get_query_handler
+from ._core._runtime import get_signal_handler as get_signal_handler
+from ._core._runtime import get_update_handler as get_update_handler
 from ._core._runtime import info as info
 from ._core._runtime import logger as logger
 from ._core._runtime import memo as memo
@@ -74,8 +80,14 @@ __all__ = [
     "execute_child_workflow",
     "execute_local_activity",
     "execute_local_activity_method",
+    "get_dynamic_query_handler",
+    "get_dynamic_signal_handler",
+    "get_dynamic_update_handler",
     "get_external_workflow_handle",
     "get_external_workflow_handle_for",
+    "get_query_handler",
+    "get_signal_handler",
+    "get_update_handler",
     "info",
     "init",
     "logger",

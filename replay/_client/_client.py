@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import types
 import typing
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -37,11 +38,28 @@ from .._core._definition import WorkflowDefinition, owner_workflow, workflow_nam
 from .._replay._queries import QueryEngine
 from ._checks import MessageChecks
 from ._errors import UnsupportedTargetError, WorkflowAlreadyStartedError
-from ._handle import WorkflowExecution, WorkflowHandle
+from ._handle import (
+    WorkflowExecution,
+    WorkflowExecutionDescription,
+    WorkflowHandle,
+    WorkflowUpdateHandle,
+)
+from ._inputs import (
+    CancelWorkflowInput,
+    DescribeWorkflowInput,
+    QueryWorkflowInput,
+    SignalWorkflowInput,
+    StartWorkflowInput,
+    StartWorkflowUpdateInput,
+    TerminateWorkflowInput,
+    check_rpc_options,
+)
+from ._interceptors import Interceptor, OutboundInterceptor
 from ._local import LocalWorkers
 from ._store_calls import StoreCalls
 
 T = TypeVar("T")
+_NO_METADATA: Mapping[str, str | bytes] = types.MappingProxyType({})
 _FAILED_STATES = {"failed", "canceled", "terminated", "timed_out"}
 
 
@@ -73,10 +91,19 @@ class Client:
     """
 
     def __init__(self, store: Store, *, converter: PayloadConverter | None = None,
-                 clock: Clock | None = None, retention: timedelta | None = None) -> None:
+                 clock: Clock | None = None, interceptors: Sequence[Interceptor] = (),
+                 retention: timedelta | None = None) -> None:
         self.store = store
         self.retention = retention
         """How long closed runs are kept: :meth:`prune` removes older ones (None: kept)."""
+        self.interceptors = list(interceptors)
+        """As given; those that are also worker interceptors are used by its workers too."""
+        outbound: OutboundInterceptor = _ClientImpl(self)
+        for interceptor in reversed(self.interceptors):
+            outbound = interceptor.intercept_client(outbound)
+        self.outbound = outbound
+        """The interceptor chain every start and handle call goes through (outermost
+        first, ending in the client's own implementation)."""
         self.converter = converter or default_converter()
         self.clock: Clock = clock or SystemClock()
         self.store_calls = StoreCalls(store)
@@ -90,8 +117,8 @@ class Client:
     @classmethod
     async def connect(cls, target: str | None = None, *, namespace: str = "default",
                       payload_converter: PayloadConverter | None = None,
-                      clock: Clock | None = None, retention: timedelta | None = None
-                      ) -> Client:
+                      clock: Clock | None = None, interceptors: Sequence[Interceptor] = (),
+                      retention: timedelta | None = None) -> Client:
         """Open the embedded default (``./replay.db`` or ``$REPLAY_DB``) or ``target``.
 
         ``namespace`` exists for familiar code: a store is one namespace, so only
@@ -105,7 +132,7 @@ class Client:
                 "namespace='default' is accepted. To keep runs apart, open another store, "
                 "e.g. Client.connect('sqlite:///other.db').")
         store = await asyncio.to_thread(open_store, target)  # opening can wait on a lock
-        return cls(store, converter=payload_converter, clock=clock,
+        return cls(store, converter=payload_converter, clock=clock, interceptors=interceptors,
                    retention=retention)
 
     async def prune(self, *, older_than: timedelta | None = None, statuses: Sequence[str] = (),
@@ -152,13 +179,40 @@ class Client:
         run_timeout: timedelta | None = None,
         memo: dict[str, Any] | None = None,
         result_type: Any = None,
+        task_timeout: timedelta | None = None,
+        rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
+        rpc_timeout: timedelta | None = None,
     ) -> WorkflowHandle:
-        """Start a run (or, with ``start_signal``, signal the open one or start and signal)."""
+        """Start a run (or, with ``start_signal``, signal the open one or start and signal).
+
+        ``task_timeout`` is accepted for familiar code and not recorded: replay does
+        not time workflow tasks out. ``rpc_metadata`` and ``rpc_timeout`` are checked
+        for their types and have no other effect (there is no remote call).
+        """
+        check_rpc_options("start_workflow", rpc_metadata, rpc_timeout)
+        if task_timeout is not None and not isinstance(task_timeout, timedelta):
+            raise TypeError("start_workflow: task_timeout must be a timedelta or None")
         name, declared = workflow_name(workflow)
-        hint = owner_workflow(workflow) if not isinstance(workflow, str) else None
-        payloads = self.converter.to_payloads(all_args(arg, args))
+        return await self.outbound.start_workflow(StartWorkflowInput(
+            workflow=name, args=all_args(arg, args), id=id, task_queue=task_queue,
+            execution_timeout=execution_timeout, run_timeout=run_timeout,
+            task_timeout=task_timeout, id_reuse_policy=id_reuse_policy,
+            id_conflict_policy=id_conflict_policy, memo=memo, start_signal=start_signal,
+            start_signal_args=start_signal_args,
+            ret_type=result_type if result_type is not None else declared,
+            rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout, workflow_ref=workflow))
+
+    async def begin_run(self, input: StartWorkflowInput) -> WorkflowHandle:
+        """Start the run ``input`` describes (the end of the client's chain)."""
+        workflow, name, id, task_queue = input.workflow_ref, input.workflow, input.id, \
+            input.task_queue
+        id_reuse_policy, id_conflict_policy = input.id_reuse_policy, input.id_conflict_policy
+        start_signal, start_signal_args = input.start_signal, input.start_signal_args
+        memo, headers = dict(input.memo) if input.memo else None, dict(input.headers)
+        hint = owner_workflow(workflow) if workflow and not isinstance(workflow, str) else None
+        payloads = self.converter.to_payloads(input.args)
         self.checks.check_args(name, "workflow", name, payloads, hint)
-        rtype = result_type if result_type is not None else declared
+        rtype = input.ret_type
         now = self.clock.now()
         existing = await self.store_calls(self.store.latest_run, id)
         signal_ops: list[Operation] = []
@@ -170,7 +224,7 @@ class Client:
                 await self.store_calls(self.store.commit, [Deliver(
                     existing.run_id, SignalReceived(event_id=0, time=now,
                                                     signal_name=start_signal,
-                                                    args=sig_payloads))])
+                                                    args=sig_payloads, headers=headers))])
                 return self._handle(id, existing.run_id, existing.first_execution_run_id,
                                     rtype)
         if existing is not None and existing.status == "running":
@@ -203,12 +257,13 @@ class Client:
             event_id=1, time=now, workflow_type=name, workflow_id=id, task_queue=task_queue,
             args=payloads, random_seed=secrets.randbits(62), first_execution_run_id=run_id,
             memo=self.converter.to_payload(memo) if memo else {},
-            execution_timeout=execution_timeout, run_timeout=run_timeout)
+            execution_timeout=input.execution_timeout, run_timeout=input.run_timeout,
+            headers=headers)
         ops.append(Start(run_id, started))
         if start_signal is not None:
             signal_ops.append(Deliver(run_id, SignalReceived(
                 event_id=0, time=now, signal_name=start_signal,
-                args=self.converter.to_payloads(start_signal_args))))
+                args=self.converter.to_payloads(start_signal_args), headers=headers)))
         try:
             await self.store_calls(self.store.commit, [*ops, *signal_ops])
         except RunAlreadyExistsError as exc:
@@ -280,6 +335,44 @@ class Client:
         worker's registration in this process, else the one class declared with that name.
         """
         return self.checks.definition_for(workflow_type, hint)
+
+
+class _ClientImpl(OutboundInterceptor):
+    """The end of the client's interceptor chain: the client's and handles' own work."""
+
+    def __init__(self, client: Client) -> None:  # the end of the chain has no next
+        self._client = client
+
+    def _handle(self, id: str, run_id: str | None, first: str | None) -> WorkflowHandle:
+        return WorkflowHandle(self._client, id, run_id=run_id, first_execution_run_id=first)
+
+    async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle:
+        return await self._client.begin_run(input)
+
+    async def signal_workflow(self, input: SignalWorkflowInput) -> None:
+        await self._handle(input.id, input.run_id,
+                           input.first_execution_run_id).deliver_signal(input)
+
+    async def query_workflow(self, input: QueryWorkflowInput) -> Any:
+        return await self._handle(input.id, input.run_id,
+                                  input.first_execution_run_id).run_query(input)
+
+    async def start_workflow_update(self, input: StartWorkflowUpdateInput
+                                    ) -> WorkflowUpdateHandle:
+        return await self._handle(input.id, input.run_id,
+                                  input.first_execution_run_id).send_update(input)
+
+    async def cancel_workflow(self, input: CancelWorkflowInput) -> None:
+        await self._handle(input.id, input.run_id,
+                           input.first_execution_run_id).request_cancel(input)
+
+    async def terminate_workflow(self, input: TerminateWorkflowInput) -> None:
+        await self._handle(input.id, input.run_id, input.first_execution_run_id).end_run(input)
+
+    async def describe_workflow(self, input: DescribeWorkflowInput
+                                ) -> WorkflowExecutionDescription:
+        return await self._handle(input.id, input.run_id,
+                                  input.first_execution_run_id).read_description(input)
 
 
 def _refuse_query(method: str, query: str | None) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
+import types
 import typing
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Sequence
-from datetime import datetime
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 import attrs
@@ -35,7 +36,7 @@ from replay.history import (
 
 from .._core._args import UNSET, all_args
 from .._core._clock import Clock
-from .._core._definition import handler_name, owner_workflow
+from .._core._definition import WorkflowDefinition, handler_name, owner_workflow
 from .._core._effects import close_effects
 from .._core._exceptions import (
     CancelledError,
@@ -61,11 +62,27 @@ from ._errors import (
     WorkflowQueryRejectedError,
     WorkflowUpdateFailedError,
 )
+from ._inputs import (
+    CancelWorkflowInput,
+    DescribeWorkflowInput,
+    QueryWorkflowInput,
+    SignalWorkflowInput,
+    StartWorkflowUpdateInput,
+    TerminateWorkflowInput,
+    check_rpc_options,
+)
 from ._local import LocalWorkers
 from ._query_routing import answer_query, answer_source
 from ._store_calls import StoreCalls
 
 T = TypeVar("T")
+_NO_METADATA: Mapping[str, str | bytes] = types.MappingProxyType({})
+"""``rpc_metadata``'s default (accepted and type-checked only: there is no RPC)."""
+
+
+def _hint(ref: Any) -> WorkflowDefinition | None:
+    """The workflow a handler reference (a method, not a name) belongs to."""
+    return None if ref is None or isinstance(ref, str) else owner_workflow(ref)
 
 
 class HandleClient(Protocol):
@@ -85,6 +102,23 @@ class HandleClient(Protocol):
     def local_workers(self) -> LocalWorkers: ...
     @property
     def store_calls(self) -> StoreCalls: ...
+    @property
+    def outbound(self) -> ClientOutbound:
+        """The client's interceptor chain, which every call below goes through."""
+        ...
+
+
+class ClientOutbound(Protocol):
+    """What handles call on the client's interceptor chain (an ``OutboundInterceptor``)."""
+
+    async def signal_workflow(self, input: SignalWorkflowInput) -> None: ...
+    async def query_workflow(self, input: QueryWorkflowInput) -> Any: ...
+    async def start_workflow_update(self, input: StartWorkflowUpdateInput
+                                    ) -> WorkflowUpdateHandle: ...
+    async def cancel_workflow(self, input: CancelWorkflowInput) -> None: ...
+    async def terminate_workflow(self, input: TerminateWorkflowInput) -> None: ...
+    async def describe_workflow(self, input: DescribeWorkflowInput
+                                ) -> WorkflowExecutionDescription: ...
 
 
 class WorkflowExecutionStatus(enum.Enum):
@@ -262,18 +296,29 @@ class WorkflowHandle:
 
     # --- messages ---------------------------------------------------------------------------
 
-    async def signal(self, signal: Any, arg: Any = UNSET, *, args: Sequence[Any] = ()) -> None:
+    async def signal(self, signal: Any, arg: Any = UNSET, *, args: Sequence[Any] = (),
+                     rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
+                     rpc_timeout: timedelta | None = None) -> None:
         """Send a signal; WorkflowClosedError if the run has ended (nothing is written)."""
-        name = handler_name(signal, "signal")
+        check_rpc_options("signal", rpc_metadata, rpc_timeout)
+        await self._client.outbound.signal_workflow(SignalWorkflowInput(
+            id=self.id, run_id=self.run_id, first_execution_run_id=self.first_execution_run_id,
+            signal=handler_name(signal, "signal"), args=all_args(arg, args),
+            rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout, signal_ref=signal))
+
+    async def deliver_signal(self, input: SignalWorkflowInput) -> None:
+        """Send the signal ``input`` describes (the end of the client's chain)."""
+        name = input.signal
         run = await self._open_run(f"signal {name!r}")
-        hint = None if isinstance(signal, str) else owner_workflow(signal)
+        hint = _hint(input.signal_ref)
         self._client.checks.check_handler(run.workflow_type, "signal", name, hint)
-        payloads = self._client.converter.to_payloads(all_args(arg, args))
+        payloads = self._client.converter.to_payloads(input.args)
         self._client.checks.check_args(run.workflow_type, "signal", name, payloads, hint)
         try:
             await self._client.store_calls(self._client.store.commit, [Deliver(
                 run.run_id, SignalReceived(event_id=0, time=self._client.clock.now(),
-                                           signal_name=name, args=payloads))])
+                                           signal_name=name, args=payloads,
+                                           headers=dict(input.headers)))])
         except RunClosedError as exc:
             raise WorkflowClosedError(self.id, run.run_id, exc.status,
                                       f"signal {name!r}") from exc
@@ -281,22 +326,41 @@ class WorkflowHandle:
     @typing.overload
     async def query(self, query: Callable[..., T], arg: Any = ..., *,
                     args: Sequence[Any] = ..., reject_condition: QueryRejectCondition = ...,
-                    result_type: Any = ...) -> T: ...
+                    result_type: Any = ..., rpc_metadata: Mapping[str, str | bytes] = ...,
+                    rpc_timeout: timedelta | None = ...) -> T: ...
     @typing.overload
     async def query(self, query: str, arg: Any = ..., *, args: Sequence[Any] = ...,
                     reject_condition: QueryRejectCondition = ...,
-                    result_type: Any = ...) -> Any: ...
+                    result_type: Any = ..., rpc_metadata: Mapping[str, str | bytes] = ...,
+                    rpc_timeout: timedelta | None = ...) -> Any: ...
     async def query(self, query: Any, arg: Any = UNSET, *, args: Sequence[Any] = (),
                     reject_condition: QueryRejectCondition = QueryRejectCondition.NONE,
-                    result_type: Any = None) -> Any:
+                    result_type: Any = None,
+                    rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
+                    rpc_timeout: timedelta | None = None) -> Any:
         """Run a query handler against the run's state (works on closed runs).
 
         A worker of the run's task queue answers, with the code the run runs on;
-        only if none answers within the timeout (5 s) and this process has the
-        workflow's code is the history replayed here. ``last_query_source`` says
-        which answered.
+        only if none answers within ``rpc_timeout`` (default 5 s) and this process
+        has the workflow's code is the history replayed here. ``last_query_source``
+        says which answered.
         """
-        name = handler_name(query, "query")
+        check_rpc_options("query", rpc_metadata, rpc_timeout)
+        with answer_source() as source:
+            value = await self._client.outbound.query_workflow(QueryWorkflowInput(
+                id=self.id, run_id=self.run_id,
+                first_execution_run_id=self.first_execution_run_id,
+                query=handler_name(query, "query"), args=all_args(arg, args),
+                reject_condition=reject_condition, ret_type=result_type, query_ref=query,
+                rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
+        self.last_query_source = source.get()
+        return value
+
+    async def run_query(self, input: QueryWorkflowInput) -> Any:
+        """Answer the query ``input`` describes (the end of the client's chain)."""
+        query = input.query if input.query_ref is None else input.query_ref
+        reject_condition, result_type = input.reject_condition, input.ret_type
+        name = input.query
         run = await self._found_run()
         if reject_condition is QueryRejectCondition.NOT_OPEN and run.status != "running":
             raise WorkflowQueryRejectedError(self.id, run.status)
@@ -308,12 +372,11 @@ class WorkflowHandle:
             d = owner_workflow(query)
             if d is not None and name in d.queries:
                 result_type = d.queries[name].return_type
-        payloads = self._client.converter.to_payloads(all_args(arg, args))
+        payloads = self._client.converter.to_payloads(input.args)
         try:
             hint = None if isinstance(query, str) else owner_workflow(query)
-            with answer_source() as source:
-                value = await answer_query(self._client, run, name, payloads, hint, None)
-            self.last_query_source = source.get()
+            value = await answer_query(self._client, run, name, payloads, hint,
+                                       input.rpc_timeout)
         except (UnknownQueryError, QueryFailedError) as exc:
             raise WorkflowQueryFailedError(str(exc)) from exc
         return self._client.converter.from_payload(value, result_type)
@@ -321,33 +384,52 @@ class WorkflowHandle:
     @typing.overload
     async def execute_update(self, update: Callable[..., Awaitable[T]], arg: Any = ..., *,
                              args: Sequence[Any] = ..., id: str | None = ...,
-                             result_type: Any = ...) -> T: ...
+                             result_type: Any = ..., rpc_metadata: Mapping[str, str | bytes] = ...,
+                             rpc_timeout: timedelta | None = ...) -> T: ...
     @typing.overload
     async def execute_update(self, update: Callable[..., T], arg: Any = ..., *,
                              args: Sequence[Any] = ..., id: str | None = ...,
-                             result_type: Any = ...) -> T: ...
+                             result_type: Any = ..., rpc_metadata: Mapping[str, str | bytes] = ...,
+                             rpc_timeout: timedelta | None = ...) -> T: ...
     @typing.overload
     async def execute_update(self, update: str, arg: Any = ..., *, args: Sequence[Any] = ...,
-                             id: str | None = ..., result_type: Any = ...) -> Any: ...
+                             id: str | None = ..., result_type: Any = ...,
+                             rpc_metadata: Mapping[str, str | bytes] = ...,
+                             rpc_timeout: timedelta | None = ...) -> Any: ...
     async def execute_update(self, update: Any, arg: Any = UNSET, *,
                              args: Sequence[Any] = (), id: str | None = None,
-                             result_type: Any = None) -> Any:
+                             result_type: Any = None,
+                             rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
+                             rpc_timeout: timedelta | None = None) -> Any:
         """Send an update and wait for its result (WorkflowUpdateFailedError if it fails)."""
         handle = await self.start_update(update, arg, args=args, id=id,
                                          wait_for_stage=WorkflowUpdateStage.COMPLETED,
-                                         result_type=result_type)
+                                         result_type=result_type, rpc_metadata=rpc_metadata,
+                                         rpc_timeout=rpc_timeout)
         return await handle.result()
 
     async def start_update(self, update: Any, arg: Any = UNSET, *,
                            wait_for_stage: WorkflowUpdateStage, args: Sequence[Any] = (),
-                           id: str | None = None, result_type: Any = None
-                           ) -> WorkflowUpdateHandle:
+                           id: str | None = None, result_type: Any = None,
+                           rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
+                           rpc_timeout: timedelta | None = None) -> WorkflowUpdateHandle:
         """Send an update; returns once it reached ``wait_for_stage``."""
-        name = handler_name(update, "update")
+        check_rpc_options("start_update", rpc_metadata, rpc_timeout)
+        return await self._client.outbound.start_workflow_update(StartWorkflowUpdateInput(
+            id=self.id, run_id=self.run_id, first_execution_run_id=self.first_execution_run_id,
+            update_id=id, update=handler_name(update, "update"), args=all_args(arg, args),
+            wait_for_stage=wait_for_stage, ret_type=result_type, update_ref=update,
+            rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
+
+    async def send_update(self, input: StartWorkflowUpdateInput) -> WorkflowUpdateHandle:
+        """Send the update ``input`` describes (the end of the client's chain)."""
+        update = input.update if input.update_ref is None else input.update_ref
+        wait_for_stage, result_type, id = input.wait_for_stage, input.ret_type, input.update_id
+        name = input.update
         run = await self._open_run(f"update {name!r}")
         hint = None if isinstance(update, str) else owner_workflow(update)
         self._client.checks.check_handler(run.workflow_type, "update", name, hint)
-        payloads = self._client.converter.to_payloads(all_args(arg, args))
+        payloads = self._client.converter.to_payloads(input.args)
         self._client.checks.check_args(run.workflow_type, "update", name, payloads, hint)
         if result_type is None and not isinstance(update, str):
             d = owner_workflow(update)
@@ -382,8 +464,18 @@ class WorkflowHandle:
 
     # --- ending runs -------------------------------------------------------------------------
 
-    async def cancel(self, reason: str = "") -> None:
+    async def cancel(self, reason: str = "", *,
+                     rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
+                     rpc_timeout: timedelta | None = None) -> None:
         """Ask the run to cancel; workflow code sees asyncio.CancelledError."""
+        check_rpc_options("cancel", rpc_metadata, rpc_timeout)
+        await self._client.outbound.cancel_workflow(CancelWorkflowInput(
+            id=self.id, run_id=self.run_id, first_execution_run_id=self.first_execution_run_id,
+            reason=reason, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
+
+    async def request_cancel(self, input: CancelWorkflowInput) -> None:
+        """Ask for the cancellation ``input`` describes (the end of the client's chain)."""
+        reason = input.reason
         run = await self._open_run("a cancellation request")
         try:
             await self._client.store_calls(self._client.store.commit, [Deliver(
@@ -396,8 +488,18 @@ class WorkflowHandle:
         """Same as :meth:`cancel` (the event-driven handler's name)."""
         await self.cancel()
 
-    async def terminate(self, *details: Any, reason: str | None = None) -> None:
+    async def terminate(self, *details: Any, reason: str | None = None,
+                        rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
+                        rpc_timeout: timedelta | None = None) -> None:
         """End the run now, without running workflow code."""
+        check_rpc_options("terminate", rpc_metadata, rpc_timeout)
+        await self._client.outbound.terminate_workflow(TerminateWorkflowInput(
+            id=self.id, run_id=self.run_id, first_execution_run_id=self.first_execution_run_id,
+            args=details, reason=reason, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
+
+    async def end_run(self, input: TerminateWorkflowInput) -> None:
+        """Terminate as ``input`` says (the end of the client's chain)."""
+        details, reason = input.args, input.reason
         run = await self._open_run("terminate")
         store, calls = self._client.store, self._client.store_calls
         event = WorkflowTerminated(event_id=0, time=self._client.clock.now(),
@@ -413,9 +515,19 @@ class WorkflowHandle:
 
     # --- inspecting -----------------------------------------------------------------------------
 
-    async def describe(self) -> WorkflowExecutionDescription:
+    async def describe(self, *, rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
+                       rpc_timeout: timedelta | None = None
+                       ) -> WorkflowExecutionDescription:
         """Status, type, task queue, times, history length, parent, memo, the failing
         workflow task (if it is failing) and the open activities."""
+        check_rpc_options("describe", rpc_metadata, rpc_timeout)
+        return await self._client.outbound.describe_workflow(DescribeWorkflowInput(
+            id=self.id, run_id=self.run_id, first_execution_run_id=self.first_execution_run_id,
+            rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
+
+    async def read_description(self, input: DescribeWorkflowInput
+                               ) -> WorkflowExecutionDescription:
+        """The description ``input`` asks for (the end of the client's chain)."""
         run = await self._found_run()
         base = WorkflowExecution.from_run(run)
         task_failure = task_failure_of(run)

@@ -170,6 +170,7 @@ class ChildCommand(Command):
         "args",
         "decode",
         "future",
+        "headers",
         "memo",
         "result_type",
         "run_id",
@@ -182,8 +183,10 @@ class ChildCommand(Command):
 
     def __init__(self, *, seq: int, workflow_type: str, workflow_id: str, run_id: str,
                  task_queue: str, args: list[Any], memo: dict[str, Any], result_type: Any,
-                 future: asyncio.Future[Any], decode: Any) -> None:
+                 future: asyncio.Future[Any], decode: Any,
+                 headers: dict[str, Any] | None = None) -> None:
         super().__init__()
+        self.headers = headers or {}
         self.seq = seq
         self.workflow_type = workflow_type
         self.workflow_id = workflow_id
@@ -198,7 +201,8 @@ class ChildCommand(Command):
     def fields(self) -> dict[str, Any]:
         return {"seq": self.seq, "workflow_type": self.workflow_type,
                 "workflow_id": self.workflow_id, "run_id": self.run_id,
-                "task_queue": self.task_queue, "args": self.args, "memo": self.memo}
+                "task_queue": self.task_queue, "args": self.args, "memo": self.memo,
+                "headers": self.headers}
 
     def resolve(self, event: Event) -> None:
         if self.future.done():
@@ -218,12 +222,14 @@ class ChildCommand(Command):
 
 
 class SignalExternalCommand(Command):
-    __slots__ = ("args", "future", "run_id", "seq", "signal_name", "workflow_id")
+    __slots__ = ("args", "future", "headers", "run_id", "seq", "signal_name", "workflow_id")
     event_type = ExternalSignalSent
 
     def __init__(self, *, seq: int, workflow_id: str, run_id: str | None, signal_name: str,
-                 args: list[Any], future: asyncio.Future[None]) -> None:
+                 args: list[Any], future: asyncio.Future[None],
+                 headers: dict[str, Any] | None = None) -> None:
         super().__init__()
+        self.headers = headers or {}
         self.seq = seq
         self.workflow_id = workflow_id
         self.run_id = run_id
@@ -233,7 +239,7 @@ class SignalExternalCommand(Command):
 
     def fields(self) -> dict[str, Any]:
         return {"seq": self.seq, "workflow_id": self.workflow_id, "run_id": self.run_id,
-                "signal_name": self.signal_name, "args": self.args}
+                "signal_name": self.signal_name, "args": self.args, "headers": self.headers}
 
     def resolve(self, event: Event) -> None:
         if self.future.done():
@@ -338,12 +344,14 @@ class CancelCommand(Command):
 
 
 class ContinueAsNewCommand(Command):
-    __slots__ = ("args", "memo", "new_run_id", "task_queue", "workflow_type")
+    __slots__ = ("args", "headers", "memo", "new_run_id", "task_queue", "workflow_type")
     event_type = WorkflowContinuedAsNew
 
     def __init__(self, *, new_run_id: str, workflow_type: str, task_queue: str,
-                 args: list[Any], memo: dict[str, Any]) -> None:
+                 args: list[Any], memo: dict[str, Any],
+                 headers: dict[str, Any] | None = None) -> None:
         super().__init__()
+        self.headers = headers or {}
         self.new_run_id = new_run_id
         self.workflow_type = workflow_type
         self.task_queue = task_queue
@@ -352,7 +360,8 @@ class ContinueAsNewCommand(Command):
 
     def fields(self) -> dict[str, Any]:
         return {"new_run_id": self.new_run_id, "workflow_type": self.workflow_type,
-                "task_queue": self.task_queue, "args": self.args, "memo": self.memo}
+                "task_queue": self.task_queue, "args": self.args, "memo": self.memo,
+                "headers": self.headers}
 
 
 TERMINAL_COMMANDS = (CompleteCommand, FailCommand, CancelCommand, ContinueAsNewCommand)

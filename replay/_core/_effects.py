@@ -52,7 +52,8 @@ def effects_of(store: Store, run_id: str, started: WorkflowStarted, events: Sequ
                 workflow_id=e.workflow_id, task_queue=e.task_queue, args=list(e.args),
                 random_seed=secrets.randbits(62), first_execution_run_id=e.run_id,
                 parent_workflow_id=started.workflow_id, parent_run_id=run_id,
-                parent_initiated_event_id=e.event_id, memo=dict(e.memo))))
+                parent_initiated_event_id=e.event_id, memo=dict(e.memo),
+                headers=dict(e.headers))))
         elif isinstance(e, ExternalSignalSent):
             ops.extend(_signal_ops(store, run_id, e))
         elif isinstance(e, WorkflowContinuedAsNew):
@@ -65,7 +66,7 @@ def effects_of(store: Store, run_id: str, started: WorkflowStarted, events: Sequ
                 parent_run_id=started.parent_run_id,
                 parent_initiated_event_id=started.parent_initiated_event_id,
                 memo=dict(e.memo), execution_timeout=started.execution_timeout,
-                run_timeout=started.run_timeout)))
+                run_timeout=started.run_timeout, headers=dict(e.headers))))
         else:
             ops.extend(close_effects(started, e))
     return ops
@@ -107,7 +108,8 @@ def _signal_ops(store: Store, run_id: str, e: ExternalSignalSent) -> list[Operat
                             type="ExternalWorkflowNotFound", non_retryable=True)))]
     return [
         Deliver(target.run_id, SignalReceived(event_id=0, time=e.time,
-                                              signal_name=e.signal_name, args=list(e.args))),
+                                              signal_name=e.signal_name, args=list(e.args),
+                                              headers=dict(e.headers))),
         Deliver(run_id, ExternalSignalDelivered(event_id=0, time=e.time,
                                                 initiated_event_id=e.event_id)),
     ]

@@ -5,6 +5,7 @@ The whole tree is drawn in ``replay/exceptions.py``, their public home.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -135,12 +136,27 @@ class FailureError(ReplayError):
         return self.__cause__
 
 
+class ApplicationErrorCategory(enum.IntEnum):
+    """How serious an ApplicationError is (the familiar SDK's categories).
+
+    ``BENIGN`` marks an expected failure (a poll that found nothing yet, a
+    declined card): the worker logs a benign activity failure at DEBUG instead
+    of WARNING. The category is recorded with the failure
+    (``Failure.category``), so the error rebuilt from a history has it too.
+    """
+
+    UNSPECIFIED = 0
+    BENIGN = 1
+
+
 class ApplicationError(FailureError):
     """An error raised on purpose by workflow or activity code.
 
     Raised out of a workflow's run method it fails the workflow; raised by an
     activity it fails the attempt (retried unless ``non_retryable`` or its
     ``type`` is listed in the retry policy's ``non_retryable_error_types``).
+    ``category`` (:class:`ApplicationErrorCategory`) only changes how loudly the
+    failure is logged; retries and results are the same.
     """
 
     def __init__(
@@ -150,12 +166,14 @@ class ApplicationError(FailureError):
         type: str | None = None,
         non_retryable: bool = False,
         next_retry_delay: Any = None,
+        category: ApplicationErrorCategory = ApplicationErrorCategory.UNSPECIFIED,
     ) -> None:
         super().__init__(message)
         self._details = tuple(details)
         self.type = type
         self.non_retryable = non_retryable
         self.next_retry_delay = next_retry_delay
+        self.category = ApplicationErrorCategory(category)
 
     @property
     def details(self) -> Sequence[Any]:
@@ -224,12 +242,13 @@ class ContinueAsNewError(BaseException):
     """Raised by ``workflow.continue_as_new``; not an Exception so broad handlers let it pass."""
 
     def __init__(self, *, workflow: str, args: Sequence[Any], task_queue: str | None,
-                 memo: dict[str, Any] | None) -> None:
+                 memo: dict[str, Any] | None, headers: dict[str, Any] | None = None) -> None:
         super().__init__("continue as new")
         self.workflow = workflow
         self.args = tuple(args)
         self.task_queue = task_queue
         self.memo = memo
+        self.headers = headers or {}
 
 
 class UnknownQueryError(ReplayError):

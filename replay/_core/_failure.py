@@ -17,6 +17,7 @@ from replay.history import Failure, PayloadConverter, ReplayError, WorkflowTaskF
 from ._exceptions import (
     ActivityError,
     ApplicationError,
+    ApplicationErrorCategory,
     CancelledError,
     ChildWorkflowError,
     FailureError,
@@ -40,6 +41,7 @@ def to_failure(exc: BaseException, converter: PayloadConverter) -> Failure:
             details=converter.to_payloads(exc.details),
             stack_trace=stack,
             cause=cause_failure,
+            category=_category_name(exc.category),
         )
     if isinstance(exc, TimeoutError):
         return Failure(message=exc.message, type=f"TimeoutError:{exc.type}",
@@ -70,11 +72,22 @@ def from_failure(failure: Failure) -> FailureError:
     else:
         app_type = None if kind == "ApplicationError" else kind
         exc = ApplicationError(failure.message, *failure.details, type=app_type,
-                               non_retryable=failure.non_retryable)
+                               non_retryable=failure.non_retryable,
+                               category=_category(failure.category))
     exc.failure = failure
     if failure.cause is not None:
         exc.__cause__ = from_failure(failure.cause)
     return exc
+
+
+def _category_name(category: ApplicationErrorCategory) -> str:
+    """How a Failure records a category: its name, ``""`` when unspecified."""
+    return "" if category is ApplicationErrorCategory.UNSPECIFIED else category.name
+
+
+def _category(name: str) -> ApplicationErrorCategory:
+    """A recorded category back (an unknown name, from a newer writer, is unspecified)."""
+    return ApplicationErrorCategory.__members__.get(name, ApplicationErrorCategory.UNSPECIFIED)
 
 
 _ENGINE_DIRS = (os.path.dirname(os.path.dirname(__file__)) + os.sep, *ENGINE_DIRS)

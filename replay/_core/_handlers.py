@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import types
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
@@ -34,6 +35,14 @@ from ._definition import (
 from ._exceptions import QueryFailedError, ReadOnlyContextError, UnknownQueryError
 from ._failure import to_failure
 from ._info import WorkflowInfo
+from ._interceptors import (
+    ExecuteWorkflowInput,
+    HandleQueryInput,
+    HandleSignalInput,
+    HandleUpdateInput,
+    RootInbound,
+    WorkflowInboundInterceptor,
+)
 from ._locations import mark_boundary, task_stacks
 from ._loop import WorkflowEventLoop
 
@@ -64,6 +73,11 @@ class HandlerHost(Protocol):
     @property
     def ended(self) -> bool:
         """True once the run has ended (in this activation or before)."""
+        ...
+
+    @property
+    def inbound(self) -> WorkflowInboundInterceptor | None:
+        """The run's inbound interceptor chain; None when the worker has none."""
         ...
 
     def add_command(self, cmd: Command) -> None: ...
@@ -111,8 +125,11 @@ class Handlers:
         except PayloadError as exc:
             log.warning("dropped signal %r for run %s: %s", name, self._info.run_id, exc)
             return
-        task: asyncio.Task[Any] = self._loop.create_task(
-            _call(handler.fn, self._host.workflow, *args), name=f"signal:{name}")
+        inbound = self._host.inbound
+        call = _call(handler.fn, self._host.workflow, *args) if inbound is None else \
+            inbound.handle_signal(HandleSignalInput(signal=name, args=args,
+                                                    headers=event.headers))
+        task: asyncio.Task[Any] = self._loop.create_task(call, name=f"signal:{name}")
         self._running[task] = (handler, name)
         task.add_done_callback(self._on_signal_done)
 
@@ -150,6 +167,35 @@ class Handlers:
             kind=kind, name=name, fn=_unbound(fn), arg_types=arg_types,
             return_type=return_type, is_async=asyncio.iscoroutinefunction(fn),
             validator=_unbound(validator) if validator is not None else None)
+
+    def get_handler(self, kind: str, name: str | None) -> Callable[..., Any] | None:
+        """The handler ``workflow.get_<kind>_handler`` returns: the function registered at
+        run time, or the workflow's own method bound to it; None if there is none (a
+        named lookup does not fall back to the dynamic handler)."""
+        handler = self._extra[kind].get(name) or self._declared(kind).get(name)
+        if handler is None:
+            return None
+        original: Callable[..., Any] | None = getattr(handler.fn, "__wrapped__", None)
+        if original is not None:
+            return original
+        return types.MethodType(handler.fn, self._host.workflow)
+
+    def _handler(self, kind: str, name: str) -> HandlerDefinition:
+        handler = self._find(kind, name)
+        if handler is None:  # an interceptor renamed the message
+            raise KeyError(f"no {kind} handler named {name!r}")
+        return handler
+
+    async def run_handler(self, kind: str, name: str, args: Sequence[Any]) -> Any:
+        """Run the signal or update handler for ``name`` (the end of the inbound chain)."""
+        return await _call(self._handler(kind, name).fn, self._host.workflow, *args)
+
+    def run_sync(self, kind: str, name: str, args: Sequence[Any], *,
+                 validator: bool = False) -> Any:
+        """Run the query handler, or the update validator, for ``name``."""
+        handler = self._handler(kind, name)
+        fn = handler.validator if validator else handler.fn
+        return None if fn is None else fn(self._host.workflow, *args)
 
     def _declared(self, kind: str) -> dict[str | None, HandlerDefinition]:
         d = self._definition
@@ -191,7 +237,11 @@ class Handlers:
         if u.validate and handler.validator is not None:
             self._loop.read_only = "update validator"
             try:
-                handler.validator(self._host.workflow, *args)
+                if self._host.inbound is None:
+                    handler.validator(self._host.workflow, *args)
+                else:
+                    self._host.inbound.handle_update_validator(HandleUpdateInput(
+                        id=u.update_id, update=u.name, args=args))
             except Exception as exc:
                 self._reject(u, str(exc) or type(exc).__name__, type(exc).__name__)
                 return
@@ -199,9 +249,12 @@ class Handlers:
                 self._loop.read_only = None
         accepted = UpdateAcceptedCommand(update_id=u.update_id, name=u.name, args=u.args)
         self._host.add_command(accepted)
+        inbound = self._host.inbound
+        call = _call(handler.fn, self._host.workflow, *args) if inbound is None else \
+            inbound.handle_update_handler(HandleUpdateInput(id=u.update_id, update=u.name,
+                                                            args=args))
         task: asyncio.Task[Any] = self._loop.create_task(
-            _call(handler.fn, self._host.workflow, *args),
-            name=f"update:{u.name}:{u.update_id}")
+            call, name=f"update:{u.name}:{u.update_id}")
         self._running[task] = (handler, u.name)
         task.add_done_callback(lambda t: self._on_update_done(t, accepted))
 
@@ -245,7 +298,12 @@ class Handlers:
         try:
             with self._host.running():
                 decoded = decode_args(self._converter, handler, name, list(args))
-                value = handler.fn(self._host.workflow, *decoded)
+                inbound = self._host.inbound
+                if inbound is None:
+                    value = handler.fn(self._host.workflow, *decoded)
+                else:
+                    value = inbound.handle_query(HandleQueryInput(id="", query=name,
+                                                                  args=decoded))
             return self._converter.to_payload(value)
         except (ReadOnlyContextError, PayloadError):
             raise
@@ -278,6 +336,30 @@ class Handlers:
             )
 
 
+class HandlersInbound(RootInbound):
+    """The end of a run's inbound interceptor chain: the workflow's own run method and
+    handlers (found again by name, so an interceptor may not swap the handler)."""
+
+    def __init__(self, handlers: Handlers) -> None:
+        super().__init__()
+        self._handlers = handlers
+
+    async def execute_workflow(self, input: ExecuteWorkflowInput) -> Any:
+        return await input.run_fn(*input.args)
+
+    async def handle_signal(self, input: HandleSignalInput) -> None:
+        await self._handlers.run_handler("signal", input.signal, input.args)
+
+    def handle_query(self, input: HandleQueryInput) -> Any:
+        return self._handlers.run_sync("query", input.query, input.args)
+
+    def handle_update_validator(self, input: HandleUpdateInput) -> None:
+        self._handlers.run_sync("update", input.update, input.args, validator=True)
+
+    async def handle_update_handler(self, input: HandleUpdateInput) -> Any:
+        return await self._handlers.run_handler("update", input.update, input.args)
+
+
 def decode_args(converter: PayloadConverter, handler: HandlerDefinition, name: str,
                 payloads: list[Any]) -> list[Any]:
     """A handler's arguments decoded into its annotations (raw for a dynamic handler)."""
@@ -304,6 +386,7 @@ def _unbound(fn: Callable[..., Any]) -> Callable[..., Any]:
     def call(_workflow: Any, *args: Any) -> Any:
         return fn(*args)
 
+    call.__wrapped__ = fn  # type: ignore[attr-defined]  # get_handler returns the original
     return call
 
 

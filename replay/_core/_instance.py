@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 import random
+import types
 import uuid
 from asyncio import events
 from collections.abc import Callable, Sequence
@@ -60,9 +62,15 @@ from ._exceptions import (
 )
 from ._failure import to_failure
 from ._guard import GuardHooks, RunGuard
-from ._handlers import Handlers, decode_args
+from ._handlers import Handlers, HandlersInbound, decode_args
 from ._handlers import UpdateDelivery as UpdateDelivery  # where the worker imports it from
 from ._info import WorkflowInfo
+from ._interceptors import (
+    ExecuteWorkflowInput,
+    WorkflowInboundInterceptor,
+    WorkflowInterceptors,
+    WorkflowOutboundInterceptor,
+)
 from ._locations import (
     awaiting_location,
     caller_location,
@@ -101,7 +109,8 @@ class WorkflowInstance:
     def __init__(self, definition: WorkflowDefinition, *, run_id: str,
                  started: WorkflowStarted, converter: PayloadConverter | None = None,
                  guard: GuardHooks | None = None,
-                 failure_exception_types: Sequence[type[BaseException]] = ()) -> None:
+                 failure_exception_types: Sequence[type[BaseException]] = (),
+                 interceptors: WorkflowInterceptors | None = None) -> None:
         self.definition = definition
         # what fails the run instead of its task: the workflow's own types, the worker's
         self._failure_types: tuple[type[BaseException], ...] = (
@@ -114,7 +123,14 @@ class WorkflowInstance:
         self.loop = WorkflowEventLoop(  # type: ignore[abstract]
             DurableTimers(self._log, self.add_command))
         self.random = random.Random(started.random_seed)
-        self.info = WorkflowInfo.from_started(run_id, started)
+        self.info = WorkflowInfo.from_started(run_id, started, stats=self)
+        # the worker's workflow interceptors; their chains are built as the run starts
+        self._interceptors = interceptors if interceptors and interceptors.classes else None
+        self.inbound: WorkflowInboundInterceptor | None = None
+        self.outbound: WorkflowOutboundInterceptor | None = None
+        # the history's encoded size so far, and events seen but not yet measured
+        self._history_bytes = 0
+        self._unsized: list[Event] = []
         self.workflow: Any = None
         self.now: datetime = started.time
         self.last_event_id = 0
@@ -150,6 +166,7 @@ class WorkflowInstance:
                  recorded: Sequence[Event] = ()) -> ActivationResult:
         """Deliver inputs then updates, run until quiescent, return the commands."""
         self.replaying = replaying
+        self._unsized.extend(inputs)
         self.now = time
         self.loop.set_time(time.timestamp())
         self._log.start_activation()
@@ -199,6 +216,7 @@ class WorkflowInstance:
         else:
             self.closed = True
         self.last_event_id = eid
+        self._unsized.extend(out)
         return out
 
     def commit_replay(self, result: ActivationResult, recorded: Sequence[Event],
@@ -206,6 +224,9 @@ class WorkflowInstance:
         """Match the commands against the recorded ones; NondeterminismError if they differ."""
         _matching.match(self, result.commands, recorded, closing)
         self.last_event_id = closing.event_id
+        self._unsized.extend(recorded)
+        if type(closing) is WorkflowTaskCompleted:
+            self._unsized.append(closing)
         if self.terminal is not None:
             self.closed = True
 
@@ -217,6 +238,19 @@ class WorkflowInstance:
     def assign(self, cmd: Command, event_id: int) -> None:
         """Record that ``cmd`` is event ``event_id`` (one that awaits a result stays open)."""
         self._log.assign(cmd, event_id)
+
+    def history_length(self) -> int:
+        """Events in the history so far (``workflow.info().get_current_history_length``)."""
+        return self.last_event_id
+
+    def history_size(self) -> int:
+        """Bytes of the events seen so far, encoded as a history file holds them."""
+        if self._unsized:
+            self._history_bytes += sum(len(json.dumps(history.event_to_data(e),
+                                                      separators=(",", ":")))
+                                       for e in self._unsized)
+            self._unsized = []
+        return self._history_bytes
 
     def running(self) -> _Running:
         """A block run as this run's workflow code: its loop is the running loop,
@@ -239,6 +273,13 @@ class WorkflowInstance:
             args: list[Any] = [[RawValue(p) for p in event.args]]
         else:
             args = decode_args(self.converter, d.run, "workflow", event.args)
+        if self._interceptors is not None:  # init() runs before the workflow's __init__
+            try:
+                self.inbound, self.outbound = self._interceptors.build(
+                    HandlersInbound(self.handlers))
+            except Exception as exc:
+                self.fail_task(exc)
+                return
         obj: Any = object.__new__(cls)
         try:
             if d.init_takes_args:
@@ -249,7 +290,14 @@ class WorkflowInstance:
             self.fail_task(exc)
             return
         self.workflow = obj
-        self._main = self.loop.create_task(d.run.fn(obj, *args), name="workflow-run")
+        if self.inbound is None:
+            coro = d.run.fn(obj, *args)
+        else:
+            coro = self.inbound.execute_workflow(ExecuteWorkflowInput(
+                type=cls, run_fn=types.MethodType(d.run.fn, obj), args=args,
+                headers=event.headers))
+        self._run_frame = getattr(coro, "cr_frame", None)
+        self._main = self.loop.create_task(coro, name="workflow-run")
         self._main.add_done_callback(self._on_main_done)
 
     def _on_signal(self, event: Event) -> None:
@@ -300,6 +348,7 @@ class WorkflowInstance:
                 task_queue=exc.task_queue or self.info.task_queue,
                 args=self.converter.to_payloads(exc.args),
                 memo=self.converter.to_payload(exc.memo) if exc.memo else {},
+                headers=dict(exc.headers),
             )
         elif self.is_failure(exc):
             self.fail_run(exc)

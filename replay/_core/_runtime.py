@@ -28,6 +28,7 @@ from ._definition import workflow_name
 from ._exceptions import ContinueAsNewError
 from ._info import WorkflowInfo
 from ._instance import current_instance
+from ._interceptors import ContinueAsNewInput
 from ._runtime_activity import ActivityHandle as ActivityHandle
 from ._runtime_activity import execute_activity as execute_activity
 from ._runtime_activity import execute_activity_method as execute_activity_method
@@ -60,7 +61,8 @@ def _seconds(value: float | timedelta) -> float:
 
 def info() -> WorkflowInfo:
     """Facts about the current run (ids, type, task queue, start time, parent)."""
-    return instance_for("info").info
+    inst = instance_for("info")
+    return inst.info if inst.outbound is None else inst.outbound.info()
 
 
 def now() -> datetime:
@@ -154,11 +156,23 @@ def continue_as_new(arg: Any = UNSET, *, args: Sequence[Any] = (), workflow: Any
                     task_queue: str | None = None, memo: dict[str, Any] | None = None
                     ) -> NoReturn:
     """End this run and start a fresh one of the same workflow id with new arguments."""
-    instance_for("continue_as_new").ensure_writable("workflow.continue_as_new()")
+    inst = instance_for("continue_as_new")
+    inst.ensure_writable("workflow.continue_as_new()")
     name = workflow if isinstance(workflow, str) or workflow is None else workflow_name(
         workflow)[0]
-    raise ContinueAsNewError(workflow=name or "", args=all_args(arg, args),
-                             task_queue=task_queue, memo=memo)
+    input = ContinueAsNewInput(workflow=name, args=all_args(arg, args),
+                               task_queue=task_queue, memo=memo)
+    if inst.outbound is not None:
+        inst.outbound.continue_as_new(input)
+    raise_continue_as_new(input)
+
+
+def raise_continue_as_new(input: ContinueAsNewInput) -> NoReturn:
+    """Continue as new as ``input`` says (the end of the outbound chain)."""
+    raise ContinueAsNewError(workflow=input.workflow or "", args=input.args,
+                             task_queue=input.task_queue,
+                             memo=dict(input.memo) if input.memo is not None else None,
+                             headers=dict(input.headers))
 
 
 # --- handlers registered at run time ---------------------------------------------------------
@@ -196,6 +210,37 @@ def set_dynamic_update_handler(handler: Callable[..., Any] | None, *,
     """Register a handler ``(name, args: Sequence[RawValue])`` for updates with no handler."""
     instance_for("set_dynamic_update_handler").handlers.set_runtime_handler(
         "update", None, handler, validator)
+
+
+def get_signal_handler(name: str) -> Callable[..., Any] | None:
+    """The signal handler for ``name`` (a method bound to the workflow, or one registered
+    at run time); None if there is none."""
+    return instance_for("get_signal_handler").handlers.get_handler("signal", name)
+
+
+def get_dynamic_signal_handler() -> Callable[..., Any] | None:
+    """The dynamic signal handler, or None."""
+    return instance_for("get_dynamic_signal_handler").handlers.get_handler("signal", None)
+
+
+def get_query_handler(name: str) -> Callable[..., Any] | None:
+    """The query handler for ``name``, or None."""
+    return instance_for("get_query_handler").handlers.get_handler("query", name)
+
+
+def get_dynamic_query_handler() -> Callable[..., Any] | None:
+    """The dynamic query handler, or None."""
+    return instance_for("get_dynamic_query_handler").handlers.get_handler("query", None)
+
+
+def get_update_handler(name: str) -> Callable[..., Any] | None:
+    """The update handler for ``name`` (without its validator), or None."""
+    return instance_for("get_update_handler").handlers.get_handler("update", name)
+
+
+def get_dynamic_update_handler() -> Callable[..., Any] | None:
+    """The dynamic update handler, or None."""
+    return instance_for("get_dynamic_update_handler").handlers.get_handler("update", None)
 
 
 # --- logging and unsafe ------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import typing
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -19,6 +19,7 @@ from ._commands import ActivityCancelCommand, ActivityCommand, retry_policy_data
 from ._common import ActivityCancellationType, RetryPolicy
 from ._current import instance_for
 from ._instance import WorkflowInstance
+from ._interceptors import StartActivityInput
 
 T = TypeVar("T")
 
@@ -59,6 +60,7 @@ def start_activity(
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
     activity_id: str | None = None,
     result_type: Any = None,
+    _is_local: bool = False,
 ) -> ActivityHandle:
     """Schedule an activity (a function decorated with ``activity.defn``, or its name).
 
@@ -72,29 +74,65 @@ def start_activity(
             "a lost worker cannot leave the workflow waiting forever"
         )
     name, declared = activity_name_and_result_type(activity)
+    input = StartActivityInput(
+        activity=name, args=all_args(arg, args), activity_id=activity_id,
+        task_queue=task_queue, schedule_to_close_timeout=schedule_to_close_timeout,
+        schedule_to_start_timeout=schedule_to_start_timeout,
+        start_to_close_timeout=start_to_close_timeout, heartbeat_timeout=heartbeat_timeout,
+        retry_policy=retry_policy, cancellation_type=cancellation_type,
+        ret_type=result_type if result_type is not None else declared, is_local=_is_local)
+    out = inst.outbound
+    if out is not None:
+        started = out.start_local_activity(input) if _is_local else out.start_activity(input)
+        return typing.cast(ActivityHandle, started)  # the chain ends in schedule_activity
+    cmd = issue_activity(input)
+    # the handle's coroutine is created here, in the frame workflow code called, so it
+    # records the user's line (where an engine-issued cancellation is placed)
+    return activity_handle(inst, cmd, _await_activity(inst, cmd))
+
+
+def schedule_activity(input: StartActivityInput) -> ActivityHandle:
+    """Schedule the activity ``input`` describes (the end of the outbound chain)."""
+    inst = instance_for("start_activity")
+    cmd = issue_activity(input)
+    return activity_handle(inst, cmd, _await_activity(inst, cmd))
+
+
+def issue_activity(input: StartActivityInput) -> ActivityCommand:
+    """Issue the ActivityScheduled command ``input`` describes."""
+    inst = instance_for("start_activity")
+    inst.ensure_writable("workflow.start_activity()")
     seq = inst.next_seq("activity")
     loop = inst.loop
+    name = input.activity
     cmd = ActivityCommand(
         seq=seq,
         activity_type=name,
-        activity_id=activity_id or str(seq),
-        args=inst.converter.to_payloads(all_args(arg, args)),
+        activity_id=input.activity_id or str(seq),
+        args=inst.converter.to_payloads(input.args),
         options={
-            "task_queue": task_queue or inst.info.task_queue,
-            "schedule_to_close_timeout": schedule_to_close_timeout,
-            "schedule_to_start_timeout": schedule_to_start_timeout,
-            "start_to_close_timeout": start_to_close_timeout,
-            "heartbeat_timeout": heartbeat_timeout,
-            "retry_policy": retry_policy_data(retry_policy),
+            "task_queue": input.task_queue or inst.info.task_queue,
+            "schedule_to_close_timeout": input.schedule_to_close_timeout,
+            "schedule_to_start_timeout": input.schedule_to_start_timeout,
+            "start_to_close_timeout": input.start_to_close_timeout,
+            "heartbeat_timeout": input.heartbeat_timeout,
+            "retry_policy": retry_policy_data(input.retry_policy),
+            "headers": dict(input.headers),
         },
-        cancellation_type=cancellation_type.value,
-        result_type=result_type if result_type is not None else declared,
+        cancellation_type=input.cancellation_type.value,
+        result_type=input.ret_type,
         future=loop.create_future(),
         done=loop.create_future(),
         decode=inst.converter.from_payload,
     )
     inst.add_command(cmd)
-    handle = ActivityHandle(_await_activity(inst, cmd), loop=loop, name=f"activity:{name}")
+    return cmd
+
+
+def activity_handle(inst: WorkflowInstance, cmd: ActivityCommand,
+                    outcome: Coroutine[Any, Any, Any]) -> ActivityHandle:
+    """The handle workflow code awaits for ``cmd``'s ``outcome``."""
+    handle = ActivityHandle(outcome, loop=inst.loop, name=f"activity:{cmd.activity_type}")
     handle._request_cancel = functools.partial(_request_cancel, inst, cmd)
     return handle
 
@@ -161,7 +199,7 @@ def start_local_activity(activity: Any, arg: Any = UNSET, *,
     backoff above which the familiar engine retries with a durable timer; here every
     retry already waits on a durable schedule, so any threshold is honoured.
     """
-    return start_activity(activity, arg, **kwargs)
+    return start_activity(activity, arg, _is_local=True, **kwargs)
 
 
 async def execute_local_activity(activity: Any, arg: Any = UNSET, **kwargs: Any) -> Any:

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import typing
-from collections.abc import Awaitable, Callable, Generator, Sequence
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from ._args import UNSET, all_args
 from ._commands import ChildCommand, SignalExternalCommand
 from ._current import instance_for
 from ._definition import handler_name, workflow_name
+from ._interceptors import (
+    SignalChildWorkflowInput,
+    SignalExternalWorkflowInput,
+    StartChildWorkflowInput,
+)
 
 T = TypeVar("T")
 
@@ -33,7 +38,14 @@ class ChildWorkflowHandle:
 
     async def signal(self, signal: Any, arg: Any = UNSET, *, args: Sequence[Any] = ()
                      ) -> None:
-        await _signal_external(self.id, self.run_id, signal, all_args(arg, args))
+        """Send the child a signal."""
+        out = instance_for("signal").outbound
+        if out is None:
+            await _signal_external(self.id, self.run_id, signal, all_args(arg, args))
+            return
+        await out.signal_child_workflow(SignalChildWorkflowInput(
+            signal=handler_name(signal, "signal"), args=all_args(arg, args),
+            child_workflow_id=self.id))
 
 
 def start_child_workflow(
@@ -56,25 +68,40 @@ def start_child_workflow(
     inst = instance_for("start_child_workflow")
     inst.ensure_writable("workflow.start_child_workflow()")
     name, declared = workflow_name(workflow)
-    cmd = ChildCommand(
-        seq=inst.next_seq("child"),
-        workflow_type=name,
-        workflow_id=id or f"{inst.info.workflow_id}/child-{inst.uuid4()}",
-        run_id=str(inst.uuid4()),
-        task_queue=task_queue or inst.info.task_queue,
-        args=inst.converter.to_payloads(all_args(arg, args)),
-        memo=inst.converter.to_payload(memo) if memo else {},
-        result_type=result_type if result_type is not None else declared,
-        future=inst.loop.create_future(),
-        decode=inst.converter.from_payload,
-    )
-    inst.add_command(cmd)
-    handle = ChildWorkflowHandle(cmd)
+    input = StartChildWorkflowInput(
+        workflow=name, args=all_args(arg, args), id=id, task_queue=task_queue, memo=memo,
+        ret_type=result_type if result_type is not None else declared)
+    if inst.outbound is not None:
+        # the chain ends in start_child, which returns a ChildWorkflowHandle
+        return typing.cast("Awaitable[ChildWorkflowHandle]",
+                           inst.outbound.start_child_workflow(input))
+    handle = start_child(input)
 
     async def started() -> ChildWorkflowHandle:
         return handle
 
     return started()
+
+
+def start_child(input: StartChildWorkflowInput) -> ChildWorkflowHandle:
+    """Start the child run ``input`` describes (the end of the outbound chain)."""
+    inst = instance_for("start_child_workflow")
+    inst.ensure_writable("workflow.start_child_workflow()")
+    cmd = ChildCommand(
+        seq=inst.next_seq("child"),
+        workflow_type=input.workflow,
+        workflow_id=input.id or f"{inst.info.workflow_id}/child-{inst.uuid4()}",
+        run_id=str(inst.uuid4()),
+        task_queue=input.task_queue or inst.info.task_queue,
+        args=inst.converter.to_payloads(input.args),
+        memo=inst.converter.to_payload(dict(input.memo)) if input.memo else {},
+        result_type=input.ret_type,
+        future=inst.loop.create_future(),
+        decode=inst.converter.from_payload,
+        headers=dict(input.headers),
+    )
+    inst.add_command(cmd)
+    return ChildWorkflowHandle(cmd)
 
 
 @typing.overload
@@ -109,15 +136,29 @@ def refuse_options(call: str, options: dict[str, Any], known: frozenset[str]) ->
 
 
 async def _signal_external(workflow_id: str, run_id: str | None, signal: Any,
-                           args: list[Any]) -> None:
+                           args: Sequence[Any], headers: Mapping[str, Any] | None = None
+                           ) -> None:
     inst = instance_for("signal")
     inst.ensure_writable("signalling another workflow")
     name = handler_name(signal, "signal")
     fut: asyncio.Future[None] = inst.loop.create_future()
     inst.add_command(SignalExternalCommand(
         seq=inst.next_seq("signal"), workflow_id=workflow_id, run_id=run_id,
-        signal_name=name, args=inst.converter.to_payloads(args), future=fut))
+        signal_name=name, args=inst.converter.to_payloads(args), future=fut,
+        headers=dict(headers or {})))
     await fut
+
+
+async def signal_child(input: SignalChildWorkflowInput) -> None:
+    """Signal a child run (the end of the outbound chain)."""
+    await _signal_external(input.child_workflow_id, None, input.signal, input.args,
+                           input.headers)
+
+
+async def signal_external(input: SignalExternalWorkflowInput) -> None:
+    """Signal another run (the end of the outbound chain)."""
+    await _signal_external(input.workflow_id, input.workflow_run_id, input.signal,
+                           input.args, input.headers)
 
 
 class ExternalWorkflowHandle:
@@ -130,7 +171,13 @@ class ExternalWorkflowHandle:
     async def signal(self, signal: Any, arg: Any = UNSET, *, args: Sequence[Any] = ()
                      ) -> None:
         """Send a signal; raises if no open run has this id."""
-        await _signal_external(self.id, self.run_id, signal, all_args(arg, args))
+        out = instance_for("signal").outbound
+        if out is None:
+            await _signal_external(self.id, self.run_id, signal, all_args(arg, args))
+            return
+        await out.signal_external_workflow(SignalExternalWorkflowInput(
+            signal=handler_name(signal, "signal"), args=all_args(arg, args),
+            namespace="default", workflow_id=self.id, workflow_run_id=self.run_id))
 
 
 def get_external_workflow_handle(workflow_id: str, *, run_id: str | None = None

@@ -37,6 +37,8 @@ from .._core._exceptions import (
 from .._core._guard import GuardHooks
 from .._core._handlers import UpdateDelivery
 from .._core._instance import WorkflowInstance
+from .._core._interceptor_roots import workflow_interceptors
+from .._core._interceptors import WorkflowInterceptorClassInput, WorkflowInterceptors
 
 _INPUTS = frozenset(INPUT_KINDS)
 _COMMANDS = frozenset(COMMAND_KINDS)
@@ -129,11 +131,12 @@ class WorkflowRegistry:
 
 def new_instance(registry: WorkflowRegistry, run_id: str, started: WorkflowStarted,
                  converter: PayloadConverter, guard: GuardHooks | None,
-                 failure_exception_types: Sequence[type[BaseException]] = ()
-                 ) -> WorkflowInstance:
+                 failure_exception_types: Sequence[type[BaseException]] = (),
+                 interceptors: WorkflowInterceptors | None = None) -> WorkflowInstance:
     return WorkflowInstance(registry.get(started.workflow_type), run_id=run_id,
                             started=started, converter=converter, guard=guard,
-                            failure_exception_types=failure_exception_types)
+                            failure_exception_types=failure_exception_types,
+                            interceptors=interceptors)
 
 
 def replay_events(inst: WorkflowInstance, events: Iterable[Event]) -> Split:
@@ -202,11 +205,16 @@ class Replayer:
                  payload_converter: PayloadConverter | None = None,
                  guard: GuardHooks | None = None, sandbox: str = "strict",
                  sandbox_passthrough_modules: Sequence[str] = (),
-                 workflow_failure_exception_types: Sequence[type[BaseException]] = ()
-                 ) -> None:
+                 workflow_failure_exception_types: Sequence[type[BaseException]] = (),
+                 interceptors: Sequence[Any] = ()) -> None:
+        """``interceptors`` are worker interceptors (``replay.worker.Interceptor``): their
+        workflow interceptor classes run in each replay, with ``is_replaying()`` true."""
         from ._sandbox_hooks import guard_for
 
         self._failure_types = tuple(workflow_failure_exception_types)
+        given = WorkflowInterceptorClassInput()
+        found = (i.workflow_interceptor_class(given) for i in interceptors)
+        self._interceptors = workflow_interceptors([c for c in found if c is not None])
         self._registry = WorkflowRegistry(workflows)
         self._converter = payload_converter or default_converter()
         if guard is None:
@@ -244,7 +252,7 @@ class Replayer:
 
     def _instance(self, history: History) -> WorkflowInstance:
         return new_instance(self._registry, history.run_id, history.started, self._converter,
-                            self._guard, self._failure_types)
+                            self._guard, self._failure_types, self._interceptors)
 
     def _retry_failed_task(self, history: History) -> None:
         """Run the workflow task the history's run was failing on again, with the current

@@ -7,8 +7,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 import attrs
 
@@ -29,11 +29,27 @@ class ActivityInfo:
     workflow_type: str
     scheduled_event_id: int
     heartbeat_details: list[Any] = attrs.field(factory=list)
-    heartbeat_timeout: float | None = None
+    heartbeat_timeout: timedelta | None = None
+    """As scheduled (``None`` when the activity has none), as in the familiar SDK."""
+    schedule_to_close_timeout: timedelta | None = None
+    start_to_close_timeout: timedelta | None = None
+    is_local: bool = False
+    """Always False: a local activity is scheduled, recorded and run as a regular one
+    here (see ``workflow.start_local_activity``)."""
+
+
+class ActivityOutbound(Protocol):
+    """The attempt's outbound interceptor chain, as ``activity.*`` calls it."""
+
+    def info(self) -> ActivityInfo: ...
+    def heartbeat(self, *details: Any) -> None: ...
 
 
 class ActivityContext:
     """Per-attempt state: info, the heartbeat sink and the cancellation flag."""
+
+    outbound: ActivityOutbound | None = None
+    """The outbound interceptor chain, when the worker has activity interceptors."""
 
     def __init__(self, info: ActivityInfo, converter: PayloadConverter,
                  heartbeat: Callable[[list[Any]], bool]) -> None:
@@ -90,7 +106,8 @@ def _ctx(name: str) -> ActivityContext:
 
 def info() -> ActivityInfo:
     """Facts about the running attempt (type, attempt number, workflow ids...)."""
-    return _ctx("info").info
+    ctx = _ctx("info")
+    return ctx.info if ctx.outbound is None else ctx.outbound.info()
 
 
 def heartbeat(*details: Any) -> None:
@@ -99,9 +116,17 @@ def heartbeat(*details: Any) -> None:
     A sync activity learns here that it was cancelled: ``is_cancelled()``
     turns true and the next heartbeat raises ``CancelledError``.
     """
+    ctx = _ctx("heartbeat")
+    if ctx.outbound is None:
+        beat(ctx, details)
+    else:
+        ctx.outbound.heartbeat(*details)
+
+
+def beat(ctx: ActivityContext, details: tuple[Any, ...]) -> None:
+    """Record a heartbeat of ``ctx``'s attempt (the end of the outbound chain)."""
     from .._core._exceptions import CancelledError
 
-    ctx = _ctx("heartbeat")
     if ctx.cancelled.is_set():
         raise CancelledError("activity cancelled")
     ctx.heartbeat(*details)

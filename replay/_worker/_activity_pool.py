@@ -33,6 +33,7 @@ from replay.history import (
 from .._core._activity_defn import ActivityDefinition
 from .._core._clock import Clock
 from ._activity_runner import INITIAL_LEASE, ActivityRunner
+from ._interceptors import Interceptor
 
 log = logging.getLogger("replay.worker")
 _SECOND = timedelta(seconds=1)
@@ -55,7 +56,7 @@ class ActivityPool:
                  activities: dict[str | None, ActivityDefinition], max_concurrent: int,
                  executor: concurrent.futures.Executor | None,
                  graceful_shutdown_timeout: timedelta, stopping: asyncio.Event,
-                 wake: Callable[[], None]) -> None:
+                 wake: Callable[[], None], interceptors: Sequence[Interceptor] = ()) -> None:
         self.store = store
         self.task_queue = task_queue
         self.identity = identity
@@ -77,7 +78,8 @@ class ActivityPool:
         self._runner = ActivityRunner(
             store=store, converter=converter, clock=clock, owner=identity,
             activities=activities, executor=self._executor,
-            on_retry_scheduled=self._note_retry, deliver=self._outcome)
+            on_retry_scheduled=self._note_retry, deliver=self._outcome,
+            interceptors=interceptors)
 
     @property
     def active(self) -> int:

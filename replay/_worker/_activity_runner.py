@@ -8,7 +8,7 @@ import concurrent.futures
 import contextvars
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,9 +31,15 @@ from replay.history import (
 from .._core._activity_defn import ActivityDefinition
 from .._core._clock import Clock
 from .._core._common import RawValue, backoff_delay
-from .._core._exceptions import ApplicationError, CancelledError, TimeoutError
+from .._core._exceptions import (
+    ApplicationError,
+    ApplicationErrorCategory,
+    CancelledError,
+    TimeoutError,
+)
 from .._core._failure import to_failure
 from . import _activity_ctx
+from ._interceptors import ExecuteActivityInput, Interceptor, activity_chain
 
 log = logging.getLogger("replay.worker")
 
@@ -50,8 +56,10 @@ class ActivityRunner:
                  owner: str, activities: dict[str | None, ActivityDefinition],
                  executor: concurrent.futures.Executor,
                  on_retry_scheduled: Callable[[datetime], None],
-                 deliver: Callable[[ActivityTask, Event], None]) -> None:
+                 deliver: Callable[[ActivityTask, Event], None],
+                 interceptors: Sequence[Interceptor] = ()) -> None:
         self.store = store
+        self.interceptors = tuple(interceptors)
         self.converter = converter
         self.clock = clock
         self.owner = owner
@@ -78,8 +86,9 @@ class ActivityRunner:
             workflow_run_id=task.run_id, workflow_type=workflow_type,
             scheduled_event_id=task.scheduled_event_id,
             heartbeat_details=list(task.heartbeat_details),
-            heartbeat_timeout=scheduled.heartbeat_timeout.total_seconds()
-            if scheduled.heartbeat_timeout else None,
+            heartbeat_timeout=scheduled.heartbeat_timeout,
+            schedule_to_close_timeout=scheduled.schedule_to_close_timeout,
+            start_to_close_timeout=scheduled.start_to_close_timeout,
         )
         lease = scheduled.start_to_close_timeout or scheduled.schedule_to_close_timeout
         lease_for = (lease or timedelta(minutes=5)) + timedelta(seconds=1)
@@ -139,6 +148,8 @@ class ActivityRunner:
             args = [self.converter.from_payload(p, t) for p, t in
                     zip(task.args, defn.arg_types, strict=False)]
         timeout = scheduled.start_to_close_timeout or scheduled.schedule_to_close_timeout
+        if self.interceptors:
+            return await self._intercepted(defn, args, scheduled, ctx, timeout)
         if defn.is_async and scheduled.heartbeat_timeout is None:
             # The common case runs inline in this task (which owns a copy of the context):
             # no second task and no supervisor, just a deadline.
@@ -157,6 +168,21 @@ class ActivityRunner:
             job: asyncio.Future[Any] = loop.create_task(defn.fn(*args), context=context)
         else:
             job = loop.run_in_executor(self.executor, context.run, defn.fn, *args)
+        value = await _supervise(job, ctx, timeout, scheduled.heartbeat_timeout)
+        return self.converter.to_payload(value)
+
+    async def _intercepted(self, defn: ActivityDefinition, args: list[Any],
+                           scheduled: ActivityScheduled, ctx: _activity_ctx.ActivityContext,
+                           timeout: timedelta | None) -> Any:
+        """The attempt through the worker's activity interceptors (a task of its own, as
+        the chain's code may be slow or blocking)."""
+        context = contextvars.copy_context()
+        context.run(_activity_ctx.set_context, ctx)
+        chain = context.run(activity_chain, self.interceptors, ctx)
+        given = ExecuteActivityInput(fn=defn.fn, args=args, executor=self.executor,
+                                     headers=dict(scheduled.headers))
+        job = asyncio.get_running_loop().create_task(chain.execute_activity(given),
+                                                     context=context)
         value = await _supervise(job, ctx, timeout, scheduled.heartbeat_timeout)
         return self.converter.to_payload(value)
 
@@ -186,10 +212,11 @@ class ActivityRunner:
                     event_id=0, time=now, scheduled_event_id=task.scheduled_event_id,
                     failure=to_failure(exc, self.converter), attempt=task.attempt))
             return
-        log.warning("activity %s (activity id %s) of workflow %r run %s failed on attempt %d "
-                    "(%s: %s); retrying in %.3fs", task.activity_type, task.activity_id,
-                    task.workflow_id, task.run_id, task.attempt, type(exc).__name__, exc,
-                    delay.total_seconds())
+        log.log(_failure_level(exc),
+                "activity %s (activity id %s) of workflow %r run %s failed on attempt %d "
+                "(%s: %s); retrying in %.3fs", task.activity_type, task.activity_id,
+                task.workflow_id, task.run_id, task.attempt, type(exc).__name__, exc,
+                delay.total_seconds())
         self.store.retry_activity(task.run_id, task.scheduled_event_id, self.owner, now + delay,
                                   self._last_failure(exc))
         self.on_retry_scheduled(now + delay)
@@ -206,6 +233,14 @@ class ActivityRunner:
         # The worker records outcomes in its next group commit (with the activation
         # they cause, when it holds the run): exactly once, fenced by the store.
         self._deliver(task, event)
+
+
+def _failure_level(exc: Exception) -> int:
+    """A benign ApplicationError (an expected failure) is logged at DEBUG, others at
+    WARNING, as the familiar SDK does."""
+    if isinstance(exc, ApplicationError) and exc.category is ApplicationErrorCategory.BENIGN:
+        return logging.DEBUG
+    return logging.WARNING
 
 
 def _retry_delay(policy: RetryPolicyData, attempt: int) -> timedelta:

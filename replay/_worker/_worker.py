@@ -53,11 +53,13 @@ from .._core._effects import close_effects, effects_of
 from .._core._exceptions import WorkflowTaskError
 from .._core._failure import task_failed_event, to_failure
 from .._core._instance import UpdateDelivery, WorkflowInstance
+from .._core._interceptor_roots import workflow_interceptors
 from .._replay._replayer import WorkflowRegistry, new_instance, replay_events
 from .._replay._sandbox_hooks import guard_for
 from ._activity_pool import ActivityPool
 from ._cache import StickyCache
 from ._group_commit import Pending, flush, ignore
+from ._interceptors import Interceptor, workflow_classes
 from ._owners import is_dead_local, local_identity
 from ._store_faults import FaultBackoff
 from ._query_answerer import QueryAnswerer
@@ -107,8 +109,14 @@ class Worker:
         sandbox: str = "strict",
         sandbox_passthrough_modules: Sequence[str] = (),
         workflow_failure_exception_types: Sequence[type[BaseException]] = (),
+        interceptors: Sequence[Interceptor] = (),
     ) -> None:
         self.client = client
+        # the client's interceptors that are worker interceptors too come first
+        self.interceptors = [*(i for i in client.interceptors if isinstance(i, Interceptor)),
+                             *interceptors]
+        self._workflow_interceptors = workflow_interceptors(
+            workflow_classes(self.interceptors))
         self.store: Store = client.store
         self.task_queue = task_queue
         self.registry = WorkflowRegistry(workflows)
@@ -143,7 +151,7 @@ class Worker:
             task_queue=task_queue, identity=self.identity, activities=self.activities,
             max_concurrent=max_concurrent_activities, executor=activity_executor,
             graceful_shutdown_timeout=graceful_shutdown_timeout, stopping=self._stop,
-            wake=self.wake)
+            wake=self.wake, interceptors=self.interceptors)
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -481,7 +489,8 @@ class Worker:
             started = events[0]
             assert isinstance(started, WorkflowStarted)
             inst = new_instance(self.registry, run_id, started, self.client.converter,
-                                self._guard, self.workflow_failure_exception_types)
+                                self._guard, self.workflow_failure_exception_types,
+                                self._workflow_interceptors)
             tail = replay_events(inst, events)
             return inst, tail.pending, tail.ended_by, events[-1].event_id
         new = self.store.read(run_id, after_event_id=inst.last_event_id)

@@ -130,6 +130,11 @@ class WorkflowEnvironment:
         """Current workflow time (what new events are stamped with)."""
         return self.client.clock.now()
 
+    async def get_current_time(self) -> datetime:
+        """The environment's current time, as the familiar SDK names it (the same as
+        :meth:`now`; skipped time included)."""
+        return self.now()
+
     async def sleep(self, duration: float | timedelta) -> None:
         """Let ``duration`` pass.
 
