@@ -13,7 +13,8 @@ def publish(module: str, namespace: Mapping[str, object], *, private: str) -> No
     private module under ``private`` the public ``module`` as their ``__module__``.
 
     Reprs, tracebacks and pickles then name the path users import from, as trio's
-    ``fixup_module_metadata`` does. An attrs class has its string annotations resolved
+    ``fixup_module_metadata`` does. Errors are left alone: ``replay.exceptions`` is
+    their home. An attrs class has its string annotations resolved
     first, while they can still be read in the module that defines them; one that
     cannot be resolved keeps its private home rather than break later.
     """
@@ -23,6 +24,8 @@ def publish(module: str, namespace: Mapping[str, object], *, private: str) -> No
         obj = namespace[name]
         if not (isinstance(obj, type) or inspect.isfunction(obj)):
             continue
+        if isinstance(obj, type) and issubclass(obj, BaseException):
+            continue  # every error's public home is replay.exceptions, which sets it
         if not getattr(obj, "__module__", "").startswith(private):
             continue
         if isinstance(obj, type) and attrs.has(obj):
