@@ -9,14 +9,15 @@ For each schedule (see :mod:`replay._strategies`) :func:`check_determinism`
 3. runs it again, killing the run at every ``Crash`` step (the instance is
    dropped and rebuilt by replaying what was recorded) and continuing live:
    the history must come out identical, so no input is lost or applied twice.
-A violation is shrunk by hypothesis; its message prints the schedule and the
-path of a saved history file that reproduces it. Running one schedule is
+A violation is shrunk by hypothesis; its message prints the schedule and, when
+the caller gave a ``save_dir``, the path of the one history file (per failing
+check) that reproduces it. Running one schedule is
 :mod:`replay._harness_run`'s job; this module holds the checks.
 """
 
 from __future__ import annotations
 
-import tempfile
+import os
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -63,6 +64,9 @@ class _Checker:
         self.registry = WorkflowRegistry([workflow, *self.workflows])
         self.type_name = WorkflowDefinition.of(workflow).name or workflow.__name__
         self.examples = 0
+        self.failed: tuple[list[Step], list[Event]] | None = None
+        """The schedule and history of the last failing example (hypothesis runs the
+        shrunk one last), kept in memory: only check_determinism saves one file."""
 
     def check(self, schedule: Sequence[Step]) -> None:
         self.examples += 1
@@ -81,16 +85,33 @@ class _Checker:
             self._check_crash(schedule, live, crashed)
 
     def _fail(self, what: str, schedule: Sequence[Step], events: Sequence[Event]) -> None:
-        path: Path | None = None
-        try:
-            path = Path(tempfile.mkdtemp(prefix="replay-determinism-")) / \
-                f"{self.type_name}.json"
-            History("run-1", list(events)).save(path)
-        except (OSError, ReplayError):
-            path = None
+        self.failed = (list(schedule), list(events))
         raise DeterminismViolation(what, workflow_type=self.type_name, schedule=schedule,
                                    schedule_text=format_schedule(schedule),
-                                   history_path=path)
+                                   history_path=None)
+
+    def saved(self, found: DeterminismViolation, save_dir: str | os.PathLike[str] | None,
+              what: str | None = None) -> DeterminismViolation:
+        """``found`` (with ``what`` instead of its text, if given), and the history of
+        its schedule saved as ``save_dir/<type>.json`` when there is a ``save_dir``."""
+        path: Path | None = None
+        if save_dir is not None and self.failed is not None and \
+                self.failed[0] == found.schedule:
+            path = Path(save_dir) / f"{self.type_name}.json"
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                History("run-1", self.failed[1]).save(path)
+            except (OSError, ReplayError):
+                path = None
+        if path is None and what is None:
+            return found
+        again = DeterminismViolation(
+            what if what is not None else found.what, workflow_type=self.type_name,
+            schedule=found.schedule, schedule_text=format_schedule(found.schedule),
+            history_path=path)
+        again.__notes__ = list(getattr(found, "__notes__", []))
+        again.__cause__ = found.__cause__
+        return again
 
     def _check_replay(self, schedule: Sequence[Step], live: RunOutcome) -> None:
         history = History("run-1", list(live.events))
@@ -166,6 +187,7 @@ def check_determinism(
     workflows: Sequence[type] = (),
     hypothesis_settings: settings | None = None,
     allow_task_errors: bool = False,
+    save_dir: str | os.PathLike[str] | None = None,
 ) -> DeterminismReport:
     """Hammer ``workflow`` with generated schedules; raise DeterminismViolation on a mismatch.
 
@@ -180,8 +202,11 @@ def check_determinism(
     (children are never run, their outcomes are generated). A workflow task
     failure (an exception out of workflow code) under a schedule is reported
     too, unless ``allow_task_errors``.
-    Hypothesis shrinks a failing schedule; the error prints it and the path of
-    a saved history that reproduces it. Runs in memory, no store or worker.
+    Hypothesis shrinks a failing schedule; the error prints it. With
+    ``save_dir`` (tests pass ``tmp_path``; ``"."`` for the current directory),
+    the history that reproduces the shrunk schedule is saved there as
+    ``<WorkflowType>.json`` and the error names it; without one, nothing is
+    written anywhere. Runs in memory, no store or worker.
     """
     checker = _Checker(workflow, args, workflows, activities, allow_task_errors)
     strategy = inputs if inputs is not None else schedules(workflow, payloads=payloads)
@@ -199,15 +224,19 @@ def check_determinism(
     began = time.perf_counter()
     try:
         run()
+    except DeterminismViolation as violation:
+        saved = checker.saved(violation, save_dir)
+        if saved is violation:
+            raise
+        raise saved.with_traceback(violation.__traceback__) from violation.__cause__
     except FlakyFailure as flaky:
         found = _first_violation(flaky)
         if found is None:
             raise
-        raise DeterminismViolation(
+        raise checker.saved(
+            found, save_dir,
             f"{found.what} (hypothesis saw this schedule fail only some of the times it "
-            "ran it: the workflow keeps state outside the run, e.g. in a module global)",
-            workflow_type=checker.type_name, schedule=found.schedule,
-            schedule_text=format_schedule(found.schedule),
-            history_path=found.history_path) from flaky
+            "ran it: the workflow keeps state outside the run, e.g. in a module global)"
+        ) from flaky
     return DeterminismReport(workflow_type=checker.type_name, examples=checker.examples,
                              seconds=time.perf_counter() - began)

@@ -8,6 +8,7 @@ Examples per workflow follow the hypothesis profile (``ci`` or ``soak``).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -43,10 +44,12 @@ CASES: list[tuple[type, tuple[Any, ...]]] = [
 
 
 @pytest.mark.parametrize(("workflow", "args"), CASES, ids=[c[0].__name__ for c in CASES])
-def test_replay_and_crash_equivalence(workflow: type, args: tuple[Any, ...]) -> None:
+def test_replay_and_crash_equivalence(workflow: type, args: tuple[Any, ...],
+                                      tmp_path: Path) -> None:
     report = check_determinism(workflow, args=args, activities=ALL_ACTIVITIES,
                                workflows=[ChildWorkflow],
-                               hypothesis_settings=settings(settings.default, database=None))
+                               hypothesis_settings=settings(settings.default, database=None),
+                               save_dir=tmp_path)
     assert report.examples >= 1
     print(f"{report.workflow_type}: {report.examples} examples, "
           f"{1000 * report.seconds_per_example:.2f} ms per example")

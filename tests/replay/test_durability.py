@@ -1,25 +1,30 @@
-"""Durability with real processes: SIGKILLed workers, restarts, two workers on one file."""
+"""Durability with real processes: SIGKILLed workers, restarts, a paused worker fenced out."""
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import os
 import random
+import signal
+import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from replay.client import Client, WorkflowHandle, WorkflowUpdateHandle, WorkflowUpdateStage
-from replay.history import ActivityCompleted, ActivityScheduled, Event, History
+from replay.client import WorkflowHandle, WorkflowUpdateHandle, WorkflowUpdateStage
+from replay.history import ActivityCompleted, ActivityScheduled, Event, WorkflowTaskCompleted
 
-from .workers.harness import bounded, kinds, sqlite_client
+from .workers.harness import bounded, check_history, kinds, sqlite_client, wait_until
 from .workers.procs import kill, start_worker
-from .workers.samples import ChattyWorkflow, StepsWorkflow
+from .workers.samples import ChattyWorkflow, GatedWorkflow, StepsWorkflow
 
 STEPS = 12
 TIMEOUT = 0.5  # start_to_close: a dead worker's activity lease expires after 1.5 s
 INPUTS = 10  # signals and updates sent while workers crash
+GATED = 10  # runs the paused worker loses to the other
 
 
 def commands(events: list[Event]) -> list[tuple[Any, ...]]:
@@ -32,21 +37,6 @@ def commands(events: list[Event]) -> list[tuple[Any, ...]]:
         elif name in ("TimerStarted", "WorkflowCompleted", "WorkflowFailed"):
             out.append((name, getattr(e, "result", None)))
     return out
-
-
-def check_history(client: Client, run_id: str) -> History:
-    history = client.store.history(run_id)  # validates: ids from 1, no gaps, one terminal...
-    events = list(history.events)
-    assert [e.event_id for e in events] == list(range(1, len(events) + 1))
-    terminal = [k for k in kinds(events) if k in ("WorkflowCompleted", "WorkflowFailed",
-                                                    "WorkflowTerminated", "WorkflowCanceled")]
-    assert terminal == ["WorkflowCompleted"]
-    scheduled = {e.event_id for e in events if isinstance(e, ActivityScheduled)}
-    completed = collections.Counter(e.scheduled_event_id for e in events
-                                    if isinstance(e, ActivityCompleted))
-    assert set(completed) == scheduled
-    assert all(n == 1 for n in completed.values()), completed
-    return history
 
 
 async def send_inputs(handle: WorkflowHandle, i: int, updates: list[WorkflowUpdateHandle]
@@ -87,7 +77,7 @@ async def run_chatty(db: Path, side: Path, kills: int, seed: int
     finally:
         kill(proc)
     run_id = h.result_run_id or ""
-    check_history(client, run_id)
+    check_history(client.store, run_id)
     lines = side.read_text().splitlines() if side.exists() else []
     return result, client.store.read(run_id), lines
 
@@ -123,26 +113,98 @@ async def test_sigkilled_workers_end_like_an_uncrashed_run(tmp_path: Path) -> No
           f"for {STEPS} activities")
 
 
-@pytest.mark.slow
-async def test_two_worker_processes_share_one_database(tmp_path: Path) -> None:
-    db = tmp_path / "two.db"
-    client = await sqlite_client(tmp_path, "two.db")
-    procs = await asyncio.gather(
-        asyncio.to_thread(start_worker, db, identity="p1"),
-        asyncio.to_thread(start_worker, db, identity="p2"))
+def _stopped(pid: int) -> bool:
+    """True once the process is stopped (state T in /proc), i.e. SIGSTOP took effect."""
     try:
-        handles = [await client.start_workflow(StepsWorkflow.run, args=[2, 5.0],
-                                               id=f"w{i}", task_queue="tests")
-                   for i in range(200)]
-        results = await bounded(asyncio.gather(*(h.result() for h in handles)), 60)
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] in ("T", "t")
+
+
+def _gated_lines(side: Path) -> list[list[str]]:
+    """The side file's lines of gated_step: ``[workflow id, "1", attempt(, "start")]``."""
+    lines = [line.split() for line in side.read_text().splitlines()] if side.exists() else []
+    return [line for line in lines if line[0].startswith("g") and line[1] == "1"]
+
+
+@pytest.mark.slow
+async def test_a_paused_worker_is_fenced_out_after_another_takes_over(tmp_path: Path) -> None:
+    """Invariant 4 with real processes: worker A, paused (SIGSTOP) while holding leases
+    and results it has not written, resumes after worker B took its runs over and
+    finished them; every write A then tries is refused, and the histories hold B's work.
+
+    No race decides the outcome: A holds its gated activities' results because the
+    write lock is held here from before the gate opens until A is stopped; B can take
+    over only once A's leases expire; A resumes only after every run has finished.
+    """
+    db, side, gate, refused = (tmp_path / n for n in ("fence.db", "side", "gate", "refused"))
+    client = await sqlite_client(tmp_path, "fence.db")
+    a = await asyncio.to_thread(start_worker, db, identity="A", side_file=side,
+                                gate_file=gate, refused_log=refused, busy_timeout_ms=600_000)
+    b = None
+    blocker = sqlite3.connect(db, isolation_level=None, check_same_thread=False, timeout=60)
+    try:
+        # A alone finishes some runs...
+        first = [await client.start_workflow(StepsWorkflow.run, args=[2, 5.0], id=f"a{i}",
+                                             task_queue="tests") for i in range(10)]
+        assert await bounded(asyncio.gather(*(h.result() for h in first)), 60) == [1] * 10
+        # ...and starts the gated activity of each of the others (holding their leases).
+        gated = [await client.start_workflow(GatedWorkflow.run, 3.0, id=f"g{i}",
+                                             task_queue="tests") for i in range(GATED)]
+        await wait_until(lambda: sum(1 for line in _gated_lines(side)
+                                     if line[-1] == "start") == GATED, 30)
+        # The gate opens while the write lock is held here: A's activities end, and A
+        # cannot write their results. Once it holds at least one, it is paused.
+        await asyncio.to_thread(blocker.execute, "BEGIN IMMEDIATE")
+        gate.touch()
+        await wait_until(lambda: any(line[-1] != "start" for line in _gated_lines(side)), 30)
+        os.kill(a.pid, signal.SIGSTOP)
+        await wait_until(lambda: _stopped(a.pid), 30)
+        held = {line[0] for line in _gated_lines(side) if line[-1] == "1"}  # attempt 1: A's
+        blocker.execute("ROLLBACK")
+        # B takes over once A's leases expire, and finishes every run.
+        b = await asyncio.to_thread(start_worker, db, identity="B", side_file=side,
+                                    gate_file=gate)
+        results = await bounded(asyncio.gather(*(h.result() for h in gated)), 60)
+        assert results == [1 + 4] * GATED
+        # A resumes: everything it held is refused (its results are stale, the runs closed).
+        os.kill(a.pid, signal.SIGCONT)
+        ids = {h.id: h.result_run_id for h in gated}
+        await wait_until(lambda: {ids[w] for w in held} <= _refused(refused), 60)
     finally:
-        for p in procs:
-            kill(p)
-    assert results == [0 + 1] * 200
-    identities: set[str] = set()
-    for h in handles:
-        history = check_history(client, h.result_run_id or "")
-        identities |= {getattr(e, "identity", "") for e in history.events
-                       if type(e).__name__ == "WorkflowTaskCompleted"}
-    assert identities <= {"p1", "p2"}
-    assert identities == {"p1", "p2"}, "both processes should have done some of the work"
+        kill(a)
+        if b is not None:
+            kill(b)
+        blocker.close()
+    assert held  # A was paused holding results
+    kinds_refused = {line.split()[0] for line in refused.read_text().splitlines()}
+    assert kinds_refused <= {"AppendConflictError", "StaleResultError", "RunClosedError"}
+    for h in first:  # A's own runs: A's work only
+        history = check_history(client.store, h.result_run_id or "")
+        assert _task_identities(history.events) == {"A"}
+    for h in gated:  # after the takeover, only B's task completions; each result once
+        history = check_history(client.store, h.result_run_id or "")
+        events = list(history.events)
+        gated_at = next(e.event_id for e in events if isinstance(e, ActivityScheduled)
+                        and e.activity_type == "gated_step")
+        # the activation that scheduled it ends with the next WorkflowTaskCompleted
+        boundary = next(e.event_id for e in events[gated_at:]
+                        if isinstance(e, WorkflowTaskCompleted))
+        assert _task_identities(events[:boundary]) == {"A"}
+        assert _task_identities(events[boundary:]) == {"B"}
+        [done] = [e for e in events if isinstance(e, ActivityCompleted)
+                  and e.scheduled_event_id == gated_at]
+        assert done.attempt >= 2  # B's attempt: A's attempt 1 was never recorded
+    print(f"worker A paused holding {len(held)} unwritten results; the store refused "
+          f"{len(refused.read_text().splitlines())} of its batches afterwards "
+          f"({', '.join(sorted(kinds_refused))})")
+
+
+def _refused(path: Path) -> set[str]:
+    return {line.split()[1] for line in path.read_text().splitlines()} if path.exists() \
+        else set()
+
+
+def _task_identities(events: Sequence[Event]) -> set[str]:
+    return {e.identity for e in events if isinstance(e, WorkflowTaskCompleted)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -54,30 +55,56 @@ def test_activity_doubles_give_results() -> None:
     assert seen and set(seen) == {"Z9"}  # decoded into the annotated type
 
 
+@pytest.fixture
+def system_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """What this process takes for the system temp dir, private to the test."""
+    private = tmp_path / "system-tmp"
+    private.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
+    return private
+
+
 def test_a_nondeterministic_workflow_fails_with_the_shrunk_schedule_and_a_saved_history(
-) -> None:
+        tmp_path: Path, system_tmp: Path) -> None:
     testing_samples.CALLS[0] = 0
+    saves = tmp_path / "saved"
     with pytest.raises(DeterminismViolation) as info:
-        check_determinism(GlobalCounterWorkflow, hypothesis_settings=QUICK)
+        check_determinism(GlobalCounterWorkflow, hypothesis_settings=QUICK, save_dir=saves)
     err = info.value
     message = str(err)
     assert message.startswith("[RPL-T01] determinism check of workflow 'GlobalCounterWorkflow'")
     assert "[RPL-ND01] nondeterminism" in message
     assert "Schedule:\n    0: Signal(name='bump', args=(" in message
     assert err.schedule == [Signal("bump", err.schedule[0].args)]  # shrunk to one step
-    assert err.history_path is not None and f"Saved history: {err.history_path}" in message
+    assert err.history_path == saves / "GlobalCounterWorkflow.json"
+    assert f"Saved history: {err.history_path}" in message
+    assert sorted(p.name for p in saves.iterdir()) == ["GlobalCounterWorkflow.json"]  # one
     saved = History.load(err.history_path)
+    assert len(saved.events) > 1  # the shrunk schedule's history: it diverges on replay
     result = Replayer(workflows=[GlobalCounterWorkflow]).replay_sync(
         saved, raise_on_replay_failure=False)
     assert isinstance(result.replay_failure, NondeterminismError)
+    assert not list(system_tmp.iterdir())
 
 
-def test_process_memory_breaks_are_found() -> None:
+def test_without_a_save_dir_a_failing_check_writes_no_file(system_tmp: Path) -> None:
+    testing_samples.CALLS[0] = 0
+    with pytest.raises(DeterminismViolation) as info:
+        check_determinism(GlobalCounterWorkflow, hypothesis_settings=QUICK)
+    assert info.value.history_path is None
+    assert "Saved history" not in str(info.value)
+    assert not list(system_tmp.glob("replay-determinism-*"))
+    assert not list(system_tmp.iterdir())
+
+
+def test_process_memory_breaks_are_found(tmp_path: Path, system_tmp: Path) -> None:
     testing_samples.SEEN.clear()
     with pytest.raises(DeterminismViolation) as info:
-        check_determinism(ProcessMemoryWorkflow, hypothesis_settings=QUICK)
+        check_determinism(ProcessMemoryWorkflow, hypothesis_settings=QUICK, save_dir=tmp_path)
     assert "Signal(name='tag'" in str(info.value)
     assert "keeps state outside the run" in str(info.value)
+    assert [p.name for p in tmp_path.glob("*.json")] in ([], ["ProcessMemoryWorkflow.json"])
+    assert not list(system_tmp.iterdir())
 
 
 def test_explicit_schedule_strategy_and_crashes() -> None:
