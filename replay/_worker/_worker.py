@@ -61,8 +61,8 @@ from ._cache import StickyCache
 from ._group_commit import Pending, flush, ignore
 from ._interceptors import Interceptor, workflow_classes
 from ._owners import is_dead_local, local_identity
-from ._store_faults import FaultBackoff
 from ._query_answerer import QueryAnswerer
+from ._store_faults import FaultBackoff
 
 log = logging.getLogger("replay.worker")
 _INPUTS = frozenset(INPUT_KINDS)

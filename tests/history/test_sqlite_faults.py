@@ -105,10 +105,9 @@ def test_damaged_pages_are_reported_as_corruption_with_quick_check_findings(
     pages = path.stat().st_size // PAGE
     _scribble(path, pages - 8, pages)  # the last pages (runs and events), not the schema
     before = path.read_bytes()
-    with pytest.raises(StoreCorruptError) as err:
-        with SqliteStore(path) as store:
-            for i in range(300):
-                store.read(f"run-{i}")
+    with pytest.raises(StoreCorruptError) as err, SqliteStore(path) as store:
+        for i in range(300):
+            store.read(f"run-{i}")
     message = str(err.value)
     assert message.startswith(f"[RPL-S08] {path}: the store file is corrupt: SQLite reports "
                               "'database disk image is malformed'; PRAGMA quick_check found: ")

@@ -32,7 +32,8 @@ def _log_refusals(store: SqliteStore, path: str) -> None:
 
     def logged(batches: Sequence[Sequence[Operation]]) -> Any:
         results = commit_each(batches)
-        refused = [f"{type(r).__name__} {ops[0].run_id}\n" for ops, r in zip(batches, results)
+        refused = [f"{type(r).__name__} {ops[0].run_id}\n"
+                   for ops, r in zip(batches, results, strict=True)
                    if isinstance(r, ReplayError) and ops]
         if refused:
             with open(path, "a") as f:
