@@ -31,8 +31,12 @@ bench: $(PEERS_STAMP)
 bench-quick: $(PEERS_STAMP)
 	$(PY) -m benchmarks --quick
 
+# Property tests with many examples, then the chaos test with ten times its faults
+# (REPLAY_CHAOS_FAULTS=N sets how many, REPLAY_CHAOS_SEED picks another schedule).
 soak: $(STAMP)
 	HYPOTHESIS_PROFILE=soak $(VENV)/bin/pytest -q -p no:cacheprovider tests/properties
+	REPLAY_CHAOS_FAULTS=$${REPLAY_CHAOS_FAULTS:-2000} $(VENV)/bin/pytest -q -p no:cacheprovider \
+		-s tests/replay/test_chaos.py
 
 fixtures: $(STAMP)
 	$(PY) -m fixtures.generate
