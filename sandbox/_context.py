@@ -134,7 +134,8 @@ def current() -> GuardContext | None:
 class guarded:  # lower case: used like a function, `with sandbox.guarded(ctx):`
     """Switch the guard on for the ``with`` block (the engine wraps each activation).
 
-    Costs one ContextVar set and reset. Asyncio tasks created inside the block
+    Costs one ContextVar set and reset, and puts the guarded ``hash()`` in
+    ``builtins`` while any block is open. Asyncio tasks created inside the block
     copy the context and so stay guarded when they run later. Installs the
     guard (:func:`sandbox.install`) on first use.
     """
@@ -146,13 +147,18 @@ class guarded:  # lower case: used like a function, `with sandbox.guarded(ctx):`
         self._ctx = ctx
 
     def __enter__(self) -> GuardContext:
-        if not _STATE.installed and _STATE.install is not None:
-            _STATE.install()
+        state = _STATE
+        if not state.installed and state.install is not None:
+            state.install()
         self._token = _CURRENT.set(self._ctx)
+        if state.opened is not None:
+            state.opened()
         return self._ctx
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         _CURRENT.reset(self._token)
+        if _STATE.closed is not None:
+            _STATE.closed()
 
 
 class unrestricted:  # lower case: used like a function
@@ -174,10 +180,16 @@ class unrestricted:  # lower case: used like a function
 
 @attrs.define
 class _State:
-    """Whether :func:`sandbox.install` ran; ``install`` is filled in by ``_guard``."""
+    """Whether :func:`sandbox.install` ran; the callables are filled in by ``_guard``.
+
+    ``opened`` and ``closed`` run when a :class:`guarded` block is entered and
+    left (they swap the guarded builtins in and out).
+    """
 
     installed: bool = False
     install: Callable[[], None] | None = None
+    opened: Callable[[], None] | None = None
+    closed: Callable[[], None] | None = None
 
 
 _STATE = _State()

@@ -22,7 +22,7 @@ import types
 from typing import Any
 
 from ._context import _CURRENT, Mode
-from ._frames import USER, enforce, module_kind
+from ._frames import USER, code_kind, enforce
 from ._guard import WRAPPERS, install
 from ._rules import BY_CODE
 
@@ -134,7 +134,7 @@ def guard_module(module: types.ModuleType | str) -> tuple[str, ...]:
     """
     if isinstance(module, str):
         module = sys.modules[module]
-    if module_kind(module.__name__) != USER:
+    if code_kind(module.__name__, getattr(module, "__file__", None) or "") != USER:
         raise ValueError(f"guard_module() is for workflow modules, not {module.__name__!r}")
     install()
     namespace = vars(module)

@@ -11,10 +11,16 @@ modules that exist to do that work *for their caller* (:data:`DELEGATES`:
 ``pathlib``, ``subprocess``, ``socket``, ``asyncio``, ...) are looked through,
 and the first frame outside them decides: ``Path.read_text()`` called by a
 workflow is the workflow's file access.
+
+A module name is only a claim: code run with ``__name__ = "replay._x"`` is engine
+code only if its code object's file lies inside the installed engine packages
+(:func:`engine_file`); otherwise it is workflow code like any other.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import logging
 import os
 import sys
@@ -41,6 +47,7 @@ DELEGATES = frozenset(
 )
 
 _KINDS: dict[str, int] = {}
+_ENGINE_FILES: dict[str, bool] = {}
 _LOGGER = logging.getLogger("replay.sandbox")
 
 
@@ -61,6 +68,49 @@ def module_kind(name: str) -> int:
     return kind
 
 
+@functools.cache
+def _engine_roots() -> tuple[str, ...]:
+    """The directories of the installed engine packages, as imported and resolved."""
+    roots: set[str] = set()
+    for top in ENGINE_PACKAGES:
+        module = sys.modules.get(top)
+        locations = list(getattr(module, "__path__", None) or ())
+        if not locations:
+            try:
+                spec = importlib.util.find_spec(top)
+            except (ImportError, ValueError):  # not installed, or a broken entry
+                spec = None
+            locations = list(spec.submodule_search_locations or ()) if spec else []
+        for location in locations:
+            roots.add(os.path.join(location, ""))
+            roots.add(os.path.join(os.path.realpath(location), ""))
+    return tuple(sorted(roots))
+
+
+def engine_file(path: str) -> bool:
+    """True when ``path`` (a code object's file) lies inside an engine package (cached).
+
+    Generated code (``<string>``, ``<attrs generated ...>``) and relative paths
+    never do, so a module that only names itself ``replay.x`` is not trusted.
+    """
+    known = _ENGINE_FILES.get(path)
+    if known is None:
+        roots = _engine_roots()
+        known = os.path.isabs(path) and (
+            path.startswith(roots) or os.path.realpath(path).startswith(roots)
+        )
+        _ENGINE_FILES[path] = known
+    return known
+
+
+def code_kind(name: str, path: str) -> int:
+    """Like :func:`module_kind`, but an engine name counts only with an engine file."""
+    kind = module_kind(name)
+    if kind == ENGINE and not engine_file(path):
+        return USER
+    return kind
+
+
 def _passes(name: str, ctx: GuardContext) -> bool:
     return name in ctx.passthrough_modules or name.startswith(ctx.passthrough_packages)
 
@@ -77,6 +127,8 @@ def blame(frame: FrameType | None, ctx: GuardContext, through_stdlib: bool) -> F
         if kind is None:
             name = name if isinstance(name, str) else "?"
             kind = module_kind(name)
+        if kind == ENGINE and not engine_file(frame.f_code.co_filename):
+            kind = USER  # a module that only calls itself part of the engine
         if kind == USER:
             return None if _passes(name, ctx) else frame
         if kind != DELEGATE or not through_stdlib:

@@ -5,6 +5,8 @@ proxied: the guard replaces a few module attributes (``time.time``,
 ``random.choice``, ``threading.Thread.start``, ...) with thin wrappers and adds
 one audit hook for file, socket, subprocess and fork events. Outside workflow
 code a wrapper costs one ``ContextVar.get()`` on top of the original call.
+``builtins.hash`` is different: its wrapper is in place only while a guarded
+block is open (``_hash``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 from ._context import _CURRENT, _STATE, Mode
 from ._frames import blame, report, short_repr
+from ._hash import BuiltinSwap, guarded_hash
 from ._rules import BY_CODE, RANDOM_FUNCTIONS, RULES, Rule
 
 _OFF = Mode.OFF
@@ -44,11 +47,14 @@ FUNCTION_PATCHES: tuple[tuple[str, str, str], ...] = (
         ("secrets", name, "RPL-SB05")
         for name in ("choice", "randbelow", "randbits", "token_bytes", "token_hex", "token_urlsafe")
     ),
+    ("tempfile", "mktemp", "RPL-SB05"),
     ("os", "getenv", "RPL-SB06"),
     ("os", "getenvb", "RPL-SB06"),
     ("_thread", "start_new_thread", "RPL-SB10"),
     ("asyncio", "run", "RPL-SB11"),
     ("asyncio", "new_event_loop", "RPL-SB11"),
+    *(("os", name, "RPL-SB14") for name in ("getpid", "getppid", "uname")),
+    *(("platform", name, "RPL-SB14") for name in ("node", "uname")),
 )
 
 #: (module, class, method, call shown in messages, rule code): methods of Python classes.
@@ -60,7 +66,15 @@ METHOD_PATCHES: tuple[tuple[str, str, str, str, str], ...] = (
         "RPL-SB10",
     ),
     ("asyncio.runners", "Runner", "run", "asyncio.Runner.run", "RPL-SB11"),
+    # the random names of mktemp/mkstemp: its generator is seeded from OS entropy
+    (
+        "tempfile", "_RandomNameSequence", "__next__", "tempfile._RandomNameSequence.__next__",
+        "RPL-SB05",
+    ),
 )
+
+#: (builtin, rule code): the builtin swapped for a wrapper while a guarded block is open.
+SWAPPED_BUILTIN = ("hash", "RPL-SB15")
 
 #: Calls restricted only when the argument at this index is absent or None.
 _DEFAULTED = {"localtime": 0, "gmtime": 0, "ctime": 0, "asctime": 0, "strftime": 1}
@@ -194,7 +208,13 @@ def _audited(event: str, args: tuple[Any, ...]) -> None:
         report(ctx, rule, _EVENT_CALL.get(event, event), culprit, detail)
 
 
-def _env_method(name: str, base: Callable[..., Any]) -> Callable[..., Any]:
+def _os_environ_call(mapping: object) -> str:
+    return "os.environb" if mapping is getattr(os, "environb", None) else "os.environ"
+
+
+def _env_method(
+    name: str, base: Callable[..., Any], call_of: Callable[[object], str] = _os_environ_call
+) -> Callable[..., Any]:
     rule = BY_CODE["RPL-SB06"]
 
     @functools.wraps(base)
@@ -203,7 +223,7 @@ def _env_method(name: str, base: Callable[..., Any]) -> Callable[..., Any]:
         if ctx is not None and ctx.mode is not _OFF:
             culprit = blame(sys._getframe(1), ctx, False)
             if culprit is not None:
-                call = "os.environb" if self is getattr(os, "environb", None) else "os.environ"
+                call = call_of(self)
                 shown = ", ".join(short_repr(arg) for arg in args)
                 detail = f"[{shown}]" if name == "__getitem__" else f".{name}({shown})"
                 report(ctx, rule, call, culprit, detail)
@@ -235,6 +255,37 @@ def _swap_environ() -> None:
             mapping.__class__ = guarded_environ
 
 
+def _named(call: str) -> Callable[[object], str]:
+    return lambda _mapping: call
+
+
+def _swap_raw_environ() -> None:
+    """Replace ``posix.environ`` (``nt.environ``) by a copy whose reads check the guard.
+
+    That plain dict is the environment as the process started, from which
+    ``os.environ`` was built; nothing reads it afterwards, so a copy in a dict
+    subclass serves everyone who does.
+    """
+    for module_name in ("posix", "nt"):
+        module = sys.modules.get(module_name)
+        raw = getattr(module, "environ", None)
+        if type(raw) is not dict:
+            continue
+        call_of = _named(f"{module_name}.environ")
+        namespace: dict[str, object] = {
+            name: _env_method(name, getattr(dict, name), call_of) for name in _ENV_METHODS
+        }
+        namespace.update(__module__="replay.sandbox", __slots__=())
+        guarded_raw = type("GuardedRawEnviron", (dict,), namespace)
+        setattr(module, "environ", guarded_raw(raw))  # noqa: B010  # not typed on the module
+
+
+def _swap_builtins() -> None:
+    """Set the hooks through which :class:`sandbox.guarded` swaps ``hash()`` in and out."""
+    swap = BuiltinSwap(SWAPPED_BUILTIN[0], guarded_hash)
+    _STATE.opened, _STATE.closed = swap.open, swap.close
+
+
 def install() -> None:
     """Install the guard, once per process (later calls return at once).
 
@@ -253,6 +304,8 @@ def install() -> None:
         _patch_functions()
         _patch_methods()
         _swap_environ()
+        _swap_raw_environ()
+        _swap_builtins()
         sys.addaudithook(_audit)
         _STATE.installed = True
 

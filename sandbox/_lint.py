@@ -18,6 +18,8 @@ from pathlib import Path
 
 import attrs
 
+from ._kinds import Kinds, attribute_kinds
+from ._lint_order import hashes_a_string, order_free_nodes, set_iterations
 from ._rules import BY_CODE, DEFAULTED_ARG, READ_NAMES, Rule, rule_for_call
 from ._scopes import (
     Names,
@@ -46,6 +48,14 @@ MUTATORS = frozenset(
 _NOQA = re.compile(r"#\s*noqa\b(?::\s*(?P<codes>[\w-]+(?:[\s,]+[\w-]+)*))?", re.IGNORECASE)
 _GLOBAL = BY_CODE["RPL-SB12"]
 _MUTATION = BY_CODE["RPL-SB13"]
+_SET_ORDER = BY_CODE["RPL-SB16"]
+
+#: Said after the rule's reason, for calls whose harm depends on how the result is used.
+_NOTES = {
+    "asyncio.wait": "; its done and pending sets are safe only for `in` tests: iterating "
+    "them (to cancel the pending tasks, say) follows memory addresses, while "
+    "workflow.wait() returns lists in the order given",
+}
 
 
 @attrs.frozen(kw_only=True)
@@ -80,6 +90,7 @@ class _ModuleLint:
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
         } - set(self.functions)
         self.classes = [n for n in nodes if isinstance(n, ast.ClassDef) and self._is_workflow(n)]
+        self.kinds = Kinds({}, {}, self.names.resolve).child(tree, nodes, self.names.resolve)
         self.findings: dict[tuple[int, int, str], Finding] = {}
         self.queued: set[str] = set()
 
@@ -94,29 +105,45 @@ class _ModuleLint:
         queue: list[tuple[ast.AST, str]] = []
         for cls in self.classes:
             where = f"in workflow {cls.name!r}"
+            attributes = attribute_kinds(cls, self.kinds)
+            kinds = Kinds(self.kinds.names, attributes, self.names.resolve)
             for item in cls.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    self._scan(item, self.names, set(), where, queue)
+                    self._scan(item, self.names, set(), where, queue, kinds)
             while queue:
                 helper, helper_where = queue.pop()
-                self._scan(helper, self.names, set(), helper_where, queue)
+                self._scan(helper, self.names, set(), helper_where, queue, self.kinds)
         return sorted(self.findings.values(), key=lambda f: (f.line, f.col, f.code))
 
     def _scan(
         self, scope: ast.AST, outer: Names, outer_locals: set[str], where: str,
-        queue: list[tuple[ast.AST, str]],
+        queue: list[tuple[ast.AST, str]], outer_kinds: Kinds,
     ) -> None:
         nodes = list(own_nodes(scope))
         globals_ = declared(nodes, ast.Global)
         locals_ = (outer_locals | parameters(scope) | bound_names(nodes)) - globals_
         names = outer.child(nodes, parameters(scope))
+        kinds = outer_kinds.child(scope, nodes, names.resolve)
+        free = order_free_nodes(nodes, kinds)
         for node in nodes:
             if is_scope(node):
                 continue
             self._check_node(node, names, locals_, globals_, where, queue)
+            self._check_order(node, kinds, free, where)
         for node in nodes:
             if is_scope(node) and not isinstance(node, ast.ClassDef):
-                self._scan(node, names, locals_, where, queue)
+                self._scan(node, names, locals_, where, queue, kinds)
+
+    def _check_order(self, node: ast.AST, kinds: Kinds, free: set[int], where: str) -> None:
+        for expr, what in set_iterations(node, kinds, free):
+            self._add(expr, _SET_ORDER, f"{what} {where}: {_SET_ORDER.why}")
+        if (
+            isinstance(node, ast.Call)
+            and kinds.resolve(node.func) == "hash"
+            and hashes_a_string(node, kinds)
+        ):
+            rule = BY_CODE["RPL-SB15"]
+            self._add(node, rule, f"hash() of a string called {where}: {rule.why}")
 
     def _check_node(
         self, node: ast.AST, names: Names, locals_: set[str], globals_: set[str], where: str,
@@ -153,12 +180,12 @@ class _ModuleLint:
     def _check_call(self, call: ast.Call, names: Names, locals_: set[str], where: str) -> None:
         target = names.resolve(call.func)
         rule = rule_for_call(target) if target else None
-        if target is None or rule is None or target in READ_NAMES:
-            return
+        if target is None or rule is None or target in READ_NAMES or target == "hash":
+            return  # hash() depends on its argument: see _check_order
         index = DEFAULTED_ARG.get(target)
         if index is not None and not _defaulted(call, index):
             return
-        self._add(call, rule, f"{target}() called {where}: {rule.why}")
+        self._add(call, rule, f"{target}() called {where}: {rule.why}{_NOTES.get(target, '')}")
 
     def _add(self, node: ast.AST, rule: Rule, message: str) -> None:
         line, col = getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1

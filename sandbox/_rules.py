@@ -112,7 +112,8 @@ RULES: tuple[Rule, ...] = (
         calls=(
             "os.urandom", "os.getrandom", "random.SystemRandom", "secrets.SystemRandom",
             "secrets.choice", "secrets.randbelow", "secrets.randbits", "secrets.token_bytes",
-            "secrets.token_hex", "secrets.token_urlsafe",
+            "secrets.token_hex", "secrets.token_urlsafe", "tempfile.mktemp",
+            "tempfile._RandomNameSequence", "tempfile._get_candidate_names",
         ),
         why="workflow code must not read OS entropy, because a replay would get different "
         "bytes",
@@ -121,7 +122,10 @@ RULES: tuple[Rule, ...] = (
     Rule(
         code="RPL-SB06",
         title="environment variables",
-        calls=("os.environ", "os.environb", "os.getenv", "os.getenvb"),
+        calls=(
+            "os.environ", "os.environb", "os.getenv", "os.getenvb", "posix.environ",
+            "nt.environ",
+        ),
         why="workflow code must not read environment variables, because a replay may run in "
         "a process whose environment differs",
         instead="workflow input or an activity",
@@ -215,6 +219,44 @@ RULES: tuple[Rule, ...] = (
         instead="state on the workflow instance (self.x)",
         runtime=False,
     ),
+    Rule(
+        code="RPL-SB14",
+        title="process and host identity",
+        calls=("os.getpid", "os.getppid", "os.uname", "platform.node", "platform.uname"),
+        why="workflow code must not read the process id or the host's name, because a replay "
+        "runs in another process, often on another host",
+        instead="workflow.info() (the run's own ids) or an activity",
+    ),
+    Rule(
+        code="RPL-SB15",
+        title="string hashing",
+        calls=("hash",),
+        why="workflow code must not call hash() on strings, bytes or dates (or tuples of "
+        "them), because their hash is salted per process (PYTHONHASHSEED), so a replay "
+        "computes different values",
+        instead="a stable digest (`zlib.crc32(s.encode())`, `hashlib.sha256(s.encode())`)",
+    ),
+    Rule(
+        code="RPL-SB16",
+        title="set iteration order",
+        calls=(),
+        why="workflow code must not depend on the iteration order of a set or frozenset, "
+        "because it follows the per-process string hash seed (for strings) or memory "
+        "addresses (for tasks and most objects), so a replay may see another order",
+        instead="`sorted(...)`, or a list or dict (both keep insertion order)",
+        runtime=False,
+    ),
+    Rule(
+        code="RPL-SB17",
+        title="asyncio completion sets",
+        calls=("asyncio.as_completed", "asyncio.wait"),
+        why="workflow code must not use asyncio.as_completed() or asyncio.wait(), because "
+        "they keep the awaitables in sets whose order follows memory addresses "
+        "(as_completed even starts coroutines in that order), so a replay may see another "
+        "order",
+        instead="workflow.as_completed() / workflow.wait() (they keep the order you give)",
+        runtime=False,
+    ),
 )
 
 BY_CODE: Mapping[str, Rule] = MappingProxyType({rule.code: rule for rule in RULES})
@@ -233,7 +275,7 @@ DEFAULTED_ARG: Mapping[str, int] = MappingProxyType(
 )
 
 #: Names whose mere reading is restricted (not only calling them).
-READ_NAMES = frozenset({"os.environ", "os.environb"})
+READ_NAMES = frozenset({"os.environ", "os.environb", "posix.environ", "nt.environ"})
 
 
 def rule_for_call(call: str) -> Rule | None:

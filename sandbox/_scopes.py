@@ -9,8 +9,14 @@ _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _NAMED = (*_FUNCTIONS, ast.ClassDef, ast.ExceptHandler, ast.MatchAs, ast.MatchStar)
 
-#: Builtins the rules name; they resolve to themselves unless shadowed.
-BUILTINS = frozenset({"open"})
+#: Builtins the rules name or look at; they resolve to themselves unless shadowed.
+BUILTINS = frozenset(
+    {
+        "all", "any", "ascii", "bytes", "chr", "dict", "enumerate", "filter", "format",
+        "frozenset", "hash", "iter", "len", "list", "map", "max", "min", "open", "repr", "set",
+        "sorted", "str", "sum", "tuple", "zip",
+    }
+)
 
 
 def own_nodes(scope: ast.AST) -> Iterator[ast.AST]:

@@ -4,18 +4,25 @@ attrs/cattrs and pass-through modules."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import linecache
 import logging
+import os
 import sys
+import textwrap
 import time
 import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import attrs
+import cattrs
 import pytest
 from samples import allowed, thirdparty
 from sandbox_marks import mark_in, where
 
+import replay
+import replay.history
 import replay.sandbox as sandbox
 from replay.sandbox import _frames
 
@@ -113,18 +120,43 @@ def _as_module(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
     return types.FunctionType(fn.__code__, namespace, fn.__name__)
 
 
-@pytest.mark.parametrize(
-    "module",
-    ["replay._core._instance", "replay.history.store", "replay.sandbox.anything", "attrs",
-     "cattrs.gen"],
-)
+def _compiled_in(fn: Callable[..., Any], name: str, path: str) -> Callable[..., Any]:
+    """``fn``'s source compiled as if it came from file ``path`` of module ``name``."""
+    source = textwrap.dedent(inspect.getsource(fn))
+    namespace: dict[str, Any] = {**fn.__globals__, "__name__": name}
+    exec(compile(source, path, "exec"), namespace)
+    function: Callable[..., Any] = namespace[fn.__name__]
+    return function
+
+
+_ENGINE_MODULES = [
+    ("replay._core._instance", replay), ("replay.history.store", replay.history),
+    ("replay.sandbox.anything", sandbox), ("attrs", attrs), ("cattrs.gen", cattrs),
+]
+
+
+@pytest.mark.parametrize(("module", "package"), _ENGINE_MODULES)
 def test_engine_and_data_library_frames_are_allowed(
-    module: str, seen: list[sandbox.Violation]
+    module: str, package: types.ModuleType, seen: list[sandbox.Violation]
 ) -> None:
-    timestamped = _as_module(thirdparty.timestamped, module)
+    inside = os.path.join(os.path.dirname(str(package.__file__)), "_not_a_real_module.py")
+    timestamped = _compiled_in(thirdparty.timestamped, module, inside)
     with sandbox.guarded(_ctx(seen)):
         assert timestamped("x")[0] == "x"
     assert seen == []
+
+
+@pytest.mark.parametrize(("module", "package"), _ENGINE_MODULES)
+def test_an_engine_name_outside_the_engine_files_is_workflow_code(
+    module: str, package: types.ModuleType, seen: list[sandbox.Violation]
+) -> None:
+    timestamped = _as_module(thirdparty.timestamped, module)  # code from samples/
+    with pytest.raises(sandbox.RestrictedCallError) as info, sandbox.guarded(_ctx(seen)):
+        timestamped("x")
+    assert info.value.location == where(thirdparty, mark_in(thirdparty, "timestamped").line)
+    generated = _compiled_in(thirdparty.timestamped, module, "<generated>")
+    with pytest.raises(sandbox.RestrictedCallError), sandbox.guarded(_ctx(seen)):
+        generated("x")
 
 
 def test_stdlib_frames_are_allowed_but_look_alikes_are_not(seen: list[sandbox.Violation]) -> None:

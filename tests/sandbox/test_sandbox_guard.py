@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import pickle
+import tempfile
 from collections.abc import Callable
 
 import pytest
@@ -37,11 +39,15 @@ ACTIONS = {
     "os_entropy": "called os.urandom()",
     "secret_token": "called secrets.token_hex()",
     "system_random": "called random.SystemRandom()",
+    "temp_name": "called tempfile.mktemp()",
+    "random_name": "called tempfile._RandomNameSequence.__next__()",
     "environ_item": "read os.environ['HOME']",
     "environ_get": "read os.environ.get('HOME')",
     "environ_contains": "read os.environ.__contains__('HOME')",
     "getenv": "called os.getenv('HOME')",
+    "raw_environ": "read posix.environ[b'HOME']",
     "open_file": "called open(",
+    "temp_file": "called tempfile.mkstemp(",  # audited before the file is created
     "list_directory": "called os.listdir('.')",
     "pathlib_read": "called open(",
     "new_socket": "called socket.socket()",
@@ -52,12 +58,20 @@ ACTIONS = {
     "fork": "called os.fork()",
     "run_loop": "called asyncio.run()",
     "new_loop": "called asyncio.new_event_loop()",
+    "process_id": "called os.getpid()",
+    "parent_process_id": "called os.getppid()",
+    "host_uname": "called os.uname()",
+    "host_name": "called platform.node()",
+    "string_hash": "called hash('order-1')",
+    "bytes_hash": "called hash(b'order-1')",
+    "tuple_hash": "called hash(('order-1', 1))",
 }
 
 
 @pytest.fixture(scope="module", autouse=True)
 def guarded_samples() -> None:
     sandbox.guard_module(violations)
+    tempfile.gettempdir()  # found once, outside the guard (finding it writes a test file)
 
 
 def _ctx(**options: object) -> sandbox.GuardContext:
@@ -77,6 +91,8 @@ def test_every_runtime_mark_has_a_case() -> None:
 
 @pytest.mark.parametrize("name", sorted(ACTIONS))
 def test_restricted_call_raises_with_call_location_and_remedy(name: str) -> None:
+    if name == "raw_environ" and os.name != "posix":
+        pytest.skip("posix.environ exists on POSIX systems only")
     mark = mark_in(violations, name)
     rule = next(r for r in sandbox.RULES if r.code == mark.code)
     error = _raise(getattr(violations, name))

@@ -10,11 +10,13 @@ import asyncio
 import datetime as dt
 import multiprocessing
 import os
+import platform
 import random
 import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -116,6 +118,14 @@ def system_random() -> float:
     return random.SystemRandom().random()  # mark: RPL-SB05
 
 
+def temp_name() -> str:
+    return tempfile.mktemp()  # mark: RPL-SB05
+
+
+def random_name() -> str:
+    return next(tempfile._RandomNameSequence())  # type: ignore[attr-defined]  # mark: RPL-SB05
+
+
 def environ_item() -> str:
     return os.environ["HOME"]  # mark: RPL-SB06
 
@@ -132,9 +142,19 @@ def getenv() -> str | None:
     return os.getenv("HOME")  # mark: RPL-SB06
 
 
+def raw_environ() -> bytes:
+    import posix  # POSIX only: the tests skip this one elsewhere
+
+    return posix.environ[b"HOME"]  # mark: RPL-SB06
+
+
 def open_file() -> str:
     with open(__file__) as f:  # mark: RPL-SB07
         return f.read()
+
+
+def temp_file() -> tuple[int, str]:
+    return tempfile.mkstemp()  # mark: RPL-SB07
 
 
 def list_directory() -> list[str]:
@@ -185,6 +205,35 @@ def new_loop() -> None:
     asyncio.new_event_loop().close()  # mark: RPL-SB11
 
 
+def process_id() -> int:
+    return os.getpid()  # mark: RPL-SB14
+
+
+def parent_process_id() -> int:
+    return os.getppid()  # mark: RPL-SB14
+
+
+def host_uname() -> object:
+    return os.uname()  # mark: RPL-SB14
+
+
+def host_name() -> str:
+    return platform.node()  # mark: RPL-SB14
+
+
+def string_hash() -> int:
+    return hash("order-1") % 8  # mark: RPL-SB15
+
+
+def bytes_hash() -> int:
+    return hash(b"order-1")  # mark: RPL-SB15
+
+
+def tuple_hash() -> int:
+    key = "order-1"
+    return hash((key, 1))  # mark: RPL-SB15
+
+
 def swallowed() -> str:
     """Catches the error: the engine must still hear of the violation."""
     try:
@@ -205,8 +254,10 @@ class BreaksEveryRule:
             datetime_now, datetime_utcnow, date_today, module_datetime_now, blocking_sleep,
             random_random, random_randint, random_choice, random_shuffle, random_uniform,
             aliased_choice, random_uuid, time_uuid, os_entropy, secret_token, system_random,
-            environ_item, environ_get, environ_contains, getenv, open_file, list_directory,
-            pathlib_read, new_socket, run_program, shell_command, start_thread, start_process,
-            fork, run_loop, new_loop, swallowed,
+            temp_name, random_name, environ_item, environ_get, environ_contains, getenv,
+            raw_environ, open_file, temp_file, list_directory, pathlib_read, new_socket,
+            run_program, shell_command, start_thread, start_process, fork, run_loop, new_loop,
+            process_id, parent_process_id, host_uname, host_name, string_hash, bytes_hash,
+            tuple_hash, swallowed,
         ):
             fn()
