@@ -102,6 +102,7 @@ def _check(store: Store, run_id: str, before: list[Event], outcomes: list[Any],
     store.history(run_id)  # validates
 
 
+@pytest.mark.slow  # up to four writer processes per example
 @settings(max_examples=15)
 @given(writers=st.integers(2, 4), signals=st.integers(1, 4))
 def test_racing_writers_on_one_sqlite_file(writers: int, signals: int) -> None:

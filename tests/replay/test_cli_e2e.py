@@ -56,6 +56,7 @@ def worker(env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
         proc.wait(TIMEOUT)
 
 
+@pytest.mark.slow  # a worker process and a dozen CLI processes
 def test_worker_start_signal_show_export_check(env: dict[str, str],
                                                worker: subprocess.Popen[str],
                                                tmp_path: Path) -> None:
