@@ -39,6 +39,7 @@ knows nothing of the engine either), so catching either works::
     ├── RestrictedCallError            RPL-SB01 to RPL-SB11, the sandbox rule's code
     ├── ReadOnlyContextError           RPL-RO01   a command in a query/validator
     ├── WorkflowLoopError              RPL-L01    I/O or threads on the workflow loop
+    │   └── UnorderedTasksError        RPL-L02    asyncio.as_completed over coroutines
     ├── WorkflowTaskError              RPL-WT01   a bug in workflow code; run stays open
     ├── NotInWorkflowError             RPL-W01    workflow.* outside workflow code
     ├── NotInActivityError             RPL-A01    activity.* outside an activity
@@ -110,6 +111,7 @@ from ._core._exceptions import ReadOnlyContextError as ReadOnlyContextError
 from ._core._exceptions import TerminatedError as TerminatedError
 from ._core._exceptions import TimeoutError as TimeoutError
 from ._core._exceptions import UnknownQueryError as UnknownQueryError
+from ._core._exceptions import UnorderedTasksError as UnorderedTasksError
 from ._core._exceptions import WorkflowDefinitionError as WorkflowDefinitionError
 from ._core._exceptions import WorkflowLoopError as WorkflowLoopError
 from ._core._exceptions import WorkflowTaskError as WorkflowTaskError
@@ -153,6 +155,7 @@ __all__ = [
     "TerminatedError",
     "TimeoutError",
     "UnknownQueryError",
+    "UnorderedTasksError",
     "UnsupportedTargetError",
     "WorkflowAlreadyStartedError",
     "WorkflowClosedError",

@@ -13,6 +13,8 @@ from ._core._exceptions import ContinueAsNewError as ContinueAsNewError
 from ._core._info import ParentInfo as ParentInfo
 from ._core._info import WorkflowInfo as WorkflowInfo
 from ._core._public import publish as _publish
+from ._core._race import as_completed as as_completed
+from ._core._race import wait as wait
 from ._core._runtime import ActivityHandle as ActivityHandle
 from ._core._runtime import ChildWorkflowHandle as ChildWorkflowHandle
 from ._core._runtime import ExternalWorkflowHandle as ExternalWorkflowHandle
@@ -71,6 +73,7 @@ __all__ = [
     "WorkflowDefinition",
     "WorkflowInfo",
     "all_handlers_finished",
+    "as_completed",
     "continue_as_new",
     "defn",
     "deprecate_patch",
@@ -116,6 +119,7 @@ __all__ = [
     "unsafe",
     "update",
     "uuid4",
+    "wait",
     "wait_condition",
 ]
 

@@ -285,6 +285,23 @@ def broken_histories(draw: st.DrawFn) -> Broken:
                   f"ActivityScheduled, but that id is {found}")
 
 
+# --- race programs (tests/replay/workflows/races.py: ProgramWorkflow) -------------------------
+
+_race_leaves: st.SearchStrategy[list[Any]] = st.one_of(
+    st.tuples(st.just("sleep"), st.integers(min_value=1, max_value=4)).map(list),
+    st.tuples(st.just("fail"), st.integers(min_value=1, max_value=4)).map(list),
+    st.just(["activity"]),
+)
+race_programs: st.SearchStrategy[list[Any]] = st.recursive(
+    _race_leaves,
+    lambda children: st.tuples(st.sampled_from(["group", "race", "loop", "spawn"]),
+                               st.lists(children, min_size=1, max_size=4)).map(list),
+    max_leaves=12,
+)
+"""Programs of TaskGroups (a failing child cancels the others), asyncio.wait races that
+cancel the pending set, and tasks that create tasks, as ``ProgramWorkflow`` runs them."""
+
+
 # --- store workloads (they live in the public store test kit) ---------------------------------
 
 from replay.testing.store_conformance import (  # noqa: E402  (re-exported for the tests)

@@ -84,6 +84,8 @@ EXAMPLES: dict[str, Callable[[], ReplayError]] = {
     "ReadOnlyContextError": lambda: exc.ReadOnlyContextError(
         "workflow.start_activity()", "query handler"),
     "WorkflowLoopError": lambda: exc.WorkflowLoopError("run_in_executor"),
+    "UnorderedTasksError": lambda: exc.UnorderedTasksError(
+        "asyncio.as_completed", "orders.py:42"),
     "WorkflowTaskError": lambda: exc.WorkflowTaskError(
         run_id="run-1", workflow_type="Order", cause=KeyError("sku"), location="orders.py:9"),
     "NotInWorkflowError": lambda: exc.NotInWorkflowError("now"),

@@ -87,6 +87,31 @@ class WorkflowLoopError(ReplayError):
         self.call = call
 
 
+class UnorderedTasksError(WorkflowLoopError):
+    """Workflow code made asyncio start tasks in the order of a set (``asyncio.as_completed``).
+
+    ``asyncio.as_completed`` wraps each coroutine (or other awaitable that is not a
+    task or future) in a task while iterating a ``set`` of them, whose order follows
+    memory addresses: a replay would start them, and issue their commands, in
+    another order. ``call`` names the function, ``location`` the user's ``file:line``.
+    """
+
+    code = "RPL-L02"
+
+    def __init__(self, call: str, location: str | None) -> None:
+        where = f" at {location}" if location else ""
+        ReplayError.__init__(
+            self,
+            f"{call}() was given a coroutine{where}: it wraps coroutines in tasks in the "
+            "order of a set, which follows memory addresses and differs between processes, "
+            "so a replay would start them (and issue their commands) in another order. Use "
+            "workflow.as_completed(...), which keeps the order you give, or create the "
+            "tasks yourself first (a list of asyncio.create_task(...))."
+        )
+        self.call = call
+        self.location = location
+
+
 class WorkflowTaskError(ReplayError):
     """An activation failed because of a bug in workflow code (not a workflow failure).
 

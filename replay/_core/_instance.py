@@ -78,7 +78,7 @@ from ._locations import (
     task_stacks,
     traceback_location,
 )
-from ._loop import WorkflowEventLoop
+from ._loop import WorkflowEventLoop, task_hash_base
 from ._patches import Patches
 from ._timers import DurableTimers
 
@@ -121,7 +121,7 @@ class WorkflowInstance:
         self._log = CommandLog(run_id)
         # the I/O methods are filled in as errors after the class body, unseen by mypy
         self.loop = WorkflowEventLoop(  # type: ignore[abstract]
-            DurableTimers(self._log, self.add_command))
+            DurableTimers(self._log, self.add_command), task_hash_base=task_hash_base(run_id))
         self.random = random.Random(started.random_seed)
         self.info = WorkflowInfo.from_started(run_id, started, stats=self)
         # the worker's workflow interceptors; their chains are built as the run starts

@@ -8,14 +8,20 @@ that turns them into durable timer commands.
 from __future__ import annotations
 
 import asyncio
+import asyncio.tasks
 import collections
 import contextvars
+import itertools
 import logging
+import sys
+import zlib
 from asyncio import events
 from collections.abc import Callable, Coroutine
+from types import CodeType, FrameType
 from typing import Any, Protocol, TypeVar, TypeVarTuple, Unpack
 
-from ._exceptions import ReadOnlyContextError, WorkflowLoopError
+from ._exceptions import ReadOnlyContextError, UnorderedTasksError, WorkflowLoopError
+from ._locations import ENGINE_DIRS
 
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
@@ -41,10 +47,100 @@ class DurableTimerHandle(asyncio.TimerHandle):
         self.workflow_loop = loop
 
 
+class WorkflowTask(asyncio.Task[T]):
+    """A task of the workflow loop: it hashes by its creation order on that loop.
+
+    Sets of tasks (a TaskGroup's children, which it cancels by iterating the set
+    when one fails; ``asyncio.wait``'s ``done`` and ``pending``) iterate in the
+    order of their members' hashes. A plain task hashes by its address, which
+    differs between replays and processes, so a replay could cancel or wake tasks
+    in another order and issue its commands in another order. Creation order (plus
+    the run's :func:`task_hash_base`) is the same in every replay. Equality stays
+    identity (``object.__eq__``).
+    """
+
+    # The number is drawn when the task is first hashed, which asyncio does as it
+    # creates it (it registers every task in a weak set), so it is the creation
+    # order; on a Python that did not, it would be the order of first use in a set or
+    # dict, as deterministic. Drawing it here, not in an __init__, keeps task creation
+    # at C speed: only this method runs Python code.
+    _order = -1
+
+    def __hash__(self) -> int:
+        order = self._order
+        if order < 0:
+            loop = self.get_loop()
+            if not isinstance(loop, WorkflowEventLoop):
+                return object.__hash__(self)
+            order = self._order = loop.task_hash_base + next(loop.task_order)
+        return order
+
+
+def task_hash_base(run_id: str) -> int:
+    """What a run's tasks add to their creation number to form their hash.
+
+    asyncio keeps every task of the process in one weak set; if the first task
+    of every run hashed 0, each new task would probe past all the others there.
+    So each run adds its own base, a multiple of 2**32 (the low bits stay the
+    creation number) drawn from the run id: the same on every replay of the run,
+    so every set of its tasks still iterates the same way.
+    """
+    return (zlib.crc32(run_id.encode()) & 0x0FFF_FFFF) << 32
+
+
+def _set_ordered_creators() -> frozenset[CodeType]:
+    """Code of the asyncio functions that wrap awaitables in tasks while iterating a set."""
+    codes: set[CodeType] = set()
+    iterator = getattr(asyncio.tasks, "_AsCompletedIterator", None)  # Python 3.13+
+    for fn in (asyncio.tasks.as_completed, getattr(iterator, "__init__", None)):
+        code = getattr(fn, "__code__", None)
+        if isinstance(code, CodeType):
+            codes.add(code)  # and its set comprehension (a code of its own before 3.12)
+            codes.update(c for c in code.co_consts
+                         if isinstance(c, CodeType) and c.co_name == "<setcomp>")
+    return frozenset(codes)
+
+
+# private in asyncio (not in its stubs), but it is what calls create_task for ensure_future
+_ENSURE_FUTURE: CodeType = asyncio.tasks._ensure_future.__code__  # type: ignore[attr-defined]
+_SET_ORDERED = _set_ordered_creators()
+
+
+def _refuse_set_order(frame: FrameType | None, coro: Any) -> None:
+    """Raise UnorderedTasksError if ``frame`` (ensure_future's) was called by as_completed."""
+    for _ in range(2):  # ensure_future, then its caller
+        if frame is None or frame.f_code in _SET_ORDERED:
+            break
+        frame = frame.f_back
+    if frame is None or frame.f_code not in _SET_ORDERED:
+        return
+    given: list[Any] | None = None  # what as_completed was given, when it was a collection
+    for f in (frame, frame.f_back):  # the comprehension and as_completed itself
+        for name in ("fs", "aws"):
+            value = f.f_locals.get(name) if f is not None else None
+            if isinstance(value, list | tuple | set | frozenset):
+                given = list(value)
+    if given is not None and sum(not asyncio.isfuture(a) for a in given) <= 1:
+        return  # one task to create: no order to get wrong
+    # Close the coroutines (never started) so that none is reported as never awaited.
+    _close_coroutines(coro, *(given or ()))
+    user = frame.f_back
+    while user is not None and user.f_code.co_filename.startswith(ENGINE_DIRS):
+        user = user.f_back
+    where = f"{user.f_code.co_filename}:{user.f_lineno}" if user is not None else None
+    raise UnorderedTasksError("asyncio.as_completed", where)
+
+
+def _close_coroutines(*items: Any) -> None:
+    for item in items:
+        if asyncio.iscoroutine(item):
+            item.close()
+
+
 class WorkflowEventLoop(asyncio.AbstractEventLoop):
     """Runs ready callbacks in FIFO order until none is left; no I/O, no threads."""
 
-    def __init__(self, timer_sink: TimerSink) -> None:
+    def __init__(self, timer_sink: TimerSink, *, task_hash_base: int = 0) -> None:
         self._ready: collections.deque[asyncio.Handle] = collections.deque()
         self._now = 0.0
         self._sink = timer_sink
@@ -52,6 +148,10 @@ class WorkflowEventLoop(asyncio.AbstractEventLoop):
         self._running = False
         self._exception_handler: Any = None
         self.unhandled: list[dict[str, Any]] = []
+        # creation order of this loop's tasks: their hash (see WorkflowTask), plus a base
+        # per run (see task_hash_base)
+        self.task_order = itertools.count()
+        self.task_hash_base = task_hash_base
         # Set while a query handler or update validator runs: anything scheduled then
         # would run in a later activation, a change of course a replay cannot reproduce.
         self.read_only: str | None = None
@@ -128,7 +228,10 @@ class WorkflowEventLoop(asyncio.AbstractEventLoop):
             if asyncio.iscoroutine(coro):
                 coro.close()  # never started: close it so it is not reported as unawaited
             raise ReadOnlyContextError("creating an asyncio task", self.read_only)
-        return asyncio.Task(coro, loop=self, name=name, context=context)
+        caller = sys._getframe(1)
+        if caller.f_code is _ENSURE_FUTURE:  # cheap test first: most tasks come another way
+            _refuse_set_order(caller.f_back, coro)
+        return WorkflowTask(coro, loop=self, name=name, context=context)
 
     # --- state -----------------------------------------------------------------------
 

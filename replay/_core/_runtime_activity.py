@@ -20,12 +20,17 @@ from ._common import ActivityCancellationType, RetryPolicy
 from ._current import instance_for
 from ._instance import WorkflowInstance
 from ._interceptors import StartActivityInput
+from ._loop import WorkflowTask
 
 T = TypeVar("T")
 
 
-class ActivityHandle(asyncio.Task[Any]):
-    """A started activity: await it for the result, ``cancel()`` it to request cancellation."""
+class ActivityHandle(WorkflowTask[Any]):
+    """A started activity: await it for the result, ``cancel()`` it to request cancellation.
+
+    Like every task of the workflow loop it hashes by creation order, so a set of
+    handles iterates the same way in every replay.
+    """
 
     _request_cancel: Callable[[], None] | None = None
 

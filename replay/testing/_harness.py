@@ -8,7 +8,9 @@ For each schedule (see :mod:`replay._strategies`) :func:`check_determinism`
    asked again of an instance rebuilt from the history prefix at its point;
 3. runs it again, killing the run at every ``Crash`` step (the instance is
    dropped and rebuilt by replaying what was recorded) and continuing live:
-   the history must come out identical, so no input is lost or applied twice.
+   the history must come out identical, so no input is lost or applied twice;
+4. with ``subprocess_replays``, replays every recorded history in that many
+   fresh interpreters, each with another ``PYTHONHASHSEED``.
 A violation is shrunk by hypothesis; its message prints the schedule and, when
 the caller gave a ``save_dir``, the path of the one history file (per failing
 check) that reproduces it. Running one schedule is
@@ -36,6 +38,15 @@ from .._replay._replayer import Replayer, WorkflowRegistry, replay_events
 from .._replay._sandbox_hooks import guard_for
 from ._harness_run import ActivityDoubles, Doubles, RunOutcome, ScheduleRun, ask, fresh_instance
 from ._strategies import Crash, Step, format_schedule, schedules
+from ._subprocess import class_path, ending, replay_in_subprocesses
+
+LIKELY_CAUSES = (
+    "iteration over a set or frozenset (string hashes are salted per process, and tasks "
+    "and most objects hash by their address: sort it, or keep a list or dict), unseeded "
+    "randomness (use workflow.random() or workflow.uuid4()), module or class globals that "
+    "outlive a run (keep state on self), the clock (use workflow.now())"
+)
+"""What makes a workflow decide differently on the same history from run to run."""
 
 
 @attrs.frozen(kw_only=True)
@@ -64,6 +75,8 @@ class _Checker:
         self.registry = WorkflowRegistry([workflow, *self.workflows])
         self.type_name = WorkflowDefinition.of(workflow).name or workflow.__name__
         self.examples = 0
+        # (schedule, history, how its replay here ended) of every example that passed
+        self.recorded: dict[str, tuple[list[Step], History, str]] = {}
         self.failed: tuple[list[Step], list[Event]] | None = None
         """The schedule and history of the last failing example (hypothesis runs the
         shrunk one last), kept in memory: only check_determinism saves one file."""
@@ -130,6 +143,9 @@ class _Checker:
                        f"failure={inst.failure!r}, the live run with closed={lv.closed} "
                        f"result={lv.result_payload!r} failure={lv.failure!r}",
                        schedule, live.events)
+        self.recorded.setdefault(repr(live.events), (
+            list(schedule), history,
+            ending(replayed.status, replayed.result, replayed.failure)))
         for probe in live.probes:
             again = fresh_instance(self.registry, live.events, lv.converter, guard_for("strict"))
             try:
@@ -142,6 +158,28 @@ class _Checker:
                 self._fail(f"query {probe.name!r} at step {probe.step} (after event "
                            f"{probe.prefix}) answered {probe.answer!r} live but {answer!r} "
                            "on replay", schedule, live.events)
+
+    def check_in_subprocesses(self, interpreters: int) -> None:
+        """Replay every recorded history in fresh interpreters with other hash seeds."""
+        if interpreters <= 0 or not self.recorded:
+            return
+        own = os.environ.get("PYTHONHASHSEED")
+        seeds = [s for s in range(1, interpreters + 2) if str(s) != own][:interpreters]
+        recorded = list(self.recorded.values())
+        outcomes = replay_in_subprocesses([h for _, h, _ in recorded],
+                                          [self.workflow, *self.workflows], hash_seeds=seeds)
+        bad = [o for o in outcomes
+               if o.failure is not None or o.ending != recorded[o.history][2]]
+        if not bad:
+            return
+        o = min(bad, key=lambda o: len(recorded[o.history][0]))
+        schedule, history, here = recorded[o.history]
+        what = (f"failed: {o.failure}" if o.failure is not None else
+                f"ended with {o.ending}, but here with {here}")
+        self._fail(f"replaying the live history in a fresh interpreter "
+                   f"(PYTHONHASHSEED={o.hash_seed}) {what}. It replays in this process, so "
+                   "the workflow depends on something that differs between processes. "
+                   f"Likely causes: {LIKELY_CAUSES}", schedule, list(history.events))
 
     def _check_crash(self, schedule: Sequence[Step], live: RunOutcome, crashed: RunOutcome
                      ) -> None:
@@ -187,6 +225,7 @@ def check_determinism(
     workflows: Sequence[type] = (),
     hypothesis_settings: settings | None = None,
     allow_task_errors: bool = False,
+    subprocess_replays: int = 0,
     save_dir: str | os.PathLike[str] | None = None,
 ) -> DeterminismReport:
     """Hammer ``workflow`` with generated schedules; raise DeterminismViolation on a mismatch.
@@ -202,12 +241,21 @@ def check_determinism(
     (children are never run, their outcomes are generated). A workflow task
     failure (an exception out of workflow code) under a schedule is reported
     too, unless ``allow_task_errors``.
+    ``subprocess_replays=N`` then replays the history of every schedule that
+    passed in N fresh interpreters, each with another ``PYTHONHASHSEED``: what
+    varies between processes (the order of a set of strings or of objects hashed
+    by address) shows there, not in this process. Their workflow classes must be
+    importable by module and name (ValueError otherwise); a failure found this way
+    is reported with its shortest schedule, not shrunk further.
     Hypothesis shrinks a failing schedule; the error prints it. With
     ``save_dir`` (tests pass ``tmp_path``; ``"."`` for the current directory),
     the history that reproduces the shrunk schedule is saved there as
     ``<WorkflowType>.json`` and the error names it; without one, nothing is
     written anywhere. Runs in memory, no store or worker.
     """
+    if subprocess_replays:
+        for cls in (workflow, *workflows):
+            class_path(cls)  # importable by a fresh interpreter, or ValueError now
     checker = _Checker(workflow, args, workflows, activities, allow_task_errors)
     strategy = inputs if inputs is not None else schedules(workflow, payloads=payloads)
     base = hypothesis_settings if hypothesis_settings is not None else settings()
@@ -224,6 +272,7 @@ def check_determinism(
     began = time.perf_counter()
     try:
         run()
+        checker.check_in_subprocesses(subprocess_replays)
     except DeterminismViolation as violation:
         saved = checker.saved(violation, save_dir)
         if saved is violation:
@@ -236,7 +285,8 @@ def check_determinism(
         raise checker.saved(
             found, save_dir,
             f"{found.what} (hypothesis saw this schedule fail only some of the times it "
-            "ran it: the workflow keeps state outside the run, e.g. in a module global)"
+            "ran it: the workflow keeps state outside the run or decides differently from "
+            f"run to run. Likely causes: {LIKELY_CAUSES})"
         ) from flaky
     return DeterminismReport(workflow_type=checker.type_name, examples=checker.examples,
                              seconds=time.perf_counter() - began)

@@ -211,13 +211,13 @@ class ScheduleRun:
         elif isinstance(step, FireTimer):
             d.fire_next_timer()
         elif isinstance(step, ActivityOutcome):
-            self._activity(step.kind)
+            self._activity(step.kind, step.index)
         elif isinstance(step, ChildOutcome):
-            self._child(step.kind)
+            self._child(step.kind, step.index)
         elif isinstance(step, ExternalSignalOutcome):
             self._external(step.kind)
 
-    def _activity(self, kind: str) -> None:
+    def _activity(self, kind: str, index: int) -> None:
         d = self.driver
         open_ = _unresolved(d.events, ActivityScheduled)
         if kind == "canceled":
@@ -225,11 +225,12 @@ class ScheduleRun:
                      if isinstance(e, ActivityCancelRequested)}
             targets = [a for a in open_ if a.event_id in asked]
             if targets:
-                d.deliver(ActivityCanceled, scheduled_event_id=targets[0].event_id)
+                d.deliver(ActivityCanceled,
+                          scheduled_event_id=targets[index % len(targets)].event_id)
             return
         if not open_:
             return
-        act: ActivityScheduled = open_[0]
+        act: ActivityScheduled = open_[index % len(open_)]
         if kind in ("success", "retried_success"):
             ok, value = self.doubles.outcome(d, act.event_id, act.activity_type, act.args)
             if ok:
@@ -245,12 +246,12 @@ class ScheduleRun:
         else:
             d.time_out_activity(act)
 
-    def _child(self, kind: str) -> None:
+    def _child(self, kind: str, index: int) -> None:
         d = self.driver
         open_ = _unresolved(d.events, ChildWorkflowStarted)
         if not open_:
             return
-        child: ChildWorkflowStarted = open_[0]
+        child: ChildWorkflowStarted = open_[index % len(open_)]
         if kind == "complete":
             ok, value = self.doubles.outcome(d, child.event_id, child.workflow_type, child.args)
             if ok:

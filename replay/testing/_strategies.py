@@ -61,23 +61,38 @@ class SkipTime:
     seconds: float
 
 
-@attrs.frozen
+def _outcome_repr(step: ActivityOutcome | ChildOutcome) -> str:
+    """``Kind(kind='x')``, with ``index`` only when it is not 0 (the oldest)."""
+    index = f", index={step.index}" if step.index else ""
+    return f"{type(step).__name__}(kind={step.kind!r}{index})"
+
+
+@attrs.frozen(repr=False)
 class ActivityOutcome:
-    """Resolve the oldest open activity.
+    """Resolve an open activity: the oldest, or with ``index`` a later one.
 
     ``kind`` is ``success`` (the value comes from the activity's test double,
     else None), ``retried_success`` (success on attempt 3), ``retryable_failure``
     (retries exhausted), ``non_retryable_failure``, ``timeout`` or ``canceled``.
+    ``index`` picks the activity among those open, oldest first (modulo their
+    number), so that activities racing each other finish in every order.
     """
 
     kind: str
+    index: int = 0
+
+    __repr__ = _outcome_repr
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class ChildOutcome:
-    """Resolve the oldest open child run: ``complete``, ``fail`` or ``cancel``."""
+    """Resolve an open child run (``index`` as for activities): ``complete``, ``fail``
+    or ``cancel``."""
 
     kind: str
+    index: int = 0
+
+    __repr__ = _outcome_repr
 
 
 @attrs.frozen
@@ -105,6 +120,9 @@ ACTIVITY_KINDS = ("success", "retried_success", "retryable_failure", "non_retrya
                   "timeout", "canceled")
 CHILD_KINDS = ("complete", "fail", "cancel")
 EXTERNAL_KINDS = ("delivered", "failed")
+
+_RACE_INDEX = st.integers(min_value=0, max_value=3)
+"""Which open activity or child an outcome resolves: 0 (the oldest) shrinks first."""
 
 
 def handler_args(handler: HandlerDefinition,
@@ -146,8 +164,8 @@ def steps(workflow: type, *,
         st.just(Activate()),
         st.just(FireTimer()),
         st.builds(SkipTime, st.sampled_from([0.5, 1.0, 60.0, 3600.0, 86400.0])),
-        st.builds(ActivityOutcome, st.sampled_from(ACTIVITY_KINDS)),
-        st.builds(ChildOutcome, st.sampled_from(CHILD_KINDS)),
+        st.builds(ActivityOutcome, st.sampled_from(ACTIVITY_KINDS), _RACE_INDEX),
+        st.builds(ChildOutcome, st.sampled_from(CHILD_KINDS), _RACE_INDEX),
         st.builds(ExternalSignalOutcome, st.sampled_from(EXTERNAL_KINDS)),
     ]
     if cancel:
