@@ -151,9 +151,15 @@ class CancelRequested(Event):
 
 @attrs.frozen(kw_only=True)
 class WorkflowTaskCompleted(Event):
-    """Closes one activation: the commands just before it were produced by it."""
+    """Closes one activation: the commands just before it were produced by it.
+
+    ``code_fingerprint`` identifies the workflow code that produced them (a
+    hash of its bytecode; ``""`` in histories written before it was recorded),
+    so a replay that diverges can tell changed code from nondeterministic code.
+    """
 
     identity: str = ""
+    code_fingerprint: str = attrs.field(default="", metadata={ADDED_LATER: True})
 
 
 @attrs.frozen(kw_only=True)

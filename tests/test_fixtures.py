@@ -22,7 +22,8 @@ def test_there_are_fixture_histories() -> None:
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
 def test_fixture_history_replays(path: Path) -> None:
     history = History.load(path)
-    result = Replayer(workflows=ALL_WORKFLOWS).replay_sync(history)
+    # strict: the code reproduces each run's result, failure or continue-as-new arguments too
+    result = Replayer(workflows=ALL_WORKFLOWS, strict_result=True).replay_sync(history)
     assert result.replay_failure is None
     assert result.instance is not None
     if history.is_closed and not isinstance(history.events[-1],

@@ -187,21 +187,27 @@ def _check_one(replayer: Replayer, load: Loader) -> tuple[str, str] | None:
 @click.option("--status", help="With --from-db: only runs with this status.")
 @click.option("--type", "workflow_type", metavar="TYPE",
               help="With --from-db: only runs of this workflow type.")
+@click.option("--strict-result/--no-strict-result", default=True, show_default=True,
+              help="Also compare each closed run's result, failure or continue-as-new "
+                   "arguments with the recorded ones (a difference diverges).")
 @db_option
 def check(paths: tuple[str, ...], modules: tuple[str, ...], from_db: bool, status: str | None,
-          workflow_type: str | None, db: str) -> None:
+          workflow_type: str | None, strict_result: bool, db: str) -> None:
     """Replay saved histories through the current workflow code.
 
     PATHs are history files or directories (searched for *.json). Each
     invalid, diverging or failing history is reported in full and the others
-    are still checked; exits 1 at the end if any was not ok.
+    are still checked; exits 1 at the end if any was not ok. A closed run must
+    also end as recorded: the same result, failure or continue-as-new arguments
+    (--no-strict-result compares commands only).
 
     \b
     Examples:
       replay check --workflows myapp.workflows fixtures/histories/
       replay check --workflows myapp.workflows --from-db --status completed
     """
-    replayer = Replayer(workflows=need_workflows(load_code(modules), "check"))
+    replayer = Replayer(workflows=need_workflows(load_code(modules), "check"),
+                        strict_result=strict_result)
     if from_db == bool(paths):
         raise click.UsageError("name history files or directories, or pass --from-db "
                                "(not both)")

@@ -28,6 +28,13 @@ class NondeterminismError(ReplayError):
     Fields: ``run_id``, ``event_id`` (the first recorded event that does not
     match), ``expected`` (what the history holds there), ``actual`` (what the
     code did instead) and ``location`` (``file:line`` of the code that did it).
+    ``code_changed`` says whether the workflow's code differs from the code that
+    recorded the history (by the code fingerprints recorded with each
+    activation; None for a history without them): False means the code itself
+    is nondeterministic, and the message names likely causes instead of
+    suggesting ``workflow.patched()``. ``in_result`` is True when the commands
+    matched but the run ended with another result, failure or continue-as-new
+    arguments than recorded (a replay with strict results).
     """
 
     code = "RPL-ND01"
@@ -41,14 +48,21 @@ class NondeterminismError(ReplayError):
         expected: str,
         actual: str,
         location: str | None,
+        code_changed: bool | None = None,
+        in_result: bool = False,
     ) -> None:
         where = f" at {location}" if location else ""
+        did = "ended the run with" if in_result else "issued"
+        if code_changed is False:
+            hint = _NONDETERMINISTIC_CODE
+        elif in_result:
+            hint = _CHANGED_RESULT
+        else:
+            hint = _CHANGED_CODE
         super().__init__(
             f"nondeterminism in workflow {workflow_type!r} run {run_id!r} at "
-            f"event {event_id}: the history holds {expected}, but the code now issued "
-            f"{actual}{where}. Replaying a history must reproduce the commands it recorded. "
-            "If this change is intended, guard the new code with "
-            "`if workflow.patched('my-change'):` so running workflows keep the old path."
+            f"event {event_id}: the history holds {expected}, but the code now {did} "
+            f"{actual}{where}. {hint}"
         )
         self.run_id = run_id
         self.workflow_type = workflow_type
@@ -56,6 +70,32 @@ class NondeterminismError(ReplayError):
         self.expected = expected
         self.actual = actual
         self.location = location
+        self.code_changed = code_changed
+        self.in_result = in_result
+
+
+_CHANGED_CODE = (
+    "Replaying a history must reproduce the commands it recorded. If this change is "
+    "intended, guard the new code with `if workflow.patched('my-change'):` so running "
+    "workflows keep the old path."
+)
+_CHANGED_RESULT = (
+    "Replaying with strict results, the run must end as recorded. If this change is "
+    "intended, the history predates it: a different result does not affect running "
+    "workflows, so record the history again, or replay without strict results "
+    "(Replayer(strict_result=False), replay check --no-strict-result)."
+)
+_NONDETERMINISTIC_CODE = (
+    "The workflow's code is the same as the code that recorded this history (its code "
+    "fingerprint matches), so the code is nondeterministic: it decided differently on the "
+    "same history. Likely causes: iterating over a set or frozenset (its order changes "
+    "between processes: sort it, or keep a list or dict), unseeded randomness (use "
+    "workflow.random() or workflow.uuid4()), reading the clock (use workflow.now()), "
+    "module or class globals that outlive a run (keep state on self), racing tasks with "
+    "asyncio.wait or asyncio.as_completed (use workflow.wait or workflow.as_completed). "
+    "`replay lint` finds most of these. workflow.patched() is not the remedy, unless code "
+    "outside the workflow's module that it calls has changed."
+)
 
 
 class ReadOnlyContextError(ReplayError):

@@ -23,6 +23,7 @@ import uuid
 from asyncio import events
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from types import FrameType
 from typing import Any
 
 import attrs
@@ -44,11 +45,13 @@ from ._command_base import Command
 from ._command_log import CommandLog
 from ._commands import (
     TERMINAL_COMMANDS,
+    ActivityCancelCommand,
     CancelCommand,
     CompleteCommand,
     ContinueAsNewCommand,
     FailCommand,
     MarkerCommand,
+    TimerCancelCommand,
 )
 from ._common import RawValue
 from ._conditions import Conditions
@@ -61,6 +64,7 @@ from ._exceptions import (
     is_cancellation,
 )
 from ._failure import to_failure
+from ._fingerprint import code_fingerprint
 from ._guard import GuardHooks, RunGuard
 from ._handlers import Handlers, HandlersInbound, decode_args
 from ._handlers import UpdateDelivery as UpdateDelivery  # where the worker imports it from
@@ -74,9 +78,11 @@ from ._interceptors import (
 from ._locations import (
     awaiting_location,
     caller_location,
+    frame_site,
     mark_boundary,
     task_stacks,
     traceback_location,
+    traceback_site,
 )
 from ._loop import WorkflowEventLoop, task_hash_base
 from ._patches import Patches
@@ -146,7 +152,13 @@ class WorkflowInstance:
             sandbox_mode=definition.sandbox_mode, fail_task=self.fail_task)
         self._conditions = Conditions(self.fail_task)
         self._main: asyncio.Task[Any] | None = None
+        # the run function's frame: once it has ended, the line that returned or raised
+        self._run_frame: FrameType | None = None
         self._patches = Patches()
+        # computed as the first run of the class is created, before any of its code runs
+        self.code_fingerprint = code_fingerprint(definition.cls)
+        # code fingerprints the replayed history recorded with its activations
+        self._recorded_code: set[str] = set()
         self._task_failure: tuple[BaseException, str | None] | None = None
         self.cancel_requested = False  # a CancelRequested was delivered
 
@@ -212,7 +224,8 @@ class WorkflowInstance:
             out.append(cmd.to_event(eid, time))
         if self.terminal is None:
             eid += 1
-            out.append(WorkflowTaskCompleted(event_id=eid, time=time, identity=identity))
+            out.append(WorkflowTaskCompleted(event_id=eid, time=time, identity=identity,
+                                             code_fingerprint=self.code_fingerprint))
         else:
             self.closed = True
         self.last_event_id = eid
@@ -222,6 +235,8 @@ class WorkflowInstance:
     def commit_replay(self, result: ActivationResult, recorded: Sequence[Event],
                       closing: Event) -> None:
         """Match the commands against the recorded ones; NondeterminismError if they differ."""
+        if type(closing) is WorkflowTaskCompleted and closing.code_fingerprint:
+            self._recorded_code.add(closing.code_fingerprint)
         _matching.match(self, result.commands, recorded, closing)
         self.last_event_id = closing.event_id
         self._unsized.extend(recorded)
@@ -238,6 +253,15 @@ class WorkflowInstance:
     def assign(self, cmd: Command, event_id: int) -> None:
         """Record that ``cmd`` is event ``event_id`` (one that awaits a result stays open)."""
         self._log.assign(cmd, event_id)
+
+    def code_changed(self) -> bool | None:
+        """Whether the code differs from the code that recorded the replayed activations.
+
+        None if the history recorded no fingerprint (written before they were).
+        """
+        if not self._recorded_code:
+            return None
+        return self._recorded_code != {self.code_fingerprint}
 
     def history_length(self) -> int:
         """Events in the history so far (``workflow.info().get_current_history_length``)."""
@@ -322,13 +346,26 @@ class WorkflowInstance:
     def fail_run(self, exc: BaseException) -> None:
         """End the run as failed by ``exc``, a failure exception."""
         self.failure = to_failure(exc, self.converter)
-        self.terminal = FailCommand(self.failure)
+        self._end(FailCommand(self.failure), exc)
+
+    def _end(self, cmd: Command, exc: BaseException | None) -> None:
+        """End the run with ``cmd``, located at the line that raised ``exc`` or else at
+        the run function's last line (the one that returned)."""
+        cmd.location = (traceback_site(exc) if exc is not None else None) or frame_site(
+            self._run_frame)
+        self.terminal = cmd
 
     def _on_main_done(self, task: asyncio.Task[Any]) -> None:
+        try:
+            self._main_done(task)
+        finally:
+            self._run_frame = None  # it holds the run function's locals
+
+    def _main_done(self, task: asyncio.Task[Any]) -> None:
         if self.terminal is not None:
             return
         if task.cancelled():
-            self.terminal = CancelCommand()
+            self._end(CancelCommand(), None)
             return
         exc = task.exception()
         if exc is None:
@@ -337,19 +374,19 @@ class WorkflowInstance:
             except PayloadError as perr:
                 self.fail_task(perr)
                 return
-            self.terminal = CompleteCommand(self.result_payload)
+            self._end(CompleteCommand(self.result_payload), None)
         elif self.cancel_requested and is_cancellation(exc):
             # the run was cancelled and let the cancellation of what it awaited out
-            self.terminal = CancelCommand()
+            self._end(CancelCommand(), exc)
         elif isinstance(exc, ContinueAsNewError):
-            self.terminal = ContinueAsNewCommand(
+            self._end(ContinueAsNewCommand(
                 new_run_id=str(self.uuid4()),
                 workflow_type=exc.workflow or self.info.workflow_type,
                 task_queue=exc.task_queue or self.info.task_queue,
                 args=self.converter.to_payloads(exc.args),
                 memo=self.converter.to_payload(exc.memo) if exc.memo else {},
                 headers=dict(exc.headers),
-            )
+            ), exc)
         elif self.is_failure(exc):
             self.fail_run(exc)
         else:
@@ -382,7 +419,10 @@ class WorkflowInstance:
         self.ensure_writable(cmd.event_type.__name__)
         if self.terminal is not None and not isinstance(cmd, TERMINAL_COMMANDS):
             return  # the run has ended in this activation; later commands are dropped
-        cmd.location = caller_location()
+        location = caller_location()
+        if location is None and isinstance(cmd, ActivityCancelCommand | TimerCancelCommand):
+            location = cmd.target.location  # the engine asks to cancel: where it started
+        cmd.location = location
         self._log.issue(cmd)
 
     def next_seq(self, kind: str) -> int:

@@ -21,7 +21,7 @@ from types import CodeType, FrameType
 from typing import Any, Protocol, TypeVar, TypeVarTuple, Unpack
 
 from ._exceptions import ReadOnlyContextError, UnorderedTasksError, WorkflowLoopError
-from ._locations import ENGINE_DIRS
+from ._locations import ENGINE_DIRS, task_created
 
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
@@ -231,7 +231,9 @@ class WorkflowEventLoop(asyncio.AbstractEventLoop):
         caller = sys._getframe(1)
         if caller.f_code is _ENSURE_FUTURE:  # cheap test first: most tasks come another way
             _refuse_set_order(caller.f_back, coro)
-        return WorkflowTask(coro, loop=self, name=name, context=context)
+        task = WorkflowTask(coro, loop=self, name=name, context=context)
+        task_created(task, coro)  # where workflow code made it, for its commands' locations
+        return task
 
     # --- state -----------------------------------------------------------------------
 

@@ -4,14 +4,26 @@ Walks both lists once, in order. Patch markers get Temporal's leniency: a
 recorded *deprecated* patch marker the code no longer issues is skipped, and
 a ``deprecate_patch`` marker the history does not hold is dropped. Anything
 else that differs raises NondeterminismError at the first divergent event.
+Only the fields that identify a command are compared; :func:`match_outcome`
+also compares how the run ended (its result, failure or continue-as-new
+arguments), for a replay with strict results.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
-from replay.history import Event, MarkerRecorded
+import attrs
+
+from replay.history import (
+    Event,
+    Failure,
+    MarkerRecorded,
+    WorkflowCompleted,
+    WorkflowContinuedAsNew,
+    WorkflowFailed,
+)
 
 from ._command_base import Command, describe_event
 from ._commands import MarkerCommand
@@ -34,6 +46,10 @@ class ReplayedRun(Protocol):
 
     def waiting_location(self) -> str | None:
         """``file:line`` where the run function waits."""
+        ...
+
+    def code_changed(self) -> bool | None:
+        """Whether the code differs from the code that recorded the history (None: unknown)."""
         ...
 
 
@@ -81,4 +97,68 @@ def _divergence(inst: ReplayedRun, cmd: Command | None, rec: Event | None,
         expected=expected,
         actual=actual,
         location=location,
+        code_changed=inst.code_changed(),
     )
+
+
+_OUTCOME_FIELDS: dict[type[Event], tuple[str, ...]] = {
+    WorkflowCompleted: ("result",),
+    WorkflowFailed: ("failure",),
+    WorkflowContinuedAsNew: ("args", "memo"),
+}
+"""Fields of a recorded ending that strict results compare beyond the matching keys."""
+
+_SHOWN = 200
+"""Characters of a value shown in the error before it is cut."""
+
+
+def match_outcome(inst: ReplayedRun, terminal: Command | None, recorded: Event) -> None:
+    """Raise NondeterminismError if the run ended otherwise than ``recorded`` says.
+
+    ``terminal`` is the ending the code produced and matched (by kind) with the
+    recorded terminal event. Failures are compared without their stack traces,
+    which name the engine's lines and the current file paths.
+    """
+    keys = _OUTCOME_FIELDS.get(type(recorded), ())
+    if terminal is None or not keys or not terminal.matches(recorded):
+        return
+    mine = terminal.fields()
+    differ = [k for k in keys if _comparable(mine[k]) != _comparable(getattr(recorded, k))]
+    if not differ:
+        return
+    kind = type(recorded).__name__
+    expected = ", ".join(f"{k}={_cut(getattr(recorded, k))}" for k in differ)
+    actual = ", ".join(f"{k}={_cut(mine[k])}" for k in differ)
+    raise NondeterminismError(
+        run_id=inst.run_id,
+        workflow_type=inst.workflow_type,
+        event_id=recorded.event_id,
+        expected=f"{kind}({expected}) (event {recorded.event_id})",
+        actual=f"{kind}({actual})",
+        location=format_location(terminal.location),
+        code_changed=inst.code_changed(),
+        in_result=True,
+    )
+
+
+def _comparable(value: Any) -> Any:
+    if isinstance(value, Failure):
+        return attrs.evolve(value, stack_trace="", cause=_comparable(value.cause))
+    return value
+
+
+def _cut(value: Any) -> str:
+    text = _show_failure(value) if isinstance(value, Failure) else repr(value)
+    return text if len(text) <= _SHOWN else text[:_SHOWN - 3] + "..."
+
+
+def _show_failure(f: Failure) -> str:
+    """``Type('message', details=[...], non_retryable=True, cause=...)``, defaults left out."""
+    parts = [repr(f.message)]
+    if f.details:
+        parts.append(f"details={f.details!r}")
+    if f.non_retryable:
+        parts.append("non_retryable=True")
+    if f.cause is not None:
+        parts.append(f"cause={_show_failure(f.cause)}")
+    return f"{f.type}({', '.join(parts)})"

@@ -39,6 +39,7 @@ from .._core._handlers import UpdateDelivery
 from .._core._instance import WorkflowInstance
 from .._core._interceptor_roots import workflow_interceptors
 from .._core._interceptors import WorkflowInterceptorClassInput, WorkflowInterceptors
+from .._core._matching import match_outcome
 
 _INPUTS = frozenset(INPUT_KINDS)
 _COMMANDS = frozenset(COMMAND_KINDS)
@@ -199,12 +200,21 @@ class Replayer:
     history. Divergence raises NondeterminismError (or is reported in the
     result with ``raise_on_replay_failure=False``). The determinism guard is on
     (``sandbox="strict"``; also ``"warn"`` or ``"off"``).
+
+    Only the fields that identify each command are compared. With
+    ``strict_result=True`` a run that ends with another result, failure (its
+    type, message and details) or continue-as-new arguments than the history
+    recorded is a divergence too, at the terminal event. It is off by default:
+    a replay rebuilds a run's state, and a changed result cannot break a run
+    (a run records its result as it ends); ``replay check``, which asks
+    whether the code reproduces the histories, turns it on.
     """
 
     def __init__(self, *, workflows: Sequence[type],
                  payload_converter: PayloadConverter | None = None,
                  guard: GuardHooks | None = None, sandbox: str = "strict",
                  sandbox_passthrough_modules: Sequence[str] = (),
+                 strict_result: bool = False,
                  workflow_failure_exception_types: Sequence[type[BaseException]] = (),
                  interceptors: Sequence[Any] = ()) -> None:
         """``interceptors`` are worker interceptors (``replay.worker.Interceptor``): their
@@ -215,6 +225,7 @@ class Replayer:
         given = WorkflowInterceptorClassInput()
         found = (i.workflow_interceptor_class(given) for i in interceptors)
         self._interceptors = workflow_interceptors([c for c in found if c is not None])
+        self.strict_result = strict_result
         self._registry = WorkflowRegistry(workflows)
         self._converter = payload_converter or default_converter()
         if guard is None:
@@ -232,6 +243,8 @@ class Replayer:
         try:
             inst = self._instance(history)
             tail = replay_events(inst, history.events)
+            if self.strict_result and inst.closed and history.is_closed:
+                match_outcome(inst, inst.terminal, history.events[-1])
             if tail.task_failed is not None and tail.pending and not inst.closed:
                 self._retry_failed_task(history)
         except Exception as exc:  # anything a run does is reported, never raised past here

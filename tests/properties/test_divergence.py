@@ -67,7 +67,7 @@ def scripts_and_edits(draw: st.DrawFn, edit: str) -> tuple[list[Step], list[Step
 def command(step: Step | None) -> tuple[str, str | None]:
     """What replay compares for a step (None: the run's completion), and where it is."""
     if step is None:
-        return "WorkflowCompleted()", None
+        return "WorkflowCompleted()", f"{scripted_module.__file__}:{LINES['return']}"
     kind, arg = step
     where = f"{scripted_module.__file__}:{LINES[kind]}"
     if kind == "activity":

@@ -15,6 +15,7 @@ from .cli_workflows.recordings import greeter_history
 
 GREETER = "tests.replay.cli_workflows.greeter"
 CHANGED = "tests.replay.cli_workflows.greeter_changed"
+RESULT_CHANGED = "tests.replay.cli_workflows.greeter_result_changed"
 
 
 @pytest.fixture
@@ -209,6 +210,19 @@ def test_check_reports_each_divergence_in_full(saved: Path, tmp_path: Path) -> N
     assert "INVALID" in result.stdout and "malformed JSON" in result.stdout
     assert "checked 2 histories: 0 ok, 1 diverged, 0 failed, 1 invalid" in result.stdout
     assert "replaying" in result.stderr  # the progress bar
+
+
+def test_check_compares_results_unless_told_not_to(saved: Path) -> None:
+    result = fails("check", "-w", RESULT_CHANGED, str(saved))
+    assert "DIVERGED" in result.stdout and "[RPL-ND01]" in result.stdout
+    assert ("at event 18: the history holds WorkflowCompleted(result=['Hello, Ada!', "
+            "'Hello, Bo!']) (event 18), but the code now ended the run with "
+            "WorkflowCompleted(result=['HELLO, ADA!', 'HELLO, BO!']) at ") in result.stdout
+    assert "greeter_result_changed.py:" in result.stdout
+    assert "--no-strict-result" in result.stdout  # the remedy for an intended change
+    assert "checked 1 history: 0 ok, 1 diverged" in result.stdout
+    out = ok("check", "-w", RESULT_CHANGED, "--no-strict-result", str(saved)).output
+    assert "checked 1 history: 1 ok, 0 diverged" in out
 
 
 def test_check_from_the_database_with_filters(imported: str) -> None:

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import pytest
 
 from replay._replay._replayer import Split, split_activations
 from replay.exceptions import NondeterminismError, WorkflowDefinitionError
 from replay.history import (
+    Event,
     History,
     ReplayError,
     SignalReceived,
     TimerStarted,
+    WorkflowFailed,
+    WorkflowTaskCompleted,
     WorkflowTerminated,
 )
 from replay.testing import WorkflowDriver
@@ -20,6 +24,8 @@ from replay.worker import Replayer
 
 from .support import kinds
 from .workflows import api_samples as s
+from .workflows import locations as loc
+from .workflows import nondeterministic
 from .workflows.greeting import ApproveInput, GreetingWorkflow, Language
 from .workflows.handlers import LockedUpdatesWorkflow
 
@@ -230,3 +236,151 @@ async def test_children_and_external_signals_resolve_from_recorded_results() -> 
     assert result.result == [10, 14, "child-1"]
     assert result.instance is not None
     assert result.instance.pending() == {"commands": [], "handlers": []}
+
+
+# --- strict results -------------------------------------------------------------------------
+
+
+def ended(cls: type, *args: Any) -> History:
+    """A run of ``cls`` to its end (it waits on timers only)."""
+    d = WorkflowDriver(cls, *args)
+    d.run_timers()
+    assert d.instance.closed
+    return d.history()
+
+
+def strict_divergence(cls: type, history: History) -> NondeterminismError:
+    with pytest.raises(NondeterminismError) as err:
+        Replayer(workflows=[cls], strict_result=True).replay_sync(history)
+    return err.value
+
+
+def test_without_strict_results_a_changed_result_is_returned() -> None:
+    result = Replayer(workflows=[loc.ResultB]).replay_sync(ended(loc.ResultA, "Ada"))
+    assert (result.replay_failure, result.status) == (None, "completed")
+    assert result.result == "Hi, Ada!"
+
+
+def test_strict_results_report_a_changed_result_at_the_terminal_event() -> None:
+    history = ended(loc.ResultA, "Ada")
+    end = history.events[-1].event_id
+    err = strict_divergence(loc.ResultB, history)
+    assert (err.event_id, err.in_result, err.code_changed) == (end, True, True)
+    assert err.expected == f"WorkflowCompleted(result='Hello, Ada!') (event {end})"
+    assert err.actual == "WorkflowCompleted(result='Hi, Ada!')"
+    text = str(err)
+    assert "but the code now ended the run with WorkflowCompleted(result='Hi, Ada!') at " in text
+    assert "record the history again" in text and "strict_result=False" in text
+    assert "workflow.patched('my-change')" not in text
+    result = Replayer(workflows=[loc.ResultB], strict_result=True).replay_sync(
+        history, raise_on_replay_failure=False)
+    assert result.status == "replay_failed" and result.replay_failure is not None
+
+
+def test_strict_results_compare_failures_but_not_their_stack_traces() -> None:
+    history = ended(loc.FailureA)
+    end = history.events[-1]
+    assert isinstance(end, WorkflowFailed)
+    elsewhere = attrs.evolve(end, failure=attrs.evolve(end.failure, stack_trace="elsewhere"))
+    moved = History(history.run_id, [*history.events[:-1], elsewhere])
+    assert Replayer(workflows=[loc.FailureA], strict_result=True).replay_sync(
+        moved).replay_failure is None
+    err = strict_divergence(loc.FailureB, history)
+    assert err.expected == (f"WorkflowFailed(failure=Declined('card declined', "
+                            f"details=['visa'])) (event {end.event_id})")
+    assert err.actual == "WorkflowFailed(failure=Declined('card expired'))"
+
+
+def test_strict_results_compare_continue_as_new_arguments() -> None:
+    history = ended(loc.ContinueArgsA, 1)
+    err = strict_divergence(loc.ContinueArgsB, history)
+    assert err.expected == f"WorkflowContinuedAsNew(args=[2]) (event {err.event_id})"
+    assert err.actual == "WorkflowContinuedAsNew(args=[3])"
+
+
+def test_strict_results_pass_histories_that_end_as_recorded() -> None:
+    for cls, args in ((loc.ResultA, ("Ada",)), (loc.FailureA, ()), (loc.ContinueArgsA, (1,))):
+        result = Replayer(workflows=[cls], strict_result=True).replay_sync(ended(cls, *args))
+        assert result.replay_failure is None, cls
+    recorded = ended(loc.ResultA, "Ada")
+    ending = WorkflowTerminated(event_id=4, time=recorded.events[2].time, reason="stop")
+    terminated = History(recorded.run_id, [*recorded.events[:3], ending])
+    assert Replayer(workflows=[loc.ResultA], strict_result=True).replay_sync(
+        terminated).status == "terminated"
+
+
+# --- nondeterministic code: the code fingerprint matches ------------------------------------
+
+
+def settings_history() -> History:
+    """GlobalSettingsWorkflow for Ada, recorded with the module's settings as they are."""
+    d = WorkflowDriver(nondeterministic.GlobalSettingsWorkflow, "Ada")
+    d.run_timers()
+    (scheduled,) = d.open_activities()
+    d.complete_activity(scheduled)
+    d.step()
+    assert d.instance.closed
+    return d.history()
+
+
+def replay_settings(history: History, *, strict_result: bool = False) -> NondeterminismError:
+    with pytest.raises(NondeterminismError) as err:
+        Replayer(workflows=[nondeterministic.GlobalSettingsWorkflow],
+                 strict_result=strict_result).replay_sync(history)
+    return err.value
+
+
+def test_unchanged_code_that_diverges_is_called_nondeterministic(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    history = settings_history()
+    monkeypatch.setitem(nondeterministic.SETTINGS, "activity", "charge_card")
+    err = replay_settings(history)
+    assert err.code_changed is False and not err.in_result
+    text = str(err)
+    assert "the code now issued ActivityScheduled(activity_type='charge_card') at " in text
+    assert "code fingerprint matches), so the code is nondeterministic" in text
+    for cause in ("iterating over a set", "workflow.random()", "workflow.now()",
+                  "module or class globals", "workflow.wait"):
+        assert cause in text, cause
+    assert "workflow.patched('my-change')" not in text
+
+
+def test_unchanged_code_that_ends_otherwise_is_called_nondeterministic(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    history = settings_history()
+    monkeypatch.setitem(nondeterministic.SETTINGS, "greeting", "Hi")
+    err = replay_settings(history, strict_result=True)
+    assert (err.code_changed, err.in_result) == (False, True)
+    assert "so the code is nondeterministic" in str(err)
+
+
+def with_fingerprints(history: History, fingerprint: Any) -> History:
+    """``history`` with each WorkflowTaskCompleted's fingerprint set by ``fingerprint(i)``."""
+    events: list[Event] = []
+    for e in history.events:
+        if isinstance(e, WorkflowTaskCompleted):
+            e = attrs.evolve(e, code_fingerprint=fingerprint(len(events)))
+        events.append(e)
+    return History(history.run_id, events)
+
+
+def test_a_history_without_fingerprints_keeps_the_patched_hint(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    history = with_fingerprints(settings_history(), lambda _: "")
+    monkeypatch.setitem(nondeterministic.SETTINGS, "activity", "charge_card")
+    err = replay_settings(history)
+    assert err.code_changed is None
+    assert "`if workflow.patched('my-change'):`" in str(err)
+
+
+def test_a_run_recorded_partly_by_other_code_counts_as_changed_code(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    recorded = settings_history()
+    first = next(i for i, e in enumerate(recorded.events)
+                 if isinstance(e, WorkflowTaskCompleted))
+    current = recorded.events[first].code_fingerprint  # type: ignore[attr-defined]
+    history = with_fingerprints(recorded, lambda i: "0" * 16 if i == first else current)
+    monkeypatch.setitem(nondeterministic.SETTINGS, "activity", "charge_card")
+    err = replay_settings(history)
+    assert err.code_changed is True
+    assert "`if workflow.patched('my-change'):`" in str(err)

@@ -35,17 +35,18 @@ def scripted(steps: Sequence[Step]) -> type:
                     await asyncio.sleep(arg)  # @timer
                 else:
                     workflow.emit(arg)  # @emit
-            return len(script)
+            return len(script)  # @return
 
     return Scripted
 
 
 def step_lines() -> dict[str, int]:
-    """The line that issues each kind of step's command (what errors must point at)."""
+    """The line that issues each kind of step's command (what errors must point at), and
+    the line that returns (where the run's completion is)."""
     lines, start = inspect.getsourcelines(scripted)
     found: dict[str, int] = {}
     for offset, line in enumerate(lines):
-        for kind in ("activity", "timer", "emit"):
+        for kind in ("activity", "timer", "emit", "return"):
             if line.rstrip().endswith(f"# @{kind}"):
                 found[kind] = start + offset
     return found
