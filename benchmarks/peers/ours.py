@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -56,12 +57,20 @@ def client(path: Path, synchronous: str) -> Client:
     return Client(SqliteStore(path, synchronous=synchronous))
 
 
-async def _runs(count: int, steps: int, synchronous: str, concurrent: bool) -> float:
+def _nothing() -> None:
+    pass
+
+
+async def timed_runs(count: int, steps: int, synchronous: str, *, concurrent: bool,
+                     on_start: Callable[[], None] = _nothing,
+                     on_stop: Callable[[], None] = _nothing, processes: int = 1) -> float:
+    """``count`` workflows per second; ``on_start``/``on_stop`` bracket the timed part."""
     with tempfile.TemporaryDirectory(prefix="bench-peers-") as d:
         c = client(Path(d) / "ours.db", synchronous)
         try:
             async with Worker(c, task_queue=QUEUE, workflows=[StepsWorkflow],
                               activities=[step], max_concurrent_activities=200):
+                on_start()
                 start = time.perf_counter()
                 if concurrent:
                     handles = [await c.start_workflow(StepsWorkflow.run, args=[steps, 10.0],
@@ -75,6 +84,7 @@ async def _runs(count: int, steps: int, synchronous: str, concurrent: bool) -> f
                                                    id=f"w{i}", task_queue=QUEUE)
                         await asyncio.wait_for(h.result(), WAIT)
                 elapsed = time.perf_counter() - start
+                on_stop()
         finally:
             c.close()
     return count / elapsed
@@ -83,7 +93,7 @@ async def _runs(count: int, steps: int, synchronous: str, concurrent: bool) -> f
 def workflows_per_second(count: int, steps: int, synchronous: str, *, concurrent: bool
                          ) -> float:
     """``count`` workflows of ``steps`` activities, one after another or all at once."""
-    return asyncio.run(_runs(count, steps, synchronous, concurrent))
+    return asyncio.run(timed_runs(count, steps, synchronous, concurrent=concurrent))
 
 
 def bare_per_second(count: int, steps: int, *, concurrent: bool) -> float:
