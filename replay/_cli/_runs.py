@@ -30,6 +30,7 @@ from ._common import (
     to_json,
 )
 from ._escape import escape_logs, visible
+from ._processes import extra_workers
 
 _ARG = click.option("--arg", "args", multiple=True, metavar="JSON",
                     help="One JSON argument (repeat for more).")
@@ -107,12 +108,17 @@ class StoreUnusableError(CliError):
 @click.command()
 @click.argument("modules", nargs=-1, required=True, metavar="MODULE...")
 @click.option("--task-queue", "-q", required=True, help="The task queue to poll.")
+@click.option("--processes", "-p", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes to run on the store (this one and N-1 more).")
 @db_option
-def worker(modules: tuple[str, ...], task_queue: str, db: str) -> None:
+def worker(modules: tuple[str, ...], task_queue: str, processes: int, db: str) -> None:
     """Run a worker in the foreground until Ctrl-C or SIGTERM.
 
     Every @workflow.defn class and @activity.defn function found in the
-    MODULEs is registered. A passing store fault (the database locked by
+    MODULEs is registered. With --processes N, N-1 more worker processes run
+    the same code on the same store (one per core: a worker runs on one core),
+    sharing its runs through their leases; Ctrl-C or SIGTERM stops them all.
+    A passing store fault (the database locked by
     another process, a full disk) is logged and retried until it clears; a
     store that cannot be used (corrupt, read-only, from a newer replay) ends
     the worker with one line on stderr and exit status 3.
@@ -144,8 +150,10 @@ def worker(modules: tuple[str, ...], task_queue: str, db: str) -> None:
         running = asyncio.create_task(w.run())
         names = ", ".join(c.__name__ for c in code.workflows) or "none"
         acts = ", ".join(getattr(a, "__name__", "?") for a in code.activities) or "none"
+        others = (f"; {len(extra)} more worker processes: pids "
+                  + ", ".join(str(p.pid) for p in extra)) if extra else ""
         click.echo(f"worker polling task queue {visible(repr(task_queue))} on {visible(db)} "
-                   f"(workflows: {names}; activities: {acts}); Ctrl-C to stop")
+                   f"(workflows: {names}; activities: {acts}{others}); Ctrl-C to stop")
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait({running, stopper}, return_when=asyncio.FIRST_COMPLETED)
         stopper.cancel()
@@ -154,7 +162,8 @@ def worker(modules: tuple[str, ...], task_queue: str, db: str) -> None:
         click.echo("worker stopped")
 
     try:
-        run_async(serve())
+        with extra_workers(processes - 1, modules, task_queue, db) as extra:
+            run_async(serve())
     except StoreError as exc:  # passing faults are retried inside; this one cannot clear
         raise StoreUnusableError(exc) from exc
     finally:
