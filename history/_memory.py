@@ -17,7 +17,7 @@ from ._derive import plan_operation, plan_reject_update, plan_request_update
 from ._errors import ReplayError, RunNotFoundError
 from ._events import Event, Failure, JsonValue
 from ._history import History
-from ._notify import ChangeNotifier, Notifying
+from ._notify import ChangeNotifier, ClosingNotifying, closed_scope
 from ._query_channel import QueryRequest
 from ._sqlite_retention import RunNotPrunableError
 from ._store import (
@@ -35,7 +35,7 @@ from ._tables import Tables, derive_tables
 T = TypeVar("T")
 
 
-class MemoryStore(Notifying):
+class MemoryStore(ClosingNotifying):
     """A :class:`~history.Store` that keeps everything in memory (lost on exit).
 
     Same rules and errors as :class:`~history.SqliteStore`; every method is
@@ -71,14 +71,18 @@ class MemoryStore(Notifying):
 
     def commit(self, ops: Sequence[Operation]) -> list[Event]:
         """Apply all operations in one transaction, or none; returns the events written."""
+        runs = {op.run_id for op in ops}
+
         def run(tables: Tables) -> list[Event]:
             written: list[Event] = []
             for op in ops:
                 plan = plan_operation(op, tables)
                 tables.apply_plan(plan)
                 written.extend(plan.events)
+                if plan.head is not None and plan.head.status != RUNNING and plan.events:
+                    runs.add(closed_scope(plan.head.run_id))
             return written
-        return self._write(run, {op.run_id for op in ops})
+        return self._write(run, runs)
 
     def commit_each(self, batches: Sequence[Sequence[Operation]]
                     ) -> list[list[Event] | ReplayError]:
