@@ -13,7 +13,8 @@ import attrs
 
 from ._batch import RUNNING
 from ._changes import Change
-from ._derive import plan_operation, plan_reject_update, plan_request_update
+from ._commit_plan import CommitPlanner
+from ._derive import plan_reject_update, plan_request_update
 from ._errors import ReplayError, RunNotFoundError
 from ._events import Event, Failure, JsonValue
 from ._history import History
@@ -74,13 +75,10 @@ class MemoryStore(ClosingNotifying):
         runs = {op.run_id for op in ops}
 
         def run(tables: Tables) -> list[Event]:
-            written: list[Event] = []
-            for op in ops:
-                plan = plan_operation(op, tables)
-                tables.apply_plan(plan)
-                written.extend(plan.events)
-                if plan.head is not None and plan.head.status != RUNNING and plan.events:
-                    runs.add(closed_scope(plan.head.run_id))
+            # the same planner as SqliteStore's, so both refuse a bad batch alike
+            planner = CommitPlanner(tables, tables.apply)
+            written = planner.plan_batch(ops)
+            runs.update(closed_scope(r) for r in planner.closed)
             return written
         return self._write(run, runs)
 
