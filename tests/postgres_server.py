@@ -33,6 +33,7 @@ import attrs
 ENV_URL = "REPLAY_TEST_POSTGRES_URL"
 _SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off",
              "max_connections=300", "shared_buffers=32MB")
+_DURABLE_SETTINGS = ("max_connections=300", "shared_buffers=32MB")
 
 
 class ServerUnavailable(Exception):
@@ -141,8 +142,12 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path,
             time.sleep(0.05)
 
 
-def start(timeout: float = 60.0) -> Server:
-    """A server for the tests: the outside one, or a new throwaway one."""
+def start(timeout: float = 60.0, *, durable: bool = False) -> Server:
+    """A server for the tests: the outside one, or a new throwaway one.
+
+    ``durable``: with PostgreSQL's default durability (fsync and synchronous commit
+    on), as the benchmarks need; the tests' server skips both for speed.
+    """
     outside = os.environ.get(ENV_URL)
     if outside:
         return Server(url=outside)
@@ -159,7 +164,8 @@ def start(timeout: float = 60.0) -> Server:
             raise ServerUnavailable(f"initdb failed ({done.returncode}): "
                                     f"{done.stderr.decode(errors='replace')[-2000:]}")
         port = _free_port()
-        settings = [arg for s in _SETTINGS for arg in ("-c", s)]
+        chosen = _DURABLE_SETTINGS if durable else _SETTINGS
+        settings = [arg for s in chosen for arg in ("-c", s)]
         with open(log, "wb") as out:
             process = subprocess.Popen(
                 [*prefix, str(bindir / "postgres"), "-D", str(data), "-h", "127.0.0.1",
