@@ -33,7 +33,11 @@ ALLOWED: dict[str, set[str]] = {
     "replay._cli": {"replay.client", "replay.worker", "replay.workflow", "replay.activity",
                     "replay.debug",
                     "replay.exceptions", "replay.common", "replay.history",
-                    "replay.sandbox", "replay"},
+                    "replay.sandbox", "replay", "replay._ui"},
+    # The web UI, like the command line, uses the public faces (and the CLI's event
+    # summaries, so both show a history the same way).
+    "replay._ui": {"replay.client", "replay.debug", "replay.exceptions", "replay.history",
+                   "replay._cli"},
 }
 FACES = ["replay.workflow", "replay.activity", "replay.client", "replay.worker",
          "replay.common", "replay.debug", "replay.exceptions", "replay._pytest_plugin",
