@@ -38,8 +38,8 @@ class UiBindingError(ValueError):
 
     def __init__(self, host: str) -> None:
         super().__init__(
-            f"[{self.code}] refusing to serve the UI on {host!r} without a token: anyone who can reach "
-            "that address could signal, update, cancel or terminate runs. Pass "
+            f"[{self.code}] refusing to serve the UI on {host!r} without a token: anyone "
+            "who can reach that address could signal, update, cancel or terminate runs. Pass "
             "--token SECRET (then open the UI with ?token=SECRET once), or bind to "
             "127.0.0.1 (the default) and reach it through an SSH tunnel.")
         self.host = host
