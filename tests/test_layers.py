@@ -34,6 +34,9 @@ ALLOWED: dict[str, set[str]] = {
                     "replay.debug",
                     "replay.exceptions", "replay.common", "replay.history",
                     "replay.sandbox", "replay"},
+    # Integrations: users of the public faces, like any other program.
+    "replay.contrib": {"replay.client", "replay.worker", "replay.workflow", "replay.activity",
+                       "replay.common", "replay.exceptions", "replay.history"},
 }
 FACES = ["replay.workflow", "replay.activity", "replay.client", "replay.worker",
          "replay.common", "replay.debug", "replay.exceptions", "replay._pytest_plugin",
