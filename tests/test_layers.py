@@ -38,6 +38,9 @@ ALLOWED: dict[str, set[str]] = {
     # summaries, so both show a history the same way).
     "replay._ui": {"replay.client", "replay.debug", "replay.exceptions", "replay.history",
                    "replay._cli"},
+    # Integrations: users of the public faces, like any other program.
+    "replay.contrib": {"replay.client", "replay.worker", "replay.workflow", "replay.activity",
+                       "replay.common", "replay.exceptions", "replay.history"},
 }
 FACES = ["replay.workflow", "replay.activity", "replay.client", "replay.worker",
          "replay.common", "replay.debug", "replay.exceptions", "replay._pytest_plugin",

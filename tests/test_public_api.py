@@ -60,6 +60,9 @@ PUBLIC: dict[str, list[str]] = {
         "ActivityCancellationType", "RawValue", "RetryPolicy", "WorkflowIDConflictPolicy",
         "WorkflowIDReusePolicy",
     ],
+    "replay.contrib.opentelemetry": [
+        "HEADER", "TracingInterceptor",
+    ],
     "replay.debug": [
         "Breakpoint", "BreakpointError", "CommandLines", "Debugger", "Divergence", "StackFrame",
         "Stop", "TaskStack",
