@@ -153,6 +153,8 @@ def test_racing_writers_on_one_postgres_schema(postgres_url: str,
 def test_a_zombie_writer_after_takeover_is_fenced(tmp_path: Path, kind: str,
                                                   request: pytest.FixtureRequest) -> None:
     """The zombie computed its activation, stalled, and commits after its replacement."""
+    live: Store
+    zombie_store: Store
     if kind == "sqlite":
         path = tmp_path / "zombie.db"
         live, zombie_store = SqliteStore(path), SqliteStore(path)

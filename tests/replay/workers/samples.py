@@ -11,7 +11,7 @@ import asyncio
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -429,9 +429,12 @@ class StreamWorkflow:
     @workflow.run
     async def run(self, n: int) -> int:
         for i in range(n):
-            await workflow.wait_condition(lambda i=i: self.allowed > i)
+            await workflow.wait_condition(self._more_than(i))
             workflow.emit(i * 10)
         return n
+
+    def _more_than(self, i: int) -> Callable[[], bool]:
+        return lambda: self.allowed > i
 
     @workflow.signal
     def more(self) -> None:
