@@ -21,11 +21,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fixtures.workload import samples
+from fixtures.workload.samples import ChattyWorkflow
 from replay.client import Client
 from replay.history import ActivityCompleted, ActivityScheduled, Event, SignalReceived
 from replay.worker import Worker
-from tests.replay.workers import samples
-from tests.replay.workers.samples import ChattyWorkflow
 
 STEPS = 5
 SIGNALS = 3

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fixtures.workload.samples import CounterWorkflow
 from replay._replay._replayer import WorkflowRegistry, new_instance, replay_events
 from replay.history import (
     Append,
@@ -37,7 +38,6 @@ from replay.history import (
     default_converter,
 )
 from tests import postgres_server
-from tests.replay.workers.samples import CounterWorkflow
 
 CONVERTER = default_converter()
 T0 = datetime(2025, 1, 1, tzinfo=UTC)

@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 
 import replay._worker._worker as worker_module
+from fixtures.workload import samples
+from fixtures.workload.samples import CounterWorkflow, SleepWorkflow, StepsWorkflow, Tally
 from replay._replay._replayer import replay_events
 from replay._worker._cache import StickyCache
 from replay.history import History
 from replay.testing import WorkflowDriver
 from replay.worker import Worker
 
-from .workers import samples
 from .workers.harness import QUEUE, bounded, kinds, running, sqlite_client, wait_until
-from .workers.samples import CounterWorkflow, SleepWorkflow, StepsWorkflow, Tally
 
 
 @pytest.fixture(autouse=True)
