@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 test: $(STAMP)
 	scripts/install-chromium.sh
 	$(VENV)/bin/ruff check replay history sandbox tests benchmarks examples fixtures
-	$(VENV)/bin/mypy --strict replay examples
+	$(VENV)/bin/mypy --strict replay examples tests benchmarks
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
 demo: $(STAMP)

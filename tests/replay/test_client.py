@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from fixtures.workload import samples
+from fixtures.workload.samples import CounterWorkflow, Tally
 from replay._core._definition import WorkflowDefinition
 from replay.client import (
     Client,
@@ -21,9 +23,7 @@ from replay.client import (
 from replay.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from replay.history import PayloadError
 
-from .workers import samples
 from .workers.harness import QUEUE, bounded, running, sqlite_client, wait_until
-from .workers.samples import CounterWorkflow, Tally
 
 
 @pytest.fixture(autouse=True)
