@@ -86,8 +86,7 @@ class WorkflowSignature:
         """The handlers of ``kind`` (``signal``, ``query`` or ``update``)."""
         if kind not in HANDLER_KINDS:
             raise ValueError(f"kind must be one of {', '.join(HANDLER_KINDS)}, got {kind!r}")
-        found: tuple[HandlerSignature, ...] = getattr(self, f"{kind}s")
-        return found
+        return {"signal": self.signals, "query": self.queries, "update": self.updates}[kind]
 
     def handler(self, kind: str, name: str) -> HandlerSignature | None:
         """The handler that takes ``name``: its own, else a dynamic one, else None."""
