@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from . import _postgres_admin as admin
@@ -18,6 +18,15 @@ from ._history import History
 from ._notify import Notifying
 from ._postgres_db import Database, Tx
 from ._postgres_listen import queue_scope
+from ._registry import (
+    ACTIVITY,
+    WORKFLOW,
+    ActivityRegistration,
+    HandlerSignature,
+    WorkflowRegistration,
+    WorkflowSignature,
+)
+from ._sql_registry import POSTGRES_UPSERT, from_rows, select, upsert_rows
 from ._sqlite_retention import RunNotPrunableError
 from ._sqlite_rows import decode_event, dumps, failure_json
 from ._store import (
@@ -320,6 +329,33 @@ class PostgresStore(Notifying):
                 tx.runs.add(run_id)
         self._db.write(run)
 
+    # --- the registry of what workers host ------------------------------------------------------
+
+    def register_worker(self, task_queue: str, worker: str, registered_at: datetime,
+                        workflows: Sequence[WorkflowSignature],
+                        activities: Sequence[HandlerSignature]) -> None:
+        """Record what ``worker`` hosts on ``task_queue`` (newest registration wins)."""
+        params = upsert_rows(task_queue, worker, registered_at, workflows, activities,
+                             lambda t: t)
+
+        def run(tx: Tx) -> None:
+            for row in params:  # in key order: two workers' upserts cannot deadlock
+                tx.conn.execute(POSTGRES_UPSERT, row)
+        params.sort(key=lambda row: row[:3])
+        self._db.write(run)
+
+    def registered_workflows(self, task_queue: str | None = None
+                             ) -> list[WorkflowRegistration]:
+        """The workflow types registered on ``task_queue`` (every queue if None)."""
+        found = from_rows(self._db.query(*select(WORKFLOW, task_queue, "%s")), _utc)
+        return [r for r in found if isinstance(r, WorkflowRegistration)]
+
+    def registered_activities(self, task_queue: str | None = None
+                              ) -> list[ActivityRegistration]:
+        """The activities registered on ``task_queue`` (every queue if None)."""
+        found = from_rows(self._db.query(*select(ACTIVITY, task_queue, "%s")), _utc)
+        return [r for r in found if isinstance(r, ActivityRegistration)]
+
     # --- maintenance --------------------------------------------------------------------------
 
     def rebuild_indexes(self) -> None:
@@ -355,3 +391,8 @@ class PostgresStore(Notifying):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _utc(value: datetime) -> datetime:
+    """A timestamptz as read (the session's time zone is UTC)."""
+    return value.astimezone(UTC)

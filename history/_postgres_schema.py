@@ -4,7 +4,8 @@ Everything lives in one PostgreSQL schema (``replay`` by default, any simple
 lower-case name), so a store can share a database with the application. The
 tables mirror the SQLite store's (times are ``timestamptz``, JSON stays text),
 plus the run head's ``last_event_id`` in ``runs``, a ``workers`` table for
-heartbeats and a ``pruned_runs`` audit table.
+heartbeats, a ``pruned_runs`` audit table and (version 2) the ``registrations``
+of what each task queue's workers host.
 
 The events table is append-only for real: one trigger function refuses every
 ``UPDATE``, ``DELETE`` and ``TRUNCATE``, except the deletions made by
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     import psycopg
 
 APPLICATION = "replay-store"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_SCHEMA = "replay"
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,39}")
 
@@ -80,6 +81,10 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("event_count", "integer NOT NULL"), ("exported_to", "text"),
         ("pruned_at", "timestamptz NOT NULL DEFAULT now()"),
         ("pruned_by", "text NOT NULL DEFAULT current_user"), ("pruning_xid", "bigint NOT NULL")),
+    "registrations": (
+        ("task_queue", "text NOT NULL"), ("kind", "text NOT NULL"), ("name", "text NOT NULL"),
+        ("worker", "text NOT NULL"), ("registered_at", "timestamptz NOT NULL"),
+        ("data", "text NOT NULL")),
 }
 
 _KEYS = {
@@ -87,6 +92,7 @@ _KEYS = {
     "activity_tasks": "PRIMARY KEY (run_id, scheduled_event_id)",
     "timers": "PRIMARY KEY (run_id, started_event_id)",
     "update_requests": "UNIQUE (run_id, update_id)",
+    "registrations": "PRIMARY KEY (task_queue, kind, name)",
 }
 
 _INDEXES = (
@@ -196,7 +202,14 @@ Migration = Callable[["psycopg.Connection[Any]", str], None]
 
 #: ``MIGRATIONS[n]`` takes a store from schema version ``n`` to ``n + 1`` (a function
 #: of the connection, inside the opening transaction, and the schema name).
-MIGRATIONS: dict[int, Migration] = {}
+def worker_registry(conn: psycopg.Connection[Any], schema: str) -> None:
+    """1 -> 2: the registrations table (what workers host, per task queue)."""
+    columns = ", ".join(f"{name} {kind}" for name, kind in TABLES["registrations"])
+    conn.execute(f"CREATE TABLE {schema}.registrations ({columns}, "
+                 f"{_KEYS['registrations']})")
+
+
+MIGRATIONS: dict[int, Migration] = {1: worker_registry}
 
 
 def missing_parts(conn: psycopg.Connection[Any], schema: str) -> list[str]:

@@ -19,6 +19,22 @@ from ._errors import ReplayError, RunNotFoundError
 from ._events import Event, Failure, JsonValue
 from ._history import History
 from ._notify import Notifying, acquire_notifier, release_notifier
+from ._registry import (
+    ACTIVITY,
+    WORKFLOW,
+    ActivityRegistration,
+    HandlerSignature,
+    WorkflowRegistration,
+    WorkflowSignature,
+)
+from ._sql_registry import (
+    SQLITE_UPSERT,
+    from_rows,
+    select,
+    sqlite_read_time,
+    sqlite_time,
+    upsert_rows,
+)
 from ._sqlite_faults import store_fault
 from ._sqlite_rebuild import dump_indexes, rebuild_indexes
 from ._sqlite_retention import prune_run
@@ -445,6 +461,28 @@ class SqliteStore(Notifying):
         self._write(lambda conn: rows.apply_changes(
             conn, plan_reject_update(rows.SqlLookup(conn), run_id, update_id, failure)),
             {run_id})
+
+    # --- the registry of what workers host ------------------------------------------------------
+
+    def register_worker(self, task_queue: str, worker: str, registered_at: datetime,
+                        workflows: Sequence[WorkflowSignature],
+                        activities: Sequence[HandlerSignature]) -> None:
+        """Record what ``worker`` hosts on ``task_queue`` (newest registration wins)."""
+        params = upsert_rows(task_queue, worker, registered_at, workflows, activities,
+                             sqlite_time)
+        self._write(lambda conn: conn.executemany(SQLITE_UPSERT, params))
+
+    def registered_workflows(self, task_queue: str | None = None
+                             ) -> list[WorkflowRegistration]:
+        """The workflow types registered on ``task_queue`` (every queue if None)."""
+        found = from_rows(self._query(*select(WORKFLOW, task_queue, "?")), sqlite_read_time)
+        return [r for r in found if isinstance(r, WorkflowRegistration)]
+
+    def registered_activities(self, task_queue: str | None = None
+                              ) -> list[ActivityRegistration]:
+        """The activities registered on ``task_queue`` (every queue if None)."""
+        found = from_rows(self._query(*select(ACTIVITY, task_queue, "?")), sqlite_read_time)
+        return [r for r in found if isinstance(r, ActivityRegistration)]
 
     # --- maintenance --------------------------------------------------------------------------
 

@@ -26,6 +26,10 @@ own triggers), the ``pruning`` marker table, and an ``events_no_delete``
 trigger that lets a DELETE through only for a closed run that ``prune_run``
 is removing (see ``_sqlite_retention``). Every other DELETE or UPDATE of an
 event is refused as before.
+
+Version 4 added the ``registrations`` table: what each task queue's workers
+host (workflow types with their handlers' signatures, activities), which
+clients without the workflow code check messages against (see ``_registry``).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from collections.abc import Callable
 import sqlite_utils
 
 from . import _sqlite_retention
+from ._sql_registry import SQLITE_TABLE as REGISTRATIONS
 
 Migration = Callable[[sqlite_utils.Database], None]
 
@@ -65,10 +70,16 @@ def retention(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+def worker_registry(db: sqlite_utils.Database) -> None:
+    """3 -> 4: the registrations table (what workers host, per task queue)."""
+    db.execute(REGISTRATIONS)
+
+
 #: ``MIGRATIONS[n]`` takes a store from schema version ``n`` to ``n + 1``.
 MIGRATIONS: dict[int, Migration] = {
     1: task_failures_and_activity_progress,
     2: retention,
+    3: worker_registry,
 }
 
 

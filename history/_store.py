@@ -19,6 +19,12 @@ import attrs
 from ._errors import ReplayError
 from ._events import Event, Failure, JsonValue, WorkflowStarted, WorkflowTaskFailed
 from ._history import History
+from ._registry import (
+    ActivityRegistration,
+    HandlerSignature,
+    WorkflowRegistration,
+    WorkflowSignature,
+)
 
 # --- errors specific to stores ------------------------------------------------------
 
@@ -404,6 +410,27 @@ class Store(Protocol):
     def pending_updates(self, run_id: str) -> list[UpdateRequest]: ...
     def get_update(self, run_id: str, update_id: str) -> UpdateRequest | None: ...
     def reject_update(self, run_id: str, update_id: str, failure: Failure) -> None: ...
+
+    # the registry of what workers host (see history._registry)
+    def register_worker(self, task_queue: str, worker: str, registered_at: datetime,
+                        workflows: Sequence[WorkflowSignature],
+                        activities: Sequence[HandlerSignature]) -> None:
+        """Record what ``worker`` hosts on ``task_queue``: one entry per workflow type and
+        activity, replacing an entry registered at or before ``registered_at`` (a newer one
+        is kept). Idempotent; never touches runs."""
+        ...
+
+    def registered_workflows(self, task_queue: str | None = None
+                             ) -> list[WorkflowRegistration]:
+        """The workflow types registered on ``task_queue`` (every queue if None), by task
+        queue and type."""
+        ...
+
+    def registered_activities(self, task_queue: str | None = None
+                              ) -> list[ActivityRegistration]:
+        """The activities registered on ``task_queue`` (every queue if None), by task queue
+        and name."""
+        ...
 
     # maintenance
     def rebuild_indexes(self) -> None: ...

@@ -30,9 +30,17 @@ from ._client._inputs import StartWorkflowUpdateInput as StartWorkflowUpdateInpu
 from ._client._inputs import TerminateWorkflowInput as TerminateWorkflowInput
 from ._client._interceptors import Interceptor as Interceptor
 from ._client._interceptors import OutboundInterceptor as OutboundInterceptor
+from ._client._registry_errors import ArgumentCountError as ArgumentCountError
+from ._client._registry_errors import ArgumentTypeError as ArgumentTypeError
+from ._client._registry_errors import UnknownHandlerError as UnknownHandlerError
+from ._client._registry_errors import (
+    WorkflowTypeNotRegisteredError as WorkflowTypeNotRegisteredError,
+)
 from ._core._public import publish as _publish
 
 __all__ = [
+    "ArgumentCountError",
+    "ArgumentTypeError",
     "CancelWorkflowInput",
     "Client",
     "DescribeWorkflowInput",
@@ -47,6 +55,7 @@ __all__ = [
     "StartWorkflowUpdateInput",
     "StreamedEvent",
     "TerminateWorkflowInput",
+    "UnknownHandlerError",
     "UnsupportedTargetError",
     "WorkflowAlreadyStartedError",
     "WorkflowClosedError",
@@ -60,6 +69,7 @@ __all__ = [
     "WorkflowQueryFailedError",
     "WorkflowQueryRejectedError",
     "WorkflowTaskFailure",
+    "WorkflowTypeNotRegisteredError",
     "WorkflowUpdateFailedError",
     "WorkflowUpdateHandle",
     "WorkflowUpdateStage",

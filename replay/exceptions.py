@@ -59,6 +59,10 @@ knows nothing of the engine either), so catching either works::
     ├── WorkflowQueryRejectedError     RPL-C06
     ├── WorkflowQueryFailedError       RPL-C07
     ├── UnsupportedTargetError         RPL-C08
+    ├── UnknownHandlerError            RPL-C09    no such handler (the store's registry)
+    ├── ArgumentCountError             RPL-C10    wrong number of arguments (registry)
+    ├── ArgumentTypeError              RPL-C11    an argument of the wrong JSON kind (registry)
+    ├── WorkflowTypeNotRegisteredError RPL-C12    start of a type no worker hosts there
     │
     │  failures recorded in histories: the message is the user's own, no prefix
     └── FailureError                   RPL-F00
@@ -95,6 +99,12 @@ from ._client._errors import WorkflowNotFoundError as WorkflowNotFoundError
 from ._client._errors import WorkflowQueryFailedError as WorkflowQueryFailedError
 from ._client._errors import WorkflowQueryRejectedError as WorkflowQueryRejectedError
 from ._client._errors import WorkflowUpdateFailedError as WorkflowUpdateFailedError
+from ._client._registry_errors import ArgumentCountError as ArgumentCountError
+from ._client._registry_errors import ArgumentTypeError as ArgumentTypeError
+from ._client._registry_errors import UnknownHandlerError as UnknownHandlerError
+from ._client._registry_errors import (
+    WorkflowTypeNotRegisteredError as WorkflowTypeNotRegisteredError,
+)
 from ._core._exceptions import ActivityError as ActivityError
 from ._core._exceptions import ApplicationError as ApplicationError
 from ._core._exceptions import ApplicationErrorCategory as ApplicationErrorCategory
@@ -125,6 +135,8 @@ __all__ = [
     "AppendConflictError",
     "ApplicationError",
     "ApplicationErrorCategory",
+    "ArgumentCountError",
+    "ArgumentTypeError",
     "CancelledError",
     "ChildWorkflowError",
     "DebuggerNotReadyError",
@@ -154,6 +166,7 @@ __all__ = [
     "StoreUnavailableError",
     "TerminatedError",
     "TimeoutError",
+    "UnknownHandlerError",
     "UnknownQueryError",
     "UnorderedTasksError",
     "UnsupportedTargetError",
@@ -166,6 +179,7 @@ __all__ = [
     "WorkflowQueryFailedError",
     "WorkflowQueryRejectedError",
     "WorkflowTaskError",
+    "WorkflowTypeNotRegisteredError",
     "WorkflowUpdateFailedError",
 ]
 

@@ -113,6 +113,17 @@ EXAMPLES: dict[str, Callable[[], ReplayError]] = {
     "WorkflowQueryFailedError": lambda: exc.WorkflowQueryFailedError(
         "query 'status' failed: ValueError: bad state"),
     "UnsupportedTargetError": lambda: exc.UnsupportedTargetError("localhost:7233"),
+    "UnknownHandlerError": lambda: exc.UnknownHandlerError(
+        "Greeter", "signal", "ad", ["add", "rename"], ["add"],
+        "as registered on task queue 'q' by worker host:1 at 2026-01-01T00:00:00+00:00"),
+    "ArgumentCountError": lambda: exc.ArgumentCountError(
+        "signal 'add' of workflow 'Greeter'", "1", 2, ["str"],
+        "as registered on task queue 'q' by worker host:1 at 2026-01-01T00:00:00+00:00"),
+    "ArgumentTypeError": lambda: exc.ArgumentTypeError(
+        "workflow 'Greeter'", 1, "int", "a string",
+        "as registered on task queue 'q' by worker host:1 at 2026-01-01T00:00:00+00:00"),
+    "WorkflowTypeNotRegisteredError": lambda: exc.WorkflowTypeNotRegisteredError(
+        "Greter", "q", ["Billing", "Greeter"], ["Greeter"], []),
     "FailureError": lambda: exc.FailureError("failed"),
     "ApplicationError": lambda: exc.ApplicationError(
         "card declined", {"card": "visa"}, type="CardDeclined", non_retryable=True),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import signal as signals
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
@@ -233,23 +233,37 @@ def signal(ident: str, name: str, args: tuple[str, ...], db: str) -> None:
 @click.argument("ident", metavar="ID")
 @click.argument("name")
 @_ARG
-@click.option("--workflows", "-w", "modules", multiple=True, required=True, metavar="MODULE",
-              help="Module (or module:attr, or file.py) defining the workflow.")
+@_WORKFLOWS
+@click.option("--timeout", type=float, default=5.0, show_default=True,
+              help="Without --workflows: give up waiting for a worker's answer after SECONDS.")
 @db_option
 def query(ident: str, name: str, args: tuple[str, ...], modules: tuple[str, ...],
-          db: str) -> None:
+          timeout: float, db: str) -> None:
     """Run query NAME on run ID and print the answer as JSON.
 
-    A query replays the run's recorded activations through the workflow
-    code named by --workflows and asks the rebuilt workflow; it works on
-    closed runs too and needs no worker.
+    With --workflows the query replays the run's recorded activations through
+    that code here and asks the rebuilt workflow: it works on closed runs too
+    and needs no worker. Without it, a worker of the run's task queue answers;
+    the name and arguments are first checked against what the workers
+    registered, and a bad one is refused.
 
     \b
-    Example:
+    Examples:
       replay query greet-1 count --workflows myapp.workflows
+      replay query greet-1 count
     """
-    replayer = Replayer(workflows=need_workflows(load_code(modules), "query"))
     values = json_args(args)
+    if not modules:
+        client = _client(db)
+        try:
+            handle, _ = _handle(client, ident)
+            answer = run_async(handle.query(name, args=values,
+                                            rpc_timeout=timedelta(seconds=timeout)))
+        finally:
+            client.close()
+        click.echo(to_json(answer))
+        return
+    replayer = Replayer(workflows=need_workflows(load_code(modules), "query"))
     store = open_store(db)
     try:
         history = store.history(resolve_run(store, ident).run_id)

@@ -111,7 +111,8 @@ class Client:
         self.queries = QueryEngine(store, self.converter, store_calls=self.store_calls)
         self.local_workers = LocalWorkers()
         """Workers of this process running against this client (they register themselves)."""
-        self.checks = MessageChecks(self.converter, self.local_workers)
+        self.checks = MessageChecks(self.converter, self.local_workers, store,
+                                    self.store_calls)
         """Checks of messages against the workflow code this process knows."""
 
     @classmethod
@@ -212,6 +213,7 @@ class Client:
         hint = owner_workflow(workflow) if workflow and not isinstance(workflow, str) else None
         payloads = self.converter.to_payloads(input.args)
         self.checks.check_args(name, "workflow", name, payloads, hint)
+        await self.checks.check_registered_start(task_queue, name, payloads, hint)
         rtype = input.ret_type
         now = self.clock.now()
         existing = await self.store_calls(self.store.latest_run, id)
@@ -220,6 +222,8 @@ class Client:
         if start_signal is not None:
             self.checks.check_handler(name, "signal", start_signal, hint)
             sig_payloads = self.converter.to_payloads(start_signal_args)
+            await self.checks.check_registered_message(task_queue, name, "signal",
+                                                       start_signal, sig_payloads, hint)
             if existing is not None and existing.status == "running":
                 await self.store_calls(self.store.commit, [Deliver(
                     existing.run_id, SignalReceived(event_id=0, time=now,

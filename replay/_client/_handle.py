@@ -314,6 +314,8 @@ class WorkflowHandle:
         self._client.checks.check_handler(run.workflow_type, "signal", name, hint)
         payloads = self._client.converter.to_payloads(input.args)
         self._client.checks.check_args(run.workflow_type, "signal", name, payloads, hint)
+        await self._client.checks.check_registered_message(
+            run.task_queue, run.workflow_type, "signal", name, payloads, hint)
         try:
             await self._client.store_calls(self._client.store.commit, [Deliver(
                 run.run_id, SignalReceived(event_id=0, time=self._client.clock.now(),
@@ -373,8 +375,10 @@ class WorkflowHandle:
             if d is not None and name in d.queries:
                 result_type = d.queries[name].return_type
         payloads = self._client.converter.to_payloads(input.args)
+        hint = None if isinstance(query, str) else owner_workflow(query)
+        await self._client.checks.check_registered_message(
+            run.task_queue, run.workflow_type, "query", name, payloads, hint)
         try:
-            hint = None if isinstance(query, str) else owner_workflow(query)
             value = await answer_query(self._client, run, name, payloads, hint,
                                        input.rpc_timeout)
         except (UnknownQueryError, QueryFailedError) as exc:
@@ -431,6 +435,8 @@ class WorkflowHandle:
         self._client.checks.check_handler(run.workflow_type, "update", name, hint)
         payloads = self._client.converter.to_payloads(input.args)
         self._client.checks.check_args(run.workflow_type, "update", name, payloads, hint)
+        await self._client.checks.check_registered_message(
+            run.task_queue, run.workflow_type, "update", name, payloads, hint)
         if result_type is None and not isinstance(update, str):
             d = owner_workflow(update)
             if d is not None and name in d.updates:

@@ -54,6 +54,7 @@ from .._core._exceptions import WorkflowTaskError
 from .._core._failure import task_failed_event, to_failure
 from .._core._instance import UpdateDelivery, WorkflowInstance
 from .._core._interceptor_roots import workflow_interceptors
+from .._core._signatures import activity_signature, workflow_signature
 from .._replay._replayer import WorkflowRegistry, new_instance, replay_events
 from .._replay._sandbox_hooks import guard_for
 from ._activity_pool import ActivityPool
@@ -125,6 +126,8 @@ class Worker:
             d = ActivityDefinition.bound(fn)
             self.activities[d.name] = d
         self.identity = identity or local_identity()
+        self._hosted = ([workflow_signature(WorkflowDefinition.of(w)) for w in workflows],
+                        [activity_signature(d) for d in self.activities.values()])
         self.workflow_task_lease = workflow_task_lease
         self.heartbeat_grace = heartbeat_grace
         """On a store with worker heartbeats (PostgresStore): a worker silent for this
@@ -183,10 +186,13 @@ class Worker:
         store) cannot clear by waiting: ``run()`` raises it.
         """
         self.client.local_workers.register(self)
-        recovered = False
+        recovered = registered = False
         try:
             while not self._stop.is_set():
                 try:
+                    if not registered:
+                        self._register()
+                        registered = True
                     if not recovered:
                         self.recover_dead_workers()
                         recovered = True
@@ -202,6 +208,15 @@ class Worker:
                 with contextlib.suppress(ReplayError):  # its leases then end by expiry
                     self.store.retire_worker(self.identity)
             await self._pool.finish()
+
+    def _register(self) -> None:
+        """Record in the store what this worker hosts, so that clients without the code
+        can check messages (see history._registry)."""
+        workflows, activities = self._hosted
+        self.store.register_worker(self.task_queue, self.identity, self.client.clock.now(),
+                                   workflows, activities)
+        log.info("worker %s registered %d workflow type(s) and %d activity(ies) on task "
+                 "queue %r", self.identity, len(workflows), len(activities), self.task_queue)
 
     async def _pass(self) -> None:
         # Taken before looking, so a commit landing between the look and the wait

@@ -77,9 +77,10 @@ def test_every_command_but_lint_takes_db() -> None:
 
 
 def test_start_signal_terminate_show_and_list(db: str) -> None:
-    out = ok("start", "Greeter", "--id", "g1", "--task-queue", "q", "--arg", '"Ada"',
-             "--db", db).output
-    assert out.startswith("started workflow g1 run ")
+    started = ok("start", "Greeter", "--id", "g1", "--task-queue", "q", "--arg", '"Ada"',
+                 "--db", db)
+    assert started.stdout.startswith("started workflow g1 run ")
+    assert started.stderr == f"created new store {db}\n"
     ok("signal", "g1", "add", "--arg", '"Bob"', "--db", db)
     shown = ok("show", "g1", "--db", db).output
     assert "WorkflowStarted" in shown and 'add args=["Bob"]' in shown
