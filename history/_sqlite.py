@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 
 from . import _sqlite_rows as rows
 from ._batch import RUNNING
-from ._derive import plan_operation, plan_reject_update, plan_request_update
+from ._commit_plan import CommitPlanner
+from ._derive import plan_reject_update, plan_request_update
 from ._errors import ReplayError, RunNotFoundError
 from ._events import Event, Failure, JsonValue
 from ._history import History
@@ -168,14 +169,13 @@ class SqliteStore(Notifying):
     def commit(self, ops: Sequence[Operation]) -> list[Event]:
         """Apply all operations in one transaction, or none; returns the events written."""
         def run(conn: sqlite3.Connection) -> list[Event]:
-            lookup = rows.SqlLookup(conn)
-            written: list[Event] = []
-            for op in ops:
-                plan = plan_operation(op, lookup)
-                rows.apply_changes(conn, plan.changes)
-                written.extend(plan.events)
-            return written
+            return self._planner(conn).plan_batch(ops)
         return self._write(run, {op.run_id for op in ops})
+
+    @staticmethod
+    def _planner(conn: sqlite3.Connection) -> CommitPlanner:
+        return CommitPlanner(rows.SqlLookup(conn),
+                             lambda changes: rows.apply_changes(conn, changes))
 
     def commit_each(self, batches: Sequence[Sequence[Operation]]
                     ) -> list[list[Event] | ReplayError]:
@@ -184,22 +184,22 @@ class SqliteStore(Notifying):
         One fsync for all of them: this is the worker's group commit. A batch that
         fails is rolled back to its savepoint and its error takes its place.
         """
+        if len(batches) == 1:  # no savepoint needed: the transaction is the batch
+            try:
+                return [self.commit(batches[0])]
+            except ReplayError as exc:
+                return [exc]
+
         def run(conn: sqlite3.Connection) -> list[list[Event] | ReplayError]:
-            lookup = rows.SqlLookup(conn)
+            planner = self._planner(conn)
             results: list[list[Event] | ReplayError] = []
             for ops in batches:
                 conn.execute("SAVEPOINT batch")
-                written: list[Event] = []
                 try:
-                    for op in ops:
-                        plan = plan_operation(op, lookup)
-                        rows.apply_changes(conn, plan.changes)
-                        written.extend(plan.events)
+                    results.append(planner.plan_batch(ops))
                 except ReplayError as exc:
                     conn.execute("ROLLBACK TO batch")
                     results.append(exc)
-                else:
-                    results.append(written)
                 conn.execute("RELEASE batch")
             return results
         return self._write(run, {op.run_id for ops in batches for op in ops})

@@ -326,8 +326,9 @@ class Store(Protocol):
         With ``since`` (a :meth:`change_token` taken before looking at the store),
         return True at once if something was committed after that token, so a
         commit landing between the look and the wait is never missed. With
-        ``run_id``, sleep through this process's commits that touch other runs
-        (another process's commits always wake: their scope is unknown).
+        ``run_id``, sleep through this process's commits that touch other runs,
+        before the wait (after ``since``) as during it (another process's commits
+        always wake: their scope is unknown).
         """
         ...
 

@@ -59,7 +59,7 @@ from .._replay._replayer import WorkflowRegistry, new_instance, replay_events
 from .._replay._sandbox_hooks import guard_for
 from ._activity_pool import ActivityPool
 from ._cache import StickyCache
-from ._group_commit import Pending, flush, ignore
+from ._group_commit import Pending, flush, ignore, leaves_no_work
 from ._interceptors import Interceptor, workflow_classes
 from ._owners import is_dead_local, local_identity
 from ._query_answerer import QueryAnswerer
@@ -146,6 +146,8 @@ class Worker:
         self._quiet_passes = 0
         self.task_failures: dict[str, Exception] = {}
         self._idle_token: int | None = None
+        self._timer_token: int | None = None
+        self._next_timer: datetime | None = None
         self._polled_at = 0.0
         self._faults = FaultBackoff(log, f"worker {self.identity}")
         self._unsettled: set[str] = set()
@@ -299,7 +301,7 @@ class Worker:
     def _idle_timeout(self) -> float:
         now = self.client.clock.now()
         candidates = [0.5]
-        next_timer = self.store.next_timer_at()
+        next_timer = self._next_timer = self.store.next_timer_at()
         if next_timer is not None:
             candidates.append((next_timer - now).total_seconds())
         next_retry = self._pool.next_retry
@@ -321,6 +323,7 @@ class Worker:
             if clock - self._polled_at > 0.5:
                 self.recover_dead_workers()
                 self._time_out_runs()
+                self._timer_token = None
             self._polled_at = clock
             found = self._run_workflow_tasks()
             found |= self._pool.poll(self.client.clock.now())
@@ -371,7 +374,21 @@ class Worker:
                                      *close_effects(started, ended)]])
 
     def _flush(self, pending: list[Pending]) -> None:
-        flush(self.store, pending, self.client.clock.now())
+        before = self.store.change_token()
+        if flush(self.store, pending, self.client.clock.now()) and \
+                self.store.change_token() == before + 1 and all(map(leaves_no_work, pending)):
+            # Only this commit happened since ``before`` (the tokens of the stores here
+            # count commits), and it left nothing a poll could find: looking again would
+            # find what the last look found.
+            self._seen_own_commit(before)
+
+    def _seen_own_commit(self, before: int) -> None:
+        after = before + 1
+        if self._idle_token == before:
+            self._idle_token = after
+        if self._timer_token == before:
+            self._timer_token = after
+        self._pool.seen_own_commit(before, after)
 
     # --- workflow tasks ------------------------------------------------------------------
 
@@ -577,8 +594,14 @@ class Worker:
     # --- timers ---------------------------------------------------------------------------
 
     def _fire_timers(self) -> bool:
+        """Fire the due timers; looks only if something was committed since the last look
+        found none, or the soonest timer known then is due by now."""
         now = self.client.clock.now()
+        token = self.store.change_token()
+        if token == self._timer_token and (self._next_timer is None or self._next_timer > now):
+            return False
         due = self.store.due_timers(now, limit=256)
+        self._timer_token = None if due else token
         if due:
             self.store.commit_each([[Deliver(t.run_id, TimerFired(
                 event_id=0, time=max(now, t.fire_at), started_event_id=t.started_event_id),
