@@ -14,6 +14,8 @@ that name is never handed to a codec.
 
 from __future__ import annotations
 
+import types
+import typing
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,6 +30,24 @@ _ONE, _LIST, _DICT, _RECORD, _RECORDS = range(5)
 _RECORD_NAMES = frozenset({"Failure", "Event", *EVENT_KINDS})
 _NOT_PAYLOADS = frozenset({"search_attributes"})
 _END = object()
+
+
+def _type_text(t: Any) -> str:
+    """A field's type as annotation text, whether attrs kept the text or resolved it
+    (resolved, ``JsonValue`` is ``Any``)."""
+    if isinstance(t, str):
+        return t
+    if t is Any:
+        return "JsonValue"
+    origin, args = typing.get_origin(t), typing.get_args(t)
+    if origin in (typing.Union, types.UnionType):
+        return "|".join(_type_text(a) for a in args)
+    if origin is not None:
+        name = getattr(origin, "__name__", str(origin))
+        return f"{name}[{','.join('...' if a is Ellipsis else _type_text(a) for a in args)}]"
+    if t is type(None):
+        return "None"
+    return str(getattr(t, "__name__", t))
 
 
 def _shape(type_text: str) -> int | None:
@@ -61,7 +81,7 @@ def _find_slots(cls: type) -> tuple[tuple[str, int], ...]:
         return ()
     found = []
     for field in attrs.fields(cls):
-        shape = _shape(field.type if isinstance(field.type, str) else "")
+        shape = _shape(_type_text(field.type))
         if shape is not None and field.name not in _NOT_PAYLOADS:
             found.append((field.name, shape))
     return tuple(found)
@@ -140,7 +160,8 @@ def _check_tables() -> None:
     """Every event kind's payload fields are found (a typo would hide one from codecs)."""
     for cls in (*EVENT_KINDS.values(), Failure):
         for field in attrs.fields(cls):
-            if "JsonValue" in str(field.type) and _shape(str(field.type)) is None:
+            text = _type_text(field.type)
+            if "JsonValue" in text and _shape(text) is None:
                 raise InternalError(f"{cls.__name__}.{field.name}: payload field of a "
                                     f"shape codecs do not know: {field.type}")
 

@@ -143,9 +143,9 @@ class Client:
         self.converter = self.data_converter.payload_converter
         """The payload converter (``data_converter.payload_converter``)."""
         self.clock: Clock = clock or SystemClock()
-        self.store_calls = StoreCalls(store)
+        self.store_calls = StoreCalls(self.store)
         """Runs store calls of awaited methods off the event loop."""
-        self.queries = QueryEngine(store, self.converter, store_calls=self.store_calls)
+        self.queries = QueryEngine(self.store, self.converter, store_calls=self.store_calls)
         self.local_workers = LocalWorkers()
         """Workers of this process running against this client (they register themselves)."""
         self.checks = MessageChecks(self.converter, self.local_workers)
