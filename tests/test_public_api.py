@@ -60,6 +60,9 @@ PUBLIC: dict[str, list[str]] = {
         "ActivityCancellationType", "RawValue", "RetryPolicy", "WorkflowIDConflictPolicy",
         "WorkflowIDReusePolicy",
     ],
+    "replay.contrib.pydantic": [
+        "PydanticJSONPlainPayloadConverter", "PydanticPayloadConverter", "pydantic_data_converter",
+    ],
     "replay.converter": [
         "BinaryNullPayloadConverter", "BinaryPlainPayloadConverter", "CompositePayloadConverter",
         "DataConverter", "DefaultFailureConverter", "DefaultPayloadConverter",

@@ -19,6 +19,7 @@ from replay.converter import (
 )
 from replay.exceptions import PayloadError, ReservedPayloadKeyError
 from replay.history import ENVELOPE_KEY, JsonValue
+from replay.sandbox import unrestricted
 
 if not pydantic.VERSION.startswith("2."):  # pragma: no cover - only pydantic 1 gets here
     raise ImportError(f"replay.contrib.pydantic needs pydantic 2, found {pydantic.VERSION}: "
@@ -50,7 +51,8 @@ class PydanticJSONPlainPayloadConverter(EncodingPayloadConverter):
 
     def to_data(self, value: Any) -> JsonValue:
         try:
-            data = pydantic_core.to_jsonable_python(value)
+            with unrestricted():  # pydantic's own machinery (see from_data)
+                data = pydantic_core.to_jsonable_python(value)
         except pydantic_core.PydanticSerializationError as exc:
             name = type(value).__name__
             raise PayloadError(f"pydantic cannot serialize a value of type {name}: {exc}",
@@ -63,7 +65,13 @@ class PydanticJSONPlainPayloadConverter(EncodingPayloadConverter):
         if type_hint is None or type_hint is Any:
             return data
         try:
-            return self._adapter(type_hint).validate_python(data)
+            # Converting runs inside workflow code's guard, but it is engine work, not the
+            # workflow's: pydantic reads its plugin settings from the environment once,
+            # when it first builds an adapter for a type, which must not count as the
+            # workflow reading its environment. What a payload decodes to depends only
+            # on the data and the hint.
+            with unrestricted():
+                return self._adapter(type_hint).validate_python(data)
         except pydantic.ValidationError as exc:
             name = getattr(type_hint, "__name__", repr(type_hint))
             raise PayloadError(f"cannot decode payload as {name}: {exc}", type_name=name,
