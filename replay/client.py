@@ -1,6 +1,7 @@
 """Starting runs and talking to them (names follow the familiar SDK's ``client`` module)."""
 
 from ._client._client import Client as Client
+from ._client._client import ClientConfig as ClientConfig
 from ._client._client import WorkflowExecutionCount as WorkflowExecutionCount
 from ._client._describe import PendingActivityInfo as PendingActivityInfo
 from ._client._describe import PendingActivityState as PendingActivityState
@@ -43,6 +44,7 @@ __all__ = [
     "ArgumentTypeError",
     "CancelWorkflowInput",
     "Client",
+    "ClientConfig",
     "DescribeWorkflowInput",
     "Interceptor",
     "OutboundInterceptor",

@@ -22,6 +22,10 @@ knows nothing of the engine either), so catching either works::
     ├── HistoryError                   RPL-H01    breaks a rule of the format  H
     │   └── ForeignHistoryError        RPL-ND02   not written by replay
     ├── PayloadError                   RPL-P01    no JSON form / undecodable   H
+    │   ├── EncodedPayloadError        RPL-CV01   encoded; its codec not given H
+    │   └── ReservedPayloadKeyError    RPL-CV03   {"$payload": ...} is reserved H
+    ├── PayloadCodecError              RPL-CV02   a codec raised or miscounted H
+    ├── UnsupportedConverterError      RPL-CV04   a custom failure converter
     ├── StoreError                     RPL-S01    store unusable               H
     │   ├── StoreUnavailableError      RPL-S07    passing: locked, disk full   H
     │   └── StoreCorruptError          RPL-S08    damaged file                 H
@@ -77,10 +81,13 @@ knows nothing of the engine either), so catching either works::
 """
 
 from replay.history import AppendConflictError as AppendConflictError
+from replay.history import EncodedPayloadError as EncodedPayloadError
 from replay.history import HistoryError as HistoryError
 from replay.history import InternalError as InternalError
+from replay.history import PayloadCodecError as PayloadCodecError
 from replay.history import PayloadError as PayloadError
 from replay.history import ReplayError as ReplayError
+from replay.history import ReservedPayloadKeyError as ReservedPayloadKeyError
 from replay.history import RunAlreadyExistsError as RunAlreadyExistsError
 from replay.history import RunClosedError as RunClosedError
 from replay.history import RunNotFoundError as RunNotFoundError
@@ -105,6 +112,7 @@ from ._client._registry_errors import UnknownHandlerError as UnknownHandlerError
 from ._client._registry_errors import (
     WorkflowTypeNotRegisteredError as WorkflowTypeNotRegisteredError,
 )
+from ._core._data_converter import UnsupportedConverterError as UnsupportedConverterError
 from ._core._exceptions import ActivityError as ActivityError
 from ._core._exceptions import ApplicationError as ApplicationError
 from ._core._exceptions import ApplicationErrorCategory as ApplicationErrorCategory
@@ -141,6 +149,7 @@ __all__ = [
     "ChildWorkflowError",
     "DebuggerNotReadyError",
     "DeterminismViolation",
+    "EncodedPayloadError",
     "FailureError",
     "ForeignHistoryError",
     "HistoryError",
@@ -149,11 +158,13 @@ __all__ = [
     "NondeterminismError",
     "NotInActivityError",
     "NotInWorkflowError",
+    "PayloadCodecError",
     "PayloadError",
     "QueryFailedError",
     "QueryUnavailableError",
     "ReadOnlyContextError",
     "ReplayError",
+    "ReservedPayloadKeyError",
     "RestrictedCallError",
     "RunAlreadyExistsError",
     "RunClosedError",
@@ -169,6 +180,7 @@ __all__ = [
     "UnknownHandlerError",
     "UnknownQueryError",
     "UnorderedTasksError",
+    "UnsupportedConverterError",
     "UnsupportedTargetError",
     "WorkflowAlreadyStartedError",
     "WorkflowClosedError",

@@ -36,7 +36,7 @@ CODE = re.compile(r"RPL-[A-Z]+\d{2,}")
 HEADING = re.compile(r"^## (RPL-[A-Z]+\d+): \S", flags=re.M)
 
 #: The code families in use; a new family is a decision, not an accident.
-FAMILIES = {"RPL-A", "RPL-C", "RPL-D", "RPL-DBG", "RPL-F", "RPL-H", "RPL-INT", "RPL-L",
+FAMILIES = {"RPL-A", "RPL-C", "RPL-CV", "RPL-D", "RPL-DBG", "RPL-F", "RPL-H", "RPL-INT", "RPL-L",
             "RPL-ND", "RPL-P", "RPL-Q", "RPL-R", "RPL-RO", "RPL-S", "RPL-SB", "RPL-T",
             "RPL-W", "RPL-WT", "RPL-UI"}
 
@@ -59,6 +59,13 @@ EXAMPLES: dict[str, Callable[[], ReplayError]] = {
     "PayloadError": lambda: exc.PayloadError(
         "value of type Decimal at $.total has no JSON form", type_name="Decimal",
         path="$.total"),
+    "EncodedPayloadError": lambda: exc.EncodedPayloadError("binary/encrypted",
+                                                           type_name="Order"),
+    "ReservedPayloadKeyError": lambda: exc.ReservedPayloadKeyError("dict"),
+    "PayloadCodecError": lambda: exc.PayloadCodecError(
+        "payload codec Zip.decode() raised BadGzipFile: not a gzip file", codec="Zip"),
+    "UnsupportedConverterError": lambda: exc.UnsupportedConverterError(
+        "failure_converter_class", "MyFailureConverter"),
     "StoreError": lambda: exc.StoreError("the store is closed", path="replay.db"),
     "StoreUnavailableError": lambda: exc.StoreUnavailableError(
         "SQLite error: database is locked (SQLITE_BUSY): the store is unavailable for now",

@@ -12,12 +12,14 @@ import attrs
 import click
 
 from replay.client import Client, WorkflowExecutionDescription, WorkflowHandle, WorkflowTaskFailure
+from replay.converter import DataConverter
 from replay.history import RUN_STATUSES, RunInfo
 from replay.worker import Replayer
 from replay.workflow import WorkflowDefinition
 
 from ._common import (
     CliError,
+    data_converter_option,
     db_option,
     json_args,
     load_code,
@@ -37,8 +39,9 @@ _WORKFLOWS = click.option("--workflows", "-w", "modules", multiple=True, metavar
                           help="Module (or module:attr, or file.py) defining the workflow.")
 
 
-def _client(db: str, *, create: bool = False) -> Client:
-    return Client(open_store(db, create=create))
+def _client(db: str, *, create: bool = False,
+            data_converter: DataConverter | None = None) -> Client:
+    return Client(open_store(db, create=create), data_converter=data_converter)
 
 
 def _handle(client: Client, ident: str) -> tuple[WorkflowHandle, RunInfo]:
@@ -107,8 +110,10 @@ class StoreUnusableError(CliError):
 @click.command()
 @click.argument("modules", nargs=-1, required=True, metavar="MODULE...")
 @click.option("--task-queue", "-q", required=True, help="The task queue to poll.")
+@data_converter_option
 @db_option
-def worker(modules: tuple[str, ...], task_queue: str, db: str) -> None:
+def worker(modules: tuple[str, ...], task_queue: str, data_converter: DataConverter | None,
+           db: str) -> None:
     """Run a worker in the foreground until Ctrl-C or SIGTERM.
 
     Every @workflow.defn class and @activity.defn function found in the
@@ -130,7 +135,7 @@ def worker(modules: tuple[str, ...], task_queue: str, db: str) -> None:
                                "@activity.defn function")
     escape_logs()  # failures of runs are logged with their (untrusted) messages
     try:
-        client = _client(db, create=True)
+        client = _client(db, create=True, data_converter=data_converter)
     except StoreError as exc:
         raise StoreUnusableError(exc) from exc
 
@@ -172,9 +177,11 @@ def worker(modules: tuple[str, ...], task_queue: str, db: str) -> None:
 @_WORKFLOWS
 @click.option("--wait", is_flag=True, help="Wait for the result and print it as JSON.")
 @click.option("--timeout", type=float, default=None, help="With --wait: give up after SECONDS.")
+@data_converter_option
 @db_option
 def start(workflow_type: str, workflow_id: str, task_queue: str, args: tuple[str, ...],
-          modules: tuple[str, ...], wait: bool, timeout: float | None, db: str) -> None:
+          modules: tuple[str, ...], wait: bool, timeout: float | None,
+          data_converter: DataConverter | None, db: str) -> None:
     """Start a run of workflow TYPE; prints its workflow id and run id.
 
     With --workflows the arguments are checked against the run method's
@@ -190,7 +197,7 @@ def start(workflow_type: str, workflow_id: str, task_queue: str, args: tuple[str
     target: Any = next((w for w in code.workflows
                         if (d := WorkflowDefinition.find(w)) and d.name == workflow_type),
                        workflow_type)
-    client = _client(db, create=True)
+    client = _client(db, create=True, data_converter=data_converter)
 
     async def go() -> None:
         handle = await client.start_workflow(target, id=workflow_id,
@@ -210,8 +217,10 @@ def start(workflow_type: str, workflow_id: str, task_queue: str, args: tuple[str
 @click.argument("ident", metavar="ID")
 @click.argument("name")
 @_ARG
+@data_converter_option
 @db_option
-def signal(ident: str, name: str, args: tuple[str, ...], db: str) -> None:
+def signal(ident: str, name: str, args: tuple[str, ...], data_converter: DataConverter | None,
+           db: str) -> None:
     """Send signal NAME to run ID (a workflow id means its newest run).
 
     \b
@@ -219,7 +228,7 @@ def signal(ident: str, name: str, args: tuple[str, ...], db: str) -> None:
       replay signal greet-1 add --arg '"Bob"'
     """
     values = json_args(args)
-    client = _client(db)
+    client = _client(db, data_converter=data_converter)
     try:
         handle, _ = _handle(client, ident)
         run_async(handle.signal(name, args=values))
@@ -236,9 +245,10 @@ def signal(ident: str, name: str, args: tuple[str, ...], db: str) -> None:
 @_WORKFLOWS
 @click.option("--timeout", type=float, default=5.0, show_default=True,
               help="Without --workflows: give up waiting for a worker's answer after SECONDS.")
+@data_converter_option
 @db_option
 def query(ident: str, name: str, args: tuple[str, ...], modules: tuple[str, ...],
-          timeout: float, db: str) -> None:
+          timeout: float, data_converter: DataConverter | None, db: str) -> None:
     """Run query NAME on run ID and print the answer as JSON.
 
     With --workflows the query replays the run's recorded activations through
@@ -254,7 +264,7 @@ def query(ident: str, name: str, args: tuple[str, ...], modules: tuple[str, ...]
     """
     values = json_args(args)
     if not modules:
-        client = _client(db)
+        client = _client(db, data_converter=data_converter)
         try:
             handle, _ = _handle(client, ident)
             answer = run_async(handle.query(name, args=values,
@@ -263,7 +273,8 @@ def query(ident: str, name: str, args: tuple[str, ...], modules: tuple[str, ...]
             client.close()
         click.echo(to_json(answer))
         return
-    replayer = Replayer(workflows=need_workflows(load_code(modules), "query"))
+    replayer = Replayer(workflows=need_workflows(load_code(modules), "query"),
+                        data_converter=data_converter)
     store = open_store(db)
     try:
         history = store.history(resolve_run(store, ident).run_id)
@@ -279,9 +290,10 @@ def query(ident: str, name: str, args: tuple[str, ...], modules: tuple[str, ...]
 @_WORKFLOWS
 @click.option("--timeout", type=float, default=60.0, show_default=True,
               help="Give up waiting for the result after SECONDS.")
+@data_converter_option
 @db_option
 def update(ident: str, name: str, args: tuple[str, ...], modules: tuple[str, ...],
-           timeout: float, db: str) -> None:
+           timeout: float, data_converter: DataConverter | None, db: str) -> None:
     """Send update NAME to run ID, wait for its result and print it as JSON.
 
     A worker must be running for the run's task queue: it validates, accepts
@@ -293,7 +305,7 @@ def update(ident: str, name: str, args: tuple[str, ...], modules: tuple[str, ...
     """
     load_code(modules)
     values = json_args(args)
-    client = _client(db)
+    client = _client(db, data_converter=data_converter)
     try:
         handle, _ = _handle(client, ident)
         result = run_async(_bounded(handle.execute_update(name, args=values), timeout,
@@ -398,8 +410,9 @@ def _status(run: RunInfo) -> str:
 @click.command()
 @click.argument("ident", metavar="ID")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object instead of a table.")
+@data_converter_option
 @db_option
-def describe(ident: str, as_json: bool, db: str) -> None:
+def describe(ident: str, as_json: bool, data_converter: DataConverter | None, db: str) -> None:
     """Show one run: ids, type, task queue, status, times, history length, parent, memo,
     its failing workflow task (cause, attempt, next retry) and its open activities
     (attempt, last failure, next attempt, last heartbeat).
@@ -408,7 +421,7 @@ def describe(ident: str, as_json: bool, db: str) -> None:
     Example:
       replay describe greet-1 --json
     """
-    client = _client(db)
+    client = _client(db, data_converter=data_converter)
     try:
         handle, run = _handle(client, ident)
         desc: WorkflowExecutionDescription = run_async(handle.describe())

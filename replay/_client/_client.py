@@ -10,11 +10,12 @@ import typing
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 import attrs
 
 from replay.history import (
+    CodecStore,
     Deliver,
     Operation,
     PayloadConverter,
@@ -26,7 +27,6 @@ from replay.history import (
     Store,
     WorkflowStarted,
     WorkflowTerminated,
-    default_converter,
     prune_closed_runs,
     store_from_url,
 )
@@ -34,6 +34,7 @@ from replay.history import (
 from .._core._args import UNSET, all_args
 from .._core._clock import Clock, SystemClock
 from .._core._common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from .._core._data_converter import DataConverter
 from .._core._definition import WorkflowDefinition, owner_workflow, workflow_name
 from .._replay._queries import QueryEngine
 from ._checks import MessageChecks
@@ -81,6 +82,33 @@ def open_store(target: str | None) -> Store:
     return store
 
 
+class ClientConfig(TypedDict):
+    """What a client was built with (:meth:`Client.config`): ``Client(**config)``
+    builds another one on the same store with the same options."""
+
+    store: Store
+    data_converter: DataConverter
+    clock: Clock
+    interceptors: Sequence[Interceptor]
+    retention: timedelta | None
+
+
+def pick_data_converter(data_converter: DataConverter | None,
+                        payload_converter: PayloadConverter | None) -> DataConverter:
+    """``data_converter``, or one around a bare ``payload_converter``, or the default."""
+    if data_converter is not None and payload_converter is not None:
+        raise TypeError("pass data_converter= or payload_converter=, not both (a "
+                        "DataConverter holds its payload converter)")
+    if data_converter is not None:
+        if not isinstance(data_converter, DataConverter):
+            raise TypeError("data_converter must be a replay.converter.DataConverter, got "
+                            f"{type(data_converter).__name__}")
+        return data_converter
+    if payload_converter is not None:
+        return DataConverter.wrapping(payload_converter)
+    return DataConverter.default
+
+
 class Client:
     """The entry point for applications: start runs and get handles to them.
 
@@ -90,10 +118,18 @@ class Client:
     that needs it.
     """
 
-    def __init__(self, store: Store, *, converter: PayloadConverter | None = None,
+    def __init__(self, store: Store, *, data_converter: DataConverter | None = None,
+                 converter: PayloadConverter | None = None,
                  clock: Clock | None = None, interceptors: Sequence[Interceptor] = (),
                  retention: timedelta | None = None) -> None:
-        self.store = store
+        """``data_converter`` (or a bare payload ``converter``) is used by this client,
+        its handles and the workers, replayers and environments made with it. With a
+        payload codec, ``store`` is seen through it: payloads are encoded at rest."""
+        self.data_converter = pick_data_converter(data_converter, converter)
+        """How values become payloads (and what a codec does to them at rest)."""
+        self._given_store = store
+        codec = self.data_converter.payload_codec
+        self.store: Store = store if codec is None else CodecStore(store, codec)
         self.retention = retention
         """How long closed runs are kept: :meth:`prune` removes older ones (None: kept)."""
         self.interceptors = list(interceptors)
@@ -104,11 +140,12 @@ class Client:
         self.outbound = outbound
         """The interceptor chain every start and handle call goes through (outermost
         first, ending in the client's own implementation)."""
-        self.converter = converter or default_converter()
+        self.converter = self.data_converter.payload_converter
+        """The payload converter (``data_converter.payload_converter``)."""
         self.clock: Clock = clock or SystemClock()
-        self.store_calls = StoreCalls(store)
+        self.store_calls = StoreCalls(self.store)
         """Runs store calls of awaited methods off the event loop."""
-        self.queries = QueryEngine(store, self.converter, store_calls=self.store_calls)
+        self.queries = QueryEngine(self.store, self.converter, store_calls=self.store_calls)
         self.local_workers = LocalWorkers()
         """Workers of this process running against this client (they register themselves)."""
         self.checks = MessageChecks(self.converter, self.local_workers, store,
@@ -117,6 +154,7 @@ class Client:
 
     @classmethod
     async def connect(cls, target: str | None = None, *, namespace: str = "default",
+                      data_converter: DataConverter | None = None,
                       payload_converter: PayloadConverter | None = None,
                       clock: Clock | None = None, interceptors: Sequence[Interceptor] = (),
                       retention: timedelta | None = None) -> Client:
@@ -132,9 +170,17 @@ class Client:
                 "embedded and each store is a single namespace, so only "
                 "namespace='default' is accepted. To keep runs apart, open another store, "
                 "e.g. Client.connect('sqlite:///other.db').")
+        chosen = pick_data_converter(data_converter, payload_converter)
         store = await asyncio.to_thread(open_store, target)  # opening can wait on a lock
-        return cls(store, converter=payload_converter, clock=clock, interceptors=interceptors,
+        return cls(store, data_converter=chosen, clock=clock, interceptors=interceptors,
                    retention=retention)
+
+    def config(self) -> ClientConfig:
+        """The options this client was built with; ``Client(**client.config())`` (with
+        any of them replaced) builds another client on the same store."""
+        return ClientConfig(store=self._given_store, data_converter=self.data_converter,
+                            clock=self.clock, interceptors=list(self.interceptors),
+                            retention=self.retention)
 
     async def prune(self, *, older_than: timedelta | None = None, statuses: Sequence[str] = (),
                     export_to: str | os.PathLike[str] | None = None,
@@ -153,7 +199,8 @@ class Client:
             raise ValueError("Client.prune() needs older_than=..., or connect with "
                              "retention=timedelta(...)")
         cutoff = self.clock.now() - keep
-        return await asyncio.to_thread(prune_closed_runs, self.store, cutoff,
+        # the store as given: exported files keep payloads as they are at rest
+        return await asyncio.to_thread(prune_closed_runs, self._given_store, cutoff,
                                        statuses=statuses, export_to=export_to,
                                        dry_run=dry_run)
 

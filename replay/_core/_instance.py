@@ -55,6 +55,7 @@ from ._commands import (
 )
 from ._common import RawValue
 from ._conditions import Conditions
+from ._data_converter import DataConverter
 from ._definition import WorkflowDefinition
 from ._exceptions import (
     ContinueAsNewError,
@@ -123,7 +124,7 @@ class WorkflowInstance:
             FailureError, *definition.failure_exception_types, *failure_exception_types)
         self.run_id = run_id
         self.started = started
-        self.converter = converter or history.default_converter()
+        self.converter = converter or DataConverter.default.payload_converter
         self._log = CommandLog(run_id)
         # the I/O methods are filled in as errors after the class body, unseen by mypy
         self.loop = WorkflowEventLoop(  # type: ignore[abstract]
