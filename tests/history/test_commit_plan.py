@@ -121,7 +121,8 @@ def test_coalesce_keeps_the_finish_when_the_row_existed_or_something_else_touche
     touched: list[Change] = [NeedWorkflowTask("a", "q", True, new_row=True), RemoveRunWork("a"),
                FinishWorkflowTask("a")]
     assert coalesce(touched) == touched
-    other_run: list[Change] = [NeedWorkflowTask("a", "q", True, new_row=True), FinishWorkflowTask("b")]
+    other_run: list[Change] = [NeedWorkflowTask("a", "q", True, new_row=True),
+                               FinishWorkflowTask("b")]
     assert coalesce(other_run) == other_run
 
 

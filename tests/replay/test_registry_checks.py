@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from fixtures.workload.samples import CounterWorkflow, echo
 from replay.client import (
     ArgumentCountError,
     ArgumentTypeError,
@@ -38,7 +39,6 @@ from replay.history import (
 from replay.worker import Worker
 
 from .workers.harness import bounded
-from .workers.samples import CounterWorkflow, echo
 
 AT = datetime(2026, 11, 29, 15, 0, tzinfo=UTC)
 SOURCE = ("as registered on task queue 'remote-q' by worker other-host:42 at "
