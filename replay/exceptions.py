@@ -50,6 +50,9 @@ knows nothing of the engine either), so catching either works::
     ├── DebuggerNotReadyError          RPL-DBG01  query before the first activation
     ├── DeterminismViolation           RPL-T01    also an AssertionError (check_determinism)
     │
+    │  cron and schedules
+    ├── InvalidCronError               RPL-SC01   bad cron expression; also a ValueError
+    │
     │  clients (also in replay.client)
     ├── WorkflowFailureError           RPL-C01    the run ended without a result
     ├── WorkflowAlreadyStartedError    RPL-C02
@@ -95,6 +98,7 @@ from ._client._errors import WorkflowNotFoundError as WorkflowNotFoundError
 from ._client._errors import WorkflowQueryFailedError as WorkflowQueryFailedError
 from ._client._errors import WorkflowQueryRejectedError as WorkflowQueryRejectedError
 from ._client._errors import WorkflowUpdateFailedError as WorkflowUpdateFailedError
+from ._core._cron import InvalidCronError as InvalidCronError
 from ._core._exceptions import ActivityError as ActivityError
 from ._core._exceptions import ApplicationError as ApplicationError
 from ._core._exceptions import ApplicationErrorCategory as ApplicationErrorCategory
@@ -133,6 +137,7 @@ __all__ = [
     "ForeignHistoryError",
     "HistoryError",
     "InternalError",
+    "InvalidCronError",
     "NoReplayedWorkflowError",
     "NondeterminismError",
     "NotInActivityError",

@@ -67,7 +67,7 @@ PUBLIC: dict[str, list[str]] = {
     "replay.exceptions": [
         "ActivityError", "AppendConflictError", "ApplicationError", "ApplicationErrorCategory",
         "CancelledError", "ChildWorkflowError", "DebuggerNotReadyError", "DeterminismViolation",
-        "FailureError", "ForeignHistoryError", "HistoryError", "InternalError",
+        "FailureError", "ForeignHistoryError", "HistoryError", "InternalError", "InvalidCronError",
         "NoReplayedWorkflowError", "NondeterminismError", "NotInActivityError",
         "NotInWorkflowError", "PayloadError", "QueryFailedError", "QueryUnavailableError",
         "ReadOnlyContextError", "ReplayError", "RestrictedCallError", "RunAlreadyExistsError",

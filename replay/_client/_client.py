@@ -34,6 +34,7 @@ from replay.history import (
 from .._core._args import UNSET, all_args
 from .._core._clock import Clock, SystemClock
 from .._core._common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from .._core._cron import CronSchedule
 from .._core._definition import WorkflowDefinition, owner_workflow, workflow_name
 from .._replay._queries import QueryEngine
 from ._checks import MessageChecks
@@ -182,14 +183,23 @@ class Client:
         task_timeout: timedelta | None = None,
         rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
         rpc_timeout: timedelta | None = None,
+        cron_schedule: str = "",
     ) -> WorkflowHandle:
         """Start a run (or, with ``start_signal``, signal the open one or start and signal).
 
         ``task_timeout`` is accepted for familiar code and not recorded: replay does
         not time workflow tasks out. ``rpc_metadata`` and ``rpc_timeout`` are checked
         for their types and have no other effect (there is no remote call).
+
+        ``cron_schedule`` (five cron fields or a shorthand such as ``@hourly``, UTC)
+        makes the run wait for the next matching time before its code runs; each run
+        that completes, fails or times out is followed by the next one, until a run is
+        cancelled or terminated. An invalid expression raises InvalidCronError (RPL-SC01)
+        naming the column, and nothing is written.
         """
         check_rpc_options("start_workflow", rpc_metadata, rpc_timeout)
+        if cron_schedule:
+            CronSchedule.parse(cron_schedule)
         if task_timeout is not None and not isinstance(task_timeout, timedelta):
             raise TypeError("start_workflow: task_timeout must be a timedelta or None")
         name, declared = workflow_name(workflow)
@@ -200,7 +210,8 @@ class Client:
             id_conflict_policy=id_conflict_policy, memo=memo, start_signal=start_signal,
             start_signal_args=start_signal_args,
             ret_type=result_type if result_type is not None else declared,
-            rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout, workflow_ref=workflow))
+            rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout, workflow_ref=workflow,
+            cron_schedule=cron_schedule))
 
     async def begin_run(self, input: StartWorkflowInput) -> WorkflowHandle:
         """Start the run ``input`` describes (the end of the client's chain)."""
@@ -210,6 +221,8 @@ class Client:
         start_signal, start_signal_args = input.start_signal, input.start_signal_args
         memo, headers = dict(input.memo) if input.memo else None, dict(input.headers)
         hint = owner_workflow(workflow) if workflow and not isinstance(workflow, str) else None
+        if input.cron_schedule:  # an interceptor may have set it: check it again
+            CronSchedule.parse(input.cron_schedule)
         payloads = self.converter.to_payloads(input.args)
         self.checks.check_args(name, "workflow", name, payloads, hint)
         rtype = input.ret_type
@@ -258,7 +271,7 @@ class Client:
             args=payloads, random_seed=secrets.randbits(62), first_execution_run_id=run_id,
             memo=self.converter.to_payload(memo) if memo else {},
             execution_timeout=input.execution_timeout, run_timeout=input.run_timeout,
-            headers=headers)
+            headers=headers, cron_schedule=input.cron_schedule)
         ops.append(Start(run_id, started))
         if start_signal is not None:
             signal_ops.append(Deliver(run_id, SignalReceived(

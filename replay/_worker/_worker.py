@@ -47,6 +47,7 @@ from replay.history import (
 
 from .._client._client import Client
 from .._core._activity_defn import ActivityDefinition
+from .._core._chain_effects import chain_effects
 from .._core._common import backoff_delay
 from .._core._definition import WorkflowDefinition
 from .._core._effects import close_effects, effects_of
@@ -353,7 +354,8 @@ class Worker:
             assert isinstance(started, WorkflowStarted)
             ended = WorkflowTimedOut(event_id=0, time=now, timeout_type="execution")
             self.store.commit_each([[Deliver(run.run_id, ended, missing_ok=True),
-                                     *close_effects(started, ended)]])
+                                     *close_effects(started, ended),
+                                     *chain_effects(self.store, run.run_id, started, ended)]])
 
     def _flush(self, pending: list[Pending]) -> None:
         flush(self.store, pending, self.client.clock.now())
@@ -476,7 +478,8 @@ class Worker:
         ended = WorkflowFailed(event_id=0, time=max(self.client.clock.now(), events[-1].time),
                                failure=to_failure(cause, self.client.converter))
         self.store.commit([Deliver(run_id, ended, missing_ok=True),
-                           *close_effects(started, ended)])
+                           *close_effects(started, ended),
+                           *chain_effects(self.store, run_id, started, ended)])
         log.warning("run %s of workflow %r failed: %s: %s (listed as a workflow failure)",
                     run_id, started.workflow_id, type(cause).__name__, cause)
 
