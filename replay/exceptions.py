@@ -52,6 +52,8 @@ knows nothing of the engine either), so catching either works::
     │
     │  cron and schedules
     ├── InvalidCronError               RPL-SC01   bad cron expression; also a ValueError
+    ├── ScheduleAlreadyRunningError    RPL-SC02   create_schedule with an id in use
+    ├── ScheduleNotFoundError          RPL-SC03   no such schedule (or deleted)
     │
     │  clients (also in replay.client)
     ├── WorkflowFailureError           RPL-C01    the run ended without a result
@@ -98,6 +100,8 @@ from ._client._errors import WorkflowNotFoundError as WorkflowNotFoundError
 from ._client._errors import WorkflowQueryFailedError as WorkflowQueryFailedError
 from ._client._errors import WorkflowQueryRejectedError as WorkflowQueryRejectedError
 from ._client._errors import WorkflowUpdateFailedError as WorkflowUpdateFailedError
+from ._client._schedules import ScheduleAlreadyRunningError as ScheduleAlreadyRunningError
+from ._client._schedules import ScheduleNotFoundError as ScheduleNotFoundError
 from ._core._cron import InvalidCronError as InvalidCronError
 from ._core._exceptions import ActivityError as ActivityError
 from ._core._exceptions import ApplicationError as ApplicationError
@@ -152,6 +156,8 @@ __all__ = [
     "RunClosedError",
     "RunNotFoundError",
     "RunNotPrunableError",
+    "ScheduleAlreadyRunningError",
+    "ScheduleNotFoundError",
     "StaleResultError",
     "StoreCorruptError",
     "StoreError",

@@ -20,6 +20,7 @@ from replay.history import (
     PayloadConverter,
     PrunedRun,
     RunAlreadyExistsError,
+    RunInfo,
     SignalReceived,
     SqliteStore,
     Start,
@@ -36,6 +37,7 @@ from .._core._clock import Clock, SystemClock
 from .._core._common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from .._core._cron import CronSchedule
 from .._core._definition import WorkflowDefinition, owner_workflow, workflow_name
+from .._core._schedule_types import Schedule, ScheduleBackfill, ScheduleListDescription
 from .._replay._queries import QueryEngine
 from ._checks import MessageChecks
 from ._errors import UnsupportedTargetError, WorkflowAlreadyStartedError
@@ -57,6 +59,11 @@ from ._inputs import (
 )
 from ._interceptors import Interceptor, OutboundInterceptor
 from ._local import LocalWorkers
+from ._schedules import (
+    ScheduleHandle,
+    create_schedule,
+    list_schedules,
+)
 from ._store_calls import StoreCalls
 
 T = TypeVar("T")
@@ -341,6 +348,47 @@ class Client:
         _refuse_query("count_workflows", query)
         return WorkflowExecutionCount(await self.store_calls(
             self.store.count_runs, status=status, workflow_type=workflow_type))
+
+    # --- schedules ---------------------------------------------------------------------------
+
+    async def create_schedule(self, id: str, schedule: Schedule, *,
+                              trigger_immediately: bool = False,
+                              backfill: Sequence[ScheduleBackfill] = (),
+                              memo: dict[str, Any] | None = None,
+                              search_attributes: Any = None,
+                              rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
+                              rpc_timeout: timedelta | None = None) -> ScheduleHandle:
+        """Create a schedule: a run of the engine's schedule workflow, hosted by every
+        worker of the action's task queue, that takes the action at the spec's times.
+
+        ``trigger_immediately`` takes one action at once; ``backfill`` takes those due
+        in the given ranges at once. ScheduleAlreadyRunningError (RPL-SC02) if ``id``
+        exists; InvalidCronError (RPL-SC01), ValueError or TypeError for a schedule that
+        cannot be used. In every error case nothing is written. ``search_attributes``
+        is refused (TypeError): schedules do not index them yet.
+        """
+        check_rpc_options("create_schedule", rpc_metadata, rpc_timeout)
+        if search_attributes is not None:
+            raise TypeError("Client.create_schedule(search_attributes=...) is not supported "
+                            "yet; replay would ignore it, so it refuses it instead")
+        return await create_schedule(self, id, schedule,
+                                     trigger_immediately=trigger_immediately,
+                                     backfill=backfill, memo=memo)
+
+    def get_schedule_handle(self, id: str) -> ScheduleHandle:
+        """A handle to the schedule ``id`` (not checked until it is used)."""
+        return ScheduleHandle(self, id)
+
+    def list_schedules(self, query: str | None = None
+                       ) -> AsyncIterator[ScheduleListDescription]:
+        """Every schedule in the store, ordered by id (``query``: only None)."""
+        _refuse_query("list_schedules", query)
+        return list_schedules(self)
+
+    async def running_runs_of_type(self, workflow_type: str) -> list[RunInfo]:
+        """The open runs of ``workflow_type`` (off the event loop)."""
+        return await self.store_calls(self.store.list_runs, status="running",
+                                      workflow_type=workflow_type)
 
     def definition_for(self, workflow_type: str, hint: WorkflowDefinition | None = None
                        ) -> WorkflowDefinition | None:

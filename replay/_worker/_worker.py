@@ -63,6 +63,8 @@ from ._group_commit import Pending, flush, ignore
 from ._interceptors import Interceptor, workflow_classes
 from ._owners import is_dead_local, local_identity
 from ._query_answerer import QueryAnswerer
+from ._schedule_activities import ScheduleActivities
+from ._schedule_workflow import ScheduleWorkflow
 from ._store_faults import FaultBackoff
 
 log = logging.getLogger("replay.worker")
@@ -120,9 +122,11 @@ class Worker:
             workflow_classes(self.interceptors))
         self.store: Store = client.store
         self.task_queue = task_queue
-        self.registry = WorkflowRegistry(workflows)
+        # every worker hosts schedules (an engine-owned workflow type and its activities)
+        hosted = [*workflows, *([] if ScheduleWorkflow in workflows else [ScheduleWorkflow])]
+        self.registry = WorkflowRegistry(hosted)
         self.activities: dict[str | None, ActivityDefinition] = {}
-        for fn in activities:
+        for fn in [*ScheduleActivities(client).all(), *activities]:
             d = ActivityDefinition.bound(fn)
             self.activities[d.name] = d
         self.identity = identity or local_identity()
@@ -133,7 +137,7 @@ class Worker:
         self._beat_at: float | None = None
         self.workflow_failure_exception_types = tuple(workflow_failure_exception_types)
         self._guard = guard_for(sandbox, sandbox_passthrough_modules)
-        self._guard.prepare(workflows)
+        self._guard.prepare(hosted)
         self.cache = StickyCache(max_cached_workflows)
         """The live instances of the runs this worker holds (see :class:`StickyCache`)."""
         self._queries = QueryAnswerer(self.store, task_queue, self.identity, self.registry,
