@@ -9,6 +9,7 @@ is a query, delete terminates the run (the runs it started go on).
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import timedelta
@@ -244,5 +245,7 @@ def describe_view(schedule_id: str, view: ScheduleView, converter: PayloadConver
             for r in p.recent],
         next_action_times=list(view.next_action_times), created_at=p.created_at,
         last_updated_at=p.last_updated_at)
+    spec = dataclasses.replace(rec.spec, cron_expressions=list(rec.spec.cron_expressions),
+                               intervals=list(rec.spec.intervals))
     return ScheduleDescription(id=schedule_id, schedule=Schedule(
-        action=action, spec=rec.spec, policy=rec.policy, state=rec.state), info=info)
+        action=action, spec=spec, policy=rec.policy, state=rec.state), info=info)
