@@ -12,13 +12,19 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from replay.history import PayloadConverter, ReplayError, RunInfo
+from replay.history import (
+    PayloadConverter,
+    ReplayError,
+    RunInfo,
+    WorkflowStarted,
+    WorkflowTaskCompleted,
+)
 
 from .._core._common import WorkflowIDConflictPolicy
-from .._core._schedule_spec import check_spec
+from .._core._schedule_spec import check_spec, jitter_for, next_time
 from .._core._schedule_types import (
     BACKFILL_SIGNAL,
     DESCRIBE_QUERY,
@@ -39,13 +45,18 @@ from .._core._schedule_types import (
     ScheduleInput,
     ScheduleListDescription,
     ScheduleOverlapPolicy,
+    ScheduleProgress,
     ScheduleRecord,
     ScheduleUpdate,
     ScheduleUpdateInput,
     ScheduleView,
     schedule_workflow_id,
 )
-from ._errors import WorkflowAlreadyStartedError, WorkflowClosedError, WorkflowNotFoundError
+from ._errors import (
+    WorkflowAlreadyStartedError,
+    WorkflowClosedError,
+    WorkflowNotFoundError,
+)
 from ._handle import WorkflowHandle
 
 
@@ -121,8 +132,29 @@ class ScheduleHandle:
             raise ScheduleNotFoundError(self.id, "describe") from exc
         if run.value != "running":
             raise ScheduleNotFoundError(self.id, "describe")
-        view: ScheduleView = await handle.query(DESCRIBE_QUERY, result_type=ScheduleView)
+        history = (await handle.fetch_history()).events
+        started = history[0]
+        if isinstance(started, WorkflowStarted) and not any(
+                isinstance(e, WorkflowTaskCompleted) for e in history):
+            view = self._not_started_view(started)  # asking would wait for a worker
+        else:
+            view = await handle.query(DESCRIBE_QUERY, result_type=ScheduleView)
         return describe_view(self.id, view, self._client.converter)
+
+    def _not_started_view(self, started: WorkflowStarted) -> ScheduleView:
+        """The view of a schedule no worker has run yet, from its start (signals sent
+        since then are applied once a worker runs it)."""
+        input = self._client.converter.from_payload(started.args[0], ScheduleInput)
+        progress = input.progress or ScheduleProgress(created_at=started.time,
+                                                      watermark=started.time)
+        spec, times = input.schedule.spec, list[datetime]()
+        t: datetime | None = progress.watermark
+        while t is not None and len(times) < 10:
+            t = next_time(spec, t)
+            if t is not None:
+                times.append(t + jitter_for(spec, self.id, t))
+        return ScheduleView(schedule=input.schedule, progress=progress,
+                            next_action_times=times)
 
     async def pause(self, *, note: str | None = None) -> None:
         """Stop taking scheduled actions (times that pass meanwhile are not caught up)."""
