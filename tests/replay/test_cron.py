@@ -5,15 +5,17 @@ _core/_chain_effects.py)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from replay.client import Client, WorkflowFailureError
 from replay.exceptions import InvalidCronError
-from replay.history import MemoryStore, SqliteStore, Store, TimerStarted, WorkflowStarted
+from replay.history import MemoryStore, Store, TimerStarted, WorkflowStarted
 from replay.testing import WorkflowEnvironment
 from replay.worker import Replayer
 
+from .test_schedules import open_store
 from .workflows.crons import FailingTickWorkflow, SlowTickWorkflow, TickWorkflow
 
 QUEUE = "cron"
@@ -27,11 +29,9 @@ async def _runs(client: Client, workflow_id: str) -> list[tuple[str, datetime]]:
     return sorted(out, key=lambda r: r[1])
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: object) -> Store:
-    if request.param == "memory":
-        return MemoryStore()
-    return SqliteStore(f"{tmp_path}/cron.db")
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    return open_store(request.param, request, tmp_path)
 
 
 async def test_each_run_starts_at_the_next_matching_time_and_the_chain_carries_on(

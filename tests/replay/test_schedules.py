@@ -27,7 +27,7 @@ from replay.client import (
     ScheduleUpdateInput,
 )
 from replay.exceptions import InvalidCronError
-from replay.history import MemoryStore, SqliteStore, Store
+from replay.history import MemoryStore, SqliteStore, Store, store_from_url
 from replay.testing import WorkflowEnvironment
 
 from .workflows.scheduled import BrokenJobWorkflow, LongJobWorkflow, ReportWorkflow
@@ -59,11 +59,23 @@ def ids(prefix: str, *times: datetime) -> list[str]:
     return [f"{prefix}-{t.strftime('%Y-%m-%dT%H:%M:%SZ')}" for t in times]
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+def open_store(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    """A fresh store of ``kind`` (PostgreSQL: a fresh schema on the session's server)."""
+    if kind == "memory":
+        return MemoryStore()
+    if kind == "sqlite":
+        return SqliteStore(tmp_path / "schedules.db")
+    url: str = request.getfixturevalue("postgres_url")
+    schema: str = request.getfixturevalue("postgres_schemas")()
+    store = store_from_url(f"{url}?schema={schema}")
+    assert store is not None
+    return store
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 async def env(request: pytest.FixtureRequest, tmp_path: Path
               ) -> AsyncIterator[WorkflowEnvironment]:
-    store: Store = MemoryStore() if request.param == "memory" else SqliteStore(
-        tmp_path / "schedules.db")
+    store = open_store(request.param, request, tmp_path)
     async with await WorkflowEnvironment.start_time_skipping(store=store,
                                                               start_time=START) as env:
         with env.auto_time_skipping_disabled():
