@@ -89,6 +89,9 @@ class WorkflowStarted(Event):
     execution_timeout: timedelta | None = None
     run_timeout: timedelta | None = None
     headers: dict[str, JsonValue] = attrs.field(factory=dict, metadata={ADDED_LATER: True})
+    cron_schedule: str = attrs.field(default="", metadata={ADDED_LATER: True})
+    """The run's cron expression ("" for none): it waits for the next matching time before
+    its code runs, and its end (completed, failed, timed out) starts the next run."""
 
 
 @attrs.frozen(kw_only=True)

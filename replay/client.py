@@ -37,7 +37,31 @@ from ._client._registry_errors import UnknownHandlerError as UnknownHandlerError
 from ._client._registry_errors import (
     WorkflowTypeNotRegisteredError as WorkflowTypeNotRegisteredError,
 )
+from ._client._schedules import ScheduleAlreadyRunningError as ScheduleAlreadyRunningError
+from ._client._schedules import ScheduleHandle as ScheduleHandle
+from ._client._schedules import ScheduleNotFoundError as ScheduleNotFoundError
 from ._core._public import publish as _publish
+from ._core._schedule_types import Schedule as Schedule
+from ._core._schedule_types import (
+    ScheduleActionExecutionStartWorkflow as ScheduleActionExecutionStartWorkflow,
+)
+from ._core._schedule_types import ScheduleActionResult as ScheduleActionResult
+from ._core._schedule_types import ScheduleActionStartWorkflow as ScheduleActionStartWorkflow
+from ._core._schedule_types import ScheduleBackfill as ScheduleBackfill
+from ._core._schedule_types import ScheduleDescription as ScheduleDescription
+from ._core._schedule_types import ScheduleInfo as ScheduleInfo
+from ._core._schedule_types import ScheduleIntervalSpec as ScheduleIntervalSpec
+from ._core._schedule_types import ScheduleListDescription as ScheduleListDescription
+from ._core._schedule_types import ScheduleOverlapPolicy as ScheduleOverlapPolicy
+from ._core._schedule_types import SchedulePolicy as SchedulePolicy
+from ._core._schedule_types import ScheduleSpec as ScheduleSpec
+from ._core._schedule_types import ScheduleState as ScheduleState
+from ._core._schedule_types import ScheduleUpdate as ScheduleUpdate
+from ._core._schedule_types import ScheduleUpdateInput as ScheduleUpdateInput
+
+# schedules run as this engine-owned workflow: declared wherever the client is imported,
+# so a client answers a schedule's describe query by replay when no worker does
+from ._worker._schedule_workflow import ScheduleWorkflow as _ScheduleWorkflow  # noqa: F401
 
 __all__ = [
     "ArgumentCountError",
@@ -52,6 +76,24 @@ __all__ = [
     "PendingActivityState",
     "QueryRejectCondition",
     "QueryWorkflowInput",
+    "Schedule",
+    "ScheduleActionExecutionStartWorkflow",
+    "ScheduleActionResult",
+    "ScheduleActionStartWorkflow",
+    "ScheduleAlreadyRunningError",
+    "ScheduleBackfill",
+    "ScheduleDescription",
+    "ScheduleHandle",
+    "ScheduleInfo",
+    "ScheduleIntervalSpec",
+    "ScheduleListDescription",
+    "ScheduleNotFoundError",
+    "ScheduleOverlapPolicy",
+    "SchedulePolicy",
+    "ScheduleSpec",
+    "ScheduleState",
+    "ScheduleUpdate",
+    "ScheduleUpdateInput",
     "SignalWorkflowInput",
     "StartWorkflowInput",
     "StartWorkflowUpdateInput",

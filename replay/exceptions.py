@@ -54,6 +54,11 @@ knows nothing of the engine either), so catching either works::
     ├── DebuggerNotReadyError          RPL-DBG01  query before the first activation
     ├── DeterminismViolation           RPL-T01    also an AssertionError (check_determinism)
     │
+    │  cron and schedules
+    ├── InvalidCronError               RPL-SC01   bad cron expression; also a ValueError
+    ├── ScheduleAlreadyRunningError    RPL-SC02   create_schedule with an id in use
+    ├── ScheduleNotFoundError          RPL-SC03   no such schedule (or deleted)
+    │
     │  clients (also in replay.client)
     ├── WorkflowFailureError           RPL-C01    the run ended without a result
     ├── WorkflowAlreadyStartedError    RPL-C02
@@ -113,6 +118,9 @@ from ._client._registry_errors import (
     WorkflowTypeNotRegisteredError as WorkflowTypeNotRegisteredError,
 )
 from ._core._data_converter import UnsupportedConverterError as UnsupportedConverterError
+from ._client._schedules import ScheduleAlreadyRunningError as ScheduleAlreadyRunningError
+from ._client._schedules import ScheduleNotFoundError as ScheduleNotFoundError
+from ._core._cron import InvalidCronError as InvalidCronError
 from ._core._exceptions import ActivityError as ActivityError
 from ._core._exceptions import ApplicationError as ApplicationError
 from ._core._exceptions import ApplicationErrorCategory as ApplicationErrorCategory
@@ -154,6 +162,7 @@ __all__ = [
     "ForeignHistoryError",
     "HistoryError",
     "InternalError",
+    "InvalidCronError",
     "NoReplayedWorkflowError",
     "NondeterminismError",
     "NotInActivityError",
@@ -170,6 +179,8 @@ __all__ = [
     "RunClosedError",
     "RunNotFoundError",
     "RunNotPrunableError",
+    "ScheduleAlreadyRunningError",
+    "ScheduleNotFoundError",
     "StaleResultError",
     "StoreCorruptError",
     "StoreError",

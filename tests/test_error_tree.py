@@ -36,9 +36,9 @@ CODE = re.compile(r"RPL-[A-Z]+\d{2,}")
 HEADING = re.compile(r"^## (RPL-[A-Z]+\d+): \S", flags=re.M)
 
 #: The code families in use; a new family is a decision, not an accident.
-FAMILIES = {"RPL-A", "RPL-C", "RPL-CV", "RPL-D", "RPL-DBG", "RPL-F", "RPL-H", "RPL-INT", "RPL-L",
-            "RPL-ND", "RPL-P", "RPL-Q", "RPL-R", "RPL-RO", "RPL-S", "RPL-SB", "RPL-T",
-            "RPL-W", "RPL-WT", "RPL-UI"}
+FAMILIES = {"RPL-A", "RPL-C", "RPL-CV", "RPL-D", "RPL-DBG", "RPL-F", "RPL-H", "RPL-INT",
+            "RPL-L", "RPL-ND", "RPL-P", "RPL-Q", "RPL-R", "RPL-RO", "RPL-S", "RPL-SB",
+            "RPL-SC", "RPL-T", "RPL-UI", "RPL-W", "RPL-WT"}
 
 
 def _violation() -> sandbox.Violation:
@@ -76,6 +76,10 @@ EXAMPLES: dict[str, Callable[[], ReplayError]] = {
     "AppendConflictError": lambda: exc.AppendConflictError("run-1", 12, 13),
     "RunNotFoundError": lambda: exc.RunNotFoundError("run-7"),
     "RunNotPrunableError": lambda: exc.RunNotPrunableError("run-7"),
+    "InvalidCronError": lambda: exc.InvalidCronError("0 25 * * *", 3,
+                                                     "hour: 25 is outside 0-23"),
+    "ScheduleAlreadyRunningError": lambda: exc.ScheduleAlreadyRunningError("nightly"),
+    "ScheduleNotFoundError": lambda: exc.ScheduleNotFoundError("nightly", "pause"),
     "StoreNotEmptyError": lambda: exc.StoreNotEmptyError(
         "run-7", "it already holds run 'run-7'"),
     "RunClosedError": lambda: exc.RunClosedError("run-1", "completed", "SignalReceived"),

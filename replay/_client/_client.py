@@ -21,6 +21,7 @@ from replay.history import (
     PayloadConverter,
     PrunedRun,
     RunAlreadyExistsError,
+    RunInfo,
     SignalReceived,
     SqliteStore,
     Start,
@@ -35,7 +36,9 @@ from .._core._args import UNSET, all_args
 from .._core._clock import Clock, SystemClock
 from .._core._common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from .._core._data_converter import DataConverter
+from .._core._cron import CronSchedule
 from .._core._definition import WorkflowDefinition, owner_workflow, workflow_name
+from .._core._schedule_types import Schedule, ScheduleBackfill, ScheduleListDescription
 from .._replay._queries import QueryEngine
 from ._checks import MessageChecks
 from ._errors import UnsupportedTargetError, WorkflowAlreadyStartedError
@@ -57,6 +60,11 @@ from ._inputs import (
 )
 from ._interceptors import Interceptor, OutboundInterceptor
 from ._local import LocalWorkers
+from ._schedules import (
+    ScheduleHandle,
+    create_schedule,
+    list_schedules,
+)
 from ._store_calls import StoreCalls
 
 T = TypeVar("T")
@@ -230,14 +238,23 @@ class Client:
         task_timeout: timedelta | None = None,
         rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
         rpc_timeout: timedelta | None = None,
+        cron_schedule: str = "",
     ) -> WorkflowHandle:
         """Start a run (or, with ``start_signal``, signal the open one or start and signal).
 
         ``task_timeout`` is accepted for familiar code and not recorded: replay does
         not time workflow tasks out. ``rpc_metadata`` and ``rpc_timeout`` are checked
         for their types and have no other effect (there is no remote call).
+
+        ``cron_schedule`` (five cron fields or a shorthand such as ``@hourly``, UTC)
+        makes the run wait for the next matching time before its code runs; each run
+        that completes, fails or times out is followed by the next one, until a run is
+        cancelled or terminated. An invalid expression raises InvalidCronError (RPL-SC01)
+        naming the column, and nothing is written.
         """
         check_rpc_options("start_workflow", rpc_metadata, rpc_timeout)
+        if cron_schedule:
+            CronSchedule.parse(cron_schedule)
         if task_timeout is not None and not isinstance(task_timeout, timedelta):
             raise TypeError("start_workflow: task_timeout must be a timedelta or None")
         name, declared = workflow_name(workflow)
@@ -248,7 +265,8 @@ class Client:
             id_conflict_policy=id_conflict_policy, memo=memo, start_signal=start_signal,
             start_signal_args=start_signal_args,
             ret_type=result_type if result_type is not None else declared,
-            rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout, workflow_ref=workflow))
+            rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout, workflow_ref=workflow,
+            cron_schedule=cron_schedule))
 
     async def begin_run(self, input: StartWorkflowInput) -> WorkflowHandle:
         """Start the run ``input`` describes (the end of the client's chain)."""
@@ -258,6 +276,8 @@ class Client:
         start_signal, start_signal_args = input.start_signal, input.start_signal_args
         memo, headers = dict(input.memo) if input.memo else None, dict(input.headers)
         hint = owner_workflow(workflow) if workflow and not isinstance(workflow, str) else None
+        if input.cron_schedule:  # an interceptor may have set it: check it again
+            CronSchedule.parse(input.cron_schedule)
         payloads = self.converter.to_payloads(input.args)
         self.checks.check_args(name, "workflow", name, payloads, hint)
         await self.checks.check_registered_start(task_queue, name, payloads, hint)
@@ -309,7 +329,7 @@ class Client:
             args=payloads, random_seed=secrets.randbits(62), first_execution_run_id=run_id,
             memo=self.converter.to_payload(memo) if memo else {},
             execution_timeout=input.execution_timeout, run_timeout=input.run_timeout,
-            headers=headers)
+            headers=headers, cron_schedule=input.cron_schedule)
         ops.append(Start(run_id, started))
         if start_signal is not None:
             signal_ops.append(Deliver(run_id, SignalReceived(
@@ -379,6 +399,47 @@ class Client:
         _refuse_query("count_workflows", query)
         return WorkflowExecutionCount(await self.store_calls(
             self.store.count_runs, status=status, workflow_type=workflow_type))
+
+    # --- schedules ---------------------------------------------------------------------------
+
+    async def create_schedule(self, id: str, schedule: Schedule, *,
+                              trigger_immediately: bool = False,
+                              backfill: Sequence[ScheduleBackfill] = (),
+                              memo: dict[str, Any] | None = None,
+                              search_attributes: Any = None,
+                              rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
+                              rpc_timeout: timedelta | None = None) -> ScheduleHandle:
+        """Create a schedule: a run of the engine's schedule workflow, hosted by every
+        worker of the action's task queue, that takes the action at the spec's times.
+
+        ``trigger_immediately`` takes one action at once; ``backfill`` takes those due
+        in the given ranges at once. ScheduleAlreadyRunningError (RPL-SC02) if ``id``
+        exists; InvalidCronError (RPL-SC01), ValueError or TypeError for a schedule that
+        cannot be used. In every error case nothing is written. ``search_attributes``
+        is refused (TypeError): schedules do not index them yet.
+        """
+        check_rpc_options("create_schedule", rpc_metadata, rpc_timeout)
+        if search_attributes is not None:
+            raise TypeError("Client.create_schedule(search_attributes=...) is not supported "
+                            "yet; replay would ignore it, so it refuses it instead")
+        return await create_schedule(self, id, schedule,
+                                     trigger_immediately=trigger_immediately,
+                                     backfill=backfill, memo=memo)
+
+    def get_schedule_handle(self, id: str) -> ScheduleHandle:
+        """A handle to the schedule ``id`` (not checked until it is used)."""
+        return ScheduleHandle(self, id)
+
+    def list_schedules(self, query: str | None = None
+                       ) -> AsyncIterator[ScheduleListDescription]:
+        """Every schedule in the store, ordered by id (``query``: only None)."""
+        _refuse_query("list_schedules", query)
+        return list_schedules(self)
+
+    async def running_runs_of_type(self, workflow_type: str) -> list[RunInfo]:
+        """The open runs of ``workflow_type`` (off the event loop)."""
+        return await self.store_calls(self.store.list_runs, status="running",
+                                      workflow_type=workflow_type)
 
     def definition_for(self, workflow_type: str, hint: WorkflowDefinition | None = None
                        ) -> WorkflowDefinition | None:

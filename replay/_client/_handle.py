@@ -35,6 +35,7 @@ from replay.history import (
 )
 
 from .._core._args import UNSET, all_args
+from .._core._chain_effects import chain_effects
 from .._core._clock import Clock
 from .._core._definition import WorkflowDefinition, handler_name, owner_workflow
 from .._core._effects import close_effects
@@ -515,7 +516,8 @@ class WorkflowHandle:
         assert isinstance(started, WorkflowStarted)
         try:
             await calls(store.commit, [Deliver(run.run_id, event),
-                                       *close_effects(started, event)])
+                                       *close_effects(started, event),
+                                       *chain_effects(store, run.run_id, started, event)])
         except RunClosedError as exc:
             raise WorkflowClosedError(self.id, run.run_id, exc.status, "terminate") from exc
 

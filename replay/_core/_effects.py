@@ -40,6 +40,8 @@ from replay.history import (
     WorkflowTimedOut,
 )
 
+from ._chain_effects import carried_headers, chain_effects
+
 
 def effects_of(store: Store, run_id: str, started: WorkflowStarted, events: Sequence[Event]
                ) -> list[Operation]:
@@ -66,9 +68,10 @@ def effects_of(store: Store, run_id: str, started: WorkflowStarted, events: Sequ
                 parent_run_id=started.parent_run_id,
                 parent_initiated_event_id=started.parent_initiated_event_id,
                 memo=dict(e.memo), execution_timeout=started.execution_timeout,
-                run_timeout=started.run_timeout, headers=dict(e.headers))))
+                run_timeout=started.run_timeout, headers=carried_headers(started, e))))
         else:
             ops.extend(close_effects(started, e))
+            ops.extend(chain_effects(store, run_id, started, e))
     return ops
 
 

@@ -19,9 +19,10 @@ import contextvars
 import json
 import random
 import types
+import typing
 import uuid
 from asyncio import events
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
 from types import FrameType
 from typing import Any
@@ -56,6 +57,7 @@ from ._commands import (
 from ._common import RawValue
 from ._conditions import Conditions
 from ._data_converter import DataConverter
+from ._cron import after_cron_wait
 from ._definition import WorkflowDefinition
 from ._exceptions import (
     ContinueAsNewError,
@@ -315,14 +317,19 @@ class WorkflowInstance:
             self.fail_task(exc)
             return
         self.workflow = obj
-        if self.inbound is None:
-            coro = d.run.fn(obj, *args)
-        else:
-            coro = self.inbound.execute_workflow(ExecuteWorkflowInput(
-                type=cls, run_fn=types.MethodType(d.run.fn, obj), args=args,
-                headers=event.headers))
-        self._run_frame = getattr(coro, "cr_frame", None)
-        self._main = self.loop.create_task(coro, name="workflow-run")
+
+        def run() -> Coroutine[Any, Any, Any]:
+            if self.inbound is None:
+                coro = d.run.fn(obj, *args)
+            else:
+                coro = self.inbound.execute_workflow(ExecuteWorkflowInput(
+                    type=cls, run_fn=types.MethodType(d.run.fn, obj), args=args,
+                    headers=event.headers))
+            self._run_frame = getattr(coro, "cr_frame", None)
+            return typing.cast("Coroutine[Any, Any, Any]", coro)
+
+        main = run() if not event.cron_schedule else after_cron_wait(event, run)
+        self._main = self.loop.create_task(main, name="workflow-run")
         self._main.add_done_callback(self._on_main_done)
 
     def _on_signal(self, event: Event) -> None:

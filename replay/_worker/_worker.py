@@ -47,6 +47,7 @@ from replay.history import (
 
 from .._client._client import Client
 from .._core._activity_defn import ActivityDefinition
+from .._core._chain_effects import chain_effects
 from .._core._common import backoff_delay
 from .._core._definition import WorkflowDefinition
 from .._core._effects import close_effects, effects_of
@@ -63,6 +64,8 @@ from ._group_commit import Pending, flush, ignore, leaves_no_work
 from ._interceptors import Interceptor, workflow_classes
 from ._owners import is_dead_local, local_identity
 from ._query_answerer import QueryAnswerer
+from ._schedule_activities import ScheduleActivities
+from ._schedule_workflow import ScheduleWorkflow
 from ._store_faults import FaultBackoff
 
 log = logging.getLogger("replay.worker")
@@ -120,9 +123,11 @@ class Worker:
             workflow_classes(self.interceptors))
         self.store: Store = client.store
         self.task_queue = task_queue
-        self.registry = WorkflowRegistry(workflows)
+        # every worker hosts schedules (an engine-owned workflow type and its activities)
+        hosted = [*workflows, *([] if ScheduleWorkflow in workflows else [ScheduleWorkflow])]
+        self.registry = WorkflowRegistry(hosted)
         self.activities: dict[str | None, ActivityDefinition] = {}
-        for fn in activities:
+        for fn in [*ScheduleActivities(client).all(), *activities]:
             d = ActivityDefinition.bound(fn)
             self.activities[d.name] = d
         self.identity = identity or local_identity()
@@ -135,7 +140,7 @@ class Worker:
         self._beat_at: float | None = None
         self.workflow_failure_exception_types = tuple(workflow_failure_exception_types)
         self._guard = guard_for(sandbox, sandbox_passthrough_modules)
-        self._guard.prepare(workflows)
+        self._guard.prepare(hosted)
         self.cache = StickyCache(max_cached_workflows)
         """The live instances of the runs this worker holds (see :class:`StickyCache`)."""
         self._queries = QueryAnswerer(self.store, task_queue, self.identity, self.registry,
@@ -371,7 +376,8 @@ class Worker:
             assert isinstance(started, WorkflowStarted)
             ended = WorkflowTimedOut(event_id=0, time=now, timeout_type="execution")
             self.store.commit_each([[Deliver(run.run_id, ended, missing_ok=True),
-                                     *close_effects(started, ended)]])
+                                     *close_effects(started, ended),
+                                     *chain_effects(self.store, run.run_id, started, ended)]])
 
     def _flush(self, pending: list[Pending]) -> None:
         before = self.store.change_token()
@@ -508,7 +514,8 @@ class Worker:
         ended = WorkflowFailed(event_id=0, time=max(self.client.clock.now(), events[-1].time),
                                failure=to_failure(cause, self.client.converter))
         self.store.commit([Deliver(run_id, ended, missing_ok=True),
-                           *close_effects(started, ended)])
+                           *close_effects(started, ended),
+                           *chain_effects(self.store, run_id, started, ended)])
         log.warning("run %s of workflow %r failed: %s: %s (listed as a workflow failure)",
                     run_id, started.workflow_id, type(cause).__name__, cause)
 
