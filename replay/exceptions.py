@@ -117,10 +117,10 @@ from ._client._registry_errors import UnknownHandlerError as UnknownHandlerError
 from ._client._registry_errors import (
     WorkflowTypeNotRegisteredError as WorkflowTypeNotRegisteredError,
 )
-from ._core._data_converter import UnsupportedConverterError as UnsupportedConverterError
 from ._client._schedules import ScheduleAlreadyRunningError as ScheduleAlreadyRunningError
 from ._client._schedules import ScheduleNotFoundError as ScheduleNotFoundError
 from ._core._cron import InvalidCronError as InvalidCronError
+from ._core._data_converter import UnsupportedConverterError as UnsupportedConverterError
 from ._core._exceptions import ActivityError as ActivityError
 from ._core._exceptions import ApplicationError as ApplicationError
 from ._core._exceptions import ApplicationErrorCategory as ApplicationErrorCategory

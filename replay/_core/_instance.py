@@ -56,8 +56,8 @@ from ._commands import (
 )
 from ._common import RawValue
 from ._conditions import Conditions
-from ._data_converter import DataConverter
 from ._cron import after_cron_wait
+from ._data_converter import DataConverter
 from ._definition import WorkflowDefinition
 from ._exceptions import (
     ContinueAsNewError,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.workload.procs import kill, start_worker
 from replay.client import (
     Client,
     Schedule,
@@ -22,8 +23,6 @@ from replay.client import (
     ScheduleSpec,
 )
 from replay.history import SqliteStore
-
-from .workers.procs import kill, start_worker
 
 DEADLINE = 60.0  # a bound on a broken run only; every wait below ends on a fact
 
