@@ -17,7 +17,8 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "replay.workflow": [
         "ActivityCancellationType", "ActivityHandle", "ChildWorkflowHandle", "ContinueAsNewError",
-        "ExternalWorkflowHandle", "HandlerUnfinishedPolicy", "NotInWorkflowError", "ParentInfo",
+        "ExternalWorkflowHandle", "HandlerUnfinishedPolicy", "NotInWorkflowError",
+        "ParentClosePolicy", "ParentInfo",
         "WorkflowDefinition", "WorkflowInfo", "all_handlers_finished", "as_completed",
         "continue_as_new", "defn", "deprecate_patch", "emit", "execute_activity",
         "execute_activity_method", "execute_child_workflow", "execute_local_activity",
