@@ -81,7 +81,7 @@ PUBLIC: dict[str, list[str]] = {
         "WorkflowTaskError", "WorkflowUpdateFailedError",
     ],
     "replay.testing": [
-        "Activate", "ActivityOutcome", "Cancel", "ChildOutcome", "Crash", "DeterminismReport",
+        "Activate", "ActivityEnvironment", "ActivityOutcome", "Cancel", "ChildOutcome", "Crash", "DeterminismReport",
         "DeterminismViolation", "ExternalSignalOutcome", "FireTimer", "Query", "Signal",
         "SkipTime", "Step", "Update", "UpdateOutcome", "WorkflowDriver", "WorkflowEnvironment",
         "check_determinism", "format_schedule", "handler_args", "schedules", "steps",
