@@ -1,5 +1,8 @@
 """Starting runs and talking to them (names follow the familiar SDK's ``client`` module)."""
 
+from ._client._async_activity import AsyncActivityCancelledError as AsyncActivityCancelledError
+from ._client._async_activity import AsyncActivityHandle as AsyncActivityHandle
+from ._client._async_activity import AsyncActivityNotFoundError as AsyncActivityNotFoundError
 from ._client._client import Client as Client
 from ._client._client import WorkflowExecutionCount as WorkflowExecutionCount
 from ._client._describe import PendingActivityInfo as PendingActivityInfo
@@ -33,6 +36,9 @@ from ._client._interceptors import OutboundInterceptor as OutboundInterceptor
 from ._core._public import publish as _publish
 
 __all__ = [
+    "AsyncActivityCancelledError",
+    "AsyncActivityHandle",
+    "AsyncActivityNotFoundError",
     "CancelWorkflowInput",
     "Client",
     "DescribeWorkflowInput",

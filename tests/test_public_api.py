@@ -35,9 +35,10 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "replay.activity": [
         "ActivityDefinition", "ActivityInfo", "NotInActivityError", "defn", "heartbeat", "info",
-        "is_cancelled", "logger", "payload_converter",
+        "is_cancelled", "logger", "payload_converter", "raise_complete_async",
     ],
     "replay.client": [
+        "AsyncActivityCancelledError", "AsyncActivityHandle", "AsyncActivityNotFoundError",
         "CancelWorkflowInput", "Client", "DescribeWorkflowInput", "Interceptor",
         "OutboundInterceptor", "PendingActivityInfo", "PendingActivityState",
         "QueryRejectCondition", "QueryWorkflowInput", "SignalWorkflowInput", "StartWorkflowInput",
@@ -67,9 +68,9 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "replay.exceptions": [
         "ActivityError", "AppendConflictError", "ApplicationError", "ApplicationErrorCategory",
-        "CancelledError", "ChildWorkflowError", "DebuggerNotReadyError", "DeterminismViolation",
+        "AsyncActivityCancelledError", "AsyncActivityNotFoundError", "CancelledError", "ChildWorkflowError", "DebuggerNotReadyError", "DeterminismViolation",
         "FailureError", "ForeignHistoryError", "HistoryError", "InternalError",
-        "NoReplayedWorkflowError", "NondeterminismError", "NotInActivityError",
+        "InvalidTaskTokenError", "NoReplayedWorkflowError", "NondeterminismError", "NotInActivityError",
         "NotInWorkflowError", "PayloadError", "QueryFailedError", "QueryUnavailableError",
         "ReadOnlyContextError", "ReplayError", "RestrictedCallError", "RunAlreadyExistsError",
         "RunClosedError", "RunNotFoundError", "RunNotPrunableError", "StaleResultError",
