@@ -244,6 +244,10 @@ class ChildWorkflowStarted(Event):
     args: list[JsonValue] = attrs.field(factory=list)
     memo: dict[str, JsonValue] = attrs.field(factory=dict)
     headers: dict[str, JsonValue] = attrs.field(factory=dict, metadata={ADDED_LATER: True})
+    parent_close_policy: str = attrs.field(default="terminate", metadata={ADDED_LATER: True})
+    """What happens to the child when this (the parent) run closes: ``terminate``,
+    ``abandon`` or ``request_cancel`` (a history written before the field existed
+    means ``terminate``, the familiar default)."""
 
 
 @attrs.frozen(kw_only=True)

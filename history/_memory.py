@@ -243,6 +243,12 @@ class MemoryStore(Notifying):
                                      heartbeat_details=details, last_heartbeat_at=now,
                                      lease_expires_at=now + lease_for)
 
+    def hand_over_activity(self, run_id: str, scheduled_event_id: int, owner: str,
+                           new_owner: str, lease_until: datetime) -> bool:
+        """Move ``owner``'s lease of the task to ``new_owner`` until ``lease_until``."""
+        return self._update_activity(run_id, scheduled_event_id, owner, lease_owner=new_owner,
+                                     lease_expires_at=lease_until)
+
     def retry_activity(self, run_id: str, scheduled_event_id: int, owner: str,
                        available_at: datetime, failure: Failure | None = None) -> None:
         """An attempt failed (``failure``): unlease it until ``available_at``."""

@@ -219,6 +219,13 @@ class PostgresStore(Notifying):
             sql.HEARTBEAT_SETS, run_id, scheduled_event_id, owner,
             {"details": dumps(details), "now": now, "expires": now + lease_for}, wakes=False)
 
+    def hand_over_activity(self, run_id: str, scheduled_event_id: int, owner: str,
+                           new_owner: str, lease_until: datetime) -> bool:
+        """Move ``owner``'s lease of the task to ``new_owner`` until ``lease_until``."""
+        return self._update_activity(
+            sql.HAND_OVER_SETS, run_id, scheduled_event_id, owner,
+            {"new_owner": new_owner, "until": lease_until}, wakes=False)
+
     def retry_activity(self, run_id: str, scheduled_event_id: int, owner: str,
                        available_at: datetime, failure: Failure | None = None) -> None:
         """An attempt failed (``failure``): unlease it until ``available_at``."""

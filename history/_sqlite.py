@@ -350,6 +350,13 @@ class SqliteStore(Notifying):
             scheduled_event_id, owner,
             (rows.dumps(details), rows.to_us(now), rows.to_us(now + lease_for)))
 
+    def hand_over_activity(self, run_id: str, scheduled_event_id: int, owner: str,
+                           new_owner: str, lease_until: datetime) -> bool:
+        """Move ``owner``'s lease of the task to ``new_owner`` until ``lease_until``."""
+        return self._update_activity("lease_owner = ?, lease_expires_at = ?", run_id,
+                                     scheduled_event_id, owner,
+                                     (new_owner, rows.to_us(lease_until)))
+
     def retry_activity(self, run_id: str, scheduled_event_id: int, owner: str,
                        available_at: datetime, failure: Failure | None = None) -> None:
         """An attempt failed (``failure``): unlease it until ``available_at``."""

@@ -384,6 +384,15 @@ class Store(Protocol):
     def cancel_requested_activities(self, owner: str) -> list[tuple[str, int]]:
         """(run id, scheduled event id) of activities leased by ``owner`` asked to cancel."""
         ...
+    def hand_over_activity(self, run_id: str, scheduled_event_id: int, owner: str,
+                           new_owner: str, lease_until: datetime) -> bool:
+        """Move ``owner``'s lease of the task to ``new_owner`` until ``lease_until``.
+
+        Asynchronous completion: the attempt waits for a completer that may live in
+        any process, so the lease must not end with the worker that started it.
+        False if ``owner`` does not hold the task (nothing changes).
+        """
+        ...
     def retry_activity(
         self, run_id: str, scheduled_event_id: int, owner: str, available_at: datetime,
         failure: Failure | None = None,

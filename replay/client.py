@@ -1,5 +1,8 @@
 """Starting runs and talking to them (names follow the familiar SDK's ``client`` module)."""
 
+from ._client._async_activity import AsyncActivityCancelledError as AsyncActivityCancelledError
+from ._client._async_activity import AsyncActivityHandle as AsyncActivityHandle
+from ._client._async_activity import AsyncActivityNotFoundError as AsyncActivityNotFoundError
 from ._client._client import Client as Client
 from ._client._client import ClientConfig as ClientConfig
 from ._client._client import WorkflowExecutionCount as WorkflowExecutionCount
@@ -66,6 +69,9 @@ from ._worker._schedule_workflow import ScheduleWorkflow as _ScheduleWorkflow  #
 __all__ = [
     "ArgumentCountError",
     "ArgumentTypeError",
+    "AsyncActivityCancelledError",
+    "AsyncActivityHandle",
+    "AsyncActivityNotFoundError",
     "CancelWorkflowInput",
     "Client",
     "ClientConfig",

@@ -47,6 +47,9 @@ knows nothing of the engine either), so catching either works::
     ├── WorkflowTaskError              RPL-WT01   a bug in workflow code; run stays open
     ├── NotInWorkflowError             RPL-W01    workflow.* outside workflow code
     ├── NotInActivityError             RPL-A01    activity.* outside an activity
+    ├── AsyncActivityNotFoundError     RPL-A02    async outcome for no waiting attempt
+    ├── AsyncActivityCancelledError    RPL-A03    async heartbeat: cancel requested
+    ├── InvalidTaskTokenError          RPL-A04    also a ValueError: not a task token
     ├── UnknownQueryError              RPL-Q01
     │   └── QueryUnavailableError      RPL-Q03    no handler can run here (client replay)
     ├── QueryFailedError               RPL-Q02
@@ -103,6 +106,9 @@ from replay.history import StoreError as StoreError
 from replay.history import StoreNotEmptyError as StoreNotEmptyError
 from replay.history import StoreUnavailableError as StoreUnavailableError
 
+from ._client._async_activity import AsyncActivityCancelledError as AsyncActivityCancelledError
+from ._client._async_activity import AsyncActivityNotFoundError as AsyncActivityNotFoundError
+from ._client._async_activity import InvalidTaskTokenError as InvalidTaskTokenError
 from ._client._errors import UnsupportedTargetError as UnsupportedTargetError
 from ._client._errors import WorkflowAlreadyStartedError as WorkflowAlreadyStartedError
 from ._client._errors import WorkflowClosedError as WorkflowClosedError
@@ -153,6 +159,8 @@ __all__ = [
     "ApplicationErrorCategory",
     "ArgumentCountError",
     "ArgumentTypeError",
+    "AsyncActivityCancelledError",
+    "AsyncActivityNotFoundError",
     "CancelledError",
     "ChildWorkflowError",
     "DebuggerNotReadyError",
@@ -163,6 +171,7 @@ __all__ = [
     "HistoryError",
     "InternalError",
     "InvalidCronError",
+    "InvalidTaskTokenError",
     "NoReplayedWorkflowError",
     "NondeterminismError",
     "NotInActivityError",

@@ -101,6 +101,11 @@ EXAMPLES: dict[str, Callable[[], ReplayError]] = {
         run_id="run-1", workflow_type="Order", cause=KeyError("sku"), location="orders.py:9"),
     "NotInWorkflowError": lambda: exc.NotInWorkflowError("now"),
     "NotInActivityError": lambda: exc.NotInActivityError("heartbeat"),
+    "AsyncActivityNotFoundError": lambda: exc.AsyncActivityNotFoundError(
+        "complete", "'charge-1' of workflow 'order-7' run 'run-1'", "it has no open task"),
+    "AsyncActivityCancelledError": lambda: exc.AsyncActivityCancelledError(
+        "'charge-1' of workflow 'order-7' run 'run-1'"),
+    "InvalidTaskTokenError": lambda: exc.InvalidTaskTokenError(b"xyz", "it does not decode"),
     "UnknownQueryError": lambda: exc.UnknownQueryError("status", "Order", ["progress"]),
     "QueryFailedError": lambda: exc.QueryFailedError("status", ValueError("bad state")),
     "QueryUnavailableError": lambda: exc.QueryUnavailableError(

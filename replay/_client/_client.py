@@ -40,6 +40,7 @@ from .._core._data_converter import DataConverter
 from .._core._definition import WorkflowDefinition, owner_workflow, workflow_name
 from .._core._schedule_types import Schedule, ScheduleBackfill, ScheduleListDescription
 from .._replay._queries import QueryEngine
+from ._async_activity import AsyncActivityHandle
 from ._checks import MessageChecks
 from ._errors import UnsupportedTargetError, WorkflowAlreadyStartedError
 from ._handle import (
@@ -374,6 +375,21 @@ class Client:
         return self.get_workflow_handle(workflow_id, run_id=run_id,
                                         first_execution_run_id=first_execution_run_id,
                                         result_type=rtype)
+
+    def get_async_activity_handle(self, *, task_token: bytes | None = None,
+                                  workflow_id: str | None = None, run_id: str | None = None,
+                                  activity_id: str | None = None) -> AsyncActivityHandle:
+        """A handle that completes, fails or heartbeats an activity that called
+        ``activity.raise_complete_async()``: by ``task_token`` (its
+        ``activity.info().task_token``) or by ``workflow_id``, ``activity_id`` and
+        optionally ``run_id`` (default: the workflow's newest run)."""
+        by_ids = workflow_id is not None or activity_id is not None or run_id is not None
+        if (task_token is None) == (not by_ids) or (by_ids and (
+                workflow_id is None or activity_id is None)):
+            raise TypeError("get_async_activity_handle() takes either task_token=, or "
+                            "workflow_id= and activity_id= (with an optional run_id=)")
+        return AsyncActivityHandle(self, task_token=task_token, workflow_id=workflow_id,
+                                   run_id=run_id, activity_id=activity_id)
 
     def list_workflows(self, query: str | None = None, *, status: str | None = None,
                        workflow_type: str | None = None, limit: int | None = None

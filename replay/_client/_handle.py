@@ -35,10 +35,9 @@ from replay.history import (
 )
 
 from .._core._args import UNSET, all_args
-from .._core._chain_effects import chain_effects
 from .._core._clock import Clock
 from .._core._definition import WorkflowDefinition, handler_name, owner_workflow
-from .._core._effects import close_effects
+from .._core._effects import run_close_effects
 from .._core._exceptions import (
     CancelledError,
     QueryFailedError,
@@ -515,9 +514,8 @@ class WorkflowHandle:
         started = (await calls(store.read, run.run_id))[0]
         assert isinstance(started, WorkflowStarted)
         try:
-            await calls(store.commit, [Deliver(run.run_id, event),
-                                       *close_effects(started, event),
-                                       *chain_effects(store, run.run_id, started, event)])
+            effects = await calls(run_close_effects, store, run.run_id, started, event)
+            await calls(store.commit, [Deliver(run.run_id, event), *effects])
         except RunClosedError as exc:
             raise WorkflowClosedError(self.id, run.run_id, exc.status, "terminate") from exc
 

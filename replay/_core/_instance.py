@@ -88,6 +88,7 @@ from ._locations import (
     traceback_site,
 )
 from ._loop import WorkflowEventLoop, task_hash_base
+from ._parent_close import OpenChild
 from ._patches import Patches
 from ._timers import DurableTimers
 
@@ -480,6 +481,12 @@ class WorkflowInstance:
     def open_command(self, event_id: int) -> Command | None:
         """The command recorded as event ``event_id`` if it still awaits its result."""
         return self._log.open_command(event_id)
+
+    def open_children(self) -> list[OpenChild]:
+        """The children started by this run that it has not seen end (for their
+        parent close policies)."""
+        return [OpenChild(c.workflow_id, c.run_id, c.parent_close_policy)
+                for c in self._log.open_children()]
 
     def pending(self) -> dict[str, list[str]]:
         """Open commands and running handlers, for debugging."""

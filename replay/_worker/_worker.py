@@ -47,10 +47,9 @@ from replay.history import (
 
 from .._client._client import Client
 from .._core._activity_defn import ActivityDefinition
-from .._core._chain_effects import chain_effects
 from .._core._common import backoff_delay
 from .._core._definition import WorkflowDefinition
-from .._core._effects import close_effects, effects_of
+from .._core._effects import effects_of, run_close_effects
 from .._core._exceptions import WorkflowTaskError
 from .._core._failure import task_failed_event, to_failure
 from .._core._instance import UpdateDelivery, WorkflowInstance
@@ -376,8 +375,8 @@ class Worker:
             assert isinstance(started, WorkflowStarted)
             ended = WorkflowTimedOut(event_id=0, time=now, timeout_type="execution")
             self.store.commit_each([[Deliver(run.run_id, ended, missing_ok=True),
-                                     *close_effects(started, ended),
-                                     *chain_effects(self.store, run.run_id, started, ended)]])
+                                     *run_close_effects(self.store, run.run_id, started,
+                                                        ended)]])
 
     def _flush(self, pending: list[Pending]) -> None:
         before = self.store.change_token()
@@ -443,7 +442,8 @@ class Worker:
         events = inst.commit_live(result, at, self.identity)
         leases, dispatch = self._pool.reserve(run_id, events, at)
         ops = [Append(run_id, events, expected),
-               *effects_of(self.store, run_id, inst.started, events), *leases]
+               *effects_of(self.store, run_id, inst.started, events, inst.open_children),
+               *leases]
         live = inst
 
         def succeeded(_: list[Event]) -> None:
@@ -514,8 +514,7 @@ class Worker:
         ended = WorkflowFailed(event_id=0, time=max(self.client.clock.now(), events[-1].time),
                                failure=to_failure(cause, self.client.converter))
         self.store.commit([Deliver(run_id, ended, missing_ok=True),
-                           *close_effects(started, ended),
-                           *chain_effects(self.store, run_id, started, ended)])
+                           *run_close_effects(self.store, run_id, started, ended)])
         log.warning("run %s of workflow %r failed: %s: %s (listed as a workflow failure)",
                     run_id, started.workflow_id, type(cause).__name__, cause)
 
@@ -579,7 +578,8 @@ class Worker:
         events = inst.commit_live(result, at, self.identity)
         leases, dispatch = self._pool.reserve(run_id, events, at)
         ops = [Deliver(run_id, recorded), Append(run_id, events, recorded.event_id),
-               *effects_of(self.store, run_id, inst.started, events), *leases]
+               *effects_of(self.store, run_id, inst.started, events, inst.open_children),
+               *leases]
 
         def succeeded(_: list[Event]) -> None:
             if not inst.closed:

@@ -312,6 +312,22 @@ class StoreConformance:
         retried = {t.scheduled_event_id: t for t in again}[2]  # 3's lease expired too
         assert (retried.attempt, retried.heartbeat_details) == (2, ["half"])
 
+    def test_an_activity_lease_is_handed_over(self, store: Store) -> None:
+        store.commit([Start("r1", started())])
+        store.append("r1", [activity(2), task_done(3)], 1)
+        now = T0 + SECOND
+        [task] = store.lease_activity_tasks("aq", "w", now, LEASE, 10)
+        until = now + 30 * SECOND
+        assert store.hand_over_activity("r1", 2, "intruder", "async", until) is False
+        assert store.hand_over_activity("r1", 2, "w", "async", until) is True
+        [pending] = store.pending_activities("r1")
+        assert (pending.lease_owner, pending.lease_expires_at) == ("async", until)
+        assert store.heartbeat_activity("r1", 2, "w", [], now, LEASE) is False
+        assert store.heartbeat_activity("r1", 2, "async", ["x"], now, 10 * SECOND) is True
+        assert store.lease_activity_tasks("aq", "w2", now + 5 * SECOND, LEASE, 10) == []
+        [again] = store.lease_activity_tasks("aq", "w2", now + 11 * SECOND, LEASE, 10)
+        assert (again.attempt, again.lease_owner) == (task.attempt + 1, "w2")
+
     def test_timers_deadlines_and_updates(self, store: Store) -> None:
         store.commit([Start("r1", started(run_timeout=timedelta(hours=1)))])
         store.append("r1", [timer(2, 30), timer(3, 10), task_done(4)], 1)
