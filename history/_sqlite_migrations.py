@@ -26,6 +26,9 @@ own triggers), the ``pruning`` marker table, and an ``events_no_delete``
 trigger that lets a DELETE through only for a closed run that ``prune_run``
 is removing (see ``_sqlite_retention``). Every other DELETE or UPDATE of an
 event is refused as before.
+
+Version 4 added the query channel: the ``query_requests`` and ``query_pollers``
+tables (see ``_sqlite_queries``). They start empty; nothing else changes.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from . import _sqlite_retention
+from . import _sqlite_queries, _sqlite_retention
 
 Migration = Callable[[sqlite_utils.Database], None]
 
@@ -65,10 +68,17 @@ def retention(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+def query_channel(db: sqlite_utils.Database) -> None:
+    """3 -> 4: the query_requests and query_pollers tables of routed queries."""
+    for statement in _sqlite_queries.TABLES:
+        db.execute(statement)
+
+
 #: ``MIGRATIONS[n]`` takes a store from schema version ``n`` to ``n + 1``.
 MIGRATIONS: dict[int, Migration] = {
     1: task_failures_and_activity_progress,
     2: retention,
+    3: query_channel,
 }
 
 

@@ -376,7 +376,7 @@ class WorkflowHandle:
         try:
             hint = None if isinstance(query, str) else owner_workflow(query)
             value = await answer_query(self._client, run, name, payloads, hint,
-                                       input.rpc_timeout)
+                                       input.rpc_timeout, dict(input.headers))
         except (UnknownQueryError, QueryFailedError) as exc:
             raise WorkflowQueryFailedError(str(exc)) from exc
         return self._client.converter.from_payload(value, result_type)

@@ -21,7 +21,7 @@ import random
 import types
 import uuid
 from asyncio import events
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import FrameType
 from typing import Any
@@ -454,9 +454,11 @@ class WorkflowInstance:
 
     # --- inspecting --------------------------------------------------------------------
 
-    def query(self, name: str, args: Sequence[Any] = ()) -> Any:
-        """Run a query handler against the current state; returns its payload."""
-        return self.handlers.query(name, args)
+    def query(self, name: str, args: Sequence[Any] = (),
+              headers: Mapping[str, Any] | None = None) -> Any:
+        """Run a query handler against the current state; returns its payload
+        (``headers`` reach the workflow's inbound interceptors)."""
+        return self.handlers.query(name, args, headers)
 
     def stack_trace(self) -> str:
         """Where each of the workflow's tasks is waiting (the debugger's ``where``)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from replay.history import Event, PayloadConverter, ReplayError, Store, WorkflowStarted
@@ -129,7 +129,7 @@ class QueryEngine:
 
     async def query(self, run_id: str, workflow_type: str,
                     definition: WorkflowDefinition | None, name: str, args: list[Any],
-                    timeout: float = 2.0) -> Any:
+                    timeout: float = 2.0, *, headers: Mapping[str, Any] | None = None) -> Any:
         """Answer query ``name`` by replay (payload in, payload out).
 
         QueryUnavailableError when this process does not know the workflow's code or
@@ -149,4 +149,4 @@ class QueryEngine:
                 f"run {run_id!r} has no workflow state yet; no "
                 "activation has run (it waits for a worker, or ended before its first one)")
         with self._lock:
-            return inst.query(name, args)
+            return inst.query(name, args, headers)

@@ -64,7 +64,7 @@ class QueryAnswerer:
                 return self._failed(request, "QueryUnavailableError", (
                     f"cannot query {request.name!r}: run {request.run_id!r} has no workflow "
                     "state yet; no activation has run"))
-            result = inst.query(request.name, request.args)
+            result = inst.query(request.name, request.args, request.headers)
         except Exception as exc:  # the handler's own error, an unknown query, a divergence
             log.debug("query %r of run %s failed on worker %s: %s", request.name,
                       request.run_id, self._identity, exc)

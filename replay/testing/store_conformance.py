@@ -21,7 +21,8 @@ What it checks: conditional appends and their conflicts (also between racing
 threads on separate handles, and a zombie writer), the history rules, commits
 all or nothing, group commits batch by batch, deliveries to missing or closed
 runs and stale results, workflow and activity task leases, timers, update
-requests, dead workers' leases, wake-ups (across handles) and ``tail``; and,
+requests, dead workers' leases, wake-ups (across handles) and ``tail``, the
+query channel when the store has one (``_query_conformance``); and,
 on random workloads, that the store answers every operation exactly as
 :class:`~replay.history.MemoryStore` (the reference) does. A store with a
 ``dump_indexes()`` method (a diagnostic returning its derived rows) is also
@@ -65,6 +66,7 @@ from replay.history import (
     WorkflowTaskCompleted,
 )
 
+from ._query_conformance import QueryChannelConformance as QueryChannelConformance
 from ._store_workload import STEP_KINDS as STEP_KINDS
 from ._store_workload import T0 as T0
 from ._store_workload import Step as Step
@@ -73,6 +75,7 @@ from ._store_workload import workload_steps as workload_steps
 from ._store_workload import workloads as workloads
 
 __all__ = [
+    "QueryChannelConformance",
     "STEP_KINDS",
     "Step",
     "StoreConformance",
@@ -140,7 +143,7 @@ def timer(event_id: int, seconds: int) -> TimerStarted:
                         duration=seconds * SECOND, fire_at=T0 + seconds * SECOND)
 
 
-class StoreConformance:
+class StoreConformance(QueryChannelConformance):
     """The suite; subclass it and provide a ``store_factory`` fixture (see the module)."""
 
     @pytest.fixture
