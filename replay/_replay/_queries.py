@@ -19,6 +19,7 @@ from replay.history import Event, PayloadConverter, ReplayError, Store, Workflow
 from .._core._definition import WorkflowDefinition
 from .._core._exceptions import UnknownQueryError
 from .._core._instance import WorkflowInstance
+from .._core._interceptors import WorkflowInterceptors
 from ._replayer import replay_events
 from ._sandbox_hooks import guard_for
 
@@ -60,8 +61,10 @@ class QueryEngine:
     """Answers queries by replay, with a small LRU of instances."""
 
     def __init__(self, store: Store, converter: PayloadConverter, capacity: int = 256, *,
-                 store_calls: StoreCaller | None = None) -> None:
+                 store_calls: StoreCaller | None = None,
+                 interceptors: WorkflowInterceptors | None = None) -> None:
         self.store = store
+        self._interceptors = interceptors  # a worker's workflow interceptors, if any
         self._call: StoreCaller = store_calls or _inline
         self.converter = converter
         self.capacity = capacity
@@ -100,7 +103,8 @@ class QueryEngine:
                     self._guard.prepare([definition.cls])
                     self._prepared.add(definition.cls)
                 inst = WorkflowInstance(definition, run_id=run_id, started=started,
-                                        converter=self.converter, guard=self._guard)
+                                        converter=self.converter, guard=self._guard,
+                                        interceptors=self._interceptors)
             replay_events(inst, events)
             self._cache[run_id] = inst
             while len(self._cache) > self.capacity:

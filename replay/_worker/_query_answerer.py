@@ -14,6 +14,7 @@ import attrs
 
 from replay.history import Failure, PayloadConverter, QueryChannel, QueryRequest, Store
 
+from .._core._interceptors import WorkflowInterceptors
 from .._replay._queries import QueryEngine
 from .._replay._replayer import WorkflowRegistry
 from ._cache import StickyCache
@@ -26,7 +27,8 @@ class QueryAnswerer:
 
     def __init__(self, store: Store, task_queue: str, identity: str,
                  registry: WorkflowRegistry, cache: StickyCache,
-                 converter: PayloadConverter) -> None:
+                 converter: PayloadConverter,
+                 interceptors: WorkflowInterceptors | None = None) -> None:
         self._channel = store if isinstance(store, QueryChannel) else None
         self._task_queue = task_queue
         self._identity = identity
@@ -34,7 +36,8 @@ class QueryAnswerer:
         self._cache = cache
         # runs this worker does not hold are replayed into instances of their own, so a
         # query never disturbs the sticky cache the worker's activations use
-        self._replayed = QueryEngine(store, converter, capacity=16)
+        # (with the worker's workflow interceptors, which see the query's headers)
+        self._replayed = QueryEngine(store, converter, capacity=16, interceptors=interceptors)
 
     def answer_pending(self) -> bool:
         """Answer every query waiting on the task queue; True if there was one."""
