@@ -21,6 +21,7 @@ from ._client._handle import WorkflowExecutionStatus as WorkflowExecutionStatus
 from ._client._handle import WorkflowHandle as WorkflowHandle
 from ._client._handle import WorkflowUpdateHandle as WorkflowUpdateHandle
 from ._client._handle import WorkflowUpdateStage as WorkflowUpdateStage
+from ._client._handle_errors import WorkflowContinuedAsNewError as WorkflowContinuedAsNewError
 from ._client._inputs import CancelWorkflowInput as CancelWorkflowInput
 from ._client._inputs import DescribeWorkflowInput as DescribeWorkflowInput
 from ._client._inputs import QueryWorkflowInput as QueryWorkflowInput
@@ -50,6 +51,7 @@ __all__ = [
     "UnsupportedTargetError",
     "WorkflowAlreadyStartedError",
     "WorkflowClosedError",
+    "WorkflowContinuedAsNewError",
     "WorkflowExecution",
     "WorkflowExecutionCount",
     "WorkflowExecutionDescription",

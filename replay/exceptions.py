@@ -59,6 +59,7 @@ knows nothing of the engine either), so catching either works::
     ├── WorkflowQueryRejectedError     RPL-C06
     ├── WorkflowQueryFailedError       RPL-C07
     ├── UnsupportedTargetError         RPL-C08
+    ├── WorkflowContinuedAsNewError    RPL-H02    result(follow_runs=False) of a continued run
     │
     │  failures recorded in histories: the message is the user's own, no prefix
     └── FailureError                   RPL-F00
@@ -95,6 +96,7 @@ from ._client._errors import WorkflowNotFoundError as WorkflowNotFoundError
 from ._client._errors import WorkflowQueryFailedError as WorkflowQueryFailedError
 from ._client._errors import WorkflowQueryRejectedError as WorkflowQueryRejectedError
 from ._client._errors import WorkflowUpdateFailedError as WorkflowUpdateFailedError
+from ._client._handle_errors import WorkflowContinuedAsNewError as WorkflowContinuedAsNewError
 from ._core._exceptions import ActivityError as ActivityError
 from ._core._exceptions import ApplicationError as ApplicationError
 from ._core._exceptions import ApplicationErrorCategory as ApplicationErrorCategory
@@ -159,6 +161,7 @@ __all__ = [
     "UnsupportedTargetError",
     "WorkflowAlreadyStartedError",
     "WorkflowClosedError",
+    "WorkflowContinuedAsNewError",
     "WorkflowDefinitionError",
     "WorkflowFailureError",
     "WorkflowLoopError",

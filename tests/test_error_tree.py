@@ -107,6 +107,8 @@ EXAMPLES: dict[str, Callable[[], ReplayError]] = {
     "WorkflowNotFoundError": lambda: exc.WorkflowNotFoundError("order-42", None),
     "WorkflowClosedError": lambda: exc.WorkflowClosedError(
         "order-42", "run-1", "completed", "signal 'approve'"),
+    "WorkflowContinuedAsNewError": lambda: exc.WorkflowContinuedAsNewError(
+        "order-42", "run-1", "run-2"),
     "WorkflowUpdateFailedError": lambda: exc.WorkflowUpdateFailedError(
         "upd-1", "approve", exc.ApplicationError("not allowed")),
     "WorkflowQueryRejectedError": lambda: exc.WorkflowQueryRejectedError("order-42", "failed"),

@@ -62,6 +62,7 @@ from ._errors import (
     WorkflowQueryRejectedError,
     WorkflowUpdateFailedError,
 )
+from ._handle_errors import WorkflowContinuedAsNewError
 from ._inputs import (
     CancelWorkflowInput,
     DescribeWorkflowInput,
@@ -71,8 +72,11 @@ from ._inputs import (
     TerminateWorkflowInput,
     check_rpc_options,
 )
+from ._lineage import root_of
 from ._local import LocalWorkers
+from ._memo import Memo, memo_value
 from ._query_routing import answer_query, answer_source
+from ._raw_description import describe_as_data
 from ._store_calls import StoreCalls
 
 T = TypeVar("T")
@@ -142,16 +146,37 @@ class QueryRejectCondition(enum.Enum):
 
 
 class WorkflowUpdateStage(enum.Enum):
-    """How far ``start_update`` waits before returning its handle."""
+    """How far ``start_update`` waits before returning its handle (ADMITTED is refused)."""
 
     ADMITTED = 1
     ACCEPTED = 2
     COMPLETED = 3
 
 
+def check_wait_stage(stage: Any) -> None:
+    """ValueError unless ``stage`` is ACCEPTED or COMPLETED (nothing has been sent)."""
+    if stage is WorkflowUpdateStage.ADMITTED:
+        raise ValueError(
+            "start_update(wait_for_stage=WorkflowUpdateStage.ADMITTED) is not supported, as "
+            "in the familiar SDK: wait for ACCEPTED (the validator passed) or COMPLETED. "
+            "Nothing was sent.")
+    if not isinstance(stage, WorkflowUpdateStage):
+        raise TypeError(f"start_update: wait_for_stage must be a WorkflowUpdateStage "
+                        f"(ACCEPTED or COMPLETED), got {stage!r}")
+
+
 @attrs.frozen(kw_only=True)
 class WorkflowExecution:
-    """One run, as listed by ``Client.list_workflows``."""
+    """One run, as listed by ``Client.list_workflows``.
+
+    ``memo`` is a dict of the recorded values that can also be awaited as the
+    familiar ``await memo()``; :meth:`memo_value` decodes one into a type.
+    ``execution_time`` is when the run began executing (its start time: runs
+    start at once here). ``root_id``/``root_run_id`` name the top of the run's
+    chain of parents (the run itself without a parent; ``describe()`` follows the
+    chain, a listing leaves them None for a child). ``raw_info`` is the store's
+    row for the run (:class:`~replay.history.RunInfo`).
+    """
 
     id: str
     run_id: str
@@ -163,16 +188,33 @@ class WorkflowExecution:
     history_length: int
     parent_id: str | None
     parent_run_id: str | None
-    memo: dict[str, Any]
+    memo: Memo = attrs.field(converter=Memo)
+    execution_time: datetime | None = None
+    root_id: str | None = None
+    root_run_id: str | None = None
+    raw_info: RunInfo | None = attrs.field(default=None, eq=False, repr=False)
+    data_converter: PayloadConverter | None = attrs.field(default=None, eq=False, repr=False)
 
     @staticmethod
-    def from_run(run: RunInfo) -> WorkflowExecution:
+    def from_run(run: RunInfo, converter: PayloadConverter | None = None,
+                 root: tuple[str, str] | None = None) -> WorkflowExecution:
+        if root is None and run.parent_run_id is None:
+            root = (run.workflow_id, run.run_id)
         return WorkflowExecution(
             id=run.workflow_id, run_id=run.run_id, workflow_type=run.workflow_type,
             task_queue=run.task_queue, status=WorkflowExecutionStatus(run.status),
             start_time=run.start_time, close_time=run.close_time,
             history_length=run.last_event_id, parent_id=run.parent_workflow_id,
-            parent_run_id=run.parent_run_id, memo=dict(run.memo))
+            parent_run_id=run.parent_run_id, memo=Memo(run.memo),
+            execution_time=run.start_time, root_id=root[0] if root else None,
+            root_run_id=root[1] if root else None, raw_info=run, data_converter=converter)
+
+    async def memo_value(self, key: str, default: Any = UNSET, *,
+                         type_hint: Any = None) -> Any:
+        """One memo value decoded into ``type_hint``; ``default`` if the key is
+        missing, else KeyError."""
+        return memo_value(self.memo, self.data_converter or PayloadConverter(), key, default,
+                          type_hint)
 
 
 @attrs.frozen(kw_only=True)
@@ -189,6 +231,12 @@ class WorkflowExecutionDescription(WorkflowExecution):
     last_task_failure: str | None = None
     task_failure: WorkflowTaskFailure | None = None
     pending_activities: list[PendingActivityInfo] = attrs.field(factory=list)
+
+    @property
+    def raw_description(self) -> dict[str, Any]:
+        """The description as JSON data (the familiar SDK's raw response, which here is
+        the store's row for the run, the failing task and the open activities)."""
+        return describe_as_data(self)
 
 
 @attrs.frozen(kw_only=True)
@@ -255,8 +303,15 @@ class WorkflowHandle:
     def __await__(self) -> Generator[Any, None, Any]:
         return self.result().__await__()
 
-    async def result(self, *, follow_runs: bool = True, result_type: Any = None) -> Any:
-        """Wait for the run to end; its result, or WorkflowFailureError with the cause."""
+    async def result(self, *, follow_runs: bool = True, result_type: Any = None,
+                     rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
+                     rpc_timeout: timedelta | None = None) -> Any:
+        """Wait for the run to end; its result, or WorkflowFailureError with the cause.
+
+        With ``follow_runs`` (the default) a run that continued as new is followed to
+        the chain's last run; without it, WorkflowContinuedAsNewError names the new run.
+        """
+        check_rpc_options("result", rpc_metadata, rpc_timeout)
         store, calls = self._client.store, self._client.store_calls
         run_id = self.result_run_id or (await self._found_run()).run_id
         rtype = result_type if result_type is not None else self._result_type
@@ -286,8 +341,10 @@ class WorkflowHandle:
             cause = TerminatedError(last.reason or "terminated")
         elif isinstance(last, WorkflowTimedOut):
             cause = TimeoutError("workflow timed out", type=last.timeout_type)
+        elif isinstance(last, WorkflowContinuedAsNew):
+            raise WorkflowContinuedAsNewError(self.id, run.run_id, last.new_run_id)
         else:
-            cause = CancelledError("workflow continued as new")
+            raise AssertionError(f"run {run.run_id!r} ended with {type(last).__name__}")
         raise WorkflowFailureError(self.id, run.run_id, run.status, cause)
 
     def is_done(self) -> bool:
@@ -413,8 +470,12 @@ class WorkflowHandle:
                            id: str | None = None, result_type: Any = None,
                            rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
                            rpc_timeout: timedelta | None = None) -> WorkflowUpdateHandle:
-        """Send an update; returns once it reached ``wait_for_stage``."""
+        """Send an update; returns once it reached ``wait_for_stage``: ACCEPTED (its
+        validator passed) or COMPLETED. ADMITTED is refused (ValueError, nothing is
+        sent), as the familiar SDK refuses it. An update the run has no handler for
+        is rejected by the worker: WorkflowUpdateFailedError."""
         check_rpc_options("start_update", rpc_metadata, rpc_timeout)
+        check_wait_stage(wait_for_stage)
         return await self._client.outbound.start_workflow_update(StartWorkflowUpdateInput(
             id=self.id, run_id=self.run_id, first_execution_run_id=self.first_execution_run_id,
             update_id=id, update=handler_name(update, "update"), args=all_args(arg, args),
@@ -428,7 +489,8 @@ class WorkflowHandle:
         name = input.update
         run = await self._open_run(f"update {name!r}")
         hint = None if isinstance(update, str) else owner_workflow(update)
-        self._client.checks.check_handler(run.workflow_type, "update", name, hint)
+        # an unknown name is the worker's to reject (WorkflowUpdateFailedError), as the
+        # familiar engine does; arguments of a known update are checked here
         payloads = self._client.converter.to_payloads(input.args)
         self._client.checks.check_args(run.workflow_type, "update", name, payloads, hint)
         if result_type is None and not isinstance(update, str):
@@ -445,22 +507,23 @@ class WorkflowHandle:
                                       f"update {name!r}") from exc
         handle = WorkflowUpdateHandle(self._client, update_id, self.id, run.run_id, name,
                                       result_type)
-        if wait_for_stage is not WorkflowUpdateStage.ADMITTED:
-            await _update_reaching(self._client, run.run_id, update_id, name,
-                                   wait_for_stage)
+        await _update_reaching(self._client, run.run_id, update_id, name, wait_for_stage)
         return handle
 
-    def get_update_handle(self, id: str, *, result_type: Any = None) -> WorkflowUpdateHandle:
-        """A handle to an update sent earlier (by id)."""
-        run = self._run()
-        return WorkflowUpdateHandle(self._client, id, self.id, run.run_id, "", result_type)
+    def get_update_handle(self, id: str, *, workflow_run_id: str | None = None,
+                          result_type: Any = None) -> WorkflowUpdateHandle:
+        """A handle to an update sent earlier (by id), of run ``workflow_run_id`` (default:
+        this handle's run, else the workflow's newest run)."""
+        run_id = workflow_run_id or self.run_id or self._run().run_id
+        return WorkflowUpdateHandle(self._client, id, self.id, run_id, "", result_type)
 
-    def get_update_handle_for(self, update: Any, id: str) -> WorkflowUpdateHandle:
+    def get_update_handle_for(self, update: Any, id: str, *,
+                              workflow_run_id: str | None = None) -> WorkflowUpdateHandle:
         """Typed variant of :meth:`get_update_handle` (the result type comes from ``update``)."""
         d = owner_workflow(update)
         name = handler_name(update, "update")
         rtype = d.updates[name].return_type if d is not None and name in d.updates else None
-        return self.get_update_handle(id, result_type=rtype)
+        return self.get_update_handle(id, workflow_run_id=workflow_run_id, result_type=rtype)
 
     # --- ending runs -------------------------------------------------------------------------
 
@@ -529,7 +592,8 @@ class WorkflowHandle:
                                ) -> WorkflowExecutionDescription:
         """The description ``input`` asks for (the end of the client's chain)."""
         run = await self._found_run()
-        base = WorkflowExecution.from_run(run)
+        root = await self._client.store_calls(root_of, self._client.store, run)
+        base = WorkflowExecution.from_run(run, self._client.converter, root)
         task_failure = task_failure_of(run)
         last = str(task_failure) if task_failure is not None else (
             self._client.local_workers.task_failure(run.run_id))

@@ -28,7 +28,6 @@ from tests.history.samples import SECOND, activity, signal, started, task_done
 from tests.history.store_v1 import make_v1_store
 from tests.strategies import T0
 
-
 REAL = schema.SCHEMA_VERSION
 """The real current version; the machinery tests add steps REAL -> REAL + 1 -> REAL + 2."""
 

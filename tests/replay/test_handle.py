@@ -9,6 +9,7 @@ import pytest
 
 from replay.client import (
     QueryRejectCondition,
+    WorkflowContinuedAsNewError,
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowQueryFailedError,
@@ -42,9 +43,9 @@ async def test_result_await_and_follow_runs_across_continue_as_new(tmp_path: Pat
                                         task_queue=QUEUE)
         assert await bounded(h.result()) == 3 + 2 + 1
         assert await bounded(h) == 6  # await the handle itself
-        with pytest.raises(WorkflowFailureError) as info:
+        with pytest.raises(WorkflowContinuedAsNewError) as info:
             await bounded(h.result(follow_runs=False))
-        assert info.value.status == "continued_as_new"
+        assert info.value.new_execution_run_id is not None
     runs = [r async for r in client.list_workflows(workflow_type="LoopingWorkflow")]
     assert len(runs) == 4
     assert {r.id for r in runs} == {"loop"}
