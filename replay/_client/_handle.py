@@ -8,7 +8,7 @@ import typing
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, Concatenate, Generic, Protocol, TypeVar, Unpack
 
 import attrs
 
@@ -78,6 +78,14 @@ from ._memo import Memo, memo_value
 from ._query_routing import answer_query, answer_source
 from ._raw_description import describe_as_data
 from ._store_calls import StoreCalls
+from ._typing import (
+    LocalReturnType,
+    MultiParams,
+    ParamType,
+    ReturnType,
+    RpcOptions,
+    SelfType,
+)
 
 T = TypeVar("T")
 _NO_METADATA: Mapping[str, str | bytes] = types.MappingProxyType({})
@@ -118,7 +126,7 @@ class ClientOutbound(Protocol):
     async def signal_workflow(self, input: SignalWorkflowInput) -> None: ...
     async def query_workflow(self, input: QueryWorkflowInput) -> Any: ...
     async def start_workflow_update(self, input: StartWorkflowUpdateInput
-                                    ) -> WorkflowUpdateHandle: ...
+                                    ) -> WorkflowUpdateHandle[Any]: ...
     async def cancel_workflow(self, input: CancelWorkflowInput) -> None: ...
     async def terminate_workflow(self, input: TerminateWorkflowInput) -> None: ...
     async def describe_workflow(self, input: DescribeWorkflowInput
@@ -249,12 +257,14 @@ class StreamedEvent:
     data: Any
 
 
-class WorkflowHandle:
+class WorkflowHandle(Generic[SelfType, ReturnType]):
     """A handle to a workflow id (and optionally one run of it).
 
     Await it (or ``result()``) for the result; ``stream_events()`` yields what
     the workflow emits, from the history, so a reconnecting client resumes
-    from its offset.
+    from its offset. ``WorkflowHandle[MyWorkflow, Result]`` (what
+    ``start_workflow(MyWorkflow.run, ...)`` returns) types ``result()`` and checks
+    the arguments given to the workflow's handlers.
     """
 
     def __init__(self, client: HandleClient, id: str, *, run_id: str | None = None,
@@ -300,12 +310,12 @@ class WorkflowHandle:
 
     # --- result ------------------------------------------------------------------------------
 
-    def __await__(self) -> Generator[Any, None, Any]:
+    def __await__(self) -> Generator[Any, None, ReturnType]:
         return self.result().__await__()
 
     async def result(self, *, follow_runs: bool = True, result_type: Any = None,
                      rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
-                     rpc_timeout: timedelta | None = None) -> Any:
+                     rpc_timeout: timedelta | None = None) -> ReturnType:
         """Wait for the run to end; its result, or WorkflowFailureError with the cause.
 
         With ``follow_runs`` (the default) a run that continued as new is followed to
@@ -327,7 +337,8 @@ class WorkflowHandle:
             if isinstance(last, WorkflowContinuedAsNew) and follow_runs:
                 run_id = last.new_run_id
                 continue
-            return self._outcome(run, last, rtype)
+            value: ReturnType = self._outcome(run, last, rtype)
+            return value
 
     def _outcome(self, run: RunInfo, last: Event, rtype: Any) -> Any:
         if isinstance(last, WorkflowCompleted):
@@ -353,6 +364,19 @@ class WorkflowHandle:
 
     # --- messages ---------------------------------------------------------------------------
 
+    @typing.overload
+    async def signal(self, signal: Callable[[SelfType], Awaitable[None] | None],
+                     **rpc: Unpack[RpcOptions]) -> None: ...
+    @typing.overload
+    async def signal(self, signal: Callable[[SelfType, ParamType], Awaitable[None] | None],
+                     arg: ParamType, **rpc: Unpack[RpcOptions]) -> None: ...
+    @typing.overload
+    async def signal(self, signal: Callable[Concatenate[SelfType, MultiParams],
+                                            Awaitable[None] | None], *,
+                     args: Sequence[Any], **rpc: Unpack[RpcOptions]) -> None: ...
+    @typing.overload
+    async def signal(self, signal: str, arg: Any = ..., *, args: Sequence[Any] = ...,
+                     **rpc: Unpack[RpcOptions]) -> None: ...
     async def signal(self, signal: Any, arg: Any = UNSET, *, args: Sequence[Any] = (),
                      rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
                      rpc_timeout: timedelta | None = None) -> None:
@@ -381,10 +405,17 @@ class WorkflowHandle:
                                       f"signal {name!r}") from exc
 
     @typing.overload
-    async def query(self, query: Callable[..., T], arg: Any = ..., *,
-                    args: Sequence[Any] = ..., reject_condition: QueryRejectCondition = ...,
-                    result_type: Any = ..., rpc_metadata: Mapping[str, str | bytes] = ...,
-                    rpc_timeout: timedelta | None = ...) -> T: ...
+    async def query(self, query: Callable[[SelfType], LocalReturnType], *,
+                    reject_condition: QueryRejectCondition = ..., result_type: Any = ...,
+                    **rpc: Unpack[RpcOptions]) -> LocalReturnType: ...
+    @typing.overload
+    async def query(self, query: Callable[[SelfType, ParamType], LocalReturnType],
+                    arg: ParamType, *, reject_condition: QueryRejectCondition = ...,
+                    result_type: Any = ..., **rpc: Unpack[RpcOptions]) -> LocalReturnType: ...
+    @typing.overload
+    async def query(self, query: Callable[Concatenate[SelfType, MultiParams], LocalReturnType],
+                    *, args: Sequence[Any], reject_condition: QueryRejectCondition = ...,
+                    result_type: Any = ..., **rpc: Unpack[RpcOptions]) -> LocalReturnType: ...
     @typing.overload
     async def query(self, query: str, arg: Any = ..., *, args: Sequence[Any] = ...,
                     reject_condition: QueryRejectCondition = ...,
@@ -439,15 +470,36 @@ class WorkflowHandle:
         return self._client.converter.from_payload(value, result_type)
 
     @typing.overload
-    async def execute_update(self, update: Callable[..., Awaitable[T]], arg: Any = ..., *,
-                             args: Sequence[Any] = ..., id: str | None = ...,
-                             result_type: Any = ..., rpc_metadata: Mapping[str, str | bytes] = ...,
-                             rpc_timeout: timedelta | None = ...) -> T: ...
+    async def execute_update(
+        self, update: Callable[[SelfType], Awaitable[LocalReturnType]], *,
+        id: str | None = ..., result_type: Any = ..., **rpc: Unpack[RpcOptions]
+    ) -> LocalReturnType: ...
     @typing.overload
-    async def execute_update(self, update: Callable[..., T], arg: Any = ..., *,
-                             args: Sequence[Any] = ..., id: str | None = ...,
-                             result_type: Any = ..., rpc_metadata: Mapping[str, str | bytes] = ...,
-                             rpc_timeout: timedelta | None = ...) -> T: ...
+    async def execute_update(
+        self, update: Callable[[SelfType], LocalReturnType], *,
+        id: str | None = ..., result_type: Any = ..., **rpc: Unpack[RpcOptions]
+    ) -> LocalReturnType: ...
+    @typing.overload
+    async def execute_update(
+        self, update: Callable[[SelfType, ParamType], Awaitable[LocalReturnType]],
+        arg: ParamType, *, id: str | None = ..., result_type: Any = ..., **rpc: Unpack[RpcOptions]
+    ) -> LocalReturnType: ...
+    @typing.overload
+    async def execute_update(
+        self, update: Callable[[SelfType, ParamType], LocalReturnType], arg: ParamType, *,
+        id: str | None = ..., result_type: Any = ..., **rpc: Unpack[RpcOptions]
+    ) -> LocalReturnType: ...
+    @typing.overload
+    async def execute_update(
+        self, update: Callable[Concatenate[SelfType, MultiParams], Awaitable[LocalReturnType]],
+        *, args: Sequence[Any], id: str | None = ..., result_type: Any = ...,
+        **rpc: Unpack[RpcOptions]
+    ) -> LocalReturnType: ...
+    @typing.overload
+    async def execute_update(
+        self, update: Callable[Concatenate[SelfType, MultiParams], LocalReturnType], *,
+        args: Sequence[Any], id: str | None = ..., result_type: Any = ..., **rpc: Unpack[RpcOptions]
+    ) -> LocalReturnType: ...
     @typing.overload
     async def execute_update(self, update: str, arg: Any = ..., *, args: Sequence[Any] = ...,
                              id: str | None = ..., result_type: Any = ...,
@@ -465,11 +517,50 @@ class WorkflowHandle:
                                          rpc_timeout=rpc_timeout)
         return await handle.result()
 
+    @typing.overload
+    async def start_update(
+        self, update: Callable[[SelfType], Awaitable[LocalReturnType]], *,
+        wait_for_stage: WorkflowUpdateStage, id: str | None = ..., result_type: Any = ...,
+        **rpc: Unpack[RpcOptions]) -> WorkflowUpdateHandle[LocalReturnType]: ...
+    @typing.overload
+    async def start_update(
+        self, update: Callable[[SelfType], LocalReturnType], *,
+        wait_for_stage: WorkflowUpdateStage, id: str | None = ..., result_type: Any = ...,
+        **rpc: Unpack[RpcOptions]) -> WorkflowUpdateHandle[LocalReturnType]: ...
+    @typing.overload
+    async def start_update(
+        self, update: Callable[[SelfType, ParamType], Awaitable[LocalReturnType]],
+        arg: ParamType, *, wait_for_stage: WorkflowUpdateStage, id: str | None = ...,
+        result_type: Any = ..., **rpc: Unpack[RpcOptions]
+    ) -> WorkflowUpdateHandle[LocalReturnType]: ...
+    @typing.overload
+    async def start_update(
+        self, update: Callable[[SelfType, ParamType], LocalReturnType], arg: ParamType, *,
+        wait_for_stage: WorkflowUpdateStage, id: str | None = ..., result_type: Any = ...,
+        **rpc: Unpack[RpcOptions]) -> WorkflowUpdateHandle[LocalReturnType]: ...
+    @typing.overload
+    async def start_update(
+        self, update: Callable[Concatenate[SelfType, MultiParams], Awaitable[LocalReturnType]],
+        *, wait_for_stage: WorkflowUpdateStage, args: Sequence[Any], id: str | None = ...,
+        result_type: Any = ..., **rpc: Unpack[RpcOptions]
+    ) -> WorkflowUpdateHandle[LocalReturnType]: ...
+    @typing.overload
+    async def start_update(
+        self, update: Callable[Concatenate[SelfType, MultiParams], LocalReturnType], *,
+        wait_for_stage: WorkflowUpdateStage, args: Sequence[Any], id: str | None = ...,
+        result_type: Any = ..., **rpc: Unpack[RpcOptions]
+    ) -> WorkflowUpdateHandle[LocalReturnType]: ...
+    @typing.overload
+    async def start_update(
+        self, update: str, arg: Any = ..., *, wait_for_stage: WorkflowUpdateStage,
+        args: Sequence[Any] = ..., id: str | None = ..., result_type: Any = ...,
+        **rpc: Unpack[RpcOptions]
+    ) -> WorkflowUpdateHandle[Any]: ...
     async def start_update(self, update: Any, arg: Any = UNSET, *,
                            wait_for_stage: WorkflowUpdateStage, args: Sequence[Any] = (),
                            id: str | None = None, result_type: Any = None,
                            rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
-                           rpc_timeout: timedelta | None = None) -> WorkflowUpdateHandle:
+                           rpc_timeout: timedelta | None = None) -> WorkflowUpdateHandle[Any]:
         """Send an update; returns once it reached ``wait_for_stage``: ACCEPTED (its
         validator passed) or COMPLETED. ADMITTED is refused (ValueError, nothing is
         sent), as the familiar SDK refuses it. An update the run has no handler for
@@ -482,7 +573,7 @@ class WorkflowHandle:
             wait_for_stage=wait_for_stage, ret_type=result_type, update_ref=update,
             rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
 
-    async def send_update(self, input: StartWorkflowUpdateInput) -> WorkflowUpdateHandle:
+    async def send_update(self, input: StartWorkflowUpdateInput) -> WorkflowUpdateHandle[Any]:
         """Send the update ``input`` describes (the end of the client's chain)."""
         update = input.update if input.update_ref is None else input.update_ref
         wait_for_stage, result_type, id = input.wait_for_stage, input.ret_type, input.update_id
@@ -505,20 +596,20 @@ class WorkflowHandle:
         except RunClosedError as exc:
             raise WorkflowClosedError(self.id, run.run_id, exc.status,
                                       f"update {name!r}") from exc
-        handle = WorkflowUpdateHandle(self._client, update_id, self.id, run.run_id, name,
-                                      result_type)
+        handle: WorkflowUpdateHandle[Any] = WorkflowUpdateHandle(
+            self._client, update_id, self.id, run.run_id, name, result_type)
         await _update_reaching(self._client, run.run_id, update_id, name, wait_for_stage)
         return handle
 
     def get_update_handle(self, id: str, *, workflow_run_id: str | None = None,
-                          result_type: Any = None) -> WorkflowUpdateHandle:
+                          result_type: Any = None) -> WorkflowUpdateHandle[Any]:
         """A handle to an update sent earlier (by id), of run ``workflow_run_id`` (default:
         this handle's run, else the workflow's newest run)."""
         run_id = workflow_run_id or self.run_id or self._run().run_id
         return WorkflowUpdateHandle(self._client, id, self.id, run_id, "", result_type)
 
     def get_update_handle_for(self, update: Any, id: str, *,
-                              workflow_run_id: str | None = None) -> WorkflowUpdateHandle:
+                              workflow_run_id: str | None = None) -> WorkflowUpdateHandle[Any]:
         """Typed variant of :meth:`get_update_handle` (the result type comes from ``update``)."""
         d = owner_workflow(update)
         name = handler_name(update, "update")
@@ -658,7 +749,7 @@ class WorkflowHandle:
                 return
 
 
-class WorkflowUpdateHandle:
+class WorkflowUpdateHandle(Generic[LocalReturnType]):
     """An update sent to a run: ``await handle.result()`` for its outcome."""
 
     def __init__(self, client: HandleClient, id: str, workflow_id: str, run_id: str,
@@ -670,7 +761,7 @@ class WorkflowUpdateHandle:
         self.name = name
         self._result_type = result_type
 
-    async def result(self) -> Any:
+    async def result(self) -> LocalReturnType:
         """Wait for the update to complete and decode its result."""
         try:
             req = await _update_reaching(self._client, self.workflow_run_id, self.id,
@@ -679,9 +770,11 @@ class WorkflowUpdateHandle:
             self.name = self.name or exc.name
             raise
         self.name = self.name or req.name
-        return self._client.converter.from_payload(req.result, self._result_type)
+        value: LocalReturnType = self._client.converter.from_payload(req.result,
+                                                                     self._result_type)
+        return value
 
-    def __await__(self) -> Generator[Any, None, Any]:
+    def __await__(self) -> Generator[Any, None, LocalReturnType]:
         return self.result().__await__()
 
 
