@@ -14,7 +14,6 @@ from ._client._errors import WorkflowQueryFailedError as WorkflowQueryFailedErro
 from ._client._errors import WorkflowQueryRejectedError as WorkflowQueryRejectedError
 from ._client._errors import WorkflowUpdateFailedError as WorkflowUpdateFailedError
 from ._client._handle import QueryRejectCondition as QueryRejectCondition
-from ._client._handle import StreamedEvent as StreamedEvent
 from ._client._handle import WorkflowExecution as WorkflowExecution
 from ._client._handle import WorkflowExecutionDescription as WorkflowExecutionDescription
 from ._client._handle import WorkflowExecutionStatus as WorkflowExecutionStatus
@@ -31,6 +30,12 @@ from ._client._inputs import StartWorkflowUpdateInput as StartWorkflowUpdateInpu
 from ._client._inputs import TerminateWorkflowInput as TerminateWorkflowInput
 from ._client._interceptors import Interceptor as Interceptor
 from ._client._interceptors import OutboundInterceptor as OutboundInterceptor
+from ._client._run_context import RunContext as RunContext
+from ._client._run_context import RunContextError as RunContextError
+from ._client._run_context import StateView as StateView
+from ._client._stream import InternalEvent as InternalEvent
+from ._client._stream import StopEvent as StopEvent
+from ._client._stream import StreamedEvent as StreamedEvent
 from ._core._public import publish as _publish
 
 __all__ = [
@@ -38,14 +43,19 @@ __all__ = [
     "Client",
     "DescribeWorkflowInput",
     "Interceptor",
+    "InternalEvent",
     "OutboundInterceptor",
     "PendingActivityInfo",
     "PendingActivityState",
     "QueryRejectCondition",
     "QueryWorkflowInput",
+    "RunContext",
+    "RunContextError",
     "SignalWorkflowInput",
     "StartWorkflowInput",
     "StartWorkflowUpdateInput",
+    "StateView",
+    "StopEvent",
     "StreamedEvent",
     "TerminateWorkflowInput",
     "UnsupportedTargetError",

@@ -60,6 +60,7 @@ knows nothing of the engine either), so catching either works::
     ├── WorkflowQueryFailedError       RPL-C07
     ├── UnsupportedTargetError         RPL-C08
     ├── WorkflowContinuedAsNewError    RPL-H02    result(follow_runs=False) of a continued run
+    ├── RunContextError                RPL-H03    handle.ctx: a write, or a bad reference
     │
     │  failures recorded in histories: the message is the user's own, no prefix
     └── FailureError                   RPL-F00
@@ -97,6 +98,7 @@ from ._client._errors import WorkflowQueryFailedError as WorkflowQueryFailedErro
 from ._client._errors import WorkflowQueryRejectedError as WorkflowQueryRejectedError
 from ._client._errors import WorkflowUpdateFailedError as WorkflowUpdateFailedError
 from ._client._handle_errors import WorkflowContinuedAsNewError as WorkflowContinuedAsNewError
+from ._client._run_context import RunContextError as RunContextError
 from ._core._exceptions import ActivityError as ActivityError
 from ._core._exceptions import ApplicationError as ApplicationError
 from ._core._exceptions import ApplicationErrorCategory as ApplicationErrorCategory
@@ -147,6 +149,7 @@ __all__ = [
     "RestrictedCallError",
     "RunAlreadyExistsError",
     "RunClosedError",
+    "RunContextError",
     "RunNotFoundError",
     "RunNotPrunableError",
     "StaleResultError",

@@ -107,6 +107,8 @@ EXAMPLES: dict[str, Callable[[], ReplayError]] = {
     "WorkflowNotFoundError": lambda: exc.WorkflowNotFoundError("order-42", None),
     "WorkflowClosedError": lambda: exc.WorkflowClosedError(
         "order-42", "run-1", "completed", "signal 'approve'"),
+    "RunContextError": lambda: exc.RunContextError(
+        "ctx.store.set('status', ...) is not supported: ... Nothing was sent."),
     "WorkflowContinuedAsNewError": lambda: exc.WorkflowContinuedAsNewError(
         "order-42", "run-1", "run-2"),
     "WorkflowUpdateFailedError": lambda: exc.WorkflowUpdateFailedError(

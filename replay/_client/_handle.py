@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import types
 import typing
@@ -77,7 +78,9 @@ from ._local import LocalWorkers
 from ._memo import Memo, memo_value
 from ._query_routing import answer_query, answer_source
 from ._raw_description import describe_as_data
+from ._run_context import RunContext
 from ._store_calls import StoreCalls
+from ._stream import StopEvent, StreamedEvent, internal_event, stop_event
 from ._typing import (
     LocalReturnType,
     MultiParams,
@@ -247,16 +250,6 @@ class WorkflowExecutionDescription(WorkflowExecution):
         return describe_as_data(self)
 
 
-@attrs.frozen(kw_only=True)
-class StreamedEvent:
-    """A value the workflow emitted with ``workflow.emit``; ``offset`` resumes a stream."""
-
-    offset: int
-    event_id: int
-    time: datetime
-    data: Any
-
-
 class WorkflowHandle(Generic[SelfType, ReturnType]):
     """A handle to a workflow id (and optionally one run of it).
 
@@ -272,10 +265,15 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
                  result_type: Any = None) -> None:
         self._client = client
         self.id = id
-        self.run_id = run_id
+        self._target_run_id = run_id  # the exact run calls address (None: the newest)
+        self.run_id: str | None = run_id or result_run_id
+        """The run this handle was made for: ``run_id`` if given, else the run
+        ``start_workflow`` started (where the familiar SDK leaves it None). Calls still
+        address the workflow id's newest run unless ``run_id`` was given."""
         self.result_run_id = result_run_id or run_id
         self.first_execution_run_id = first_execution_run_id
         self._result_type = result_type
+        self._stop_event: StopEvent | None = None
 
     last_query_source: str | None = None
     """Who answered this handle's last query: ``worker <identity>`` (a worker of the
@@ -289,7 +287,7 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
 
     def _run(self, run_id: str | None = None) -> RunInfo:
         store = self._client.store
-        rid = run_id or self.run_id
+        rid = run_id or self._target_run_id
         run = store.get_run(rid) if rid else store.latest_run(self.id)
         if run is None or run.workflow_id != self.id:
             raise WorkflowNotFoundError(self.id, rid)
@@ -313,15 +311,44 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
     def __await__(self) -> Generator[Any, None, ReturnType]:
         return self.result().__await__()
 
+    @property
+    def ctx(self) -> RunContext:
+        """The run's context, as the event-driven handler has it: its info, events sent
+        as signals, a read view of its state through queries, and ``to_dict()``."""
+        return RunContext(self)
+
+    def get_stop_event(self) -> StopEvent | None:
+        """The stop event (the result) once this handle has seen the run complete
+        (``result()``, ``await handle`` or the end of ``stream_events()``), else None."""
+        return self._stop_event
+
+    async def stop_event_result(self, *, raise_cause: bool = False) -> StopEvent:
+        """Wait for the run to complete and return its stop event (see ``result()``)."""
+        await self.result(raise_cause=raise_cause)
+        assert self._stop_event is not None
+        return self._stop_event
+
     async def result(self, *, follow_runs: bool = True, result_type: Any = None,
+                     raise_cause: bool = False,
                      rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
                      rpc_timeout: timedelta | None = None) -> ReturnType:
         """Wait for the run to end; its result, or WorkflowFailureError with the cause.
 
         With ``follow_runs`` (the default) a run that continued as new is followed to
         the chain's last run; without it, WorkflowContinuedAsNewError names the new run.
+        With ``raise_cause`` the run's own exception (the ``ApplicationError`` it raised,
+        ``CancelledError``, ``TerminatedError``, ``TimeoutError``) is raised instead of
+        the WorkflowFailureError wrapping it, as the event-driven handler does.
         """
         check_rpc_options("result", rpc_metadata, rpc_timeout)
+        try:
+            return await self._result(follow_runs, result_type)
+        except WorkflowFailureError as exc:
+            if raise_cause:
+                raise exc.cause from exc
+            raise
+
+    async def _result(self, follow_runs: bool, result_type: Any) -> ReturnType:
         store, calls = self._client.store, self._client.store_calls
         run_id = self.result_run_id or (await self._found_run()).run_id
         rtype = result_type if result_type is not None else self._result_type
@@ -338,6 +365,7 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
                 run_id = last.new_run_id
                 continue
             value: ReturnType = self._outcome(run, last, rtype)
+            self._stop_event = stop_event(run_id, last, value)
             return value
 
     def _outcome(self, run: RunInfo, last: Event, rtype: Any) -> Any:
@@ -383,7 +411,8 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         """Send a signal; WorkflowClosedError if the run has ended (nothing is written)."""
         check_rpc_options("signal", rpc_metadata, rpc_timeout)
         await self._client.outbound.signal_workflow(SignalWorkflowInput(
-            id=self.id, run_id=self.run_id, first_execution_run_id=self.first_execution_run_id,
+            id=self.id, run_id=self._target_run_id,
+            first_execution_run_id=self.first_execution_run_id,
             signal=handler_name(signal, "signal"), args=all_args(arg, args),
             rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout, signal_ref=signal))
 
@@ -436,7 +465,7 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         check_rpc_options("query", rpc_metadata, rpc_timeout)
         with answer_source() as source:
             value = await self._client.outbound.query_workflow(QueryWorkflowInput(
-                id=self.id, run_id=self.run_id,
+                id=self.id, run_id=self._target_run_id,
                 first_execution_run_id=self.first_execution_run_id,
                 query=handler_name(query, "query"), args=all_args(arg, args),
                 reject_condition=reject_condition, ret_type=result_type, query_ref=query,
@@ -568,7 +597,8 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         check_rpc_options("start_update", rpc_metadata, rpc_timeout)
         check_wait_stage(wait_for_stage)
         return await self._client.outbound.start_workflow_update(StartWorkflowUpdateInput(
-            id=self.id, run_id=self.run_id, first_execution_run_id=self.first_execution_run_id,
+            id=self.id, run_id=self._target_run_id,
+            first_execution_run_id=self.first_execution_run_id,
             update_id=id, update=handler_name(update, "update"), args=all_args(arg, args),
             wait_for_stage=wait_for_stage, ret_type=result_type, update_ref=update,
             rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
@@ -605,7 +635,7 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
                           result_type: Any = None) -> WorkflowUpdateHandle[Any]:
         """A handle to an update sent earlier (by id), of run ``workflow_run_id`` (default:
         this handle's run, else the workflow's newest run)."""
-        run_id = workflow_run_id or self.run_id or self._run().run_id
+        run_id = workflow_run_id or self._target_run_id or self._run().run_id
         return WorkflowUpdateHandle(self._client, id, self.id, run_id, "", result_type)
 
     def get_update_handle_for(self, update: Any, id: str, *,
@@ -624,7 +654,8 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         """Ask the run to cancel; workflow code sees asyncio.CancelledError."""
         check_rpc_options("cancel", rpc_metadata, rpc_timeout)
         await self._client.outbound.cancel_workflow(CancelWorkflowInput(
-            id=self.id, run_id=self.run_id, first_execution_run_id=self.first_execution_run_id,
+            id=self.id, run_id=self._target_run_id,
+            first_execution_run_id=self.first_execution_run_id,
             reason=reason, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
 
     async def request_cancel(self, input: CancelWorkflowInput) -> None:
@@ -639,8 +670,13 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
             raise WorkflowClosedError(self.id, run.run_id, exc.status, "cancel") from exc
 
     async def cancel_run(self) -> None:
-        """Same as :meth:`cancel` (the event-driven handler's name)."""
-        await self.cancel()
+        """Cancel the run and wait until it has ended (the event-driven handler's
+        ``cancel_run``): ``is_done()`` is true afterwards. How the run ended is not
+        reported (``result()`` says); a run that had already ended is left as it is."""
+        with contextlib.suppress(WorkflowClosedError):
+            await self.cancel()
+        with contextlib.suppress(WorkflowFailureError, WorkflowContinuedAsNewError):
+            await self._result(True, None)
 
     async def terminate(self, *details: Any, reason: str | None = None,
                         rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
@@ -648,7 +684,8 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         """End the run now, without running workflow code."""
         check_rpc_options("terminate", rpc_metadata, rpc_timeout)
         await self._client.outbound.terminate_workflow(TerminateWorkflowInput(
-            id=self.id, run_id=self.run_id, first_execution_run_id=self.first_execution_run_id,
+            id=self.id, run_id=self._target_run_id,
+            first_execution_run_id=self.first_execution_run_id,
             args=details, reason=reason, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
 
     async def end_run(self, input: TerminateWorkflowInput) -> None:
@@ -676,7 +713,8 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         workflow task (if it is failing) and the open activities."""
         check_rpc_options("describe", rpc_metadata, rpc_timeout)
         return await self._client.outbound.describe_workflow(DescribeWorkflowInput(
-            id=self.id, run_id=self.run_id, first_execution_run_id=self.first_execution_run_id,
+            id=self.id, run_id=self._target_run_id,
+            first_execution_run_id=self.first_execution_run_id,
             rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
 
     async def read_description(self, input: DescribeWorkflowInput
@@ -726,27 +764,53 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         for event in await self._client.store_calls(store.read, run_id, after_event_id=after):
             yield event
 
-    async def stream_events(self, after: int = 0, *, event_type: Any = None
+    async def stream_events(self, after: int = 0, *, event_type: Any = None,
+                            expose_internal: bool = False, raise_cause: bool = False
                             ) -> AsyncIterator[StreamedEvent]:
-        """Yield what the workflow emits (offset > ``after``) until the run ends."""
+        """Yield what the workflow emits (offset > ``after``), following continue-as-new,
+        and last a :class:`StopEvent` with the result (as the event-driven handler's
+        stream ends); a run that fails raises what ``result()`` raises instead.
+
+        Read from the history: any number of streams can be read, from the start or
+        resumed after an offset (our addition to the reference's one-shot stream).
+        ``expose_internal`` also yields the run's own history events
+        (:class:`InternalEvent`: activities, timers, signals...).
+        """
         store = self._client.store
         # the run this handle started (as result() follows it), else the newest one
         run_id = self.result_run_id or (await self._found_run()).run_id
         conv = self._client.converter
         while True:
             async for event in store.tail(run_id, 0):
-                if isinstance(event, EventEmitted) and event.seq > after:
-                    after = event.seq
-                    yield StreamedEvent(offset=event.seq, event_id=event.event_id,
-                                        time=event.time,
-                                        data=conv.from_payload(event.payload, event_type))
+                if isinstance(event, EventEmitted):
+                    if event.seq > after:
+                        after = event.seq
+                        yield StreamedEvent(offset=event.seq, event_id=event.event_id,
+                                            time=event.time,
+                                            data=conv.from_payload(event.payload, event_type))
+                    continue
+                if expose_internal:
+                    yield internal_event(run_id, after, event)
                 if isinstance(event, WorkflowContinuedAsNew):
                     run_id, after = event.new_run_id, 0
                     break
                 if type(event) in TERMINAL_KINDS:
+                    yield await self._stop(run_id, event, raise_cause)
                     return
             else:
                 return
+
+    async def _stop(self, run_id: str, terminal: Event, raise_cause: bool) -> StopEvent:
+        """The stop event of a run that ended with ``terminal`` (or its failure, raised)."""
+        run = await self._found_run(run_id)
+        try:
+            value = self._outcome(run, terminal, self._result_type)
+        except WorkflowFailureError as exc:
+            if raise_cause:
+                raise exc.cause from exc
+            raise
+        self._stop_event = stop_event(run_id, terminal, value)
+        return self._stop_event
 
 
 class WorkflowUpdateHandle(Generic[LocalReturnType]):
