@@ -28,6 +28,7 @@ from ._registry import (
     WorkflowRegistration,
     WorkflowSignature,
 )
+from ._query_channel import QueryRequest, expired, wall_now
 from ._sqlite_retention import RunNotPrunableError
 from ._store import (
     ActivityTask,
@@ -367,7 +368,10 @@ class MemoryStore(Notifying):
 
     def request_query(self, request: QueryRequest) -> None:
         """Post a query for the workers of its task queue (see :class:`QueryChannel`)."""
+        now = wall_now()
         with self._lock:
+            for gone in [q.query_id for q in self._queries.values() if expired(q, now)]:
+                del self._queries[gone]
             self._queries[request.query_id] = request
         self._notifier.notify({request.run_id})
 
@@ -375,8 +379,9 @@ class MemoryStore(Notifying):
         """Unanswered queries of ``task_queue``, oldest first; ``worker`` polls it now."""
         with self._lock:
             self._query_pollers[worker] = (task_queue, time.monotonic())
-            found = [q for q in self._queries.values()
-                     if q.task_queue == task_queue and q.status == "requested"]
+            now = wall_now()
+            found = [q for q in self._queries.values() if q.task_queue == task_queue
+                     and q.status == "requested" and not expired(q, now)]
         return sorted(found, key=lambda q: q.requested_at)
 
     def answer_query(self, answer: QueryRequest) -> None:

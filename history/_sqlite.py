@@ -36,7 +36,9 @@ from ._sql_registry import (
     sqlite_time,
     upsert_rows,
 )
+from ._query_channel import QueryRequest
 from ._sqlite_faults import store_fault
+from ._sqlite_queries import SqliteQueryChannel
 from ._sqlite_rebuild import dump_indexes, rebuild_indexes
 from ._sqlite_retention import prune_run
 from ._sqlite_schema import connect, open_database, store_error
@@ -86,6 +88,7 @@ class SqliteStore(Notifying):
         except sqlite3.Error as exc:
             first.close()
             raise store_fault(self.path, exc, "cannot open the store") from exc
+        self._queries = SqliteQueryChannel(self._write, self._query)
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path)!r})"
@@ -490,6 +493,35 @@ class SqliteStore(Notifying):
         """The activities registered on ``task_queue`` (every queue if None)."""
         found = from_rows(self._query(*select(ACTIVITY, task_queue, "?")), sqlite_read_time)
         return [r for r in found if isinstance(r, ActivityRegistration)]
+    # --- query requests (QueryChannel, see _sqlite_queries) -----------------------------------
+
+    def request_query(self, request: QueryRequest) -> None:
+        """Post a query for the workers of its task queue (drops expired requests)."""
+        self._queries.request_query(request)
+
+    def pending_queries(self, task_queue: str, worker: str) -> list[QueryRequest]:
+        """Unanswered, unexpired queries of ``task_queue``; ``worker`` polls it now."""
+        return self._queries.pending_queries(task_queue, worker)
+
+    def answer_query(self, answer: QueryRequest) -> None:
+        """Record a worker's answer (the first one counts)."""
+        self._queries.answer_query(answer)
+
+    def get_query(self, query_id: str) -> QueryRequest | None:
+        """A query request as far as it got."""
+        return self._queries.get_query(query_id)
+
+    def forget_query(self, query_id: str) -> None:
+        """Drop a query request."""
+        self._queries.forget_query(query_id)
+
+    def query_pollers(self, task_queue: str, within: float) -> list[str]:
+        """Workers that polled ``task_queue`` for queries in the last ``within`` seconds."""
+        return self._queries.query_pollers(task_queue, within)
+
+    def retire_query_poller(self, worker: str) -> None:
+        """Forget a worker that shut down."""
+        self._queries.retire_query_poller(worker)
 
     # --- maintenance --------------------------------------------------------------------------
 

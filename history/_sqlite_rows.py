@@ -90,6 +90,10 @@ def _failure(data: str | None) -> Failure | None:
     return None if data is None else _CONVERTER.from_payload(json.loads(data), Failure)
 
 
+failure_from_json = _failure
+"""The inverse of :func:`failure_json`."""
+
+
 def _opt_json(value: JsonValue) -> str:
     return dumps(value)
 

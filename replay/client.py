@@ -18,13 +18,13 @@ from ._client._errors import WorkflowQueryFailedError as WorkflowQueryFailedErro
 from ._client._errors import WorkflowQueryRejectedError as WorkflowQueryRejectedError
 from ._client._errors import WorkflowUpdateFailedError as WorkflowUpdateFailedError
 from ._client._handle import QueryRejectCondition as QueryRejectCondition
-from ._client._handle import StreamedEvent as StreamedEvent
 from ._client._handle import WorkflowExecution as WorkflowExecution
 from ._client._handle import WorkflowExecutionDescription as WorkflowExecutionDescription
 from ._client._handle import WorkflowExecutionStatus as WorkflowExecutionStatus
 from ._client._handle import WorkflowHandle as WorkflowHandle
 from ._client._handle import WorkflowUpdateHandle as WorkflowUpdateHandle
 from ._client._handle import WorkflowUpdateStage as WorkflowUpdateStage
+from ._client._handle_errors import WorkflowContinuedAsNewError as WorkflowContinuedAsNewError
 from ._client._inputs import CancelWorkflowInput as CancelWorkflowInput
 from ._client._inputs import DescribeWorkflowInput as DescribeWorkflowInput
 from ._client._inputs import QueryWorkflowInput as QueryWorkflowInput
@@ -43,6 +43,12 @@ from ._client._registry_errors import (
 from ._client._schedules import ScheduleAlreadyRunningError as ScheduleAlreadyRunningError
 from ._client._schedules import ScheduleHandle as ScheduleHandle
 from ._client._schedules import ScheduleNotFoundError as ScheduleNotFoundError
+from ._client._run_context import RunContext as RunContext
+from ._client._run_context import RunContextError as RunContextError
+from ._client._run_context import StateView as StateView
+from ._client._stream import InternalEvent as InternalEvent
+from ._client._stream import StopEvent as StopEvent
+from ._client._stream import StreamedEvent as StreamedEvent
 from ._core._public import publish as _publish
 from ._core._schedule_types import Schedule as Schedule
 from ._core._schedule_types import (
@@ -77,6 +83,7 @@ __all__ = [
     "ClientConfig",
     "DescribeWorkflowInput",
     "Interceptor",
+    "InternalEvent",
     "OutboundInterceptor",
     "PendingActivityInfo",
     "PendingActivityState",
@@ -100,15 +107,20 @@ __all__ = [
     "ScheduleState",
     "ScheduleUpdate",
     "ScheduleUpdateInput",
+    "RunContext",
+    "RunContextError",
     "SignalWorkflowInput",
     "StartWorkflowInput",
     "StartWorkflowUpdateInput",
+    "StateView",
+    "StopEvent",
     "StreamedEvent",
     "TerminateWorkflowInput",
     "UnknownHandlerError",
     "UnsupportedTargetError",
     "WorkflowAlreadyStartedError",
     "WorkflowClosedError",
+    "WorkflowContinuedAsNewError",
     "WorkflowExecution",
     "WorkflowExecutionCount",
     "WorkflowExecutionDescription",

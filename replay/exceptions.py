@@ -75,6 +75,8 @@ knows nothing of the engine either), so catching either works::
     ├── ArgumentCountError             RPL-C10    wrong number of arguments (registry)
     ├── ArgumentTypeError              RPL-C11    an argument of the wrong JSON kind (registry)
     ├── WorkflowTypeNotRegisteredError RPL-C12    start of a type no worker hosts there
+    ├── WorkflowContinuedAsNewError    RPL-H02    result(follow_runs=False) of a continued run
+    ├── RunContextError                RPL-H03    handle.ctx: a write, or a bad reference
     │
     │  failures recorded in histories: the message is the user's own, no prefix
     └── FailureError                   RPL-F00
@@ -127,6 +129,8 @@ from ._client._schedules import ScheduleAlreadyRunningError as ScheduleAlreadyRu
 from ._client._schedules import ScheduleNotFoundError as ScheduleNotFoundError
 from ._core._cron import InvalidCronError as InvalidCronError
 from ._core._data_converter import UnsupportedConverterError as UnsupportedConverterError
+from ._client._handle_errors import WorkflowContinuedAsNewError as WorkflowContinuedAsNewError
+from ._client._run_context import RunContextError as RunContextError
 from ._core._exceptions import ActivityError as ActivityError
 from ._core._exceptions import ApplicationError as ApplicationError
 from ._core._exceptions import ApplicationErrorCategory as ApplicationErrorCategory
@@ -186,6 +190,7 @@ __all__ = [
     "RestrictedCallError",
     "RunAlreadyExistsError",
     "RunClosedError",
+    "RunContextError",
     "RunNotFoundError",
     "RunNotPrunableError",
     "ScheduleAlreadyRunningError",
@@ -204,6 +209,7 @@ __all__ = [
     "UnsupportedTargetError",
     "WorkflowAlreadyStartedError",
     "WorkflowClosedError",
+    "WorkflowContinuedAsNewError",
     "WorkflowDefinitionError",
     "WorkflowFailureError",
     "WorkflowLoopError",

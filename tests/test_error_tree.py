@@ -123,6 +123,10 @@ EXAMPLES: dict[str, Callable[[], ReplayError]] = {
     "WorkflowNotFoundError": lambda: exc.WorkflowNotFoundError("order-42", None),
     "WorkflowClosedError": lambda: exc.WorkflowClosedError(
         "order-42", "run-1", "completed", "signal 'approve'"),
+    "RunContextError": lambda: exc.RunContextError(
+        "ctx.store.set('status', ...) is not supported: ... Nothing was sent."),
+    "WorkflowContinuedAsNewError": lambda: exc.WorkflowContinuedAsNewError(
+        "order-42", "run-1", "run-2"),
     "WorkflowUpdateFailedError": lambda: exc.WorkflowUpdateFailedError(
         "upd-1", "approve", exc.ApplicationError("not allowed")),
     "WorkflowQueryRejectedError": lambda: exc.WorkflowQueryRejectedError("order-42", "failed"),

@@ -44,7 +44,7 @@ def _client(db: str, *, create: bool = False,
     return Client(open_store(db, create=create), data_converter=data_converter)
 
 
-def _handle(client: Client, ident: str) -> tuple[WorkflowHandle, RunInfo]:
+def _handle(client: Client, ident: str) -> tuple[WorkflowHandle[Any, Any], RunInfo]:
     run = resolve_run(client.store, ident)
     return client.get_workflow_handle(run.workflow_id, run_id=run.run_id), run
 
@@ -58,7 +58,8 @@ def failing_text(failure: WorkflowTaskFailure) -> str:
             f"recorded at event {failure.event_id})")
 
 
-async def _result_or_failing(handle: WorkflowHandle, timeout: float | None) -> Any:
+async def _result_or_failing(handle: WorkflowHandle[Any, Any], timeout: float | None
+                             ) -> Any:
     """The run's result; CliError as soon as its workflow task is failing (or on timeout)."""
     result = asyncio.ensure_future(handle.result())
     try:

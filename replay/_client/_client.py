@@ -10,7 +10,7 @@ import typing
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
-from typing import Any, TypedDict, TypeVar
+from typing import Any, Concatenate, TypedDict, TypeVar, Unpack
 
 import attrs
 
@@ -67,6 +67,13 @@ from ._schedules import (
     list_schedules,
 )
 from ._store_calls import StoreCalls
+from ._typing import (
+    MultiParams,
+    ParamType,
+    ReturnType,
+    SelfType,
+    StartWorkflowOptions,
+)
 
 T = TypeVar("T")
 _NO_METADATA: Mapping[str, str | bytes] = types.MappingProxyType({})
@@ -220,6 +227,28 @@ class Client:
 
     # --- starting ------------------------------------------------------------------------
 
+    @typing.overload
+    async def start_workflow(
+        self, workflow: Callable[[SelfType], Awaitable[ReturnType]], *, id: str,
+        task_queue: str, result_type: Any = ..., **options: Unpack[StartWorkflowOptions],
+    ) -> WorkflowHandle[SelfType, ReturnType]: ...
+    @typing.overload
+    async def start_workflow(
+        self, workflow: Callable[[SelfType, ParamType], Awaitable[ReturnType]], arg: ParamType,
+        *, id: str, task_queue: str, result_type: Any = ...,
+        **options: Unpack[StartWorkflowOptions],
+    ) -> WorkflowHandle[SelfType, ReturnType]: ...
+    @typing.overload
+    async def start_workflow(
+        self, workflow: Callable[Concatenate[SelfType, MultiParams], Awaitable[ReturnType]], *,
+        args: Sequence[Any], id: str, task_queue: str, result_type: Any = ...,
+        **options: Unpack[StartWorkflowOptions],
+    ) -> WorkflowHandle[SelfType, ReturnType]: ...
+    @typing.overload
+    async def start_workflow(
+        self, workflow: type[SelfType] | str, arg: Any = ..., *, id: str, task_queue: str,
+        args: Sequence[Any] = ..., result_type: Any = ..., **options: Unpack[StartWorkflowOptions],
+    ) -> WorkflowHandle[Any, Any]: ...
     async def start_workflow(
         self,
         workflow: Any,
@@ -240,8 +269,11 @@ class Client:
         rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
         rpc_timeout: timedelta | None = None,
         cron_schedule: str = "",
-    ) -> WorkflowHandle:
+    ) -> WorkflowHandle[Any, Any]:
         """Start a run (or, with ``start_signal``, signal the open one or start and signal).
+
+        Given the workflow's ``@workflow.run`` method, the handle is typed by it
+        (``WorkflowHandle[MyWorkflow, Result]``) and a wrong argument fails type checking.
 
         ``task_timeout`` is accepted for familiar code and not recorded: replay does
         not time workflow tasks out. ``rpc_metadata`` and ``rpc_timeout`` are checked
@@ -269,7 +301,7 @@ class Client:
             rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout, workflow_ref=workflow,
             cron_schedule=cron_schedule))
 
-    async def begin_run(self, input: StartWorkflowInput) -> WorkflowHandle:
+    async def begin_run(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
         """Start the run ``input`` describes (the end of the client's chain)."""
         workflow, name, id, task_queue = input.workflow_ref, input.workflow, input.id, \
             input.task_queue
@@ -344,16 +376,34 @@ class Client:
         return self._handle(id, run_id, run_id, rtype)
 
     @typing.overload
-    async def execute_workflow(self, workflow: Callable[..., Awaitable[T]], arg: Any = ...,
-                               **kwargs: Any) -> T: ...
+    async def execute_workflow(
+        self, workflow: Callable[[SelfType], Awaitable[ReturnType]], *, id: str,
+        task_queue: str, result_type: Any = ..., **options: Unpack[StartWorkflowOptions],
+    ) -> ReturnType: ...
     @typing.overload
-    async def execute_workflow(self, workflow: Any, arg: Any = ..., **kwargs: Any) -> Any: ...
+    async def execute_workflow(
+        self, workflow: Callable[[SelfType, ParamType], Awaitable[ReturnType]], arg: ParamType,
+        *, id: str, task_queue: str, result_type: Any = ...,
+        **options: Unpack[StartWorkflowOptions],
+    ) -> ReturnType: ...
+    @typing.overload
+    async def execute_workflow(
+        self, workflow: Callable[Concatenate[SelfType, MultiParams], Awaitable[ReturnType]], *,
+        args: Sequence[Any], id: str, task_queue: str, result_type: Any = ...,
+        **options: Unpack[StartWorkflowOptions],
+    ) -> ReturnType: ...
+    @typing.overload
+    async def execute_workflow(
+        self, workflow: type[SelfType] | str, arg: Any = ..., *, id: str, task_queue: str,
+        args: Sequence[Any] = ..., result_type: Any = ..., **options: Unpack[StartWorkflowOptions],
+    ) -> Any: ...
     async def execute_workflow(self, workflow: Any, arg: Any = UNSET, **kwargs: Any) -> Any:
         """Start a run and wait for its result (typed by the run method's annotation)."""
         handle = await self.start_workflow(workflow, arg, **kwargs)
         return await handle.result()
 
-    def _handle(self, id: str, run_id: str, first: str, result_type: Any) -> WorkflowHandle:
+    def _handle(self, id: str, run_id: str, first: str, result_type: Any
+                ) -> WorkflowHandle[Any, Any]:
         return WorkflowHandle(self, id, run_id=None, result_run_id=run_id,
                               first_execution_run_id=first, result_type=result_type)
 
@@ -361,20 +411,22 @@ class Client:
 
     def get_workflow_handle(self, workflow_id: str, *, run_id: str | None = None,
                             first_execution_run_id: str | None = None,
-                            result_type: Any = None) -> WorkflowHandle:
+                            result_type: Any = None) -> WorkflowHandle[Any, Any]:
         """A handle to the newest run of ``workflow_id`` (or to ``run_id``)."""
         return WorkflowHandle(self, workflow_id, run_id=run_id,
                               first_execution_run_id=first_execution_run_id,
                               result_type=result_type)
 
-    def get_workflow_handle_for(self, workflow: Any, workflow_id: str, *,
-                                run_id: str | None = None,
-                                first_execution_run_id: str | None = None) -> WorkflowHandle:
+    def get_workflow_handle_for(
+            self, workflow: Callable[Concatenate[SelfType, MultiParams], Awaitable[ReturnType]],
+            workflow_id: str, *, run_id: str | None = None,
+            first_execution_run_id: str | None = None) -> WorkflowHandle[SelfType, ReturnType]:
         """Typed variant: the result type comes from the workflow's run method."""
         _, rtype = workflow_name(workflow)
-        return self.get_workflow_handle(workflow_id, run_id=run_id,
-                                        first_execution_run_id=first_execution_run_id,
-                                        result_type=rtype)
+        handle: WorkflowHandle[SelfType, ReturnType] = self.get_workflow_handle(
+            workflow_id, run_id=run_id, first_execution_run_id=first_execution_run_id,
+            result_type=rtype)
+        return handle
 
     def get_async_activity_handle(self, *, task_token: bytes | None = None,
                                   workflow_id: str | None = None, run_id: str | None = None,
@@ -471,10 +523,10 @@ class _ClientImpl(OutboundInterceptor):
     def __init__(self, client: Client) -> None:  # the end of the chain has no next
         self._client = client
 
-    def _handle(self, id: str, run_id: str | None, first: str | None) -> WorkflowHandle:
+    def _handle(self, id: str, run_id: str | None, first: str | None) -> WorkflowHandle[Any, Any]:
         return WorkflowHandle(self._client, id, run_id=run_id, first_execution_run_id=first)
 
-    async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle:
+    async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
         return await self._client.begin_run(input)
 
     async def signal_workflow(self, input: SignalWorkflowInput) -> None:
@@ -486,7 +538,7 @@ class _ClientImpl(OutboundInterceptor):
                                   input.first_execution_run_id).run_query(input)
 
     async def start_workflow_update(self, input: StartWorkflowUpdateInput
-                                    ) -> WorkflowUpdateHandle:
+                                    ) -> WorkflowUpdateHandle[Any]:
         return await self._handle(input.id, input.run_id,
                                   input.first_execution_run_id).send_update(input)
 

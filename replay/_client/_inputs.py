@@ -63,7 +63,7 @@ class SignalWorkflowInput:
 
 @attrs.define(kw_only=True)
 class QueryWorkflowInput:
-    """A query about to be asked (its headers do not reach the workflow yet)."""
+    """A query about to be asked (its headers reach ``HandleQueryInput.headers``)."""
 
     id: str
     run_id: str | None

@@ -22,7 +22,7 @@ import types
 import typing
 import uuid
 from asyncio import events
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import datetime
 from types import FrameType
 from typing import Any
@@ -463,9 +463,11 @@ class WorkflowInstance:
 
     # --- inspecting --------------------------------------------------------------------
 
-    def query(self, name: str, args: Sequence[Any] = ()) -> Any:
-        """Run a query handler against the current state; returns its payload."""
-        return self.handlers.query(name, args)
+    def query(self, name: str, args: Sequence[Any] = (),
+              headers: Mapping[str, Any] | None = None) -> Any:
+        """Run a query handler against the current state; returns its payload
+        (``headers`` reach the workflow's inbound interceptors)."""
+        return self.handlers.query(name, args, headers)
 
     def stack_trace(self) -> str:
         """Where each of the workflow's tasks is waiting (the debugger's ``where``)."""

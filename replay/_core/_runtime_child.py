@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import typing
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from ._args import UNSET, all_args
 from ._commands import ChildCommand, SignalExternalCommand
@@ -20,6 +20,9 @@ from ._interceptors import (
 from ._parent_close import ParentClosePolicy, policy_from
 
 T = TypeVar("T")
+ChildSelf = TypeVar("ChildSelf")
+ChildParam = TypeVar("ChildParam")
+ChildParams = ParamSpec("ChildParams")
 
 
 class ChildWorkflowHandle:
@@ -111,11 +114,21 @@ def start_child(input: StartChildWorkflowInput) -> ChildWorkflowHandle:
     return ChildWorkflowHandle(cmd)
 
 
+# Typed as in the familiar SDK: given the child's run method, its argument is checked
+# and its result typed (the options are checked when called: unknown ones are refused).
 @typing.overload
-async def execute_child_workflow(workflow: Callable[..., Awaitable[T]], arg: Any = ...,
+async def execute_child_workflow(workflow: Callable[[ChildSelf], Awaitable[T]],
                                  **kwargs: Any) -> T: ...
 @typing.overload
-async def execute_child_workflow(workflow: Any, arg: Any = ..., **kwargs: Any) -> Any: ...
+async def execute_child_workflow(workflow: Callable[[ChildSelf, ChildParam], Awaitable[T]],
+                                 arg: ChildParam, **kwargs: Any) -> T: ...
+@typing.overload
+async def execute_child_workflow(
+        workflow: Callable[Concatenate[ChildSelf, ChildParams], Awaitable[T]], *,
+        args: Sequence[Any], **kwargs: Any) -> T: ...
+@typing.overload
+async def execute_child_workflow(workflow: str | type[Any], arg: Any = ...,
+                                 **kwargs: Any) -> Any: ...
 async def execute_child_workflow(workflow: Any, arg: Any = UNSET, **kwargs: Any) -> Any:
     """Start a child run and wait for its result."""
     handle = await start_child_workflow(workflow, arg, **kwargs)

@@ -145,7 +145,8 @@ class Worker:
         self.cache = StickyCache(max_cached_workflows)
         """The live instances of the runs this worker holds (see :class:`StickyCache`)."""
         self._queries = QueryAnswerer(self.store, task_queue, self.identity, self.registry,
-                                      self.cache, client.converter)
+                                      self.cache, client.converter,
+                                      self._workflow_interceptors)
         self._stop = asyncio.Event()
         self._waiter: asyncio.Future[bool] | None = None
         self._run_task: asyncio.Task[None] | None = None

@@ -24,6 +24,8 @@ runs and stale results, workflow and activity task leases, timers, update
 requests, dead workers' leases, the registry of what workers host (newest
 registration wins, idempotent, runs untouched), wake-ups (across handles) and
 ``tail``; and,
+requests, dead workers' leases, wake-ups (across handles) and ``tail``, the
+query channel when the store has one (``_query_conformance``); and,
 on random workloads, that the store answers every operation exactly as
 :class:`~replay.history.MemoryStore` (the reference) does. A store with a
 ``dump_indexes()`` method (a diagnostic returning its derived rows) is also
@@ -69,6 +71,7 @@ from replay.history import (
     WorkflowTaskCompleted,
 )
 
+from ._query_conformance import QueryChannelConformance as QueryChannelConformance
 from ._store_workload import STEP_KINDS as STEP_KINDS
 from ._store_workload import T0 as T0
 from ._store_workload import Step as Step
@@ -77,6 +80,7 @@ from ._store_workload import workload_steps as workload_steps
 from ._store_workload import workloads as workloads
 
 __all__ = [
+    "QueryChannelConformance",
     "STEP_KINDS",
     "Step",
     "StoreConformance",
@@ -161,6 +165,7 @@ def _activity(name: str) -> HandlerSignature:
 
 
 class StoreConformance:
+class StoreConformance(QueryChannelConformance):
     """The suite; subclass it and provide a ``store_factory`` fixture (see the module)."""
 
     @pytest.fixture
