@@ -40,12 +40,12 @@ from ._client._registry_errors import UnknownHandlerError as UnknownHandlerError
 from ._client._registry_errors import (
     WorkflowTypeNotRegisteredError as WorkflowTypeNotRegisteredError,
 )
-from ._client._schedules import ScheduleAlreadyRunningError as ScheduleAlreadyRunningError
-from ._client._schedules import ScheduleHandle as ScheduleHandle
-from ._client._schedules import ScheduleNotFoundError as ScheduleNotFoundError
 from ._client._run_context import RunContext as RunContext
 from ._client._run_context import RunContextError as RunContextError
 from ._client._run_context import StateView as StateView
+from ._client._schedules import ScheduleAlreadyRunningError as ScheduleAlreadyRunningError
+from ._client._schedules import ScheduleHandle as ScheduleHandle
+from ._client._schedules import ScheduleNotFoundError as ScheduleNotFoundError
 from ._client._stream import InternalEvent as InternalEvent
 from ._client._stream import StopEvent as StopEvent
 from ._client._stream import StreamedEvent as StreamedEvent

@@ -119,18 +119,18 @@ from ._client._errors import WorkflowNotFoundError as WorkflowNotFoundError
 from ._client._errors import WorkflowQueryFailedError as WorkflowQueryFailedError
 from ._client._errors import WorkflowQueryRejectedError as WorkflowQueryRejectedError
 from ._client._errors import WorkflowUpdateFailedError as WorkflowUpdateFailedError
+from ._client._handle_errors import WorkflowContinuedAsNewError as WorkflowContinuedAsNewError
 from ._client._registry_errors import ArgumentCountError as ArgumentCountError
 from ._client._registry_errors import ArgumentTypeError as ArgumentTypeError
 from ._client._registry_errors import UnknownHandlerError as UnknownHandlerError
 from ._client._registry_errors import (
     WorkflowTypeNotRegisteredError as WorkflowTypeNotRegisteredError,
 )
+from ._client._run_context import RunContextError as RunContextError
 from ._client._schedules import ScheduleAlreadyRunningError as ScheduleAlreadyRunningError
 from ._client._schedules import ScheduleNotFoundError as ScheduleNotFoundError
 from ._core._cron import InvalidCronError as InvalidCronError
 from ._core._data_converter import UnsupportedConverterError as UnsupportedConverterError
-from ._client._handle_errors import WorkflowContinuedAsNewError as WorkflowContinuedAsNewError
-from ._client._run_context import RunContextError as RunContextError
 from ._core._exceptions import ActivityError as ActivityError
 from ._core._exceptions import ApplicationError as ApplicationError
 from ._core._exceptions import ApplicationErrorCategory as ApplicationErrorCategory

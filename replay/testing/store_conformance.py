@@ -164,7 +164,6 @@ def _activity(name: str) -> HandlerSignature:
     return HandlerSignature(name=name, min_args=1, max_args=1, arg_types=("Order",))
 
 
-class StoreConformance:
 class StoreConformance(QueryChannelConformance):
     """The suite; subclass it and provide a ``store_factory`` fixture (see the module)."""
 
