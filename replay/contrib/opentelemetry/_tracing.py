@@ -108,7 +108,8 @@ class _TracingClientOutbound(client.OutboundInterceptor):
         super().__init__(next)
         self.root = root
 
-    async def start_workflow(self, input: client.StartWorkflowInput) -> client.WorkflowHandle[Any, Any]:
+    async def start_workflow(self, input: client.StartWorkflowInput
+                             ) -> client.WorkflowHandle[Any, Any]:
         with self.root.client_span(f"StartWorkflow:{input.workflow}",
                                    {"replay.workflow_id": input.id}):
             input.headers = _inject(input.headers)
