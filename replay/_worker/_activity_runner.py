@@ -151,7 +151,8 @@ class ActivityRunner:
                        ctx: _activity_ctx.ActivityContext) -> Any:
         defn = self.activities.get(task.activity_type) or self.activities.get(None)
         if defn is None:
-            known = ", ".join(sorted(n for n in self.activities if n)) or "none"
+            known = ", ".join(sorted(n for n in self.activities  # not the engine's own
+                                     if n and not n.startswith("replay."))) or "none"
             raise ApplicationError(
                 f"activity type {task.activity_type!r} is not registered on this worker "
                 f"(known: {known}); register it with Worker(activities=[...])",

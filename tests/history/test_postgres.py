@@ -31,6 +31,7 @@ from replay.history import (
 from replay.history._changes import Change
 from replay.history._postgres_conn import parse_target
 from replay.history._postgres_rows import handled_changes
+from replay.history._postgres_schema import SCHEMA_VERSION
 from tests.history.samples import signal, started
 from tests.strategies import T0
 
@@ -113,12 +114,17 @@ def test_a_version_1_store_gains_the_worker_registry(pg: Any, postgres_url: str)
     store.commit([Start("r1", started())])
     store.close()
     with raw(postgres_url, store.schema) as conn:  # as version 1 left it
-        conn.execute("DROP TABLE registrations")
+        for table in ("registrations", "query_requests", "query_pollers"):
+            conn.execute(f"DROP TABLE {table}")
         conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     upgraded = pg(store.schema)
     with raw(postgres_url, store.schema) as conn:
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    assert row == ("2",)
+        tables = {r[0] for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+            (store.schema,))}
+    assert row == (str(SCHEMA_VERSION),)
+    assert {"registrations", "query_requests", "query_pollers"} <= tables
     sig = WorkflowSignature(workflow_type="Greeter", run=HandlerSignature(name="run"))
     upgraded.register_worker("q", "w", T0, [sig], [])
     assert [r.signature for r in upgraded.registered_workflows("q")] == [sig]
