@@ -18,7 +18,7 @@ from ._errors import ReplayError, RunNotFoundError
 from ._events import Event, Failure, JsonValue
 from ._history import History
 from ._notify import ChangeNotifier, Notifying
-from ._query_channel import QueryRequest
+from ._query_channel import QueryRequest, expired, wall_now
 from ._registry import (
     ACTIVITY,
     WORKFLOW,
@@ -28,7 +28,6 @@ from ._registry import (
     WorkflowRegistration,
     WorkflowSignature,
 )
-from ._query_channel import QueryRequest, expired, wall_now
 from ._sqlite_retention import RunNotPrunableError
 from ._store import (
     ActivityTask,

@@ -18,6 +18,8 @@ from ._history import History
 from ._notify import Notifying
 from ._postgres_db import Database, Tx
 from ._postgres_listen import queue_scope
+from ._postgres_queries import PostgresQueryChannel
+from ._query_channel import QueryRequest
 from ._registry import (
     ACTIVITY,
     WORKFLOW,
@@ -27,8 +29,6 @@ from ._registry import (
     WorkflowSignature,
 )
 from ._sql_registry import POSTGRES_UPSERT, from_rows, select, upsert_rows
-from ._postgres_queries import PostgresQueryChannel
-from ._query_channel import QueryRequest
 from ._sqlite_retention import RunNotPrunableError
 from ._sqlite_rows import decode_event, dumps, failure_json
 from ._store import (

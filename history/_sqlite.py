@@ -20,6 +20,7 @@ from ._errors import ReplayError, RunNotFoundError
 from ._events import Event, Failure, JsonValue
 from ._history import History
 from ._notify import Notifying, acquire_notifier, release_notifier
+from ._query_channel import QueryRequest
 from ._registry import (
     ACTIVITY,
     WORKFLOW,
@@ -36,7 +37,6 @@ from ._sql_registry import (
     sqlite_time,
     upsert_rows,
 )
-from ._query_channel import QueryRequest
 from ._sqlite_faults import store_fault
 from ._sqlite_queries import SqliteQueryChannel
 from ._sqlite_rebuild import dump_indexes, rebuild_indexes

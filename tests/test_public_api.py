@@ -45,7 +45,8 @@ PUBLIC: dict[str, list[str]] = {
         "WorkflowIDReusePolicy",
     ],
     "replay.contrib.opentelemetry": [
-        "HEADER", "TracingInterceptor",
+        "HEADER", "OpenTelemetryMetrics", "PrometheusEndpoint", "TracingInterceptor",
+        "serve_prometheus",
     ],
     "replay.contrib.pydantic": [
         "PydanticJSONPlainPayloadConverter", "PydanticPayloadConverter",
@@ -129,7 +130,7 @@ PUBLIC: dict[str, list[str]] = {
         "ExecuteActivityInput", "ExecuteWorkflowInput", "HandleQueryInput",
         "HandleSignalInput", "HandleUpdateInput", "Interceptor", "Replayer",
         "SignalChildWorkflowInput", "SignalExternalWorkflowInput", "StartActivityInput",
-        "StartChildWorkflowInput", "Worker", "WorkflowInboundInterceptor",
+        "StartChildWorkflowInput", "Worker", "WorkerMetrics", "WorkflowInboundInterceptor",
         "WorkflowInterceptorClassInput", "WorkflowOutboundInterceptor",
         "WorkflowReplayResult", "WorkflowReplayResults",
     ],

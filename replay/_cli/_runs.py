@@ -14,7 +14,7 @@ import click
 from replay.client import Client, WorkflowExecutionDescription, WorkflowHandle, WorkflowTaskFailure
 from replay.converter import DataConverter
 from replay.history import RUN_STATUSES, RunInfo
-from replay.worker import Replayer
+from replay.worker import Replayer, WorkerMetrics
 from replay.workflow import WorkflowDefinition
 
 from ._common import (
@@ -111,10 +111,15 @@ class StoreUnusableError(CliError):
 @click.command()
 @click.argument("modules", nargs=-1, required=True, metavar="MODULE...")
 @click.option("--task-queue", "-q", required=True, help="The task queue to poll.")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None, metavar="PORT",
+              help="Serve the worker's metrics for Prometheus at http://HOST:PORT/metrics "
+                   "(the prometheus extra; 0 picks a free port, printed on stderr).")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True,
+              help="The address the metrics endpoint listens on.")
 @data_converter_option
 @db_option
-def worker(modules: tuple[str, ...], task_queue: str, data_converter: DataConverter | None,
-           db: str) -> None:
+def worker(modules: tuple[str, ...], task_queue: str, metrics_port: int | None,
+           metrics_host: str, data_converter: DataConverter | None, db: str) -> None:
     """Run a worker in the foreground until Ctrl-C or SIGTERM.
 
     Every @workflow.defn class and @activity.defn function found in the
@@ -140,9 +145,12 @@ def worker(modules: tuple[str, ...], task_queue: str, data_converter: DataConver
     except StoreError as exc:
         raise StoreUnusableError(exc) from exc
 
+    metrics = _metrics_endpoint(metrics_port, metrics_host, client) \
+        if metrics_port is not None else None
+
     async def serve() -> None:
         w = Worker(client, task_queue=task_queue, workflows=code.workflows,
-                   activities=code.activities)
+                   activities=code.activities, metrics=metrics)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signals.SIGINT, signals.SIGTERM):
@@ -165,6 +173,20 @@ def worker(modules: tuple[str, ...], task_queue: str, data_converter: DataConver
         raise StoreUnusableError(exc) from exc
     finally:
         client.close()
+
+
+def _metrics_endpoint(port: int, host: str, client: Client) -> WorkerMetrics:
+    """The Prometheus endpoint's metrics sink (a usage error without its extra)."""
+    try:
+        from replay.contrib.opentelemetry import serve_prometheus
+        endpoint = serve_prometheus(port, host, store=client.store)
+    except ImportError as exc:
+        raise click.UsageError(f"--metrics-port: {exc}") from exc
+    except OSError as exc:
+        raise CliError(f"--metrics-port: cannot listen on {host}:{port}: {exc.strerror}") \
+            from exc
+    click.echo(f"metrics at {visible(endpoint.url)}", err=True)
+    return endpoint.metrics
 
 
 # --- starting and messaging runs -------------------------------------------------------------
