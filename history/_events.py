@@ -15,6 +15,9 @@ import attrs
 JsonValue: TypeAlias = Any
 """JSON-able data: ``None``, bool, int, float, str, lists and str-keyed dicts of them."""
 
+# ``search_attributes`` (WorkflowStarted, ChildWorkflowStarted, WorkflowContinuedAsNew): the
+# run's (or the new run's) search attributes, name -> {"type": ..., "value": ...}; added to
+# the format later, left out while empty.
 # ``headers`` (WorkflowStarted, SignalReceived, ActivityScheduled, ChildWorkflowStarted,
 # ExternalSignalSent, WorkflowContinuedAsNew):
 # name -> payload set by interceptors (context propagation, tracing) and carried to the
@@ -89,6 +92,8 @@ class WorkflowStarted(Event):
     execution_timeout: timedelta | None = None
     run_timeout: timedelta | None = None
     headers: dict[str, JsonValue] = attrs.field(factory=dict, metadata={ADDED_LATER: True})
+    search_attributes: dict[str, JsonValue] = attrs.field(factory=dict,
+                                                       metadata={ADDED_LATER: True})
 
 
 @attrs.frozen(kw_only=True)
@@ -130,6 +135,8 @@ class WorkflowContinuedAsNew(Event):
     args: list[JsonValue] = attrs.field(factory=list)
     memo: dict[str, JsonValue] = attrs.field(factory=dict)
     headers: dict[str, JsonValue] = attrs.field(factory=dict, metadata={ADDED_LATER: True})
+    search_attributes: dict[str, JsonValue] = attrs.field(factory=dict,
+                                                       metadata={ADDED_LATER: True})
 
 
 @attrs.frozen(kw_only=True)
@@ -241,6 +248,8 @@ class ChildWorkflowStarted(Event):
     args: list[JsonValue] = attrs.field(factory=list)
     memo: dict[str, JsonValue] = attrs.field(factory=dict)
     headers: dict[str, JsonValue] = attrs.field(factory=dict, metadata={ADDED_LATER: True})
+    search_attributes: dict[str, JsonValue] = attrs.field(factory=dict,
+                                                       metadata={ADDED_LATER: True})
 
 
 @attrs.frozen(kw_only=True)
@@ -282,6 +291,18 @@ class UpdateCompleted(Event):
     accepted_event_id: int
     result: JsonValue = None
     failure: Failure | None = None
+
+
+@attrs.frozen(kw_only=True)
+class SearchAttributesUpserted(Event):
+    """Workflow code set or removed search attributes of its run.
+
+    ``search_attributes`` maps each name to its new stored value
+    (``{"type": ..., "value": ...}``, see :mod:`history._search_values`) or to
+    ``None`` when the attribute was removed; names not mentioned keep their value.
+    """
+
+    search_attributes: dict[str, JsonValue] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True)

@@ -26,6 +26,10 @@ own triggers), the ``pruning`` marker table, and an ``events_no_delete``
 trigger that lets a DELETE through only for a closed run that ``prune_run``
 is removing (see ``_sqlite_retention``). Every other DELETE or UPDATE of an
 event is refused as before.
+
+Version 4 added search attributes: the runs index's ``search_attributes`` column
+(JSON, ``'{}'`` for every run of an older store: no history before it recorded
+any) and the ``search_attributes`` index table that list queries read.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from . import _sqlite_retention
+from . import _search_index, _sqlite_retention
 
 Migration = Callable[[sqlite_utils.Database], None]
 
@@ -65,10 +69,18 @@ def retention(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+def search_attributes(db: sqlite_utils.Database) -> None:
+    """3 -> 4: the runs index's search_attributes column and the search_attributes table."""
+    db.table("runs").add_column("search_attributes", str, not_null_default="{}")
+    for statement in _search_index.SQLITE_DDL:
+        db.execute(statement)
+
+
 #: ``MIGRATIONS[n]`` takes a store from schema version ``n`` to ``n + 1``.
 MIGRATIONS: dict[int, Migration] = {
     1: task_failures_and_activity_progress,
     2: retention,
+    3: search_attributes,
 }
 
 

@@ -1,7 +1,6 @@
 """Starting runs and talking to them (names follow the familiar SDK's ``client`` module)."""
 
 from ._client._client import Client as Client
-from ._client._client import WorkflowExecutionCount as WorkflowExecutionCount
 from ._client._describe import PendingActivityInfo as PendingActivityInfo
 from ._client._describe import PendingActivityState as PendingActivityState
 from ._client._describe import WorkflowTaskFailure as WorkflowTaskFailure
@@ -30,6 +29,8 @@ from ._client._inputs import StartWorkflowUpdateInput as StartWorkflowUpdateInpu
 from ._client._inputs import TerminateWorkflowInput as TerminateWorkflowInput
 from ._client._interceptors import Interceptor as Interceptor
 from ._client._interceptors import OutboundInterceptor as OutboundInterceptor
+from ._client._list_query import WorkflowExecutionAsyncIterator as WorkflowExecutionAsyncIterator
+from ._client._list_query import WorkflowExecutionCount as WorkflowExecutionCount
 from ._core._public import publish as _publish
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "WorkflowAlreadyStartedError",
     "WorkflowClosedError",
     "WorkflowExecution",
+    "WorkflowExecutionAsyncIterator",
     "WorkflowExecutionCount",
     "WorkflowExecutionDescription",
     "WorkflowExecutionStatus",

@@ -46,6 +46,7 @@ from .._core._exceptions import (
     UnknownQueryError,
 )
 from .._core._failure import from_failure
+from .._core._search_attributes import TypedSearchAttributes, decode_attributes, untyped_attributes
 from .._replay._queries import QueryEngine
 from ._checks import MessageChecks
 from ._describe import (
@@ -164,6 +165,10 @@ class WorkflowExecution:
     parent_id: str | None
     parent_run_id: str | None
     memo: dict[str, Any]
+    typed_search_attributes: TypedSearchAttributes = TypedSearchAttributes.empty
+    """The run's search attributes now (as the store's index holds them)."""
+    search_attributes: dict[str, list[Any]] = attrs.field(factory=dict)
+    """The same in the familiar SDK's older untyped form: name -> list of values."""
 
     @staticmethod
     def from_run(run: RunInfo) -> WorkflowExecution:
@@ -172,7 +177,9 @@ class WorkflowExecution:
             task_queue=run.task_queue, status=WorkflowExecutionStatus(run.status),
             start_time=run.start_time, close_time=run.close_time,
             history_length=run.last_event_id, parent_id=run.parent_workflow_id,
-            parent_run_id=run.parent_run_id, memo=dict(run.memo))
+            parent_run_id=run.parent_run_id, memo=dict(run.memo),
+            typed_search_attributes=decode_attributes(run.search_attributes),
+            search_attributes=untyped_attributes(run.search_attributes))
 
 
 @attrs.frozen(kw_only=True)

@@ -17,6 +17,7 @@ from ._interceptors import (
     SignalExternalWorkflowInput,
     StartChildWorkflowInput,
 )
+from ._search_attributes import TypedSearchAttributes, encode_attributes
 
 T = TypeVar("T")
 
@@ -57,12 +58,14 @@ def start_child_workflow(
     task_queue: str | None = None,
     result_type: Any = None,
     memo: dict[str, Any] | None = None,
+    search_attributes: TypedSearchAttributes | None = None,
     **options: Any,
 ) -> Awaitable[ChildWorkflowHandle]:
     """Start a child run; the returned awaitable gives its handle.
 
-    Takes the familiar SDK's ``id``, ``task_queue``, ``memo`` and ``result_type``;
-    any other option raises TypeError naming it rather than being ignored.
+    Takes the familiar SDK's ``id``, ``task_queue``, ``memo``, ``search_attributes``
+    (the child's own; nothing is inherited) and ``result_type``; any other option
+    raises TypeError naming it rather than being ignored.
     """
     refuse_options("workflow.start_child_workflow()", options, UNSUPPORTED_CHILD_OPTIONS)
     inst = instance_for("start_child_workflow")
@@ -70,7 +73,9 @@ def start_child_workflow(
     name, declared = workflow_name(workflow)
     input = StartChildWorkflowInput(
         workflow=name, args=all_args(arg, args), id=id, task_queue=task_queue, memo=memo,
-        ret_type=result_type if result_type is not None else declared)
+        ret_type=result_type if result_type is not None else declared,
+        search_attributes=search_attributes)
+    encode_attributes(search_attributes)  # refuse bad values before anything is recorded
     if inst.outbound is not None:
         # the chain ends in start_child, which returns a ChildWorkflowHandle
         return typing.cast("Awaitable[ChildWorkflowHandle]",
@@ -99,6 +104,7 @@ def start_child(input: StartChildWorkflowInput) -> ChildWorkflowHandle:
         future=inst.loop.create_future(),
         decode=inst.converter.from_payload,
         headers=dict(input.headers),
+        search_attributes=encode_attributes(input.search_attributes),
     )
     inst.add_command(cmd)
     return ChildWorkflowHandle(cmd)
@@ -117,7 +123,7 @@ async def execute_child_workflow(workflow: Any, arg: Any = UNSET, **kwargs: Any)
 
 UNSUPPORTED_CHILD_OPTIONS = frozenset({
     "cancellation_type", "parent_close_policy", "execution_timeout", "run_timeout",
-    "task_timeout", "id_reuse_policy", "retry_policy", "cron_schedule", "search_attributes",
+    "task_timeout", "id_reuse_policy", "retry_policy", "cron_schedule",
     "static_summary", "static_details", "versioning_intent", "priority",
 })
 """The familiar SDK's child options that replay does not implement yet."""
