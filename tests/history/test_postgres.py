@@ -106,6 +106,28 @@ def test_a_foreign_schema_and_a_newer_version_are_refused(pg: Any, postgres_url:
         pg(store.schema)
 
 
+def test_a_version_1_schema_gains_search_attributes_on_open(pg: Any,
+                                                            postgres_url: str) -> None:
+    """Version 1 had no search attributes: the step to 2 adds the runs column (empty for
+    the runs already there) and the index table, and queries work on the upgraded store."""
+    store = pg()
+    store.commit([Start("old", started("wf-old"))])
+    with raw(postgres_url, store.schema) as conn:
+        conn.execute("DROP TABLE search_attributes")
+        conn.execute("ALTER TABLE runs DROP COLUMN search_attributes")
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    upgraded = pg(store.schema)
+    with raw(postgres_url, store.schema) as conn:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        assert row is not None and row[0] == "2"
+    old = upgraded.get_run("old")
+    assert old is not None and old.search_attributes == {}
+    upgraded.commit([Start("new", started("wf-new", search_attributes={
+        "Customer": {"type": "Keyword", "value": "acme"}}))])
+    assert [r.run_id for r in upgraded.query_runs("Customer = 'acme'")] == ["new"]
+    assert upgraded.count_query("ExecutionStatus = 'Running'") == 2
+
+
 def test_open_by_url_and_a_bad_server() -> None:
     with pytest.raises(StoreError, match=r"postgresql://u:\*\*\*@127.0.0.1:1/x.*cannot open"):
         PostgresStore("postgresql://u:pw@127.0.0.1:1/x", connect_timeout=2)
