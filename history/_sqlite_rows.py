@@ -92,6 +92,10 @@ def _failure(data: str | None) -> Failure | None:
     return None if data is None else _CONVERTER.from_payload(json.loads(data), Failure)
 
 
+failure_from_json = _failure
+"""The inverse of :func:`failure_json`."""
+
+
 def _opt_json(value: JsonValue) -> str:
     return dumps(value)
 
@@ -360,6 +364,11 @@ def apply_changes(conn: sqlite3.Connection, changes: Iterable[Change]) -> None:
             continue
         if isinstance(change, SetSearchAttributes):
             apply_set(conn, "?", change.run_id, change.values)
+            continue
+        if isinstance(change, FinishWorkflowTask):
+            # the row goes unless requested updates keep it: then it is only reset
+            if conn.execute(_SQL[FinishWorkflowTask][0], (change.run_id,)).rowcount == 0:
+                conn.execute(_SQL[FinishWorkflowTask][1], (change.run_id,))
             continue
         statements = _SQL[type(change)]
         if statements:

@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from replay.history import History, RunInfo, Store
+from replay.history import History, PayloadConverter, RunInfo, Store
 
 from ._handle import WorkflowExecution
 
@@ -39,7 +39,9 @@ class WorkflowExecutionAsyncIterator:
     instead, ready for ``Replayer.replay_workflows``.
     """
 
-    def __init__(self, list_runs: RunLister, read_history: HistoryReader) -> None:
+    def __init__(self, list_runs: RunLister, read_history: HistoryReader,
+                 converter: PayloadConverter | None = None) -> None:
+        self._converter = converter
         self._list_runs = list_runs
         self._read_history = read_history
         self._runs: list[RunInfo] | None = None
@@ -52,7 +54,7 @@ class WorkflowExecutionAsyncIterator:
         run = await self._next_run()
         if run is None:
             raise StopAsyncIteration
-        return WorkflowExecution.from_run(run)
+        return WorkflowExecution.from_run(run, self._converter)
 
     async def _next_run(self) -> RunInfo | None:
         if self._runs is None:

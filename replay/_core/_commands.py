@@ -173,6 +173,7 @@ class ChildCommand(Command):
         "future",
         "headers",
         "memo",
+        "parent_close_policy",
         "result_type",
         "run_id",
         "search_attributes",
@@ -187,10 +188,12 @@ class ChildCommand(Command):
                  task_queue: str, args: list[Any], memo: dict[str, Any], result_type: Any,
                  future: asyncio.Future[Any], decode: Any,
                  headers: dict[str, Any] | None = None,
-                 search_attributes: dict[str, Any] | None = None) -> None:
+                 search_attributes: dict[str, Any] | None = None,
+                 parent_close_policy: str = "terminate") -> None:
         super().__init__()
         self.headers = headers or {}
         self.search_attributes = search_attributes or {}
+        self.parent_close_policy = parent_close_policy
         self.seq = seq
         self.workflow_type = workflow_type
         self.workflow_id = workflow_id
@@ -206,7 +209,8 @@ class ChildCommand(Command):
         return {"seq": self.seq, "workflow_type": self.workflow_type,
                 "workflow_id": self.workflow_id, "run_id": self.run_id,
                 "task_queue": self.task_queue, "args": self.args, "memo": self.memo,
-                "headers": self.headers, "search_attributes": self.search_attributes}
+                "headers": self.headers, "search_attributes": self.search_attributes,
+                "parent_close_policy": self.parent_close_policy}
 
     def resolve(self, event: Event) -> None:
         if self.future.done():

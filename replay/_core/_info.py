@@ -58,6 +58,8 @@ class WorkflowInfo:
     ``workflow.upsert_search_attributes`` (the same at every point on replay)."""
     search_attributes: dict[str, list[Any]] = attrs.field(factory=dict)
     """The same, in the familiar SDK's older untyped form (name -> list of values)."""
+    cron_schedule: str | None = None
+    """The run's cron expression, if it was started with one."""
     _stats: HistoryStats | None = attrs.field(default=None, eq=False, repr=False,
                                               alias="stats")
 
@@ -96,6 +98,6 @@ class WorkflowInfo:
             first_execution_run_id=started.first_execution_run_id or run_id,
             continued_run_id=started.continued_from_run_id, parent=parent,
             memo=dict(started.memo), execution_timeout=started.execution_timeout,
-            run_timeout=started.run_timeout, stats=stats,
-            typed_search_attributes=decode_attributes(started.search_attributes),
+            run_timeout=started.run_timeout, cron_schedule=started.cron_schedule or None,
+            stats=stats, typed_search_attributes=decode_attributes(started.search_attributes),
             search_attributes=untyped_attributes(started.search_attributes))

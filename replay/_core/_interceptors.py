@@ -27,6 +27,7 @@ import attrs
 
 from ._common import ActivityCancellationType, RetryPolicy
 from ._info import WorkflowInfo
+from ._parent_close import ParentClosePolicy
 from ._search_attributes import TypedSearchAttributes
 
 # The outbound chain returns the workflow API's handles (``workflow.ActivityHandle``, a
@@ -147,6 +148,7 @@ class StartChildWorkflowInput:
     ret_type: Any
     headers: Headers = attrs.field(factory=dict)
     search_attributes: TypedSearchAttributes | None = None
+    parent_close_policy: ParentClosePolicy = ParentClosePolicy.TERMINATE
 
 
 @attrs.define(kw_only=True)
