@@ -13,7 +13,7 @@ import click
 
 from replay.client import Client, WorkflowExecutionDescription, WorkflowHandle, WorkflowTaskFailure
 from replay.converter import DataConverter
-from replay.history import RUN_STATUSES, RunInfo
+from replay.history import RUN_STATUSES, ListQueryError, RunInfo, Store
 from replay.worker import Replayer, WorkerMetrics
 from replay.workflow import WorkflowDefinition
 
@@ -395,24 +395,40 @@ def _time(run: RunInfo, field: str) -> str:
               help="Only runs whose workflow task is failing (they stay open and retry).")
 @click.option("--type", "workflow_type", metavar="TYPE", help="Only runs of this workflow type.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most N runs (newest first).")
+@click.option("--query", "-q", metavar="QUERY",
+              help="Only runs matching a list query (docs/list-queries.md), e.g. "
+              "\"WorkflowType = 'Orders' AND Customer = 'acme'\". Not with --status, "
+              "--type or --failing.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON array instead of a table.")
 @db_option
 def list_(status: str | None, failing: bool, workflow_type: str | None, limit: int | None,
-          as_json: bool, db: str) -> None:
+          query: str | None, as_json: bool, db: str) -> None:
     """List runs, newest first.
 
     A run whose workflow task is failing shows ``running (task failing, attempt
-    N)``; --failing lists only those.
+    N)``; --failing lists only those. --query filters with the list-filter
+    language over WorkflowId, WorkflowType, RunId, TaskQueue, ExecutionStatus,
+    StartTime, CloseTime and the runs' search attributes; a malformed query is
+    shown with a caret under the mistake. --json includes each run's
+    search_attributes.
 
     \b
     Examples:
       replay list --status running --type Greeter --limit 20
       replay list --failing
+      replay list --query "ExecutionStatus = 'Running' AND Amount > 100"
     """
+    if query is not None and (status is not None or failing or workflow_type is not None):
+        raise click.UsageError("--query cannot be combined with --status, --type or "
+                               "--failing: say it in the query (ExecutionStatus = 'Running' "
+                               "AND WorkflowType = 'Greeter')")
     store = open_store(db)
     try:
-        runs = store.list_runs(status=status, workflow_type=workflow_type, limit=limit,
-                               task_failing=True if failing else None)
+        if query is not None:
+            runs = _query_runs(store, query, limit)
+        else:
+            runs = store.list_runs(status=status, workflow_type=workflow_type, limit=limit,
+                                   task_failing=True if failing else None)
     finally:
         store.close()
     if as_json:
@@ -422,6 +438,17 @@ def list_(status: str | None, failing: bool, workflow_type: str | None, limit: i
     click.echo(table(["WORKFLOW ID", "RUN ID", "TYPE", "STATUS", "STARTED", "EVENTS"],
                      [(r.workflow_id, r.run_id, r.workflow_type, _status(r),
                        _time(r, "start_time"), str(r.last_event_id)) for r in runs]))
+
+
+def _query_runs(store: Store, query: str, limit: int | None) -> list[RunInfo]:
+    """The runs ``query`` matches; a ListQueryError is shown on several lines (the query
+    and a caret under the mistake) and ends the command with status 1."""
+    try:
+        return store.query_runs(query, limit=limit)
+    except ListQueryError as exc:
+        for line in str(exc).splitlines():
+            click.echo(visible(line) if line.strip() else line, err=True)
+        raise SystemExit(1) from exc
 
 
 def _status(run: RunInfo) -> str:

@@ -35,7 +35,7 @@ def test_the_expected_schema_is_read_back_from_the_ddl() -> None:
     assert set(schema.columns) == {
         "meta", "events", "runs", "workflow_tasks", "activity_tasks", "timers",
         "update_requests", "pruned_runs", "pruning", "registrations", "query_requests",
-        "query_pollers"}
+        "query_pollers", "search_attributes"}
     assert schema.columns["events"] == {"run_id", "event_id", "kind", "time", "data"}
     assert schema.triggers == {"events_no_update": "events", "events_no_delete": "events",
                                "pruned_runs_no_update": "pruned_runs",
