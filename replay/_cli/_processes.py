@@ -18,19 +18,25 @@ STOP_WAIT = 30.0
 """Seconds the extra processes get to shut down after SIGTERM before they are killed."""
 
 
-def _command(modules: Sequence[str], task_queue: str, db: str) -> list[str]:
+def _command(modules: Sequence[str], task_queue: str, db: str,
+             data_converter: str | None) -> list[str]:
+    converter = ["--data-converter", data_converter] if data_converter else []
     return [sys.executable, "-c", "from replay._cli._main import main; main()", "worker",
-            *modules, "--task-queue", task_queue, "--db", db, "--processes", "1"]
+            *modules, "--task-queue", task_queue, "--db", db, "--processes", "1", *converter]
 
 
 @contextlib.contextmanager
-def extra_workers(count: int, modules: Sequence[str], task_queue: str, db: str
+def extra_workers(count: int, modules: Sequence[str], task_queue: str, db: str, *,
+                  data_converter: str | None = None
                   ) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """Start ``count`` more worker processes; on exit, stop them (SIGTERM, then wait)."""
+    """Start ``count`` more worker processes; on exit, stop them (SIGTERM, then wait).
+
+    ``data_converter``: the ``--data-converter MODULE:ATTR`` they use, as given.
+    """
     procs: list[subprocess.Popen[bytes]] = []
     try:
         for _ in range(count):
-            procs.append(subprocess.Popen(_command(modules, task_queue, db),
+            procs.append(subprocess.Popen(_command(modules, task_queue, db, data_converter),
                                           stdout=subprocess.DEVNULL))
         yield procs
     finally:

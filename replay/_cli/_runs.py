@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import signal as signals
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
 import click
 
 from replay.client import Client, WorkflowExecutionDescription, WorkflowHandle, WorkflowTaskFailure
-from replay.history import RUN_STATUSES, RunInfo
-from replay.worker import Replayer
+from replay.converter import DataConverter
+from replay.history import RUN_STATUSES, ListQueryError, RunInfo, Store
+from replay.worker import Replayer, WorkerMetrics
 from replay.workflow import WorkflowDefinition
 
 from ._common import (
+    CONVERTER_SPEC,
     CliError,
+    data_converter_option,
     db_option,
     json_args,
     load_code,
@@ -38,11 +41,12 @@ _WORKFLOWS = click.option("--workflows", "-w", "modules", multiple=True, metavar
                           help="Module (or module:attr, or file.py) defining the workflow.")
 
 
-def _client(db: str, *, create: bool = False) -> Client:
-    return Client(open_store(db, create=create))
+def _client(db: str, *, create: bool = False,
+            data_converter: DataConverter | None = None) -> Client:
+    return Client(open_store(db, create=create), data_converter=data_converter)
 
 
-def _handle(client: Client, ident: str) -> tuple[WorkflowHandle, RunInfo]:
+def _handle(client: Client, ident: str) -> tuple[WorkflowHandle[Any, Any], RunInfo]:
     run = resolve_run(client.store, ident)
     return client.get_workflow_handle(run.workflow_id, run_id=run.run_id), run
 
@@ -56,7 +60,8 @@ def failing_text(failure: WorkflowTaskFailure) -> str:
             f"recorded at event {failure.event_id})")
 
 
-async def _result_or_failing(handle: WorkflowHandle, timeout: float | None) -> Any:
+async def _result_or_failing(handle: WorkflowHandle[Any, Any], timeout: float | None
+                             ) -> Any:
     """The run's result; CliError as soon as its workflow task is failing (or on timeout)."""
     result = asyncio.ensure_future(handle.result())
     try:
@@ -110,14 +115,24 @@ class StoreUnusableError(CliError):
 @click.option("--task-queue", "-q", required=True, help="The task queue to poll.")
 @click.option("--processes", "-p", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes to run on the store (this one and N-1 more).")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None, metavar="PORT",
+              help="Serve the worker's metrics for Prometheus at http://HOST:PORT/metrics "
+                   "(the prometheus extra; 0 picks a free port, printed on stderr).")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True,
+              help="The address the metrics endpoint listens on.")
+@data_converter_option
 @db_option
-def worker(modules: tuple[str, ...], task_queue: str, processes: int, db: str) -> None:
+def worker(modules: tuple[str, ...], task_queue: str, processes: int,
+           metrics_port: int | None, metrics_host: str, data_converter: DataConverter | None,
+           db: str) -> None:
     """Run a worker in the foreground until Ctrl-C or SIGTERM.
 
     Every @workflow.defn class and @activity.defn function found in the
     MODULEs is registered. With --processes N, N-1 more worker processes run
     the same code on the same store (one per core: a worker runs on one core),
-    sharing its runs through their leases; Ctrl-C or SIGTERM stops them all.
+    sharing its runs through their leases (with the same --data-converter;
+    --metrics-port serves this process's metrics only); Ctrl-C or SIGTERM stops
+    them all.
     A passing store fault (the database locked by
     another process, a full disk) is logged and retried until it clears; a
     store that cannot be used (corrupt, read-only, from a newer replay) ends
@@ -136,13 +151,16 @@ def worker(modules: tuple[str, ...], task_queue: str, processes: int, db: str) -
                                "@activity.defn function")
     escape_logs()  # failures of runs are logged with their (untrusted) messages
     try:
-        client = _client(db, create=True)
+        client = _client(db, create=True, data_converter=data_converter)
     except StoreError as exc:
         raise StoreUnusableError(exc) from exc
 
+    metrics = _metrics_endpoint(metrics_port, metrics_host, client) \
+        if metrics_port is not None else None
+
     async def serve() -> None:
         w = Worker(client, task_queue=task_queue, workflows=code.workflows,
-                   activities=code.activities)
+                   activities=code.activities, metrics=metrics)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signals.SIGINT, signals.SIGTERM):
@@ -162,12 +180,28 @@ def worker(modules: tuple[str, ...], task_queue: str, processes: int, db: str) -
         click.echo("worker stopped")
 
     try:
-        with extra_workers(processes - 1, modules, task_queue, db) as extra:
+        converter_spec = click.get_current_context().meta.get(CONVERTER_SPEC)
+        with extra_workers(processes - 1, modules, task_queue, db,
+                           data_converter=converter_spec) as extra:
             run_async(serve())
     except StoreError as exc:  # passing faults are retried inside; this one cannot clear
         raise StoreUnusableError(exc) from exc
     finally:
         client.close()
+
+
+def _metrics_endpoint(port: int, host: str, client: Client) -> WorkerMetrics:
+    """The Prometheus endpoint's metrics sink (a usage error without its extra)."""
+    try:
+        from replay.contrib.opentelemetry import serve_prometheus
+        endpoint = serve_prometheus(port, host, store=client.store)
+    except ImportError as exc:
+        raise click.UsageError(f"--metrics-port: {exc}") from exc
+    except OSError as exc:
+        raise CliError(f"--metrics-port: cannot listen on {host}:{port}: {exc.strerror}") \
+            from exc
+    click.echo(f"metrics at {visible(endpoint.url)}", err=True)
+    return endpoint.metrics
 
 
 # --- starting and messaging runs -------------------------------------------------------------
@@ -181,9 +215,11 @@ def worker(modules: tuple[str, ...], task_queue: str, processes: int, db: str) -
 @_WORKFLOWS
 @click.option("--wait", is_flag=True, help="Wait for the result and print it as JSON.")
 @click.option("--timeout", type=float, default=None, help="With --wait: give up after SECONDS.")
+@data_converter_option
 @db_option
 def start(workflow_type: str, workflow_id: str, task_queue: str, args: tuple[str, ...],
-          modules: tuple[str, ...], wait: bool, timeout: float | None, db: str) -> None:
+          modules: tuple[str, ...], wait: bool, timeout: float | None,
+          data_converter: DataConverter | None, db: str) -> None:
     """Start a run of workflow TYPE; prints its workflow id and run id.
 
     With --workflows the arguments are checked against the run method's
@@ -199,7 +235,7 @@ def start(workflow_type: str, workflow_id: str, task_queue: str, args: tuple[str
     target: Any = next((w for w in code.workflows
                         if (d := WorkflowDefinition.find(w)) and d.name == workflow_type),
                        workflow_type)
-    client = _client(db, create=True)
+    client = _client(db, create=True, data_converter=data_converter)
 
     async def go() -> None:
         handle = await client.start_workflow(target, id=workflow_id,
@@ -219,8 +255,10 @@ def start(workflow_type: str, workflow_id: str, task_queue: str, args: tuple[str
 @click.argument("ident", metavar="ID")
 @click.argument("name")
 @_ARG
+@data_converter_option
 @db_option
-def signal(ident: str, name: str, args: tuple[str, ...], db: str) -> None:
+def signal(ident: str, name: str, args: tuple[str, ...], data_converter: DataConverter | None,
+           db: str) -> None:
     """Send signal NAME to run ID (a workflow id means its newest run).
 
     \b
@@ -228,7 +266,7 @@ def signal(ident: str, name: str, args: tuple[str, ...], db: str) -> None:
       replay signal greet-1 add --arg '"Bob"'
     """
     values = json_args(args)
-    client = _client(db)
+    client = _client(db, data_converter=data_converter)
     try:
         handle, _ = _handle(client, ident)
         run_async(handle.signal(name, args=values))
@@ -242,23 +280,39 @@ def signal(ident: str, name: str, args: tuple[str, ...], db: str) -> None:
 @click.argument("ident", metavar="ID")
 @click.argument("name")
 @_ARG
-@click.option("--workflows", "-w", "modules", multiple=True, required=True, metavar="MODULE",
-              help="Module (or module:attr, or file.py) defining the workflow.")
+@_WORKFLOWS
+@click.option("--timeout", type=float, default=5.0, show_default=True,
+              help="Without --workflows: give up waiting for a worker's answer after SECONDS.")
+@data_converter_option
 @db_option
 def query(ident: str, name: str, args: tuple[str, ...], modules: tuple[str, ...],
-          db: str) -> None:
+          timeout: float, data_converter: DataConverter | None, db: str) -> None:
     """Run query NAME on run ID and print the answer as JSON.
 
-    A query replays the run's recorded activations through the workflow
-    code named by --workflows and asks the rebuilt workflow; it works on
-    closed runs too and needs no worker.
+    With --workflows the query replays the run's recorded activations through
+    that code here and asks the rebuilt workflow: it works on closed runs too
+    and needs no worker. Without it, a worker of the run's task queue answers;
+    the name and arguments are first checked against what the workers
+    registered, and a bad one is refused.
 
     \b
-    Example:
+    Examples:
       replay query greet-1 count --workflows myapp.workflows
+      replay query greet-1 count
     """
-    replayer = Replayer(workflows=need_workflows(load_code(modules), "query"))
     values = json_args(args)
+    if not modules:
+        client = _client(db, data_converter=data_converter)
+        try:
+            handle, _ = _handle(client, ident)
+            answer = run_async(handle.query(name, args=values,
+                                            rpc_timeout=timedelta(seconds=timeout)))
+        finally:
+            client.close()
+        click.echo(to_json(answer))
+        return
+    replayer = Replayer(workflows=need_workflows(load_code(modules), "query"),
+                        data_converter=data_converter)
     store = open_store(db)
     try:
         history = store.history(resolve_run(store, ident).run_id)
@@ -274,9 +328,10 @@ def query(ident: str, name: str, args: tuple[str, ...], modules: tuple[str, ...]
 @_WORKFLOWS
 @click.option("--timeout", type=float, default=60.0, show_default=True,
               help="Give up waiting for the result after SECONDS.")
+@data_converter_option
 @db_option
 def update(ident: str, name: str, args: tuple[str, ...], modules: tuple[str, ...],
-           timeout: float, db: str) -> None:
+           timeout: float, data_converter: DataConverter | None, db: str) -> None:
     """Send update NAME to run ID, wait for its result and print it as JSON.
 
     A worker must be running for the run's task queue: it validates, accepts
@@ -288,7 +343,7 @@ def update(ident: str, name: str, args: tuple[str, ...], modules: tuple[str, ...
     """
     load_code(modules)
     values = json_args(args)
-    client = _client(db)
+    client = _client(db, data_converter=data_converter)
     try:
         handle, _ = _handle(client, ident)
         result = run_async(_bounded(handle.execute_update(name, args=values), timeout,
@@ -355,24 +410,40 @@ def _time(run: RunInfo, field: str) -> str:
               help="Only runs whose workflow task is failing (they stay open and retry).")
 @click.option("--type", "workflow_type", metavar="TYPE", help="Only runs of this workflow type.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most N runs (newest first).")
+@click.option("--query", "-q", metavar="QUERY",
+              help="Only runs matching a list query (docs/list-queries.md), e.g. "
+              "\"WorkflowType = 'Orders' AND Customer = 'acme'\". Not with --status, "
+              "--type or --failing.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON array instead of a table.")
 @db_option
 def list_(status: str | None, failing: bool, workflow_type: str | None, limit: int | None,
-          as_json: bool, db: str) -> None:
+          query: str | None, as_json: bool, db: str) -> None:
     """List runs, newest first.
 
     A run whose workflow task is failing shows ``running (task failing, attempt
-    N)``; --failing lists only those.
+    N)``; --failing lists only those. --query filters with the list-filter
+    language over WorkflowId, WorkflowType, RunId, TaskQueue, ExecutionStatus,
+    StartTime, CloseTime and the runs' search attributes; a malformed query is
+    shown with a caret under the mistake. --json includes each run's
+    search_attributes.
 
     \b
     Examples:
       replay list --status running --type Greeter --limit 20
       replay list --failing
+      replay list --query "ExecutionStatus = 'Running' AND Amount > 100"
     """
+    if query is not None and (status is not None or failing or workflow_type is not None):
+        raise click.UsageError("--query cannot be combined with --status, --type or "
+                               "--failing: say it in the query (ExecutionStatus = 'Running' "
+                               "AND WorkflowType = 'Greeter')")
     store = open_store(db)
     try:
-        runs = store.list_runs(status=status, workflow_type=workflow_type, limit=limit,
-                               task_failing=True if failing else None)
+        if query is not None:
+            runs = _query_runs(store, query, limit)
+        else:
+            runs = store.list_runs(status=status, workflow_type=workflow_type, limit=limit,
+                                   task_failing=True if failing else None)
     finally:
         store.close()
     if as_json:
@@ -384,6 +455,17 @@ def list_(status: str | None, failing: bool, workflow_type: str | None, limit: i
                        _time(r, "start_time"), str(r.last_event_id)) for r in runs]))
 
 
+def _query_runs(store: Store, query: str, limit: int | None) -> list[RunInfo]:
+    """The runs ``query`` matches; a ListQueryError is shown on several lines (the query
+    and a caret under the mistake) and ends the command with status 1."""
+    try:
+        return store.query_runs(query, limit=limit)
+    except ListQueryError as exc:
+        for line in str(exc).splitlines():
+            click.echo(visible(line) if line.strip() else line, err=True)
+        raise SystemExit(1) from exc
+
+
 def _status(run: RunInfo) -> str:
     if not run.task_failing:
         return run.status
@@ -393,8 +475,9 @@ def _status(run: RunInfo) -> str:
 @click.command()
 @click.argument("ident", metavar="ID")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object instead of a table.")
+@data_converter_option
 @db_option
-def describe(ident: str, as_json: bool, db: str) -> None:
+def describe(ident: str, as_json: bool, data_converter: DataConverter | None, db: str) -> None:
     """Show one run: ids, type, task queue, status, times, history length, parent, memo,
     its failing workflow task (cause, attempt, next retry) and its open activities
     (attempt, last failure, next attempt, last heartbeat).
@@ -403,7 +486,7 @@ def describe(ident: str, as_json: bool, db: str) -> None:
     Example:
       replay describe greet-1 --json
     """
-    client = _client(db)
+    client = _client(db, data_converter=data_converter)
     try:
         handle, run = _handle(client, ident)
         desc: WorkflowExecutionDescription = run_async(handle.describe())
