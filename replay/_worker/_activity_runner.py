@@ -40,6 +40,7 @@ from .._core._exceptions import (
 from .._core._failure import to_failure
 from . import _activity_ctx
 from ._interceptors import ExecuteActivityInput, Interceptor, activity_chain
+from ._schedule_activities import ENGINE_ACTIVITIES
 
 log = logging.getLogger("replay.worker")
 
@@ -137,7 +138,8 @@ class ActivityRunner:
                        ctx: _activity_ctx.ActivityContext) -> Any:
         defn = self.activities.get(task.activity_type) or self.activities.get(None)
         if defn is None:
-            known = ", ".join(sorted(n for n in self.activities if n)) or "none"
+            known = ", ".join(sorted(n for n in self.activities
+                                     if n and n not in ENGINE_ACTIVITIES)) or "none"
             raise ApplicationError(
                 f"activity type {task.activity_type!r} is not registered on this worker "
                 f"(known: {known}); register it with Worker(activities=[...])",
