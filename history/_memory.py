@@ -18,7 +18,7 @@ from ._errors import ReplayError, RunNotFoundError
 from ._events import Event, Failure, JsonValue
 from ._history import History
 from ._notify import ChangeNotifier, Notifying
-from ._query_channel import QueryRequest
+from ._query_channel import QueryRequest, expired, wall_now
 from ._registry import (
     ACTIVITY,
     WORKFLOW,
@@ -28,6 +28,9 @@ from ._registry import (
     WorkflowRegistration,
     WorkflowSignature,
 )
+from ._search_bind import bind
+from ._search_eval import known_types_of, matches
+from ._search_index import rows_of
 from ._sqlite_retention import RunNotPrunableError
 from ._store import (
     ActivityTask,
@@ -161,6 +164,29 @@ class MemoryStore(Notifying):
         """How many runs match the filters."""
         return len(self.list_runs(status=status, workflow_type=workflow_type))
 
+    def search_attribute_types(self) -> dict[str, set[str]]:
+        """Custom search attribute name -> the types runs of this store gave it."""
+        with self._lock:
+            return known_types_of(self._tables.runs.values())
+
+    def query_runs(self, query: str, *, limit: int | None = None) -> list[RunInfo]:
+        """Runs matching the list query ``query``, most recently started first
+        (ListQueryError if it is malformed or names an unknown attribute)."""
+        with self._lock:
+            runs = list(self._tables.runs.values())
+        bound = bind(query, known_types_of(runs))
+        found: list[RunInfo] = []
+        for info in reversed(runs):
+            if limit is not None and len(found) >= limit:
+                break
+            if matches(bound, info):
+                found.append(info)
+        return found
+
+    def count_query(self, query: str) -> int:
+        """How many runs the list query ``query`` matches."""
+        return len(self.query_runs(query))
+
     # --- workflow tasks -----------------------------------------------------------------------
 
     def lease_workflow_task(self, task_queue: str, owner: str, now: datetime,
@@ -242,6 +268,12 @@ class MemoryStore(Notifying):
         return self._update_activity(run_id, scheduled_event_id, owner,
                                      heartbeat_details=details, last_heartbeat_at=now,
                                      lease_expires_at=now + lease_for)
+
+    def hand_over_activity(self, run_id: str, scheduled_event_id: int, owner: str,
+                           new_owner: str, lease_until: datetime) -> bool:
+        """Move ``owner``'s lease of the task to ``new_owner`` until ``lease_until``."""
+        return self._update_activity(run_id, scheduled_event_id, owner, lease_owner=new_owner,
+                                     lease_expires_at=lease_until)
 
     def retry_activity(self, run_id: str, scheduled_event_id: int, owner: str,
                        available_at: datetime, failure: Failure | None = None) -> None:
@@ -361,7 +393,10 @@ class MemoryStore(Notifying):
 
     def request_query(self, request: QueryRequest) -> None:
         """Post a query for the workers of its task queue (see :class:`QueryChannel`)."""
+        now = wall_now()
         with self._lock:
+            for gone in [q.query_id for q in self._queries.values() if expired(q, now)]:
+                del self._queries[gone]
             self._queries[request.query_id] = request
         self._notifier.notify({request.run_id})
 
@@ -369,8 +404,9 @@ class MemoryStore(Notifying):
         """Unanswered queries of ``task_queue``, oldest first; ``worker`` polls it now."""
         with self._lock:
             self._query_pollers[worker] = (task_queue, time.monotonic())
-            found = [q for q in self._queries.values()
-                     if q.task_queue == task_queue and q.status == "requested"]
+            now = wall_now()
+            found = [q for q in self._queries.values() if q.task_queue == task_queue
+                     and q.status == "requested" and not expired(q, now)]
         return sorted(found, key=lambda q: q.requested_at)
 
     def answer_query(self, answer: QueryRequest) -> None:
@@ -470,6 +506,10 @@ class MemoryStore(Notifying):
                 "timers": [t.timers[k] for k in sorted(t.timers)],
                 "update_requests": sorted(t.all_updates(),
                                           key=lambda u: (u.run_id, u.update_id)),
+                "search_attributes": sorted(
+                    (row for r in t.runs.values() for row in rows_of(r.run_id,
+                                                                     r.search_attributes)),
+                    key=lambda row: (row[0], row[1], row[3])),
             }
 
     def close(self) -> None:

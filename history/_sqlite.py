@@ -20,6 +20,7 @@ from ._errors import ReplayError, RunNotFoundError
 from ._events import Event, Failure, JsonValue
 from ._history import History
 from ._notify import Notifying, acquire_notifier, release_notifier
+from ._query_channel import QueryRequest
 from ._registry import (
     ACTIVITY,
     WORKFLOW,
@@ -28,6 +29,8 @@ from ._registry import (
     WorkflowRegistration,
     WorkflowSignature,
 )
+from ._search_index import known_types, where_clause
+from ._search_sql import SQLITE
 from ._sql_registry import (
     SQLITE_UPSERT,
     from_rows,
@@ -37,6 +40,7 @@ from ._sql_registry import (
     upsert_rows,
 )
 from ._sqlite_faults import store_fault
+from ._sqlite_queries import SqliteQueryChannel
 from ._sqlite_rebuild import dump_indexes, rebuild_indexes
 from ._sqlite_retention import prune_run
 from ._sqlite_schema import connect, open_database, store_error
@@ -86,6 +90,7 @@ class SqliteStore(Notifying):
         except sqlite3.Error as exc:
             first.close()
             raise store_fault(self.path, exc, "cannot open the store") from exc
+        self._queries = SqliteQueryChannel(self._write, self._query)
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path)!r})"
@@ -266,6 +271,32 @@ class SqliteStore(Notifying):
         where, params = self._filters(status=status, workflow_type=workflow_type)
         return int(self._query(f"SELECT count(*) FROM runs WHERE {where}", params)[0][0])
 
+    def search_attribute_types(self) -> dict[str, set[str]]:
+        """Custom search attribute name -> the types runs of this store gave it."""
+        try:
+            return known_types(self._conn())
+        except sqlite3.Error as exc:
+            raise store_fault(self.path, exc) from exc
+
+    def _where(self, query: str) -> tuple[str, list[Any]]:
+        try:
+            return where_clause(self._conn(), query, SQLITE)
+        except sqlite3.Error as exc:
+            raise store_fault(self.path, exc) from exc
+
+    def query_runs(self, query: str, *, limit: int | None = None) -> list[RunInfo]:
+        """Runs matching the list query ``query``, most recently started first
+        (ListQueryError if it is malformed or names an unknown attribute)."""
+        where, params = self._where(query)
+        found = self._query(f"SELECT {rows.RUN_SELECT} FROM runs WHERE {where} "
+                            "ORDER BY seq DESC LIMIT ?", [*params, -1 if limit is None else limit])
+        return [rows.run_from_row(r) for r in found]
+
+    def count_query(self, query: str) -> int:
+        """How many runs the list query ``query`` matches."""
+        where, params = self._where(query)
+        return int(self._query(f"SELECT count(*) FROM runs WHERE {where}", params)[0][0])
+
     # --- workflow tasks -----------------------------------------------------------------------
 
     def lease_workflow_task(self, task_queue: str, owner: str, now: datetime,
@@ -349,6 +380,13 @@ class SqliteStore(Notifying):
             "heartbeat_details = ?, last_heartbeat_at = ?, lease_expires_at = ?", run_id,
             scheduled_event_id, owner,
             (rows.dumps(details), rows.to_us(now), rows.to_us(now + lease_for)))
+
+    def hand_over_activity(self, run_id: str, scheduled_event_id: int, owner: str,
+                           new_owner: str, lease_until: datetime) -> bool:
+        """Move ``owner``'s lease of the task to ``new_owner`` until ``lease_until``."""
+        return self._update_activity("lease_owner = ?, lease_expires_at = ?", run_id,
+                                     scheduled_event_id, owner,
+                                     (new_owner, rows.to_us(lease_until)))
 
     def retry_activity(self, run_id: str, scheduled_event_id: int, owner: str,
                        available_at: datetime, failure: Failure | None = None) -> None:
@@ -483,6 +521,35 @@ class SqliteStore(Notifying):
         """The activities registered on ``task_queue`` (every queue if None)."""
         found = from_rows(self._query(*select(ACTIVITY, task_queue, "?")), sqlite_read_time)
         return [r for r in found if isinstance(r, ActivityRegistration)]
+    # --- query requests (QueryChannel, see _sqlite_queries) -----------------------------------
+
+    def request_query(self, request: QueryRequest) -> None:
+        """Post a query for the workers of its task queue (drops expired requests)."""
+        self._queries.request_query(request)
+
+    def pending_queries(self, task_queue: str, worker: str) -> list[QueryRequest]:
+        """Unanswered, unexpired queries of ``task_queue``; ``worker`` polls it now."""
+        return self._queries.pending_queries(task_queue, worker)
+
+    def answer_query(self, answer: QueryRequest) -> None:
+        """Record a worker's answer (the first one counts)."""
+        self._queries.answer_query(answer)
+
+    def get_query(self, query_id: str) -> QueryRequest | None:
+        """A query request as far as it got."""
+        return self._queries.get_query(query_id)
+
+    def forget_query(self, query_id: str) -> None:
+        """Drop a query request."""
+        self._queries.forget_query(query_id)
+
+    def query_pollers(self, task_queue: str, within: float) -> list[str]:
+        """Workers that polled ``task_queue`` for queries in the last ``within`` seconds."""
+        return self._queries.query_pollers(task_queue, within)
+
+    def retire_query_poller(self, worker: str) -> None:
+        """Forget a worker that shut down."""
+        self._queries.retire_query_poller(worker)
 
     # --- maintenance --------------------------------------------------------------------------
 

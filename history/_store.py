@@ -113,6 +113,8 @@ class RunInfo:
     task_attempt: int = 0
     task_failure: WorkflowTaskFailed | None = None
     task_retry_at: datetime | None = None
+    search_attributes: dict[str, JsonValue] = attrs.field(factory=dict)
+    """The run's search attributes now: name -> ``{"type": ..., "value": ...}``."""
 
     @property
     def task_failing(self) -> bool:
@@ -355,6 +357,20 @@ class Store(Protocol):
         """
         ...
     def count_runs(self, *, status: str | None = None, workflow_type: str | None = None) -> int: ...
+    def query_runs(self, query: str, *, limit: int | None = None) -> list[RunInfo]:
+        """Runs matching a list query (docs/list-queries.md), most recently started first.
+
+        ListQueryError (RPL-SA02) if the query is malformed, ListQueryAttributeError
+        (RPL-SA03) if it names an attribute no run of the store has, or compares one
+        with a value or an operator its type does not take; both give the position.
+        """
+        ...
+    def count_query(self, query: str) -> int:
+        """How many runs :meth:`query_runs` would return."""
+        ...
+    def search_attribute_types(self) -> dict[str, set[str]]:
+        """Custom search attribute name -> the types the store's runs gave it."""
+        ...
 
     # workflow tasks
     def lease_workflow_task(
@@ -383,6 +399,15 @@ class Store(Protocol):
     ) -> bool: ...
     def cancel_requested_activities(self, owner: str) -> list[tuple[str, int]]:
         """(run id, scheduled event id) of activities leased by ``owner`` asked to cancel."""
+        ...
+    def hand_over_activity(self, run_id: str, scheduled_event_id: int, owner: str,
+                           new_owner: str, lease_until: datetime) -> bool:
+        """Move ``owner``'s lease of the task to ``new_owner`` until ``lease_until``.
+
+        Asynchronous completion: the attempt waits for a completer that may live in
+        any process, so the lease must not end with the worker that started it.
+        False if ``owner`` does not hold the task (nothing changes).
+        """
         ...
     def retry_activity(
         self, run_id: str, scheduled_event_id: int, owner: str, available_at: datetime,

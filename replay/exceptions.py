@@ -36,6 +36,9 @@ knows nothing of the engine either), so catching either works::
     ├── StaleResultError               RPL-S06    result for a closed command  H
     ├── StoreNotEmptyError             RPL-S09    migrate target holds a run   H
     ├── RunNotPrunableError            RPL-S10    retention of a running run   H
+    ├── SearchAttributeError           RPL-SA01   bad attribute name or value  H
+    ├── ListQueryError                 RPL-SA02   malformed list query         H
+    │   └── ListQueryAttributeError    RPL-SA03   unknown attribute, wrong type H
     │
     │  workflow code, replay and debugging
     ├── WorkflowDefinitionError        RPL-D01    declared wrongly / unknown type
@@ -47,6 +50,9 @@ knows nothing of the engine either), so catching either works::
     ├── WorkflowTaskError              RPL-WT01   a bug in workflow code; run stays open
     ├── NotInWorkflowError             RPL-W01    workflow.* outside workflow code
     ├── NotInActivityError             RPL-A01    activity.* outside an activity
+    ├── AsyncActivityNotFoundError     RPL-A02    async outcome for no waiting attempt
+    ├── AsyncActivityCancelledError    RPL-A03    async heartbeat: cancel requested
+    ├── InvalidTaskTokenError          RPL-A04    also a ValueError: not a task token
     ├── UnknownQueryError              RPL-Q01
     │   └── QueryUnavailableError      RPL-Q03    no handler can run here (client replay)
     ├── QueryFailedError               RPL-Q02
@@ -72,6 +78,8 @@ knows nothing of the engine either), so catching either works::
     ├── ArgumentCountError             RPL-C10    wrong number of arguments (registry)
     ├── ArgumentTypeError              RPL-C11    an argument of the wrong JSON kind (registry)
     ├── WorkflowTypeNotRegisteredError RPL-C12    start of a type no worker hosts there
+    ├── WorkflowContinuedAsNewError    RPL-H02    result(follow_runs=False) of a continued run
+    ├── RunContextError                RPL-H03    handle.ctx: a write, or a bad reference
     │
     │  failures recorded in histories: the message is the user's own, no prefix
     └── FailureError                   RPL-F00
@@ -89,6 +97,8 @@ from replay.history import AppendConflictError as AppendConflictError
 from replay.history import EncodedPayloadError as EncodedPayloadError
 from replay.history import HistoryError as HistoryError
 from replay.history import InternalError as InternalError
+from replay.history import ListQueryAttributeError as ListQueryAttributeError
+from replay.history import ListQueryError as ListQueryError
 from replay.history import PayloadCodecError as PayloadCodecError
 from replay.history import PayloadError as PayloadError
 from replay.history import ReplayError as ReplayError
@@ -97,12 +107,16 @@ from replay.history import RunAlreadyExistsError as RunAlreadyExistsError
 from replay.history import RunClosedError as RunClosedError
 from replay.history import RunNotFoundError as RunNotFoundError
 from replay.history import RunNotPrunableError as RunNotPrunableError
+from replay.history import SearchAttributeError as SearchAttributeError
 from replay.history import StaleResultError as StaleResultError
 from replay.history import StoreCorruptError as StoreCorruptError
 from replay.history import StoreError as StoreError
 from replay.history import StoreNotEmptyError as StoreNotEmptyError
 from replay.history import StoreUnavailableError as StoreUnavailableError
 
+from ._client._async_activity import AsyncActivityCancelledError as AsyncActivityCancelledError
+from ._client._async_activity import AsyncActivityNotFoundError as AsyncActivityNotFoundError
+from ._client._async_activity import InvalidTaskTokenError as InvalidTaskTokenError
 from ._client._errors import UnsupportedTargetError as UnsupportedTargetError
 from ._client._errors import WorkflowAlreadyStartedError as WorkflowAlreadyStartedError
 from ._client._errors import WorkflowClosedError as WorkflowClosedError
@@ -111,12 +125,14 @@ from ._client._errors import WorkflowNotFoundError as WorkflowNotFoundError
 from ._client._errors import WorkflowQueryFailedError as WorkflowQueryFailedError
 from ._client._errors import WorkflowQueryRejectedError as WorkflowQueryRejectedError
 from ._client._errors import WorkflowUpdateFailedError as WorkflowUpdateFailedError
+from ._client._handle_errors import WorkflowContinuedAsNewError as WorkflowContinuedAsNewError
 from ._client._registry_errors import ArgumentCountError as ArgumentCountError
 from ._client._registry_errors import ArgumentTypeError as ArgumentTypeError
 from ._client._registry_errors import UnknownHandlerError as UnknownHandlerError
 from ._client._registry_errors import (
     WorkflowTypeNotRegisteredError as WorkflowTypeNotRegisteredError,
 )
+from ._client._run_context import RunContextError as RunContextError
 from ._client._schedules import ScheduleAlreadyRunningError as ScheduleAlreadyRunningError
 from ._client._schedules import ScheduleNotFoundError as ScheduleNotFoundError
 from ._core._cron import InvalidCronError as InvalidCronError
@@ -153,6 +169,8 @@ __all__ = [
     "ApplicationErrorCategory",
     "ArgumentCountError",
     "ArgumentTypeError",
+    "AsyncActivityCancelledError",
+    "AsyncActivityNotFoundError",
     "CancelledError",
     "ChildWorkflowError",
     "DebuggerNotReadyError",
@@ -163,6 +181,9 @@ __all__ = [
     "HistoryError",
     "InternalError",
     "InvalidCronError",
+    "InvalidTaskTokenError",
+    "ListQueryAttributeError",
+    "ListQueryError",
     "NoReplayedWorkflowError",
     "NondeterminismError",
     "NotInActivityError",
@@ -177,10 +198,12 @@ __all__ = [
     "RestrictedCallError",
     "RunAlreadyExistsError",
     "RunClosedError",
+    "RunContextError",
     "RunNotFoundError",
     "RunNotPrunableError",
     "ScheduleAlreadyRunningError",
     "ScheduleNotFoundError",
+    "SearchAttributeError",
     "StaleResultError",
     "StoreCorruptError",
     "StoreError",
@@ -195,6 +218,7 @@ __all__ = [
     "UnsupportedTargetError",
     "WorkflowAlreadyStartedError",
     "WorkflowClosedError",
+    "WorkflowContinuedAsNewError",
     "WorkflowDefinitionError",
     "WorkflowFailureError",
     "WorkflowLoopError",

@@ -12,6 +12,7 @@ from ._core._definition import update as update
 from ._core._exceptions import ContinueAsNewError as ContinueAsNewError
 from ._core._info import ParentInfo as ParentInfo
 from ._core._info import WorkflowInfo as WorkflowInfo
+from ._core._parent_close import ParentClosePolicy as ParentClosePolicy
 from ._core._public import publish as _publish
 from ._core._race import as_completed as as_completed
 from ._core._race import wait as wait
@@ -58,6 +59,7 @@ from ._core._runtime import start_local_activity as start_local_activity
 from ._core._runtime import start_local_activity_method as start_local_activity_method
 from ._core._runtime import time as time
 from ._core._runtime import unsafe as unsafe
+from ._core._runtime import upsert_search_attributes as upsert_search_attributes
 from ._core._runtime import uuid4 as uuid4
 from ._core._runtime import wait_condition as wait_condition
 
@@ -69,6 +71,7 @@ __all__ = [
     "ExternalWorkflowHandle",
     "HandlerUnfinishedPolicy",
     "NotInWorkflowError",
+    "ParentClosePolicy",
     "ParentInfo",
     "WorkflowDefinition",
     "WorkflowInfo",
@@ -118,6 +121,7 @@ __all__ = [
     "time",
     "unsafe",
     "update",
+    "upsert_search_attributes",
     "uuid4",
     "wait",
     "wait_condition",

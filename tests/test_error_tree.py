@@ -37,7 +37,7 @@ HEADING = re.compile(r"^## (RPL-[A-Z]+\d+): \S", flags=re.M)
 
 #: The code families in use; a new family is a decision, not an accident.
 FAMILIES = {"RPL-A", "RPL-C", "RPL-CV", "RPL-D", "RPL-DBG", "RPL-F", "RPL-H", "RPL-INT",
-            "RPL-L", "RPL-ND", "RPL-P", "RPL-Q", "RPL-R", "RPL-RO", "RPL-S", "RPL-SB",
+            "RPL-L", "RPL-ND", "RPL-P", "RPL-Q", "RPL-R", "RPL-RO", "RPL-S", "RPL-SA", "RPL-SB",
             "RPL-SC", "RPL-T", "RPL-UI", "RPL-W", "RPL-WT"}
 
 
@@ -56,6 +56,11 @@ EXAMPLES: dict[str, Callable[[], ReplayError]] = {
         "gap in event ids: expected id 7, found 9", source="saved/order-42.json", event_id=7,
         rule="contiguous-ids"),
     "ForeignHistoryError": lambda: exc.ForeignHistoryError(7, "SignalReceived"),
+    "SearchAttributeError": lambda: exc.SearchAttributeError(
+        "Amount", "Int", "expected an int, got str '12'"),
+    "ListQueryError": lambda: exc.ListQueryError("Amount > ", 9, "expected a value"),
+    "ListQueryAttributeError": lambda: exc.ListQueryAttributeError(
+        "Amont > 3", 0, "unknown attribute 'Amont'"),
     "PayloadError": lambda: exc.PayloadError(
         "value of type Decimal at $.total has no JSON form", type_name="Decimal",
         path="$.total"),
@@ -101,6 +106,11 @@ EXAMPLES: dict[str, Callable[[], ReplayError]] = {
         run_id="run-1", workflow_type="Order", cause=KeyError("sku"), location="orders.py:9"),
     "NotInWorkflowError": lambda: exc.NotInWorkflowError("now"),
     "NotInActivityError": lambda: exc.NotInActivityError("heartbeat"),
+    "AsyncActivityNotFoundError": lambda: exc.AsyncActivityNotFoundError(
+        "complete", "'charge-1' of workflow 'order-7' run 'run-1'", "it has no open task"),
+    "AsyncActivityCancelledError": lambda: exc.AsyncActivityCancelledError(
+        "'charge-1' of workflow 'order-7' run 'run-1'"),
+    "InvalidTaskTokenError": lambda: exc.InvalidTaskTokenError(b"xyz", "it does not decode"),
     "UnknownQueryError": lambda: exc.UnknownQueryError("status", "Order", ["progress"]),
     "QueryFailedError": lambda: exc.QueryFailedError("status", ValueError("bad state")),
     "QueryUnavailableError": lambda: exc.QueryUnavailableError(
@@ -118,6 +128,10 @@ EXAMPLES: dict[str, Callable[[], ReplayError]] = {
     "WorkflowNotFoundError": lambda: exc.WorkflowNotFoundError("order-42", None),
     "WorkflowClosedError": lambda: exc.WorkflowClosedError(
         "order-42", "run-1", "completed", "signal 'approve'"),
+    "RunContextError": lambda: exc.RunContextError(
+        "ctx.store.set('status', ...) is not supported: ... Nothing was sent."),
+    "WorkflowContinuedAsNewError": lambda: exc.WorkflowContinuedAsNewError(
+        "order-42", "run-1", "run-2"),
     "WorkflowUpdateFailedError": lambda: exc.WorkflowUpdateFailedError(
         "upd-1", "approve", exc.ApplicationError("not allowed")),
     "WorkflowQueryRejectedError": lambda: exc.WorkflowQueryRejectedError("order-42", "failed"),

@@ -96,12 +96,12 @@ class ScheduleClient(Protocol):
 
     def get_workflow_handle(self, workflow_id: str, *, run_id: str | None = None,
                             first_execution_run_id: str | None = None,
-                            result_type: Any = None) -> WorkflowHandle: ...
+                            result_type: Any = None) -> WorkflowHandle[Any, Any]: ...
 
     async def start_workflow(
         self, workflow: Any, arg: Any = ..., *, id: str, task_queue: str,
         memo: dict[str, Any] | None = ...,
-        id_conflict_policy: WorkflowIDConflictPolicy = ...) -> WorkflowHandle: ...
+        id_conflict_policy: WorkflowIDConflictPolicy = ...) -> WorkflowHandle[Any, Any]: ...
 
     async def running_runs_of_type(self, workflow_type: str) -> list[RunInfo]: ...
 
@@ -113,7 +113,7 @@ class ScheduleHandle:
         self._client = client
         self.id = id
 
-    def _workflow(self) -> WorkflowHandle:
+    def _workflow(self) -> WorkflowHandle[Any, Any]:
         return self._client.get_workflow_handle(schedule_workflow_id(self.id))
 
     async def _signal(self, what: str, name: str, arg: Any) -> None:

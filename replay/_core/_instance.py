@@ -22,7 +22,7 @@ import types
 import typing
 import uuid
 from asyncio import events
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import datetime
 from types import FrameType
 from typing import Any
@@ -88,7 +88,9 @@ from ._locations import (
     traceback_site,
 )
 from ._loop import WorkflowEventLoop, task_hash_base
+from ._parent_close import OpenChild
 from ._patches import Patches
+from ._search_attributes import encode_attributes
 from ._timers import DurableTimers
 
 _CURRENT: contextvars.ContextVar[WorkflowInstance | None] = contextvars.ContextVar(
@@ -394,6 +396,8 @@ class WorkflowInstance:
                 args=self.converter.to_payloads(exc.args),
                 memo=self.converter.to_payload(exc.memo) if exc.memo else {},
                 headers=dict(exc.headers),
+                search_attributes=(exc.search_attributes if exc.search_attributes is not None
+                                   else encode_attributes(self.info.typed_search_attributes)),
             ), exc)
         elif self.is_failure(exc):
             self.fail_run(exc)
@@ -462,9 +466,11 @@ class WorkflowInstance:
 
     # --- inspecting --------------------------------------------------------------------
 
-    def query(self, name: str, args: Sequence[Any] = ()) -> Any:
-        """Run a query handler against the current state; returns its payload."""
-        return self.handlers.query(name, args)
+    def query(self, name: str, args: Sequence[Any] = (),
+              headers: Mapping[str, Any] | None = None) -> Any:
+        """Run a query handler against the current state; returns its payload
+        (``headers`` reach the workflow's inbound interceptors)."""
+        return self.handlers.query(name, args, headers)
 
     def stack_trace(self) -> str:
         """Where each of the workflow's tasks is waiting (the debugger's ``where``)."""
@@ -480,6 +486,12 @@ class WorkflowInstance:
     def open_command(self, event_id: int) -> Command | None:
         """The command recorded as event ``event_id`` if it still awaits its result."""
         return self._log.open_command(event_id)
+
+    def open_children(self) -> list[OpenChild]:
+        """The children started by this run that it has not seen end (for their
+        parent close policies)."""
+        return [OpenChild(c.workflow_id, c.run_id, c.parent_close_policy)
+                for c in self._log.open_children()]
 
     def pending(self) -> dict[str, list[str]]:
         """Open commands and running handlers, for debugging."""

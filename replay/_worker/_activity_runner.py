@@ -38,9 +38,9 @@ from .._core._exceptions import (
     TimeoutError,
 )
 from .._core._failure import to_failure
-from . import _activity_ctx
+from . import _activity_ctx, _async_completion
 from ._interceptors import ExecuteActivityInput, Interceptor, activity_chain
-from ._schedule_activities import ENGINE_ACTIVITIES
+from ._metrics import WorkerMetrics
 
 log = logging.getLogger("replay.worker")
 
@@ -58,8 +58,12 @@ class ActivityRunner:
                  executor: concurrent.futures.Executor,
                  on_retry_scheduled: Callable[[datetime], None],
                  deliver: Callable[[ActivityTask, Event], None],
-                 interceptors: Sequence[Interceptor] = ()) -> None:
+                 interceptors: Sequence[Interceptor] = (),
+                 metrics: WorkerMetrics | None = None) -> None:
         self.store = store
+        self.metrics = metrics or WorkerMetrics()
+        # each running attempt's start (perf_counter) and schedule-to-start seconds
+        self._started: dict[tuple[str, int], tuple[float, float]] = {}
         self.interceptors = tuple(interceptors)
         self.converter = converter
         self.clock = clock
@@ -71,6 +75,16 @@ class ActivityRunner:
 
     async def run(self, task: ActivityTask, scheduled: ActivityScheduled,
                   workflow_type: str, ctx_holder: dict[str, Any]) -> None:
+        policy = scheduled.retry_policy or _DEFAULT_RETRY
+        if 0 < policy.maximum_attempts < task.attempt:
+            # Only an attempt whose lease ended unsettled (a worker that died, an async
+            # completion nobody completed in time) gets here: it timed out, and no
+            # attempt is left.
+            kind = "heartbeat" if scheduled.heartbeat_timeout else "start_to_close"
+            self._record(task, ActivityTimedOut(
+                event_id=0, time=self.clock.now(), scheduled_event_id=task.scheduled_event_id,
+                timeout_type=kind, attempt=task.attempt - 1))
+            return
         waited = self.clock.now() - task.scheduled_time
         limit = scheduled.schedule_to_start_timeout
         if limit is not None and task.attempt == 1 and waited > limit:
@@ -90,6 +104,7 @@ class ActivityRunner:
             heartbeat_timeout=scheduled.heartbeat_timeout,
             schedule_to_close_timeout=scheduled.schedule_to_close_timeout,
             start_to_close_timeout=scheduled.start_to_close_timeout,
+            task_token=_async_completion.task_token(task),
         )
         lease = scheduled.start_to_close_timeout or scheduled.schedule_to_close_timeout
         lease_for = (lease or timedelta(minutes=5)) + timedelta(seconds=1)
@@ -112,6 +127,8 @@ class ActivityRunner:
 
         ctx = _activity_ctx.ActivityContext(info, self.converter, beat)
         ctx_holder["ctx"] = ctx
+        self._started[(task.run_id, task.scheduled_event_id)] = (
+            time.perf_counter(), max(waited.total_seconds(), 0.0))
         try:
             result = await self._attempt(task, scheduled, ctx)
         except asyncio.CancelledError:
@@ -125,6 +142,10 @@ class ActivityRunner:
         except CancelledError:
             self._record(task, ActivityCanceled(event_id=0, time=self.clock.now(),
                                                 scheduled_event_id=task.scheduled_event_id))
+        except _async_completion.CompleteAsyncError:
+            self._started.pop((task.run_id, task.scheduled_event_id), None)
+            _async_completion.hand_over(self.store, task, scheduled, self.owner,
+                                        self.clock.now())
         except BaseException as exc:
             if not isinstance(exc, Exception):
                 raise
@@ -138,8 +159,8 @@ class ActivityRunner:
                        ctx: _activity_ctx.ActivityContext) -> Any:
         defn = self.activities.get(task.activity_type) or self.activities.get(None)
         if defn is None:
-            known = ", ".join(sorted(n for n in self.activities
-                                     if n and n not in ENGINE_ACTIVITIES)) or "none"
+            known = ", ".join(sorted(n for n in self.activities  # not the engine's own
+                                     if n and not n.startswith("replay."))) or "none"
             raise ApplicationError(
                 f"activity type {task.activity_type!r} is not registered on this worker "
                 f"(known: {known}); register it with Worker(activities=[...])",
@@ -219,6 +240,7 @@ class ActivityRunner:
                 "(%s: %s); retrying in %.3fs", task.activity_type, task.activity_id,
                 task.workflow_id, task.run_id, task.attempt, type(exc).__name__, exc,
                 delay.total_seconds())
+        self._measured(task, "retried")
         self.store.retry_activity(task.run_id, task.scheduled_event_id, self.owner, now + delay,
                                   self._last_failure(exc))
         self.on_retry_scheduled(now + delay)
@@ -234,7 +256,21 @@ class ActivityRunner:
     def _record(self, task: ActivityTask, event: Event) -> None:
         # The worker records outcomes in its next group commit (with the activation
         # they cause, when it holds the run): exactly once, fenced by the store.
+        self._measured(task, _OUTCOMES.get(type(event), "failed"))
         self._deliver(task, event)
+
+    def _measured(self, task: ActivityTask, outcome: str) -> None:
+        started = self._started.pop((task.run_id, task.scheduled_event_id), None)
+        if started is None:  # it never started (timed out before it could)
+            self.metrics.activity_attempt(task.activity_type, outcome, None, 0.0)
+        else:
+            self.metrics.activity_attempt(task.activity_type, outcome, started[1],
+                                          time.perf_counter() - started[0])
+
+
+_OUTCOMES: dict[type[Event], str] = {
+    ActivityCompleted: "completed", ActivityFailed: "failed",
+    ActivityTimedOut: "timed_out", ActivityCanceled: "canceled"}
 
 
 def _failure_level(exc: Exception) -> int:

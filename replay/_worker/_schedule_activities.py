@@ -32,8 +32,6 @@ from .._core._schedule_types import ActionRecord
 START_ACTIVITY = "replay.schedule.start"
 STOP_ACTIVITY = "replay.schedule.stop"
 CHECK_ACTIVITY = "replay.schedule.check"
-ENGINE_ACTIVITIES = frozenset({START_ACTIVITY, STOP_ACTIVITY, CHECK_ACTIVITY})
-"""The activities every worker registers for schedules (not listed as the user's)."""
 
 
 @attrs.frozen(kw_only=True)

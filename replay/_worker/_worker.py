@@ -26,6 +26,7 @@ import attrs
 from replay.history import (
     INPUT_KINDS,
     SKIPPED_KINDS,
+    TERMINAL_STATUS,
     ActivityTask,
     Append,
     AppendConflictError,
@@ -47,10 +48,9 @@ from replay.history import (
 
 from .._client._client import Client
 from .._core._activity_defn import ActivityDefinition
-from .._core._chain_effects import chain_effects
 from .._core._common import backoff_delay
 from .._core._definition import WorkflowDefinition
-from .._core._effects import close_effects, effects_of
+from .._core._effects import effects_of, run_close_effects
 from .._core._exceptions import WorkflowTaskError
 from .._core._failure import task_failed_event, to_failure
 from .._core._instance import UpdateDelivery, WorkflowInstance
@@ -62,6 +62,7 @@ from ._activity_pool import ActivityPool
 from ._cache import StickyCache
 from ._group_commit import Pending, flush, ignore, leaves_no_work
 from ._interceptors import Interceptor, workflow_classes
+from ._metrics import WorkerMetrics
 from ._owners import is_dead_local, local_identity
 from ._query_answerer import QueryAnswerer
 from ._schedule_activities import ScheduleActivities
@@ -114,8 +115,11 @@ class Worker:
         sandbox_passthrough_modules: Sequence[str] = (),
         workflow_failure_exception_types: Sequence[type[BaseException]] = (),
         interceptors: Sequence[Interceptor] = (),
+        metrics: WorkerMetrics | None = None,
     ) -> None:
         self.client = client
+        self.metrics = metrics or WorkerMetrics()
+        """Where this worker reports what it does (see :class:`WorkerMetrics`)."""
         # the client's interceptors that are worker interceptors too come first
         self.interceptors = [*(i for i in client.interceptors if isinstance(i, Interceptor)),
                              *interceptors]
@@ -131,8 +135,10 @@ class Worker:
             d = ActivityDefinition.bound(fn)
             self.activities[d.name] = d
         self.identity = identity or local_identity()
+        # what the registry records: the application's own types (not the engine's
+        # schedule workflow and activities, which every worker hosts)
         self._hosted = ([workflow_signature(WorkflowDefinition.of(w)) for w in workflows],
-                        [activity_signature(d) for d in self.activities.values()])
+                        [activity_signature(ActivityDefinition.bound(fn)) for fn in activities])
         self.workflow_task_lease = workflow_task_lease
         self.heartbeat_grace = heartbeat_grace
         """On a store with worker heartbeats (PostgresStore): a worker silent for this
@@ -141,10 +147,11 @@ class Worker:
         self.workflow_failure_exception_types = tuple(workflow_failure_exception_types)
         self._guard = guard_for(sandbox, sandbox_passthrough_modules)
         self._guard.prepare(hosted)
-        self.cache = StickyCache(max_cached_workflows)
+        self.cache = StickyCache(max_cached_workflows, self.metrics.sticky_cache_evicted)
         """The live instances of the runs this worker holds (see :class:`StickyCache`)."""
         self._queries = QueryAnswerer(self.store, task_queue, self.identity, self.registry,
-                                      self.cache, client.converter)
+                                      self.cache, client.converter,
+                                      self._workflow_interceptors)
         self._stop = asyncio.Event()
         self._waiter: asyncio.Future[bool] | None = None
         self._run_task: asyncio.Task[None] | None = None
@@ -161,7 +168,7 @@ class Worker:
             task_queue=task_queue, identity=self.identity, activities=self.activities,
             max_concurrent=max_concurrent_activities, executor=activity_executor,
             graceful_shutdown_timeout=graceful_shutdown_timeout, stopping=self._stop,
-            wake=self.wake, interceptors=self.interceptors)
+            wake=self.wake, interceptors=self.interceptors, metrics=self.metrics)
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -376,12 +383,16 @@ class Worker:
             assert isinstance(started, WorkflowStarted)
             ended = WorkflowTimedOut(event_id=0, time=now, timeout_type="execution")
             self.store.commit_each([[Deliver(run.run_id, ended, missing_ok=True),
-                                     *close_effects(started, ended),
-                                     *chain_effects(self.store, run.run_id, started, ended)]])
+                                     *run_close_effects(self.store, run.run_id, started,
+                                                        ended)]])
 
     def _flush(self, pending: list[Pending]) -> None:
         before = self.store.change_token()
-        if flush(self.store, pending, self.client.clock.now()) and \
+        began = time.perf_counter()
+        committed = flush(self.store, pending, self.client.clock.now())
+        if committed and pending:
+            self.metrics.store_commit(time.perf_counter() - began, len(pending))
+        if committed and \
                 self.store.change_token() == before + 1 and all(map(leaves_no_work, pending)):
             # Only this commit happened since ``before`` (the tokens of the stores here
             # count commits), and it left nothing a poll could find: looking again would
@@ -414,7 +425,9 @@ class Worker:
 
     def _activate(self, run_id: str, now: datetime) -> Pending | None:
         """Run one workflow task; the batch to commit, or None if nothing is to be written."""
+        began = time.perf_counter()
         inst = self.cache.take(run_id)
+        self.metrics.sticky_cache(inst is not None)
         try:
             inst, inputs, ended, last_id = self._catch_up(run_id, inst)
             if ended or inst.closed:
@@ -443,13 +456,18 @@ class Worker:
         events = inst.commit_live(result, at, self.identity)
         leases, dispatch = self._pool.reserve(run_id, events, at)
         ops = [Append(run_id, events, expected),
-               *effects_of(self.store, run_id, inst.started, events), *leases]
+               *effects_of(self.store, run_id, inst.started, events, inst.open_children),
+               *leases]
         live = inst
 
         def succeeded(_: list[Event]) -> None:
             self._rejections(run_id, result.rejected_updates)
             self.task_failures.pop(run_id, None)
-            if not live.closed:
+            kind = live.info.workflow_type
+            self.metrics.workflow_task(kind, "completed", time.perf_counter() - began)
+            if live.closed:
+                self._report_closed(kind, live.started, events)
+            else:
                 self.cache.remember(live)
             self._pool.dispatch(run_id, live.info.workflow_id, live.info.workflow_type,
                                 dispatch, at)
@@ -465,6 +483,14 @@ class Worker:
 
         return Pending(run_id, ops, succeeded, failed)
 
+    def _report_closed(self, workflow_type: str, started: WorkflowStarted,
+                       events: list[Event]) -> None:
+        last = events[-1] if events else None
+        status = TERMINAL_STATUS.get(type(last)) if last is not None else None
+        if last is not None and status is not None:
+            self.metrics.run_closed(workflow_type, status,
+                                    (last.time - started.time).total_seconds())
+
     def _rejections(self, run_id: str, rejected: list[tuple[str, Failure]]) -> None:
         for update_id, failure in rejected:
             self.store.reject_update(run_id, update_id, failure)
@@ -476,6 +502,8 @@ class Worker:
         the worker or the workflow lists as a failure, the run fails."""
         self.cache.drop(run_id)
         self.task_failures[run_id] = exc
+        self.metrics.workflow_task(inst.info.workflow_type if inst is not None else "",
+                                   "failed", 0.0)
         try:
             self._record_task_failure(run_id, exc, inst)
         except ReplayError as err:  # the store failed too: the lease's expiry retries it
@@ -514,8 +542,7 @@ class Worker:
         ended = WorkflowFailed(event_id=0, time=max(self.client.clock.now(), events[-1].time),
                                failure=to_failure(cause, self.client.converter))
         self.store.commit([Deliver(run_id, ended, missing_ok=True),
-                           *close_effects(started, ended),
-                           *chain_effects(self.store, run_id, started, ended)])
+                           *run_close_effects(self.store, run_id, started, ended)])
         log.warning("run %s of workflow %r failed: %s: %s (listed as a workflow failure)",
                     run_id, started.workflow_id, type(cause).__name__, cause)
 
@@ -567,6 +594,7 @@ class Worker:
         inst = self.cache.get(run_id)
         if inst is None or inst.closed or run_id in self.task_failures:
             return plain
+        began = time.perf_counter()
         recorded = attrs.evolve(event, event_id=inst.last_event_id + 1, time=now)
         at = max(now, inst.now)
         try:
@@ -579,13 +607,18 @@ class Worker:
         events = inst.commit_live(result, at, self.identity)
         leases, dispatch = self._pool.reserve(run_id, events, at)
         ops = [Deliver(run_id, recorded), Append(run_id, events, recorded.event_id),
-               *effects_of(self.store, run_id, inst.started, events), *leases]
+               *effects_of(self.store, run_id, inst.started, events, inst.open_children),
+               *leases]
 
         def succeeded(_: list[Event]) -> None:
+            # the outcome's activation was a workflow task, done without a lease
+            self.metrics.workflow_task(inst.info.workflow_type, "completed",
+                                       time.perf_counter() - began)
             if not inst.closed:
                 self.cache.remember(inst)
             else:
                 self.cache.drop(run_id)
+                self._report_closed(inst.info.workflow_type, inst.started, events)
             self._pool.dispatch(run_id, inst.info.workflow_id, inst.info.workflow_type,
                                 dispatch, at)
 

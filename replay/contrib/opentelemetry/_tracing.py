@@ -108,7 +108,8 @@ class _TracingClientOutbound(client.OutboundInterceptor):
         super().__init__(next)
         self.root = root
 
-    async def start_workflow(self, input: client.StartWorkflowInput) -> client.WorkflowHandle:
+    async def start_workflow(self, input: client.StartWorkflowInput
+                             ) -> client.WorkflowHandle[Any, Any]:
         with self.root.client_span(f"StartWorkflow:{input.workflow}",
                                    {"replay.workflow_id": input.id}):
             input.headers = _inject(input.headers)
@@ -127,7 +128,7 @@ class _TracingClientOutbound(client.OutboundInterceptor):
             return await super().query_workflow(input)
 
     async def start_workflow_update(self, input: client.StartWorkflowUpdateInput
-                                    ) -> client.WorkflowUpdateHandle:
+                                    ) -> client.WorkflowUpdateHandle[Any]:
         with self.root.client_span(f"StartWorkflowUpdate:{input.update}",
                                    {"replay.workflow_id": input.id}):
             input.headers = _inject(input.headers)

@@ -18,7 +18,7 @@ class Child:
 class ChildWithPolicy:
     @workflow.run
     async def run(self) -> None:
-        await workflow.execute_child_workflow(Child.run, parent_close_policy="ABANDON")
+        await workflow.execute_child_workflow(Child.run, versioning_intent="default")
 
 
 @workflow.defn
