@@ -77,6 +77,7 @@ from ._store import Append as Append
 from ._store import Deliver as Deliver
 from ._store import DueTimer as DueTimer
 from ._store import LeaseActivity as LeaseActivity
+from ._store import RequestUpdate as RequestUpdate
 from ._store import Operation as Operation
 from ._store import PendingActivity as PendingActivity
 from ._store import RecordTaskFailure as RecordTaskFailure
@@ -138,6 +139,7 @@ __all__ = [
     "RUN_STATUSES",
     "RecordTaskFailure",
     "ReplayError",
+    "RequestUpdate",
     "RetryPolicyData",
     "RunAlreadyExistsError",
     "RunClosedError",

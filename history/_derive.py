@@ -43,6 +43,7 @@ from ._store import (
     LeaseActivity,
     Operation,
     RecordTaskFailure,
+    RequestUpdate,
     RunAlreadyExistsError,
     RunClosedError,
     StaleResultError,
@@ -156,12 +157,18 @@ def _plan_task_failure(op: RecordTaskFailure, lookup: Lookup) -> Plan:
     return batch.plan(created=False)
 
 
+def _plan_request_update(op: RequestUpdate, lookup: Lookup) -> Plan:
+    _, changes = plan_request_update(lookup, op.run_id, op.update_id, op.name, op.args, op.now)
+    return Plan(changes=changes)
+
+
 _PLANNERS: dict[type, Callable[[Any, Lookup], Plan]] = {
     Append: _plan_append,
     Start: _plan_start,
     Deliver: _plan_deliver,
     LeaseActivity: _plan_lease_activity,
     RecordTaskFailure: _plan_task_failure,
+    RequestUpdate: _plan_request_update,
 }
 
 

@@ -272,7 +272,23 @@ class RecordTaskFailure:
     event: WorkflowTaskFailed
 
 
-Operation = Append | Deliver | Start | LeaseActivity | RecordTaskFailure
+@attrs.frozen
+class RequestUpdate:
+    """Record a client's update request (as :meth:`Store.request_update` does).
+
+    In a commit after the :class:`Start` of the same run it makes update-with-start
+    atomic: the run and its first update exist together or not at all. An update id
+    the run already has is left as it is.
+    """
+
+    run_id: str
+    update_id: str
+    name: str
+    args: list[JsonValue]
+    now: datetime
+
+
+Operation = Append | Deliver | Start | LeaseActivity | RecordTaskFailure | RequestUpdate
 
 
 @runtime_checkable

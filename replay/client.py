@@ -33,6 +33,7 @@ from ._client._inputs import StartWorkflowUpdateInput as StartWorkflowUpdateInpu
 from ._client._inputs import TerminateWorkflowInput as TerminateWorkflowInput
 from ._client._interceptors import Interceptor as Interceptor
 from ._client._interceptors import OutboundInterceptor as OutboundInterceptor
+from ._client._with_start import WithStartWorkflowOperation as WithStartWorkflowOperation
 from ._core._public import publish as _publish
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "StreamedEvent",
     "TerminateWorkflowInput",
     "UnsupportedTargetError",
+    "WithStartWorkflowOperation",
     "WorkflowAlreadyStartedError",
     "WorkflowClosedError",
     "WorkflowExecution",

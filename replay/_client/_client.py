@@ -44,6 +44,7 @@ from ._handle import (
     WorkflowExecutionDescription,
     WorkflowHandle,
     WorkflowUpdateHandle,
+    WorkflowUpdateStage,
 )
 from ._inputs import (
     CancelWorkflowInput,
@@ -58,6 +59,7 @@ from ._inputs import (
 from ._interceptors import Interceptor, OutboundInterceptor
 from ._local import LocalWorkers
 from ._store_calls import StoreCalls
+from ._with_start import WithStartWorkflowOperation, update_with_start
 
 T = TypeVar("T")
 _NO_METADATA: Mapping[str, str | bytes] = types.MappingProxyType({})
@@ -271,6 +273,33 @@ class Client:
             raise WorkflowAlreadyStartedError(id, name, exc.existing_run_id,
                                               "another client started it first") from exc
         return self._handle(id, run_id, run_id, rtype)
+
+    async def start_update_with_start_workflow(
+            self, update: Any, arg: Any = UNSET, *,
+            start_workflow_operation: WithStartWorkflowOperation,
+            wait_for_stage: WorkflowUpdateStage, args: Sequence[Any] = (),
+            id: str | None = None, result_type: Any = None,
+            rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
+            rpc_timeout: timedelta | None = None) -> WorkflowUpdateHandle:
+        """Start the operation's run (or, as its id_conflict_policy says, use the open
+        one) and send it ``update``, the start and the update in one store commit;
+        returns once the update reached ``wait_for_stage`` (ACCEPTED or COMPLETED)."""
+        check_rpc_options("start_update_with_start_workflow", rpc_metadata, rpc_timeout)
+        return await update_with_start(self, start_workflow_operation, update,
+                                       all_args(arg, args), id, wait_for_stage, result_type)
+
+    async def execute_update_with_start_workflow(
+            self, update: Any, arg: Any = UNSET, *,
+            start_workflow_operation: WithStartWorkflowOperation, args: Sequence[Any] = (),
+            id: str | None = None, result_type: Any = None,
+            rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
+            rpc_timeout: timedelta | None = None) -> Any:
+        """:meth:`start_update_with_start_workflow` waiting for the update's result."""
+        handle = await self.start_update_with_start_workflow(
+            update, arg, start_workflow_operation=start_workflow_operation,
+            wait_for_stage=WorkflowUpdateStage.COMPLETED, args=args, id=id,
+            result_type=result_type, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout)
+        return await handle.result()
 
     @typing.overload
     async def execute_workflow(self, workflow: Callable[..., Awaitable[T]], arg: Any = ...,
