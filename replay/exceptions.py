@@ -46,6 +46,8 @@ knows nothing of the engine either), so catching either works::
     ├── AsyncActivityNotFoundError     RPL-A02    async outcome for no waiting attempt
     ├── AsyncActivityCancelledError    RPL-A03    async heartbeat: cancel requested
     ├── InvalidTaskTokenError          RPL-A04    also a ValueError: not a task token
+    ├── ProcessPoolNeedsSharedStateError  RPL-A05  also a ValueError: no manager given
+    ├── UnpicklableActivityError       RPL-A06    also a ValueError: cannot go to a pool
     ├── UnknownQueryError              RPL-Q01
     │   └── QueryUnavailableError      RPL-Q03    no handler can run here (client replay)
     ├── QueryFailedError               RPL-Q02
@@ -125,6 +127,10 @@ from ._core._runtime import NotInWorkflowError as NotInWorkflowError
 from ._replay._queries import QueryUnavailableError as QueryUnavailableError
 from ._replay._sandbox_hooks import RestrictedCallError as RestrictedCallError
 from ._worker._activity_ctx import NotInActivityError as NotInActivityError
+from ._worker._process_pool import (
+    ProcessPoolNeedsSharedStateError as ProcessPoolNeedsSharedStateError,
+)
+from ._worker._process_pool import UnpicklableActivityError as UnpicklableActivityError
 
 __all__ = [
     "ActivityError",
@@ -147,6 +153,7 @@ __all__ = [
     "NotInActivityError",
     "NotInWorkflowError",
     "PayloadError",
+    "ProcessPoolNeedsSharedStateError",
     "QueryFailedError",
     "QueryUnavailableError",
     "ReadOnlyContextError",
@@ -165,6 +172,7 @@ __all__ = [
     "TimeoutError",
     "UnknownQueryError",
     "UnorderedTasksError",
+    "UnpicklableActivityError",
     "UnsupportedTargetError",
     "WorkflowAlreadyStartedError",
     "WorkflowClosedError",

@@ -20,6 +20,7 @@ from ._worker._interceptors import ActivityInboundInterceptor as ActivityInbound
 from ._worker._interceptors import ActivityOutboundInterceptor as ActivityOutboundInterceptor
 from ._worker._interceptors import ExecuteActivityInput as ExecuteActivityInput
 from ._worker._interceptors import Interceptor as Interceptor
+from ._worker._process_pool import SharedStateManager as SharedStateManager
 from ._worker._worker import Worker as Worker
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "Interceptor",
     "Replayer",
     "SignalChildWorkflowInput",
+    "SharedStateManager",
     "SignalExternalWorkflowInput",
     "StartActivityInput",
     "StartChildWorkflowInput",

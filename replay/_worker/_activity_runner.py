@@ -40,6 +40,7 @@ from .._core._exceptions import (
 from .._core._failure import to_failure
 from . import _activity_ctx, _async_completion
 from ._interceptors import ExecuteActivityInput, Interceptor, activity_chain
+from ._process_pool import ProcessBridge
 
 log = logging.getLogger("replay.worker")
 
@@ -57,8 +58,10 @@ class ActivityRunner:
                  executor: concurrent.futures.Executor,
                  on_retry_scheduled: Callable[[datetime], None],
                  deliver: Callable[[ActivityTask, Event], None],
-                 interceptors: Sequence[Interceptor] = ()) -> None:
+                 interceptors: Sequence[Interceptor] = (),
+                 processes: ProcessBridge | None = None) -> None:
         self.store = store
+        self.processes = processes
         self.interceptors = tuple(interceptors)
         self.converter = converter
         self.clock = clock
@@ -180,6 +183,8 @@ class ActivityRunner:
         loop = asyncio.get_running_loop()
         if defn.is_async:
             job: asyncio.Future[Any] = loop.create_task(defn.fn(*args), context=context)
+        elif self.processes is not None:
+            job = self.processes.submit(defn.fn, args, ctx)
         else:
             job = loop.run_in_executor(self.executor, context.run, defn.fn, *args)
         value = await _supervise(job, ctx, timeout, scheduled.heartbeat_timeout)

@@ -61,6 +61,7 @@ from ._cache import StickyCache
 from ._group_commit import Pending, flush, ignore
 from ._interceptors import Interceptor, workflow_classes
 from ._owners import is_dead_local, local_identity
+from ._process_pool import SharedStateManager, check_process_pool
 from ._query_answerer import QueryAnswerer
 from ._store_faults import FaultBackoff
 
@@ -110,6 +111,7 @@ class Worker:
         sandbox_passthrough_modules: Sequence[str] = (),
         workflow_failure_exception_types: Sequence[type[BaseException]] = (),
         interceptors: Sequence[Interceptor] = (),
+        shared_state_manager: SharedStateManager | None = None,
     ) -> None:
         self.client = client
         # the client's interceptors that are worker interceptors too come first
@@ -151,7 +153,9 @@ class Worker:
             task_queue=task_queue, identity=self.identity, activities=self.activities,
             max_concurrent=max_concurrent_activities, executor=activity_executor,
             graceful_shutdown_timeout=graceful_shutdown_timeout, stopping=self._stop,
-            wake=self.wake, interceptors=self.interceptors)
+            wake=self.wake, interceptors=self.interceptors,
+            processes=check_process_pool(activity_executor, shared_state_manager,
+                                         self.activities.values()))
 
     # --- lifecycle ----------------------------------------------------------------------
 
