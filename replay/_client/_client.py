@@ -38,6 +38,7 @@ from .._core._definition import WorkflowDefinition, owner_workflow, workflow_nam
 from .._replay._queries import QueryEngine
 from ._async_activity import AsyncActivityHandle
 from ._checks import MessageChecks
+from ._eager import run_eagerly
 from ._errors import UnsupportedTargetError, WorkflowAlreadyStartedError
 from ._handle import (
     WorkflowExecution,
@@ -185,12 +186,16 @@ class Client:
         task_timeout: timedelta | None = None,
         rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
         rpc_timeout: timedelta | None = None,
+        request_eager_start: bool = False,
     ) -> WorkflowHandle:
         """Start a run (or, with ``start_signal``, signal the open one or start and signal).
 
         ``task_timeout`` is accepted for familiar code and not recorded: replay does
         not time workflow tasks out. ``rpc_metadata`` and ``rpc_timeout`` are checked
         for their types and have no other effect (there is no remote call).
+        ``request_eager_start``: if a worker of this process polls ``task_queue`` on
+        this event loop, it runs the new run's first workflow task before this call
+        returns (no wait for its next poll); otherwise the start is a normal one.
         """
         check_rpc_options("start_workflow", rpc_metadata, rpc_timeout)
         if task_timeout is not None and not isinstance(task_timeout, timedelta):
@@ -203,7 +208,8 @@ class Client:
             id_conflict_policy=id_conflict_policy, memo=memo, start_signal=start_signal,
             start_signal_args=start_signal_args,
             ret_type=result_type if result_type is not None else declared,
-            rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout, workflow_ref=workflow))
+            rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout, workflow_ref=workflow,
+            request_eager_start=request_eager_start))
 
     async def begin_run(self, input: StartWorkflowInput) -> WorkflowHandle:
         """Start the run ``input`` describes (the end of the client's chain)."""
@@ -272,6 +278,8 @@ class Client:
         except RunAlreadyExistsError as exc:
             raise WorkflowAlreadyStartedError(id, name, exc.existing_run_id,
                                               "another client started it first") from exc
+        if input.request_eager_start:
+            run_eagerly(self.local_workers, run_id, task_queue)
         return self._handle(id, run_id, run_id, rtype)
 
     async def start_update_with_start_workflow(

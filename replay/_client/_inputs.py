@@ -41,6 +41,9 @@ class StartWorkflowInput:
     rpc_timeout: timedelta | None = None
     workflow_ref: Any = None
     """The workflow as the caller named it (a class's run method or a name)."""
+    request_eager_start: bool = False
+    """Run the first workflow task at once on a worker of this process (see
+    ``Client.start_workflow``)."""
 
 
 @attrs.define(kw_only=True)

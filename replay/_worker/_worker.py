@@ -142,6 +142,7 @@ class Worker:
         self._stop = asyncio.Event()
         self._waiter: asyncio.Future[bool] | None = None
         self._run_task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._quiet_passes = 0
         self.task_failures: dict[str, Exception] = {}
         self._idle_token: int | None = None
@@ -186,6 +187,7 @@ class Worker:
         fault clears. Any other StoreError (a corrupt or read-only file, a closed
         store) cannot clear by waiting: ``run()`` raises it.
         """
+        self._loop = asyncio.get_running_loop()
         self.client.local_workers.register(self)
         recovered = False
         try:
@@ -278,6 +280,23 @@ class Worker:
     def workflow_definition(self, workflow_type: str) -> WorkflowDefinition | None:
         """The code this worker runs for ``workflow_type``, if it registered that type."""
         return self.registry.get(workflow_type) if workflow_type in self.registry else None
+
+    def run_first_task(self, run_id: str, task_queue: str) -> bool:
+        """``request_eager_start``: run the new run's first workflow task now (with any
+        other ready task of the queue), if this worker polls ``task_queue`` on the
+        running event loop; False when it does not (the start is then a normal one)."""
+        try:
+            same_loop = self._loop is asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        if task_queue != self.task_queue or not same_loop or self._stop.is_set():
+            return False
+        try:
+            self._run_workflow_tasks()
+        except StoreError as exc:  # the worker's own next pass retries what is left
+            log.info("eager start of run %s left to the next poll: %s", run_id, exc)
+            return False
+        return True
 
     def task_failure(self, run_id: str) -> str | None:
         """Why the run's last workflow task failed here, if it did and was not yet retried
