@@ -31,16 +31,26 @@ ALLOWED: dict[str, set[str]] = {
                        "replay.history", "replay.sandbox"},
     # The command line is a user of the public faces, like any other program.
     "replay._cli": {"replay.client", "replay.worker", "replay.workflow", "replay.activity",
-                    "replay.debug",
+                    "replay.debug", "replay.converter",
                     "replay.exceptions", "replay.common", "replay.history",
-                    "replay.sandbox", "replay"},
+                    "replay.sandbox", "replay", "replay._ui"},
+    # The web UI, like the command line, uses the public faces (and the CLI's event
+    # summaries, so both show a history the same way).
+    "replay._ui": {"replay.client", "replay.debug", "replay.exceptions", "replay.history",
+                   "replay._cli"},
+    # Integrations: users of the public faces, like any other program.
+    "replay.contrib": {"replay.client", "replay.worker", "replay.workflow", "replay.activity",
+                       "replay.common", "replay.exceptions", "replay.history"},
 }
 FACES = ["replay.workflow", "replay.activity", "replay.client", "replay.worker",
-         "replay.common", "replay.debug", "replay.exceptions", "replay._pytest_plugin",
-         "replay"]
+         "replay.common", "replay.debug", "replay.exceptions", "replay.converter",
+         "replay._pytest_plugin", "replay"]
 for _face in FACES:
     ALLOWED[_face] = {"replay._core", "replay._replay", "replay._client", "replay._worker",
                       "replay.testing", "replay.history", "replay.sandbox", *FACES}
+
+# Integrations with other libraries, built on the public faces like any user's code.
+ALLOWED["replay.contrib"] = {*FACES, "replay.history", "replay.sandbox"}
 
 #: Single modules that one layer must not import directly even where the layer rule
 #: would allow it: the client talks to runs, it never runs workflow code's API.
