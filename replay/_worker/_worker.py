@@ -215,7 +215,7 @@ class Worker:
         workflows, activities = self._hosted
         self.store.register_worker(self.task_queue, self.identity, self.client.clock.now(),
                                    workflows, activities)
-        log.info("worker %s registered %d workflow type(s) and %d activity(ies) on task "
+        log.debug("worker %s registered %d workflow type(s) and %d activity(ies) on task "
                  "queue %r", self.identity, len(workflows), len(activities), self.task_queue)
 
     async def _pass(self) -> None:
