@@ -18,7 +18,7 @@ from ._errors import ReplayError, RunNotFoundError
 from ._events import Event, Failure, JsonValue
 from ._history import History
 from ._notify import ChangeNotifier, Notifying
-from ._query_channel import QueryRequest
+from ._query_channel import QueryRequest, expired, wall_now
 from ._registry import (
     ACTIVITY,
     WORKFLOW,
@@ -243,6 +243,12 @@ class MemoryStore(Notifying):
                                      heartbeat_details=details, last_heartbeat_at=now,
                                      lease_expires_at=now + lease_for)
 
+    def hand_over_activity(self, run_id: str, scheduled_event_id: int, owner: str,
+                           new_owner: str, lease_until: datetime) -> bool:
+        """Move ``owner``'s lease of the task to ``new_owner`` until ``lease_until``."""
+        return self._update_activity(run_id, scheduled_event_id, owner, lease_owner=new_owner,
+                                     lease_expires_at=lease_until)
+
     def retry_activity(self, run_id: str, scheduled_event_id: int, owner: str,
                        available_at: datetime, failure: Failure | None = None) -> None:
         """An attempt failed (``failure``): unlease it until ``available_at``."""
@@ -361,7 +367,10 @@ class MemoryStore(Notifying):
 
     def request_query(self, request: QueryRequest) -> None:
         """Post a query for the workers of its task queue (see :class:`QueryChannel`)."""
+        now = wall_now()
         with self._lock:
+            for gone in [q.query_id for q in self._queries.values() if expired(q, now)]:
+                del self._queries[gone]
             self._queries[request.query_id] = request
         self._notifier.notify({request.run_id})
 
@@ -369,8 +378,9 @@ class MemoryStore(Notifying):
         """Unanswered queries of ``task_queue``, oldest first; ``worker`` polls it now."""
         with self._lock:
             self._query_pollers[worker] = (task_queue, time.monotonic())
-            found = [q for q in self._queries.values()
-                     if q.task_queue == task_queue and q.status == "requested"]
+            now = wall_now()
+            found = [q for q in self._queries.values() if q.task_queue == task_queue
+                     and q.status == "requested" and not expired(q, now)]
         return sorted(found, key=lambda q: q.requested_at)
 
     def answer_query(self, answer: QueryRequest) -> None:

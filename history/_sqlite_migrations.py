@@ -30,6 +30,9 @@ event is refused as before.
 Version 4 added the ``registrations`` table: what each task queue's workers
 host (workflow types with their handlers' signatures, activities), which
 clients without the workflow code check messages against (see ``_registry``).
+
+Version 5 added the query channel: the ``query_requests`` and ``query_pollers``
+tables (see ``_sqlite_queries``). They start empty; nothing else changes.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from . import _sqlite_retention
+from . import _sqlite_queries, _sqlite_retention
 from ._sql_registry import SQLITE_TABLE as REGISTRATIONS
 
 Migration = Callable[[sqlite_utils.Database], None]
@@ -75,11 +78,18 @@ def worker_registry(db: sqlite_utils.Database) -> None:
     db.execute(REGISTRATIONS)
 
 
+def query_channel(db: sqlite_utils.Database) -> None:
+    """4 -> 5: the query_requests and query_pollers tables of routed queries."""
+    for statement in _sqlite_queries.TABLES:
+        db.execute(statement)
+
+
 #: ``MIGRATIONS[n]`` takes a store from schema version ``n`` to ``n + 1``.
 MIGRATIONS: dict[int, Migration] = {
     1: task_failures_and_activity_progress,
     2: retention,
     3: worker_registry,
+    4: query_channel,
 }
 
 

@@ -326,8 +326,9 @@ class Store(Protocol):
         With ``since`` (a :meth:`change_token` taken before looking at the store),
         return True at once if something was committed after that token, so a
         commit landing between the look and the wait is never missed. With
-        ``run_id``, sleep through this process's commits that touch other runs
-        (another process's commits always wake: their scope is unknown).
+        ``run_id``, sleep through this process's commits that touch other runs,
+        before the wait (after ``since``) as during it (another process's commits
+        always wake: their scope is unknown).
         """
         ...
 
@@ -382,6 +383,15 @@ class Store(Protocol):
     ) -> bool: ...
     def cancel_requested_activities(self, owner: str) -> list[tuple[str, int]]:
         """(run id, scheduled event id) of activities leased by ``owner`` asked to cancel."""
+        ...
+    def hand_over_activity(self, run_id: str, scheduled_event_id: int, owner: str,
+                           new_owner: str, lease_until: datetime) -> bool:
+        """Move ``owner``'s lease of the task to ``new_owner`` until ``lease_until``.
+
+        Asynchronous completion: the attempt waits for a completer that may live in
+        any process, so the lease must not end with the worker that started it.
+        False if ``owner`` does not hold the task (nothing changes).
+        """
         ...
     def retry_activity(
         self, run_id: str, scheduled_event_id: int, owner: str, available_at: datetime,

@@ -14,12 +14,14 @@ import attrs
 import click
 
 from replay.client import Client, WorkflowExecutionDescription, WorkflowHandle, WorkflowTaskFailure
+from replay.converter import DataConverter
 from replay.history import RUN_STATUSES, RunInfo
 from replay.worker import Replayer
 from replay.workflow import WorkflowDefinition
 
 from ._common import (
     CliError,
+    data_converter_option,
     db_option,
     json_args,
     load_code,
@@ -42,11 +44,12 @@ _WORKFLOWS = click.option("--workflows", "-w", "modules", multiple=True, metavar
                           help="Module (or module:attr, or file.py) defining the workflow.")
 
 
-def _client(db: str, *, create: bool = False) -> Client:
-    return Client(open_store(db, create=create))
+def _client(db: str, *, create: bool = False,
+            data_converter: DataConverter | None = None) -> Client:
+    return Client(open_store(db, create=create), data_converter=data_converter)
 
 
-def _handle(client: Client, ident: str) -> tuple[WorkflowHandle, RunInfo]:
+def _handle(client: Client, ident: str) -> tuple[WorkflowHandle[Any, Any], RunInfo]:
     run = resolve_run(client.store, ident)
     return client.get_workflow_handle(run.workflow_id, run_id=run.run_id), run
 
@@ -60,7 +63,8 @@ def failing_text(failure: WorkflowTaskFailure) -> str:
             f"recorded at event {failure.event_id})")
 
 
-async def _result_or_failing(handle: WorkflowHandle, timeout: float | None) -> Any:
+async def _result_or_failing(handle: WorkflowHandle[Any, Any], timeout: float | None
+                             ) -> Any:
     """The run's result; CliError as soon as its workflow task is failing (or on timeout)."""
     result = asyncio.ensure_future(handle.result())
     try:
@@ -116,9 +120,10 @@ class StoreUnusableError(CliError):
               show_default=True, help="Log records of this level and up (on stderr).")
 @click.option("--log-format", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text lines, or one JSON object per line.")
+@data_converter_option
 @db_option
 def worker(modules: tuple[str, ...], task_queue: str, log_level: str, log_format: str,
-           db: str) -> None:
+           data_converter: DataConverter | None, db: str) -> None:
     """Run a worker in the foreground until Ctrl-C or SIGTERM.
 
     Every @workflow.defn class and @activity.defn function found in the
@@ -144,7 +149,7 @@ def worker(modules: tuple[str, ...], task_queue: str, log_level: str, log_format
                                "@activity.defn function")
     # failures of runs are logged with their (untrusted) messages: the handler escapes them
     configure_logging(log_level.upper(), log_format)
-    client = _open_waiting(db)
+    client = _open_waiting(db, data_converter)
 
     async def serve() -> None:
         w = Worker(client, task_queue=task_queue, workflows=code.workflows,
@@ -181,7 +186,7 @@ OPEN_REPEAT_LOG = 30.0
 """While it lasts, the same fault is logged again at most this often."""
 
 
-def _open_waiting(db: str) -> Client:
+def _open_waiting(db: str, data_converter: DataConverter | None) -> Client:
     """The worker's client, once its store opens: a passing fault (the file locked by
     another process past the busy timeout, a full disk, a PostgreSQL server that is
     restarting) is logged at WARNING and retried with backoff; a store that cannot be
@@ -191,7 +196,7 @@ def _open_waiting(db: str) -> Client:
     delay, logged_at, reason = OPEN_FIRST_DELAY, 0.0, None
     while True:
         try:
-            client = _client(db, create=True)
+            client = _client(db, create=True, data_converter=data_converter)
         except StoreUnavailableError as exc:
             now = time.monotonic()
             if exc.reason != reason or now - logged_at >= OPEN_REPEAT_LOG:
@@ -219,9 +224,11 @@ def _open_waiting(db: str) -> Client:
 @_WORKFLOWS
 @click.option("--wait", is_flag=True, help="Wait for the result and print it as JSON.")
 @click.option("--timeout", type=float, default=None, help="With --wait: give up after SECONDS.")
+@data_converter_option
 @db_option
 def start(workflow_type: str, workflow_id: str, task_queue: str, args: tuple[str, ...],
-          modules: tuple[str, ...], wait: bool, timeout: float | None, db: str) -> None:
+          modules: tuple[str, ...], wait: bool, timeout: float | None,
+          data_converter: DataConverter | None, db: str) -> None:
     """Start a run of workflow TYPE; prints its workflow id and run id.
 
     With --workflows the arguments are checked against the run method's
@@ -237,7 +244,7 @@ def start(workflow_type: str, workflow_id: str, task_queue: str, args: tuple[str
     target: Any = next((w for w in code.workflows
                         if (d := WorkflowDefinition.find(w)) and d.name == workflow_type),
                        workflow_type)
-    client = _client(db, create=True)
+    client = _client(db, create=True, data_converter=data_converter)
 
     async def go() -> None:
         handle = await client.start_workflow(target, id=workflow_id,
@@ -257,8 +264,10 @@ def start(workflow_type: str, workflow_id: str, task_queue: str, args: tuple[str
 @click.argument("ident", metavar="ID")
 @click.argument("name")
 @_ARG
+@data_converter_option
 @db_option
-def signal(ident: str, name: str, args: tuple[str, ...], db: str) -> None:
+def signal(ident: str, name: str, args: tuple[str, ...], data_converter: DataConverter | None,
+           db: str) -> None:
     """Send signal NAME to run ID (a workflow id means its newest run).
 
     \b
@@ -266,7 +275,7 @@ def signal(ident: str, name: str, args: tuple[str, ...], db: str) -> None:
       replay signal greet-1 add --arg '"Bob"'
     """
     values = json_args(args)
-    client = _client(db)
+    client = _client(db, data_converter=data_converter)
     try:
         handle, _ = _handle(client, ident)
         run_async(handle.signal(name, args=values))
@@ -283,9 +292,10 @@ def signal(ident: str, name: str, args: tuple[str, ...], db: str) -> None:
 @_WORKFLOWS
 @click.option("--timeout", type=float, default=5.0, show_default=True,
               help="Without --workflows: give up waiting for a worker's answer after SECONDS.")
+@data_converter_option
 @db_option
 def query(ident: str, name: str, args: tuple[str, ...], modules: tuple[str, ...],
-          timeout: float, db: str) -> None:
+          timeout: float, data_converter: DataConverter | None, db: str) -> None:
     """Run query NAME on run ID and print the answer as JSON.
 
     With --workflows the query replays the run's recorded activations through
@@ -301,7 +311,7 @@ def query(ident: str, name: str, args: tuple[str, ...], modules: tuple[str, ...]
     """
     values = json_args(args)
     if not modules:
-        client = _client(db)
+        client = _client(db, data_converter=data_converter)
         try:
             handle, _ = _handle(client, ident)
             answer = run_async(handle.query(name, args=values,
@@ -310,7 +320,8 @@ def query(ident: str, name: str, args: tuple[str, ...], modules: tuple[str, ...]
             client.close()
         click.echo(to_json(answer))
         return
-    replayer = Replayer(workflows=need_workflows(load_code(modules), "query"))
+    replayer = Replayer(workflows=need_workflows(load_code(modules), "query"),
+                        data_converter=data_converter)
     store = open_store(db)
     try:
         history = store.history(resolve_run(store, ident).run_id)
@@ -326,9 +337,10 @@ def query(ident: str, name: str, args: tuple[str, ...], modules: tuple[str, ...]
 @_WORKFLOWS
 @click.option("--timeout", type=float, default=60.0, show_default=True,
               help="Give up waiting for the result after SECONDS.")
+@data_converter_option
 @db_option
 def update(ident: str, name: str, args: tuple[str, ...], modules: tuple[str, ...],
-           timeout: float, db: str) -> None:
+           timeout: float, data_converter: DataConverter | None, db: str) -> None:
     """Send update NAME to run ID, wait for its result and print it as JSON.
 
     A worker must be running for the run's task queue: it validates, accepts
@@ -340,7 +352,7 @@ def update(ident: str, name: str, args: tuple[str, ...], modules: tuple[str, ...
     """
     load_code(modules)
     values = json_args(args)
-    client = _client(db)
+    client = _client(db, data_converter=data_converter)
     try:
         handle, _ = _handle(client, ident)
         result = run_async(_bounded(handle.execute_update(name, args=values), timeout,
@@ -445,8 +457,9 @@ def _status(run: RunInfo) -> str:
 @click.command()
 @click.argument("ident", metavar="ID")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object instead of a table.")
+@data_converter_option
 @db_option
-def describe(ident: str, as_json: bool, db: str) -> None:
+def describe(ident: str, as_json: bool, data_converter: DataConverter | None, db: str) -> None:
     """Show one run: ids, type, task queue, status, times, history length, parent, memo,
     its failing workflow task (cause, attempt, next retry) and its open activities
     (attempt, last failure, next attempt, last heartbeat).
@@ -455,7 +468,7 @@ def describe(ident: str, as_json: bool, db: str) -> None:
     Example:
       replay describe greet-1 --json
     """
-    client = _client(db)
+    client = _client(db, data_converter=data_converter)
     try:
         handle, run = _handle(client, ident)
         desc: WorkflowExecutionDescription = run_async(handle.describe())

@@ -24,6 +24,8 @@ runs and stale results, workflow and activity task leases, timers, update
 requests, dead workers' leases, the registry of what workers host (newest
 registration wins, idempotent, runs untouched), wake-ups (across handles) and
 ``tail``; and,
+requests, dead workers' leases, wake-ups (across handles) and ``tail``, the
+query channel when the store has one (``_query_conformance``); and,
 on random workloads, that the store answers every operation exactly as
 :class:`~replay.history.MemoryStore` (the reference) does. A store with a
 ``dump_indexes()`` method (a diagnostic returning its derived rows) is also
@@ -69,6 +71,7 @@ from replay.history import (
     WorkflowTaskCompleted,
 )
 
+from ._query_conformance import QueryChannelConformance as QueryChannelConformance
 from ._store_workload import STEP_KINDS as STEP_KINDS
 from ._store_workload import T0 as T0
 from ._store_workload import Step as Step
@@ -77,6 +80,7 @@ from ._store_workload import workload_steps as workload_steps
 from ._store_workload import workloads as workloads
 
 __all__ = [
+    "QueryChannelConformance",
     "STEP_KINDS",
     "Step",
     "StoreConformance",
@@ -160,7 +164,7 @@ def _activity(name: str) -> HandlerSignature:
     return HandlerSignature(name=name, min_args=1, max_args=1, arg_types=("Order",))
 
 
-class StoreConformance:
+class StoreConformance(QueryChannelConformance):
     """The suite; subclass it and provide a ``store_factory`` fixture (see the module)."""
 
     @pytest.fixture
@@ -311,6 +315,22 @@ class StoreConformance:
         again = store.lease_activity_tasks("aq", "w2", now + 10 * SECOND, LEASE, 10)
         retried = {t.scheduled_event_id: t for t in again}[2]  # 3's lease expired too
         assert (retried.attempt, retried.heartbeat_details) == (2, ["half"])
+
+    def test_an_activity_lease_is_handed_over(self, store: Store) -> None:
+        store.commit([Start("r1", started())])
+        store.append("r1", [activity(2), task_done(3)], 1)
+        now = T0 + SECOND
+        [task] = store.lease_activity_tasks("aq", "w", now, LEASE, 10)
+        until = now + 30 * SECOND
+        assert store.hand_over_activity("r1", 2, "intruder", "async", until) is False
+        assert store.hand_over_activity("r1", 2, "w", "async", until) is True
+        [pending] = store.pending_activities("r1")
+        assert (pending.lease_owner, pending.lease_expires_at) == ("async", until)
+        assert store.heartbeat_activity("r1", 2, "w", [], now, LEASE) is False
+        assert store.heartbeat_activity("r1", 2, "async", ["x"], now, 10 * SECOND) is True
+        assert store.lease_activity_tasks("aq", "w2", now + 5 * SECOND, LEASE, 10) == []
+        [again] = store.lease_activity_tasks("aq", "w2", now + 11 * SECOND, LEASE, 10)
+        assert (again.attempt, again.lease_owner) == (task.attempt + 1, "w2")
 
     def test_timers_deadlines_and_updates(self, store: Store) -> None:
         store.commit([Start("r1", started(run_timeout=timedelta(hours=1)))])

@@ -80,7 +80,7 @@ def test_events_are_append_only_even_for_raw_sql(pg: Any, postgres_url: str) -> 
                     "TRUNCATE events", "DELETE FROM pruned_runs", "UPDATE pruned_runs SET "
                     "status = 'failed'", "TRUNCATE pruned_runs"):
             with pytest.raises(psycopg.errors.RaiseException, match=r"append-only.*RPL-S01"):
-                conn.execute(sql)  # type: ignore[arg-type]
+                conn.execute(sql)
     assert [e.event_id for e in store.read("r1")] == [1]
 
 
@@ -97,8 +97,8 @@ def test_a_foreign_schema_and_a_newer_version_are_refused(pg: Any, postgres_url:
                                                           postgres_schemas: Any) -> None:
     foreign = postgres_schemas()
     with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {foreign}")  # type: ignore[arg-type]
-        conn.execute(f"CREATE TABLE {foreign}.orders (id int)")  # type: ignore[arg-type]
+        conn.execute(f"CREATE SCHEMA {foreign}")
+        conn.execute(f"CREATE TABLE {foreign}.orders (id int)")
     with pytest.raises(StoreError, match=r"schema '.*' is not a replay store .*orders"):
         pg(foreign)
     store = pg()

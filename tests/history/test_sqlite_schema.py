@@ -34,7 +34,8 @@ def test_the_expected_schema_is_read_back_from_the_ddl() -> None:
     schema = expected_schema()
     assert set(schema.columns) == {
         "meta", "events", "runs", "workflow_tasks", "activity_tasks", "timers",
-        "update_requests", "pruned_runs", "pruning", "registrations"}
+        "update_requests", "pruned_runs", "pruning", "registrations", "query_requests",
+        "query_pollers"}
     assert schema.columns["events"] == {"run_id", "event_id", "kind", "time", "data"}
     assert schema.triggers == {"events_no_update": "events", "events_no_delete": "events",
                                "pruned_runs_no_update": "pruned_runs",

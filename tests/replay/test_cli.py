@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
@@ -69,6 +70,10 @@ def test_every_command_but_lint_takes_db() -> None:
         params = {p.name for p in command.params}
         if name == "migrate":  # two stores: --from and --to
             assert {"source_url", "target_url"} <= params
+            continue
+        if isinstance(command, click.Group):  # `replay schedule ...`: each subcommand
+            for sub_name, sub in command.commands.items():
+                assert "db" in {p.name for p in sub.params}, f"{name} {sub_name}"
             continue
         assert name == "lint" or "db" in params, name
 

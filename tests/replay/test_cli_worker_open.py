@@ -71,7 +71,7 @@ def test_replay_worker_waits_for_a_locked_store_then_upgrades_it_and_runs(
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT),
                                                         os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.Popen(
-        [*_replay_command(), "worker", "tests.replay.workers.samples", "--task-queue", "q",
+        [*_replay_command(), "worker", "fixtures.workload.samples", "--task-queue", "q",
          "--db", str(path)], env=env, cwd=ROOT, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stderr is not None

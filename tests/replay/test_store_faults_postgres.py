@@ -16,13 +16,13 @@ from typing import Any
 import psycopg
 import pytest
 
+from fixtures.workload.samples import StepsWorkflow, step
 from replay.client import Client
 from replay.history import PostgresStore, StoreError, StoreUnavailableError
 from replay.history._postgres_faults import pg_fault, transient_reason
 from replay.worker import Worker
 
 from .workers.harness import bounded, check_history
-from .workers.samples import StepsWorkflow, step
 
 RUNS = 16
 STEPS = 6
