@@ -212,7 +212,10 @@ class Worker:
                     self._faults.succeeded()
         finally:
             self.client.local_workers.unregister(self)
-            self._queries.retire()
+            # A store fault while stopping must not turn a clean stop into an error: a
+            # poller not retired stops counting once it has been silent long enough.
+            with contextlib.suppress(StoreUnavailableError):
+                self._queries.retire()
             if isinstance(self.store, WorkerHeartbeats) and self._beat_at is not None:
                 with contextlib.suppress(ReplayError):  # its leases then end by expiry
                     self.store.retire_worker(self.identity)
