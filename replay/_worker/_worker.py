@@ -217,7 +217,10 @@ class Worker:
                     self._faults.succeeded()
         finally:
             self.client.local_workers.unregister(self)
-            self._queries.retire()
+            # A store fault while stopping must not turn a clean stop into an error: a
+            # poller not retired stops counting once it has been silent long enough.
+            with contextlib.suppress(StoreUnavailableError):
+                self._queries.retire()
             self.cache.clear()
             if isinstance(self.store, WorkerHeartbeats) and self._beat_at is not None:
                 with contextlib.suppress(ReplayError):  # its leases then end by expiry
@@ -230,7 +233,7 @@ class Worker:
         workflows, activities = self._hosted
         self.store.register_worker(self.task_queue, self.identity, self.client.clock.now(),
                                    workflows, activities)
-        log.info("worker %s registered %d workflow type(s) and %d activity(ies) on task "
+        log.debug("worker %s registered %d workflow type(s) and %d activity(ies) on task "
                  "queue %r", self.identity, len(workflows), len(activities), self.task_queue)
 
     async def _pass(self) -> None:
