@@ -66,3 +66,12 @@ def test_a_query_with_other_filters_is_a_usage_error(tmp_path: Path) -> None:
     result = run("list", "--query", "Amount > 3", "--status", "running", "--db", db)
     assert result.exit_code == 2
     assert "--query cannot be combined with --status" in result.stderr
+
+
+def test_show_summarises_upserts() -> None:
+    fixture = Path(__file__).parents[2] / "fixtures" / "histories" / "search_attributes.json"
+    result = run("show", str(fixture))
+    assert result.exit_code == 0, result.output
+    assert 'Stage="packing" Items=3 Tags=["gift", "fragile"]' in result.output
+    assert 'Stage="shipped" Tags=(unset) ShippedAt="2024-01-02T03:04:05.000000+00:00"' in (
+        result.output)
