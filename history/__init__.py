@@ -4,6 +4,7 @@ from ._codec import PayloadConverter as PayloadConverter
 from ._codec import default_converter as default_converter
 from ._codec import event_from_data as event_from_data
 from ._codec import event_to_data as event_to_data
+from ._codec_store import CodecStore as CodecStore
 from ._copy import CopiedRun as CopiedRun
 from ._copy import StoreNotEmptyError as StoreNotEmptyError
 from ._copy import copy_store as copy_store
@@ -36,6 +37,7 @@ from ._events import Failure as Failure
 from ._events import JsonValue as JsonValue
 from ._events import MarkerRecorded as MarkerRecorded
 from ._events import RetryPolicyData as RetryPolicyData
+from ._events import SearchAttributesUpserted as SearchAttributesUpserted
 from ._events import SignalReceived as SignalReceived
 from ._events import TimerCanceled as TimerCanceled
 from ._events import TimerFired as TimerFired
@@ -64,12 +66,40 @@ from ._kinds import TERMINAL_STATUS as TERMINAL_STATUS
 from ._kinds import AnyEvent as AnyEvent
 from ._memory import MemoryStore as MemoryStore
 from ._open import store_from_url as store_from_url
+from ._payload import ENVELOPE_KEY as ENVELOPE_KEY
+from ._payload import EncodedPayloadError as EncodedPayloadError
+from ._payload import Payload as Payload
+from ._payload import ReservedPayloadKeyError as ReservedPayloadKeyError
+from ._payload import data_to_payload as data_to_payload
+from ._payload import envelope_summary as envelope_summary
+from ._payload import is_envelope as is_envelope
+from ._payload import payload_to_data as payload_to_data
+from ._payload_codec import CodecRunner as CodecRunner
+from ._payload_codec import PayloadCodec as PayloadCodec
+from ._payload_codec import PayloadCodecError as PayloadCodecError
+from ._payload_codec import decode_history as decode_history
+from ._payload_codec import decode_payloads as decode_payloads
+from ._payload_codec import encode_payloads as encode_payloads
 from ._postgres import PostgresStore as PostgresStore
 from ._query_channel import QueryChannel as QueryChannel
 from ._query_channel import QueryRequest as QueryRequest
+from ._registry import ActivityRegistration as ActivityRegistration
+from ._registry import HandlerSignature as HandlerSignature
+from ._registry import WorkflowRegistration as WorkflowRegistration
+from ._registry import WorkflowSignature as WorkflowSignature
 from ._retention import PrunedRun as PrunedRun
 from ._retention import PruningStore as PruningStore
 from ._retention import prune_closed_runs as prune_closed_runs
+from ._search_build import list_query as list_query
+from ._search_build import query_literal as query_literal
+from ._search_query import ListQueryAttributeError as ListQueryAttributeError
+from ._search_query import ListQueryError as ListQueryError
+from ._search_values import BUILTIN_ATTRIBUTES as BUILTIN_SEARCH_ATTRIBUTES
+from ._search_values import SEARCH_ATTRIBUTE_TYPES as SEARCH_ATTRIBUTE_TYPES
+from ._search_values import SearchAttributeError as SearchAttributeError
+from ._search_values import check_name as check_search_attribute_name
+from ._search_values import decode as decode_search_attribute
+from ._search_values import encode as encode_search_attribute
 from ._sqlite import SqliteStore as SqliteStore
 from ._sqlite_retention import RunNotPrunableError as RunNotPrunableError
 from ._store import ActivityTask as ActivityTask
@@ -77,10 +107,10 @@ from ._store import Append as Append
 from ._store import Deliver as Deliver
 from ._store import DueTimer as DueTimer
 from ._store import LeaseActivity as LeaseActivity
-from ._store import RequestUpdate as RequestUpdate
 from ._store import Operation as Operation
 from ._store import PendingActivity as PendingActivity
 from ._store import RecordTaskFailure as RecordTaskFailure
+from ._store import RequestUpdate as RequestUpdate
 from ._store import RunAlreadyExistsError as RunAlreadyExistsError
 from ._store import RunClosedError as RunClosedError
 from ._store import RunInfo as RunInfo
@@ -96,37 +126,49 @@ __all__ = [
     "ActivityCanceled",
     "ActivityCompleted",
     "ActivityFailed",
+    "ActivityRegistration",
     "ActivityScheduled",
     "ActivityTask",
     "ActivityTimedOut",
     "AnyEvent",
     "Append",
     "AppendConflictError",
+    "BUILTIN_SEARCH_ATTRIBUTES",
     "COMMAND_KINDS",
     "CancelRequested",
     "ChildWorkflowCanceled",
     "ChildWorkflowCompleted",
     "ChildWorkflowFailed",
     "ChildWorkflowStarted",
+    "CodecRunner",
+    "CodecStore",
     "CopiedRun",
     "Deliver",
     "DueTimer",
+    "ENVELOPE_KEY",
     "EVENT_KINDS",
+    "EncodedPayloadError",
     "Event",
     "EventEmitted",
     "ExternalSignalDelivered",
     "ExternalSignalFailed",
     "ExternalSignalSent",
     "Failure",
+    "HandlerSignature",
     "History",
     "HistoryError",
     "INPUT_KINDS",
     "InternalError",
     "JsonValue",
     "LeaseActivity",
+    "ListQueryAttributeError",
+    "ListQueryError",
     "MarkerRecorded",
     "MemoryStore",
     "Operation",
+    "Payload",
+    "PayloadCodec",
+    "PayloadCodecError",
     "PayloadConverter",
     "PayloadError",
     "PendingActivity",
@@ -140,13 +182,17 @@ __all__ = [
     "RecordTaskFailure",
     "ReplayError",
     "RequestUpdate",
+    "ReservedPayloadKeyError",
     "RetryPolicyData",
     "RunAlreadyExistsError",
     "RunClosedError",
     "RunInfo",
     "RunNotFoundError",
     "RunNotPrunableError",
+    "SEARCH_ATTRIBUTE_TYPES",
     "SKIPPED_KINDS",
+    "SearchAttributeError",
+    "SearchAttributesUpserted",
     "SignalReceived",
     "SqliteStore",
     "StaleResultError",
@@ -169,17 +215,31 @@ __all__ = [
     "WorkflowCompleted",
     "WorkflowContinuedAsNew",
     "WorkflowFailed",
+    "WorkflowRegistration",
+    "WorkflowSignature",
     "WorkflowStarted",
     "WorkflowTask",
     "WorkflowTaskCompleted",
     "WorkflowTaskFailed",
     "WorkflowTerminated",
     "WorkflowTimedOut",
+    "check_search_attribute_name",
     "copy_store",
+    "data_to_payload",
+    "decode_history",
+    "decode_payloads",
+    "decode_search_attribute",
     "default_converter",
+    "encode_payloads",
+    "encode_search_attribute",
+    "envelope_summary",
     "event_from_data",
     "event_to_data",
+    "is_envelope",
+    "list_query",
+    "payload_to_data",
     "prune_closed_runs",
+    "query_literal",
     "store_from_url",
     "validate_events",
 ]

@@ -33,6 +33,7 @@ from ._changes import (
     NeedWorkflowTask,
     RemoveRunWork,
     RequestActivityCancel,
+    SetSearchAttributes,
     SetTaskFailure,
 )
 from ._errors import HistoryError
@@ -45,6 +46,7 @@ from ._events import (
     ActivityTimedOut,
     Event,
     Failure,
+    SearchAttributesUpserted,
     TimerCanceled,
     TimerFired,
     TimerStarted,
@@ -56,6 +58,7 @@ from ._events import (
     WorkflowTaskFailed,
 )
 from ._kinds import INPUT_KINDS, REFERENCES, TERMINAL_STATUS
+from ._search_values import event_problem
 from ._store import (
     DueTimer,
     RunInfo,
@@ -104,6 +107,8 @@ class Plan:
 
     events: tuple[Event, ...] = ()
     changes: tuple[Change, ...] = ()
+    head: RunHead | None = None
+    """The run's head once this is applied (None: unchanged, or not known here)."""
 
 
 def run_info_from_started(run_id: str, started: WorkflowStarted) -> RunInfo:
@@ -124,6 +129,7 @@ def run_info_from_started(run_id: str, started: WorkflowStarted) -> RunInfo:
         continued_from_run_id=started.continued_from_run_id,
         memo=started.memo,
         deadline=started.time + min(timeouts) if timeouts else None,
+        search_attributes=dict(started.search_attributes),
     )
 
 
@@ -143,6 +149,7 @@ class Batch:
         self.close_time: datetime | None = None
         self.task_has_inputs = head.task_has_inputs
         self.task_failing = head.task_attempt > 0
+        self.task_attempt = head.task_attempt
         self.next_run_id: str | None = None
         self.kinds: dict[int, type[Event]] = {}
         self.events: list[Event] = []
@@ -171,6 +178,9 @@ class Batch:
                       "may follow the end of a run", eid, "after-terminal")
         if cls in TERMINAL_STATUS:
             self.terminal_id = eid
+        problem = event_problem(event)
+        if problem is not None:
+            self.fail(problem, eid, "search-attributes")
         ref = REFERENCES.get(cls)
         if ref is not None:
             field, targets = ref
@@ -206,7 +216,10 @@ class Batch:
         changes = [AddEvents(run_id, tuple(self.events)), *self.changes]
         if not created or tail != AdvanceRun(run_id, 1):
             changes.append(tail)
-        return Plan(tuple(self.events), tuple(changes))
+        head = attrs.evolve(self.head, status=self.status, last_event_id=self.last,
+                            task_has_inputs=self.task_has_inputs,
+                            task_attempt=self.task_attempt if self.task_failing else 0)
+        return Plan(tuple(self.events), tuple(changes), head)
 
 
 # --- what each kind does to the indexes -------------------------------------------------------
@@ -214,13 +227,22 @@ class Batch:
 
 def _need_task(b: Batch) -> None:
     if not b.task_has_inputs:
-        b.changes.append(NeedWorkflowTask(b.head.run_id, b.head.task_queue, True))
+        b.changes.append(NeedWorkflowTask(b.head.run_id, b.head.task_queue, True,
+                                          new_row=b.task_has_inputs is None))
         b.task_has_inputs = True
 
 
 def _on_started(b: Batch, e: WorkflowStarted) -> None:
     b.changes.append(InsertRun(run_info_from_started(b.head.run_id, e)))
+    if e.search_attributes:
+        b.changes.append(SetSearchAttributes(b.head.run_id, dict(e.search_attributes),
+                                             fresh=True))
     _need_task(b)
+
+
+def _on_search_attributes(b: Batch, e: SearchAttributesUpserted) -> None:
+    if e.search_attributes:
+        b.changes.append(SetSearchAttributes(b.head.run_id, dict(e.search_attributes)))
 
 
 def _on_input(b: Batch, e: Event) -> None:
@@ -252,6 +274,7 @@ def _clear_task_failure(b: Batch) -> None:
 def _on_task_failed(b: Batch, e: WorkflowTaskFailed) -> None:
     b.changes.append(SetTaskFailure(b.head.run_id, e.attempt, e.next_retry_time, e))
     b.task_failing = True
+    b.task_attempt = max(e.attempt, 1)
 
 
 def _on_activity_scheduled(b: Batch, e: ActivityScheduled) -> None:
@@ -329,4 +352,5 @@ _RULES: dict[type[Event], Callable[[Batch, Any], None]] = {
     TimerCanceled: _on_timer_canceled,
     UpdateAccepted: _on_update_accepted,
     UpdateCompleted: _on_update_completed,
+    SearchAttributesUpserted: _on_search_attributes,
 }

@@ -128,16 +128,31 @@ class CloseRun:
 
 
 @attrs.frozen
+class SetSearchAttributes:
+    """WorkflowStarted or SearchAttributesUpserted: set these search attributes of the run
+    (stored values, see ``_search_values``); a name mapped to None is removed."""
+
+    run_id: str
+    values: dict[str, JsonValue]
+    fresh: bool = False
+    """True for a new run's start: its runs row was just inserted with these values, so
+    only the index rows are written."""
+
+
+@attrs.frozen
 class NeedWorkflowTask:
     """Make sure the run has a workflow task (leases untouched).
 
     ``has_inputs`` marks that an input event arrived; an update request alone
-    passes False, which leaves an existing row's flag as it is.
+    passes False, which leaves an existing row's flag as it is. ``new_row``: the
+    run had no workflow task row when this was planned (so a finish later in the
+    same batch leaves none).
     """
 
     run_id: str
     task_queue: str
     has_inputs: bool
+    new_row: bool = False
 
 
 @attrs.frozen
@@ -280,6 +295,7 @@ Change: TypeAlias = (
     | InsertRun
     | AdvanceRun
     | CloseRun
+    | SetSearchAttributes
     | NeedWorkflowTask
     | FinishWorkflowTask
     | SetTaskFailure

@@ -18,7 +18,19 @@ from ._errors import ReplayError, RunNotFoundError
 from ._events import Event, Failure, JsonValue
 from ._history import History
 from ._notify import ChangeNotifier, Notifying
-from ._query_channel import QueryRequest
+from ._query_channel import QueryRequest, expired, wall_now
+from ._registry import (
+    ACTIVITY,
+    WORKFLOW,
+    ActivityRegistration,
+    HandlerSignature,
+    RegistryTable,
+    WorkflowRegistration,
+    WorkflowSignature,
+)
+from ._search_bind import bind
+from ._search_eval import known_types_of, matches
+from ._search_index import rows_of
 from ._sqlite_retention import RunNotPrunableError
 from ._store import (
     ActivityTask,
@@ -49,6 +61,7 @@ class MemoryStore(Notifying):
         # queries routed to workers (QueryChannel): never history, never derived
         self._queries: dict[str, QueryRequest] = {}
         self._query_pollers: dict[str, tuple[str, float]] = {}  # worker -> (queue, when)
+        self._registry = RegistryTable()  # what workers host: not history, never derived
         self.pruned_runs: list[tuple[RunInfo, int, str | None]] = []
         """The audit of :meth:`prune_run`: (run, event count, where it was exported)."""
 
@@ -150,6 +163,29 @@ class MemoryStore(Notifying):
     def count_runs(self, *, status: str | None = None, workflow_type: str | None = None) -> int:
         """How many runs match the filters."""
         return len(self.list_runs(status=status, workflow_type=workflow_type))
+
+    def search_attribute_types(self) -> dict[str, set[str]]:
+        """Custom search attribute name -> the types runs of this store gave it."""
+        with self._lock:
+            return known_types_of(self._tables.runs.values())
+
+    def query_runs(self, query: str, *, limit: int | None = None) -> list[RunInfo]:
+        """Runs matching the list query ``query``, most recently started first
+        (ListQueryError if it is malformed or names an unknown attribute)."""
+        with self._lock:
+            runs = list(self._tables.runs.values())
+        bound = bind(query, known_types_of(runs))
+        found: list[RunInfo] = []
+        for info in reversed(runs):
+            if limit is not None and len(found) >= limit:
+                break
+            if matches(bound, info):
+                found.append(info)
+        return found
+
+    def count_query(self, query: str) -> int:
+        """How many runs the list query ``query`` matches."""
+        return len(self.query_runs(query))
 
     # --- workflow tasks -----------------------------------------------------------------------
 
@@ -357,7 +393,10 @@ class MemoryStore(Notifying):
 
     def request_query(self, request: QueryRequest) -> None:
         """Post a query for the workers of its task queue (see :class:`QueryChannel`)."""
+        now = wall_now()
         with self._lock:
+            for gone in [q.query_id for q in self._queries.values() if expired(q, now)]:
+                del self._queries[gone]
             self._queries[request.query_id] = request
         self._notifier.notify({request.run_id})
 
@@ -365,8 +404,9 @@ class MemoryStore(Notifying):
         """Unanswered queries of ``task_queue``, oldest first; ``worker`` polls it now."""
         with self._lock:
             self._query_pollers[worker] = (task_queue, time.monotonic())
-            found = [q for q in self._queries.values()
-                     if q.task_queue == task_queue and q.status == "requested"]
+            now = wall_now()
+            found = [q for q in self._queries.values() if q.task_queue == task_queue
+                     and q.status == "requested" and not expired(q, now)]
         return sorted(found, key=lambda q: q.requested_at)
 
     def answer_query(self, answer: QueryRequest) -> None:
@@ -399,6 +439,29 @@ class MemoryStore(Notifying):
         """Forget a worker that shut down."""
         with self._lock:
             self._query_pollers.pop(worker, None)
+
+    # --- the registry of what workers host ------------------------------------------------------
+
+    def register_worker(self, task_queue: str, worker: str, registered_at: datetime,
+                        workflows: Sequence[WorkflowSignature],
+                        activities: Sequence[HandlerSignature]) -> None:
+        """Record what ``worker`` hosts on ``task_queue`` (newest registration wins)."""
+        with self._lock:
+            self._registry.register(task_queue, worker, registered_at, workflows, activities)
+
+    def registered_workflows(self, task_queue: str | None = None
+                             ) -> list[WorkflowRegistration]:
+        """The workflow types registered on ``task_queue`` (every queue if None)."""
+        with self._lock:
+            found = self._registry.read(WORKFLOW, task_queue)
+        return [r for r in found if isinstance(r, WorkflowRegistration)]
+
+    def registered_activities(self, task_queue: str | None = None
+                              ) -> list[ActivityRegistration]:
+        """The activities registered on ``task_queue`` (every queue if None)."""
+        with self._lock:
+            found = self._registry.read(ACTIVITY, task_queue)
+        return [r for r in found if isinstance(r, ActivityRegistration)]
 
     # --- maintenance --------------------------------------------------------------------------
 
@@ -443,6 +506,10 @@ class MemoryStore(Notifying):
                 "timers": [t.timers[k] for k in sorted(t.timers)],
                 "update_requests": sorted(t.all_updates(),
                                           key=lambda u: (u.run_id, u.update_id)),
+                "search_attributes": sorted(
+                    (row for r in t.runs.values() for row in rows_of(r.run_id,
+                                                                     r.search_attributes)),
+                    key=lambda row: (row[0], row[1], row[3])),
             }
 
     def close(self) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from . import _postgres_admin as admin
@@ -18,6 +18,19 @@ from ._history import History
 from ._notify import Notifying
 from ._postgres_db import Database, Tx
 from ._postgres_listen import queue_scope
+from ._postgres_queries import PostgresQueryChannel
+from ._query_channel import QueryRequest
+from ._registry import (
+    ACTIVITY,
+    WORKFLOW,
+    ActivityRegistration,
+    HandlerSignature,
+    WorkflowRegistration,
+    WorkflowSignature,
+)
+from ._search_index import known_types, where_clause
+from ._search_sql import POSTGRES
+from ._sql_registry import POSTGRES_UPSERT, from_rows, select, upsert_rows
 from ._sqlite_retention import RunNotPrunableError
 from ._sqlite_rows import decode_event, dumps, failure_json
 from ._store import (
@@ -53,6 +66,7 @@ class PostgresStore(Notifying):
         self.schema = self.target.schema
         self._db = Database(self.target, connect_timeout)
         self._notifier = self._db.notifier
+        self._queries = PostgresQueryChannel(self._db)
 
     _reads_block = True  # a read waits on the network: tail() reads in a thread
 
@@ -142,6 +156,28 @@ class PostgresStore(Notifying):
         """How many runs match the filters."""
         where, params = self._filters(status=status, workflow_type=workflow_type)
         return int(self._db.query(f"SELECT count(*) FROM runs WHERE {where}", params)[0][0])
+
+    def search_attribute_types(self) -> dict[str, set[str]]:
+        """Custom search attribute name -> the types runs of this store gave it."""
+        return self._db.read(known_types)
+
+    def query_runs(self, query: str, *, limit: int | None = None) -> list[RunInfo]:
+        """Runs matching the list query ``query``, most recently started first
+        (ListQueryError if it is malformed or names an unknown attribute)."""
+        def run(conn: Any) -> list[RunInfo]:
+            where, params = where_clause(conn, query, POSTGRES)
+            found = conn.execute(f"SELECT {rows.RUN_COLUMNS} FROM runs WHERE {where} "
+                                 "ORDER BY seq DESC LIMIT %s", [*params, limit]).fetchall()
+            return [rows.run_from_row(r) for r in found]
+        return self._db.read(run)
+
+    def count_query(self, query: str) -> int:
+        """How many runs the list query ``query`` matches."""
+        def run(conn: Any) -> int:
+            where, params = where_clause(conn, query, POSTGRES)
+            return int(conn.execute(f"SELECT count(*) FROM runs WHERE {where}",
+                                    params).fetchone()[0])
+        return self._db.read(run)
 
     # --- workflow tasks -----------------------------------------------------------------------
 
@@ -327,6 +363,62 @@ class PostgresStore(Notifying):
                 tx.runs.add(run_id)
         self._db.write(run)
 
+    # --- the registry of what workers host ------------------------------------------------------
+
+    def register_worker(self, task_queue: str, worker: str, registered_at: datetime,
+                        workflows: Sequence[WorkflowSignature],
+                        activities: Sequence[HandlerSignature]) -> None:
+        """Record what ``worker`` hosts on ``task_queue`` (newest registration wins)."""
+        params = upsert_rows(task_queue, worker, registered_at, workflows, activities,
+                             lambda t: t)
+
+        def run(tx: Tx) -> None:
+            for row in params:  # in key order: two workers' upserts cannot deadlock
+                tx.conn.execute(POSTGRES_UPSERT, row)
+        params.sort(key=lambda row: row[:3])
+        self._db.write(run)
+
+    def registered_workflows(self, task_queue: str | None = None
+                             ) -> list[WorkflowRegistration]:
+        """The workflow types registered on ``task_queue`` (every queue if None)."""
+        found = from_rows(self._db.query(*select(WORKFLOW, task_queue, "%s")), _utc)
+        return [r for r in found if isinstance(r, WorkflowRegistration)]
+
+    def registered_activities(self, task_queue: str | None = None
+                              ) -> list[ActivityRegistration]:
+        """The activities registered on ``task_queue`` (every queue if None)."""
+        found = from_rows(self._db.query(*select(ACTIVITY, task_queue, "%s")), _utc)
+        return [r for r in found if isinstance(r, ActivityRegistration)]
+    # --- query requests (QueryChannel, see _postgres_queries) ---------------------------------
+
+    def request_query(self, request: QueryRequest) -> None:
+        """Post a query for the workers of its task queue (drops expired requests)."""
+        self._queries.request_query(request)
+
+    def pending_queries(self, task_queue: str, worker: str) -> list[QueryRequest]:
+        """Unanswered, unexpired queries of ``task_queue``; ``worker`` polls it now."""
+        return self._queries.pending_queries(task_queue, worker)
+
+    def answer_query(self, answer: QueryRequest) -> None:
+        """Record a worker's answer (the first one counts)."""
+        self._queries.answer_query(answer)
+
+    def get_query(self, query_id: str) -> QueryRequest | None:
+        """A query request as far as it got."""
+        return self._queries.get_query(query_id)
+
+    def forget_query(self, query_id: str) -> None:
+        """Drop a query request."""
+        self._queries.forget_query(query_id)
+
+    def query_pollers(self, task_queue: str, within: float) -> list[str]:
+        """Workers that polled ``task_queue`` for queries in the last ``within`` seconds."""
+        return self._queries.query_pollers(task_queue, within)
+
+    def retire_query_poller(self, worker: str) -> None:
+        """Forget a worker that shut down."""
+        self._queries.retire_query_poller(worker)
+
     # --- maintenance --------------------------------------------------------------------------
 
     def rebuild_indexes(self) -> None:
@@ -362,3 +454,8 @@ class PostgresStore(Notifying):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _utc(value: datetime) -> datetime:
+    """A timestamptz as read (the session's time zone is UTC)."""
+    return value.astimezone(UTC)

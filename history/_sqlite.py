@@ -14,12 +14,33 @@ from typing import Any, TypeVar
 
 from . import _sqlite_rows as rows
 from ._batch import RUNNING
-from ._derive import plan_operation, plan_reject_update, plan_request_update
+from ._commit_plan import CommitPlanner
+from ._derive import plan_reject_update, plan_request_update
 from ._errors import ReplayError, RunNotFoundError
 from ._events import Event, Failure, JsonValue
 from ._history import History
 from ._notify import Notifying, acquire_notifier, release_notifier
+from ._query_channel import QueryRequest
+from ._registry import (
+    ACTIVITY,
+    WORKFLOW,
+    ActivityRegistration,
+    HandlerSignature,
+    WorkflowRegistration,
+    WorkflowSignature,
+)
+from ._search_index import known_types, where_clause
+from ._search_sql import SQLITE
+from ._sql_registry import (
+    SQLITE_UPSERT,
+    from_rows,
+    select,
+    sqlite_read_time,
+    sqlite_time,
+    upsert_rows,
+)
 from ._sqlite_faults import store_fault
+from ._sqlite_queries import SqliteQueryChannel
 from ._sqlite_rebuild import dump_indexes, rebuild_indexes
 from ._sqlite_retention import prune_run
 from ._sqlite_schema import connect, open_database, store_error
@@ -69,6 +90,7 @@ class SqliteStore(Notifying):
         except sqlite3.Error as exc:
             first.close()
             raise store_fault(self.path, exc, "cannot open the store") from exc
+        self._queries = SqliteQueryChannel(self._write, self._query)
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path)!r})"
@@ -152,14 +174,13 @@ class SqliteStore(Notifying):
     def commit(self, ops: Sequence[Operation]) -> list[Event]:
         """Apply all operations in one transaction, or none; returns the events written."""
         def run(conn: sqlite3.Connection) -> list[Event]:
-            lookup = rows.SqlLookup(conn)
-            written: list[Event] = []
-            for op in ops:
-                plan = plan_operation(op, lookup)
-                rows.apply_changes(conn, plan.changes)
-                written.extend(plan.events)
-            return written
+            return self._planner(conn).plan_batch(ops)
         return self._write(run, {op.run_id for op in ops})
+
+    @staticmethod
+    def _planner(conn: sqlite3.Connection) -> CommitPlanner:
+        return CommitPlanner(rows.SqlLookup(conn),
+                             lambda changes: rows.apply_changes(conn, changes))
 
     def commit_each(self, batches: Sequence[Sequence[Operation]]
                     ) -> list[list[Event] | ReplayError]:
@@ -168,22 +189,22 @@ class SqliteStore(Notifying):
         One fsync for all of them: this is the worker's group commit. A batch that
         fails is rolled back to its savepoint and its error takes its place.
         """
+        if len(batches) == 1:  # no savepoint needed: the transaction is the batch
+            try:
+                return [self.commit(batches[0])]
+            except ReplayError as exc:
+                return [exc]
+
         def run(conn: sqlite3.Connection) -> list[list[Event] | ReplayError]:
-            lookup = rows.SqlLookup(conn)
+            planner = self._planner(conn)
             results: list[list[Event] | ReplayError] = []
             for ops in batches:
                 conn.execute("SAVEPOINT batch")
-                written: list[Event] = []
                 try:
-                    for op in ops:
-                        plan = plan_operation(op, lookup)
-                        rows.apply_changes(conn, plan.changes)
-                        written.extend(plan.events)
+                    results.append(planner.plan_batch(ops))
                 except ReplayError as exc:
                     conn.execute("ROLLBACK TO batch")
                     results.append(exc)
-                else:
-                    results.append(written)
                 conn.execute("RELEASE batch")
             return results
         return self._write(run, {op.run_id for ops in batches for op in ops})
@@ -248,6 +269,32 @@ class SqliteStore(Notifying):
     def count_runs(self, *, status: str | None = None, workflow_type: str | None = None) -> int:
         """How many runs match the filters."""
         where, params = self._filters(status=status, workflow_type=workflow_type)
+        return int(self._query(f"SELECT count(*) FROM runs WHERE {where}", params)[0][0])
+
+    def search_attribute_types(self) -> dict[str, set[str]]:
+        """Custom search attribute name -> the types runs of this store gave it."""
+        try:
+            return known_types(self._conn())
+        except sqlite3.Error as exc:
+            raise store_fault(self.path, exc) from exc
+
+    def _where(self, query: str) -> tuple[str, list[Any]]:
+        try:
+            return where_clause(self._conn(), query, SQLITE)
+        except sqlite3.Error as exc:
+            raise store_fault(self.path, exc) from exc
+
+    def query_runs(self, query: str, *, limit: int | None = None) -> list[RunInfo]:
+        """Runs matching the list query ``query``, most recently started first
+        (ListQueryError if it is malformed or names an unknown attribute)."""
+        where, params = self._where(query)
+        found = self._query(f"SELECT {rows.RUN_SELECT} FROM runs WHERE {where} "
+                            "ORDER BY seq DESC LIMIT ?", [*params, -1 if limit is None else limit])
+        return [rows.run_from_row(r) for r in found]
+
+    def count_query(self, query: str) -> int:
+        """How many runs the list query ``query`` matches."""
+        where, params = self._where(query)
         return int(self._query(f"SELECT count(*) FROM runs WHERE {where}", params)[0][0])
 
     # --- workflow tasks -----------------------------------------------------------------------
@@ -452,6 +499,57 @@ class SqliteStore(Notifying):
         self._write(lambda conn: rows.apply_changes(
             conn, plan_reject_update(rows.SqlLookup(conn), run_id, update_id, failure)),
             {run_id})
+
+    # --- the registry of what workers host ------------------------------------------------------
+
+    def register_worker(self, task_queue: str, worker: str, registered_at: datetime,
+                        workflows: Sequence[WorkflowSignature],
+                        activities: Sequence[HandlerSignature]) -> None:
+        """Record what ``worker`` hosts on ``task_queue`` (newest registration wins)."""
+        params = upsert_rows(task_queue, worker, registered_at, workflows, activities,
+                             sqlite_time)
+        self._write(lambda conn: conn.executemany(SQLITE_UPSERT, params))
+
+    def registered_workflows(self, task_queue: str | None = None
+                             ) -> list[WorkflowRegistration]:
+        """The workflow types registered on ``task_queue`` (every queue if None)."""
+        found = from_rows(self._query(*select(WORKFLOW, task_queue, "?")), sqlite_read_time)
+        return [r for r in found if isinstance(r, WorkflowRegistration)]
+
+    def registered_activities(self, task_queue: str | None = None
+                              ) -> list[ActivityRegistration]:
+        """The activities registered on ``task_queue`` (every queue if None)."""
+        found = from_rows(self._query(*select(ACTIVITY, task_queue, "?")), sqlite_read_time)
+        return [r for r in found if isinstance(r, ActivityRegistration)]
+    # --- query requests (QueryChannel, see _sqlite_queries) -----------------------------------
+
+    def request_query(self, request: QueryRequest) -> None:
+        """Post a query for the workers of its task queue (drops expired requests)."""
+        self._queries.request_query(request)
+
+    def pending_queries(self, task_queue: str, worker: str) -> list[QueryRequest]:
+        """Unanswered, unexpired queries of ``task_queue``; ``worker`` polls it now."""
+        return self._queries.pending_queries(task_queue, worker)
+
+    def answer_query(self, answer: QueryRequest) -> None:
+        """Record a worker's answer (the first one counts)."""
+        self._queries.answer_query(answer)
+
+    def get_query(self, query_id: str) -> QueryRequest | None:
+        """A query request as far as it got."""
+        return self._queries.get_query(query_id)
+
+    def forget_query(self, query_id: str) -> None:
+        """Drop a query request."""
+        self._queries.forget_query(query_id)
+
+    def query_pollers(self, task_queue: str, within: float) -> list[str]:
+        """Workers that polled ``task_queue`` for queries in the last ``within`` seconds."""
+        return self._queries.query_pollers(task_queue, within)
+
+    def retire_query_poller(self, worker: str) -> None:
+        """Forget a worker that shut down."""
+        self._queries.retire_query_poller(worker)
 
     # --- maintenance --------------------------------------------------------------------------
 

@@ -26,6 +26,17 @@ own triggers), the ``pruning`` marker table, and an ``events_no_delete``
 trigger that lets a DELETE through only for a closed run that ``prune_run``
 is removing (see ``_sqlite_retention``). Every other DELETE or UPDATE of an
 event is refused as before.
+
+Version 4 added the ``registrations`` table: what each task queue's workers
+host (workflow types with their handlers' signatures, activities), which
+clients without the workflow code check messages against (see ``_registry``).
+
+Version 5 added the query channel: the ``query_requests`` and ``query_pollers``
+tables (see ``_sqlite_queries``). They start empty; nothing else changes.
+
+Version 6 added search attributes: the runs index's ``search_attributes`` column
+(JSON, ``'{}'`` for every run of an older store: no history before it recorded
+any) and the ``search_attributes`` index table that list queries read.
 """
 
 from __future__ import annotations
@@ -35,7 +46,8 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from . import _sqlite_retention
+from . import _search_index, _sqlite_queries, _sqlite_retention
+from ._sql_registry import SQLITE_TABLE as REGISTRATIONS
 
 Migration = Callable[[sqlite_utils.Database], None]
 
@@ -65,10 +77,31 @@ def retention(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+def worker_registry(db: sqlite_utils.Database) -> None:
+    """3 -> 4: the registrations table (what workers host, per task queue)."""
+    db.execute(REGISTRATIONS)
+
+
+def query_channel(db: sqlite_utils.Database) -> None:
+    """4 -> 5: the query_requests and query_pollers tables of routed queries."""
+    for statement in _sqlite_queries.TABLES:
+        db.execute(statement)
+
+
+def search_attributes(db: sqlite_utils.Database) -> None:
+    """5 -> 6: the runs index's search_attributes column and the search_attributes table."""
+    db.table("runs").add_column("search_attributes", str, not_null_default="{}")
+    for statement in _search_index.SQLITE_DDL:
+        db.execute(statement)
+
+
 #: ``MIGRATIONS[n]`` takes a store from schema version ``n`` to ``n + 1``.
 MIGRATIONS: dict[int, Migration] = {
     1: task_failures_and_activity_progress,
     2: retention,
+    3: worker_registry,
+    4: query_channel,
+    5: search_attributes,
 }
 
 

@@ -19,6 +19,12 @@ import attrs
 from ._errors import ReplayError
 from ._events import Event, Failure, JsonValue, WorkflowStarted, WorkflowTaskFailed
 from ._history import History
+from ._registry import (
+    ActivityRegistration,
+    HandlerSignature,
+    WorkflowRegistration,
+    WorkflowSignature,
+)
 
 # --- errors specific to stores ------------------------------------------------------
 
@@ -107,6 +113,8 @@ class RunInfo:
     task_attempt: int = 0
     task_failure: WorkflowTaskFailed | None = None
     task_retry_at: datetime | None = None
+    search_attributes: dict[str, JsonValue] = attrs.field(factory=dict)
+    """The run's search attributes now: name -> ``{"type": ..., "value": ...}``."""
 
     @property
     def task_failing(self) -> bool:
@@ -336,8 +344,9 @@ class Store(Protocol):
         With ``since`` (a :meth:`change_token` taken before looking at the store),
         return True at once if something was committed after that token, so a
         commit landing between the look and the wait is never missed. With
-        ``run_id``, sleep through this process's commits that touch other runs
-        (another process's commits always wake: their scope is unknown).
+        ``run_id``, sleep through this process's commits that touch other runs,
+        before the wait (after ``since``) as during it (another process's commits
+        always wake: their scope is unknown).
         """
         ...
 
@@ -364,6 +373,20 @@ class Store(Protocol):
         """
         ...
     def count_runs(self, *, status: str | None = None, workflow_type: str | None = None) -> int: ...
+    def query_runs(self, query: str, *, limit: int | None = None) -> list[RunInfo]:
+        """Runs matching a list query (docs/list-queries.md), most recently started first.
+
+        ListQueryError (RPL-SA02) if the query is malformed, ListQueryAttributeError
+        (RPL-SA03) if it names an attribute no run of the store has, or compares one
+        with a value or an operator its type does not take; both give the position.
+        """
+        ...
+    def count_query(self, query: str) -> int:
+        """How many runs :meth:`query_runs` would return."""
+        ...
+    def search_attribute_types(self) -> dict[str, set[str]]:
+        """Custom search attribute name -> the types the store's runs gave it."""
+        ...
 
     # workflow tasks
     def lease_workflow_task(
@@ -429,6 +452,27 @@ class Store(Protocol):
     def pending_updates(self, run_id: str) -> list[UpdateRequest]: ...
     def get_update(self, run_id: str, update_id: str) -> UpdateRequest | None: ...
     def reject_update(self, run_id: str, update_id: str, failure: Failure) -> None: ...
+
+    # the registry of what workers host (see history._registry)
+    def register_worker(self, task_queue: str, worker: str, registered_at: datetime,
+                        workflows: Sequence[WorkflowSignature],
+                        activities: Sequence[HandlerSignature]) -> None:
+        """Record what ``worker`` hosts on ``task_queue``: one entry per workflow type and
+        activity, replacing an entry registered at or before ``registered_at`` (a newer one
+        is kept). Idempotent; never touches runs."""
+        ...
+
+    def registered_workflows(self, task_queue: str | None = None
+                             ) -> list[WorkflowRegistration]:
+        """The workflow types registered on ``task_queue`` (every queue if None), by task
+        queue and type."""
+        ...
+
+    def registered_activities(self, task_queue: str | None = None
+                              ) -> list[ActivityRegistration]:
+        """The activities registered on ``task_queue`` (every queue if None), by task queue
+        and name."""
+        ...
 
     # maintenance
     def rebuild_indexes(self) -> None: ...

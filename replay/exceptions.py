@@ -22,6 +22,10 @@ knows nothing of the engine either), so catching either works::
     ├── HistoryError                   RPL-H01    breaks a rule of the format  H
     │   └── ForeignHistoryError        RPL-ND02   not written by replay
     ├── PayloadError                   RPL-P01    no JSON form / undecodable   H
+    │   ├── EncodedPayloadError        RPL-CV01   encoded; its codec not given H
+    │   └── ReservedPayloadKeyError    RPL-CV03   {"$payload": ...} is reserved H
+    ├── PayloadCodecError              RPL-CV02   a codec raised or miscounted H
+    ├── UnsupportedConverterError      RPL-CV04   a custom failure converter
     ├── StoreError                     RPL-S01    store unusable               H
     │   ├── StoreUnavailableError      RPL-S07    passing: locked, disk full   H
     │   └── StoreCorruptError          RPL-S08    damaged file                 H
@@ -32,6 +36,9 @@ knows nothing of the engine either), so catching either works::
     ├── StaleResultError               RPL-S06    result for a closed command  H
     ├── StoreNotEmptyError             RPL-S09    migrate target holds a run   H
     ├── RunNotPrunableError            RPL-S10    retention of a running run   H
+    ├── SearchAttributeError           RPL-SA01   bad attribute name or value  H
+    ├── ListQueryError                 RPL-SA02   malformed list query         H
+    │   └── ListQueryAttributeError    RPL-SA03   unknown attribute, wrong type H
     │
     │  workflow code, replay and debugging
     ├── WorkflowDefinitionError        RPL-D01    declared wrongly / unknown type
@@ -55,6 +62,11 @@ knows nothing of the engine either), so catching either works::
     ├── DebuggerNotReadyError          RPL-DBG01  query before the first activation
     ├── DeterminismViolation           RPL-T01    also an AssertionError (check_determinism)
     │
+    │  cron and schedules
+    ├── InvalidCronError               RPL-SC01   bad cron expression; also a ValueError
+    ├── ScheduleAlreadyRunningError    RPL-SC02   create_schedule with an id in use
+    ├── ScheduleNotFoundError          RPL-SC03   no such schedule (or deleted)
+    │
     │  clients (also in replay.client)
     ├── WorkflowFailureError           RPL-C01    the run ended without a result
     ├── WorkflowAlreadyStartedError    RPL-C02
@@ -64,6 +76,12 @@ knows nothing of the engine either), so catching either works::
     ├── WorkflowQueryRejectedError     RPL-C06
     ├── WorkflowQueryFailedError       RPL-C07
     ├── UnsupportedTargetError         RPL-C08
+    ├── UnknownHandlerError            RPL-C09    no such handler (the store's registry)
+    ├── ArgumentCountError             RPL-C10    wrong number of arguments (registry)
+    ├── ArgumentTypeError              RPL-C11    an argument of the wrong JSON kind (registry)
+    ├── WorkflowTypeNotRegisteredError RPL-C12    start of a type no worker hosts there
+    ├── WorkflowContinuedAsNewError    RPL-H02    result(follow_runs=False) of a continued run
+    ├── RunContextError                RPL-H03    handle.ctx: a write, or a bad reference
     │
     │  failures recorded in histories: the message is the user's own, no prefix
     └── FailureError                   RPL-F00
@@ -78,14 +96,20 @@ knows nothing of the engine either), so catching either works::
 """
 
 from replay.history import AppendConflictError as AppendConflictError
+from replay.history import EncodedPayloadError as EncodedPayloadError
 from replay.history import HistoryError as HistoryError
 from replay.history import InternalError as InternalError
+from replay.history import ListQueryAttributeError as ListQueryAttributeError
+from replay.history import ListQueryError as ListQueryError
+from replay.history import PayloadCodecError as PayloadCodecError
 from replay.history import PayloadError as PayloadError
 from replay.history import ReplayError as ReplayError
+from replay.history import ReservedPayloadKeyError as ReservedPayloadKeyError
 from replay.history import RunAlreadyExistsError as RunAlreadyExistsError
 from replay.history import RunClosedError as RunClosedError
 from replay.history import RunNotFoundError as RunNotFoundError
 from replay.history import RunNotPrunableError as RunNotPrunableError
+from replay.history import SearchAttributeError as SearchAttributeError
 from replay.history import StaleResultError as StaleResultError
 from replay.history import StoreCorruptError as StoreCorruptError
 from replay.history import StoreError as StoreError
@@ -103,6 +127,18 @@ from ._client._errors import WorkflowNotFoundError as WorkflowNotFoundError
 from ._client._errors import WorkflowQueryFailedError as WorkflowQueryFailedError
 from ._client._errors import WorkflowQueryRejectedError as WorkflowQueryRejectedError
 from ._client._errors import WorkflowUpdateFailedError as WorkflowUpdateFailedError
+from ._client._handle_errors import WorkflowContinuedAsNewError as WorkflowContinuedAsNewError
+from ._client._registry_errors import ArgumentCountError as ArgumentCountError
+from ._client._registry_errors import ArgumentTypeError as ArgumentTypeError
+from ._client._registry_errors import UnknownHandlerError as UnknownHandlerError
+from ._client._registry_errors import (
+    WorkflowTypeNotRegisteredError as WorkflowTypeNotRegisteredError,
+)
+from ._client._run_context import RunContextError as RunContextError
+from ._client._schedules import ScheduleAlreadyRunningError as ScheduleAlreadyRunningError
+from ._client._schedules import ScheduleNotFoundError as ScheduleNotFoundError
+from ._core._cron import InvalidCronError as InvalidCronError
+from ._core._data_converter import UnsupportedConverterError as UnsupportedConverterError
 from ._core._exceptions import ActivityError as ActivityError
 from ._core._exceptions import ApplicationError as ApplicationError
 from ._core._exceptions import ApplicationErrorCategory as ApplicationErrorCategory
@@ -137,32 +173,44 @@ __all__ = [
     "AppendConflictError",
     "ApplicationError",
     "ApplicationErrorCategory",
+    "ArgumentCountError",
+    "ArgumentTypeError",
     "AsyncActivityCancelledError",
     "AsyncActivityNotFoundError",
     "CancelledError",
     "ChildWorkflowError",
     "DebuggerNotReadyError",
     "DeterminismViolation",
+    "EncodedPayloadError",
     "FailureError",
     "ForeignHistoryError",
     "HistoryError",
     "InternalError",
+    "InvalidCronError",
     "InvalidTaskTokenError",
+    "ListQueryAttributeError",
+    "ListQueryError",
     "NoReplayedWorkflowError",
     "NondeterminismError",
     "NotInActivityError",
     "NotInWorkflowError",
+    "PayloadCodecError",
     "PayloadError",
     "ProcessPoolNeedsSharedStateError",
     "QueryFailedError",
     "QueryUnavailableError",
     "ReadOnlyContextError",
     "ReplayError",
+    "ReservedPayloadKeyError",
     "RestrictedCallError",
     "RunAlreadyExistsError",
     "RunClosedError",
+    "RunContextError",
     "RunNotFoundError",
     "RunNotPrunableError",
+    "ScheduleAlreadyRunningError",
+    "ScheduleNotFoundError",
+    "SearchAttributeError",
     "StaleResultError",
     "StoreCorruptError",
     "StoreError",
@@ -170,12 +218,15 @@ __all__ = [
     "StoreUnavailableError",
     "TerminatedError",
     "TimeoutError",
+    "UnknownHandlerError",
     "UnknownQueryError",
     "UnorderedTasksError",
     "UnpicklableActivityError",
+    "UnsupportedConverterError",
     "UnsupportedTargetError",
     "WorkflowAlreadyStartedError",
     "WorkflowClosedError",
+    "WorkflowContinuedAsNewError",
     "WorkflowDefinitionError",
     "WorkflowFailureError",
     "WorkflowLoopError",
@@ -183,6 +234,7 @@ __all__ = [
     "WorkflowQueryFailedError",
     "WorkflowQueryRejectedError",
     "WorkflowTaskError",
+    "WorkflowTypeNotRegisteredError",
     "WorkflowUpdateFailedError",
 ]
 

@@ -20,6 +20,7 @@ from ._worker._interceptors import ActivityInboundInterceptor as ActivityInbound
 from ._worker._interceptors import ActivityOutboundInterceptor as ActivityOutboundInterceptor
 from ._worker._interceptors import ExecuteActivityInput as ExecuteActivityInput
 from ._worker._interceptors import Interceptor as Interceptor
+from ._worker._metrics import WorkerMetrics as WorkerMetrics
 from ._worker._process_pool import SharedStateManager as SharedStateManager
 from ._worker._worker import Worker as Worker
 
@@ -34,12 +35,13 @@ __all__ = [
     "HandleUpdateInput",
     "Interceptor",
     "Replayer",
-    "SignalChildWorkflowInput",
     "SharedStateManager",
+    "SignalChildWorkflowInput",
     "SignalExternalWorkflowInput",
     "StartActivityInput",
     "StartChildWorkflowInput",
     "Worker",
+    "WorkerMetrics",
     "WorkflowInboundInterceptor",
     "WorkflowInterceptorClassInput",
     "WorkflowOutboundInterceptor",

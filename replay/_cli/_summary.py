@@ -25,6 +25,7 @@ from replay.history import (
     ExternalSignalFailed,
     ExternalSignalSent,
     MarkerRecorded,
+    SearchAttributesUpserted,
     SignalReceived,
     TimerCanceled,
     TimerFired,
@@ -39,6 +40,8 @@ from replay.history import (
     WorkflowTaskFailed,
     WorkflowTerminated,
     WorkflowTimedOut,
+    envelope_summary,
+    is_envelope,
 )
 
 from ._escape import visible
@@ -55,8 +58,18 @@ def _task_failed(e: WorkflowTaskFailed) -> str:
 
 
 def _j(value: Any, limit: int = 40) -> str:
-    text = json.dumps(value, ensure_ascii=False)
+    text = _payload_text(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _payload_text(value: Any) -> str:
+    """JSON text of payload data; an encoded payload (one a codec wrote, which this
+    reader did not decode) shows as ``<encoded ENCODING, N bytes>``."""
+    if is_envelope(value):
+        return envelope_summary(value)
+    if isinstance(value, list) and any(is_envelope(v) for v in value):
+        return "[" + ", ".join(_payload_text(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
 
 
 _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
@@ -82,6 +95,9 @@ _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
     MarkerRecorded: lambda e: f"{e.name} {e.marker_id}" + (" (deprecated)" if e.deprecated
                                                            else ""),
     EventEmitted: lambda e: f"#{e.seq} {_j(e.payload)}",
+    SearchAttributesUpserted: lambda e: " ".join(
+        f"{name}=" + ("(unset)" if value is None else _j(value.get("value")))
+        for name, value in e.search_attributes.items()),
     WorkflowContinuedAsNew: lambda e: f"as run {e.new_run_id} args={_j(e.args)}",
     WorkflowTimedOut: lambda e: f"{e.timeout_type} timeout",
     CancelRequested: lambda e: f"reason={e.reason!r}" if e.reason else "",

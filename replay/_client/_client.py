@@ -10,23 +10,22 @@ import typing
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
-from typing import Any, TypeVar
-
-import attrs
+from typing import Any, Concatenate, TypedDict, TypeVar, Unpack
 
 from replay.history import (
+    CodecStore,
     Deliver,
     Operation,
     PayloadConverter,
     PrunedRun,
     RunAlreadyExistsError,
+    RunInfo,
     SignalReceived,
     SqliteStore,
     Start,
     Store,
     WorkflowStarted,
     WorkflowTerminated,
-    default_converter,
     prune_closed_runs,
     store_from_url,
 )
@@ -34,14 +33,17 @@ from replay.history import (
 from .._core._args import UNSET, all_args
 from .._core._clock import Clock, SystemClock
 from .._core._common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from .._core._cron import CronSchedule
+from .._core._data_converter import DataConverter
 from .._core._definition import WorkflowDefinition, owner_workflow, workflow_name
+from .._core._schedule_types import Schedule, ScheduleBackfill, ScheduleListDescription
+from .._core._search_attributes import TypedSearchAttributes, encode_attributes
 from .._replay._queries import QueryEngine
 from ._async_activity import AsyncActivityHandle
 from ._checks import MessageChecks
 from ._eager import run_eagerly
 from ._errors import UnsupportedTargetError, WorkflowAlreadyStartedError
 from ._handle import (
-    WorkflowExecution,
     WorkflowExecutionDescription,
     WorkflowHandle,
     WorkflowUpdateHandle,
@@ -58,20 +60,26 @@ from ._inputs import (
     check_rpc_options,
 )
 from ._interceptors import Interceptor, OutboundInterceptor
+from ._list_query import WorkflowExecutionAsyncIterator, WorkflowExecutionCount, run_lister
 from ._local import LocalWorkers
+from ._schedules import (
+    ScheduleHandle,
+    create_schedule,
+    list_schedules,
+)
 from ._store_calls import StoreCalls
+from ._typing import (
+    MultiParams,
+    ParamType,
+    ReturnType,
+    SelfType,
+    StartWorkflowOptions,
+)
 from ._with_start import WithStartWorkflowOperation, update_with_start
 
 T = TypeVar("T")
 _NO_METADATA: Mapping[str, str | bytes] = types.MappingProxyType({})
 _FAILED_STATES = {"failed", "canceled", "terminated", "timed_out"}
-
-
-@attrs.frozen
-class WorkflowExecutionCount:
-    """``count_workflows``: how many runs match."""
-
-    count: int
 
 
 def open_store(target: str | None) -> Store:
@@ -85,6 +93,33 @@ def open_store(target: str | None) -> Store:
     return store
 
 
+class ClientConfig(TypedDict):
+    """What a client was built with (:meth:`Client.config`): ``Client(**config)``
+    builds another one on the same store with the same options."""
+
+    store: Store
+    data_converter: DataConverter
+    clock: Clock
+    interceptors: Sequence[Interceptor]
+    retention: timedelta | None
+
+
+def pick_data_converter(data_converter: DataConverter | None,
+                        payload_converter: PayloadConverter | None) -> DataConverter:
+    """``data_converter``, or one around a bare ``payload_converter``, or the default."""
+    if data_converter is not None and payload_converter is not None:
+        raise TypeError("pass data_converter= or payload_converter=, not both (a "
+                        "DataConverter holds its payload converter)")
+    if data_converter is not None:
+        if not isinstance(data_converter, DataConverter):
+            raise TypeError("data_converter must be a replay.converter.DataConverter, got "
+                            f"{type(data_converter).__name__}")
+        return data_converter
+    if payload_converter is not None:
+        return DataConverter.wrapping(payload_converter)
+    return DataConverter.default
+
+
 class Client:
     """The entry point for applications: start runs and get handles to them.
 
@@ -94,10 +129,18 @@ class Client:
     that needs it.
     """
 
-    def __init__(self, store: Store, *, converter: PayloadConverter | None = None,
+    def __init__(self, store: Store, *, data_converter: DataConverter | None = None,
+                 converter: PayloadConverter | None = None,
                  clock: Clock | None = None, interceptors: Sequence[Interceptor] = (),
                  retention: timedelta | None = None) -> None:
-        self.store = store
+        """``data_converter`` (or a bare payload ``converter``) is used by this client,
+        its handles and the workers, replayers and environments made with it. With a
+        payload codec, ``store`` is seen through it: payloads are encoded at rest."""
+        self.data_converter = pick_data_converter(data_converter, converter)
+        """How values become payloads (and what a codec does to them at rest)."""
+        self._given_store = store
+        codec = self.data_converter.payload_codec
+        self.store: Store = store if codec is None else CodecStore(store, codec)
         self.retention = retention
         """How long closed runs are kept: :meth:`prune` removes older ones (None: kept)."""
         self.interceptors = list(interceptors)
@@ -108,18 +151,21 @@ class Client:
         self.outbound = outbound
         """The interceptor chain every start and handle call goes through (outermost
         first, ending in the client's own implementation)."""
-        self.converter = converter or default_converter()
+        self.converter = self.data_converter.payload_converter
+        """The payload converter (``data_converter.payload_converter``)."""
         self.clock: Clock = clock or SystemClock()
-        self.store_calls = StoreCalls(store)
+        self.store_calls = StoreCalls(self.store)
         """Runs store calls of awaited methods off the event loop."""
-        self.queries = QueryEngine(store, self.converter, store_calls=self.store_calls)
+        self.queries = QueryEngine(self.store, self.converter, store_calls=self.store_calls)
         self.local_workers = LocalWorkers()
         """Workers of this process running against this client (they register themselves)."""
-        self.checks = MessageChecks(self.converter, self.local_workers)
+        self.checks = MessageChecks(self.converter, self.local_workers, store,
+                                    self.store_calls)
         """Checks of messages against the workflow code this process knows."""
 
     @classmethod
     async def connect(cls, target: str | None = None, *, namespace: str = "default",
+                      data_converter: DataConverter | None = None,
                       payload_converter: PayloadConverter | None = None,
                       clock: Clock | None = None, interceptors: Sequence[Interceptor] = (),
                       retention: timedelta | None = None) -> Client:
@@ -135,9 +181,17 @@ class Client:
                 "embedded and each store is a single namespace, so only "
                 "namespace='default' is accepted. To keep runs apart, open another store, "
                 "e.g. Client.connect('sqlite:///other.db').")
+        chosen = pick_data_converter(data_converter, payload_converter)
         store = await asyncio.to_thread(open_store, target)  # opening can wait on a lock
-        return cls(store, converter=payload_converter, clock=clock, interceptors=interceptors,
+        return cls(store, data_converter=chosen, clock=clock, interceptors=interceptors,
                    retention=retention)
+
+    def config(self) -> ClientConfig:
+        """The options this client was built with; ``Client(**client.config())`` (with
+        any of them replaced) builds another client on the same store."""
+        return ClientConfig(store=self._given_store, data_converter=self.data_converter,
+                            clock=self.clock, interceptors=list(self.interceptors),
+                            retention=self.retention)
 
     async def prune(self, *, older_than: timedelta | None = None, statuses: Sequence[str] = (),
                     export_to: str | os.PathLike[str] | None = None,
@@ -156,7 +210,8 @@ class Client:
             raise ValueError("Client.prune() needs older_than=..., or connect with "
                              "retention=timedelta(...)")
         cutoff = self.clock.now() - keep
-        return await asyncio.to_thread(prune_closed_runs, self.store, cutoff,
+        # the store as given: exported files keep payloads as they are at rest
+        return await asyncio.to_thread(prune_closed_runs, self._given_store, cutoff,
                                        statuses=statuses, export_to=export_to,
                                        dry_run=dry_run)
 
@@ -167,6 +222,28 @@ class Client:
 
     # --- starting ------------------------------------------------------------------------
 
+    @typing.overload
+    async def start_workflow(
+        self, workflow: Callable[[SelfType], Awaitable[ReturnType]], *, id: str,
+        task_queue: str, result_type: Any = ..., **options: Unpack[StartWorkflowOptions],
+    ) -> WorkflowHandle[SelfType, ReturnType]: ...
+    @typing.overload
+    async def start_workflow(
+        self, workflow: Callable[[SelfType, ParamType], Awaitable[ReturnType]], arg: ParamType,
+        *, id: str, task_queue: str, result_type: Any = ...,
+        **options: Unpack[StartWorkflowOptions],
+    ) -> WorkflowHandle[SelfType, ReturnType]: ...
+    @typing.overload
+    async def start_workflow(
+        self, workflow: Callable[Concatenate[SelfType, MultiParams], Awaitable[ReturnType]], *,
+        args: Sequence[Any], id: str, task_queue: str, result_type: Any = ...,
+        **options: Unpack[StartWorkflowOptions],
+    ) -> WorkflowHandle[SelfType, ReturnType]: ...
+    @typing.overload
+    async def start_workflow(
+        self, workflow: type[SelfType] | str, arg: Any = ..., *, id: str, task_queue: str,
+        args: Sequence[Any] = ..., result_type: Any = ..., **options: Unpack[StartWorkflowOptions],
+    ) -> WorkflowHandle[Any, Any]: ...
     async def start_workflow(
         self,
         workflow: Any,
@@ -182,22 +259,39 @@ class Client:
         execution_timeout: timedelta | None = None,
         run_timeout: timedelta | None = None,
         memo: dict[str, Any] | None = None,
+        search_attributes: TypedSearchAttributes | None = None,
         result_type: Any = None,
         task_timeout: timedelta | None = None,
         rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
         rpc_timeout: timedelta | None = None,
+        cron_schedule: str = "",
         request_eager_start: bool = False,
-    ) -> WorkflowHandle:
+    ) -> WorkflowHandle[Any, Any]:
         """Start a run (or, with ``start_signal``, signal the open one or start and signal).
+
+        Given the workflow's ``@workflow.run`` method, the handle is typed by it
+        (``WorkflowHandle[MyWorkflow, Result]``) and a wrong argument fails type checking.
 
         ``task_timeout`` is accepted for familiar code and not recorded: replay does
         not time workflow tasks out. ``rpc_metadata`` and ``rpc_timeout`` are checked
         for their types and have no other effect (there is no remote call).
+        ``search_attributes`` (``TypedSearchAttributes``) are indexed in the store for
+        ``list_workflows`` queries; a value that does not fit its key's type raises
+        SearchAttributeError naming the key, and nothing is started.
+
+        ``cron_schedule`` (five cron fields or a shorthand such as ``@hourly``, UTC)
+        makes the run wait for the next matching time before its code runs; each run
+        that completes, fails or times out is followed by the next one, until a run is
+        cancelled or terminated. An invalid expression raises InvalidCronError (RPL-SC01)
+        naming the column, and nothing is written.
+
         ``request_eager_start``: if a worker of this process polls ``task_queue`` on
         this event loop, it runs the new run's first workflow task before this call
         returns (no wait for its next poll); otherwise the start is a normal one.
         """
         check_rpc_options("start_workflow", rpc_metadata, rpc_timeout)
+        if cron_schedule:
+            CronSchedule.parse(cron_schedule)
         if task_timeout is not None and not isinstance(task_timeout, timedelta):
             raise TypeError("start_workflow: task_timeout must be a timedelta or None")
         name, declared = workflow_name(workflow)
@@ -205,13 +299,14 @@ class Client:
             workflow=name, args=all_args(arg, args), id=id, task_queue=task_queue,
             execution_timeout=execution_timeout, run_timeout=run_timeout,
             task_timeout=task_timeout, id_reuse_policy=id_reuse_policy,
-            id_conflict_policy=id_conflict_policy, memo=memo, start_signal=start_signal,
+            id_conflict_policy=id_conflict_policy, memo=memo,
+            search_attributes=search_attributes, start_signal=start_signal,
             start_signal_args=start_signal_args,
             ret_type=result_type if result_type is not None else declared,
             rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout, workflow_ref=workflow,
-            request_eager_start=request_eager_start))
+            cron_schedule=cron_schedule, request_eager_start=request_eager_start))
 
-    async def begin_run(self, input: StartWorkflowInput) -> WorkflowHandle:
+    async def begin_run(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
         """Start the run ``input`` describes (the end of the client's chain)."""
         workflow, name, id, task_queue = input.workflow_ref, input.workflow, input.id, \
             input.task_queue
@@ -219,8 +314,12 @@ class Client:
         start_signal, start_signal_args = input.start_signal, input.start_signal_args
         memo, headers = dict(input.memo) if input.memo else None, dict(input.headers)
         hint = owner_workflow(workflow) if workflow and not isinstance(workflow, str) else None
+        attributes = encode_attributes(input.search_attributes)
+        if input.cron_schedule:  # an interceptor may have set it: check it again
+            CronSchedule.parse(input.cron_schedule)
         payloads = self.converter.to_payloads(input.args)
         self.checks.check_args(name, "workflow", name, payloads, hint)
+        await self.checks.check_registered_start(task_queue, name, payloads, hint)
         rtype = input.ret_type
         now = self.clock.now()
         existing = await self.store_calls(self.store.latest_run, id)
@@ -229,6 +328,8 @@ class Client:
         if start_signal is not None:
             self.checks.check_handler(name, "signal", start_signal, hint)
             sig_payloads = self.converter.to_payloads(start_signal_args)
+            await self.checks.check_registered_message(task_queue, name, "signal",
+                                                       start_signal, sig_payloads, hint)
             if existing is not None and existing.status == "running":
                 await self.store_calls(self.store.commit, [Deliver(
                     existing.run_id, SignalReceived(event_id=0, time=now,
@@ -267,7 +368,8 @@ class Client:
             args=payloads, random_seed=secrets.randbits(62), first_execution_run_id=run_id,
             memo=self.converter.to_payload(memo) if memo else {},
             execution_timeout=input.execution_timeout, run_timeout=input.run_timeout,
-            headers=headers)
+            headers=headers, cron_schedule=input.cron_schedule,
+            search_attributes=attributes)
         ops.append(Start(run_id, started))
         if start_signal is not None:
             signal_ops.append(Deliver(run_id, SignalReceived(
@@ -288,7 +390,7 @@ class Client:
             wait_for_stage: WorkflowUpdateStage, args: Sequence[Any] = (),
             id: str | None = None, result_type: Any = None,
             rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
-            rpc_timeout: timedelta | None = None) -> WorkflowUpdateHandle:
+            rpc_timeout: timedelta | None = None) -> WorkflowUpdateHandle[Any]:
         """Start the operation's run (or, as its id_conflict_policy says, use the open
         one) and send it ``update``, the start and the update in one store commit;
         returns once the update reached ``wait_for_stage`` (ACCEPTED or COMPLETED)."""
@@ -310,16 +412,34 @@ class Client:
         return await handle.result()
 
     @typing.overload
-    async def execute_workflow(self, workflow: Callable[..., Awaitable[T]], arg: Any = ...,
-                               **kwargs: Any) -> T: ...
+    async def execute_workflow(
+        self, workflow: Callable[[SelfType], Awaitable[ReturnType]], *, id: str,
+        task_queue: str, result_type: Any = ..., **options: Unpack[StartWorkflowOptions],
+    ) -> ReturnType: ...
     @typing.overload
-    async def execute_workflow(self, workflow: Any, arg: Any = ..., **kwargs: Any) -> Any: ...
+    async def execute_workflow(
+        self, workflow: Callable[[SelfType, ParamType], Awaitable[ReturnType]], arg: ParamType,
+        *, id: str, task_queue: str, result_type: Any = ...,
+        **options: Unpack[StartWorkflowOptions],
+    ) -> ReturnType: ...
+    @typing.overload
+    async def execute_workflow(
+        self, workflow: Callable[Concatenate[SelfType, MultiParams], Awaitable[ReturnType]], *,
+        args: Sequence[Any], id: str, task_queue: str, result_type: Any = ...,
+        **options: Unpack[StartWorkflowOptions],
+    ) -> ReturnType: ...
+    @typing.overload
+    async def execute_workflow(
+        self, workflow: type[SelfType] | str, arg: Any = ..., *, id: str, task_queue: str,
+        args: Sequence[Any] = ..., result_type: Any = ..., **options: Unpack[StartWorkflowOptions],
+    ) -> Any: ...
     async def execute_workflow(self, workflow: Any, arg: Any = UNSET, **kwargs: Any) -> Any:
         """Start a run and wait for its result (typed by the run method's annotation)."""
         handle = await self.start_workflow(workflow, arg, **kwargs)
         return await handle.result()
 
-    def _handle(self, id: str, run_id: str, first: str, result_type: Any) -> WorkflowHandle:
+    def _handle(self, id: str, run_id: str, first: str, result_type: Any
+                ) -> WorkflowHandle[Any, Any]:
         return WorkflowHandle(self, id, run_id=None, result_run_id=run_id,
                               first_execution_run_id=first, result_type=result_type)
 
@@ -327,20 +447,22 @@ class Client:
 
     def get_workflow_handle(self, workflow_id: str, *, run_id: str | None = None,
                             first_execution_run_id: str | None = None,
-                            result_type: Any = None) -> WorkflowHandle:
+                            result_type: Any = None) -> WorkflowHandle[Any, Any]:
         """A handle to the newest run of ``workflow_id`` (or to ``run_id``)."""
         return WorkflowHandle(self, workflow_id, run_id=run_id,
                               first_execution_run_id=first_execution_run_id,
                               result_type=result_type)
 
-    def get_workflow_handle_for(self, workflow: Any, workflow_id: str, *,
-                                run_id: str | None = None,
-                                first_execution_run_id: str | None = None) -> WorkflowHandle:
+    def get_workflow_handle_for(
+            self, workflow: Callable[Concatenate[SelfType, MultiParams], Awaitable[ReturnType]],
+            workflow_id: str, *, run_id: str | None = None,
+            first_execution_run_id: str | None = None) -> WorkflowHandle[SelfType, ReturnType]:
         """Typed variant: the result type comes from the workflow's run method."""
         _, rtype = workflow_name(workflow)
-        return self.get_workflow_handle(workflow_id, run_id=run_id,
-                                        first_execution_run_id=first_execution_run_id,
-                                        result_type=rtype)
+        handle: WorkflowHandle[SelfType, ReturnType] = self.get_workflow_handle(
+            workflow_id, run_id=run_id, first_execution_run_id=first_execution_run_id,
+            result_type=rtype)
+        return handle
 
     def get_async_activity_handle(self, *, task_token: bytes | None = None,
                                   workflow_id: str | None = None, run_id: str | None = None,
@@ -358,29 +480,85 @@ class Client:
                                    run_id=run_id, activity_id=activity_id)
 
     def list_workflows(self, query: str | None = None, *, status: str | None = None,
-                       workflow_type: str | None = None, limit: int | None = None
-                       ) -> AsyncIterator[WorkflowExecution]:
-        """Runs in the store, newest first, filtered by status and type.
+                       workflow_type: str | None = None, limit: int | None = None,
+                       page_size: int = 1000, next_page_token: bytes | None = None,
+                       rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
+                       rpc_timeout: timedelta | None = None
+                       ) -> WorkflowExecutionAsyncIterator:
+        """Runs in the store that match ``query``, newest first.
 
-        ``query`` (a visibility query string in the familiar SDK) is not supported:
-        anything but None raises TypeError; filter with ``status`` and ``workflow_type``.
+        ``query`` is a list filter (docs/list-queries.md), e.g.
+        ``"WorkflowType = 'Orders' AND ExecutionStatus = 'Running' AND Customer = 'acme'"``;
+        a malformed one raises ListQueryError (with the position) when iteration
+        starts. Without a query, ``status`` and ``workflow_type`` filter instead.
+        ``limit`` caps how many runs are returned. ``page_size`` and
+        ``next_page_token`` are accepted for familiar code (the store is read at
+        once); the iterator's ``map_histories()`` yields the runs' histories.
         """
-        _refuse_query("list_workflows", query)
-        return self._list(status, workflow_type, limit)
-
-    async def _list(self, status: str | None, workflow_type: str | None, limit: int | None
-                    ) -> AsyncIterator[WorkflowExecution]:
-        runs = await self.store_calls(self.store.list_runs, status=status,
-                                      workflow_type=workflow_type, limit=limit)
-        for run in runs:
-            yield WorkflowExecution.from_run(run)
+        check_rpc_options("list_workflows", rpc_metadata, rpc_timeout)
+        if query is not None and not isinstance(query, str):
+            raise TypeError(f"list_workflows: query must be a str, got {type(query).__name__}")
+        return WorkflowExecutionAsyncIterator(
+            run_lister(self.store, self.store_calls, query, status=status,
+                       workflow_type=workflow_type, limit=limit),
+            lambda run_id: self.store_calls(self.store.history, run_id), self.converter)
 
     async def count_workflows(self, query: str | None = None, *, status: str | None = None,
-                              workflow_type: str | None = None) -> WorkflowExecutionCount:
-        """How many runs match (``query``: as in :meth:`list_workflows`, only None)."""
-        _refuse_query("count_workflows", query)
+                              workflow_type: str | None = None,
+                              rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
+                              rpc_timeout: timedelta | None = None) -> WorkflowExecutionCount:
+        """How many runs match ``query`` (as in :meth:`list_workflows`), or without one
+        the ``status`` and ``workflow_type`` filters."""
+        check_rpc_options("count_workflows", rpc_metadata, rpc_timeout)
+        if query is not None:
+            if status is not None or workflow_type is not None:
+                raise TypeError("count_workflows: give a query or the status=/"
+                                "workflow_type= filters, not both")
+            return WorkflowExecutionCount(await self.store_calls(self.store.count_query,
+                                                                 query))
         return WorkflowExecutionCount(await self.store_calls(
             self.store.count_runs, status=status, workflow_type=workflow_type))
+
+    # --- schedules ---------------------------------------------------------------------------
+
+    async def create_schedule(self, id: str, schedule: Schedule, *,
+                              trigger_immediately: bool = False,
+                              backfill: Sequence[ScheduleBackfill] = (),
+                              memo: dict[str, Any] | None = None,
+                              search_attributes: Any = None,
+                              rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
+                              rpc_timeout: timedelta | None = None) -> ScheduleHandle:
+        """Create a schedule: a run of the engine's schedule workflow, hosted by every
+        worker of the action's task queue, that takes the action at the spec's times.
+
+        ``trigger_immediately`` takes one action at once; ``backfill`` takes those due
+        in the given ranges at once. ScheduleAlreadyRunningError (RPL-SC02) if ``id``
+        exists; InvalidCronError (RPL-SC01), ValueError or TypeError for a schedule that
+        cannot be used. In every error case nothing is written. ``search_attributes``
+        is refused (TypeError): schedules do not index them yet.
+        """
+        check_rpc_options("create_schedule", rpc_metadata, rpc_timeout)
+        if search_attributes is not None:
+            raise TypeError("Client.create_schedule(search_attributes=...) is not supported "
+                            "yet; replay would ignore it, so it refuses it instead")
+        return await create_schedule(self, id, schedule,
+                                     trigger_immediately=trigger_immediately,
+                                     backfill=backfill, memo=memo)
+
+    def get_schedule_handle(self, id: str) -> ScheduleHandle:
+        """A handle to the schedule ``id`` (not checked until it is used)."""
+        return ScheduleHandle(self, id)
+
+    def list_schedules(self, query: str | None = None
+                       ) -> AsyncIterator[ScheduleListDescription]:
+        """Every schedule in the store, ordered by id (``query``: only None)."""
+        _refuse_query("list_schedules", query)
+        return list_schedules(self)
+
+    async def running_runs_of_type(self, workflow_type: str) -> list[RunInfo]:
+        """The open runs of ``workflow_type`` (off the event loop)."""
+        return await self.store_calls(self.store.list_runs, status="running",
+                                      workflow_type=workflow_type)
 
     def definition_for(self, workflow_type: str, hint: WorkflowDefinition | None = None
                        ) -> WorkflowDefinition | None:
@@ -396,10 +574,10 @@ class _ClientImpl(OutboundInterceptor):
     def __init__(self, client: Client) -> None:  # the end of the chain has no next
         self._client = client
 
-    def _handle(self, id: str, run_id: str | None, first: str | None) -> WorkflowHandle:
+    def _handle(self, id: str, run_id: str | None, first: str | None) -> WorkflowHandle[Any, Any]:
         return WorkflowHandle(self._client, id, run_id=run_id, first_execution_run_id=first)
 
-    async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle:
+    async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
         return await self._client.begin_run(input)
 
     async def signal_workflow(self, input: SignalWorkflowInput) -> None:
@@ -411,7 +589,7 @@ class _ClientImpl(OutboundInterceptor):
                                   input.first_execution_run_id).run_query(input)
 
     async def start_workflow_update(self, input: StartWorkflowUpdateInput
-                                    ) -> WorkflowUpdateHandle:
+                                    ) -> WorkflowUpdateHandle[Any]:
         return await self._handle(input.id, input.run_id,
                                   input.first_execution_run_id).send_update(input)
 
@@ -431,6 +609,5 @@ class _ClientImpl(OutboundInterceptor):
 def _refuse_query(method: str, query: str | None) -> None:
     if query is not None:
         raise TypeError(
-            f"Client.{method}(query={query!r}) is not supported: replay has no visibility "
-            "query language, so a query string cannot be honoured. Filter with "
-            "status=... and workflow_type=... instead.")
+            f"Client.{method}(query={query!r}) is not supported: schedules are listed in "
+            "id order without a filter. Pass no query.")

@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 
 from .._core._common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from .._core._search_attributes import TypedSearchAttributes
 
 Headers = Mapping[str, Any]
 """Header name -> payload (JSON-able data)."""
@@ -33,6 +34,7 @@ class StartWorkflowInput:
     id_reuse_policy: WorkflowIDReusePolicy = WorkflowIDReusePolicy.ALLOW_DUPLICATE
     id_conflict_policy: WorkflowIDConflictPolicy = WorkflowIDConflictPolicy.UNSPECIFIED
     memo: Mapping[str, Any] | None = None
+    search_attributes: TypedSearchAttributes | None = None
     start_signal: str | None = None
     start_signal_args: Sequence[Any] = ()
     ret_type: Any = None
@@ -44,6 +46,8 @@ class StartWorkflowInput:
     request_eager_start: bool = False
     """Run the first workflow task at once on a worker of this process (see
     ``Client.start_workflow``)."""
+    cron_schedule: str = ""
+    """A cron expression ("" for none): see ``docs/schedules.md``."""
 
 
 @attrs.define(kw_only=True)
@@ -64,7 +68,7 @@ class SignalWorkflowInput:
 
 @attrs.define(kw_only=True)
 class QueryWorkflowInput:
-    """A query about to be asked (its headers do not reach the workflow yet)."""
+    """A query about to be asked (its headers reach ``HandleQueryInput.headers``)."""
 
     id: str
     run_id: str | None

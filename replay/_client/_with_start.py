@@ -89,15 +89,15 @@ class WithStartWorkflowOperation:
         self.memo = dict(memo) if memo else None
         self.result_type = result_type if result_type is not None else declared
         self._hint = owner_workflow(workflow) if not isinstance(workflow, str) else None
-        self._handle: asyncio.Future[WorkflowHandle] | None = None
+        self._handle: asyncio.Future[WorkflowHandle[Any, Any]] | None = None
         self._used = False
 
-    def _future(self) -> asyncio.Future[WorkflowHandle]:
+    def _future(self) -> asyncio.Future[WorkflowHandle[Any, Any]]:
         if self._handle is None:
             self._handle = asyncio.get_running_loop().create_future()
         return self._handle
 
-    async def workflow_handle(self) -> WorkflowHandle:
+    async def workflow_handle(self) -> WorkflowHandle[Any, Any]:
         """The handle of the run the update went to (waits for the call to get that far)."""
         return await asyncio.shield(self._future())
 
@@ -111,7 +111,7 @@ class WithStartWorkflowOperation:
 async def update_with_start(client: Client, op: WithStartWorkflowOperation, update: Any,
                             args: Sequence[Any], update_id: str | None,
                             wait_for_stage: WorkflowUpdateStage,
-                            result_type: Any) -> WorkflowUpdateHandle:
+                            result_type: Any) -> WorkflowUpdateHandle[Any]:
     """Start ``op``'s run (or use the open one) with the update; wait for the stage."""
     if wait_for_stage is WorkflowUpdateStage.ADMITTED:
         raise ValueError("update-with-start waits for the ACCEPTED or COMPLETED stage; "
@@ -127,7 +127,8 @@ async def update_with_start(client: Client, op: WithStartWorkflowOperation, upda
             future.exception()  # retrieved: a caller that never asks is not warned
         raise
     future.set_result(handle)
-    update_handle = WorkflowUpdateHandle(client, run_id[1], op.id, run_id[0], name, rtype)
+    update_handle: WorkflowUpdateHandle[Any] = WorkflowUpdateHandle(
+        client, run_id[1], op.id, run_id[0], name, rtype)
     await _reaching(client, run_id[0], run_id[1], name, wait_for_stage)
     return update_handle
 
@@ -150,7 +151,7 @@ def _checked(client: Client, op: WithStartWorkflowOperation, update: Any,
 
 async def _commit(client: Client, op: WithStartWorkflowOperation, name: str,
                   payloads: list[Any], update_id: str | None
-                  ) -> tuple[WorkflowHandle, tuple[str, str]]:
+                  ) -> tuple[WorkflowHandle[Any, Any], tuple[str, str]]:
     uid = update_id or str(uuid.uuid4())
     for _ in range(_ATTEMPTS):
         now = client.clock.now()
@@ -185,7 +186,7 @@ async def _commit(client: Client, op: WithStartWorkflowOperation, name: str,
 
 
 def _handle(client: Client, op: WithStartWorkflowOperation, run_id: str, first: str
-            ) -> WorkflowHandle:
+            ) -> WorkflowHandle[Any, Any]:
     return WorkflowHandle(client, op.id, run_id=None, result_run_id=run_id,
                           first_execution_run_id=first, result_type=op.result_type)
 

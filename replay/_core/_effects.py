@@ -41,6 +41,7 @@ from replay.history import (
     WorkflowTimedOut,
 )
 
+from ._chain_effects import carried_headers, chain_effects
 from ._parent_close import OpenChild, history_close_ops, parent_close_ops
 
 
@@ -62,7 +63,7 @@ def effects_of(store: Store, run_id: str, started: WorkflowStarted, events: Sequ
                 random_seed=secrets.randbits(62), first_execution_run_id=e.run_id,
                 parent_workflow_id=started.workflow_id, parent_run_id=run_id,
                 parent_initiated_event_id=e.event_id, memo=dict(e.memo),
-                headers=dict(e.headers))))
+                headers=dict(e.headers), search_attributes=dict(e.search_attributes))))
         elif isinstance(e, ExternalSignalSent):
             ops.extend(_signal_ops(store, run_id, e))
         elif isinstance(e, WorkflowContinuedAsNew):
@@ -75,9 +76,11 @@ def effects_of(store: Store, run_id: str, started: WorkflowStarted, events: Sequ
                 parent_run_id=started.parent_run_id,
                 parent_initiated_event_id=started.parent_initiated_event_id,
                 memo=dict(e.memo), execution_timeout=started.execution_timeout,
-                run_timeout=started.run_timeout, headers=dict(e.headers))))
+                run_timeout=started.run_timeout, headers=carried_headers(started, e),
+                search_attributes=dict(e.search_attributes))))
         else:
             ops.extend(close_effects(started, e))
+            ops.extend(chain_effects(store, run_id, started, e))
         if type(e) in TERMINAL_KINDS:
             ops.extend(_children_ops(store, run_id, events, e.time, open_children))
     return ops
@@ -99,8 +102,10 @@ def run_close_effects(store: Store, run_id: str, started: WorkflowStarted, event
                       ) -> list[Operation]:
     """Everything that commits with ``event`` closing the run from outside its code
     (terminated, timed out, failed by the worker): the report to its parent and its
-    children's parent close policies."""
-    return [*close_effects(started, event), *history_close_ops(store, run_id, event.time)]
+    children's parent close policies, and what it starts or wakes (the next run of a
+    cron schedule, the schedule that started it)."""
+    return [*close_effects(started, event), *chain_effects(store, run_id, started, event),
+            *history_close_ops(store, run_id, event.time)]
 
 
 def close_effects(started: WorkflowStarted, event: Event) -> list[Operation]:

@@ -19,9 +19,10 @@ import contextvars
 import json
 import random
 import types
+import typing
 import uuid
 from asyncio import events
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import datetime
 from types import FrameType
 from typing import Any
@@ -55,6 +56,8 @@ from ._commands import (
 )
 from ._common import RawValue
 from ._conditions import Conditions
+from ._cron import after_cron_wait
+from ._data_converter import DataConverter
 from ._definition import WorkflowDefinition
 from ._exceptions import (
     ContinueAsNewError,
@@ -87,6 +90,8 @@ from ._locations import (
 from ._loop import WorkflowEventLoop, task_hash_base
 from ._parent_close import OpenChild
 from ._patches import Patches
+from ._search_attributes import encode_attributes
+from ._teardown import finish_tasks
 from ._timers import DurableTimers
 
 _CURRENT: contextvars.ContextVar[WorkflowInstance | None] = contextvars.ContextVar(
@@ -124,7 +129,7 @@ class WorkflowInstance:
             FailureError, *definition.failure_exception_types, *failure_exception_types)
         self.run_id = run_id
         self.started = started
-        self.converter = converter or history.default_converter()
+        self.converter = converter or DataConverter.default.payload_converter
         self._log = CommandLog(run_id)
         # the I/O methods are filled in as errors after the class body, unseen by mypy
         self.loop = WorkflowEventLoop(  # type: ignore[abstract]
@@ -315,14 +320,19 @@ class WorkflowInstance:
             self.fail_task(exc)
             return
         self.workflow = obj
-        if self.inbound is None:
-            coro = d.run.fn(obj, *args)
-        else:
-            coro = self.inbound.execute_workflow(ExecuteWorkflowInput(
-                type=cls, run_fn=types.MethodType(d.run.fn, obj), args=args,
-                headers=event.headers))
-        self._run_frame = getattr(coro, "cr_frame", None)
-        self._main = self.loop.create_task(coro, name="workflow-run")
+
+        def run() -> Coroutine[Any, Any, Any]:
+            if self.inbound is None:
+                coro = d.run.fn(obj, *args)
+            else:
+                coro = self.inbound.execute_workflow(ExecuteWorkflowInput(
+                    type=cls, run_fn=types.MethodType(d.run.fn, obj), args=args,
+                    headers=event.headers))
+            self._run_frame = getattr(coro, "cr_frame", None)
+            return typing.cast("Coroutine[Any, Any, Any]", coro)
+
+        main = run() if not event.cron_schedule else after_cron_wait(event, run)
+        self._main = self.loop.create_task(main, name="workflow-run")
         self._main.add_done_callback(self._on_main_done)
 
     def _on_signal(self, event: Event) -> None:
@@ -387,6 +397,8 @@ class WorkflowInstance:
                 args=self.converter.to_payloads(exc.args),
                 memo=self.converter.to_payload(exc.memo) if exc.memo else {},
                 headers=dict(exc.headers),
+                search_attributes=(exc.search_attributes if exc.search_attributes is not None
+                                   else encode_attributes(self.info.typed_search_attributes)),
             ), exc)
         elif self.is_failure(exc):
             self.fail_run(exc)
@@ -453,11 +465,21 @@ class WorkflowInstance:
         """A version 4 UUID drawn from the run's seeded generator."""
         return uuid.UUID(int=self.random.getrandbits(128), version=4)
 
+    def discard(self) -> None:
+        """Done with this instance (evicted, replaced, or its debugger closed): cancel its
+        tasks and run their cleanup now, so nothing is left for the garbage collector to
+        report. Nothing the cleanup does is recorded or logged (the instance is marked
+        as replaying); the instance cannot be activated afterwards."""
+        self.replaying = True
+        finish_tasks(self.loop, self.running)
+
     # --- inspecting --------------------------------------------------------------------
 
-    def query(self, name: str, args: Sequence[Any] = ()) -> Any:
-        """Run a query handler against the current state; returns its payload."""
-        return self.handlers.query(name, args)
+    def query(self, name: str, args: Sequence[Any] = (),
+              headers: Mapping[str, Any] | None = None) -> Any:
+        """Run a query handler against the current state; returns its payload
+        (``headers`` reach the workflow's inbound interceptors)."""
+        return self.handlers.query(name, args, headers)
 
     def stack_trace(self) -> str:
         """Where each of the workflow's tasks is waiting (the debugger's ``where``)."""

@@ -34,6 +34,7 @@ from .._core._activity_defn import ActivityDefinition
 from .._core._clock import Clock
 from ._activity_runner import INITIAL_LEASE, ActivityRunner
 from ._interceptors import Interceptor
+from ._metrics import WorkerMetrics
 from ._process_pool import ProcessBridge
 
 log = logging.getLogger("replay.worker")
@@ -58,6 +59,7 @@ class ActivityPool:
                  executor: concurrent.futures.Executor | None,
                  graceful_shutdown_timeout: timedelta, stopping: asyncio.Event,
                  wake: Callable[[], None], interceptors: Sequence[Interceptor] = (),
+                 metrics: WorkerMetrics | None = None,
                  processes: ProcessBridge | None = None) -> None:
         self.store = store
         self.task_queue = task_queue
@@ -81,7 +83,7 @@ class ActivityPool:
             store=store, converter=converter, clock=clock, owner=identity,
             activities=activities, executor=self._executor,
             on_retry_scheduled=self._note_retry, deliver=self._outcome,
-            interceptors=interceptors, processes=processes)
+            interceptors=interceptors, metrics=metrics, processes=processes)
         self._processes = processes
 
     @property
@@ -201,6 +203,12 @@ class ActivityPool:
         return event
 
     # --- cancellation and shutdown ------------------------------------------------------------
+
+    def seen_own_commit(self, before: int, after: int) -> None:
+        """The worker's own commit moved the store's token from ``before`` to ``after``
+        and requested no cancellation: no need to look for cancellations again."""
+        if self._cancel_token == before:
+            self._cancel_token = after
 
     def check_cancellations(self) -> None:
         """Cancel the running attempts whose cancellation was requested since the last look."""

@@ -26,6 +26,7 @@ import attrs
 from replay.history import (
     INPUT_KINDS,
     SKIPPED_KINDS,
+    TERMINAL_STATUS,
     ActivityTask,
     Append,
     AppendConflictError,
@@ -54,15 +55,19 @@ from .._core._exceptions import WorkflowTaskError
 from .._core._failure import task_failed_event, to_failure
 from .._core._instance import UpdateDelivery, WorkflowInstance
 from .._core._interceptor_roots import workflow_interceptors
+from .._core._signatures import activity_signature, workflow_signature
 from .._replay._replayer import WorkflowRegistry, new_instance, replay_events
 from .._replay._sandbox_hooks import guard_for
 from ._activity_pool import ActivityPool
 from ._cache import StickyCache
-from ._group_commit import Pending, flush, ignore
+from ._group_commit import Pending, flush, ignore, leaves_no_work
 from ._interceptors import Interceptor, workflow_classes
+from ._metrics import WorkerMetrics
 from ._owners import is_dead_local, local_identity
 from ._process_pool import SharedStateManager, check_process_pool
 from ._query_answerer import QueryAnswerer
+from ._schedule_activities import ScheduleActivities
+from ._schedule_workflow import ScheduleWorkflow
 from ._store_faults import FaultBackoff
 
 log = logging.getLogger("replay.worker")
@@ -111,9 +116,12 @@ class Worker:
         sandbox_passthrough_modules: Sequence[str] = (),
         workflow_failure_exception_types: Sequence[type[BaseException]] = (),
         interceptors: Sequence[Interceptor] = (),
+        metrics: WorkerMetrics | None = None,
         shared_state_manager: SharedStateManager | None = None,
     ) -> None:
         self.client = client
+        self.metrics = metrics or WorkerMetrics()
+        """Where this worker reports what it does (see :class:`WorkerMetrics`)."""
         # the client's interceptors that are worker interceptors too come first
         self.interceptors = [*(i for i in client.interceptors if isinstance(i, Interceptor)),
                              *interceptors]
@@ -121,12 +129,18 @@ class Worker:
             workflow_classes(self.interceptors))
         self.store: Store = client.store
         self.task_queue = task_queue
-        self.registry = WorkflowRegistry(workflows)
+        # every worker hosts schedules (an engine-owned workflow type and its activities)
+        hosted = [*workflows, *([] if ScheduleWorkflow in workflows else [ScheduleWorkflow])]
+        self.registry = WorkflowRegistry(hosted)
         self.activities: dict[str | None, ActivityDefinition] = {}
-        for fn in activities:
+        for fn in [*ScheduleActivities(client).all(), *activities]:
             d = ActivityDefinition.bound(fn)
             self.activities[d.name] = d
         self.identity = identity or local_identity()
+        # what the registry records: the application's own types (not the engine's
+        # schedule workflow and activities, which every worker hosts)
+        self._hosted = ([workflow_signature(WorkflowDefinition.of(w)) for w in workflows],
+                        [activity_signature(ActivityDefinition.bound(fn)) for fn in activities])
         self.workflow_task_lease = workflow_task_lease
         self.heartbeat_grace = heartbeat_grace
         """On a store with worker heartbeats (PostgresStore): a worker silent for this
@@ -134,11 +148,12 @@ class Worker:
         self._beat_at: float | None = None
         self.workflow_failure_exception_types = tuple(workflow_failure_exception_types)
         self._guard = guard_for(sandbox, sandbox_passthrough_modules)
-        self._guard.prepare(workflows)
-        self.cache = StickyCache(max_cached_workflows)
+        self._guard.prepare(hosted)
+        self.cache = StickyCache(max_cached_workflows, self.metrics.sticky_cache_evicted)
         """The live instances of the runs this worker holds (see :class:`StickyCache`)."""
         self._queries = QueryAnswerer(self.store, task_queue, self.identity, self.registry,
-                                      self.cache, client.converter)
+                                      self.cache, client.converter,
+                                      self._workflow_interceptors)
         self._stop = asyncio.Event()
         self._waiter: asyncio.Future[bool] | None = None
         self._run_task: asyncio.Task[None] | None = None
@@ -146,6 +161,8 @@ class Worker:
         self._quiet_passes = 0
         self.task_failures: dict[str, Exception] = {}
         self._idle_token: int | None = None
+        self._timer_token: int | None = None
+        self._next_timer: datetime | None = None
         self._polled_at = 0.0
         self._faults = FaultBackoff(log, f"worker {self.identity}")
         self._unsettled: set[str] = set()
@@ -154,7 +171,7 @@ class Worker:
             task_queue=task_queue, identity=self.identity, activities=self.activities,
             max_concurrent=max_concurrent_activities, executor=activity_executor,
             graceful_shutdown_timeout=graceful_shutdown_timeout, stopping=self._stop,
-            wake=self.wake, interceptors=self.interceptors,
+            wake=self.wake, interceptors=self.interceptors, metrics=self.metrics,
             processes=check_process_pool(activity_executor, shared_state_manager,
                                          self.activities.values()))
 
@@ -189,10 +206,13 @@ class Worker:
         """
         self._loop = asyncio.get_running_loop()
         self.client.local_workers.register(self)
-        recovered = False
+        recovered = registered = False
         try:
             while not self._stop.is_set():
                 try:
+                    if not registered:
+                        self._register()
+                        registered = True
                     if not recovered:
                         self.recover_dead_workers()
                         recovered = True
@@ -203,11 +223,24 @@ class Worker:
                     self._faults.succeeded()
         finally:
             self.client.local_workers.unregister(self)
-            self._queries.retire()
+            # A store fault while stopping must not turn a clean stop into an error: a
+            # poller not retired stops counting once it has been silent long enough.
+            with contextlib.suppress(StoreUnavailableError):
+                self._queries.retire()
+            self.cache.clear()
             if isinstance(self.store, WorkerHeartbeats) and self._beat_at is not None:
                 with contextlib.suppress(ReplayError):  # its leases then end by expiry
                     self.store.retire_worker(self.identity)
             await self._pool.finish()
+
+    def _register(self) -> None:
+        """Record in the store what this worker hosts, so that clients without the code
+        can check messages (see history._registry)."""
+        workflows, activities = self._hosted
+        self.store.register_worker(self.task_queue, self.identity, self.client.clock.now(),
+                                   workflows, activities)
+        log.debug("worker %s registered %d workflow type(s) and %d activity(ies) on task "
+                 "queue %r", self.identity, len(workflows), len(activities), self.task_queue)
 
     async def _pass(self) -> None:
         # Taken before looking, so a commit landing between the look and the wait
@@ -215,7 +248,11 @@ class Worker:
         token = self.store.change_token()
         if self._unsettled:
             self._release_unsettled()
-        if self._step():
+        try:
+            stepped = self._step()
+        finally:  # the pass is over: what left the sticky cache and stayed out is done with
+            self.cache.discard_departed()
+        if stepped:
             self._quiet_passes = 0
             await asyncio.sleep(0)
             return
@@ -230,8 +267,7 @@ class Worker:
         """A pass hit a passing store fault: nothing of it was written. Forget what it
         left in memory and wait (backing off) before the next pass."""
         self._waiter = None
-        for run_id in list(self.cache):  # instances may have seen what was not recorded
-            self.cache.drop(run_id)
+        self.cache.clear()  # instances may have seen what was not recorded
         self._pool.release_reservations()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop.wait(), self._faults.failed(exc))
@@ -307,7 +343,7 @@ class Worker:
     def _idle_timeout(self) -> float:
         now = self.client.clock.now()
         candidates = [0.5]
-        next_timer = self.store.next_timer_at()
+        next_timer = self._next_timer = self.store.next_timer_at()
         if next_timer is not None:
             candidates.append((next_timer - now).total_seconds())
         next_retry = self._pool.next_retry
@@ -329,6 +365,7 @@ class Worker:
             if clock - self._polled_at > 0.5:
                 self.recover_dead_workers()
                 self._time_out_runs()
+                self._timer_token = None
             self._polled_at = clock
             found = self._run_workflow_tasks()
             found |= self._pool.poll(self.client.clock.now())
@@ -380,7 +417,25 @@ class Worker:
                                                         ended)]])
 
     def _flush(self, pending: list[Pending]) -> None:
-        flush(self.store, pending, self.client.clock.now())
+        before = self.store.change_token()
+        began = time.perf_counter()
+        committed = flush(self.store, pending, self.client.clock.now())
+        if committed and pending:
+            self.metrics.store_commit(time.perf_counter() - began, len(pending))
+        if committed and \
+                self.store.change_token() == before + 1 and all(map(leaves_no_work, pending)):
+            # Only this commit happened since ``before`` (the tokens of the stores here
+            # count commits), and it left nothing a poll could find: looking again would
+            # find what the last look found.
+            self._seen_own_commit(before)
+
+    def _seen_own_commit(self, before: int) -> None:
+        after = before + 1
+        if self._idle_token == before:
+            self._idle_token = after
+        if self._timer_token == before:
+            self._timer_token = after
+        self._pool.seen_own_commit(before, after)
 
     # --- workflow tasks ------------------------------------------------------------------
 
@@ -400,7 +455,9 @@ class Worker:
 
     def _activate(self, run_id: str, now: datetime) -> Pending | None:
         """Run one workflow task; the batch to commit, or None if nothing is to be written."""
+        began = time.perf_counter()
         inst = self.cache.take(run_id)
+        self.metrics.sticky_cache(inst is not None)
         try:
             inst, inputs, ended, last_id = self._catch_up(run_id, inst)
             if ended or inst.closed:
@@ -436,7 +493,11 @@ class Worker:
         def succeeded(_: list[Event]) -> None:
             self._rejections(run_id, result.rejected_updates)
             self.task_failures.pop(run_id, None)
-            if not live.closed:
+            kind = live.info.workflow_type
+            self.metrics.workflow_task(kind, "completed", time.perf_counter() - began)
+            if live.closed:
+                self._report_closed(kind, live.started, events)
+            else:
                 self.cache.remember(live)
             self._pool.dispatch(run_id, live.info.workflow_id, live.info.workflow_type,
                                 dispatch, at)
@@ -452,6 +513,14 @@ class Worker:
 
         return Pending(run_id, ops, succeeded, failed)
 
+    def _report_closed(self, workflow_type: str, started: WorkflowStarted,
+                       events: list[Event]) -> None:
+        last = events[-1] if events else None
+        status = TERMINAL_STATUS.get(type(last)) if last is not None else None
+        if last is not None and status is not None:
+            self.metrics.run_closed(workflow_type, status,
+                                    (last.time - started.time).total_seconds())
+
     def _rejections(self, run_id: str, rejected: list[tuple[str, Failure]]) -> None:
         for update_id, failure in rejected:
             self.store.reject_update(run_id, update_id, failure)
@@ -463,6 +532,8 @@ class Worker:
         the worker or the workflow lists as a failure, the run fails."""
         self.cache.drop(run_id)
         self.task_failures[run_id] = exc
+        self.metrics.workflow_task(inst.info.workflow_type if inst is not None else "",
+                                   "failed", 0.0)
         try:
             self._record_task_failure(run_id, exc, inst)
         except ReplayError as err:  # the store failed too: the lease's expiry retries it
@@ -553,6 +624,7 @@ class Worker:
         inst = self.cache.get(run_id)
         if inst is None or inst.closed or run_id in self.task_failures:
             return plain
+        began = time.perf_counter()
         recorded = attrs.evolve(event, event_id=inst.last_event_id + 1, time=now)
         at = max(now, inst.now)
         try:
@@ -569,10 +641,14 @@ class Worker:
                *leases]
 
         def succeeded(_: list[Event]) -> None:
+            # the outcome's activation was a workflow task, done without a lease
+            self.metrics.workflow_task(inst.info.workflow_type, "completed",
+                                       time.perf_counter() - began)
             if not inst.closed:
                 self.cache.remember(inst)
             else:
                 self.cache.drop(run_id)
+                self._report_closed(inst.info.workflow_type, inst.started, events)
             self._pool.dispatch(run_id, inst.info.workflow_id, inst.info.workflow_type,
                                 dispatch, at)
 
@@ -588,8 +664,14 @@ class Worker:
     # --- timers ---------------------------------------------------------------------------
 
     def _fire_timers(self) -> bool:
+        """Fire the due timers; looks only if something was committed since the last look
+        found none, or the soonest timer known then is due by now."""
         now = self.client.clock.now()
+        token = self.store.change_token()
+        if token == self._timer_token and (self._next_timer is None or self._next_timer > now):
+            return False
         due = self.store.due_timers(now, limit=256)
+        self._timer_token = None if due else token
         if due:
             self.store.commit_each([[Deliver(t.run_id, TimerFired(
                 event_id=0, time=max(now, t.fire_at), started_event_id=t.started_event_id),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from types import TracebackType
 from typing import Any
 
 import attrs
@@ -36,9 +37,9 @@ from replay.history import (
     TimerFired,
     TimerStarted,
     WorkflowStarted,
-    default_converter,
 )
 
+from .._core._data_converter import DataConverter
 from .._core._failure import to_failure
 from .._core._guard import GuardHooks
 from .._core._instance import UpdateDelivery, WorkflowInstance
@@ -63,7 +64,7 @@ class WorkflowDriver:
                  run_id: str = "run-1", workflow_id: str = "wf-1", seed: int = 7,
                  start: datetime = EPOCH, converter: PayloadConverter | None = None,
                  guard: GuardHooks | None = None) -> None:
-        self.converter = converter or default_converter()
+        self.converter = converter or DataConverter.default.payload_converter
         self.registry = WorkflowRegistry([workflow, *workflows])
         self.run_id = run_id
         self.now = start
@@ -228,8 +229,23 @@ class WorkflowDriver:
         assert isinstance(started, WorkflowStarted)
         inst = new_instance(self.registry, self.run_id, started, self.converter, self._guard)
         tail = replay_events(inst, self.events)
-        self.instance = inst
+        crashed, self.instance = self.instance, inst
+        crashed.discard()
         self._pending = list(tail.pending)
+
+    def close(self) -> None:
+        """Done with the run: cancel its tasks and run their cleanup now, as ``asyncio.run``
+        does, so that nothing is left for the garbage collector to report later ("coroutine
+        ignored GeneratorExit"). Nothing it does is recorded; the driver cannot step
+        afterwards. ``with WorkflowDriver(...) as d:`` closes at the block's end."""
+        self.instance.discard()
+
+    def __enter__(self) -> WorkflowDriver:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
 
 
 _OPENED = (ActivityScheduled, TimerStarted, ChildWorkflowStarted, ExternalSignalSent)

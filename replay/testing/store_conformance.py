@@ -21,7 +21,12 @@ What it checks: conditional appends and their conflicts (also between racing
 threads on separate handles, and a zombie writer), the history rules, commits
 all or nothing, group commits batch by batch, deliveries to missing or closed
 runs and stale results, workflow and activity task leases, timers, update
-requests, dead workers' leases, wake-ups (across handles) and ``tail``; and,
+requests, dead workers' leases, the registry of what workers host (newest
+registration wins, idempotent, runs untouched), wake-ups (across handles) and
+``tail``, the query channel when the store has one (``_query_conformance``);
+search attributes (indexed at start and by upserts, refused when malformed,
+recreated by ``rebuild_indexes``) and list queries, on random runs and random
+queries against a reference evaluator (``_search_reference``); and,
 on random workloads, that the store answers every operation exactly as
 :class:`~replay.history.MemoryStore` (the reference) does. A store with a
 ``dump_indexes()`` method (a diagnostic returning its derived rows) is also
@@ -42,6 +47,7 @@ from typing import Any, Protocol
 import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from replay.history import (
     ActivityCompleted,
@@ -50,22 +56,32 @@ from replay.history import (
     AppendConflictError,
     Deliver,
     Failure,
+    HandlerSignature,
     HistoryError,
+    ListQueryAttributeError,
+    ListQueryError,
     MemoryStore,
     RequestUpdate,
     RunAlreadyExistsError,
     RunClosedError,
     RunNotFoundError,
+    SearchAttributesUpserted,
     SignalReceived,
     StaleResultError,
     Start,
     Store,
     TimerStarted,
     WorkflowCompleted,
+    WorkflowSignature,
     WorkflowStarted,
     WorkflowTaskCompleted,
 )
 
+from ._query_conformance import QueryChannelConformance as QueryChannelConformance
+from ._search_reference import Expr as QueryExpr
+from ._search_reference import RunPlan, run_plans
+from ._search_reference import expected as expected_runs
+from ._search_reference import queries as list_queries
 from ._store_workload import STEP_KINDS as STEP_KINDS
 from ._store_workload import T0 as T0
 from ._store_workload import Step as Step
@@ -74,6 +90,7 @@ from ._store_workload import workload_steps as workload_steps
 from ._store_workload import workloads as workloads
 
 __all__ = [
+    "QueryChannelConformance",
     "STEP_KINDS",
     "Step",
     "StoreConformance",
@@ -141,7 +158,23 @@ def timer(event_id: int, seconds: int) -> TimerStarted:
                         duration=seconds * SECOND, fire_at=T0 + seconds * SECOND)
 
 
-class StoreConformance:
+def _greeter(signals: tuple[str, ...], name: str = "Greeter") -> WorkflowSignature:
+    """A workflow type as a worker registers it, with the given one-argument signals."""
+    return WorkflowSignature(
+        workflow_type=name,
+        run=HandlerSignature(name="run", min_args=1, max_args=2, arg_types=("str", "int")),
+        signals=tuple(HandlerSignature(name=s, min_args=1, max_args=1, arg_types=("str",))
+                      for s in signals),
+        queries=(HandlerSignature(name="count", arg_types=()),),
+        updates=(HandlerSignature(name="set", min_args=1, max_args=1,
+                                  arg_types=("list[int]",)),))
+
+
+def _activity(name: str) -> HandlerSignature:
+    return HandlerSignature(name=name, min_args=1, max_args=1, arg_types=("Order",))
+
+
+class StoreConformance(QueryChannelConformance):
     """The suite; subclass it and provide a ``store_factory`` fixture (see the module)."""
 
     @pytest.fixture
@@ -337,6 +370,52 @@ class StoreConformance:
         assert rejected is not None and rejected.status == "rejected"
         assert store.last_event_id("r1") == 4
 
+    # --- the registry of what workers host ---------------------------------------------------
+
+    def test_worker_registrations_are_kept_per_queue_and_type(
+            self, stores: Callable[..., Store]) -> None:
+        store = stores()
+        store.commit([Start("r1", started())])
+        runs_before = (store.read("r1"), store.list_runs())
+        greeter = _greeter(("add",))
+        store.register_worker("q", "w1", T0, [greeter], [_activity("charge")])
+        store.register_worker("q", "w1", T0, [greeter], [_activity("charge")])  # idempotent
+        store.register_worker("other", "w2", T0, [_greeter((), "Billing")], [])
+        reader = stores(store)
+        [found] = reader.registered_workflows("q")
+        assert (found.task_queue, found.worker, found.registered_at, found.signature) == (
+            "q", "w1", T0, greeter)
+        assert [(a.task_queue, a.signature.name) for a in reader.registered_activities("q")
+                ] == [("q", "charge")]
+        assert [(r.task_queue, r.signature.workflow_type)
+                for r in reader.registered_workflows()] == [("other", "Billing"),
+                                                            ("q", "Greeter")]
+        assert reader.registered_workflows("nobody") == []
+        assert reader.registered_activities("other") == []
+        assert (store.read("r1"), store.list_runs()) == runs_before  # runs untouched
+
+    def test_the_newest_registration_of_a_type_wins(self, store: Store) -> None:
+        old, new = _greeter(("add",)), _greeter(("add", "rename"))
+        store.register_worker("q", "w-new", T0 + SECOND, [new], [])
+        store.register_worker("q", "w-old", T0, [old], [_activity("charge")])  # late, older
+        [found] = store.registered_workflows("q")
+        assert (found.worker, found.signature) == ("w-new", new)
+        # what the older worker alone registered is kept
+        assert [a.worker for a in store.registered_activities("q")] == ["w-old"]
+        store.register_worker("q", "w-back", T0 + 2 * SECOND, [old], [])  # a rollback
+        [found] = store.registered_workflows("q")
+        assert (found.worker, found.registered_at, found.signature) == (
+            "w-back", T0 + 2 * SECOND, old)
+
+    def test_a_dynamic_workflow_and_handlers_are_registered(self, store: Store) -> None:
+        dynamic = WorkflowSignature(
+            workflow_type=None, run=HandlerSignature(name=None, max_args=None),
+            signals=(HandlerSignature(name=None, max_args=None),),
+            runtime_handlers=("query",))
+        store.register_worker("q", "w", T0, [dynamic, _greeter(())], [])
+        assert [r.signature for r in store.registered_workflows("q")] == [
+            dynamic, _greeter(())]
+
     # --- wake-ups -----------------------------------------------------------------------------
 
     async def test_a_commit_on_another_handle_wakes_a_waiter(
@@ -368,6 +447,100 @@ class StoreConformance:
         finally:
             thread.join()
         assert seen == [2, 3, 4, 5]
+
+    # --- search attributes and list queries ---------------------------------------------------
+
+    def test_search_attributes_are_indexed_upserted_and_queried(self, store: Store) -> None:
+        keyword = {"type": "Keyword", "value": "acme"}
+        tags = {"type": "KeywordList", "value": ["gift", "fragile"]}
+        store.commit([Start("r1", started(search_attributes={"Customer": keyword,
+                                                             "Tags": tags})),
+                      Start("r2", started("wf-2", search_attributes={
+                          "Customer": {"type": "Keyword", "value": "globex"}}))])
+        run = store.get_run("r1")
+        assert run is not None and run.search_attributes == {"Customer": keyword, "Tags": tags}
+        assert store.search_attribute_types() == {"Customer": {"Keyword"},
+                                                  "Tags": {"KeywordList"}}
+        assert [r.run_id for r in store.query_runs("Customer >= 'a'")] == ["r2", "r1"]
+        assert [r.run_id for r in store.query_runs("Customer = 'acme'")] == ["r1"]
+        assert [r.run_id for r in store.query_runs("Tags = 'gift'")] == ["r1"]
+        assert [r.run_id for r in store.query_runs("NOT Tags = 'gift'")] == ["r2"]
+        amount = {"type": "Int", "value": 250}
+        store.append("r1", [SearchAttributesUpserted(
+            event_id=2, time=T0, search_attributes={"Customer": None, "Amount": amount})], 1)
+        run = store.get_run("r1")
+        assert run is not None and run.search_attributes == {"Amount": amount, "Tags": tags}
+        assert store.query_runs("Customer = 'acme'") == []
+        assert store.count_query("Amount > 100 AND Customer IS NULL") == 1
+        assert [r.run_id for r in store.query_runs("Customer STARTS_WITH 'glo'")] == ["r2"]
+        assert store.count_query("") == 2
+        assert [r.run_id for r in store.query_runs("", limit=1)] == ["r2"]
+
+    def test_bad_search_attribute_values_are_refused_and_nothing_is_written(
+            self, store: Store) -> None:
+        store.commit([Start("r1", started())])
+        bad = {"Amount": {"type": "Int", "value": "12"}}
+        with pytest.raises(HistoryError) as err:
+            store.commit([Start("r2", started("wf-2", search_attributes=bad))])
+        assert err.value.rule == "search-attributes"
+        assert "WorkflowStarted.search_attributes: expected an int, got str '12'" in str(
+            err.value)
+        with pytest.raises(HistoryError, match="WorkflowId is a built-in attribute"):
+            store.append("r1", [SearchAttributesUpserted(
+                event_id=2, time=T0,
+                search_attributes={"WorkflowId": {"type": "Keyword", "value": "x"}})], 1)
+        assert store.get_run("r2") is None and store.last_event_id("r1") == 1
+        assert store.search_attribute_types() == {}
+
+    def test_malformed_or_unknown_queries_are_refused_with_the_position(
+            self, store: Store) -> None:
+        store.commit([Start("r1", started(search_attributes={
+            "Amount": {"type": "Int", "value": 1}}))])
+        with pytest.raises(ListQueryError) as err:
+            store.query_runs("Amount = 1 AND")
+        assert (err.value.code, err.value.position) == ("RPL-SA02", 14)
+        with pytest.raises(ListQueryAttributeError) as attr_err:
+            store.count_query("Amount = 1 AND Amout = 2")
+        assert attr_err.value.position == 15
+        assert "unknown attribute 'Amout'" in str(attr_err.value)
+        with pytest.raises(ListQueryAttributeError, match="compare it with a whole number"):
+            store.query_runs("Amount = 'one'")
+
+    def test_rebuilding_the_indexes_recreates_the_search_attributes(self, store: Store) -> None:
+        store.commit([Start("r1", started(search_attributes={
+            "Due": {"type": "Datetime", "value": "2030-01-02T03:04:05.000000+00:00"}}))])
+        store.append("r1", [SearchAttributesUpserted(event_id=2, time=T0, search_attributes={
+            "Score": {"type": "Float", "value": 0.5}})], 1)
+        before = [(r.run_id, r.search_attributes) for r in store.query_runs(
+            "Due > '2030-01-01' AND Score BETWEEN 0 AND 1")]
+        assert [run_id for run_id, _ in before] == ["r1"]
+        store.rebuild_indexes()
+        assert [(r.run_id, r.search_attributes) for r in store.query_runs(
+            "Due > '2030-01-01' AND Score BETWEEN 0 AND 1")] == before
+        assert store.search_attribute_types() == {"Due": {"Datetime"}, "Score": {"Float"}}
+
+    @pytest.mark.slow
+    @settings(max_examples=60, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                     HealthCheck.differing_executors])
+    @given(plans=run_plans(), queries=st.lists(list_queries, min_size=1, max_size=4))
+    def test_list_queries_select_the_runs_the_reference_evaluator_selects(
+            self, store_factory: StoreFactory, plans: list[RunPlan],
+            queries: list[QueryExpr]) -> None:
+        store = store_factory.new()
+        try:
+            for plan in plans:
+                store.commit(plan.operations())
+            for query in queries:
+                want = expected_runs(query, plans)
+                if want is None:
+                    with pytest.raises(ListQueryAttributeError):
+                        store.query_runs(query.text)
+                    continue
+                assert [r.run_id for r in store.query_runs(query.text)] == want, query.text
+                assert store.count_query(query.text) == len(want), query.text
+        finally:
+            store.close()
 
     # --- the reference model ------------------------------------------------------------------
 

@@ -14,6 +14,8 @@ from .workflows import ignored_options as w
     (w.ChildWithPolicy, "TypeError: workflow.start_child_workflow() does not support "
                         "versioning_intent= yet; replay would ignore it, so it refuses it "
                         "instead."),
+    (w.ChildWithCron, "TypeError: workflow.start_child_workflow() does not support "
+                      "cron_schedule= yet"),
     (w.ChildWithTypo, "TypeError: workflow.start_child_workflow() got an unexpected keyword "
                       "argument 'task_queu'"),
     (w.ConditionWithSummary, "TypeError: workflow.wait_condition() does not record "

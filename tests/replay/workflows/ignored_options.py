@@ -22,6 +22,13 @@ class ChildWithPolicy:
 
 
 @workflow.defn
+class ChildWithCron:
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.execute_child_workflow(Child.run, cron_schedule="@hourly")
+
+
+@workflow.defn
 class ChildWithTypo:
     @workflow.run
     async def run(self) -> None:
