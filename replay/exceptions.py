@@ -55,6 +55,7 @@ knows nothing of the engine either), so catching either works::
     ├── InvalidTaskTokenError          RPL-A04    also a ValueError: not a task token
     ├── ProcessPoolNeedsSharedStateError  RPL-A05  also a ValueError: no manager given
     ├── UnpicklableActivityError       RPL-A06    also a ValueError: cannot go to a pool
+    ├── ProcessPoolInterceptorsError   RPL-A07    also a ValueError: interceptors + pool
     ├── UnknownQueryError              RPL-Q01
     │   └── QueryUnavailableError      RPL-Q03    no handler can run here (client replay)
     ├── QueryFailedError               RPL-Q02
@@ -163,6 +164,7 @@ from ._core._runtime import NotInWorkflowError as NotInWorkflowError
 from ._replay._queries import QueryUnavailableError as QueryUnavailableError
 from ._replay._sandbox_hooks import RestrictedCallError as RestrictedCallError
 from ._worker._activity_ctx import NotInActivityError as NotInActivityError
+from ._worker._process_pool import ProcessPoolInterceptorsError as ProcessPoolInterceptorsError
 from ._worker._process_pool import (
     ProcessPoolNeedsSharedStateError as ProcessPoolNeedsSharedStateError,
 )
@@ -196,6 +198,7 @@ __all__ = [
     "NotInWorkflowError",
     "PayloadCodecError",
     "PayloadError",
+    "ProcessPoolInterceptorsError",
     "ProcessPoolNeedsSharedStateError",
     "QueryFailedError",
     "QueryUnavailableError",

@@ -113,6 +113,8 @@ EXAMPLES: dict[str, Callable[[], ReplayError]] = {
     "InvalidTaskTokenError": lambda: exc.InvalidTaskTokenError(b"xyz", "it does not decode"),
     "ProcessPoolNeedsSharedStateError": lambda: exc.ProcessPoolNeedsSharedStateError(
         ["resize_image"]),
+    "ProcessPoolInterceptorsError": lambda: exc.ProcessPoolInterceptorsError(
+        ["TracingInterceptor"]),
     "UnpicklableActivityError": lambda: exc.UnpicklableActivityError(
         "resize", "Can't pickle local object"),
     "UnknownQueryError": lambda: exc.UnknownQueryError("status", "Order", ["progress"]),

@@ -28,6 +28,7 @@ from replay.history import PayloadConverter, ReplayError, default_converter
 
 from .._core._activity_defn import ActivityDefinition
 from . import _activity_ctx
+from ._interceptors import Interceptor
 
 log = logging.getLogger("replay.worker")
 
@@ -58,6 +59,21 @@ class UnpicklableActivityError(ReplayError, ValueError):
             "Define it as a module-level function (not a lambda, a local function or a "
             "bound method of an unpicklable object), or run it on a thread pool.")
         self.name = name
+
+
+class ProcessPoolInterceptorsError(ReplayError, ValueError):
+    """Activity interceptors and a process pool for sync activities were given together."""
+
+    code = "RPL-A07"
+
+    def __init__(self, interceptors: list[str]) -> None:
+        super().__init__(
+            "Worker(activity_executor=ProcessPoolExecutor(...)) cannot run synchronous "
+            "activities through the activity interceptors "
+            f"{', '.join(interceptors)}: an interceptor chain runs in the worker's process "
+            "and its end cannot hand the call to another process. Use a thread pool, or "
+            "leave intercept_activity() out of these interceptors.")
+        self.interceptors = interceptors
 
 
 class _SharedEvent(Protocol):
@@ -104,9 +120,11 @@ class SharedStateManager:
 
 def check_process_pool(executor: concurrent.futures.Executor | None,
                        manager: SharedStateManager | None,
-                       activities: Iterable[ActivityDefinition]) -> ProcessBridge | None:
+                       activities: Iterable[ActivityDefinition],
+                       interceptors: Iterable[Interceptor] = ()) -> ProcessBridge | None:
     """The bridge for a process pool that runs sync activities (None otherwise); raises
-    :class:`ProcessPoolNeedsSharedStateError` / :class:`UnpicklableActivityError`."""
+    :class:`ProcessPoolNeedsSharedStateError`, :class:`UnpicklableActivityError` or
+    :class:`ProcessPoolInterceptorsError`."""
     if not isinstance(executor, concurrent.futures.ProcessPoolExecutor):
         return None
     sync = [d for d in activities if not d.is_async]
@@ -114,6 +132,10 @@ def check_process_pool(executor: concurrent.futures.Executor | None,
         return None
     if manager is None:
         raise ProcessPoolNeedsSharedStateError(sorted(d.name or "(dynamic)" for d in sync))
+    intercepting = [type(i).__name__ for i in interceptors
+                    if type(i).intercept_activity is not Interceptor.intercept_activity]
+    if intercepting:
+        raise ProcessPoolInterceptorsError(intercepting)
     for d in sync:
         try:
             pickle.dumps(d.fn)

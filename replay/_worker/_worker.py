@@ -173,7 +173,7 @@ class Worker:
             graceful_shutdown_timeout=graceful_shutdown_timeout, stopping=self._stop,
             wake=self.wake, interceptors=self.interceptors, metrics=self.metrics,
             processes=check_process_pool(activity_executor, shared_state_manager,
-                                         self.activities.values()))
+                                         self.activities.values(), self.interceptors))
 
     # --- lifecycle ----------------------------------------------------------------------
 

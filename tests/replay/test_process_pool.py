@@ -17,7 +17,7 @@ from replay import activity
 from replay.client import Client
 from replay.exceptions import ReplayError
 from replay.history import ActivityCanceled, MemoryStore
-from replay.worker import SharedStateManager, Worker
+from replay.worker import ActivityInboundInterceptor, Interceptor, SharedStateManager, Worker
 
 from .workers.harness import QUEUE, bounded, running, wait_until
 from .workflows.pool_activities import Cancels, Where, beat_until_cancelled, where
@@ -110,6 +110,25 @@ def test_an_activity_that_does_not_pickle_is_refused(
         Worker(Client(MemoryStore()), task_queue=QUEUE, activities=[local],
                activity_executor=executor, shared_state_manager=manager)
     assert err.value.code == "RPL-A06" and "module-level function" in str(err.value)
+
+
+class _Tracing(Interceptor):
+    def intercept_activity(self, next: ActivityInboundInterceptor
+                           ) -> ActivityInboundInterceptor:
+        return next
+
+
+def test_activity_interceptors_with_a_process_pool_are_refused(
+        pool: tuple[concurrent.futures.ProcessPoolExecutor, SharedStateManager]) -> None:
+    executor, manager = pool
+    with pytest.raises(ReplayError) as err:
+        Worker(Client(MemoryStore()), task_queue=QUEUE, activities=[where],
+               activity_executor=executor, shared_state_manager=manager,
+               interceptors=[_Tracing()])
+    assert err.value.code == "RPL-A07" and "_Tracing" in str(err.value)
+    Worker(Client(MemoryStore()), task_queue=QUEUE, activities=[where],
+           activity_executor=executor, shared_state_manager=manager,
+           interceptors=[Interceptor()])  # one that leaves activities alone is fine
 
 
 def test_async_activities_need_no_manager() -> None:
