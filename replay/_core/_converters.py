@@ -158,6 +158,11 @@ class CompositePayloadConverter(PayloadConverter):
         for conv in converters:
             self.converters[conv.encoding] = conv
         self._order = tuple(self.converters.values())
+        plain = self.converters.get("json/plain")
+        # the default parts, exactly: convert without going through each part in turn
+        self._core = plain.json if type(plain) is JSONPlainPayloadConverter else None
+        self._fast = self._core is not None and [type(c) for c in self._order] == [
+            BinaryNullPayloadConverter, BinaryPlainPayloadConverter, JSONPlainPayloadConverter]
 
     def register(self, cls: type, to_payload: Callable[[Any], JsonValue],
                  from_payload: Callable[[JsonValue], Any]) -> None:
@@ -169,6 +174,9 @@ class CompositePayloadConverter(PayloadConverter):
         part.register(cls, to_payload, from_payload)
 
     def to_payload(self, value: Any) -> JsonValue:
+        if self._fast and self._core is not None and value is not None and not isinstance(
+                value, bytes | bytearray):
+            return self._core.to_payload(value)
         for conv in self._order:
             data = conv.to_data(value)
             if data is not UNHANDLED:
@@ -178,7 +186,11 @@ class CompositePayloadConverter(PayloadConverter):
             f"{', '.join(self.converters)})", type_name=type(value).__name__, path="$")
 
     def to_payloads(self, values: Iterable[Any]) -> list[JsonValue]:
-        return [self.to_payload(v) for v in values]
+        items = list(values)
+        if self._fast and self._core is not None and not any(
+                v is None or isinstance(v, bytes | bytearray) for v in items):
+            return self._core.to_payloads(items)  # its errors name the position ($[1]...)
+        return [self.to_payload(v) for v in items]
 
     def from_payload(self, data: JsonValue, type_hint: Any = Any) -> Any:
         if type(data) is dict and is_envelope(data):
@@ -189,6 +201,8 @@ class CompositePayloadConverter(PayloadConverter):
                                           type_name=getattr(type_hint, "__name__",
                                                             repr(type_hint)))
             return conv.from_payload(payload, type_hint)
+        if self._core is not None:
+            return self._core.from_payload(data, type_hint)
         plain = self.converters.get("json/plain")
         if plain is None:
             raise PayloadError("this converter has no json/plain part to decode plain JSON "
