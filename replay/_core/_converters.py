@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 from replay.history import (
+    ENVELOPE_KEY,
     EncodedPayloadError,
     JsonValue,
     Payload,
@@ -24,7 +25,6 @@ from replay.history import (
     PayloadError,
     data_to_payload,
     default_converter,
-    is_envelope,
     payload_to_data,
 )
 
@@ -186,28 +186,32 @@ class CompositePayloadConverter(PayloadConverter):
             f"{', '.join(self.converters)})", type_name=type(value).__name__, path="$")
 
     def to_payloads(self, values: Iterable[Any]) -> list[JsonValue]:
-        items = list(values)
-        if self._fast and self._core is not None and not any(
-                v is None or isinstance(v, bytes | bytearray) for v in items):
-            return self._core.to_payloads(items)  # its errors name the position ($[1]...)
+        items = values if isinstance(values, list | tuple) else list(values)
+        core = self._core
+        if self._fast and core is not None:
+            for v in items:
+                if v is None or isinstance(v, bytes | bytearray):
+                    break
+            else:
+                return core.to_payloads(items)  # its errors name the position ($[1]...)
         return [self.to_payload(v) for v in items]
 
     def from_payload(self, data: JsonValue, type_hint: Any = Any) -> Any:
-        if type(data) is dict and is_envelope(data):
-            payload = data_to_payload(data)
-            conv = self.converters.get(payload.encoding)
-            if conv is None:
-                raise EncodedPayloadError(payload.encoding or "?",
-                                          type_name=getattr(type_hint, "__name__",
-                                                            repr(type_hint)))
-            return conv.from_payload(payload, type_hint)
-        if self._core is not None:
-            return self._core.from_payload(data, type_hint)
-        plain = self.converters.get("json/plain")
-        if plain is None:
-            raise PayloadError("this converter has no json/plain part to decode plain JSON "
-                               "payloads with", type_name="JSON", path="$")
-        return plain.from_data(data, type_hint)
+        if type(data) is not dict or len(data) != 1 or ENVELOPE_KEY not in data:
+            core = self._core  # plain JSON: the json/plain part (its core, directly)
+            if core is not None:
+                return core.from_payload(data, type_hint)
+            plain = self.converters.get("json/plain")
+            if plain is None:
+                raise PayloadError("this converter has no json/plain part to decode plain "
+                                   "JSON payloads with", type_name="JSON", path="$")
+            return plain.from_data(data, type_hint)
+        payload = data_to_payload(data)
+        conv = self.converters.get(payload.encoding)
+        if conv is None:
+            raise EncodedPayloadError(payload.encoding or "?",
+                                      type_name=getattr(type_hint, "__name__", repr(type_hint)))
+        return conv.from_payload(payload, type_hint)
 
     def from_payloads(self, data: Iterable[JsonValue],
                       type_hints: Iterable[Any] | None = None) -> list[Any]:
