@@ -82,6 +82,10 @@ from ._payload_codec import encode_payloads as encode_payloads
 from ._postgres import PostgresStore as PostgresStore
 from ._query_channel import QueryChannel as QueryChannel
 from ._query_channel import QueryRequest as QueryRequest
+from ._registry import ActivityRegistration as ActivityRegistration
+from ._registry import HandlerSignature as HandlerSignature
+from ._registry import WorkflowRegistration as WorkflowRegistration
+from ._registry import WorkflowSignature as WorkflowSignature
 from ._retention import PrunedRun as PrunedRun
 from ._retention import PruningStore as PruningStore
 from ._retention import prune_closed_runs as prune_closed_runs
@@ -110,6 +114,7 @@ __all__ = [
     "ActivityCanceled",
     "ActivityCompleted",
     "ActivityFailed",
+    "ActivityRegistration",
     "ActivityScheduled",
     "ActivityTask",
     "ActivityTimedOut",
@@ -136,6 +141,7 @@ __all__ = [
     "ExternalSignalFailed",
     "ExternalSignalSent",
     "Failure",
+    "HandlerSignature",
     "History",
     "HistoryError",
     "INPUT_KINDS",
@@ -190,6 +196,8 @@ __all__ = [
     "WorkflowCompleted",
     "WorkflowContinuedAsNew",
     "WorkflowFailed",
+    "WorkflowRegistration",
+    "WorkflowSignature",
     "WorkflowStarted",
     "WorkflowTask",
     "WorkflowTaskCompleted",

@@ -19,6 +19,16 @@ from ._events import Event, Failure, JsonValue
 from ._history import History
 from ._notify import ChangeNotifier, Notifying
 from ._query_channel import QueryRequest
+from ._registry import (
+    ACTIVITY,
+    WORKFLOW,
+    ActivityRegistration,
+    HandlerSignature,
+    RegistryTable,
+    WorkflowRegistration,
+    WorkflowSignature,
+)
+from ._query_channel import QueryRequest, expired, wall_now
 from ._sqlite_retention import RunNotPrunableError
 from ._store import (
     ActivityTask,
@@ -49,6 +59,7 @@ class MemoryStore(Notifying):
         # queries routed to workers (QueryChannel): never history, never derived
         self._queries: dict[str, QueryRequest] = {}
         self._query_pollers: dict[str, tuple[str, float]] = {}  # worker -> (queue, when)
+        self._registry = RegistryTable()  # what workers host: not history, never derived
         self.pruned_runs: list[tuple[RunInfo, int, str | None]] = []
         """The audit of :meth:`prune_run`: (run, event count, where it was exported)."""
 
@@ -233,6 +244,12 @@ class MemoryStore(Notifying):
                                      heartbeat_details=details, last_heartbeat_at=now,
                                      lease_expires_at=now + lease_for)
 
+    def hand_over_activity(self, run_id: str, scheduled_event_id: int, owner: str,
+                           new_owner: str, lease_until: datetime) -> bool:
+        """Move ``owner``'s lease of the task to ``new_owner`` until ``lease_until``."""
+        return self._update_activity(run_id, scheduled_event_id, owner, lease_owner=new_owner,
+                                     lease_expires_at=lease_until)
+
     def retry_activity(self, run_id: str, scheduled_event_id: int, owner: str,
                        available_at: datetime, failure: Failure | None = None) -> None:
         """An attempt failed (``failure``): unlease it until ``available_at``."""
@@ -351,7 +368,10 @@ class MemoryStore(Notifying):
 
     def request_query(self, request: QueryRequest) -> None:
         """Post a query for the workers of its task queue (see :class:`QueryChannel`)."""
+        now = wall_now()
         with self._lock:
+            for gone in [q.query_id for q in self._queries.values() if expired(q, now)]:
+                del self._queries[gone]
             self._queries[request.query_id] = request
         self._notifier.notify({request.run_id})
 
@@ -359,8 +379,9 @@ class MemoryStore(Notifying):
         """Unanswered queries of ``task_queue``, oldest first; ``worker`` polls it now."""
         with self._lock:
             self._query_pollers[worker] = (task_queue, time.monotonic())
-            found = [q for q in self._queries.values()
-                     if q.task_queue == task_queue and q.status == "requested"]
+            now = wall_now()
+            found = [q for q in self._queries.values() if q.task_queue == task_queue
+                     and q.status == "requested" and not expired(q, now)]
         return sorted(found, key=lambda q: q.requested_at)
 
     def answer_query(self, answer: QueryRequest) -> None:
@@ -393,6 +414,29 @@ class MemoryStore(Notifying):
         """Forget a worker that shut down."""
         with self._lock:
             self._query_pollers.pop(worker, None)
+
+    # --- the registry of what workers host ------------------------------------------------------
+
+    def register_worker(self, task_queue: str, worker: str, registered_at: datetime,
+                        workflows: Sequence[WorkflowSignature],
+                        activities: Sequence[HandlerSignature]) -> None:
+        """Record what ``worker`` hosts on ``task_queue`` (newest registration wins)."""
+        with self._lock:
+            self._registry.register(task_queue, worker, registered_at, workflows, activities)
+
+    def registered_workflows(self, task_queue: str | None = None
+                             ) -> list[WorkflowRegistration]:
+        """The workflow types registered on ``task_queue`` (every queue if None)."""
+        with self._lock:
+            found = self._registry.read(WORKFLOW, task_queue)
+        return [r for r in found if isinstance(r, WorkflowRegistration)]
+
+    def registered_activities(self, task_queue: str | None = None
+                              ) -> list[ActivityRegistration]:
+        """The activities registered on ``task_queue`` (every queue if None)."""
+        with self._lock:
+            found = self._registry.read(ACTIVITY, task_queue)
+        return [r for r in found if isinstance(r, ActivityRegistration)]
 
     # --- maintenance --------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from . import _postgres_admin as admin
@@ -18,6 +18,17 @@ from ._history import History
 from ._notify import Notifying
 from ._postgres_db import Database, Tx
 from ._postgres_listen import queue_scope
+from ._registry import (
+    ACTIVITY,
+    WORKFLOW,
+    ActivityRegistration,
+    HandlerSignature,
+    WorkflowRegistration,
+    WorkflowSignature,
+)
+from ._sql_registry import POSTGRES_UPSERT, from_rows, select, upsert_rows
+from ._postgres_queries import PostgresQueryChannel
+from ._query_channel import QueryRequest
 from ._sqlite_retention import RunNotPrunableError
 from ._sqlite_rows import decode_event, dumps, failure_json
 from ._store import (
@@ -53,6 +64,7 @@ class PostgresStore(Notifying):
         self.schema = self.target.schema
         self._db = Database(self.target, connect_timeout)
         self._notifier = self._db.notifier
+        self._queries = PostgresQueryChannel(self._db)
 
     _reads_block = True  # a read waits on the network: tail() reads in a thread
 
@@ -210,6 +222,13 @@ class PostgresStore(Notifying):
             sql.HEARTBEAT_SETS, run_id, scheduled_event_id, owner,
             {"details": dumps(details), "now": now, "expires": now + lease_for}, wakes=False)
 
+    def hand_over_activity(self, run_id: str, scheduled_event_id: int, owner: str,
+                           new_owner: str, lease_until: datetime) -> bool:
+        """Move ``owner``'s lease of the task to ``new_owner`` until ``lease_until``."""
+        return self._update_activity(
+            sql.HAND_OVER_SETS, run_id, scheduled_event_id, owner,
+            {"new_owner": new_owner, "until": lease_until}, wakes=False)
+
     def retry_activity(self, run_id: str, scheduled_event_id: int, owner: str,
                        available_at: datetime, failure: Failure | None = None) -> None:
         """An attempt failed (``failure``): unlease it until ``available_at``."""
@@ -320,6 +339,62 @@ class PostgresStore(Notifying):
                 tx.runs.add(run_id)
         self._db.write(run)
 
+    # --- the registry of what workers host ------------------------------------------------------
+
+    def register_worker(self, task_queue: str, worker: str, registered_at: datetime,
+                        workflows: Sequence[WorkflowSignature],
+                        activities: Sequence[HandlerSignature]) -> None:
+        """Record what ``worker`` hosts on ``task_queue`` (newest registration wins)."""
+        params = upsert_rows(task_queue, worker, registered_at, workflows, activities,
+                             lambda t: t)
+
+        def run(tx: Tx) -> None:
+            for row in params:  # in key order: two workers' upserts cannot deadlock
+                tx.conn.execute(POSTGRES_UPSERT, row)
+        params.sort(key=lambda row: row[:3])
+        self._db.write(run)
+
+    def registered_workflows(self, task_queue: str | None = None
+                             ) -> list[WorkflowRegistration]:
+        """The workflow types registered on ``task_queue`` (every queue if None)."""
+        found = from_rows(self._db.query(*select(WORKFLOW, task_queue, "%s")), _utc)
+        return [r for r in found if isinstance(r, WorkflowRegistration)]
+
+    def registered_activities(self, task_queue: str | None = None
+                              ) -> list[ActivityRegistration]:
+        """The activities registered on ``task_queue`` (every queue if None)."""
+        found = from_rows(self._db.query(*select(ACTIVITY, task_queue, "%s")), _utc)
+        return [r for r in found if isinstance(r, ActivityRegistration)]
+    # --- query requests (QueryChannel, see _postgres_queries) ---------------------------------
+
+    def request_query(self, request: QueryRequest) -> None:
+        """Post a query for the workers of its task queue (drops expired requests)."""
+        self._queries.request_query(request)
+
+    def pending_queries(self, task_queue: str, worker: str) -> list[QueryRequest]:
+        """Unanswered, unexpired queries of ``task_queue``; ``worker`` polls it now."""
+        return self._queries.pending_queries(task_queue, worker)
+
+    def answer_query(self, answer: QueryRequest) -> None:
+        """Record a worker's answer (the first one counts)."""
+        self._queries.answer_query(answer)
+
+    def get_query(self, query_id: str) -> QueryRequest | None:
+        """A query request as far as it got."""
+        return self._queries.get_query(query_id)
+
+    def forget_query(self, query_id: str) -> None:
+        """Drop a query request."""
+        self._queries.forget_query(query_id)
+
+    def query_pollers(self, task_queue: str, within: float) -> list[str]:
+        """Workers that polled ``task_queue`` for queries in the last ``within`` seconds."""
+        return self._queries.query_pollers(task_queue, within)
+
+    def retire_query_poller(self, worker: str) -> None:
+        """Forget a worker that shut down."""
+        self._queries.retire_query_poller(worker)
+
     # --- maintenance --------------------------------------------------------------------------
 
     def rebuild_indexes(self) -> None:
@@ -355,3 +430,8 @@ class PostgresStore(Notifying):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _utc(value: datetime) -> datetime:
+    """A timestamptz as read (the session's time zone is UTC)."""
+    return value.astimezone(UTC)

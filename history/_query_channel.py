@@ -10,7 +10,7 @@ that cannot, a client answers queries by replaying the history locally.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
 import attrs
@@ -25,6 +25,10 @@ class QueryRequest:
     ``status`` is ``requested`` until a worker answers: ``answered`` (``result``
     holds the payload) or ``failed`` (``failure`` says why: the handler raised, the
     query is unknown, the run has no state yet). ``answered_by`` names the worker.
+    ``headers`` (name -> payload) reach the workflow's inbound interceptors.
+    ``expires_at`` (wall-clock UTC; None: never) is when an unanswered request is
+    no longer handed to workers: its asker has given up by then, and a store drops
+    expired requests as new ones arrive, so a client that died leaves nothing behind.
     """
 
     query_id: str
@@ -38,6 +42,18 @@ class QueryRequest:
     result: JsonValue = None
     failure: Failure | None = None
     answered_by: str | None = None
+    headers: dict[str, JsonValue] = attrs.field(factory=dict)
+    expires_at: datetime | None = None
+
+
+def wall_now() -> datetime:
+    """The wall-clock time expiry is measured against (never a workflow clock)."""
+    return datetime.now(UTC)
+
+
+def expired(request: QueryRequest, now: datetime) -> bool:
+    """True once ``request`` is past its ``expires_at``."""
+    return request.expires_at is not None and request.expires_at <= now
 
 
 @runtime_checkable
@@ -49,12 +65,12 @@ class QueryChannel(Protocol):
     """
 
     def request_query(self, request: QueryRequest) -> None:
-        """Post ``request`` for the workers of its task queue."""
+        """Post ``request`` for the workers of its task queue (and drop expired ones)."""
         ...
 
     def pending_queries(self, task_queue: str, worker: str) -> list[QueryRequest]:
-        """The unanswered requests of ``task_queue``, oldest first; also records that
-        ``worker`` polls that queue now."""
+        """The unanswered, unexpired requests of ``task_queue``, oldest first; also
+        records that ``worker`` polls that queue now."""
         ...
 
     def answer_query(self, answer: QueryRequest) -> None:

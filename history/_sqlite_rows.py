@@ -90,6 +90,10 @@ def _failure(data: str | None) -> Failure | None:
     return None if data is None else _CONVERTER.from_payload(json.loads(data), Failure)
 
 
+failure_from_json = _failure
+"""The inverse of :func:`failure_json`."""
+
+
 def _opt_json(value: JsonValue) -> str:
     return dumps(value)
 
@@ -354,6 +358,11 @@ def apply_changes(conn: sqlite3.Connection, changes: Iterable[Change]) -> None:
                 conn.execute(INSERT_EVENT, rows[0])
             else:
                 conn.executemany(INSERT_EVENT, rows)
+            continue
+        if isinstance(change, FinishWorkflowTask):
+            # the row goes unless requested updates keep it: then it is only reset
+            if conn.execute(_SQL[FinishWorkflowTask][0], (change.run_id,)).rowcount == 0:
+                conn.execute(_SQL[FinishWorkflowTask][1], (change.run_id,))
             continue
         statements = _SQL[type(change)]
         if statements:

@@ -26,12 +26,13 @@ from pathlib import Path
 import attrs
 import sqlite_utils
 
-from . import _sqlite_migrations, _sqlite_retention
+from . import _sqlite_migrations, _sqlite_queries, _sqlite_retention
 from ._errors import StoreError
+from ._sql_registry import SQLITE_TABLE as REGISTRATIONS
 from ._sqlite_faults import CORRUPT, corrupt_error, has_sqlite_header, primary_code, store_fault
 
 APPLICATION = "replay-store"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 5
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 _APPEND_ONLY = "replay: the events table is append-only; {} is not allowed [RPL-S01]"
@@ -85,6 +86,10 @@ DDL = (
     *_sqlite_retention.TABLES,
     _sqlite_retention.EVENTS_NO_DELETE,
     *_sqlite_retention.AUDIT_TRIGGERS,
+    # What workers host, per task queue (see _registry).
+    REGISTRATIONS,
+    # Queries routed to workers (see _sqlite_queries): never derived, never history.
+    *_sqlite_queries.TABLES,
 )
 
 

@@ -79,17 +79,36 @@ def db_option(fn: F) -> F:
 
 
 def open_store(db: str, *, create: bool = False) -> Store:
-    """The store at ``db``: a SQLite file (a missing one is an error unless the command
-    creates runs) or a store URL such as ``postgresql://...``."""
-    if "://" in db:
+    """The store at ``db``: a SQLite file (or ``sqlite:///PATH``) or a store URL such as
+    ``postgresql://...``.
+
+    A missing SQLite file is an error for a command that only reads (nothing is
+    created); a command that creates runs (``create``) creates it and says so on
+    stderr, naming the file, so a start in the wrong directory does not pass unseen.
+    """
+    path = sqlite_path(db)
+    if path is None:
         store = store_from_url(db)
         if store is None:
             raise CliError(f"{db!r} names no store: pass a SQLite file, sqlite:///PATH or "
                            "postgresql://user@host/db")
         return store
-    if not create and not os.path.exists(db):
-        raise CliError(f"no database at {db!r}: pass --db PATH or set REPLAY_DB")
-    return SqliteStore(db)
+    existed = os.path.exists(path)
+    if not create and not existed:
+        raise CliError(f"no database at {db!r}: pass --db PATH or set REPLAY_DB (this "
+                       "command only reads, so it creates no store)")
+    store = SqliteStore(path)
+    if not existed:
+        shown = path if os.path.dirname(path) else os.path.join(".", path)
+        click.echo(f"created new store {visible(shown)}", err=True)
+    return store
+
+
+def sqlite_path(db: str) -> str | None:
+    """The file a ``--db`` value names, if it names a SQLite file (a path or sqlite:///)."""
+    if db.startswith("sqlite:///"):
+        return db[len("sqlite:///"):]
+    return None if "://" in db else db
 
 
 def data_converter_option(fn: F) -> F:

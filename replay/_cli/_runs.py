@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import signal as signals
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
@@ -44,7 +44,7 @@ def _client(db: str, *, create: bool = False,
     return Client(open_store(db, create=create), data_converter=data_converter)
 
 
-def _handle(client: Client, ident: str) -> tuple[WorkflowHandle, RunInfo]:
+def _handle(client: Client, ident: str) -> tuple[WorkflowHandle[Any, Any], RunInfo]:
     run = resolve_run(client.store, ident)
     return client.get_workflow_handle(run.workflow_id, run_id=run.run_id), run
 
@@ -58,7 +58,8 @@ def failing_text(failure: WorkflowTaskFailure) -> str:
             f"recorded at event {failure.event_id})")
 
 
-async def _result_or_failing(handle: WorkflowHandle, timeout: float | None) -> Any:
+async def _result_or_failing(handle: WorkflowHandle[Any, Any], timeout: float | None
+                             ) -> Any:
     """The run's result; CliError as soon as its workflow task is failing (or on timeout)."""
     result = asyncio.ensure_future(handle.result())
     try:
@@ -242,25 +243,39 @@ def signal(ident: str, name: str, args: tuple[str, ...], data_converter: DataCon
 @click.argument("ident", metavar="ID")
 @click.argument("name")
 @_ARG
-@click.option("--workflows", "-w", "modules", multiple=True, required=True, metavar="MODULE",
-              help="Module (or module:attr, or file.py) defining the workflow.")
+@_WORKFLOWS
+@click.option("--timeout", type=float, default=5.0, show_default=True,
+              help="Without --workflows: give up waiting for a worker's answer after SECONDS.")
 @data_converter_option
 @db_option
 def query(ident: str, name: str, args: tuple[str, ...], modules: tuple[str, ...],
-          data_converter: DataConverter | None, db: str) -> None:
+          timeout: float, data_converter: DataConverter | None, db: str) -> None:
     """Run query NAME on run ID and print the answer as JSON.
 
-    A query replays the run's recorded activations through the workflow
-    code named by --workflows and asks the rebuilt workflow; it works on
-    closed runs too and needs no worker.
+    With --workflows the query replays the run's recorded activations through
+    that code here and asks the rebuilt workflow: it works on closed runs too
+    and needs no worker. Without it, a worker of the run's task queue answers;
+    the name and arguments are first checked against what the workers
+    registered, and a bad one is refused.
 
     \b
-    Example:
+    Examples:
       replay query greet-1 count --workflows myapp.workflows
+      replay query greet-1 count
     """
+    values = json_args(args)
+    if not modules:
+        client = _client(db, data_converter=data_converter)
+        try:
+            handle, _ = _handle(client, ident)
+            answer = run_async(handle.query(name, args=values,
+                                            rpc_timeout=timedelta(seconds=timeout)))
+        finally:
+            client.close()
+        click.echo(to_json(answer))
+        return
     replayer = Replayer(workflows=need_workflows(load_code(modules), "query"),
                         data_converter=data_converter)
-    values = json_args(args)
     store = open_store(db)
     try:
         history = store.history(resolve_run(store, ident).run_id)

@@ -10,7 +10,7 @@ import typing
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
-from typing import Any, TypedDict, TypeVar
+from typing import Any, Concatenate, TypedDict, TypeVar, Unpack
 
 import attrs
 
@@ -21,6 +21,7 @@ from replay.history import (
     PayloadConverter,
     PrunedRun,
     RunAlreadyExistsError,
+    RunInfo,
     SignalReceived,
     SqliteStore,
     Start,
@@ -34,9 +35,12 @@ from replay.history import (
 from .._core._args import UNSET, all_args
 from .._core._clock import Clock, SystemClock
 from .._core._common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from .._core._cron import CronSchedule
 from .._core._data_converter import DataConverter
 from .._core._definition import WorkflowDefinition, owner_workflow, workflow_name
+from .._core._schedule_types import Schedule, ScheduleBackfill, ScheduleListDescription
 from .._replay._queries import QueryEngine
+from ._async_activity import AsyncActivityHandle
 from ._checks import MessageChecks
 from ._errors import UnsupportedTargetError, WorkflowAlreadyStartedError
 from ._handle import (
@@ -57,7 +61,19 @@ from ._inputs import (
 )
 from ._interceptors import Interceptor, OutboundInterceptor
 from ._local import LocalWorkers
+from ._schedules import (
+    ScheduleHandle,
+    create_schedule,
+    list_schedules,
+)
 from ._store_calls import StoreCalls
+from ._typing import (
+    MultiParams,
+    ParamType,
+    ReturnType,
+    SelfType,
+    StartWorkflowOptions,
+)
 
 T = TypeVar("T")
 _NO_METADATA: Mapping[str, str | bytes] = types.MappingProxyType({})
@@ -148,7 +164,8 @@ class Client:
         self.queries = QueryEngine(self.store, self.converter, store_calls=self.store_calls)
         self.local_workers = LocalWorkers()
         """Workers of this process running against this client (they register themselves)."""
-        self.checks = MessageChecks(self.converter, self.local_workers)
+        self.checks = MessageChecks(self.converter, self.local_workers, store,
+                                    self.store_calls)
         """Checks of messages against the workflow code this process knows."""
 
     @classmethod
@@ -210,6 +227,28 @@ class Client:
 
     # --- starting ------------------------------------------------------------------------
 
+    @typing.overload
+    async def start_workflow(
+        self, workflow: Callable[[SelfType], Awaitable[ReturnType]], *, id: str,
+        task_queue: str, result_type: Any = ..., **options: Unpack[StartWorkflowOptions],
+    ) -> WorkflowHandle[SelfType, ReturnType]: ...
+    @typing.overload
+    async def start_workflow(
+        self, workflow: Callable[[SelfType, ParamType], Awaitable[ReturnType]], arg: ParamType,
+        *, id: str, task_queue: str, result_type: Any = ...,
+        **options: Unpack[StartWorkflowOptions],
+    ) -> WorkflowHandle[SelfType, ReturnType]: ...
+    @typing.overload
+    async def start_workflow(
+        self, workflow: Callable[Concatenate[SelfType, MultiParams], Awaitable[ReturnType]], *,
+        args: Sequence[Any], id: str, task_queue: str, result_type: Any = ...,
+        **options: Unpack[StartWorkflowOptions],
+    ) -> WorkflowHandle[SelfType, ReturnType]: ...
+    @typing.overload
+    async def start_workflow(
+        self, workflow: type[SelfType] | str, arg: Any = ..., *, id: str, task_queue: str,
+        args: Sequence[Any] = ..., result_type: Any = ..., **options: Unpack[StartWorkflowOptions],
+    ) -> WorkflowHandle[Any, Any]: ...
     async def start_workflow(
         self,
         workflow: Any,
@@ -229,14 +268,26 @@ class Client:
         task_timeout: timedelta | None = None,
         rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
         rpc_timeout: timedelta | None = None,
-    ) -> WorkflowHandle:
+        cron_schedule: str = "",
+    ) -> WorkflowHandle[Any, Any]:
         """Start a run (or, with ``start_signal``, signal the open one or start and signal).
+
+        Given the workflow's ``@workflow.run`` method, the handle is typed by it
+        (``WorkflowHandle[MyWorkflow, Result]``) and a wrong argument fails type checking.
 
         ``task_timeout`` is accepted for familiar code and not recorded: replay does
         not time workflow tasks out. ``rpc_metadata`` and ``rpc_timeout`` are checked
         for their types and have no other effect (there is no remote call).
+
+        ``cron_schedule`` (five cron fields or a shorthand such as ``@hourly``, UTC)
+        makes the run wait for the next matching time before its code runs; each run
+        that completes, fails or times out is followed by the next one, until a run is
+        cancelled or terminated. An invalid expression raises InvalidCronError (RPL-SC01)
+        naming the column, and nothing is written.
         """
         check_rpc_options("start_workflow", rpc_metadata, rpc_timeout)
+        if cron_schedule:
+            CronSchedule.parse(cron_schedule)
         if task_timeout is not None and not isinstance(task_timeout, timedelta):
             raise TypeError("start_workflow: task_timeout must be a timedelta or None")
         name, declared = workflow_name(workflow)
@@ -247,9 +298,10 @@ class Client:
             id_conflict_policy=id_conflict_policy, memo=memo, start_signal=start_signal,
             start_signal_args=start_signal_args,
             ret_type=result_type if result_type is not None else declared,
-            rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout, workflow_ref=workflow))
+            rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout, workflow_ref=workflow,
+            cron_schedule=cron_schedule))
 
-    async def begin_run(self, input: StartWorkflowInput) -> WorkflowHandle:
+    async def begin_run(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
         """Start the run ``input`` describes (the end of the client's chain)."""
         workflow, name, id, task_queue = input.workflow_ref, input.workflow, input.id, \
             input.task_queue
@@ -257,8 +309,11 @@ class Client:
         start_signal, start_signal_args = input.start_signal, input.start_signal_args
         memo, headers = dict(input.memo) if input.memo else None, dict(input.headers)
         hint = owner_workflow(workflow) if workflow and not isinstance(workflow, str) else None
+        if input.cron_schedule:  # an interceptor may have set it: check it again
+            CronSchedule.parse(input.cron_schedule)
         payloads = self.converter.to_payloads(input.args)
         self.checks.check_args(name, "workflow", name, payloads, hint)
+        await self.checks.check_registered_start(task_queue, name, payloads, hint)
         rtype = input.ret_type
         now = self.clock.now()
         existing = await self.store_calls(self.store.latest_run, id)
@@ -267,6 +322,8 @@ class Client:
         if start_signal is not None:
             self.checks.check_handler(name, "signal", start_signal, hint)
             sig_payloads = self.converter.to_payloads(start_signal_args)
+            await self.checks.check_registered_message(task_queue, name, "signal",
+                                                       start_signal, sig_payloads, hint)
             if existing is not None and existing.status == "running":
                 await self.store_calls(self.store.commit, [Deliver(
                     existing.run_id, SignalReceived(event_id=0, time=now,
@@ -305,7 +362,7 @@ class Client:
             args=payloads, random_seed=secrets.randbits(62), first_execution_run_id=run_id,
             memo=self.converter.to_payload(memo) if memo else {},
             execution_timeout=input.execution_timeout, run_timeout=input.run_timeout,
-            headers=headers)
+            headers=headers, cron_schedule=input.cron_schedule)
         ops.append(Start(run_id, started))
         if start_signal is not None:
             signal_ops.append(Deliver(run_id, SignalReceived(
@@ -319,16 +376,34 @@ class Client:
         return self._handle(id, run_id, run_id, rtype)
 
     @typing.overload
-    async def execute_workflow(self, workflow: Callable[..., Awaitable[T]], arg: Any = ...,
-                               **kwargs: Any) -> T: ...
+    async def execute_workflow(
+        self, workflow: Callable[[SelfType], Awaitable[ReturnType]], *, id: str,
+        task_queue: str, result_type: Any = ..., **options: Unpack[StartWorkflowOptions],
+    ) -> ReturnType: ...
     @typing.overload
-    async def execute_workflow(self, workflow: Any, arg: Any = ..., **kwargs: Any) -> Any: ...
+    async def execute_workflow(
+        self, workflow: Callable[[SelfType, ParamType], Awaitable[ReturnType]], arg: ParamType,
+        *, id: str, task_queue: str, result_type: Any = ...,
+        **options: Unpack[StartWorkflowOptions],
+    ) -> ReturnType: ...
+    @typing.overload
+    async def execute_workflow(
+        self, workflow: Callable[Concatenate[SelfType, MultiParams], Awaitable[ReturnType]], *,
+        args: Sequence[Any], id: str, task_queue: str, result_type: Any = ...,
+        **options: Unpack[StartWorkflowOptions],
+    ) -> ReturnType: ...
+    @typing.overload
+    async def execute_workflow(
+        self, workflow: type[SelfType] | str, arg: Any = ..., *, id: str, task_queue: str,
+        args: Sequence[Any] = ..., result_type: Any = ..., **options: Unpack[StartWorkflowOptions],
+    ) -> Any: ...
     async def execute_workflow(self, workflow: Any, arg: Any = UNSET, **kwargs: Any) -> Any:
         """Start a run and wait for its result (typed by the run method's annotation)."""
         handle = await self.start_workflow(workflow, arg, **kwargs)
         return await handle.result()
 
-    def _handle(self, id: str, run_id: str, first: str, result_type: Any) -> WorkflowHandle:
+    def _handle(self, id: str, run_id: str, first: str, result_type: Any
+                ) -> WorkflowHandle[Any, Any]:
         return WorkflowHandle(self, id, run_id=None, result_run_id=run_id,
                               first_execution_run_id=first, result_type=result_type)
 
@@ -336,20 +411,37 @@ class Client:
 
     def get_workflow_handle(self, workflow_id: str, *, run_id: str | None = None,
                             first_execution_run_id: str | None = None,
-                            result_type: Any = None) -> WorkflowHandle:
+                            result_type: Any = None) -> WorkflowHandle[Any, Any]:
         """A handle to the newest run of ``workflow_id`` (or to ``run_id``)."""
         return WorkflowHandle(self, workflow_id, run_id=run_id,
                               first_execution_run_id=first_execution_run_id,
                               result_type=result_type)
 
-    def get_workflow_handle_for(self, workflow: Any, workflow_id: str, *,
-                                run_id: str | None = None,
-                                first_execution_run_id: str | None = None) -> WorkflowHandle:
+    def get_workflow_handle_for(
+            self, workflow: Callable[Concatenate[SelfType, MultiParams], Awaitable[ReturnType]],
+            workflow_id: str, *, run_id: str | None = None,
+            first_execution_run_id: str | None = None) -> WorkflowHandle[SelfType, ReturnType]:
         """Typed variant: the result type comes from the workflow's run method."""
         _, rtype = workflow_name(workflow)
-        return self.get_workflow_handle(workflow_id, run_id=run_id,
-                                        first_execution_run_id=first_execution_run_id,
-                                        result_type=rtype)
+        handle: WorkflowHandle[SelfType, ReturnType] = self.get_workflow_handle(
+            workflow_id, run_id=run_id, first_execution_run_id=first_execution_run_id,
+            result_type=rtype)
+        return handle
+
+    def get_async_activity_handle(self, *, task_token: bytes | None = None,
+                                  workflow_id: str | None = None, run_id: str | None = None,
+                                  activity_id: str | None = None) -> AsyncActivityHandle:
+        """A handle that completes, fails or heartbeats an activity that called
+        ``activity.raise_complete_async()``: by ``task_token`` (its
+        ``activity.info().task_token``) or by ``workflow_id``, ``activity_id`` and
+        optionally ``run_id`` (default: the workflow's newest run)."""
+        by_ids = workflow_id is not None or activity_id is not None or run_id is not None
+        if (task_token is None) == (not by_ids) or (by_ids and (
+                workflow_id is None or activity_id is None)):
+            raise TypeError("get_async_activity_handle() takes either task_token=, or "
+                            "workflow_id= and activity_id= (with an optional run_id=)")
+        return AsyncActivityHandle(self, task_token=task_token, workflow_id=workflow_id,
+                                   run_id=run_id, activity_id=activity_id)
 
     def list_workflows(self, query: str | None = None, *, status: str | None = None,
                        workflow_type: str | None = None, limit: int | None = None
@@ -376,6 +468,47 @@ class Client:
         return WorkflowExecutionCount(await self.store_calls(
             self.store.count_runs, status=status, workflow_type=workflow_type))
 
+    # --- schedules ---------------------------------------------------------------------------
+
+    async def create_schedule(self, id: str, schedule: Schedule, *,
+                              trigger_immediately: bool = False,
+                              backfill: Sequence[ScheduleBackfill] = (),
+                              memo: dict[str, Any] | None = None,
+                              search_attributes: Any = None,
+                              rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
+                              rpc_timeout: timedelta | None = None) -> ScheduleHandle:
+        """Create a schedule: a run of the engine's schedule workflow, hosted by every
+        worker of the action's task queue, that takes the action at the spec's times.
+
+        ``trigger_immediately`` takes one action at once; ``backfill`` takes those due
+        in the given ranges at once. ScheduleAlreadyRunningError (RPL-SC02) if ``id``
+        exists; InvalidCronError (RPL-SC01), ValueError or TypeError for a schedule that
+        cannot be used. In every error case nothing is written. ``search_attributes``
+        is refused (TypeError): schedules do not index them yet.
+        """
+        check_rpc_options("create_schedule", rpc_metadata, rpc_timeout)
+        if search_attributes is not None:
+            raise TypeError("Client.create_schedule(search_attributes=...) is not supported "
+                            "yet; replay would ignore it, so it refuses it instead")
+        return await create_schedule(self, id, schedule,
+                                     trigger_immediately=trigger_immediately,
+                                     backfill=backfill, memo=memo)
+
+    def get_schedule_handle(self, id: str) -> ScheduleHandle:
+        """A handle to the schedule ``id`` (not checked until it is used)."""
+        return ScheduleHandle(self, id)
+
+    def list_schedules(self, query: str | None = None
+                       ) -> AsyncIterator[ScheduleListDescription]:
+        """Every schedule in the store, ordered by id (``query``: only None)."""
+        _refuse_query("list_schedules", query)
+        return list_schedules(self)
+
+    async def running_runs_of_type(self, workflow_type: str) -> list[RunInfo]:
+        """The open runs of ``workflow_type`` (off the event loop)."""
+        return await self.store_calls(self.store.list_runs, status="running",
+                                      workflow_type=workflow_type)
+
     def definition_for(self, workflow_type: str, hint: WorkflowDefinition | None = None
                        ) -> WorkflowDefinition | None:
         """The workflow code for a type: the class a handler reference names, else a
@@ -390,10 +523,10 @@ class _ClientImpl(OutboundInterceptor):
     def __init__(self, client: Client) -> None:  # the end of the chain has no next
         self._client = client
 
-    def _handle(self, id: str, run_id: str | None, first: str | None) -> WorkflowHandle:
+    def _handle(self, id: str, run_id: str | None, first: str | None) -> WorkflowHandle[Any, Any]:
         return WorkflowHandle(self._client, id, run_id=run_id, first_execution_run_id=first)
 
-    async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle:
+    async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
         return await self._client.begin_run(input)
 
     async def signal_workflow(self, input: SignalWorkflowInput) -> None:
@@ -405,7 +538,7 @@ class _ClientImpl(OutboundInterceptor):
                                   input.first_execution_run_id).run_query(input)
 
     async def start_workflow_update(self, input: StartWorkflowUpdateInput
-                                    ) -> WorkflowUpdateHandle:
+                                    ) -> WorkflowUpdateHandle[Any]:
         return await self._handle(input.id, input.run_id,
                                   input.first_execution_run_id).send_update(input)
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import types
 import typing
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, Concatenate, Generic, Protocol, TypeVar, Unpack
 
 import attrs
 
@@ -37,7 +38,7 @@ from replay.history import (
 from .._core._args import UNSET, all_args
 from .._core._clock import Clock
 from .._core._definition import WorkflowDefinition, handler_name, owner_workflow
-from .._core._effects import close_effects
+from .._core._effects import run_close_effects
 from .._core._exceptions import (
     CancelledError,
     QueryFailedError,
@@ -62,6 +63,7 @@ from ._errors import (
     WorkflowQueryRejectedError,
     WorkflowUpdateFailedError,
 )
+from ._handle_errors import WorkflowContinuedAsNewError
 from ._inputs import (
     CancelWorkflowInput,
     DescribeWorkflowInput,
@@ -71,9 +73,22 @@ from ._inputs import (
     TerminateWorkflowInput,
     check_rpc_options,
 )
+from ._lineage import root_of
 from ._local import LocalWorkers
+from ._memo import Memo, memo_value
 from ._query_routing import answer_query, answer_source
+from ._raw_description import describe_as_data
+from ._run_context import RunContext
 from ._store_calls import StoreCalls
+from ._stream import StopEvent, StreamedEvent, internal_event, stop_event
+from ._typing import (
+    LocalReturnType,
+    MultiParams,
+    ParamType,
+    ReturnType,
+    RpcOptions,
+    SelfType,
+)
 
 T = TypeVar("T")
 _NO_METADATA: Mapping[str, str | bytes] = types.MappingProxyType({})
@@ -114,7 +129,7 @@ class ClientOutbound(Protocol):
     async def signal_workflow(self, input: SignalWorkflowInput) -> None: ...
     async def query_workflow(self, input: QueryWorkflowInput) -> Any: ...
     async def start_workflow_update(self, input: StartWorkflowUpdateInput
-                                    ) -> WorkflowUpdateHandle: ...
+                                    ) -> WorkflowUpdateHandle[Any]: ...
     async def cancel_workflow(self, input: CancelWorkflowInput) -> None: ...
     async def terminate_workflow(self, input: TerminateWorkflowInput) -> None: ...
     async def describe_workflow(self, input: DescribeWorkflowInput
@@ -142,16 +157,37 @@ class QueryRejectCondition(enum.Enum):
 
 
 class WorkflowUpdateStage(enum.Enum):
-    """How far ``start_update`` waits before returning its handle."""
+    """How far ``start_update`` waits before returning its handle (ADMITTED is refused)."""
 
     ADMITTED = 1
     ACCEPTED = 2
     COMPLETED = 3
 
 
+def check_wait_stage(stage: Any) -> None:
+    """ValueError unless ``stage`` is ACCEPTED or COMPLETED (nothing has been sent)."""
+    if stage is WorkflowUpdateStage.ADMITTED:
+        raise ValueError(
+            "start_update(wait_for_stage=WorkflowUpdateStage.ADMITTED) is not supported, as "
+            "in the familiar SDK: wait for ACCEPTED (the validator passed) or COMPLETED. "
+            "Nothing was sent.")
+    if not isinstance(stage, WorkflowUpdateStage):
+        raise TypeError(f"start_update: wait_for_stage must be a WorkflowUpdateStage "
+                        f"(ACCEPTED or COMPLETED), got {stage!r}")
+
+
 @attrs.frozen(kw_only=True)
 class WorkflowExecution:
-    """One run, as listed by ``Client.list_workflows``."""
+    """One run, as listed by ``Client.list_workflows``.
+
+    ``memo`` is a dict of the recorded values that can also be awaited as the
+    familiar ``await memo()``; :meth:`memo_value` decodes one into a type.
+    ``execution_time`` is when the run began executing (its start time: runs
+    start at once here). ``root_id``/``root_run_id`` name the top of the run's
+    chain of parents (the run itself without a parent; ``describe()`` follows the
+    chain, a listing leaves them None for a child). ``raw_info`` is the store's
+    row for the run (:class:`~replay.history.RunInfo`).
+    """
 
     id: str
     run_id: str
@@ -163,16 +199,33 @@ class WorkflowExecution:
     history_length: int
     parent_id: str | None
     parent_run_id: str | None
-    memo: dict[str, Any]
+    memo: Memo = attrs.field(converter=Memo)
+    execution_time: datetime | None = None
+    root_id: str | None = None
+    root_run_id: str | None = None
+    raw_info: RunInfo | None = attrs.field(default=None, eq=False, repr=False)
+    data_converter: PayloadConverter | None = attrs.field(default=None, eq=False, repr=False)
 
     @staticmethod
-    def from_run(run: RunInfo) -> WorkflowExecution:
+    def from_run(run: RunInfo, converter: PayloadConverter | None = None,
+                 root: tuple[str, str] | None = None) -> WorkflowExecution:
+        if root is None and run.parent_run_id is None:
+            root = (run.workflow_id, run.run_id)
         return WorkflowExecution(
             id=run.workflow_id, run_id=run.run_id, workflow_type=run.workflow_type,
             task_queue=run.task_queue, status=WorkflowExecutionStatus(run.status),
             start_time=run.start_time, close_time=run.close_time,
             history_length=run.last_event_id, parent_id=run.parent_workflow_id,
-            parent_run_id=run.parent_run_id, memo=dict(run.memo))
+            parent_run_id=run.parent_run_id, memo=Memo(run.memo),
+            execution_time=run.start_time, root_id=root[0] if root else None,
+            root_run_id=root[1] if root else None, raw_info=run, data_converter=converter)
+
+    async def memo_value(self, key: str, default: Any = UNSET, *,
+                         type_hint: Any = None) -> Any:
+        """One memo value decoded into ``type_hint``; ``default`` if the key is
+        missing, else KeyError."""
+        return memo_value(self.memo, self.data_converter or PayloadConverter(), key, default,
+                          type_hint)
 
 
 @attrs.frozen(kw_only=True)
@@ -190,23 +243,21 @@ class WorkflowExecutionDescription(WorkflowExecution):
     task_failure: WorkflowTaskFailure | None = None
     pending_activities: list[PendingActivityInfo] = attrs.field(factory=list)
 
-
-@attrs.frozen(kw_only=True)
-class StreamedEvent:
-    """A value the workflow emitted with ``workflow.emit``; ``offset`` resumes a stream."""
-
-    offset: int
-    event_id: int
-    time: datetime
-    data: Any
+    @property
+    def raw_description(self) -> dict[str, Any]:
+        """The description as JSON data (the familiar SDK's raw response, which here is
+        the store's row for the run, the failing task and the open activities)."""
+        return describe_as_data(self)
 
 
-class WorkflowHandle:
+class WorkflowHandle(Generic[SelfType, ReturnType]):
     """A handle to a workflow id (and optionally one run of it).
 
     Await it (or ``result()``) for the result; ``stream_events()`` yields what
     the workflow emits, from the history, so a reconnecting client resumes
-    from its offset.
+    from its offset. ``WorkflowHandle[MyWorkflow, Result]`` (what
+    ``start_workflow(MyWorkflow.run, ...)`` returns) types ``result()`` and checks
+    the arguments given to the workflow's handlers.
     """
 
     def __init__(self, client: HandleClient, id: str, *, run_id: str | None = None,
@@ -214,10 +265,15 @@ class WorkflowHandle:
                  result_type: Any = None) -> None:
         self._client = client
         self.id = id
-        self.run_id = run_id
+        self._target_run_id = run_id  # the exact run calls address (None: the newest)
+        self.run_id: str | None = run_id or result_run_id
+        """The run this handle was made for: ``run_id`` if given, else the run
+        ``start_workflow`` started (where the familiar SDK leaves it None). Calls still
+        address the workflow id's newest run unless ``run_id`` was given."""
         self.result_run_id = result_run_id or run_id
         self.first_execution_run_id = first_execution_run_id
         self._result_type = result_type
+        self._stop_event: StopEvent | None = None
 
     last_query_source: str | None = None
     """Who answered this handle's last query: ``worker <identity>`` (a worker of the
@@ -231,7 +287,7 @@ class WorkflowHandle:
 
     def _run(self, run_id: str | None = None) -> RunInfo:
         store = self._client.store
-        rid = run_id or self.run_id
+        rid = run_id or self._target_run_id
         run = store.get_run(rid) if rid else store.latest_run(self.id)
         if run is None or run.workflow_id != self.id:
             raise WorkflowNotFoundError(self.id, rid)
@@ -252,11 +308,47 @@ class WorkflowHandle:
 
     # --- result ------------------------------------------------------------------------------
 
-    def __await__(self) -> Generator[Any, None, Any]:
+    def __await__(self) -> Generator[Any, None, ReturnType]:
         return self.result().__await__()
 
-    async def result(self, *, follow_runs: bool = True, result_type: Any = None) -> Any:
-        """Wait for the run to end; its result, or WorkflowFailureError with the cause."""
+    @property
+    def ctx(self) -> RunContext:
+        """The run's context, as the event-driven handler has it: its info, events sent
+        as signals, a read view of its state through queries, and ``to_dict()``."""
+        return RunContext(self)
+
+    def get_stop_event(self) -> StopEvent | None:
+        """The stop event (the result) once this handle has seen the run complete
+        (``result()``, ``await handle`` or the end of ``stream_events()``), else None."""
+        return self._stop_event
+
+    async def stop_event_result(self, *, raise_cause: bool = False) -> StopEvent:
+        """Wait for the run to complete and return its stop event (see ``result()``)."""
+        await self.result(raise_cause=raise_cause)
+        assert self._stop_event is not None
+        return self._stop_event
+
+    async def result(self, *, follow_runs: bool = True, result_type: Any = None,
+                     raise_cause: bool = False,
+                     rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
+                     rpc_timeout: timedelta | None = None) -> ReturnType:
+        """Wait for the run to end; its result, or WorkflowFailureError with the cause.
+
+        With ``follow_runs`` (the default) a run that continued as new is followed to
+        the chain's last run; without it, WorkflowContinuedAsNewError names the new run.
+        With ``raise_cause`` the run's own exception (the ``ApplicationError`` it raised,
+        ``CancelledError``, ``TerminatedError``, ``TimeoutError``) is raised instead of
+        the WorkflowFailureError wrapping it, as the event-driven handler does.
+        """
+        check_rpc_options("result", rpc_metadata, rpc_timeout)
+        try:
+            return await self._result(follow_runs, result_type)
+        except WorkflowFailureError as exc:
+            if raise_cause:
+                raise exc.cause from exc
+            raise
+
+    async def _result(self, follow_runs: bool, result_type: Any) -> ReturnType:
         store, calls = self._client.store, self._client.store_calls
         run_id = self.result_run_id or (await self._found_run()).run_id
         rtype = result_type if result_type is not None else self._result_type
@@ -272,7 +364,9 @@ class WorkflowHandle:
             if isinstance(last, WorkflowContinuedAsNew) and follow_runs:
                 run_id = last.new_run_id
                 continue
-            return self._outcome(run, last, rtype)
+            value: ReturnType = self._outcome(run, last, rtype)
+            self._stop_event = stop_event(run_id, last, value)
+            return value
 
     def _outcome(self, run: RunInfo, last: Event, rtype: Any) -> Any:
         if isinstance(last, WorkflowCompleted):
@@ -286,8 +380,10 @@ class WorkflowHandle:
             cause = TerminatedError(last.reason or "terminated")
         elif isinstance(last, WorkflowTimedOut):
             cause = TimeoutError("workflow timed out", type=last.timeout_type)
+        elif isinstance(last, WorkflowContinuedAsNew):
+            raise WorkflowContinuedAsNewError(self.id, run.run_id, last.new_run_id)
         else:
-            cause = CancelledError("workflow continued as new")
+            raise AssertionError(f"run {run.run_id!r} ended with {type(last).__name__}")
         raise WorkflowFailureError(self.id, run.run_id, run.status, cause)
 
     def is_done(self) -> bool:
@@ -296,13 +392,27 @@ class WorkflowHandle:
 
     # --- messages ---------------------------------------------------------------------------
 
+    @typing.overload
+    async def signal(self, signal: Callable[[SelfType], Awaitable[None] | None],
+                     **rpc: Unpack[RpcOptions]) -> None: ...
+    @typing.overload
+    async def signal(self, signal: Callable[[SelfType, ParamType], Awaitable[None] | None],
+                     arg: ParamType, **rpc: Unpack[RpcOptions]) -> None: ...
+    @typing.overload
+    async def signal(self, signal: Callable[Concatenate[SelfType, MultiParams],
+                                            Awaitable[None] | None], *,
+                     args: Sequence[Any], **rpc: Unpack[RpcOptions]) -> None: ...
+    @typing.overload
+    async def signal(self, signal: str, arg: Any = ..., *, args: Sequence[Any] = ...,
+                     **rpc: Unpack[RpcOptions]) -> None: ...
     async def signal(self, signal: Any, arg: Any = UNSET, *, args: Sequence[Any] = (),
                      rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
                      rpc_timeout: timedelta | None = None) -> None:
         """Send a signal; WorkflowClosedError if the run has ended (nothing is written)."""
         check_rpc_options("signal", rpc_metadata, rpc_timeout)
         await self._client.outbound.signal_workflow(SignalWorkflowInput(
-            id=self.id, run_id=self.run_id, first_execution_run_id=self.first_execution_run_id,
+            id=self.id, run_id=self._target_run_id,
+            first_execution_run_id=self.first_execution_run_id,
             signal=handler_name(signal, "signal"), args=all_args(arg, args),
             rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout, signal_ref=signal))
 
@@ -314,6 +424,8 @@ class WorkflowHandle:
         self._client.checks.check_handler(run.workflow_type, "signal", name, hint)
         payloads = self._client.converter.to_payloads(input.args)
         self._client.checks.check_args(run.workflow_type, "signal", name, payloads, hint)
+        await self._client.checks.check_registered_message(
+            run.task_queue, run.workflow_type, "signal", name, payloads, hint)
         try:
             await self._client.store_calls(self._client.store.commit, [Deliver(
                 run.run_id, SignalReceived(event_id=0, time=self._client.clock.now(),
@@ -324,10 +436,17 @@ class WorkflowHandle:
                                       f"signal {name!r}") from exc
 
     @typing.overload
-    async def query(self, query: Callable[..., T], arg: Any = ..., *,
-                    args: Sequence[Any] = ..., reject_condition: QueryRejectCondition = ...,
-                    result_type: Any = ..., rpc_metadata: Mapping[str, str | bytes] = ...,
-                    rpc_timeout: timedelta | None = ...) -> T: ...
+    async def query(self, query: Callable[[SelfType], LocalReturnType], *,
+                    reject_condition: QueryRejectCondition = ..., result_type: Any = ...,
+                    **rpc: Unpack[RpcOptions]) -> LocalReturnType: ...
+    @typing.overload
+    async def query(self, query: Callable[[SelfType, ParamType], LocalReturnType],
+                    arg: ParamType, *, reject_condition: QueryRejectCondition = ...,
+                    result_type: Any = ..., **rpc: Unpack[RpcOptions]) -> LocalReturnType: ...
+    @typing.overload
+    async def query(self, query: Callable[Concatenate[SelfType, MultiParams], LocalReturnType],
+                    *, args: Sequence[Any], reject_condition: QueryRejectCondition = ...,
+                    result_type: Any = ..., **rpc: Unpack[RpcOptions]) -> LocalReturnType: ...
     @typing.overload
     async def query(self, query: str, arg: Any = ..., *, args: Sequence[Any] = ...,
                     reject_condition: QueryRejectCondition = ...,
@@ -348,7 +467,7 @@ class WorkflowHandle:
         check_rpc_options("query", rpc_metadata, rpc_timeout)
         with answer_source() as source:
             value = await self._client.outbound.query_workflow(QueryWorkflowInput(
-                id=self.id, run_id=self.run_id,
+                id=self.id, run_id=self._target_run_id,
                 first_execution_run_id=self.first_execution_run_id,
                 query=handler_name(query, "query"), args=all_args(arg, args),
                 reject_condition=reject_condition, ret_type=result_type, query_ref=query,
@@ -373,24 +492,47 @@ class WorkflowHandle:
             if d is not None and name in d.queries:
                 result_type = d.queries[name].return_type
         payloads = self._client.converter.to_payloads(input.args)
+        hint = None if isinstance(query, str) else owner_workflow(query)
+        await self._client.checks.check_registered_message(
+            run.task_queue, run.workflow_type, "query", name, payloads, hint)
         try:
-            hint = None if isinstance(query, str) else owner_workflow(query)
             value = await answer_query(self._client, run, name, payloads, hint,
-                                       input.rpc_timeout)
+                                       input.rpc_timeout, dict(input.headers))
         except (UnknownQueryError, QueryFailedError) as exc:
             raise WorkflowQueryFailedError(str(exc)) from exc
         return self._client.converter.from_payload(value, result_type)
 
     @typing.overload
-    async def execute_update(self, update: Callable[..., Awaitable[T]], arg: Any = ..., *,
-                             args: Sequence[Any] = ..., id: str | None = ...,
-                             result_type: Any = ..., rpc_metadata: Mapping[str, str | bytes] = ...,
-                             rpc_timeout: timedelta | None = ...) -> T: ...
+    async def execute_update(
+        self, update: Callable[[SelfType], Awaitable[LocalReturnType]], *,
+        id: str | None = ..., result_type: Any = ..., **rpc: Unpack[RpcOptions]
+    ) -> LocalReturnType: ...
     @typing.overload
-    async def execute_update(self, update: Callable[..., T], arg: Any = ..., *,
-                             args: Sequence[Any] = ..., id: str | None = ...,
-                             result_type: Any = ..., rpc_metadata: Mapping[str, str | bytes] = ...,
-                             rpc_timeout: timedelta | None = ...) -> T: ...
+    async def execute_update(
+        self, update: Callable[[SelfType], LocalReturnType], *,
+        id: str | None = ..., result_type: Any = ..., **rpc: Unpack[RpcOptions]
+    ) -> LocalReturnType: ...
+    @typing.overload
+    async def execute_update(
+        self, update: Callable[[SelfType, ParamType], Awaitable[LocalReturnType]],
+        arg: ParamType, *, id: str | None = ..., result_type: Any = ..., **rpc: Unpack[RpcOptions]
+    ) -> LocalReturnType: ...
+    @typing.overload
+    async def execute_update(
+        self, update: Callable[[SelfType, ParamType], LocalReturnType], arg: ParamType, *,
+        id: str | None = ..., result_type: Any = ..., **rpc: Unpack[RpcOptions]
+    ) -> LocalReturnType: ...
+    @typing.overload
+    async def execute_update(
+        self, update: Callable[Concatenate[SelfType, MultiParams], Awaitable[LocalReturnType]],
+        *, args: Sequence[Any], id: str | None = ..., result_type: Any = ...,
+        **rpc: Unpack[RpcOptions]
+    ) -> LocalReturnType: ...
+    @typing.overload
+    async def execute_update(
+        self, update: Callable[Concatenate[SelfType, MultiParams], LocalReturnType], *,
+        args: Sequence[Any], id: str | None = ..., result_type: Any = ..., **rpc: Unpack[RpcOptions]
+    ) -> LocalReturnType: ...
     @typing.overload
     async def execute_update(self, update: str, arg: Any = ..., *, args: Sequence[Any] = ...,
                              id: str | None = ..., result_type: Any = ...,
@@ -408,29 +550,76 @@ class WorkflowHandle:
                                          rpc_timeout=rpc_timeout)
         return await handle.result()
 
+    @typing.overload
+    async def start_update(
+        self, update: Callable[[SelfType], Awaitable[LocalReturnType]], *,
+        wait_for_stage: WorkflowUpdateStage, id: str | None = ..., result_type: Any = ...,
+        **rpc: Unpack[RpcOptions]) -> WorkflowUpdateHandle[LocalReturnType]: ...
+    @typing.overload
+    async def start_update(
+        self, update: Callable[[SelfType], LocalReturnType], *,
+        wait_for_stage: WorkflowUpdateStage, id: str | None = ..., result_type: Any = ...,
+        **rpc: Unpack[RpcOptions]) -> WorkflowUpdateHandle[LocalReturnType]: ...
+    @typing.overload
+    async def start_update(
+        self, update: Callable[[SelfType, ParamType], Awaitable[LocalReturnType]],
+        arg: ParamType, *, wait_for_stage: WorkflowUpdateStage, id: str | None = ...,
+        result_type: Any = ..., **rpc: Unpack[RpcOptions]
+    ) -> WorkflowUpdateHandle[LocalReturnType]: ...
+    @typing.overload
+    async def start_update(
+        self, update: Callable[[SelfType, ParamType], LocalReturnType], arg: ParamType, *,
+        wait_for_stage: WorkflowUpdateStage, id: str | None = ..., result_type: Any = ...,
+        **rpc: Unpack[RpcOptions]) -> WorkflowUpdateHandle[LocalReturnType]: ...
+    @typing.overload
+    async def start_update(
+        self, update: Callable[Concatenate[SelfType, MultiParams], Awaitable[LocalReturnType]],
+        *, wait_for_stage: WorkflowUpdateStage, args: Sequence[Any], id: str | None = ...,
+        result_type: Any = ..., **rpc: Unpack[RpcOptions]
+    ) -> WorkflowUpdateHandle[LocalReturnType]: ...
+    @typing.overload
+    async def start_update(
+        self, update: Callable[Concatenate[SelfType, MultiParams], LocalReturnType], *,
+        wait_for_stage: WorkflowUpdateStage, args: Sequence[Any], id: str | None = ...,
+        result_type: Any = ..., **rpc: Unpack[RpcOptions]
+    ) -> WorkflowUpdateHandle[LocalReturnType]: ...
+    @typing.overload
+    async def start_update(
+        self, update: str, arg: Any = ..., *, wait_for_stage: WorkflowUpdateStage,
+        args: Sequence[Any] = ..., id: str | None = ..., result_type: Any = ...,
+        **rpc: Unpack[RpcOptions]
+    ) -> WorkflowUpdateHandle[Any]: ...
     async def start_update(self, update: Any, arg: Any = UNSET, *,
                            wait_for_stage: WorkflowUpdateStage, args: Sequence[Any] = (),
                            id: str | None = None, result_type: Any = None,
                            rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
-                           rpc_timeout: timedelta | None = None) -> WorkflowUpdateHandle:
-        """Send an update; returns once it reached ``wait_for_stage``."""
+                           rpc_timeout: timedelta | None = None) -> WorkflowUpdateHandle[Any]:
+        """Send an update; returns once it reached ``wait_for_stage``: ACCEPTED (its
+        validator passed) or COMPLETED. ADMITTED is refused (ValueError, nothing is
+        sent), as the familiar SDK refuses it. An update the run has no handler for
+        is rejected by the worker: WorkflowUpdateFailedError."""
         check_rpc_options("start_update", rpc_metadata, rpc_timeout)
+        check_wait_stage(wait_for_stage)
         return await self._client.outbound.start_workflow_update(StartWorkflowUpdateInput(
-            id=self.id, run_id=self.run_id, first_execution_run_id=self.first_execution_run_id,
+            id=self.id, run_id=self._target_run_id,
+            first_execution_run_id=self.first_execution_run_id,
             update_id=id, update=handler_name(update, "update"), args=all_args(arg, args),
             wait_for_stage=wait_for_stage, ret_type=result_type, update_ref=update,
             rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
 
-    async def send_update(self, input: StartWorkflowUpdateInput) -> WorkflowUpdateHandle:
+    async def send_update(self, input: StartWorkflowUpdateInput) -> WorkflowUpdateHandle[Any]:
         """Send the update ``input`` describes (the end of the client's chain)."""
         update = input.update if input.update_ref is None else input.update_ref
         wait_for_stage, result_type, id = input.wait_for_stage, input.ret_type, input.update_id
         name = input.update
         run = await self._open_run(f"update {name!r}")
         hint = None if isinstance(update, str) else owner_workflow(update)
-        self._client.checks.check_handler(run.workflow_type, "update", name, hint)
+        # an unknown name is the worker's to reject (WorkflowUpdateFailedError), as the
+        # familiar engine does; arguments of a known update are checked here
         payloads = self._client.converter.to_payloads(input.args)
         self._client.checks.check_args(run.workflow_type, "update", name, payloads, hint)
+        await self._client.checks.check_registered_message(
+            run.task_queue, run.workflow_type, "update", name, payloads, hint)
         if result_type is None and not isinstance(update, str):
             d = owner_workflow(update)
             if d is not None and name in d.updates:
@@ -443,24 +632,25 @@ class WorkflowHandle:
         except RunClosedError as exc:
             raise WorkflowClosedError(self.id, run.run_id, exc.status,
                                       f"update {name!r}") from exc
-        handle = WorkflowUpdateHandle(self._client, update_id, self.id, run.run_id, name,
-                                      result_type)
-        if wait_for_stage is not WorkflowUpdateStage.ADMITTED:
-            await _update_reaching(self._client, run.run_id, update_id, name,
-                                   wait_for_stage)
+        handle: WorkflowUpdateHandle[Any] = WorkflowUpdateHandle(
+            self._client, update_id, self.id, run.run_id, name, result_type)
+        await _update_reaching(self._client, run.run_id, update_id, name, wait_for_stage)
         return handle
 
-    def get_update_handle(self, id: str, *, result_type: Any = None) -> WorkflowUpdateHandle:
-        """A handle to an update sent earlier (by id)."""
-        run = self._run()
-        return WorkflowUpdateHandle(self._client, id, self.id, run.run_id, "", result_type)
+    def get_update_handle(self, id: str, *, workflow_run_id: str | None = None,
+                          result_type: Any = None) -> WorkflowUpdateHandle[Any]:
+        """A handle to an update sent earlier (by id), of run ``workflow_run_id`` (default:
+        this handle's run, else the workflow's newest run)."""
+        run_id = workflow_run_id or self._target_run_id or self._run().run_id
+        return WorkflowUpdateHandle(self._client, id, self.id, run_id, "", result_type)
 
-    def get_update_handle_for(self, update: Any, id: str) -> WorkflowUpdateHandle:
+    def get_update_handle_for(self, update: Any, id: str, *,
+                              workflow_run_id: str | None = None) -> WorkflowUpdateHandle[Any]:
         """Typed variant of :meth:`get_update_handle` (the result type comes from ``update``)."""
         d = owner_workflow(update)
         name = handler_name(update, "update")
         rtype = d.updates[name].return_type if d is not None and name in d.updates else None
-        return self.get_update_handle(id, result_type=rtype)
+        return self.get_update_handle(id, workflow_run_id=workflow_run_id, result_type=rtype)
 
     # --- ending runs -------------------------------------------------------------------------
 
@@ -470,7 +660,8 @@ class WorkflowHandle:
         """Ask the run to cancel; workflow code sees asyncio.CancelledError."""
         check_rpc_options("cancel", rpc_metadata, rpc_timeout)
         await self._client.outbound.cancel_workflow(CancelWorkflowInput(
-            id=self.id, run_id=self.run_id, first_execution_run_id=self.first_execution_run_id,
+            id=self.id, run_id=self._target_run_id,
+            first_execution_run_id=self.first_execution_run_id,
             reason=reason, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
 
     async def request_cancel(self, input: CancelWorkflowInput) -> None:
@@ -485,8 +676,13 @@ class WorkflowHandle:
             raise WorkflowClosedError(self.id, run.run_id, exc.status, "cancel") from exc
 
     async def cancel_run(self) -> None:
-        """Same as :meth:`cancel` (the event-driven handler's name)."""
-        await self.cancel()
+        """Cancel the run and wait until it has ended (the event-driven handler's
+        ``cancel_run``): ``is_done()`` is true afterwards. How the run ended is not
+        reported (``result()`` says); a run that had already ended is left as it is."""
+        with contextlib.suppress(WorkflowClosedError):
+            await self.cancel()
+        with contextlib.suppress(WorkflowFailureError, WorkflowContinuedAsNewError):
+            await self._result(True, None)
 
     async def terminate(self, *details: Any, reason: str | None = None,
                         rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
@@ -494,7 +690,8 @@ class WorkflowHandle:
         """End the run now, without running workflow code."""
         check_rpc_options("terminate", rpc_metadata, rpc_timeout)
         await self._client.outbound.terminate_workflow(TerminateWorkflowInput(
-            id=self.id, run_id=self.run_id, first_execution_run_id=self.first_execution_run_id,
+            id=self.id, run_id=self._target_run_id,
+            first_execution_run_id=self.first_execution_run_id,
             args=details, reason=reason, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
 
     async def end_run(self, input: TerminateWorkflowInput) -> None:
@@ -508,8 +705,8 @@ class WorkflowHandle:
         started = (await calls(store.read, run.run_id))[0]
         assert isinstance(started, WorkflowStarted)
         try:
-            await calls(store.commit, [Deliver(run.run_id, event),
-                                       *close_effects(started, event)])
+            effects = await calls(run_close_effects, store, run.run_id, started, event)
+            await calls(store.commit, [Deliver(run.run_id, event), *effects])
         except RunClosedError as exc:
             raise WorkflowClosedError(self.id, run.run_id, exc.status, "terminate") from exc
 
@@ -522,14 +719,16 @@ class WorkflowHandle:
         workflow task (if it is failing) and the open activities."""
         check_rpc_options("describe", rpc_metadata, rpc_timeout)
         return await self._client.outbound.describe_workflow(DescribeWorkflowInput(
-            id=self.id, run_id=self.run_id, first_execution_run_id=self.first_execution_run_id,
+            id=self.id, run_id=self._target_run_id,
+            first_execution_run_id=self.first_execution_run_id,
             rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout))
 
     async def read_description(self, input: DescribeWorkflowInput
                                ) -> WorkflowExecutionDescription:
         """The description ``input`` asks for (the end of the client's chain)."""
         run = await self._found_run()
-        base = WorkflowExecution.from_run(run)
+        root = await self._client.store_calls(root_of, self._client.store, run)
+        base = WorkflowExecution.from_run(run, self._client.converter, root)
         task_failure = task_failure_of(run)
         last = str(task_failure) if task_failure is not None else (
             self._client.local_workers.task_failure(run.run_id))
@@ -571,30 +770,56 @@ class WorkflowHandle:
         for event in await self._client.store_calls(store.read, run_id, after_event_id=after):
             yield event
 
-    async def stream_events(self, after: int = 0, *, event_type: Any = None
+    async def stream_events(self, after: int = 0, *, event_type: Any = None,
+                            expose_internal: bool = False, raise_cause: bool = False
                             ) -> AsyncIterator[StreamedEvent]:
-        """Yield what the workflow emits (offset > ``after``) until the run ends."""
+        """Yield what the workflow emits (offset > ``after``), following continue-as-new,
+        and last a :class:`StopEvent` with the result (as the event-driven handler's
+        stream ends); a run that fails raises what ``result()`` raises instead.
+
+        Read from the history: any number of streams can be read, from the start or
+        resumed after an offset (our addition to the reference's one-shot stream).
+        ``expose_internal`` also yields the run's own history events
+        (:class:`InternalEvent`: activities, timers, signals...).
+        """
         store = self._client.store
         # the run this handle started (as result() follows it), else the newest one
         run_id = self.result_run_id or (await self._found_run()).run_id
         conv = self._client.converter
         while True:
             async for event in store.tail(run_id, 0):
-                if isinstance(event, EventEmitted) and event.seq > after:
-                    after = event.seq
-                    yield StreamedEvent(offset=event.seq, event_id=event.event_id,
-                                        time=event.time,
-                                        data=conv.from_payload(event.payload, event_type))
+                if isinstance(event, EventEmitted):
+                    if event.seq > after:
+                        after = event.seq
+                        yield StreamedEvent(offset=event.seq, event_id=event.event_id,
+                                            time=event.time,
+                                            data=conv.from_payload(event.payload, event_type))
+                    continue
+                if expose_internal:
+                    yield internal_event(run_id, after, event)
                 if isinstance(event, WorkflowContinuedAsNew):
                     run_id, after = event.new_run_id, 0
                     break
                 if type(event) in TERMINAL_KINDS:
+                    yield await self._stop(run_id, event, raise_cause)
                     return
             else:
                 return
 
+    async def _stop(self, run_id: str, terminal: Event, raise_cause: bool) -> StopEvent:
+        """The stop event of a run that ended with ``terminal`` (or its failure, raised)."""
+        run = await self._found_run(run_id)
+        try:
+            value = self._outcome(run, terminal, self._result_type)
+        except WorkflowFailureError as exc:
+            if raise_cause:
+                raise exc.cause from exc
+            raise
+        self._stop_event = stop_event(run_id, terminal, value)
+        return self._stop_event
 
-class WorkflowUpdateHandle:
+
+class WorkflowUpdateHandle(Generic[LocalReturnType]):
     """An update sent to a run: ``await handle.result()`` for its outcome."""
 
     def __init__(self, client: HandleClient, id: str, workflow_id: str, run_id: str,
@@ -606,7 +831,7 @@ class WorkflowUpdateHandle:
         self.name = name
         self._result_type = result_type
 
-    async def result(self) -> Any:
+    async def result(self) -> LocalReturnType:
         """Wait for the update to complete and decode its result."""
         try:
             req = await _update_reaching(self._client, self.workflow_run_id, self.id,
@@ -615,9 +840,11 @@ class WorkflowUpdateHandle:
             self.name = self.name or exc.name
             raise
         self.name = self.name or req.name
-        return self._client.converter.from_payload(req.result, self._result_type)
+        value: LocalReturnType = self._client.converter.from_payload(req.result,
+                                                                     self._result_type)
+        return value
 
-    def __await__(self) -> Generator[Any, None, Any]:
+    def __await__(self) -> Generator[Any, None, LocalReturnType]:
         return self.result().__await__()
 
 

@@ -37,7 +37,7 @@ class OutboundInterceptor:
     def __init__(self, next: OutboundInterceptor) -> None:
         self.next = next
 
-    async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle:
+    async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
         return await self.next.start_workflow(input)
 
     async def signal_workflow(self, input: SignalWorkflowInput) -> None:
@@ -47,7 +47,7 @@ class OutboundInterceptor:
         return await self.next.query_workflow(input)
 
     async def start_workflow_update(self, input: StartWorkflowUpdateInput
-                                    ) -> WorkflowUpdateHandle:
+                                    ) -> WorkflowUpdateHandle[Any]:
         return await self.next.start_workflow_update(input)
 
     async def cancel_workflow(self, input: CancelWorkflowInput) -> None:

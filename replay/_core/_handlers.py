@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -287,8 +287,10 @@ class Handlers:
 
     # --- queries -----------------------------------------------------------------------
 
-    def query(self, name: str, args: Sequence[Any] = ()) -> Any:
-        """Run a query handler against the current state; returns its payload."""
+    def query(self, name: str, args: Sequence[Any] = (),
+              headers: Mapping[str, Any] | None = None) -> Any:
+        """Run a query handler against the current state; returns its payload
+        (``headers`` reach the inbound interceptors)."""
         if name == "__stack_trace":
             return task_stacks(self._loop)
         handler = self._find("query", name)
@@ -302,8 +304,8 @@ class Handlers:
                 if inbound is None:
                     value = handler.fn(self._host.workflow, *decoded)
                 else:
-                    value = inbound.handle_query(HandleQueryInput(id="", query=name,
-                                                                  args=decoded))
+                    value = inbound.handle_query(HandleQueryInput(
+                        id="", query=name, args=decoded, headers=dict(headers or {})))
             return self._converter.to_payload(value)
         except (ReadOnlyContextError, PayloadError):
             raise

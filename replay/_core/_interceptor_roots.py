@@ -7,7 +7,7 @@ the runtime API, which imports the instance. Workers and replayers give
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from ._current import instance_for
 from ._info import WorkflowInfo
@@ -35,10 +35,10 @@ class EngineOutbound(WorkflowOutboundInterceptor):
     def info(self) -> WorkflowInfo:
         return instance_for("info").info
 
-    def start_activity(self, input: StartActivityInput) -> ActivityHandle:
+    def start_activity(self, input: StartActivityInput) -> ActivityHandle[Any]:
         return schedule_activity(input)
 
-    def start_local_activity(self, input: StartActivityInput) -> ActivityHandle:
+    def start_local_activity(self, input: StartActivityInput) -> ActivityHandle[Any]:
         return schedule_activity(input)
 
     async def start_child_workflow(self, input: StartChildWorkflowInput

@@ -11,9 +11,10 @@ import functools
 import typing
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 from ._activity_defn import activity_name_and_result_type
+from ._activity_typing import ActivityOptions, ActivityParam, ActivityReturn
 from ._args import UNSET, all_args
 from ._commands import ActivityCancelCommand, ActivityCommand, retry_policy_data
 from ._common import ActivityCancellationType, RetryPolicy
@@ -25,7 +26,7 @@ from ._loop import WorkflowTask
 T = TypeVar("T")
 
 
-class ActivityHandle(WorkflowTask[Any]):
+class ActivityHandle(WorkflowTask[T]):
     """A started activity: await it for the result, ``cancel()`` it to request cancellation.
 
     Like every task of the workflow loop it hashes by creation order, so a set of
@@ -51,6 +52,29 @@ class ActivityHandle(WorkflowTask[Any]):
         return True
 
 
+@typing.overload
+def start_activity(activity: Callable[[], Awaitable[ActivityReturn]],
+                   **options: Unpack[ActivityOptions]) -> ActivityHandle[ActivityReturn]: ...
+@typing.overload
+def start_activity(activity: Callable[[], ActivityReturn],
+                   **options: Unpack[ActivityOptions]) -> ActivityHandle[ActivityReturn]: ...
+@typing.overload
+def start_activity(activity: Callable[[ActivityParam], Awaitable[ActivityReturn]],
+                   arg: ActivityParam,
+                   **options: Unpack[ActivityOptions]) -> ActivityHandle[ActivityReturn]: ...
+@typing.overload
+def start_activity(activity: Callable[[ActivityParam], ActivityReturn], arg: ActivityParam,
+                   **options: Unpack[ActivityOptions]) -> ActivityHandle[ActivityReturn]: ...
+@typing.overload
+def start_activity(activity: Callable[..., Awaitable[ActivityReturn]], *, args: Sequence[Any],
+                   **options: Unpack[ActivityOptions]) -> ActivityHandle[ActivityReturn]: ...
+@typing.overload
+def start_activity(activity: Callable[..., ActivityReturn], *, args: Sequence[Any],
+                   **options: Unpack[ActivityOptions]) -> ActivityHandle[ActivityReturn]: ...
+@typing.overload
+def start_activity(activity: str, arg: Any = ..., *, args: Sequence[Any] = ...,
+                   result_type: Any = ..., **options: Unpack[ActivityOptions]
+                   ) -> ActivityHandle[Any]: ...
 def start_activity(
     activity: Any,
     arg: Any = UNSET,
@@ -66,7 +90,7 @@ def start_activity(
     activity_id: str | None = None,
     result_type: Any = None,
     _is_local: bool = False,
-) -> ActivityHandle:
+) -> ActivityHandle[Any]:
     """Schedule an activity (a function decorated with ``activity.defn``, or its name).
 
     One of ``start_to_close_timeout`` or ``schedule_to_close_timeout`` is required.
@@ -89,14 +113,15 @@ def start_activity(
     out = inst.outbound
     if out is not None:
         started = out.start_local_activity(input) if _is_local else out.start_activity(input)
-        return typing.cast(ActivityHandle, started)  # the chain ends in schedule_activity
+        # the chain ends in schedule_activity
+        return typing.cast(ActivityHandle[Any], started)
     cmd = issue_activity(input)
     # the handle's coroutine is created here, in the frame workflow code called, so it
     # records the user's line (where an engine-issued cancellation is placed)
     return activity_handle(inst, cmd, _await_activity(inst, cmd))
 
 
-def schedule_activity(input: StartActivityInput) -> ActivityHandle:
+def schedule_activity(input: StartActivityInput) -> ActivityHandle[Any]:
     """Schedule the activity ``input`` describes (the end of the outbound chain)."""
     inst = instance_for("start_activity")
     cmd = issue_activity(input)
@@ -135,7 +160,7 @@ def issue_activity(input: StartActivityInput) -> ActivityCommand:
 
 
 def activity_handle(inst: WorkflowInstance, cmd: ActivityCommand,
-                    outcome: Coroutine[Any, Any, Any]) -> ActivityHandle:
+                    outcome: Coroutine[Any, Any, Any]) -> ActivityHandle[Any]:
     """The handle workflow code awaits for ``cmd``'s ``outcome``."""
     handle = ActivityHandle(outcome, loop=inst.loop, name=f"activity:{cmd.activity_type}")
     handle._request_cancel = functools.partial(_request_cancel, inst, cmd)
@@ -176,12 +201,29 @@ def _request_cancel(inst: WorkflowInstance, cmd: ActivityCommand) -> None:
 
 
 @typing.overload
-async def execute_activity(activity: Callable[..., Awaitable[T]], arg: Any = ...,
-                           **kwargs: Any) -> T: ...
+async def execute_activity(activity: Callable[[], Awaitable[ActivityReturn]],
+                           **options: Unpack[ActivityOptions]) -> ActivityReturn: ...
 @typing.overload
-async def execute_activity(activity: Callable[..., T], arg: Any = ..., **kwargs: Any) -> T: ...
+async def execute_activity(activity: Callable[[], ActivityReturn],
+                           **options: Unpack[ActivityOptions]) -> ActivityReturn: ...
 @typing.overload
-async def execute_activity(activity: str, arg: Any = ..., **kwargs: Any) -> Any: ...
+async def execute_activity(activity: Callable[[ActivityParam], Awaitable[ActivityReturn]],
+                           arg: ActivityParam,
+                           **options: Unpack[ActivityOptions]) -> ActivityReturn: ...
+@typing.overload
+async def execute_activity(activity: Callable[[ActivityParam], ActivityReturn], arg: ActivityParam,
+                           **options: Unpack[ActivityOptions]) -> ActivityReturn: ...
+@typing.overload
+async def execute_activity(activity: Callable[..., Awaitable[ActivityReturn]], *,
+                           args: Sequence[Any],
+                           **options: Unpack[ActivityOptions]) -> ActivityReturn: ...
+@typing.overload
+async def execute_activity(activity: Callable[..., ActivityReturn], *, args: Sequence[Any],
+                           **options: Unpack[ActivityOptions]) -> ActivityReturn: ...
+@typing.overload
+async def execute_activity(activity: str, arg: Any = ..., *, args: Sequence[Any] = ...,
+                           result_type: Any = ..., **options: Unpack[ActivityOptions]
+                           ) -> Any: ...
 async def execute_activity(activity: Any, arg: Any = UNSET, **kwargs: Any) -> Any:
     """Schedule an activity and wait for its result (see ``start_activity``).
 
@@ -190,21 +232,34 @@ async def execute_activity(activity: Any, arg: Any = UNSET, **kwargs: Any) -> An
     return await start_activity(activity, arg, **kwargs)
 
 
-execute_activity_method = execute_activity
-"""``execute_activity`` for an activity declared as a method (registered bound)."""
-start_activity_method = start_activity
-"""``start_activity`` for an activity declared as a method (registered bound)."""
+@typing.overload
+async def execute_activity_method(activity: Callable[..., Awaitable[T]], arg: Any = ...,
+                                  **kwargs: Any) -> T: ...
+@typing.overload
+async def execute_activity_method(activity: Callable[..., T], arg: Any = ...,
+                                  **kwargs: Any) -> T: ...
+async def execute_activity_method(activity: Any, arg: Any = UNSET, **kwargs: Any) -> Any:
+    """``execute_activity`` for an activity declared as a method (registered bound)."""
+    return await start_activity(activity, arg, **kwargs)
+
+
+def start_activity_method(activity: Any, arg: Any = UNSET, **kwargs: Any
+                          ) -> ActivityHandle[Any]:
+    """``start_activity`` for an activity declared as a method (registered bound)."""
+    return start_activity(activity, arg, **kwargs)
 
 
 def start_local_activity(activity: Any, arg: Any = UNSET, *,
                          local_retry_threshold: timedelta | None = None,
-                         **kwargs: Any) -> ActivityHandle:
+                         **kwargs: Any) -> ActivityHandle[Any]:
     """A local activity: here the same as a regular one (scheduled, recorded and retried
     durably by the worker of the run's task queue). ``local_retry_threshold`` is the
     backoff above which the familiar engine retries with a durable timer; here every
     retry already waits on a durable schedule, so any threshold is honoured.
     """
-    return start_activity(activity, arg, _is_local=True, **kwargs)
+    # the implementation's own keyword (the overloads leave it out: it is not public)
+    schedule: Callable[..., ActivityHandle[Any]] = start_activity
+    return schedule(activity, arg, _is_local=True, **kwargs)
 
 
 async def execute_local_activity(activity: Any, arg: Any = UNSET, **kwargs: Any) -> Any:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import typing
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from ._args import UNSET, all_args
 from ._commands import ChildCommand, SignalExternalCommand
@@ -17,8 +17,12 @@ from ._interceptors import (
     SignalExternalWorkflowInput,
     StartChildWorkflowInput,
 )
+from ._parent_close import ParentClosePolicy, policy_from
 
 T = TypeVar("T")
+ChildSelf = TypeVar("ChildSelf")
+ChildParam = TypeVar("ChildParam")
+ChildParams = ParamSpec("ChildParams")
 
 
 class ChildWorkflowHandle:
@@ -57,20 +61,25 @@ def start_child_workflow(
     task_queue: str | None = None,
     result_type: Any = None,
     memo: dict[str, Any] | None = None,
+    parent_close_policy: ParentClosePolicy = ParentClosePolicy.TERMINATE,
     **options: Any,
 ) -> Awaitable[ChildWorkflowHandle]:
     """Start a child run; the returned awaitable gives its handle.
 
-    Takes the familiar SDK's ``id``, ``task_queue``, ``memo`` and ``result_type``;
-    any other option raises TypeError naming it rather than being ignored.
+    Takes the familiar SDK's ``id``, ``task_queue``, ``memo``, ``result_type`` and
+    ``parent_close_policy`` (what happens to the child when this run closes:
+    TERMINATE, the default, ABANDON or REQUEST_CANCEL); any other option raises
+    TypeError naming it rather than being ignored.
     """
     refuse_options("workflow.start_child_workflow()", options, UNSUPPORTED_CHILD_OPTIONS)
     inst = instance_for("start_child_workflow")
     inst.ensure_writable("workflow.start_child_workflow()")
+    policy = policy_from(parent_close_policy)
     name, declared = workflow_name(workflow)
     input = StartChildWorkflowInput(
         workflow=name, args=all_args(arg, args), id=id, task_queue=task_queue, memo=memo,
-        ret_type=result_type if result_type is not None else declared)
+        ret_type=result_type if result_type is not None else declared,
+        parent_close_policy=policy)
     if inst.outbound is not None:
         # the chain ends in start_child, which returns a ChildWorkflowHandle
         return typing.cast("Awaitable[ChildWorkflowHandle]",
@@ -99,16 +108,27 @@ def start_child(input: StartChildWorkflowInput) -> ChildWorkflowHandle:
         future=inst.loop.create_future(),
         decode=inst.converter.from_payload,
         headers=dict(input.headers),
+        parent_close_policy=policy_from(input.parent_close_policy).recorded,
     )
     inst.add_command(cmd)
     return ChildWorkflowHandle(cmd)
 
 
+# Typed as in the familiar SDK: given the child's run method, its argument is checked
+# and its result typed (the options are checked when called: unknown ones are refused).
 @typing.overload
-async def execute_child_workflow(workflow: Callable[..., Awaitable[T]], arg: Any = ...,
+async def execute_child_workflow(workflow: Callable[[ChildSelf], Awaitable[T]],
                                  **kwargs: Any) -> T: ...
 @typing.overload
-async def execute_child_workflow(workflow: Any, arg: Any = ..., **kwargs: Any) -> Any: ...
+async def execute_child_workflow(workflow: Callable[[ChildSelf, ChildParam], Awaitable[T]],
+                                 arg: ChildParam, **kwargs: Any) -> T: ...
+@typing.overload
+async def execute_child_workflow(
+        workflow: Callable[Concatenate[ChildSelf, ChildParams], Awaitable[T]], *,
+        args: Sequence[Any], **kwargs: Any) -> T: ...
+@typing.overload
+async def execute_child_workflow(workflow: str | type[Any], arg: Any = ...,
+                                 **kwargs: Any) -> Any: ...
 async def execute_child_workflow(workflow: Any, arg: Any = UNSET, **kwargs: Any) -> Any:
     """Start a child run and wait for its result."""
     handle = await start_child_workflow(workflow, arg, **kwargs)
@@ -116,7 +136,7 @@ async def execute_child_workflow(workflow: Any, arg: Any = UNSET, **kwargs: Any)
 
 
 UNSUPPORTED_CHILD_OPTIONS = frozenset({
-    "cancellation_type", "parent_close_policy", "execution_timeout", "run_timeout",
+    "cancellation_type", "execution_timeout", "run_timeout",
     "task_timeout", "id_reuse_policy", "retry_policy", "cron_schedule", "search_attributes",
     "static_summary", "static_details", "versioning_intent", "priority",
 })

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from replay.history import Event, PayloadConverter, ReplayError, Store, WorkflowStarted
@@ -19,6 +19,7 @@ from replay.history import Event, PayloadConverter, ReplayError, Store, Workflow
 from .._core._definition import WorkflowDefinition
 from .._core._exceptions import UnknownQueryError
 from .._core._instance import WorkflowInstance
+from .._core._interceptors import WorkflowInterceptors
 from ._replayer import replay_events
 from ._sandbox_hooks import guard_for
 
@@ -60,8 +61,10 @@ class QueryEngine:
     """Answers queries by replay, with a small LRU of instances."""
 
     def __init__(self, store: Store, converter: PayloadConverter, capacity: int = 256, *,
-                 store_calls: StoreCaller | None = None) -> None:
+                 store_calls: StoreCaller | None = None,
+                 interceptors: WorkflowInterceptors | None = None) -> None:
         self.store = store
+        self._interceptors = interceptors  # a worker's workflow interceptors, if any
         self._call: StoreCaller = store_calls or _inline
         self.converter = converter
         self.capacity = capacity
@@ -100,7 +103,8 @@ class QueryEngine:
                     self._guard.prepare([definition.cls])
                     self._prepared.add(definition.cls)
                 inst = WorkflowInstance(definition, run_id=run_id, started=started,
-                                        converter=self.converter, guard=self._guard)
+                                        converter=self.converter, guard=self._guard,
+                                        interceptors=self._interceptors)
             replay_events(inst, events)
             self._cache[run_id] = inst
             while len(self._cache) > self.capacity:
@@ -129,7 +133,7 @@ class QueryEngine:
 
     async def query(self, run_id: str, workflow_type: str,
                     definition: WorkflowDefinition | None, name: str, args: list[Any],
-                    timeout: float = 2.0) -> Any:
+                    timeout: float = 2.0, *, headers: Mapping[str, Any] | None = None) -> Any:
         """Answer query ``name`` by replay (payload in, payload out).
 
         QueryUnavailableError when this process does not know the workflow's code or
@@ -149,4 +153,4 @@ class QueryEngine:
                 f"run {run_id!r} has no workflow state yet; no "
                 "activation has run (it waits for a worker, or ended before its first one)")
         with self._lock:
-            return inst.query(name, args)
+            return inst.query(name, args, headers)

@@ -14,6 +14,7 @@ import attrs
 
 from replay.history import Failure, PayloadConverter, QueryChannel, QueryRequest, Store
 
+from .._core._interceptors import WorkflowInterceptors
 from .._replay._queries import QueryEngine
 from .._replay._replayer import WorkflowRegistry
 from ._cache import StickyCache
@@ -26,7 +27,8 @@ class QueryAnswerer:
 
     def __init__(self, store: Store, task_queue: str, identity: str,
                  registry: WorkflowRegistry, cache: StickyCache,
-                 converter: PayloadConverter) -> None:
+                 converter: PayloadConverter,
+                 interceptors: WorkflowInterceptors | None = None) -> None:
         self._channel = store if isinstance(store, QueryChannel) else None
         self._task_queue = task_queue
         self._identity = identity
@@ -34,7 +36,8 @@ class QueryAnswerer:
         self._cache = cache
         # runs this worker does not hold are replayed into instances of their own, so a
         # query never disturbs the sticky cache the worker's activations use
-        self._replayed = QueryEngine(store, converter, capacity=16)
+        # (with the worker's workflow interceptors, which see the query's headers)
+        self._replayed = QueryEngine(store, converter, capacity=16, interceptors=interceptors)
 
     def answer_pending(self) -> bool:
         """Answer every query waiting on the task queue; True if there was one."""
@@ -64,7 +67,7 @@ class QueryAnswerer:
                 return self._failed(request, "QueryUnavailableError", (
                     f"cannot query {request.name!r}: run {request.run_id!r} has no workflow "
                     "state yet; no activation has run"))
-            result = inst.query(request.name, request.args)
+            result = inst.query(request.name, request.args, request.headers)
         except Exception as exc:  # the handler's own error, an unknown query, a divergence
             log.debug("query %r of run %s failed on worker %s: %s", request.name,
                       request.run_id, self._identity, exc)

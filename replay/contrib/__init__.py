@@ -1,4 +1,6 @@
-"""Integrations with other libraries (each needs its extra: ``replay.contrib.pydantic``
-needs ``pip install 'replay-engine[pydantic]'``)."""
+"""Optional integrations, each behind its own extra: ``replay.contrib.opentelemetry``
+(tracing and metrics: ``pip install 'replay-engine[opentelemetry]'``),
+``replay.contrib.pydantic`` (a pydantic data converter:
+``pip install 'replay-engine[pydantic]'``)."""
 
 __all__: list[str] = []

@@ -1,9 +1,10 @@
 """history/_sqlite_migrations.py: upgrading a store's schema when it is opened.
 
 Every test opens a real version-1 file (written with version 1's frozen DDL, see
-``store_v1``). The registry's own steps (1 -> 2, 2 -> 3) are tested as they are;
+``store_v1``). The real steps (1 -> 2, 2 -> 3, 3 -> 4, 4 -> 5) are tested as they are;
 the tests of the machinery add steps of their own after them and raise the
-current version (monkeypatch).
+current version (monkeypatch): ``REAL`` is the real current version, the test
+steps take a store to ``REAL + 1`` and ``REAL + 2``.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ import sqlite_utils
 
 from replay.history import (
     Failure,
+    HandlerSignature,
     RecordTaskFailure,
     SqliteStore,
     StoreError,
+    WorkflowSignature,
     WorkflowTaskFailed,
 )
 from replay.history import _sqlite_migrations as migrations
@@ -27,6 +30,9 @@ from replay.history import _sqlite_schema as schema
 from tests.history.samples import SECOND, activity, signal, started, task_done
 from tests.history.store_v1 import make_v1_store
 from tests.strategies import T0
+
+REAL = schema.SCHEMA_VERSION
+PLUS_1, PLUS_2 = str(REAL + 1), str(REAL + 2)
 
 
 def file_state(path: Path) -> tuple[bytes, int, list[str]]:
@@ -52,8 +58,8 @@ def v1_store(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def ran(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Current version 5: the real steps 1 -> 2 and 2 -> 3, then 3 -> 4 (a column and an
-    index) and 4 -> 5 (a table); the list records each test step run."""
+    """Current version REAL + 2: the real steps, then a column and an index, then a table;
+    the list records each test step run."""
     ran: list[str] = []
 
     def add_priority(db: sqlite_utils.Database) -> None:
@@ -66,15 +72,17 @@ def ran(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         db.table("labels").create({"run_id": str, "label": str}, pk=("run_id", "label"))
 
     real = dict(migrations.MIGRATIONS)
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 5)
-    monkeypatch.setattr(migrations, "MIGRATIONS", {**real, 3: add_priority, 4: add_labels})
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", REAL + 2)
+    monkeypatch.setattr(migrations, "MIGRATIONS",
+                        {**real, REAL: add_priority, REAL + 1: add_labels})
     return ran
 
 
-def test_real_stores_are_at_version_three_with_two_steps() -> None:
-    assert schema.SCHEMA_VERSION == 3
+def test_real_stores_are_at_version_five_with_four_steps() -> None:
+    assert schema.SCHEMA_VERSION == 5
     assert list(migrations.MIGRATIONS.items()) == [
-        (1, migrations.task_failures_and_activity_progress), (2, migrations.retention)]
+        (1, migrations.task_failures_and_activity_progress), (2, migrations.retention),
+        (3, migrations.worker_registry), (4, migrations.query_channel)]
 
 
 def test_a_version_1_store_gains_task_failures_and_activity_progress(tmp_path: Path) -> None:
@@ -83,7 +91,7 @@ def test_a_version_1_store_gains_task_failures_and_activity_progress(tmp_path: P
                          ("r2", [started("wf-2")])])
     store = SqliteStore(path)
     try:
-        assert meta_version(path) == "3"
+        assert meta_version(path) == str(REAL)
         run = store.get_run("r1")
         assert run is not None and (run.task_attempt, run.task_failure) == (0, None)
         assert store.list_runs(task_failing=True) == []
@@ -109,6 +117,9 @@ def test_a_version_1_store_gains_task_failures_and_activity_progress(tmp_path: P
         before = store.dump_indexes()
         store.rebuild_indexes()
         assert store.dump_indexes() == before
+        sig = WorkflowSignature(workflow_type="Greeter", run=HandlerSignature(name="run"))
+        store.register_worker("q", "w", T0, [sig], [])  # the registry, version 4
+        assert [r.signature for r in store.registered_workflows("q")] == [sig]
     finally:
         store.close()
 
@@ -121,7 +132,7 @@ def test_an_older_store_is_upgraded_when_opened(v1_store: Path, ran: list[str]) 
     finally:
         store.close()
     assert ran == ["add_priority", "add_labels"]
-    assert meta_version(v1_store) == "5"
+    assert meta_version(v1_store) == PLUS_2
     db = sqlite_utils.Database(v1_store, execute_plugins=False)
     try:
         assert db.table("runs").columns_dict["priority"] is int
@@ -137,12 +148,12 @@ def test_a_store_part_way_up_runs_only_the_steps_it_lacks(v1_store: Path,
                                                          ran: list[str],
                                                          monkeypatch: pytest.MonkeyPatch
                                                          ) -> None:
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 4)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", REAL + 1)
     SqliteStore(v1_store).close()
-    assert (ran, meta_version(v1_store)) == (["add_priority"], "4")
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 5)
+    assert (ran, meta_version(v1_store)) == (["add_priority"], PLUS_1)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", REAL + 2)
     SqliteStore(v1_store).close()
-    assert (ran, meta_version(v1_store)) == (["add_priority", "add_labels"], "5")
+    assert (ran, meta_version(v1_store)) == (["add_priority", "add_labels"], PLUS_2)
 
 
 def test_a_failing_step_leaves_the_file_unchanged(v1_store: Path, ran: list[str],
@@ -153,14 +164,15 @@ def test_a_failing_step_leaves_the_file_unchanged(v1_store: Path, ran: list[str]
         db.execute("UPDATE runs SET status = 'gone'")
         raise ValueError("disk on fire")
 
-    monkeypatch.setitem(migrations.MIGRATIONS, 4, broken)
+    monkeypatch.setitem(migrations.MIGRATIONS, REAL + 1, broken)
     before = file_state(v1_store)
     with pytest.raises(StoreError) as err:
         SqliteStore(v1_store)
-    assert ran == ["add_priority", "broken"]  # steps 1 to 3 ran, and were rolled back
+    assert ran == ["add_priority", "broken"]  # the steps before ran, and were rolled back
     assert str(err.value) == (
-        f"[RPL-S01] {v1_store}: cannot upgrade this store from schema version 1 to 5: "
-        "migration 4 -> 5 (broken) failed: ValueError: disk on fire. Nothing was changed. "
+        f"[RPL-S01] {v1_store}: cannot upgrade this store from schema version 1 to "
+        f"{PLUS_2}: migration {PLUS_1} -> {PLUS_2} (broken) failed: ValueError: disk on fire. "
+        "Nothing was changed. "
         "Open it with the replay-engine version that wrote it, or report the failure.")
     assert file_state(v1_store) == before
     assert meta_version(v1_store) == "1"
@@ -170,7 +182,7 @@ def test_a_step_that_breaks_the_schema_is_rolled_back(v1_store: Path, ran: list[
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """The upgraded schema is verified before the commit: a step that drops what the engine
     relies on (here an append-only trigger) changes nothing."""
-    monkeypatch.setitem(migrations.MIGRATIONS, 4,
+    monkeypatch.setitem(migrations.MIGRATIONS, REAL + 1,
                         lambda db: db.execute("DROP TRIGGER events_no_delete"))
     before = file_state(v1_store)
     with pytest.raises(StoreError, match="after the migrations it lacks trigger events_no_delete"):
@@ -192,7 +204,8 @@ def test_a_missing_step_is_refused_and_changes_nothing(v1_store: Path,
 
 def test_a_step_that_commits_on_its_own_is_reported(v1_store: Path, ran: list[str],
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(migrations.MIGRATIONS, 4, lambda db: db.conn.execute("COMMIT"))
+    monkeypatch.setitem(migrations.MIGRATIONS, REAL + 1,
+                        lambda db: db.conn.execute("COMMIT"))
     with pytest.raises(StoreError) as err:
         SqliteStore(v1_store)
     assert "(<lambda>) ended the transaction" in str(err.value)
@@ -210,4 +223,4 @@ def test_an_opener_that_waited_for_the_lock_does_not_migrate_again(
     finally:
         conn.close()
     assert ran == ["add_priority", "add_labels"]
-    assert meta_version(v1_store) == "5"
+    assert meta_version(v1_store) == PLUS_2

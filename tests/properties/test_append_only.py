@@ -48,8 +48,10 @@ async def _drive(actions: list[tuple[str, object]], store: Store | None = None) 
 
             for kind, value in actions:
                 if kind == "push":
+                    assert isinstance(value, str)
                     await _quietly(wait.signal(WaitingWorkflow.push, value))
                 elif kind == "language":
+                    assert isinstance(value, Language)
                     await _quietly(appr.execute_update(ApprovalWorkflow.set_language, value))
                 elif kind == "approve":
                     await _quietly(appr.signal(ApprovalWorkflow.approve, Approval(str(value))))
@@ -71,7 +73,7 @@ async def _quietly(aw: object) -> None:
         assert "RPL-" in str(exc) or "not supported" in str(exc) or "closed" in str(exc)
 
 
-@settings(max_examples=max(8, settings.default.max_examples // 50), deadline=None)
+@settings(max_examples=max(8, settings().max_examples // 50), deadline=None)
 @given(ACTIONS)
 def test_histories_of_worker_driven_runs_only_grow(actions: list[tuple[str, object]]) -> None:
     asyncio.run(_drive(actions))

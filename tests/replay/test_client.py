@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from fixtures.workload import samples
+from fixtures.workload.samples import CounterWorkflow, Tally
 from replay._core._definition import WorkflowDefinition
 from replay.client import (
     Client,
@@ -21,9 +23,7 @@ from replay.client import (
 from replay.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from replay.history import PayloadError
 
-from .workers import samples
 from .workers.harness import QUEUE, bounded, running, sqlite_client, wait_until
-from .workers.samples import CounterWorkflow, Tally
 
 
 @pytest.fixture(autouse=True)
@@ -84,8 +84,9 @@ async def test_a_visibility_query_string_is_refused_with_the_reason() -> None:
 async def test_unknown_workflow_type_fails_the_task_and_keeps_the_run_open(
         tmp_path: Path) -> None:
     client = await sqlite_client(tmp_path)
+    # started before any worker registered the queue's types (else it is refused: RPL-C12)
+    h = await client.start_workflow("NoSuchWorkflow", id="ghost", task_queue=QUEUE)
     async with running(client):
-        h = await client.start_workflow("NoSuchWorkflow", id="ghost", task_queue=QUEUE)
         await wait_until(
             lambda: client.local_workers.task_failure(h.result_run_id or "") is not None)
         d = await h.describe()
@@ -102,13 +103,14 @@ async def test_wrong_argument_types_are_rejected_before_anything_is_written(
     before = snapshot(client)
     with pytest.raises(PayloadError, match=r"argument 0 of workflow 'CounterWorkflow' does "
                                            r"not fit its annotation: .*Nothing was sent"):
-        await client.start_workflow(CounterWorkflow.run, "one", id="typed2", task_queue=QUEUE)
+        await client.start_workflow(CounterWorkflow.run, "one", id="typed2",  # type: ignore[arg-type]
+                                    task_queue=QUEUE)
     with pytest.raises(PayloadError, match=r"argument 0 of signal 'add' does not fit its "
                                            r"annotation: .*Nothing was sent"):
-        await h.signal(CounterWorkflow.add, "two")
+        await h.signal(CounterWorkflow.add, "two")  # type: ignore[arg-type]
     with pytest.raises(PayloadError, match=r"argument 0 of update 'set_total' does not fit "
                                            r"its annotation: .*Nothing was sent"):
-        await h.execute_update(CounterWorkflow.set_total, [3])
+        await h.execute_update(CounterWorkflow.set_total, [3])  # type: ignore[arg-type]
     with pytest.raises(PayloadError, match=r"signal 'add' takes 1 argument\(s\), got 2"):
         await h.signal(CounterWorkflow.add, args=[1, 2])
     assert snapshot(client) == before
@@ -152,14 +154,12 @@ async def test_unknown_handler_names(tmp_path: Path) -> None:
         assert str(sig.value) == (
             "[RPL-P01] workflow 'CounterWorkflow' has no signal named 'nope' (its signals: "
             "add, finish). Nothing was sent.")
-        with pytest.raises(PayloadError, match=r"has no update named 'nope' \(its updates: "
-                                               r"set_total, slow_set\)\. Nothing was sent\."):
-            await h.execute_update("nope", 1)
+        # an unknown update is the worker's to reject (test_handle_surfaces), as the familiar
+        # engine does
         with pytest.raises(WorkflowQueryFailedError,
                            match=r"has no query 'nope' \(known queries: value\)"):
             await h.query("nope")
         assert snapshot(client) == before
-        assert client.store.pending_updates(h.result_run_id or "") == []
 
 
 async def test_messages_to_a_closed_run(tmp_path: Path) -> None:
@@ -186,7 +186,7 @@ async def test_messages_to_a_closed_run(tmp_path: Path) -> None:
         assert client.store.pending_updates(run or "") == []
 
 
-async def _start(client: Client, wid: str, **kw: Any) -> WorkflowHandle:
+async def _start(client: Client, wid: str, **kw: Any) -> WorkflowHandle[Any, Any]:
     return await client.start_workflow(CounterWorkflow.run, 1, id=wid, task_queue="idle", **kw)
 
 

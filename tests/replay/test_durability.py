@@ -14,12 +14,18 @@ from typing import Any
 
 import pytest
 
+from fixtures.workload.procs import kill, start_worker
+from fixtures.workload.samples import ChattyWorkflow, GatedWorkflow, StepsWorkflow
 from replay.client import WorkflowHandle, WorkflowUpdateHandle, WorkflowUpdateStage
-from replay.history import ActivityCompleted, ActivityScheduled, Event, WorkflowTaskCompleted
+from replay.history import (
+    ActivityCompleted,
+    ActivityScheduled,
+    Event,
+    Store,
+    WorkflowTaskCompleted,
+)
 
 from .workers.harness import bounded, check_history, kinds, sqlite_client, wait_until
-from .workers.procs import kill, start_worker
-from .workers.samples import ChattyWorkflow, GatedWorkflow, StepsWorkflow
 
 STEPS = 12
 TIMEOUT = 0.5  # start_to_close: a dead worker's activity lease expires after 1.5 s
@@ -39,11 +45,18 @@ def commands(events: list[Event]) -> list[tuple[Any, ...]]:
     return out
 
 
-async def send_inputs(handle: WorkflowHandle, i: int, updates: list[WorkflowUpdateHandle]
-                      ) -> None:
+async def send_inputs(handle: WorkflowHandle[Any, Any], store: Store, i: int,
+                      updates: list[WorkflowUpdateHandle[Any]],
+                      sending: list[asyncio.Future[WorkflowUpdateHandle[Any]]]) -> None:
+    """A signal, and an update sent without waiting for a worker (which may be dead): its
+    request is in the store when this returns, its handle in ``updates``."""
     await handle.signal(ChattyWorkflow.note, f"s{i}")
-    updates.append(await handle.start_update(ChattyWorkflow.record, f"u{i}", id=f"u{i}",
-                                             wait_for_stage=WorkflowUpdateStage.ADMITTED))
+    sent = asyncio.ensure_future(handle.start_update(
+        ChattyWorkflow.record, f"u{i}", id=f"u{i}", wait_for_stage=WorkflowUpdateStage.ACCEPTED))
+    run_id = handle.result_run_id or ""
+    await wait_until(lambda: sent.done() or store.get_update(run_id, f"u{i}") is not None)
+    updates.append(handle.get_update_handle(f"u{i}", workflow_run_id=run_id))
+    sending.append(sent)
 
 
 async def run_chatty(db: Path, side: Path, kills: int, seed: int
@@ -54,23 +67,25 @@ async def run_chatty(db: Path, side: Path, kills: int, seed: int
     try:
         h = await client.start_workflow(ChattyWorkflow.run, args=[STEPS, TIMEOUT], id="chatty",
                                         task_queue="tests")
-        updates: list[WorkflowUpdateHandle] = []
+        updates: list[WorkflowUpdateHandle[Any]] = []
+        sending: list[asyncio.Future[WorkflowUpdateHandle[Any]]] = []
         sent = 0
         for _ in range(kills):
             await asyncio.sleep(rng.uniform(0.0, 0.25))
             if sent < INPUTS:
-                await send_inputs(h, sent, updates)
+                await send_inputs(h, client.store, sent, updates, sending)
                 sent += 1
             await asyncio.sleep(rng.uniform(0.0, 0.15))
             kill(proc)
             if sent < INPUTS and rng.random() < 0.5:  # sent while no worker is alive
-                await send_inputs(h, sent, updates)
+                await send_inputs(h, client.store, sent, updates, sending)
                 sent += 1
             proc = await asyncio.to_thread(start_worker, db, side_file=side)
         while sent < INPUTS:
-            await send_inputs(h, sent, updates)
+            await send_inputs(h, client.store, sent, updates, sending)
             sent += 1
         results = [await bounded(u.result(), 30) for u in updates]
+        await bounded(asyncio.gather(*sending), 30)
         assert sorted(results) == list(range(1, INPUTS + 1))
         await h.signal(ChattyWorkflow.close)
         result = await bounded(h.result(), 60)
@@ -183,8 +198,8 @@ async def test_a_paused_worker_is_fenced_out_after_another_takes_over(tmp_path: 
     for h in first:  # A's own runs: A's work only
         history = check_history(client.store, h.result_run_id or "")
         assert _task_identities(history.events) == {"A"}
-    for h in gated:  # after the takeover, only B's task completions; each result once
-        history = check_history(client.store, h.result_run_id or "")
+    for g in gated:  # after the takeover, only B's task completions; each result once
+        history = check_history(client.store, g.result_run_id or "")
         events = list(history.events)
         gated_at = next(e.event_id for e in events if isinstance(e, ActivityScheduled)
                         and e.activity_type == "gated_step")

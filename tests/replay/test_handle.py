@@ -7,8 +7,19 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.workload import samples
+from fixtures.workload.samples import (
+    ChildWorkflow,
+    CounterWorkflow,
+    LoopingWorkflow,
+    ParentWorkflow,
+    StreamWorkflow,
+    Tally,
+)
 from replay.client import (
     QueryRejectCondition,
+    StopEvent,
+    WorkflowContinuedAsNewError,
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowQueryFailedError,
@@ -18,16 +29,7 @@ from replay.client import (
 )
 from replay.exceptions import CancelledError, TerminatedError
 
-from .workers import samples
 from .workers.harness import QUEUE, bounded, kinds, running, sqlite_client, wait_until
-from .workers.samples import (
-    ChildWorkflow,
-    CounterWorkflow,
-    LoopingWorkflow,
-    ParentWorkflow,
-    StreamWorkflow,
-    Tally,
-)
 
 
 @pytest.fixture(autouse=True)
@@ -42,9 +44,9 @@ async def test_result_await_and_follow_runs_across_continue_as_new(tmp_path: Pat
                                         task_queue=QUEUE)
         assert await bounded(h.result()) == 3 + 2 + 1
         assert await bounded(h) == 6  # await the handle itself
-        with pytest.raises(WorkflowFailureError) as info:
+        with pytest.raises(WorkflowContinuedAsNewError) as info:
             await bounded(h.result(follow_runs=False))
-        assert info.value.status == "continued_as_new"
+        assert info.value.new_execution_run_id is not None
     runs = [r async for r in client.list_workflows(workflow_type="LoopingWorkflow")]
     assert len(runs) == 4
     assert {r.id for r in runs} == {"loop"}
@@ -66,11 +68,14 @@ async def test_stream_events_from_zero_and_resumed(tmp_path: Path) -> None:
                     await h.signal(StreamWorkflow.more)
 
         await h.signal(StreamWorkflow.more)
-        await bounded(consume())  # ends by itself when the run closes
-        assert seen == [(1, 0), (2, 10), (3, 20), (4, 30)]
+        await bounded(consume())  # ends by itself with the stop event
+        stop = h.get_stop_event()
+        assert isinstance(stop, StopEvent) and stop.result == 4
+        assert seen == [(1, 0), (2, 10), (3, 20), (4, 30), (stop.offset, 4)]
         assert await bounded(h.result()) == 4
         resumed = [(ev.offset, ev.data) async for ev in h.stream_events(after=2)]
-        assert resumed == [(3, 20), (4, 30)]
+        assert resumed == [(3, 20), (4, 30), (stop.offset, 4)]
+        assert [ev async for ev in h.stream_events(after=stop.offset)] == [stop]
 
 
 async def test_stream_follows_continue_as_new(tmp_path: Path) -> None:
@@ -79,7 +84,7 @@ async def test_stream_follows_continue_as_new(tmp_path: Path) -> None:
         h = await client.start_workflow(LoopingWorkflow.run, args=[2, 0], id="loop-s",
                                         task_queue=QUEUE)
         got = await bounded(_collect(h))
-    assert got == ["run with 2 left", "run with 1 left", "run with 0 left"]
+    assert got == ["run with 2 left", "run with 1 left", "run with 0 left", 3]  # 3: the stop
 
 
 async def _collect(h: object) -> list[object]:

@@ -86,6 +86,29 @@ async def test_a_replay_calls_the_inbound_interceptors_again_while_replaying(
     client.close()
 
 
+async def test_a_query_header_reaches_the_inbound_interceptor_by_either_path(
+        tmp_path: Path) -> None:
+    intercepted.SEEN.clear()
+    client = await Client.connect(f"sqlite:///{tmp_path / 'replay.db'}",
+                                  interceptors=[TraceClient("abc")])
+    async with Worker(client, task_queue="ic", workflows=[TracedWorkflow],
+                      activities=[traced_activity], interceptors=[TraceWorker()]) as worker:
+        handle = await client.start_workflow(TracedWorkflow.run, id="traced", task_queue="ic")
+        await handle.signal(TracedWorkflow.note, "one")
+        await handle.signal(TracedWorkflow.note, "two")
+        await bounded(handle.result())
+        assert await handle.query(TracedWorkflow.notes_so_far) == ["one", "two"]
+        assert handle.last_query_source == f"worker {worker.identity}"
+    # the run is closed, so the worker replays it to answer (with its interceptors)
+    assert [s[:2] for s in intercepted.SEEN if s[0] == "handle_query"] == [
+        ("handle_query", "abc-query")]
+    # no worker now: the client's own replay runs the query, through its chain (none
+    # here: a client replays without worker interceptors), so the worker's record stays
+    assert await handle.query(TracedWorkflow.notes_so_far) == ["one", "two"]
+    assert handle.last_query_source == "local replay"
+    client.close()
+
+
 def test_headers_are_written_only_when_set() -> None:
     started = WorkflowStarted(event_id=1, time=datetime(2030, 1, 1, tzinfo=UTC),
                               workflow_type="W", workflow_id="w", task_queue="q")

@@ -16,16 +16,17 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from fixtures.workload import samples
+from fixtures.workload.samples import GatedWorkflow, StepsWorkflow
 from replay.client import Client, WorkflowHandle
 from replay.history import SqliteStore, Start, StoreError
 from tests.history.samples import started
 
-from .workers import samples
 from .workers.harness import QUEUE, bounded, check_history, log_records, running, wait_until
-from .workers.samples import GatedWorkflow, StepsWorkflow
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = 12
@@ -33,17 +34,17 @@ STEPS = 3
 EXPECTED = sum(i * i for i in range(STEPS))
 
 
-async def _start_runs(client: Client, runs: int = RUNS) -> list[WorkflowHandle]:
+async def _start_runs(client: Client, runs: int = RUNS) -> list[WorkflowHandle[Any, Any]]:
     return [await client.start_workflow(StepsWorkflow.run, args=[STEPS, 5.0], id=f"w{i}",
                                         task_queue=QUEUE) for i in range(runs)]
 
 
-def _finished(client: Client, handles: list[WorkflowHandle]) -> int:
+def _finished(client: Client, handles: list[WorkflowHandle[Any, Any]]) -> int:
     runs = [client.store.get_run(h.result_run_id or "") for h in handles]
     return sum(1 for r in runs if r is not None and r.status == "completed")
 
 
-async def _all_finish(client: Client, handles: list[WorkflowHandle]) -> None:
+async def _all_finish(client: Client, handles: list[WorkflowHandle[Any, Any]]) -> None:
     results = await bounded(asyncio.gather(*(h.result() for h in handles)), 60)
     assert results == [EXPECTED] * len(handles)
     for h in handles:
@@ -186,7 +187,7 @@ def test_a_corrupt_store_stops_replay_worker_with_one_line_and_exit_status_3(
     _damage_table(path, "workflow_tasks")  # the first thing a worker reads
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT),
                                                         os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run([*_replay_command(), "worker", "tests.replay.workers.samples",
+    done = subprocess.run([*_replay_command(), "worker", "fixtures.workload.samples",
                            "--task-queue", QUEUE, "--db", str(path)], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 3, done.stderr

@@ -109,6 +109,7 @@ class _TraceOutbound(OutboundInterceptor):
 
     async def query_workflow(self, input: Any) -> Any:
         CLIENT_CALLS.append("query_workflow")
+        input.headers = {**input.headers, "trace": self.trace + "-query"}
         return await super().query_workflow(input)
 
     async def start_workflow_update(self, input: Any) -> Any:
