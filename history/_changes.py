@@ -128,6 +128,15 @@ class CloseRun:
 
 
 @attrs.frozen
+class SetSearchAttributes:
+    """WorkflowStarted or SearchAttributesUpserted: set these search attributes of the run
+    (stored values, see ``_search_values``); a name mapped to None is removed."""
+
+    run_id: str
+    values: dict[str, JsonValue]
+
+
+@attrs.frozen
 class NeedWorkflowTask:
     """Make sure the run has a workflow task (leases untouched).
 
@@ -283,6 +292,7 @@ Change: TypeAlias = (
     | InsertRun
     | AdvanceRun
     | CloseRun
+    | SetSearchAttributes
     | NeedWorkflowTask
     | FinishWorkflowTask
     | SetTaskFailure

@@ -33,6 +33,10 @@ clients without the workflow code check messages against (see ``_registry``).
 
 Version 5 added the query channel: the ``query_requests`` and ``query_pollers``
 tables (see ``_sqlite_queries``). They start empty; nothing else changes.
+
+Version 6 added search attributes: the runs index's ``search_attributes`` column
+(JSON, ``'{}'`` for every run of an older store: no history before it recorded
+any) and the ``search_attributes`` index table that list queries read.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from . import _sqlite_queries, _sqlite_retention
+from . import _search_index, _sqlite_queries, _sqlite_retention
 from ._sql_registry import SQLITE_TABLE as REGISTRATIONS
 
 Migration = Callable[[sqlite_utils.Database], None]
@@ -84,12 +88,20 @@ def query_channel(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+def search_attributes(db: sqlite_utils.Database) -> None:
+    """5 -> 6: the runs index's search_attributes column and the search_attributes table."""
+    db.table("runs").add_column("search_attributes", str, not_null_default="{}")
+    for statement in _search_index.SQLITE_DDL:
+        db.execute(statement)
+
+
 #: ``MIGRATIONS[n]`` takes a store from schema version ``n`` to ``n + 1``.
 MIGRATIONS: dict[int, Migration] = {
     1: task_failures_and_activity_progress,
     2: retention,
     3: worker_registry,
     4: query_channel,
+    5: search_attributes,
 }
 
 

@@ -13,8 +13,8 @@ import click
 
 from replay.client import Client, WorkflowExecutionDescription, WorkflowHandle, WorkflowTaskFailure
 from replay.converter import DataConverter
-from replay.history import RUN_STATUSES, RunInfo
-from replay.worker import Replayer
+from replay.history import RUN_STATUSES, ListQueryError, RunInfo, Store
+from replay.worker import Replayer, WorkerMetrics
 from replay.workflow import WorkflowDefinition
 
 from ._common import (
@@ -111,10 +111,15 @@ class StoreUnusableError(CliError):
 @click.command()
 @click.argument("modules", nargs=-1, required=True, metavar="MODULE...")
 @click.option("--task-queue", "-q", required=True, help="The task queue to poll.")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None, metavar="PORT",
+              help="Serve the worker's metrics for Prometheus at http://HOST:PORT/metrics "
+                   "(the prometheus extra; 0 picks a free port, printed on stderr).")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True,
+              help="The address the metrics endpoint listens on.")
 @data_converter_option
 @db_option
-def worker(modules: tuple[str, ...], task_queue: str, data_converter: DataConverter | None,
-           db: str) -> None:
+def worker(modules: tuple[str, ...], task_queue: str, metrics_port: int | None,
+           metrics_host: str, data_converter: DataConverter | None, db: str) -> None:
     """Run a worker in the foreground until Ctrl-C or SIGTERM.
 
     Every @workflow.defn class and @activity.defn function found in the
@@ -140,9 +145,12 @@ def worker(modules: tuple[str, ...], task_queue: str, data_converter: DataConver
     except StoreError as exc:
         raise StoreUnusableError(exc) from exc
 
+    metrics = _metrics_endpoint(metrics_port, metrics_host, client) \
+        if metrics_port is not None else None
+
     async def serve() -> None:
         w = Worker(client, task_queue=task_queue, workflows=code.workflows,
-                   activities=code.activities)
+                   activities=code.activities, metrics=metrics)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signals.SIGINT, signals.SIGTERM):
@@ -165,6 +173,20 @@ def worker(modules: tuple[str, ...], task_queue: str, data_converter: DataConver
         raise StoreUnusableError(exc) from exc
     finally:
         client.close()
+
+
+def _metrics_endpoint(port: int, host: str, client: Client) -> WorkerMetrics:
+    """The Prometheus endpoint's metrics sink (a usage error without its extra)."""
+    try:
+        from replay.contrib.opentelemetry import serve_prometheus
+        endpoint = serve_prometheus(port, host, store=client.store)
+    except ImportError as exc:
+        raise click.UsageError(f"--metrics-port: {exc}") from exc
+    except OSError as exc:
+        raise CliError(f"--metrics-port: cannot listen on {host}:{port}: {exc.strerror}") \
+            from exc
+    click.echo(f"metrics at {visible(endpoint.url)}", err=True)
+    return endpoint.metrics
 
 
 # --- starting and messaging runs -------------------------------------------------------------
@@ -373,24 +395,40 @@ def _time(run: RunInfo, field: str) -> str:
               help="Only runs whose workflow task is failing (they stay open and retry).")
 @click.option("--type", "workflow_type", metavar="TYPE", help="Only runs of this workflow type.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most N runs (newest first).")
+@click.option("--query", "-q", metavar="QUERY",
+              help="Only runs matching a list query (docs/list-queries.md), e.g. "
+              "\"WorkflowType = 'Orders' AND Customer = 'acme'\". Not with --status, "
+              "--type or --failing.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON array instead of a table.")
 @db_option
 def list_(status: str | None, failing: bool, workflow_type: str | None, limit: int | None,
-          as_json: bool, db: str) -> None:
+          query: str | None, as_json: bool, db: str) -> None:
     """List runs, newest first.
 
     A run whose workflow task is failing shows ``running (task failing, attempt
-    N)``; --failing lists only those.
+    N)``; --failing lists only those. --query filters with the list-filter
+    language over WorkflowId, WorkflowType, RunId, TaskQueue, ExecutionStatus,
+    StartTime, CloseTime and the runs' search attributes; a malformed query is
+    shown with a caret under the mistake. --json includes each run's
+    search_attributes.
 
     \b
     Examples:
       replay list --status running --type Greeter --limit 20
       replay list --failing
+      replay list --query "ExecutionStatus = 'Running' AND Amount > 100"
     """
+    if query is not None and (status is not None or failing or workflow_type is not None):
+        raise click.UsageError("--query cannot be combined with --status, --type or "
+                               "--failing: say it in the query (ExecutionStatus = 'Running' "
+                               "AND WorkflowType = 'Greeter')")
     store = open_store(db)
     try:
-        runs = store.list_runs(status=status, workflow_type=workflow_type, limit=limit,
-                               task_failing=True if failing else None)
+        if query is not None:
+            runs = _query_runs(store, query, limit)
+        else:
+            runs = store.list_runs(status=status, workflow_type=workflow_type, limit=limit,
+                                   task_failing=True if failing else None)
     finally:
         store.close()
     if as_json:
@@ -400,6 +438,17 @@ def list_(status: str | None, failing: bool, workflow_type: str | None, limit: i
     click.echo(table(["WORKFLOW ID", "RUN ID", "TYPE", "STATUS", "STARTED", "EVENTS"],
                      [(r.workflow_id, r.run_id, r.workflow_type, _status(r),
                        _time(r, "start_time"), str(r.last_event_id)) for r in runs]))
+
+
+def _query_runs(store: Store, query: str, limit: int | None) -> list[RunInfo]:
+    """The runs ``query`` matches; a ListQueryError is shown on several lines (the query
+    and a caret under the mistake) and ends the command with status 1."""
+    try:
+        return store.query_runs(query, limit=limit)
+    except ListQueryError as exc:
+        for line in str(exc).splitlines():
+            click.echo(visible(line) if line.strip() else line, err=True)
+        raise SystemExit(1) from exc
 
 
 def _status(run: RunInfo) -> str:

@@ -90,6 +90,7 @@ from ._locations import (
 from ._loop import WorkflowEventLoop, task_hash_base
 from ._parent_close import OpenChild
 from ._patches import Patches
+from ._search_attributes import encode_attributes
 from ._timers import DurableTimers
 
 _CURRENT: contextvars.ContextVar[WorkflowInstance | None] = contextvars.ContextVar(
@@ -395,6 +396,8 @@ class WorkflowInstance:
                 args=self.converter.to_payloads(exc.args),
                 memo=self.converter.to_payload(exc.memo) if exc.memo else {},
                 headers=dict(exc.headers),
+                search_attributes=(exc.search_attributes if exc.search_attributes is not None
+                                   else encode_attributes(self.info.typed_search_attributes)),
             ), exc)
         elif self.is_failure(exc):
             self.fail_run(exc)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from .._core._instance import WorkflowInstance
 
@@ -16,8 +16,10 @@ class StickyCache:
     used first.
     """
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, on_evict: Callable[[int], None] | None = None) -> None:
         self.capacity = capacity
+        self.on_evict = on_evict
+        """Told how many instances each ``remember`` evicted (when it evicted any)."""
         self._runs: collections.OrderedDict[str, WorkflowInstance] = collections.OrderedDict()
 
     def get(self, run_id: str) -> WorkflowInstance | None:
@@ -37,8 +39,12 @@ class StickyCache:
         runs = self._runs
         runs[inst.run_id] = inst
         runs.move_to_end(inst.run_id)
+        evicted = 0
         while len(runs) > self.capacity:
             runs.popitem(last=False)
+            evicted += 1
+        if evicted and self.on_evict is not None:
+            self.on_evict(evicted)
 
     def __contains__(self, run_id: object) -> bool:
         return run_id in self._runs

@@ -31,6 +31,7 @@ from replay.history import (
 from replay.history._changes import Change
 from replay.history._postgres_conn import parse_target
 from replay.history._postgres_rows import handled_changes
+from replay.history._postgres_schema import SCHEMA_VERSION
 from tests.history.samples import signal, started
 from tests.strategies import T0
 
@@ -108,17 +109,45 @@ def test_a_foreign_schema_and_a_newer_version_are_refused(pg: Any, postgres_url:
         pg(store.schema)
 
 
+def test_a_version_3_schema_gains_search_attributes_on_open(pg: Any,
+                                                            postgres_url: str) -> None:
+    """Version 3 had no search attributes: the step to 4 adds the runs column (empty for
+    the runs already there) and the index table, and queries work on the upgraded store."""
+    store = pg()
+    store.commit([Start("old", started("wf-old"))])
+    with raw(postgres_url, store.schema) as conn:
+        conn.execute("DROP TABLE search_attributes")
+        conn.execute("ALTER TABLE runs DROP COLUMN search_attributes")
+        conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    upgraded = pg(store.schema)
+    with raw(postgres_url, store.schema) as conn:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        assert row is not None and row[0] == "4"
+    old = upgraded.get_run("old")
+    assert old is not None and old.search_attributes == {}
+    upgraded.commit([Start("new", started("wf-new", search_attributes={
+        "Customer": {"type": "Keyword", "value": "acme"}}))])
+    assert [r.run_id for r in upgraded.query_runs("Customer = 'acme'")] == ["new"]
+    assert upgraded.count_query("ExecutionStatus = 'Running'") == 2
+
+
 def test_a_version_1_store_gains_the_worker_registry(pg: Any, postgres_url: str) -> None:
     store = pg()
     store.commit([Start("r1", started())])
     store.close()
     with raw(postgres_url, store.schema) as conn:  # as version 1 left it
-        conn.execute("DROP TABLE registrations")
+        for table in ("registrations", "query_requests", "query_pollers", "search_attributes"):
+            conn.execute(f"DROP TABLE {table}")
+        conn.execute("ALTER TABLE runs DROP COLUMN search_attributes")
         conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     upgraded = pg(store.schema)
     with raw(postgres_url, store.schema) as conn:
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    assert row == ("2",)
+        tables = {r[0] for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+            (store.schema,))}
+    assert row == (str(SCHEMA_VERSION),)
+    assert {"registrations", "query_requests", "query_pollers", "search_attributes"} <= tables
     sig = WorkflowSignature(workflow_type="Greeter", run=HandlerSignature(name="run"))
     upgraded.register_worker("q", "w", T0, [sig], [])
     assert [r.signature for r in upgraded.registered_workflows("q")] == [sig]

@@ -78,11 +78,12 @@ def ran(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return ran
 
 
-def test_real_stores_are_at_version_five_with_four_steps() -> None:
-    assert schema.SCHEMA_VERSION == 5
+def test_real_stores_are_at_version_six_with_five_steps() -> None:
+    assert schema.SCHEMA_VERSION == 6
     assert list(migrations.MIGRATIONS.items()) == [
         (1, migrations.task_failures_and_activity_progress), (2, migrations.retention),
-        (3, migrations.worker_registry), (4, migrations.query_channel)]
+        (3, migrations.worker_registry), (4, migrations.query_channel),
+        (5, migrations.search_attributes)]
 
 
 def test_a_version_1_store_gains_task_failures_and_activity_progress(tmp_path: Path) -> None:
@@ -93,6 +94,8 @@ def test_a_version_1_store_gains_task_failures_and_activity_progress(tmp_path: P
     try:
         assert meta_version(path) == str(REAL)
         run = store.get_run("r1")
+        assert run is not None and run.search_attributes == {}
+        assert store.count_query("ExecutionStatus = 'Running'") == 2
         assert run is not None and (run.task_attempt, run.task_failure) == (0, None)
         assert store.list_runs(task_failing=True) == []
         [pending] = store.pending_activities("r1")
