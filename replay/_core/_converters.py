@@ -149,7 +149,12 @@ class BinaryPlainPayloadConverter(EncodingPayloadConverter):
 
 class CompositePayloadConverter(PayloadConverter):
     """Tries each encoding converter in order to encode; decodes by the payload's
-    encoding. Plain JSON in a history is decoded by the ``json/plain`` part."""
+    encoding. Plain JSON in a history is decoded by the ``json/plain`` part.
+
+    It is a :class:`~replay.history.PayloadConverter` so that the engine takes it
+    wherever it takes one; it overrides every conversion, and the JSON machinery it
+    inherits is not used (its parts bring their own).
+    """
 
     def __init__(self, *converters: EncodingPayloadConverter) -> None:
         super().__init__()
