@@ -15,7 +15,7 @@ import click
 
 from replay.client import Client, WorkflowExecutionDescription, WorkflowHandle, WorkflowTaskFailure
 from replay.converter import DataConverter
-from replay.history import RUN_STATUSES, ListQueryError, RunInfo, Store
+from replay.history import RUN_STATUSES, ListQueryError, RunInfo, Store, list_query
 from replay.worker import Replayer, WorkerMetrics
 from replay.workflow import WorkflowDefinition
 
@@ -436,48 +436,80 @@ def _time(run: RunInfo, field: str) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else "-"
 
 
+_TIME_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z",
+                 "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+
+
+#: How many runs ``replay list`` shows unless told otherwise (--limit N, --all).
+DEFAULT_LIST_LIMIT = 100
+
+
 @click.command(name="list")
 @click.option("--status", type=click.Choice(_STATUSES), help="Only runs with this status.")
 @click.option("--failing", is_flag=True,
               help="Only runs whose workflow task is failing (they stay open and retry).")
 @click.option("--type", "workflow_type", metavar="TYPE", help="Only runs of this workflow type.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most N runs (newest first).")
+@click.option("--id-prefix", metavar="PREFIX", help="Only runs whose workflow id starts so.")
+@click.option("--since", type=click.DateTime(_TIME_FORMATS), metavar="TIME",
+              help="Only runs started at or after TIME (ISO 8601; UTC unless it says).")
+@click.option("--until", type=click.DateTime(_TIME_FORMATS), metavar="TIME",
+              help="Only runs started before TIME.")
+@click.option("--limit", type=click.IntRange(min=1),
+              help=f"At most N runs, newest first (default {DEFAULT_LIST_LIMIT}).")
+@click.option("--all", "everything", is_flag=True, help="Every matching run (no limit).")
 @click.option("--query", "-q", metavar="QUERY",
               help="Only runs matching a list query (docs/list-queries.md), e.g. "
-              "\"WorkflowType = 'Orders' AND Customer = 'acme'\". Not with --status, "
-              "--type or --failing.")
+              "\"WorkflowType = 'Orders' AND Customer = 'acme'\"; combined with the other "
+              "filters by AND.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON array instead of a table.")
 @db_option
-def list_(status: str | None, failing: bool, workflow_type: str | None, limit: int | None,
-          query: str | None, as_json: bool, db: str) -> None:
-    """List runs, newest first.
+def list_(status: str | None, failing: bool, workflow_type: str | None,
+          id_prefix: str | None, since: datetime | None, until: datetime | None,
+          limit: int | None, everything: bool, query: str | None, as_json: bool,
+          db: str) -> None:
+    """List runs, newest first (the newest 100 unless --limit or --all).
 
     A run whose workflow task is failing shows ``running (task failing, attempt
     N)``; --failing lists only those. --query filters with the list-filter
     language over WorkflowId, WorkflowType, RunId, TaskQueue, ExecutionStatus,
     StartTime, CloseTime and the runs' search attributes; a malformed query is
     shown with a caret under the mistake. --json includes each run's
-    search_attributes.
+    search_attributes. When more runs match than are shown, stderr says so.
 
     \b
     Examples:
       replay list --status running --type Greeter --limit 20
+      replay list --id-prefix order- --since 2026-11-01 --until 2026-11-08
       replay list --failing
       replay list --query "ExecutionStatus = 'Running' AND Amount > 100"
     """
-    if query is not None and (status is not None or failing or workflow_type is not None):
-        raise click.UsageError("--query cannot be combined with --status, --type or "
-                               "--failing: say it in the query (ExecutionStatus = 'Running' "
-                               "AND WorkflowType = 'Greeter')")
+    if limit is not None and everything:
+        raise click.UsageError("--limit and --all contradict each other: give one")
+    if failing and (query is not None or id_prefix or since or until):
+        raise click.UsageError("--failing cannot be combined with --query, --id-prefix, "
+                               "--since or --until")
+    shown = None if everything else (limit or DEFAULT_LIST_LIMIT)
+    ask = None if shown is None else shown + 1  # one more, to know whether there are more
     store = open_store(db)
     try:
-        if query is not None:
-            runs = _query_runs(store, query, limit)
+        if failing:
+            runs = store.list_runs(status=status, workflow_type=workflow_type, limit=ask,
+                                   task_failing=True)
+        elif query is not None or id_prefix or since or until:
+            others = status or workflow_type or id_prefix or since or until
+            # a query alone is used as written, so a mistake's position is the user's
+            text = list_query(status=status, workflow_type=workflow_type,
+                              id_prefix=id_prefix, started_after=since,
+                              started_before=until, query=query) if others else query or ""
+            runs = _query_runs(store, text, ask)
         else:
-            runs = store.list_runs(status=status, workflow_type=workflow_type, limit=limit,
-                                   task_failing=True if failing else None)
+            runs = store.list_runs(status=status, workflow_type=workflow_type, limit=ask)
     finally:
         store.close()
+    if shown is not None and len(runs) > shown:
+        runs = runs[:shown]
+        click.echo(f"showing the newest {shown} matching runs; more match (--limit N, or "
+                   "--all)", err=True)
     if as_json:
         click.echo(to_json([{**run_data(r), "task_failing": r.task_failing,
                              "task_attempt": r.task_attempt} for r in runs]))
