@@ -216,7 +216,7 @@ async def _registered(store: Store) -> None:
 
 
 async def test_a_handler_registered_a_moment_ago_is_not_refused(
-        store: Store, remote_run: tuple[Client, WorkflowHandle]) -> None:
+        store: Store, remote_run: tuple[Client, WorkflowHandle[Any, Any]]) -> None:
     """The client keeps what it read of the registry for a while, but reads it again
     before refusing: a new worker version's handler is accepted at once."""
     _, handle = remote_run
