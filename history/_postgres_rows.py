@@ -331,7 +331,7 @@ def apply_changes(conn: psycopg.Connection[Any], changes: Iterable[Change]) -> s
                 cur.executemany(INSERT_EVENT, rows)
             continue
         if isinstance(change, SetSearchAttributes):
-            apply_set(conn, "%s", change.run_id, change.values)
+            apply_set(conn, "%s", change.run_id, change.values, fresh=change.fresh)
             continue
         if isinstance(change, NeedWorkflowTask):
             queues.add(change.task_queue)

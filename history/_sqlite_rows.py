@@ -363,7 +363,7 @@ def apply_changes(conn: sqlite3.Connection, changes: Iterable[Change]) -> None:
                 conn.executemany(INSERT_EVENT, rows)
             continue
         if isinstance(change, SetSearchAttributes):
-            apply_set(conn, "?", change.run_id, change.values)
+            apply_set(conn, "?", change.run_id, change.values, fresh=change.fresh)
             continue
         if isinstance(change, FinishWorkflowTask):
             # the row goes unless requested updates keep it: then it is only reset

@@ -20,6 +20,9 @@ replays it against the workflow classes listed in ``REPLAY_WORKFLOWS`` of any
 loaded ``conftest.py``; a divergence fails that test with the
 NondeterminismError text. They are decoded with the same data converter (so
 histories written through a payload codec replay).
+
+The plugin holds no assert statement, and pytest does not rewrite replay's own
+modules in a user's run (``replay._assert_rewriting``).
 """
 
 from __future__ import annotations
@@ -33,12 +36,17 @@ import pytest
 
 from replay.history import History, ReplayError
 
+from ._assert_rewriting import withdraw_rewrite_marks
 from ._client._client import Client
 from ._core._data_converter import DataConverter
 from ._replay._replayer import Replayer
 
 if TYPE_CHECKING:
     from .testing import WorkflowEnvironment
+
+# replay may have been imported before pytest marked it (pytest.main() called from a
+# program that uses replay): the engine modules imported from here on stay plain too
+withdraw_rewrite_marks()
 
 WORKFLOWS_ATTR = "REPLAY_WORKFLOWS"
 CONVERTER_ATTR = "REPLAY_DATA_CONVERTER"

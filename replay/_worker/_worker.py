@@ -217,7 +217,11 @@ class Worker:
                     self._faults.succeeded()
         finally:
             self.client.local_workers.unregister(self)
-            self._queries.retire()
+            # A store fault while stopping must not turn a clean stop into an error: a
+            # poller not retired stops counting once it has been silent long enough.
+            with contextlib.suppress(StoreUnavailableError):
+                self._queries.retire()
+            self.cache.clear()
             if isinstance(self.store, WorkerHeartbeats) and self._beat_at is not None:
                 with contextlib.suppress(ReplayError):  # its leases then end by expiry
                     self.store.retire_worker(self.identity)
@@ -229,7 +233,7 @@ class Worker:
         workflows, activities = self._hosted
         self.store.register_worker(self.task_queue, self.identity, self.client.clock.now(),
                                    workflows, activities)
-        log.info("worker %s registered %d workflow type(s) and %d activity(ies) on task "
+        log.debug("worker %s registered %d workflow type(s) and %d activity(ies) on task "
                  "queue %r", self.identity, len(workflows), len(activities), self.task_queue)
 
     async def _pass(self) -> None:
@@ -238,7 +242,11 @@ class Worker:
         token = self.store.change_token()
         if self._unsettled:
             self._release_unsettled()
-        if self._step():
+        try:
+            stepped = self._step()
+        finally:  # the pass is over: what left the sticky cache and stayed out is done with
+            self.cache.discard_departed()
+        if stepped:
             self._quiet_passes = 0
             await asyncio.sleep(0)
             return
@@ -253,8 +261,7 @@ class Worker:
         """A pass hit a passing store fault: nothing of it was written. Forget what it
         left in memory and wait (backing off) before the next pass."""
         self._waiter = None
-        for run_id in list(self.cache):  # instances may have seen what was not recorded
-            self.cache.drop(run_id)
+        self.cache.clear()  # instances may have seen what was not recorded
         self._pool.release_reservations()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop.wait(), self._faults.failed(exc))

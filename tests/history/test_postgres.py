@@ -166,16 +166,23 @@ async def test_a_commit_on_another_connection_wakes_waiters_of_its_run_only(pg: 
     one.commit([Start("a", started("wf-a")), Start("b", started("wf-b"))])
     token = one.change_token()
     waiting = asyncio.ensure_future(one.wait_changed(10, since=token, run_id="a"))
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0)  # the waiter registers in its first step
     other.commit([Deliver("b", signal())])
-    await asyncio.sleep(0.2)
+
+    async def notified(before: int) -> None:  # one's listener has received a commit
+        while one.change_token() == before:
+            await asyncio.sleep(0.001)
+    await asyncio.wait_for(notified(token), 60)
+    for _ in range(3):  # a wake-up, had it been sent, is delivered within a loop turn
+        await asyncio.sleep(0)
     assert not waiting.done()
     other.commit([Deliver("a", signal())])
-    assert await asyncio.wait_for(waiting, 5) is True
-    queue = asyncio.ensure_future(one.wait_changed(10, task_queue="q"))
-    await asyncio.sleep(0.05)
+    assert await asyncio.wait_for(waiting, 60) is True
+    queue = asyncio.ensure_future(one.wait_changed(10, since=one.change_token(),
+                                                   task_queue="q"))
+    await asyncio.sleep(0)
     other.commit([Deliver("b", signal())])  # run b is on queue q: a new workflow task
-    assert await asyncio.wait_for(queue, 5) is True
+    assert await asyncio.wait_for(queue, 60) is True
 
 
 async def test_tail_across_connections_and_a_lost_listener(pg: Any, postgres_url: str) -> None:
@@ -206,7 +213,7 @@ def test_worker_heartbeats_find_a_dead_worker_by_the_server_clock(pg: Any) -> No
     store.beat_worker("host-a/1", timedelta(seconds=0.2))
     store.beat_worker("host-b/1", timedelta(seconds=30))
     assert store.dead_workers() == set()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 60
     while store.dead_workers() != {"host-a/1"}:
         assert time.monotonic() < deadline
         time.sleep(0.05)
