@@ -3,7 +3,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PEERS_STAMP := $(VENV)/.installed-peers
 
-.PHONY: test demo lint typecheck pytest bench bench-quick soak fixtures clean
+## screenshots: regenerate docs/images/ui-*.png from a real browser (see docs/ui.md)
+.PHONY: test demo screenshots lint typecheck pytest bench bench-quick soak fixtures clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -12,8 +13,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 test: $(STAMP)
+	scripts/install-chromium.sh
 	$(VENV)/bin/ruff check replay history sandbox tests benchmarks examples fixtures
-	$(VENV)/bin/mypy --strict replay examples
+	$(VENV)/bin/mypy --strict replay examples tests benchmarks
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
 demo: $(STAMP)
@@ -43,3 +45,7 @@ fixtures: $(STAMP)
 
 clean:
 	rm -rf $(VENV) replay.db replay-copy.db *.db-wal *.db-shm
+
+screenshots: $(STAMP)
+	scripts/install-chromium.sh
+	REPLAY_UI_SCREENSHOTS=docs/images $(VENV)/bin/pytest -q -p no:cacheprovider tests/ui/test_browser.py

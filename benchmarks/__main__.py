@@ -24,7 +24,7 @@ def _sections() -> list[str]:
 
 
 def _machine() -> dict[str, Any]:
-    versions = {}
+    versions: dict[str, str | None] = {}
     for dist in ("replay-engine", "attrs", "cattrs", "sqlite-utils", *PEERS):
         try:
             versions[dist] = metadata.version(dist)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 import tracemalloc
@@ -19,19 +18,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from fixtures.workload import samples
+from fixtures.workload.procs import kill, start_worker
+from fixtures.workload.samples import CounterWorkflow, StepsWorkflow
 from replay.client import Client
 from replay.worker import Worker
 
 from ._harness import Row, Stats, repeat
 
 SECTION = "worker: durable execution on SQLite (synchronous=FULL)"
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tests.replay.workers import samples  # noqa: E402
-from tests.replay.workers.procs import kill, start_worker  # noqa: E402
-from tests.replay.workers.samples import CounterWorkflow, StepsWorkflow  # noqa: E402
 
 QUEUE = "bench"
 

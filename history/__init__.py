@@ -4,6 +4,7 @@ from ._codec import PayloadConverter as PayloadConverter
 from ._codec import default_converter as default_converter
 from ._codec import event_from_data as event_from_data
 from ._codec import event_to_data as event_to_data
+from ._codec_store import CodecStore as CodecStore
 from ._copy import CopiedRun as CopiedRun
 from ._copy import StoreNotEmptyError as StoreNotEmptyError
 from ._copy import copy_store as copy_store
@@ -64,9 +65,27 @@ from ._kinds import TERMINAL_STATUS as TERMINAL_STATUS
 from ._kinds import AnyEvent as AnyEvent
 from ._memory import MemoryStore as MemoryStore
 from ._open import store_from_url as store_from_url
+from ._payload import ENVELOPE_KEY as ENVELOPE_KEY
+from ._payload import EncodedPayloadError as EncodedPayloadError
+from ._payload import Payload as Payload
+from ._payload import ReservedPayloadKeyError as ReservedPayloadKeyError
+from ._payload import data_to_payload as data_to_payload
+from ._payload import envelope_summary as envelope_summary
+from ._payload import is_envelope as is_envelope
+from ._payload import payload_to_data as payload_to_data
+from ._payload_codec import CodecRunner as CodecRunner
+from ._payload_codec import PayloadCodec as PayloadCodec
+from ._payload_codec import PayloadCodecError as PayloadCodecError
+from ._payload_codec import decode_history as decode_history
+from ._payload_codec import decode_payloads as decode_payloads
+from ._payload_codec import encode_payloads as encode_payloads
 from ._postgres import PostgresStore as PostgresStore
 from ._query_channel import QueryChannel as QueryChannel
 from ._query_channel import QueryRequest as QueryRequest
+from ._registry import ActivityRegistration as ActivityRegistration
+from ._registry import HandlerSignature as HandlerSignature
+from ._registry import WorkflowRegistration as WorkflowRegistration
+from ._registry import WorkflowSignature as WorkflowSignature
 from ._retention import PrunedRun as PrunedRun
 from ._retention import PruningStore as PruningStore
 from ._retention import prune_closed_runs as prune_closed_runs
@@ -95,6 +114,7 @@ __all__ = [
     "ActivityCanceled",
     "ActivityCompleted",
     "ActivityFailed",
+    "ActivityRegistration",
     "ActivityScheduled",
     "ActivityTask",
     "ActivityTimedOut",
@@ -107,16 +127,21 @@ __all__ = [
     "ChildWorkflowCompleted",
     "ChildWorkflowFailed",
     "ChildWorkflowStarted",
+    "CodecRunner",
+    "CodecStore",
     "CopiedRun",
     "Deliver",
     "DueTimer",
+    "ENVELOPE_KEY",
     "EVENT_KINDS",
+    "EncodedPayloadError",
     "Event",
     "EventEmitted",
     "ExternalSignalDelivered",
     "ExternalSignalFailed",
     "ExternalSignalSent",
     "Failure",
+    "HandlerSignature",
     "History",
     "HistoryError",
     "INPUT_KINDS",
@@ -126,6 +151,9 @@ __all__ = [
     "MarkerRecorded",
     "MemoryStore",
     "Operation",
+    "Payload",
+    "PayloadCodec",
+    "PayloadCodecError",
     "PayloadConverter",
     "PayloadError",
     "PendingActivity",
@@ -138,6 +166,7 @@ __all__ = [
     "RUN_STATUSES",
     "RecordTaskFailure",
     "ReplayError",
+    "ReservedPayloadKeyError",
     "RetryPolicyData",
     "RunAlreadyExistsError",
     "RunClosedError",
@@ -167,6 +196,8 @@ __all__ = [
     "WorkflowCompleted",
     "WorkflowContinuedAsNew",
     "WorkflowFailed",
+    "WorkflowRegistration",
+    "WorkflowSignature",
     "WorkflowStarted",
     "WorkflowTask",
     "WorkflowTaskCompleted",
@@ -174,9 +205,16 @@ __all__ = [
     "WorkflowTerminated",
     "WorkflowTimedOut",
     "copy_store",
+    "data_to_payload",
+    "decode_history",
+    "decode_payloads",
     "default_converter",
+    "encode_payloads",
+    "envelope_summary",
     "event_from_data",
     "event_to_data",
+    "is_envelope",
+    "payload_to_data",
     "prune_closed_runs",
     "store_from_url",
     "validate_events",

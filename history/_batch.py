@@ -104,6 +104,8 @@ class Plan:
 
     events: tuple[Event, ...] = ()
     changes: tuple[Change, ...] = ()
+    head: RunHead | None = None
+    """The run's head once this is applied (None: unchanged, or not known here)."""
 
 
 def run_info_from_started(run_id: str, started: WorkflowStarted) -> RunInfo:
@@ -143,6 +145,7 @@ class Batch:
         self.close_time: datetime | None = None
         self.task_has_inputs = head.task_has_inputs
         self.task_failing = head.task_attempt > 0
+        self.task_attempt = head.task_attempt
         self.next_run_id: str | None = None
         self.kinds: dict[int, type[Event]] = {}
         self.events: list[Event] = []
@@ -206,7 +209,10 @@ class Batch:
         changes = [AddEvents(run_id, tuple(self.events)), *self.changes]
         if not created or tail != AdvanceRun(run_id, 1):
             changes.append(tail)
-        return Plan(tuple(self.events), tuple(changes))
+        head = attrs.evolve(self.head, status=self.status, last_event_id=self.last,
+                            task_has_inputs=self.task_has_inputs,
+                            task_attempt=self.task_attempt if self.task_failing else 0)
+        return Plan(tuple(self.events), tuple(changes), head)
 
 
 # --- what each kind does to the indexes -------------------------------------------------------
@@ -214,7 +220,8 @@ class Batch:
 
 def _need_task(b: Batch) -> None:
     if not b.task_has_inputs:
-        b.changes.append(NeedWorkflowTask(b.head.run_id, b.head.task_queue, True))
+        b.changes.append(NeedWorkflowTask(b.head.run_id, b.head.task_queue, True,
+                                          new_row=b.task_has_inputs is None))
         b.task_has_inputs = True
 
 
@@ -252,6 +259,7 @@ def _clear_task_failure(b: Batch) -> None:
 def _on_task_failed(b: Batch, e: WorkflowTaskFailed) -> None:
     b.changes.append(SetTaskFailure(b.head.run_id, e.attempt, e.next_retry_time, e))
     b.task_failing = True
+    b.task_attempt = max(e.attempt, 1)
 
 
 def _on_activity_scheduled(b: Batch, e: ActivityScheduled) -> None:

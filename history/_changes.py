@@ -132,12 +132,15 @@ class NeedWorkflowTask:
     """Make sure the run has a workflow task (leases untouched).
 
     ``has_inputs`` marks that an input event arrived; an update request alone
-    passes False, which leaves an existing row's flag as it is.
+    passes False, which leaves an existing row's flag as it is. ``new_row``: the
+    run had no workflow task row when this was planned (so a finish later in the
+    same batch leaves none).
     """
 
     run_id: str
     task_queue: str
     has_inputs: bool
+    new_row: bool = False
 
 
 @attrs.frozen

@@ -37,6 +37,7 @@ from ._errors import HistoryError, InternalError, PayloadError
 from ._events import Event, Failure, JsonValue, added_later
 from ._json_check import Encoder, explain_data, explain_value, is_json
 from ._kinds import EVENT_KINDS
+from ._payload import EncodedPayloadError, ReservedPayloadKeyError, envelope_encoding, is_envelope
 
 Hook = Callable[[Any], Any]
 
@@ -270,13 +271,19 @@ class PayloadConverter:
         return [self._encode(v, f"$[{i}]") for i, v in enumerate(values)]
 
     def from_payload(self, data: JsonValue, type_hint: Any = Any) -> Any:
-        """Decode ``data`` into ``type_hint`` (``Any`` returns the data unchanged)."""
+        """Decode ``data`` into ``type_hint`` (``Any`` returns the data unchanged).
+
+        An encoded payload (see ``replay.converter``) raises EncodedPayloadError:
+        only the converter or codec that wrote it can read it.
+        """
+        if type(data) is dict and is_envelope(data):
+            raise EncodedPayloadError(envelope_encoding(data), type_name=_hint_name(type_hint))
         if type_hint is Any or type_hint is None or type_hint is type(None):
             return data
         try:
             return self._conv.structure(data, type_hint)
         except Exception as exc:
-            name = getattr(type_hint, "__name__", repr(type_hint))
+            name = _hint_name(type_hint)
             raise PayloadError(
                 f"cannot decode payload {_preview(data)} as {name}: {_detail(exc)}",
                 type_name=name,
@@ -287,6 +294,8 @@ class PayloadConverter:
         try:
             data = self._conv.unstructure(value)
             if is_json(data):
+                if type(data) is dict and is_envelope(data):
+                    raise ReservedPayloadKeyError(type(value).__name__)
                 return data
             found = explain_data(data, path, self._could_encode)
         except PayloadError:
@@ -308,6 +317,10 @@ class PayloadConverter:
             return is_json(self._conv.unstructure(value))
         except Exception:  # only asked to choose an error message
             return False
+
+
+def _hint_name(type_hint: Any) -> str:
+    return str(getattr(type_hint, "__name__", repr(type_hint)))
 
 
 def _preview(data: Any) -> str:

@@ -29,11 +29,13 @@ from ._events import (
     ActivityCanceled,
     ActivityCompleted,
     ActivityFailed,
+    ActivityScheduled,
     ActivityTimedOut,
     Event,
     Failure,
     JsonValue,
     TimerFired,
+    TimerStarted,
     WorkflowStarted,
     WorkflowTaskFailed,
 )
@@ -100,18 +102,31 @@ def _plan_start(op: Start, lookup: Lookup) -> Plan:
     return batch.plan(created=True)
 
 
-_STALE_CHECKS: dict[type[Event], tuple[str, Callable[[Lookup, str, int], bool]]] = {
-    ActivityCompleted: ("scheduled_event_id", lambda lk, r, i: lk.has_activity_task(r, i)),
-    ActivityFailed: ("scheduled_event_id", lambda lk, r, i: lk.has_activity_task(r, i)),
-    ActivityTimedOut: ("scheduled_event_id", lambda lk, r, i: lk.has_activity_task(r, i)),
-    ActivityCanceled: ("scheduled_event_id", lambda lk, r, i: lk.has_activity_task(r, i)),
-    TimerFired: ("started_event_id", lambda lk, r, i: lk.has_timer(r, i)),
+def _open_activity(lk: Lookup, run_id: str, scheduled_event_id: int) -> bool:
+    return lk.has_activity_task(run_id, scheduled_event_id)
+
+
+def _open_timer(lk: Lookup, run_id: str, started_event_id: int) -> bool:
+    return lk.has_timer(run_id, started_event_id)
+
+
+_STALE_CHECKS: dict[type[Event],
+                    tuple[str, Callable[[Lookup, str, int], bool], type[Event]]] = {
+    ActivityCompleted: ("scheduled_event_id", _open_activity, ActivityScheduled),
+    ActivityFailed: ("scheduled_event_id", _open_activity, ActivityScheduled),
+    ActivityTimedOut: ("scheduled_event_id", _open_activity, ActivityScheduled),
+    ActivityCanceled: ("scheduled_event_id", _open_activity, ActivityScheduled),
+    TimerFired: ("started_event_id", _open_timer, TimerStarted),
 }
+"""A result's command must still be open. An open activity task (timer) row exists only
+for an ActivityScheduled (TimerStarted) event, so the check also tells the command's
+kind, and the batch need not read it again."""
 
 
 def _plan_deliver(op: Deliver, lookup: Lookup) -> Plan:
     cls = type(op.event)
     head = lookup.run_head(op.run_id)
+    known: tuple[int, type[Event]] | None = None
     try:
         if head is None:
             raise RunNotFoundError(op.run_id)
@@ -122,12 +137,18 @@ def _plan_deliver(op: Deliver, lookup: Lookup) -> Plan:
             command_id = getattr(op.event, stale[0])
             if not stale[1](lookup, op.run_id, command_id):
                 raise StaleResultError(op.run_id, cls.__name__, command_id)
+            known = (command_id, stale[2])
     except (RunNotFoundError, RunClosedError, StaleResultError):
         if op.missing_ok:
             return Plan()
         raise
     batch = Batch(head, lookup)
-    batch.add(attrs.evolve(op.event, event_id=head.last_event_id + 1))
+    if known is not None:
+        batch.kinds[known[0]] = known[1]
+    event = op.event
+    if event.event_id != head.last_event_id + 1:
+        event = attrs.evolve(event, event_id=head.last_event_id + 1)
+    batch.add(event)
     return batch.plan(created=False)
 
 

@@ -89,6 +89,9 @@ class WorkflowStarted(Event):
     execution_timeout: timedelta | None = None
     run_timeout: timedelta | None = None
     headers: dict[str, JsonValue] = attrs.field(factory=dict, metadata={ADDED_LATER: True})
+    cron_schedule: str = attrs.field(default="", metadata={ADDED_LATER: True})
+    """The run's cron expression ("" for none): it waits for the next matching time before
+    its code runs, and its end (completed, failed, timed out) starts the next run."""
 
 
 @attrs.frozen(kw_only=True)
@@ -241,6 +244,10 @@ class ChildWorkflowStarted(Event):
     args: list[JsonValue] = attrs.field(factory=list)
     memo: dict[str, JsonValue] = attrs.field(factory=dict)
     headers: dict[str, JsonValue] = attrs.field(factory=dict, metadata={ADDED_LATER: True})
+    parent_close_policy: str = attrs.field(default="terminate", metadata={ADDED_LATER: True})
+    """What happens to the child when this (the parent) run closes: ``terminate``,
+    ``abandon`` or ``request_cancel`` (a history written before the field existed
+    means ``terminate``, the familiar default)."""
 
 
 @attrs.frozen(kw_only=True)

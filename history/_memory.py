@@ -19,6 +19,15 @@ from ._events import Event, Failure, JsonValue
 from ._history import History
 from ._notify import ChangeNotifier, Notifying
 from ._query_channel import QueryRequest, expired, wall_now
+from ._registry import (
+    ACTIVITY,
+    WORKFLOW,
+    ActivityRegistration,
+    HandlerSignature,
+    RegistryTable,
+    WorkflowRegistration,
+    WorkflowSignature,
+)
 from ._sqlite_retention import RunNotPrunableError
 from ._store import (
     ActivityTask,
@@ -49,6 +58,7 @@ class MemoryStore(Notifying):
         # queries routed to workers (QueryChannel): never history, never derived
         self._queries: dict[str, QueryRequest] = {}
         self._query_pollers: dict[str, tuple[str, float]] = {}  # worker -> (queue, when)
+        self._registry = RegistryTable()  # what workers host: not history, never derived
         self.pruned_runs: list[tuple[RunInfo, int, str | None]] = []
         """The audit of :meth:`prune_run`: (run, event count, where it was exported)."""
 
@@ -233,6 +243,12 @@ class MemoryStore(Notifying):
                                      heartbeat_details=details, last_heartbeat_at=now,
                                      lease_expires_at=now + lease_for)
 
+    def hand_over_activity(self, run_id: str, scheduled_event_id: int, owner: str,
+                           new_owner: str, lease_until: datetime) -> bool:
+        """Move ``owner``'s lease of the task to ``new_owner`` until ``lease_until``."""
+        return self._update_activity(run_id, scheduled_event_id, owner, lease_owner=new_owner,
+                                     lease_expires_at=lease_until)
+
     def retry_activity(self, run_id: str, scheduled_event_id: int, owner: str,
                        available_at: datetime, failure: Failure | None = None) -> None:
         """An attempt failed (``failure``): unlease it until ``available_at``."""
@@ -397,6 +413,29 @@ class MemoryStore(Notifying):
         """Forget a worker that shut down."""
         with self._lock:
             self._query_pollers.pop(worker, None)
+
+    # --- the registry of what workers host ------------------------------------------------------
+
+    def register_worker(self, task_queue: str, worker: str, registered_at: datetime,
+                        workflows: Sequence[WorkflowSignature],
+                        activities: Sequence[HandlerSignature]) -> None:
+        """Record what ``worker`` hosts on ``task_queue`` (newest registration wins)."""
+        with self._lock:
+            self._registry.register(task_queue, worker, registered_at, workflows, activities)
+
+    def registered_workflows(self, task_queue: str | None = None
+                             ) -> list[WorkflowRegistration]:
+        """The workflow types registered on ``task_queue`` (every queue if None)."""
+        with self._lock:
+            found = self._registry.read(WORKFLOW, task_queue)
+        return [r for r in found if isinstance(r, WorkflowRegistration)]
+
+    def registered_activities(self, task_queue: str | None = None
+                              ) -> list[ActivityRegistration]:
+        """The activities registered on ``task_queue`` (every queue if None)."""
+        with self._lock:
+            found = self._registry.read(ACTIVITY, task_queue)
+        return [r for r in found if isinstance(r, ActivityRegistration)]
 
     # --- maintenance --------------------------------------------------------------------------
 

@@ -25,6 +25,8 @@ T = TypeVar("T")
 
 POLL_INTERVAL = 0.005
 """Seconds between two cross-process checks while someone waits."""
+SCOPES_KEPT = 4096
+"""How many runs' newest change versions a notifier remembers (for waiters' ``since``)."""
 
 
 def _wake(fut: asyncio.Future[None]) -> None:
@@ -42,6 +44,12 @@ class ChangeNotifier:
         self._waiters: dict[asyncio.Future[None],
                             tuple[asyncio.AbstractEventLoop, str | None]] = {}
         self._version = 0
+        # The version of each scope's (run's) newest change, newest last, so that a
+        # waiter given ``since`` returns at once only for a change it cares about.
+        # Scopes dropped to bound the map raise the floor: a waiter on an unknown
+        # scope counts every change up to it (as for another process's commits).
+        self._scoped: dict[str, int] = {}
+        self._floor = 0
         self._poll = poll
         self._interval = interval
         self._closed = False
@@ -101,6 +109,14 @@ class ChangeNotifier:
         """
         with self._cond:
             self._version += 1
+            if runs is None:
+                self._floor = self._version
+            else:
+                for run in runs:
+                    self._scoped.pop(run, None)
+                    self._scoped[run] = self._version
+                if len(self._scoped) > SCOPES_KEPT:
+                    self._forget_oldest()
             waiters = [(fut, loop) for fut, (loop, run) in self._waiters.items()
                        if run is None or runs is None or run in runs]
         for fut, loop in waiters:
@@ -118,7 +134,7 @@ class ChangeNotifier:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[None] = loop.create_future()
         with self._cond:
-            if since is not None and since != self._version:
+            if since is not None and self._changed_since(since, run_id):
                 return True
             if timeout <= 0:
                 return False
@@ -134,6 +150,18 @@ class ChangeNotifier:
         finally:
             with self._cond:
                 self._waiters.pop(fut, None)
+
+    def _changed_since(self, since: int, scope: str | None) -> bool:
+        """Was anything ``scope`` cares about (None: anything) changed after ``since``?"""
+        if since == self._version:
+            return False
+        if scope is None:
+            return True
+        return max(self._floor, self._scoped.get(scope, 0)) > since
+
+    def _forget_oldest(self) -> None:
+        for run in list(self._scoped)[: SCOPES_KEPT // 2]:
+            self._floor = max(self._floor, self._scoped.pop(run))
 
     def close(self) -> None:
         """Stop the polling thread (waiters then only see in-process changes)."""
@@ -278,7 +306,7 @@ class Notifying:
 
         With ``since`` (a :meth:`change_token`), return at once if anything was
         committed after the token was taken; with ``run_id``, sleep through this
-        process's commits to other runs.
+        process's commits to other runs (those after ``since`` included).
         """
         return await self._notifier.wait(timeout, since, run_id)
 

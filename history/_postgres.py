@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from . import _postgres_admin as admin
@@ -20,6 +20,15 @@ from ._postgres_db import Database, Tx
 from ._postgres_listen import queue_scope
 from ._postgres_queries import PostgresQueryChannel
 from ._query_channel import QueryRequest
+from ._registry import (
+    ACTIVITY,
+    WORKFLOW,
+    ActivityRegistration,
+    HandlerSignature,
+    WorkflowRegistration,
+    WorkflowSignature,
+)
+from ._sql_registry import POSTGRES_UPSERT, from_rows, select, upsert_rows
 from ._sqlite_retention import RunNotPrunableError
 from ._sqlite_rows import decode_event, dumps, failure_json
 from ._store import (
@@ -213,6 +222,13 @@ class PostgresStore(Notifying):
             sql.HEARTBEAT_SETS, run_id, scheduled_event_id, owner,
             {"details": dumps(details), "now": now, "expires": now + lease_for}, wakes=False)
 
+    def hand_over_activity(self, run_id: str, scheduled_event_id: int, owner: str,
+                           new_owner: str, lease_until: datetime) -> bool:
+        """Move ``owner``'s lease of the task to ``new_owner`` until ``lease_until``."""
+        return self._update_activity(
+            sql.HAND_OVER_SETS, run_id, scheduled_event_id, owner,
+            {"new_owner": new_owner, "until": lease_until}, wakes=False)
+
     def retry_activity(self, run_id: str, scheduled_event_id: int, owner: str,
                        available_at: datetime, failure: Failure | None = None) -> None:
         """An attempt failed (``failure``): unlease it until ``available_at``."""
@@ -353,6 +369,33 @@ class PostgresStore(Notifying):
         """Forget a worker that shut down."""
         self._queries.retire_query_poller(worker)
 
+    # --- the registry of what workers host ------------------------------------------------------
+
+    def register_worker(self, task_queue: str, worker: str, registered_at: datetime,
+                        workflows: Sequence[WorkflowSignature],
+                        activities: Sequence[HandlerSignature]) -> None:
+        """Record what ``worker`` hosts on ``task_queue`` (newest registration wins)."""
+        params = upsert_rows(task_queue, worker, registered_at, workflows, activities,
+                             lambda t: t)
+
+        def run(tx: Tx) -> None:
+            for row in params:  # in key order: two workers' upserts cannot deadlock
+                tx.conn.execute(POSTGRES_UPSERT, row)
+        params.sort(key=lambda row: row[:3])
+        self._db.write(run)
+
+    def registered_workflows(self, task_queue: str | None = None
+                             ) -> list[WorkflowRegistration]:
+        """The workflow types registered on ``task_queue`` (every queue if None)."""
+        found = from_rows(self._db.query(*select(WORKFLOW, task_queue, "%s")), _utc)
+        return [r for r in found if isinstance(r, WorkflowRegistration)]
+
+    def registered_activities(self, task_queue: str | None = None
+                              ) -> list[ActivityRegistration]:
+        """The activities registered on ``task_queue`` (every queue if None)."""
+        found = from_rows(self._db.query(*select(ACTIVITY, task_queue, "%s")), _utc)
+        return [r for r in found if isinstance(r, ActivityRegistration)]
+
     # --- maintenance --------------------------------------------------------------------------
 
     def rebuild_indexes(self) -> None:
@@ -388,3 +431,8 @@ class PostgresStore(Notifying):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _utc(value: datetime) -> datetime:
+    """A timestamptz as read (the session's time zone is UTC)."""
+    return value.astimezone(UTC)

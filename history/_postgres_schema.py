@@ -4,8 +4,9 @@ Everything lives in one PostgreSQL schema (``replay`` by default, any simple
 lower-case name), so a store can share a database with the application. The
 tables mirror the SQLite store's (times are ``timestamptz``, JSON stays text),
 plus the run head's ``last_event_id`` in ``runs``, a ``workers`` table for
-heartbeats and a ``pruned_runs`` audit table. Version 2 added the query channel's
-``query_requests`` and ``query_pollers`` tables (``MIGRATIONS[1]``).
+heartbeats, a ``pruned_runs`` audit table, (version 2) the ``registrations``
+of what each task queue's workers host and (version 3) the query channel's
+``query_requests`` and ``query_pollers`` tables.
 
 The events table is append-only for real: one trigger function refuses every
 ``UPDATE``, ``DELETE`` and ``TRUNCATE``, except the deletions made by
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     import psycopg
 
 APPLICATION = "replay-store"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_SCHEMA = "replay"
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,39}")
 
@@ -91,6 +92,10 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("failure", "text"), ("answered_by", "text")),
     "query_pollers": (("worker", "text NOT NULL"), ("task_queue", "text NOT NULL"),
                       ("polled_at", "timestamptz NOT NULL")),
+    "registrations": (
+        ("task_queue", "text NOT NULL"), ("kind", "text NOT NULL"), ("name", "text NOT NULL"),
+        ("worker", "text NOT NULL"), ("registered_at", "timestamptz NOT NULL"),
+        ("data", "text NOT NULL")),
 }
 
 _KEYS = {
@@ -99,6 +104,7 @@ _KEYS = {
     "timers": "PRIMARY KEY (run_id, started_event_id)",
     "update_requests": "UNIQUE (run_id, update_id)",
     "query_pollers": "PRIMARY KEY (worker, task_queue)",
+    "registrations": "PRIMARY KEY (task_queue, kind, name)",
 }
 
 _QUERY_TABLES = ("query_requests", "query_pollers")
@@ -215,15 +221,22 @@ Migration = Callable[["psycopg.Connection[Any]", str], None]
 
 
 def query_channel(conn: psycopg.Connection[Any], schema: str) -> None:
-    """1 -> 2: the query_requests and query_pollers tables of routed queries."""
+    """2 -> 3: the query_requests and query_pollers tables of routed queries."""
     for table in _QUERY_TABLES:
         conn.execute(_create_table(schema, table))
     conn.execute(_QUERY_INDEX.format(s=schema))
 
 
+def worker_registry(conn: psycopg.Connection[Any], schema: str) -> None:
+    """1 -> 2: the registrations table (what workers host, per task queue)."""
+    columns = ", ".join(f"{name} {kind}" for name, kind in TABLES["registrations"])
+    conn.execute(f"CREATE TABLE {schema}.registrations ({columns}, "
+                 f"{_KEYS['registrations']})")
+
+
 #: ``MIGRATIONS[n]`` takes a store from schema version ``n`` to ``n + 1`` (a function
 #: of the connection, inside the opening transaction, and the schema name).
-MIGRATIONS: dict[int, Migration] = {1: query_channel}
+MIGRATIONS: dict[int, Migration] = {1: worker_registry, 2: query_channel}
 
 
 def missing_parts(conn: psycopg.Connection[Any], schema: str) -> list[str]:

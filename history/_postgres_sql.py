@@ -36,6 +36,7 @@ UPDATE_ACTIVITY = (
     "scheduled_event_id = %(sid)s AND lease_owner = %(owner)s RETURNING task_queue")
 HEARTBEAT_SETS = ("heartbeat_details = %(details)s, last_heartbeat_at = %(now)s, "
                   "lease_expires_at = %(expires)s")
+HAND_OVER_SETS = "lease_owner = %(new_owner)s, lease_expires_at = %(until)s"
 RETRY_SETS = ("lease_owner = NULL, lease_expires_at = NULL, available_at = %(at)s, "
               "last_failure = %(failure)s")
 RELEASE_SETS = ("lease_owner = NULL, lease_expires_at = NULL, "

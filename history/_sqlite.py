@@ -14,12 +14,29 @@ from typing import Any, TypeVar
 
 from . import _sqlite_rows as rows
 from ._batch import RUNNING
-from ._derive import plan_operation, plan_reject_update, plan_request_update
+from ._commit_plan import CommitPlanner
+from ._derive import plan_reject_update, plan_request_update
 from ._errors import ReplayError, RunNotFoundError
 from ._events import Event, Failure, JsonValue
 from ._history import History
 from ._notify import Notifying, acquire_notifier, release_notifier
 from ._query_channel import QueryRequest
+from ._registry import (
+    ACTIVITY,
+    WORKFLOW,
+    ActivityRegistration,
+    HandlerSignature,
+    WorkflowRegistration,
+    WorkflowSignature,
+)
+from ._sql_registry import (
+    SQLITE_UPSERT,
+    from_rows,
+    select,
+    sqlite_read_time,
+    sqlite_time,
+    upsert_rows,
+)
 from ._sqlite_faults import store_fault
 from ._sqlite_queries import SqliteQueryChannel
 from ._sqlite_rebuild import dump_indexes, rebuild_indexes
@@ -155,14 +172,13 @@ class SqliteStore(Notifying):
     def commit(self, ops: Sequence[Operation]) -> list[Event]:
         """Apply all operations in one transaction, or none; returns the events written."""
         def run(conn: sqlite3.Connection) -> list[Event]:
-            lookup = rows.SqlLookup(conn)
-            written: list[Event] = []
-            for op in ops:
-                plan = plan_operation(op, lookup)
-                rows.apply_changes(conn, plan.changes)
-                written.extend(plan.events)
-            return written
+            return self._planner(conn).plan_batch(ops)
         return self._write(run, {op.run_id for op in ops})
+
+    @staticmethod
+    def _planner(conn: sqlite3.Connection) -> CommitPlanner:
+        return CommitPlanner(rows.SqlLookup(conn),
+                             lambda changes: rows.apply_changes(conn, changes))
 
     def commit_each(self, batches: Sequence[Sequence[Operation]]
                     ) -> list[list[Event] | ReplayError]:
@@ -171,22 +187,22 @@ class SqliteStore(Notifying):
         One fsync for all of them: this is the worker's group commit. A batch that
         fails is rolled back to its savepoint and its error takes its place.
         """
+        if len(batches) == 1:  # no savepoint needed: the transaction is the batch
+            try:
+                return [self.commit(batches[0])]
+            except ReplayError as exc:
+                return [exc]
+
         def run(conn: sqlite3.Connection) -> list[list[Event] | ReplayError]:
-            lookup = rows.SqlLookup(conn)
+            planner = self._planner(conn)
             results: list[list[Event] | ReplayError] = []
             for ops in batches:
                 conn.execute("SAVEPOINT batch")
-                written: list[Event] = []
                 try:
-                    for op in ops:
-                        plan = plan_operation(op, lookup)
-                        rows.apply_changes(conn, plan.changes)
-                        written.extend(plan.events)
+                    results.append(planner.plan_batch(ops))
                 except ReplayError as exc:
                     conn.execute("ROLLBACK TO batch")
                     results.append(exc)
-                else:
-                    results.append(written)
                 conn.execute("RELEASE batch")
             return results
         return self._write(run, {op.run_id for ops in batches for op in ops})
@@ -337,6 +353,13 @@ class SqliteStore(Notifying):
             scheduled_event_id, owner,
             (rows.dumps(details), rows.to_us(now), rows.to_us(now + lease_for)))
 
+    def hand_over_activity(self, run_id: str, scheduled_event_id: int, owner: str,
+                           new_owner: str, lease_until: datetime) -> bool:
+        """Move ``owner``'s lease of the task to ``new_owner`` until ``lease_until``."""
+        return self._update_activity("lease_owner = ?, lease_expires_at = ?", run_id,
+                                     scheduled_event_id, owner,
+                                     (new_owner, rows.to_us(lease_until)))
+
     def retry_activity(self, run_id: str, scheduled_event_id: int, owner: str,
                        available_at: datetime, failure: Failure | None = None) -> None:
         """An attempt failed (``failure``): unlease it until ``available_at``."""
@@ -478,6 +501,28 @@ class SqliteStore(Notifying):
     def retire_query_poller(self, worker: str) -> None:
         """Forget a worker that shut down."""
         self._queries.retire_query_poller(worker)
+
+    # --- the registry of what workers host ------------------------------------------------------
+
+    def register_worker(self, task_queue: str, worker: str, registered_at: datetime,
+                        workflows: Sequence[WorkflowSignature],
+                        activities: Sequence[HandlerSignature]) -> None:
+        """Record what ``worker`` hosts on ``task_queue`` (newest registration wins)."""
+        params = upsert_rows(task_queue, worker, registered_at, workflows, activities,
+                             sqlite_time)
+        self._write(lambda conn: conn.executemany(SQLITE_UPSERT, params))
+
+    def registered_workflows(self, task_queue: str | None = None
+                             ) -> list[WorkflowRegistration]:
+        """The workflow types registered on ``task_queue`` (every queue if None)."""
+        found = from_rows(self._query(*select(WORKFLOW, task_queue, "?")), sqlite_read_time)
+        return [r for r in found if isinstance(r, WorkflowRegistration)]
+
+    def registered_activities(self, task_queue: str | None = None
+                              ) -> list[ActivityRegistration]:
+        """The activities registered on ``task_queue`` (every queue if None)."""
+        found = from_rows(self._query(*select(ACTIVITY, task_queue, "?")), sqlite_read_time)
+        return [r for r in found if isinstance(r, ActivityRegistration)]
 
     # --- maintenance --------------------------------------------------------------------------
 

@@ -27,7 +27,11 @@ trigger that lets a DELETE through only for a closed run that ``prune_run``
 is removing (see ``_sqlite_retention``). Every other DELETE or UPDATE of an
 event is refused as before.
 
-Version 4 added the query channel: the ``query_requests`` and ``query_pollers``
+Version 4 added the ``registrations`` table: what each task queue's workers
+host (workflow types with their handlers' signatures, activities), which
+clients without the workflow code check messages against (see ``_registry``).
+
+Version 5 added the query channel: the ``query_requests`` and ``query_pollers``
 tables (see ``_sqlite_queries``). They start empty; nothing else changes.
 """
 
@@ -39,6 +43,7 @@ from collections.abc import Callable
 import sqlite_utils
 
 from . import _sqlite_queries, _sqlite_retention
+from ._sql_registry import SQLITE_TABLE as REGISTRATIONS
 
 Migration = Callable[[sqlite_utils.Database], None]
 
@@ -68,8 +73,13 @@ def retention(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+def worker_registry(db: sqlite_utils.Database) -> None:
+    """3 -> 4: the registrations table (what workers host, per task queue)."""
+    db.execute(REGISTRATIONS)
+
+
 def query_channel(db: sqlite_utils.Database) -> None:
-    """3 -> 4: the query_requests and query_pollers tables of routed queries."""
+    """4 -> 5: the query_requests and query_pollers tables of routed queries."""
     for statement in _sqlite_queries.TABLES:
         db.execute(statement)
 
@@ -78,7 +88,8 @@ def query_channel(db: sqlite_utils.Database) -> None:
 MIGRATIONS: dict[int, Migration] = {
     1: task_failures_and_activity_progress,
     2: retention,
-    3: query_channel,
+    3: worker_registry,
+    4: query_channel,
 }
 
 

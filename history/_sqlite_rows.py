@@ -359,6 +359,11 @@ def apply_changes(conn: sqlite3.Connection, changes: Iterable[Change]) -> None:
             else:
                 conn.executemany(INSERT_EVENT, rows)
             continue
+        if isinstance(change, FinishWorkflowTask):
+            # the row goes unless requested updates keep it: then it is only reset
+            if conn.execute(_SQL[FinishWorkflowTask][0], (change.run_id,)).rowcount == 0:
+                conn.execute(_SQL[FinishWorkflowTask][1], (change.run_id,))
+            continue
         statements = _SQL[type(change)]
         if statements:
             params = _PARAMS[type(change)](change)

@@ -28,10 +28,11 @@ import sqlite_utils
 
 from . import _sqlite_migrations, _sqlite_queries, _sqlite_retention
 from ._errors import StoreError
+from ._sql_registry import SQLITE_TABLE as REGISTRATIONS
 from ._sqlite_faults import CORRUPT, corrupt_error, has_sqlite_header, primary_code, store_fault
 
 APPLICATION = "replay-store"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 _APPEND_ONLY = "replay: the events table is append-only; {} is not allowed [RPL-S01]"
@@ -87,6 +88,8 @@ DDL = (
     *_sqlite_retention.AUDIT_TRIGGERS,
     # Queries routed to workers (see _sqlite_queries): never derived, never history.
     *_sqlite_queries.TABLES,
+    # What workers host, per task queue (see _registry).
+    REGISTRATIONS,
 )
 
 

@@ -19,6 +19,12 @@ import attrs
 from ._errors import ReplayError
 from ._events import Event, Failure, JsonValue, WorkflowStarted, WorkflowTaskFailed
 from ._history import History
+from ._registry import (
+    ActivityRegistration,
+    HandlerSignature,
+    WorkflowRegistration,
+    WorkflowSignature,
+)
 
 # --- errors specific to stores ------------------------------------------------------
 
@@ -320,8 +326,9 @@ class Store(Protocol):
         With ``since`` (a :meth:`change_token` taken before looking at the store),
         return True at once if something was committed after that token, so a
         commit landing between the look and the wait is never missed. With
-        ``run_id``, sleep through this process's commits that touch other runs
-        (another process's commits always wake: their scope is unknown).
+        ``run_id``, sleep through this process's commits that touch other runs,
+        before the wait (after ``since``) as during it (another process's commits
+        always wake: their scope is unknown).
         """
         ...
 
@@ -377,6 +384,15 @@ class Store(Protocol):
     def cancel_requested_activities(self, owner: str) -> list[tuple[str, int]]:
         """(run id, scheduled event id) of activities leased by ``owner`` asked to cancel."""
         ...
+    def hand_over_activity(self, run_id: str, scheduled_event_id: int, owner: str,
+                           new_owner: str, lease_until: datetime) -> bool:
+        """Move ``owner``'s lease of the task to ``new_owner`` until ``lease_until``.
+
+        Asynchronous completion: the attempt waits for a completer that may live in
+        any process, so the lease must not end with the worker that started it.
+        False if ``owner`` does not hold the task (nothing changes).
+        """
+        ...
     def retry_activity(
         self, run_id: str, scheduled_event_id: int, owner: str, available_at: datetime,
         failure: Failure | None = None,
@@ -404,6 +420,27 @@ class Store(Protocol):
     def pending_updates(self, run_id: str) -> list[UpdateRequest]: ...
     def get_update(self, run_id: str, update_id: str) -> UpdateRequest | None: ...
     def reject_update(self, run_id: str, update_id: str, failure: Failure) -> None: ...
+
+    # the registry of what workers host (see history._registry)
+    def register_worker(self, task_queue: str, worker: str, registered_at: datetime,
+                        workflows: Sequence[WorkflowSignature],
+                        activities: Sequence[HandlerSignature]) -> None:
+        """Record what ``worker`` hosts on ``task_queue``: one entry per workflow type and
+        activity, replacing an entry registered at or before ``registered_at`` (a newer one
+        is kept). Idempotent; never touches runs."""
+        ...
+
+    def registered_workflows(self, task_queue: str | None = None
+                             ) -> list[WorkflowRegistration]:
+        """The workflow types registered on ``task_queue`` (every queue if None), by task
+        queue and type."""
+        ...
+
+    def registered_activities(self, task_queue: str | None = None
+                              ) -> list[ActivityRegistration]:
+        """The activities registered on ``task_queue`` (every queue if None), by task queue
+        and name."""
+        ...
 
     # maintenance
     def rebuild_indexes(self) -> None: ...

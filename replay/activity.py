@@ -10,6 +10,7 @@ from ._worker._activity_ctx import info as info
 from ._worker._activity_ctx import is_cancelled as is_cancelled
 from ._worker._activity_ctx import logger as logger
 from ._worker._activity_ctx import payload_converter as payload_converter
+from ._worker._async_completion import raise_complete_async as raise_complete_async
 
 __all__ = [
     "ActivityDefinition",
@@ -21,6 +22,7 @@ __all__ = [
     "is_cancelled",
     "logger",
     "payload_converter",
+    "raise_complete_async",
 ]
 
 _publish(__name__, globals(), private="replay._")

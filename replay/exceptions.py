@@ -22,6 +22,10 @@ knows nothing of the engine either), so catching either works::
     ├── HistoryError                   RPL-H01    breaks a rule of the format  H
     │   └── ForeignHistoryError        RPL-ND02   not written by replay
     ├── PayloadError                   RPL-P01    no JSON form / undecodable   H
+    │   ├── EncodedPayloadError        RPL-CV01   encoded; its codec not given H
+    │   └── ReservedPayloadKeyError    RPL-CV03   {"$payload": ...} is reserved H
+    ├── PayloadCodecError              RPL-CV02   a codec raised or miscounted H
+    ├── UnsupportedConverterError      RPL-CV04   a custom failure converter
     ├── StoreError                     RPL-S01    store unusable               H
     │   ├── StoreUnavailableError      RPL-S07    passing: locked, disk full   H
     │   └── StoreCorruptError          RPL-S08    damaged file                 H
@@ -43,12 +47,20 @@ knows nothing of the engine either), so catching either works::
     ├── WorkflowTaskError              RPL-WT01   a bug in workflow code; run stays open
     ├── NotInWorkflowError             RPL-W01    workflow.* outside workflow code
     ├── NotInActivityError             RPL-A01    activity.* outside an activity
+    ├── AsyncActivityNotFoundError     RPL-A02    async outcome for no waiting attempt
+    ├── AsyncActivityCancelledError    RPL-A03    async heartbeat: cancel requested
+    ├── InvalidTaskTokenError          RPL-A04    also a ValueError: not a task token
     ├── UnknownQueryError              RPL-Q01
     │   └── QueryUnavailableError      RPL-Q03    no handler can run here (client replay)
     ├── QueryFailedError               RPL-Q02
     ├── NoReplayedWorkflowError        RPL-R01    query after an early replay failure
     ├── DebuggerNotReadyError          RPL-DBG01  query before the first activation
     ├── DeterminismViolation           RPL-T01    also an AssertionError (check_determinism)
+    │
+    │  cron and schedules
+    ├── InvalidCronError               RPL-SC01   bad cron expression; also a ValueError
+    ├── ScheduleAlreadyRunningError    RPL-SC02   create_schedule with an id in use
+    ├── ScheduleNotFoundError          RPL-SC03   no such schedule (or deleted)
     │
     │  clients (also in replay.client)
     ├── WorkflowFailureError           RPL-C01    the run ended without a result
@@ -61,6 +73,10 @@ knows nothing of the engine either), so catching either works::
     ├── UnsupportedTargetError         RPL-C08
     ├── WorkflowContinuedAsNewError    RPL-H02    result(follow_runs=False) of a continued run
     ├── RunContextError                RPL-H03    handle.ctx: a write, or a bad reference
+    ├── UnknownHandlerError            RPL-C09    no such handler (the store's registry)
+    ├── ArgumentCountError             RPL-C10    wrong number of arguments (registry)
+    ├── ArgumentTypeError              RPL-C11    an argument of the wrong JSON kind (registry)
+    ├── WorkflowTypeNotRegisteredError RPL-C12    start of a type no worker hosts there
     │
     │  failures recorded in histories: the message is the user's own, no prefix
     └── FailureError                   RPL-F00
@@ -75,10 +91,13 @@ knows nothing of the engine either), so catching either works::
 """
 
 from replay.history import AppendConflictError as AppendConflictError
+from replay.history import EncodedPayloadError as EncodedPayloadError
 from replay.history import HistoryError as HistoryError
 from replay.history import InternalError as InternalError
+from replay.history import PayloadCodecError as PayloadCodecError
 from replay.history import PayloadError as PayloadError
 from replay.history import ReplayError as ReplayError
+from replay.history import ReservedPayloadKeyError as ReservedPayloadKeyError
 from replay.history import RunAlreadyExistsError as RunAlreadyExistsError
 from replay.history import RunClosedError as RunClosedError
 from replay.history import RunNotFoundError as RunNotFoundError
@@ -89,6 +108,9 @@ from replay.history import StoreError as StoreError
 from replay.history import StoreNotEmptyError as StoreNotEmptyError
 from replay.history import StoreUnavailableError as StoreUnavailableError
 
+from ._client._async_activity import AsyncActivityCancelledError as AsyncActivityCancelledError
+from ._client._async_activity import AsyncActivityNotFoundError as AsyncActivityNotFoundError
+from ._client._async_activity import InvalidTaskTokenError as InvalidTaskTokenError
 from ._client._errors import UnsupportedTargetError as UnsupportedTargetError
 from ._client._errors import WorkflowAlreadyStartedError as WorkflowAlreadyStartedError
 from ._client._errors import WorkflowClosedError as WorkflowClosedError
@@ -98,7 +120,17 @@ from ._client._errors import WorkflowQueryFailedError as WorkflowQueryFailedErro
 from ._client._errors import WorkflowQueryRejectedError as WorkflowQueryRejectedError
 from ._client._errors import WorkflowUpdateFailedError as WorkflowUpdateFailedError
 from ._client._handle_errors import WorkflowContinuedAsNewError as WorkflowContinuedAsNewError
+from ._client._registry_errors import ArgumentCountError as ArgumentCountError
+from ._client._registry_errors import ArgumentTypeError as ArgumentTypeError
+from ._client._registry_errors import UnknownHandlerError as UnknownHandlerError
+from ._client._registry_errors import (
+    WorkflowTypeNotRegisteredError as WorkflowTypeNotRegisteredError,
+)
 from ._client._run_context import RunContextError as RunContextError
+from ._client._schedules import ScheduleAlreadyRunningError as ScheduleAlreadyRunningError
+from ._client._schedules import ScheduleNotFoundError as ScheduleNotFoundError
+from ._core._cron import InvalidCronError as InvalidCronError
+from ._core._data_converter import UnsupportedConverterError as UnsupportedConverterError
 from ._core._exceptions import ActivityError as ActivityError
 from ._core._exceptions import ApplicationError as ApplicationError
 from ._core._exceptions import ApplicationErrorCategory as ApplicationErrorCategory
@@ -129,29 +161,40 @@ __all__ = [
     "AppendConflictError",
     "ApplicationError",
     "ApplicationErrorCategory",
+    "ArgumentCountError",
+    "ArgumentTypeError",
+    "AsyncActivityCancelledError",
+    "AsyncActivityNotFoundError",
     "CancelledError",
     "ChildWorkflowError",
     "DebuggerNotReadyError",
     "DeterminismViolation",
+    "EncodedPayloadError",
     "FailureError",
     "ForeignHistoryError",
     "HistoryError",
     "InternalError",
+    "InvalidCronError",
+    "InvalidTaskTokenError",
     "NoReplayedWorkflowError",
     "NondeterminismError",
     "NotInActivityError",
     "NotInWorkflowError",
+    "PayloadCodecError",
     "PayloadError",
     "QueryFailedError",
     "QueryUnavailableError",
     "ReadOnlyContextError",
     "ReplayError",
+    "ReservedPayloadKeyError",
     "RestrictedCallError",
     "RunAlreadyExistsError",
     "RunClosedError",
     "RunContextError",
     "RunNotFoundError",
     "RunNotPrunableError",
+    "ScheduleAlreadyRunningError",
+    "ScheduleNotFoundError",
     "StaleResultError",
     "StoreCorruptError",
     "StoreError",
@@ -159,8 +202,10 @@ __all__ = [
     "StoreUnavailableError",
     "TerminatedError",
     "TimeoutError",
+    "UnknownHandlerError",
     "UnknownQueryError",
     "UnorderedTasksError",
+    "UnsupportedConverterError",
     "UnsupportedTargetError",
     "WorkflowAlreadyStartedError",
     "WorkflowClosedError",
@@ -172,6 +217,7 @@ __all__ = [
     "WorkflowQueryFailedError",
     "WorkflowQueryRejectedError",
     "WorkflowTaskError",
+    "WorkflowTypeNotRegisteredError",
     "WorkflowUpdateFailedError",
 ]
 

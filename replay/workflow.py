@@ -12,6 +12,7 @@ from ._core._definition import update as update
 from ._core._exceptions import ContinueAsNewError as ContinueAsNewError
 from ._core._info import ParentInfo as ParentInfo
 from ._core._info import WorkflowInfo as WorkflowInfo
+from ._core._parent_close import ParentClosePolicy as ParentClosePolicy
 from ._core._public import publish as _publish
 from ._core._race import as_completed as as_completed
 from ._core._race import wait as wait
@@ -69,6 +70,7 @@ __all__ = [
     "ExternalWorkflowHandle",
     "HandlerUnfinishedPolicy",
     "NotInWorkflowError",
+    "ParentClosePolicy",
     "ParentInfo",
     "WorkflowDefinition",
     "WorkflowInfo",

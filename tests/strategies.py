@@ -169,8 +169,8 @@ class _Builder:
     def add(self, cls: type[Event], **fixed: Any) -> Event:
         self.time += self.draw(st.timedeltas(min_value=timedelta(0),
                                              max_value=timedelta(hours=1)))
-        event = self.draw(events_of(cls, event_id=len(self.events) + 1, time=self.time,
-                                    **fixed))
+        event: Event = self.draw(events_of(cls, event_id=len(self.events) + 1,
+                                           time=self.time, **fixed))
         self.events.append(event)
         return event
 

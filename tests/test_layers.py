@@ -31,16 +31,26 @@ ALLOWED: dict[str, set[str]] = {
                        "replay.history", "replay.sandbox"},
     # The command line is a user of the public faces, like any other program.
     "replay._cli": {"replay.client", "replay.worker", "replay.workflow", "replay.activity",
-                    "replay.debug",
+                    "replay.debug", "replay.converter",
                     "replay.exceptions", "replay.common", "replay.history",
-                    "replay.sandbox", "replay"},
+                    "replay.sandbox", "replay", "replay._ui"},
+    # The web UI, like the command line, uses the public faces (and the CLI's event
+    # summaries, so both show a history the same way).
+    "replay._ui": {"replay.client", "replay.debug", "replay.exceptions", "replay.history",
+                   "replay._cli"},
+    # Integrations: users of the public faces, like any other program.
+    "replay.contrib": {"replay.client", "replay.worker", "replay.workflow", "replay.activity",
+                       "replay.common", "replay.exceptions", "replay.history"},
 }
 FACES = ["replay.workflow", "replay.activity", "replay.client", "replay.worker",
-         "replay.common", "replay.debug", "replay.exceptions", "replay._pytest_plugin",
-         "replay"]
+         "replay.common", "replay.debug", "replay.exceptions", "replay.converter",
+         "replay._pytest_plugin", "replay"]
 for _face in FACES:
     ALLOWED[_face] = {"replay._core", "replay._replay", "replay._client", "replay._worker",
                       "replay.testing", "replay.history", "replay.sandbox", *FACES}
+
+# Integrations with other libraries, built on the public faces like any user's code.
+ALLOWED["replay.contrib"] = {*FACES, "replay.history", "replay.sandbox"}
 
 #: Single modules that one layer must not import directly even where the layer rule
 #: would allow it: the client talks to runs, it never runs workflow code's API.
@@ -158,3 +168,46 @@ def test_history_and_sandbox_know_nothing_of_each_other_or_the_engine() -> None:
             assert all(t.startswith("replay.history") for t in targets), (module, targets)
         if module.startswith("replay.sandbox"):
             assert all(t.startswith("replay.sandbox") for t in targets), (module, targets)
+
+
+#: The repository's top-level folders, and the folders each must not import: the engine
+#: knows none of them; the shared workload (fixtures) sits below tests and benchmarks;
+#: a benchmark never imports a test.
+FOLDERS_NEVER_IMPORTED: dict[str, set[str]] = {
+    "replay": {"tests", "benchmarks", "fixtures", "examples"},
+    "history": {"tests", "benchmarks", "fixtures", "examples"},
+    "sandbox": {"tests", "benchmarks", "fixtures", "examples"},
+    "fixtures": {"tests", "benchmarks", "examples"},
+    # examples/postgres_demo.py starts tests/postgres_server.py's throwaway server when
+    # it is given no URL in a checkout
+    "examples": {"benchmarks", "fixtures"},
+    "benchmarks": {"tests", "examples"},
+}
+
+
+def absolute_imports(path: Path) -> set[str]:
+    """The first part of every absolute import in ``path`` (a relative import stays in
+    its own top-level folder)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+@pytest.mark.parametrize("folder", sorted(FOLDERS_NEVER_IMPORTED))
+def test_top_level_folders_import_only_below_them(folder: str) -> None:
+    files = sorted((ROOT / folder).rglob("*.py"))
+    assert files, f"{folder}/ has no modules: update FOLDERS_NEVER_IMPORTED"
+    wrong = sorted((str(path.relative_to(ROOT)), name) for path in files
+                   for name in absolute_imports(path) & FOLDERS_NEVER_IMPORTED[folder])
+    assert wrong == [], f"{folder}/ may not import {sorted(FOLDERS_NEVER_IMPORTED[folder])}"
+
+
+def test_the_folder_rule_sees_an_import_of_tests(tmp_path: Path) -> None:
+    module = tmp_path / "bench.py"
+    module.write_text("import os\nfrom tests.replay import x\nfrom . import y\n"
+                      "def f() -> None:\n    import tests.strategies\n")
+    assert absolute_imports(module) == {"os", "tests"}

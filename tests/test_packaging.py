@@ -165,7 +165,7 @@ def _add_dependencies(purelib: Path, tmp_path: Path) -> list[str]:
 
 def _pip(python: Path, tmp_path: Path, *args: str, **env: str) -> None:
     _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps",
-          "--no-compile", *args], tmp_path, **env)
+          "--no-compile", *args], tmp_path, None, **env)
 
 
 def _check_setuptools() -> None:

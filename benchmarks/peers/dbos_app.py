@@ -10,8 +10,9 @@ functions: DBOS's sync API measured faster here than its async one (about
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from dbos import DBOS, SetWorkflowID
 from dbos._dbos import _get_dbos_instance
@@ -19,14 +20,27 @@ from dbos._dbos import _get_dbos_instance
 APP = "replay-bench"
 SYNCHRONOUS = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
 
+_F = TypeVar("_F", bound=Callable[..., Any])
 
-@DBOS.step()
+
+def _keeps_signature(decorator: Callable[[_F], Any]) -> Callable[[_F], _F]:
+    """A DBOS decorator, typed as the signature-keeping decorator it is (when DBOS is
+    not installed, the type checker sees its names as Any)."""
+
+    def apply(fn: _F) -> _F:
+        decorated: _F = decorator(fn)
+        return decorated
+
+    return apply
+
+
+@_keeps_signature(DBOS.step())
 def step(i: int) -> int:
     """One durable step."""
     return i * i
 
 
-@DBOS.workflow()
+@_keeps_signature(DBOS.workflow())
 def steps_workflow(n: int) -> int:
     """``n`` steps one after another."""
     total = 0

@@ -10,8 +10,11 @@ activity awaited directly: no history, no store, no worker (the loop's limit).
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -56,12 +59,45 @@ def client(path: Path, synchronous: str) -> Client:
     return Client(SqliteStore(path, synchronous=synchronous))
 
 
-async def _runs(count: int, steps: int, synchronous: str, concurrent: bool) -> float:
+def _start_worker_process(path: Path, synchronous: str) -> subprocess.Popen[bytes]:
+    """Another worker process on the same file (``benchmarks.peers.ours_worker``)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.peers.ours_worker", str(path), synchronous],
+        cwd=Path(__file__).resolve().parents[2], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    if proc.stdout.readline().strip() != b"ready":
+        proc.kill()
+        raise RuntimeError("the benchmark's worker process did not start")
+    return proc
+
+
+def _stop_worker_process(proc: subprocess.Popen[bytes]) -> None:
+    assert proc.stdin is not None
+    proc.stdin.close()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _nothing() -> None:
+    pass
+
+
+async def timed_runs(count: int, steps: int, synchronous: str, *, concurrent: bool,
+                     on_start: Callable[[], None] = _nothing,
+                     on_stop: Callable[[], None] = _nothing, processes: int = 1) -> float:
+    """``count`` workflows per second; ``on_start``/``on_stop`` bracket the timed part."""
     with tempfile.TemporaryDirectory(prefix="bench-peers-") as d:
         c = client(Path(d) / "ours.db", synchronous)
+        helpers = [_start_worker_process(Path(d) / "ours.db", synchronous)
+                   for _ in range(processes - 1)]
         try:
             async with Worker(c, task_queue=QUEUE, workflows=[StepsWorkflow],
                               activities=[step], max_concurrent_activities=200):
+                on_start()
                 start = time.perf_counter()
                 if concurrent:
                     handles = [await c.start_workflow(StepsWorkflow.run, args=[steps, 10.0],
@@ -75,15 +111,23 @@ async def _runs(count: int, steps: int, synchronous: str, concurrent: bool) -> f
                                                    id=f"w{i}", task_queue=QUEUE)
                         await asyncio.wait_for(h.result(), WAIT)
                 elapsed = time.perf_counter() - start
+                on_stop()
         finally:
+            for proc in helpers:
+                _stop_worker_process(proc)
             c.close()
     return count / elapsed
 
 
-def workflows_per_second(count: int, steps: int, synchronous: str, *, concurrent: bool
-                         ) -> float:
-    """``count`` workflows of ``steps`` activities, one after another or all at once."""
-    return asyncio.run(_runs(count, steps, synchronous, concurrent))
+def workflows_per_second(count: int, steps: int, synchronous: str, *, concurrent: bool,
+                         processes: int = 1) -> float:
+    """``count`` workflows of ``steps`` activities, one after another or all at once.
+
+    ``processes``: worker processes on the file (this one, plus ``processes - 1``
+    started for the sample, each with its own worker identity).
+    """
+    return asyncio.run(timed_runs(count, steps, synchronous, concurrent=concurrent,
+                                  processes=processes))
 
 
 def bare_per_second(count: int, steps: int, *, concurrent: bool) -> float:

@@ -18,6 +18,7 @@ import attrs
 import click
 
 from replay.activity import ActivityDefinition
+from replay.converter import DataConverter, PayloadConverter
 from replay.history import (
     History,
     HistoryError,
@@ -78,17 +79,68 @@ def db_option(fn: F) -> F:
 
 
 def open_store(db: str, *, create: bool = False) -> Store:
-    """The store at ``db``: a SQLite file (a missing one is an error unless the command
-    creates runs) or a store URL such as ``postgresql://...``."""
-    if "://" in db:
+    """The store at ``db``: a SQLite file (or ``sqlite:///PATH``) or a store URL such as
+    ``postgresql://...``.
+
+    A missing SQLite file is an error for a command that only reads (nothing is
+    created); a command that creates runs (``create``) creates it and says so on
+    stderr, naming the file, so a start in the wrong directory does not pass unseen.
+    """
+    path = sqlite_path(db)
+    if path is None:
         store = store_from_url(db)
         if store is None:
             raise CliError(f"{db!r} names no store: pass a SQLite file, sqlite:///PATH or "
                            "postgresql://user@host/db")
         return store
-    if not create and not os.path.exists(db):
-        raise CliError(f"no database at {db!r}: pass --db PATH or set REPLAY_DB")
-    return SqliteStore(db)
+    existed = os.path.exists(path)
+    if not create and not existed:
+        raise CliError(f"no database at {db!r}: pass --db PATH or set REPLAY_DB (this "
+                       "command only reads, so it creates no store)")
+    store = SqliteStore(path)
+    if not existed:
+        shown = path if os.path.dirname(path) else os.path.join(".", path)
+        click.echo(f"created new store {visible(shown)}", err=True)
+    return store
+
+
+def sqlite_path(db: str) -> str | None:
+    """The file a ``--db`` value names, if it names a SQLite file (a path or sqlite:///)."""
+    if db.startswith("sqlite:///"):
+        return db[len("sqlite:///"):]
+    return None if "://" in db else db
+
+
+def data_converter_option(fn: F) -> F:
+    """``--data-converter MODULE:ATTR``: the DataConverter (or payload converter) that
+    wrote the payloads, e.g. one with a payload codec; passed as ``data_converter``."""
+    return click.option(
+        "--data-converter", "data_converter", envvar="REPLAY_DATA_CONVERTER",
+        metavar="MODULE:ATTR", default=None, show_envvar=True, callback=_load_converter,
+        help="The data converter the program uses (a replay.converter.DataConverter, "
+        "or a payload converter, named as module:attribute): payloads are encoded and "
+        "decoded with it, through its payload codec if it has one.")(fn)
+
+
+def _load_converter(ctx: click.Context, param: click.Parameter,
+                    spec: str | None) -> DataConverter | None:
+    if spec is None:
+        return None
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise click.BadParameter(f"{spec!r} is not module:attribute", param=param)
+    obj: Any = import_module(module_name)
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise click.BadParameter(f"module {module_name!r} has no attribute {attr!r}",
+                                     param=param)
+        obj = getattr(obj, part)
+    if isinstance(obj, DataConverter):
+        return obj
+    if isinstance(obj, PayloadConverter):
+        return DataConverter.wrapping(obj)
+    raise click.BadParameter(f"{spec} is a {type(obj).__name__}, not a DataConverter or a "
+                             "PayloadConverter", param=param)
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:
@@ -186,15 +238,21 @@ def resolve_run(store: Store, ident: str) -> RunInfo:
     return run
 
 
-def load_history(store_db: str, ident: str) -> History:
-    """A history from a JSON file (if ``ident`` is an existing path) or from the database."""
+def load_history(store_db: str, ident: str,
+                 data_converter: DataConverter | None = None) -> History:
+    """A history from a JSON file (if ``ident`` is an existing path) or from the database,
+    with its payloads decoded by ``data_converter``'s codec when it has one."""
     if os.path.isfile(ident) or ident.endswith(".json"):
-        return History.load(ident)
-    store = open_store(store_db)
-    try:
-        return store.history(resolve_run(store, ident).run_id)
-    finally:
-        store.close()
+        hist = History.load(ident)
+    else:
+        store = open_store(store_db)
+        try:
+            hist = store.history(resolve_run(store, ident).run_id)
+        finally:
+            store.close()
+    if data_converter is None or data_converter.payload_codec is None:
+        return hist
+    return run_async(data_converter.decode_history(hist))
 
 
 def json_args(values: Sequence[str], option: str = "--arg") -> list[Any]:

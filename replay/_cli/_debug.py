@@ -18,10 +18,18 @@ from typing import IO, Any, ClassVar
 
 import click
 
+from replay.converter import DataConverter
 from replay.debug import Debugger, Stop
 from replay.history import EVENT_KINDS, ReplayError
 
-from ._common import db_option, load_code, load_history, need_workflows, to_json
+from ._common import (
+    data_converter_option,
+    db_option,
+    load_code,
+    load_history,
+    need_workflows,
+    to_json,
+)
 from ._escape import visible
 from ._summary import format_history, summarize
 
@@ -397,8 +405,10 @@ def _json_values(text: str) -> list[Any]:
               help="Module (or module:attr, or file.py) with the workflow code.")
 @click.option("--break", "-b", "breaks", multiple=True, metavar="SPEC",
               help="A breakpoint to set before starting (KIND, EVENT_ID or file:line).")
+@data_converter_option
 @db_option
-def debug(ident: str, modules: tuple[str, ...], breaks: tuple[str, ...], db: str) -> None:
+def debug(ident: str, modules: tuple[str, ...], breaks: tuple[str, ...],
+          data_converter: DataConverter | None, db: str) -> None:
     """Step a history through the workflow code, reading commands from stdin.
 
     FILE is a history file; ID a run id or workflow id in the database.
@@ -413,7 +423,8 @@ def debug(ident: str, modules: tuple[str, ...], breaks: tuple[str, ...], db: str
       replay debug histories/greet-1.json --workflows myapp.workflows -b TimerStarted
     """
     workflows = need_workflows(load_code(modules), "debug")
-    with Debugger(load_history(db, ident), workflows=workflows) as dbg:
+    with Debugger(load_history(db, ident, data_converter), workflows=workflows,
+                  data_converter=data_converter) as dbg:
         for spec in breaks:
             try:
                 dbg.add_breakpoint(spec)

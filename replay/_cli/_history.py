@@ -11,12 +11,22 @@ from pathlib import Path
 
 import click
 
+from replay.converter import DataConverter
 from replay.exceptions import NondeterminismError
-from replay.history import Append, History, HistoryError, ReplayError, Start, event_to_data
+from replay.history import (
+    Append,
+    CodecStore,
+    History,
+    HistoryError,
+    ReplayError,
+    Start,
+    event_to_data,
+)
 from replay.worker import Replayer
 
 from ._common import (
     CliError,
+    data_converter_option,
     db_option,
     error_text,
     load_code,
@@ -45,8 +55,10 @@ def _fixed_row(cells: tuple[str, str, str, str]) -> str:
                    "event per line) instead of a table.")
 @click.option("--follow", "-f", is_flag=True,
               help="Keep printing events as they are appended until the run closes.")
+@data_converter_option
 @db_option
-def show(ident: str, as_json: bool, follow: bool, db: str) -> None:
+def show(ident: str, as_json: bool, follow: bool, data_converter: DataConverter | None,
+         db: str) -> None:
     """Show a run's history (ID: run id or workflow id) or a history FILE.
 
     \b
@@ -54,9 +66,13 @@ def show(ident: str, as_json: bool, follow: bool, db: str) -> None:
       replay show greet-1
       replay show greet-1 --follow
       replay show saved/greet-1.json --json
+
+    Payloads a codec encoded show as <encoded ENCODING, N bytes> (in --json: as
+    stored, {"$payload": ...}) unless --data-converter names the converter with
+    the codec that wrote them.
     """
     if not follow:
-        hist = load_history(db, ident)
+        hist = load_history(db, ident, data_converter)
         click.echo(visible(hist.to_json(), keep_newlines=True) if as_json
                    else format_history(hist.events))
         note = None if as_json else failing_note(hist.events)
@@ -66,6 +82,8 @@ def show(ident: str, as_json: bool, follow: bool, db: str) -> None:
     if os.path.isfile(ident):
         raise click.UsageError("--follow needs a run in the database, not a file")
     store = open_store(db)
+    if data_converter is not None and data_converter.payload_codec is not None:
+        store = CodecStore(store, data_converter.payload_codec)
     try:
         run_id = resolve_run(store, ident).run_id
         if not as_json:
@@ -190,9 +208,11 @@ def _check_one(replayer: Replayer, load: Loader) -> tuple[str, str] | None:
 @click.option("--strict-result/--no-strict-result", default=True, show_default=True,
               help="Also compare each closed run's result, failure or continue-as-new "
                    "arguments with the recorded ones (a difference diverges).")
+@data_converter_option
 @db_option
 def check(paths: tuple[str, ...], modules: tuple[str, ...], from_db: bool, status: str | None,
-          workflow_type: str | None, strict_result: bool, db: str) -> None:
+          workflow_type: str | None, strict_result: bool, data_converter: DataConverter | None,
+          db: str) -> None:
     """Replay saved histories through the current workflow code.
 
     PATHs are history files or directories (searched for *.json). Each
@@ -207,7 +227,7 @@ def check(paths: tuple[str, ...], modules: tuple[str, ...], from_db: bool, statu
       replay check --workflows myapp.workflows --from-db --status completed
     """
     replayer = Replayer(workflows=need_workflows(load_code(modules), "check"),
-                        strict_result=strict_result)
+                        strict_result=strict_result, data_converter=data_converter)
     if from_db == bool(paths):
         raise click.UsageError("name history files or directories, or pass --from-db "
                                "(not both)")

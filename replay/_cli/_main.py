@@ -13,7 +13,9 @@ from ._common import ReplayGroup
 from ._debug import debug
 from ._history import COMMANDS as HISTORY_COMMANDS
 from ._runs import COMMANDS as RUN_COMMANDS
+from ._schedules import COMMANDS as SCHEDULE_COMMANDS
 from ._stores import COMMANDS as STORE_COMMANDS
+from ._ui import ui
 
 
 @click.group(cls=ReplayGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -31,7 +33,8 @@ def main() -> None:
     """
 
 
-for _command in [*RUN_COMMANDS, *HISTORY_COMMANDS, *STORE_COMMANDS, debug]:
+for _command in [*RUN_COMMANDS, *HISTORY_COMMANDS, *STORE_COMMANDS, *SCHEDULE_COMMANDS, debug,
+                 ui]:
     main.add_command(_command)
 
 

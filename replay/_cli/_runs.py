@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import signal as signals
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
 import click
 
 from replay.client import Client, WorkflowExecutionDescription, WorkflowHandle, WorkflowTaskFailure
+from replay.converter import DataConverter
 from replay.history import RUN_STATUSES, RunInfo
 from replay.worker import Replayer
 from replay.workflow import WorkflowDefinition
 
 from ._common import (
     CliError,
+    data_converter_option,
     db_option,
     json_args,
     load_code,
@@ -37,8 +39,9 @@ _WORKFLOWS = click.option("--workflows", "-w", "modules", multiple=True, metavar
                           help="Module (or module:attr, or file.py) defining the workflow.")
 
 
-def _client(db: str, *, create: bool = False) -> Client:
-    return Client(open_store(db, create=create))
+def _client(db: str, *, create: bool = False,
+            data_converter: DataConverter | None = None) -> Client:
+    return Client(open_store(db, create=create), data_converter=data_converter)
 
 
 def _handle(client: Client, ident: str) -> tuple[WorkflowHandle[Any, Any], RunInfo]:
@@ -108,8 +111,10 @@ class StoreUnusableError(CliError):
 @click.command()
 @click.argument("modules", nargs=-1, required=True, metavar="MODULE...")
 @click.option("--task-queue", "-q", required=True, help="The task queue to poll.")
+@data_converter_option
 @db_option
-def worker(modules: tuple[str, ...], task_queue: str, db: str) -> None:
+def worker(modules: tuple[str, ...], task_queue: str, data_converter: DataConverter | None,
+           db: str) -> None:
     """Run a worker in the foreground until Ctrl-C or SIGTERM.
 
     Every @workflow.defn class and @activity.defn function found in the
@@ -131,7 +136,7 @@ def worker(modules: tuple[str, ...], task_queue: str, db: str) -> None:
                                "@activity.defn function")
     escape_logs()  # failures of runs are logged with their (untrusted) messages
     try:
-        client = _client(db, create=True)
+        client = _client(db, create=True, data_converter=data_converter)
     except StoreError as exc:
         raise StoreUnusableError(exc) from exc
 
@@ -173,9 +178,11 @@ def worker(modules: tuple[str, ...], task_queue: str, db: str) -> None:
 @_WORKFLOWS
 @click.option("--wait", is_flag=True, help="Wait for the result and print it as JSON.")
 @click.option("--timeout", type=float, default=None, help="With --wait: give up after SECONDS.")
+@data_converter_option
 @db_option
 def start(workflow_type: str, workflow_id: str, task_queue: str, args: tuple[str, ...],
-          modules: tuple[str, ...], wait: bool, timeout: float | None, db: str) -> None:
+          modules: tuple[str, ...], wait: bool, timeout: float | None,
+          data_converter: DataConverter | None, db: str) -> None:
     """Start a run of workflow TYPE; prints its workflow id and run id.
 
     With --workflows the arguments are checked against the run method's
@@ -191,7 +198,7 @@ def start(workflow_type: str, workflow_id: str, task_queue: str, args: tuple[str
     target: Any = next((w for w in code.workflows
                         if (d := WorkflowDefinition.find(w)) and d.name == workflow_type),
                        workflow_type)
-    client = _client(db, create=True)
+    client = _client(db, create=True, data_converter=data_converter)
 
     async def go() -> None:
         handle = await client.start_workflow(target, id=workflow_id,
@@ -211,8 +218,10 @@ def start(workflow_type: str, workflow_id: str, task_queue: str, args: tuple[str
 @click.argument("ident", metavar="ID")
 @click.argument("name")
 @_ARG
+@data_converter_option
 @db_option
-def signal(ident: str, name: str, args: tuple[str, ...], db: str) -> None:
+def signal(ident: str, name: str, args: tuple[str, ...], data_converter: DataConverter | None,
+           db: str) -> None:
     """Send signal NAME to run ID (a workflow id means its newest run).
 
     \b
@@ -220,7 +229,7 @@ def signal(ident: str, name: str, args: tuple[str, ...], db: str) -> None:
       replay signal greet-1 add --arg '"Bob"'
     """
     values = json_args(args)
-    client = _client(db)
+    client = _client(db, data_converter=data_converter)
     try:
         handle, _ = _handle(client, ident)
         run_async(handle.signal(name, args=values))
@@ -234,23 +243,39 @@ def signal(ident: str, name: str, args: tuple[str, ...], db: str) -> None:
 @click.argument("ident", metavar="ID")
 @click.argument("name")
 @_ARG
-@click.option("--workflows", "-w", "modules", multiple=True, required=True, metavar="MODULE",
-              help="Module (or module:attr, or file.py) defining the workflow.")
+@_WORKFLOWS
+@click.option("--timeout", type=float, default=5.0, show_default=True,
+              help="Without --workflows: give up waiting for a worker's answer after SECONDS.")
+@data_converter_option
 @db_option
 def query(ident: str, name: str, args: tuple[str, ...], modules: tuple[str, ...],
-          db: str) -> None:
+          timeout: float, data_converter: DataConverter | None, db: str) -> None:
     """Run query NAME on run ID and print the answer as JSON.
 
-    A query replays the run's recorded activations through the workflow
-    code named by --workflows and asks the rebuilt workflow; it works on
-    closed runs too and needs no worker.
+    With --workflows the query replays the run's recorded activations through
+    that code here and asks the rebuilt workflow: it works on closed runs too
+    and needs no worker. Without it, a worker of the run's task queue answers;
+    the name and arguments are first checked against what the workers
+    registered, and a bad one is refused.
 
     \b
-    Example:
+    Examples:
       replay query greet-1 count --workflows myapp.workflows
+      replay query greet-1 count
     """
-    replayer = Replayer(workflows=need_workflows(load_code(modules), "query"))
     values = json_args(args)
+    if not modules:
+        client = _client(db, data_converter=data_converter)
+        try:
+            handle, _ = _handle(client, ident)
+            answer = run_async(handle.query(name, args=values,
+                                            rpc_timeout=timedelta(seconds=timeout)))
+        finally:
+            client.close()
+        click.echo(to_json(answer))
+        return
+    replayer = Replayer(workflows=need_workflows(load_code(modules), "query"),
+                        data_converter=data_converter)
     store = open_store(db)
     try:
         history = store.history(resolve_run(store, ident).run_id)
@@ -266,9 +291,10 @@ def query(ident: str, name: str, args: tuple[str, ...], modules: tuple[str, ...]
 @_WORKFLOWS
 @click.option("--timeout", type=float, default=60.0, show_default=True,
               help="Give up waiting for the result after SECONDS.")
+@data_converter_option
 @db_option
 def update(ident: str, name: str, args: tuple[str, ...], modules: tuple[str, ...],
-           timeout: float, db: str) -> None:
+           timeout: float, data_converter: DataConverter | None, db: str) -> None:
     """Send update NAME to run ID, wait for its result and print it as JSON.
 
     A worker must be running for the run's task queue: it validates, accepts
@@ -280,7 +306,7 @@ def update(ident: str, name: str, args: tuple[str, ...], modules: tuple[str, ...
     """
     load_code(modules)
     values = json_args(args)
-    client = _client(db)
+    client = _client(db, data_converter=data_converter)
     try:
         handle, _ = _handle(client, ident)
         result = run_async(_bounded(handle.execute_update(name, args=values), timeout,
@@ -385,8 +411,9 @@ def _status(run: RunInfo) -> str:
 @click.command()
 @click.argument("ident", metavar="ID")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object instead of a table.")
+@data_converter_option
 @db_option
-def describe(ident: str, as_json: bool, db: str) -> None:
+def describe(ident: str, as_json: bool, data_converter: DataConverter | None, db: str) -> None:
     """Show one run: ids, type, task queue, status, times, history length, parent, memo,
     its failing workflow task (cause, attempt, next retry) and its open activities
     (attempt, last failure, next attempt, last heartbeat).
@@ -395,7 +422,7 @@ def describe(ident: str, as_json: bool, db: str) -> None:
     Example:
       replay describe greet-1 --json
     """
-    client = _client(db)
+    client = _client(db, data_converter=data_converter)
     try:
         handle, run = _handle(client, ident)
         desc: WorkflowExecutionDescription = run_async(handle.describe())

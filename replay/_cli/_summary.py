@@ -39,6 +39,8 @@ from replay.history import (
     WorkflowTaskFailed,
     WorkflowTerminated,
     WorkflowTimedOut,
+    envelope_summary,
+    is_envelope,
 )
 
 from ._escape import visible
@@ -55,8 +57,18 @@ def _task_failed(e: WorkflowTaskFailed) -> str:
 
 
 def _j(value: Any, limit: int = 40) -> str:
-    text = json.dumps(value, ensure_ascii=False)
+    text = _payload_text(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _payload_text(value: Any) -> str:
+    """JSON text of payload data; an encoded payload (one a codec wrote, which this
+    reader did not decode) shows as ``<encoded ENCODING, N bytes>``."""
+    if is_envelope(value):
+        return envelope_summary(value)
+    if isinstance(value, list) and any(is_envelope(v) for v in value):
+        return "[" + ", ".join(_payload_text(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
 
 
 _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {

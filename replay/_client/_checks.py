@@ -4,25 +4,54 @@ When this process knows the code of a run's workflow type (a handler
 reference names it, a local worker runs it, or exactly one class declares
 that name), a signal, update or start with an unknown handler name or
 arguments that do not fit the annotations fails at the caller with
-``PayloadError``, and nothing is sent. Unknown code is not checked.
+``PayloadError``, and nothing is sent. Code this process does not have is
+checked against the store's registry of what the task queue's workers host
+(``_registry_checks``), when they registered anything.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from replay.history import PayloadConverter, PayloadError
+from replay.history import JsonValue, PayloadConverter, PayloadError, Store
 
 from .._core._definition import WorkflowDefinition, known_workflow
 from ._local import LocalWorkers
+from ._registry_checks import check_message, check_start
+from ._store_calls import StoreCalls
 
 
 class MessageChecks:
     """Finds the workflow code for a type and checks messages against it."""
 
-    def __init__(self, converter: PayloadConverter, workers: LocalWorkers) -> None:
+    def __init__(self, converter: PayloadConverter, workers: LocalWorkers,
+                 store: Store | None = None, store_calls: StoreCalls | None = None) -> None:
         self.converter = converter
         self.workers = workers
+        self.store = store
+        self.store_calls = store_calls
+
+    async def check_registered_start(self, task_queue: str, workflow_type: str,
+                                     payloads: list[JsonValue],
+                                     hint: WorkflowDefinition | None = None) -> None:
+        """Without the code here: refuse a start that no worker of ``task_queue`` could
+        take, by the store's registry (UnknownHandlerError's family, RPL-C10..C12)."""
+        if (self.store is None or self.store_calls is None
+                or self.definition_for(workflow_type, hint) is not None):
+            return
+        found = await self.store_calls(self.store.registered_workflows)
+        check_start(found, task_queue, workflow_type, payloads)
+
+    async def check_registered_message(self, task_queue: str, workflow_type: str, kind: str,
+                                       name: str, payloads: list[JsonValue],
+                                       hint: WorkflowDefinition | None = None) -> None:
+        """Without the code here: refuse a signal, query or update that the run's type,
+        as registered on ``task_queue``, has no handler for or cannot take (RPL-C09..C11)."""
+        if (self.store is None or self.store_calls is None
+                or self.definition_for(workflow_type, hint) is not None):
+            return
+        found = await self.store_calls(self.store.registered_workflows, task_queue)
+        check_message(found, workflow_type, kind, name, payloads)
 
     def definition_for(self, workflow_type: str, hint: WorkflowDefinition | None = None
                        ) -> WorkflowDefinition | None:

@@ -10,23 +10,24 @@ import typing
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
-from typing import Any, Concatenate, TypeVar, Unpack
+from typing import Any, Concatenate, TypedDict, TypeVar, Unpack
 
 import attrs
 
 from replay.history import (
+    CodecStore,
     Deliver,
     Operation,
     PayloadConverter,
     PrunedRun,
     RunAlreadyExistsError,
+    RunInfo,
     SignalReceived,
     SqliteStore,
     Start,
     Store,
     WorkflowStarted,
     WorkflowTerminated,
-    default_converter,
     prune_closed_runs,
     store_from_url,
 )
@@ -34,8 +35,12 @@ from replay.history import (
 from .._core._args import UNSET, all_args
 from .._core._clock import Clock, SystemClock
 from .._core._common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from .._core._cron import CronSchedule
+from .._core._data_converter import DataConverter
 from .._core._definition import WorkflowDefinition, owner_workflow, workflow_name
+from .._core._schedule_types import Schedule, ScheduleBackfill, ScheduleListDescription
 from .._replay._queries import QueryEngine
+from ._async_activity import AsyncActivityHandle
 from ._checks import MessageChecks
 from ._errors import UnsupportedTargetError, WorkflowAlreadyStartedError
 from ._handle import (
@@ -56,6 +61,11 @@ from ._inputs import (
 )
 from ._interceptors import Interceptor, OutboundInterceptor
 from ._local import LocalWorkers
+from ._schedules import (
+    ScheduleHandle,
+    create_schedule,
+    list_schedules,
+)
 from ._store_calls import StoreCalls
 from ._typing import (
     MultiParams,
@@ -88,6 +98,33 @@ def open_store(target: str | None) -> Store:
     return store
 
 
+class ClientConfig(TypedDict):
+    """What a client was built with (:meth:`Client.config`): ``Client(**config)``
+    builds another one on the same store with the same options."""
+
+    store: Store
+    data_converter: DataConverter
+    clock: Clock
+    interceptors: Sequence[Interceptor]
+    retention: timedelta | None
+
+
+def pick_data_converter(data_converter: DataConverter | None,
+                        payload_converter: PayloadConverter | None) -> DataConverter:
+    """``data_converter``, or one around a bare ``payload_converter``, or the default."""
+    if data_converter is not None and payload_converter is not None:
+        raise TypeError("pass data_converter= or payload_converter=, not both (a "
+                        "DataConverter holds its payload converter)")
+    if data_converter is not None:
+        if not isinstance(data_converter, DataConverter):
+            raise TypeError("data_converter must be a replay.converter.DataConverter, got "
+                            f"{type(data_converter).__name__}")
+        return data_converter
+    if payload_converter is not None:
+        return DataConverter.wrapping(payload_converter)
+    return DataConverter.default
+
+
 class Client:
     """The entry point for applications: start runs and get handles to them.
 
@@ -97,10 +134,18 @@ class Client:
     that needs it.
     """
 
-    def __init__(self, store: Store, *, converter: PayloadConverter | None = None,
+    def __init__(self, store: Store, *, data_converter: DataConverter | None = None,
+                 converter: PayloadConverter | None = None,
                  clock: Clock | None = None, interceptors: Sequence[Interceptor] = (),
                  retention: timedelta | None = None) -> None:
-        self.store = store
+        """``data_converter`` (or a bare payload ``converter``) is used by this client,
+        its handles and the workers, replayers and environments made with it. With a
+        payload codec, ``store`` is seen through it: payloads are encoded at rest."""
+        self.data_converter = pick_data_converter(data_converter, converter)
+        """How values become payloads (and what a codec does to them at rest)."""
+        self._given_store = store
+        codec = self.data_converter.payload_codec
+        self.store: Store = store if codec is None else CodecStore(store, codec)
         self.retention = retention
         """How long closed runs are kept: :meth:`prune` removes older ones (None: kept)."""
         self.interceptors = list(interceptors)
@@ -111,18 +156,21 @@ class Client:
         self.outbound = outbound
         """The interceptor chain every start and handle call goes through (outermost
         first, ending in the client's own implementation)."""
-        self.converter = converter or default_converter()
+        self.converter = self.data_converter.payload_converter
+        """The payload converter (``data_converter.payload_converter``)."""
         self.clock: Clock = clock or SystemClock()
-        self.store_calls = StoreCalls(store)
+        self.store_calls = StoreCalls(self.store)
         """Runs store calls of awaited methods off the event loop."""
-        self.queries = QueryEngine(store, self.converter, store_calls=self.store_calls)
+        self.queries = QueryEngine(self.store, self.converter, store_calls=self.store_calls)
         self.local_workers = LocalWorkers()
         """Workers of this process running against this client (they register themselves)."""
-        self.checks = MessageChecks(self.converter, self.local_workers)
+        self.checks = MessageChecks(self.converter, self.local_workers, store,
+                                    self.store_calls)
         """Checks of messages against the workflow code this process knows."""
 
     @classmethod
     async def connect(cls, target: str | None = None, *, namespace: str = "default",
+                      data_converter: DataConverter | None = None,
                       payload_converter: PayloadConverter | None = None,
                       clock: Clock | None = None, interceptors: Sequence[Interceptor] = (),
                       retention: timedelta | None = None) -> Client:
@@ -138,9 +186,17 @@ class Client:
                 "embedded and each store is a single namespace, so only "
                 "namespace='default' is accepted. To keep runs apart, open another store, "
                 "e.g. Client.connect('sqlite:///other.db').")
+        chosen = pick_data_converter(data_converter, payload_converter)
         store = await asyncio.to_thread(open_store, target)  # opening can wait on a lock
-        return cls(store, converter=payload_converter, clock=clock, interceptors=interceptors,
+        return cls(store, data_converter=chosen, clock=clock, interceptors=interceptors,
                    retention=retention)
+
+    def config(self) -> ClientConfig:
+        """The options this client was built with; ``Client(**client.config())`` (with
+        any of them replaced) builds another client on the same store."""
+        return ClientConfig(store=self._given_store, data_converter=self.data_converter,
+                            clock=self.clock, interceptors=list(self.interceptors),
+                            retention=self.retention)
 
     async def prune(self, *, older_than: timedelta | None = None, statuses: Sequence[str] = (),
                     export_to: str | os.PathLike[str] | None = None,
@@ -159,7 +215,8 @@ class Client:
             raise ValueError("Client.prune() needs older_than=..., or connect with "
                              "retention=timedelta(...)")
         cutoff = self.clock.now() - keep
-        return await asyncio.to_thread(prune_closed_runs, self.store, cutoff,
+        # the store as given: exported files keep payloads as they are at rest
+        return await asyncio.to_thread(prune_closed_runs, self._given_store, cutoff,
                                        statuses=statuses, export_to=export_to,
                                        dry_run=dry_run)
 
@@ -211,6 +268,7 @@ class Client:
         task_timeout: timedelta | None = None,
         rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
         rpc_timeout: timedelta | None = None,
+        cron_schedule: str = "",
     ) -> WorkflowHandle[Any, Any]:
         """Start a run (or, with ``start_signal``, signal the open one or start and signal).
 
@@ -220,8 +278,16 @@ class Client:
         ``task_timeout`` is accepted for familiar code and not recorded: replay does
         not time workflow tasks out. ``rpc_metadata`` and ``rpc_timeout`` are checked
         for their types and have no other effect (there is no remote call).
+
+        ``cron_schedule`` (five cron fields or a shorthand such as ``@hourly``, UTC)
+        makes the run wait for the next matching time before its code runs; each run
+        that completes, fails or times out is followed by the next one, until a run is
+        cancelled or terminated. An invalid expression raises InvalidCronError (RPL-SC01)
+        naming the column, and nothing is written.
         """
         check_rpc_options("start_workflow", rpc_metadata, rpc_timeout)
+        if cron_schedule:
+            CronSchedule.parse(cron_schedule)
         if task_timeout is not None and not isinstance(task_timeout, timedelta):
             raise TypeError("start_workflow: task_timeout must be a timedelta or None")
         name, declared = workflow_name(workflow)
@@ -232,7 +298,8 @@ class Client:
             id_conflict_policy=id_conflict_policy, memo=memo, start_signal=start_signal,
             start_signal_args=start_signal_args,
             ret_type=result_type if result_type is not None else declared,
-            rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout, workflow_ref=workflow))
+            rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout, workflow_ref=workflow,
+            cron_schedule=cron_schedule))
 
     async def begin_run(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
         """Start the run ``input`` describes (the end of the client's chain)."""
@@ -242,8 +309,11 @@ class Client:
         start_signal, start_signal_args = input.start_signal, input.start_signal_args
         memo, headers = dict(input.memo) if input.memo else None, dict(input.headers)
         hint = owner_workflow(workflow) if workflow and not isinstance(workflow, str) else None
+        if input.cron_schedule:  # an interceptor may have set it: check it again
+            CronSchedule.parse(input.cron_schedule)
         payloads = self.converter.to_payloads(input.args)
         self.checks.check_args(name, "workflow", name, payloads, hint)
+        await self.checks.check_registered_start(task_queue, name, payloads, hint)
         rtype = input.ret_type
         now = self.clock.now()
         existing = await self.store_calls(self.store.latest_run, id)
@@ -252,6 +322,8 @@ class Client:
         if start_signal is not None:
             self.checks.check_handler(name, "signal", start_signal, hint)
             sig_payloads = self.converter.to_payloads(start_signal_args)
+            await self.checks.check_registered_message(task_queue, name, "signal",
+                                                       start_signal, sig_payloads, hint)
             if existing is not None and existing.status == "running":
                 await self.store_calls(self.store.commit, [Deliver(
                     existing.run_id, SignalReceived(event_id=0, time=now,
@@ -290,7 +362,7 @@ class Client:
             args=payloads, random_seed=secrets.randbits(62), first_execution_run_id=run_id,
             memo=self.converter.to_payload(memo) if memo else {},
             execution_timeout=input.execution_timeout, run_timeout=input.run_timeout,
-            headers=headers)
+            headers=headers, cron_schedule=input.cron_schedule)
         ops.append(Start(run_id, started))
         if start_signal is not None:
             signal_ops.append(Deliver(run_id, SignalReceived(
@@ -356,6 +428,21 @@ class Client:
             result_type=rtype)
         return handle
 
+    def get_async_activity_handle(self, *, task_token: bytes | None = None,
+                                  workflow_id: str | None = None, run_id: str | None = None,
+                                  activity_id: str | None = None) -> AsyncActivityHandle:
+        """A handle that completes, fails or heartbeats an activity that called
+        ``activity.raise_complete_async()``: by ``task_token`` (its
+        ``activity.info().task_token``) or by ``workflow_id``, ``activity_id`` and
+        optionally ``run_id`` (default: the workflow's newest run)."""
+        by_ids = workflow_id is not None or activity_id is not None or run_id is not None
+        if (task_token is None) == (not by_ids) or (by_ids and (
+                workflow_id is None or activity_id is None)):
+            raise TypeError("get_async_activity_handle() takes either task_token=, or "
+                            "workflow_id= and activity_id= (with an optional run_id=)")
+        return AsyncActivityHandle(self, task_token=task_token, workflow_id=workflow_id,
+                                   run_id=run_id, activity_id=activity_id)
+
     def list_workflows(self, query: str | None = None, *, status: str | None = None,
                        workflow_type: str | None = None, limit: int | None = None
                        ) -> AsyncIterator[WorkflowExecution]:
@@ -380,6 +467,47 @@ class Client:
         _refuse_query("count_workflows", query)
         return WorkflowExecutionCount(await self.store_calls(
             self.store.count_runs, status=status, workflow_type=workflow_type))
+
+    # --- schedules ---------------------------------------------------------------------------
+
+    async def create_schedule(self, id: str, schedule: Schedule, *,
+                              trigger_immediately: bool = False,
+                              backfill: Sequence[ScheduleBackfill] = (),
+                              memo: dict[str, Any] | None = None,
+                              search_attributes: Any = None,
+                              rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
+                              rpc_timeout: timedelta | None = None) -> ScheduleHandle:
+        """Create a schedule: a run of the engine's schedule workflow, hosted by every
+        worker of the action's task queue, that takes the action at the spec's times.
+
+        ``trigger_immediately`` takes one action at once; ``backfill`` takes those due
+        in the given ranges at once. ScheduleAlreadyRunningError (RPL-SC02) if ``id``
+        exists; InvalidCronError (RPL-SC01), ValueError or TypeError for a schedule that
+        cannot be used. In every error case nothing is written. ``search_attributes``
+        is refused (TypeError): schedules do not index them yet.
+        """
+        check_rpc_options("create_schedule", rpc_metadata, rpc_timeout)
+        if search_attributes is not None:
+            raise TypeError("Client.create_schedule(search_attributes=...) is not supported "
+                            "yet; replay would ignore it, so it refuses it instead")
+        return await create_schedule(self, id, schedule,
+                                     trigger_immediately=trigger_immediately,
+                                     backfill=backfill, memo=memo)
+
+    def get_schedule_handle(self, id: str) -> ScheduleHandle:
+        """A handle to the schedule ``id`` (not checked until it is used)."""
+        return ScheduleHandle(self, id)
+
+    def list_schedules(self, query: str | None = None
+                       ) -> AsyncIterator[ScheduleListDescription]:
+        """Every schedule in the store, ordered by id (``query``: only None)."""
+        _refuse_query("list_schedules", query)
+        return list_schedules(self)
+
+    async def running_runs_of_type(self, workflow_type: str) -> list[RunInfo]:
+        """The open runs of ``workflow_type`` (off the event loop)."""
+        return await self.store_calls(self.store.list_runs, status="running",
+                                      workflow_type=workflow_type)
 
     def definition_for(self, workflow_type: str, hint: WorkflowDefinition | None = None
                        ) -> WorkflowDefinition | None:

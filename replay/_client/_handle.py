@@ -38,7 +38,7 @@ from replay.history import (
 from .._core._args import UNSET, all_args
 from .._core._clock import Clock
 from .._core._definition import WorkflowDefinition, handler_name, owner_workflow
-from .._core._effects import close_effects
+from .._core._effects import run_close_effects
 from .._core._exceptions import (
     CancelledError,
     QueryFailedError,
@@ -424,6 +424,8 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         self._client.checks.check_handler(run.workflow_type, "signal", name, hint)
         payloads = self._client.converter.to_payloads(input.args)
         self._client.checks.check_args(run.workflow_type, "signal", name, payloads, hint)
+        await self._client.checks.check_registered_message(
+            run.task_queue, run.workflow_type, "signal", name, payloads, hint)
         try:
             await self._client.store_calls(self._client.store.commit, [Deliver(
                 run.run_id, SignalReceived(event_id=0, time=self._client.clock.now(),
@@ -490,8 +492,10 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
             if d is not None and name in d.queries:
                 result_type = d.queries[name].return_type
         payloads = self._client.converter.to_payloads(input.args)
+        hint = None if isinstance(query, str) else owner_workflow(query)
+        await self._client.checks.check_registered_message(
+            run.task_queue, run.workflow_type, "query", name, payloads, hint)
         try:
-            hint = None if isinstance(query, str) else owner_workflow(query)
             value = await answer_query(self._client, run, name, payloads, hint,
                                        input.rpc_timeout, dict(input.headers))
         except (UnknownQueryError, QueryFailedError) as exc:
@@ -614,6 +618,8 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         # familiar engine does; arguments of a known update are checked here
         payloads = self._client.converter.to_payloads(input.args)
         self._client.checks.check_args(run.workflow_type, "update", name, payloads, hint)
+        await self._client.checks.check_registered_message(
+            run.task_queue, run.workflow_type, "update", name, payloads, hint)
         if result_type is None and not isinstance(update, str):
             d = owner_workflow(update)
             if d is not None and name in d.updates:
@@ -699,8 +705,8 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         started = (await calls(store.read, run.run_id))[0]
         assert isinstance(started, WorkflowStarted)
         try:
-            await calls(store.commit, [Deliver(run.run_id, event),
-                                       *close_effects(started, event)])
+            effects = await calls(run_close_effects, store, run.run_id, started, event)
+            await calls(store.commit, [Deliver(run.run_id, event), *effects])
         except RunClosedError as exc:
             raise WorkflowClosedError(self.id, run.run_id, exc.status, "terminate") from exc
 

@@ -41,6 +41,8 @@ class StartWorkflowInput:
     rpc_timeout: timedelta | None = None
     workflow_ref: Any = None
     """The workflow as the caller named it (a class's run method or a name)."""
+    cron_schedule: str = ""
+    """A cron expression ("" for none): see ``docs/schedules.md``."""
 
 
 @attrs.define(kw_only=True)

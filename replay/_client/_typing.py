@@ -48,3 +48,4 @@ class StartWorkflowOptions(TypedDict, total=False):
     task_timeout: timedelta | None
     rpc_metadata: Mapping[str, str | bytes]
     rpc_timeout: timedelta | None
+    cron_schedule: str

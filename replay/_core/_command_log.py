@@ -65,6 +65,10 @@ class CommandLog:
         """The command recorded as event ``event_id`` if it still awaits its result."""
         return self._open.get(event_id)
 
+    def open_children(self) -> list[ChildCommand]:
+        """The children this run started whose result it has not seen yet."""
+        return [c for c in self._open.values() if isinstance(c, ChildCommand)]
+
     def describe_open(self) -> list[str]:
         """``event N: Kind(...)`` for each open command, for debugging."""
         return [f"event {eid}: {cmd.describe()}" for eid, cmd in self._open.items()]

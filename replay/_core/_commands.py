@@ -172,6 +172,7 @@ class ChildCommand(Command):
         "future",
         "headers",
         "memo",
+        "parent_close_policy",
         "result_type",
         "run_id",
         "seq",
@@ -184,9 +185,11 @@ class ChildCommand(Command):
     def __init__(self, *, seq: int, workflow_type: str, workflow_id: str, run_id: str,
                  task_queue: str, args: list[Any], memo: dict[str, Any], result_type: Any,
                  future: asyncio.Future[Any], decode: Any,
-                 headers: dict[str, Any] | None = None) -> None:
+                 headers: dict[str, Any] | None = None,
+                 parent_close_policy: str = "terminate") -> None:
         super().__init__()
         self.headers = headers or {}
+        self.parent_close_policy = parent_close_policy
         self.seq = seq
         self.workflow_type = workflow_type
         self.workflow_id = workflow_id
@@ -202,7 +205,7 @@ class ChildCommand(Command):
         return {"seq": self.seq, "workflow_type": self.workflow_type,
                 "workflow_id": self.workflow_id, "run_id": self.run_id,
                 "task_queue": self.task_queue, "args": self.args, "memo": self.memo,
-                "headers": self.headers}
+                "headers": self.headers, "parent_close_policy": self.parent_close_policy}
 
     def resolve(self, event: Event) -> None:
         if self.future.done():

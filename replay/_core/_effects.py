@@ -9,10 +9,11 @@ the events that cause them, a crash can never leave one half done.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from replay.history import (
+    TERMINAL_KINDS,
     ChildWorkflowCanceled,
     ChildWorkflowCompleted,
     ChildWorkflowFailed,
@@ -40,10 +41,19 @@ from replay.history import (
     WorkflowTimedOut,
 )
 
+from ._chain_effects import carried_headers, chain_effects
+from ._parent_close import OpenChild, history_close_ops, parent_close_ops
 
-def effects_of(store: Store, run_id: str, started: WorkflowStarted, events: Sequence[Event]
+
+def effects_of(store: Store, run_id: str, started: WorkflowStarted, events: Sequence[Event],
+               open_children: Callable[[], Sequence[OpenChild]] | None = None
                ) -> list[Operation]:
-    """The operations that must commit together with ``events`` of run ``run_id``."""
+    """The operations that must commit together with ``events`` of run ``run_id``.
+
+    When ``events`` close the run, its open children get their parent close
+    policies: ``open_children`` lists them (the live instance knows them), else
+    they are read from the run's history.
+    """
     ops: list[Operation] = []
     for e in events:
         if isinstance(e, ChildWorkflowStarted):
@@ -66,10 +76,35 @@ def effects_of(store: Store, run_id: str, started: WorkflowStarted, events: Sequ
                 parent_run_id=started.parent_run_id,
                 parent_initiated_event_id=started.parent_initiated_event_id,
                 memo=dict(e.memo), execution_timeout=started.execution_timeout,
-                run_timeout=started.run_timeout, headers=dict(e.headers))))
+                run_timeout=started.run_timeout, headers=carried_headers(started, e))))
         else:
             ops.extend(close_effects(started, e))
+            ops.extend(chain_effects(store, run_id, started, e))
+        if type(e) in TERMINAL_KINDS:
+            ops.extend(_children_ops(store, run_id, events, e.time, open_children))
     return ops
+
+
+def _children_ops(store: Store, run_id: str, events: Sequence[Event], time: datetime,
+                  open_children: Callable[[], Sequence[OpenChild]] | None) -> list[Operation]:
+    if open_children is None:
+        return history_close_ops(store, run_id, time, [
+            e for e in events if type(e) not in TERMINAL_KINDS])
+    children = open_children()
+    if not children:
+        return []
+    here = frozenset(e.run_id for e in events if isinstance(e, ChildWorkflowStarted))
+    return parent_close_ops(store, run_id, children, time, started_here=here)
+
+
+def run_close_effects(store: Store, run_id: str, started: WorkflowStarted, event: Event
+                      ) -> list[Operation]:
+    """Everything that commits with ``event`` closing the run from outside its code
+    (terminated, timed out, failed by the worker): the report to its parent and its
+    children's parent close policies, and what it starts or wakes (the next run of a
+    cron schedule, the schedule that started it)."""
+    return [*close_effects(started, event), *chain_effects(store, run_id, started, event),
+            *history_close_ops(store, run_id, event.time)]
 
 
 def close_effects(started: WorkflowStarted, event: Event) -> list[Operation]:

@@ -51,6 +51,8 @@ class WorkflowInfo:
     """This run's time limit; None unless the start set one."""
     task_timeout: timedelta = timedelta(seconds=10)
     """Accepted for familiar code; replay does not time workflow tasks out."""
+    cron_schedule: str | None = None
+    """The run's cron expression, if it was started with one."""
     _stats: HistoryStats | None = attrs.field(default=None, eq=False, repr=False,
                                               alias="stats")
 
@@ -89,4 +91,5 @@ class WorkflowInfo:
             first_execution_run_id=started.first_execution_run_id or run_id,
             continued_run_id=started.continued_from_run_id, parent=parent,
             memo=dict(started.memo), execution_timeout=started.execution_timeout,
-            run_timeout=started.run_timeout, stats=stats)
+            run_timeout=started.run_timeout, cron_schedule=started.cron_schedule or None,
+            stats=stats)

@@ -19,9 +19,10 @@ import contextvars
 import json
 import random
 import types
+import typing
 import uuid
 from asyncio import events
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import datetime
 from types import FrameType
 from typing import Any
@@ -55,6 +56,8 @@ from ._commands import (
 )
 from ._common import RawValue
 from ._conditions import Conditions
+from ._cron import after_cron_wait
+from ._data_converter import DataConverter
 from ._definition import WorkflowDefinition
 from ._exceptions import (
     ContinueAsNewError,
@@ -85,6 +88,7 @@ from ._locations import (
     traceback_site,
 )
 from ._loop import WorkflowEventLoop, task_hash_base
+from ._parent_close import OpenChild
 from ._patches import Patches
 from ._timers import DurableTimers
 
@@ -123,7 +127,7 @@ class WorkflowInstance:
             FailureError, *definition.failure_exception_types, *failure_exception_types)
         self.run_id = run_id
         self.started = started
-        self.converter = converter or history.default_converter()
+        self.converter = converter or DataConverter.default.payload_converter
         self._log = CommandLog(run_id)
         # the I/O methods are filled in as errors after the class body, unseen by mypy
         self.loop = WorkflowEventLoop(  # type: ignore[abstract]
@@ -314,14 +318,19 @@ class WorkflowInstance:
             self.fail_task(exc)
             return
         self.workflow = obj
-        if self.inbound is None:
-            coro = d.run.fn(obj, *args)
-        else:
-            coro = self.inbound.execute_workflow(ExecuteWorkflowInput(
-                type=cls, run_fn=types.MethodType(d.run.fn, obj), args=args,
-                headers=event.headers))
-        self._run_frame = getattr(coro, "cr_frame", None)
-        self._main = self.loop.create_task(coro, name="workflow-run")
+
+        def run() -> Coroutine[Any, Any, Any]:
+            if self.inbound is None:
+                coro = d.run.fn(obj, *args)
+            else:
+                coro = self.inbound.execute_workflow(ExecuteWorkflowInput(
+                    type=cls, run_fn=types.MethodType(d.run.fn, obj), args=args,
+                    headers=event.headers))
+            self._run_frame = getattr(coro, "cr_frame", None)
+            return typing.cast("Coroutine[Any, Any, Any]", coro)
+
+        main = run() if not event.cron_schedule else after_cron_wait(event, run)
+        self._main = self.loop.create_task(main, name="workflow-run")
         self._main.add_done_callback(self._on_main_done)
 
     def _on_signal(self, event: Event) -> None:
@@ -474,6 +483,12 @@ class WorkflowInstance:
     def open_command(self, event_id: int) -> Command | None:
         """The command recorded as event ``event_id`` if it still awaits its result."""
         return self._log.open_command(event_id)
+
+    def open_children(self) -> list[OpenChild]:
+        """The children started by this run that it has not seen end (for their
+        parent close policies)."""
+        return [OpenChild(c.workflow_id, c.run_id, c.parent_close_policy)
+                for c in self._log.open_children()]
 
     def pending(self) -> dict[str, list[str]]:
         """Open commands and running handlers, for debugging."""

@@ -27,6 +27,7 @@ import attrs
 
 from ._common import ActivityCancellationType, RetryPolicy
 from ._info import WorkflowInfo
+from ._parent_close import ParentClosePolicy
 
 # The outbound chain returns the workflow API's handles (``workflow.ActivityHandle``, a
 # task; ``workflow.ChildWorkflowHandle``, awaitable); typed by what they are, as the
@@ -145,6 +146,7 @@ class StartChildWorkflowInput:
     memo: Mapping[str, Any] | None
     ret_type: Any
     headers: Headers = attrs.field(factory=dict)
+    parent_close_policy: ParentClosePolicy = ParentClosePolicy.TERMINATE
 
 
 @attrs.define(kw_only=True)

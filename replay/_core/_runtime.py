@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
 from replay.history import PayloadConverter
+from replay.sandbox import unrestricted
 
 from ._args import UNSET, all_args
 from ._commands import EmitCommand
@@ -276,6 +277,19 @@ class _Unsafe:
     def is_replaying() -> bool:
         """True while the current activation replays recorded history."""
         return instance_for("unsafe.is_replaying").replaying
+
+    @staticmethod
+    @contextlib.contextmanager
+    def sandbox_unrestricted() -> Iterator[None]:
+        """Run the block without the sandbox's checks (clock, randomness, I/O...).
+
+        For side channels that must not change what the workflow does, such as
+        tracing or metrics that are switched off while replaying
+        (``is_replaying()``); anything the block computes must not flow back into
+        the workflow's decisions, or replays will diverge.
+        """
+        with unrestricted():
+            yield
 
     @staticmethod
     @contextlib.contextmanager

@@ -17,6 +17,7 @@ from ._interceptors import (
     SignalExternalWorkflowInput,
     StartChildWorkflowInput,
 )
+from ._parent_close import ParentClosePolicy, policy_from
 
 T = TypeVar("T")
 ChildSelf = TypeVar("ChildSelf")
@@ -60,20 +61,25 @@ def start_child_workflow(
     task_queue: str | None = None,
     result_type: Any = None,
     memo: dict[str, Any] | None = None,
+    parent_close_policy: ParentClosePolicy = ParentClosePolicy.TERMINATE,
     **options: Any,
 ) -> Awaitable[ChildWorkflowHandle]:
     """Start a child run; the returned awaitable gives its handle.
 
-    Takes the familiar SDK's ``id``, ``task_queue``, ``memo`` and ``result_type``;
-    any other option raises TypeError naming it rather than being ignored.
+    Takes the familiar SDK's ``id``, ``task_queue``, ``memo``, ``result_type`` and
+    ``parent_close_policy`` (what happens to the child when this run closes:
+    TERMINATE, the default, ABANDON or REQUEST_CANCEL); any other option raises
+    TypeError naming it rather than being ignored.
     """
     refuse_options("workflow.start_child_workflow()", options, UNSUPPORTED_CHILD_OPTIONS)
     inst = instance_for("start_child_workflow")
     inst.ensure_writable("workflow.start_child_workflow()")
+    policy = policy_from(parent_close_policy)
     name, declared = workflow_name(workflow)
     input = StartChildWorkflowInput(
         workflow=name, args=all_args(arg, args), id=id, task_queue=task_queue, memo=memo,
-        ret_type=result_type if result_type is not None else declared)
+        ret_type=result_type if result_type is not None else declared,
+        parent_close_policy=policy)
     if inst.outbound is not None:
         # the chain ends in start_child, which returns a ChildWorkflowHandle
         return typing.cast("Awaitable[ChildWorkflowHandle]",
@@ -102,6 +108,7 @@ def start_child(input: StartChildWorkflowInput) -> ChildWorkflowHandle:
         future=inst.loop.create_future(),
         decode=inst.converter.from_payload,
         headers=dict(input.headers),
+        parent_close_policy=policy_from(input.parent_close_policy).recorded,
     )
     inst.add_command(cmd)
     return ChildWorkflowHandle(cmd)
@@ -129,7 +136,7 @@ async def execute_child_workflow(workflow: Any, arg: Any = UNSET, **kwargs: Any)
 
 
 UNSUPPORTED_CHILD_OPTIONS = frozenset({
-    "cancellation_type", "parent_close_policy", "execution_timeout", "run_timeout",
+    "cancellation_type", "execution_timeout", "run_timeout",
     "task_timeout", "id_reuse_policy", "retry_policy", "cron_schedule", "search_attributes",
     "static_summary", "static_details", "versioning_intent", "priority",
 })

@@ -27,8 +27,9 @@ from typing import Any
 
 import attrs
 
-from replay.history import Event, History, PayloadConverter, default_converter
+from replay.history import CodecRunner, Event, History, PayloadConverter
 
+from .._core._data_converter import DataConverter
 from .._core._exceptions import DebuggerNotReadyError
 from .._core._instance import WorkflowInstance
 from ._breakpoints import Breakpoint, CommandLines, check
@@ -61,9 +62,24 @@ class Debugger:
     """
 
     def __init__(self, history: History, *, workflows: Sequence[type],
-                 converter: PayloadConverter | None = None) -> None:
+                 converter: PayloadConverter | None = None,
+                 data_converter: DataConverter | None = None) -> None:
+        """``data_converter`` (or a bare payload ``converter``) decodes the payloads; with a
+        payload codec the history is decoded by it first (``self.history`` is decoded)."""
+        if data_converter is not None and converter is not None:
+            raise TypeError("Debugger: pass data_converter= or converter=, not both")
+        chosen = (data_converter if data_converter is not None
+                  else DataConverter.wrapping(converter) if converter is not None
+                  else DataConverter.default)
+        if chosen.payload_codec is not None:
+            runner = CodecRunner(chosen.payload_codec)
+            try:
+                history = History(history.run_id, runner.decode(list(history.events)))
+            finally:
+                runner.close()
+        self.data_converter = chosen
         self.history = history
-        self.converter = converter or default_converter()
+        self.converter = chosen.payload_converter
         self.definition = WorkflowRegistry(workflows).get(history.workflow_type)
         tail = Split([], None)
         self.activations: list[RecordedActivation] = list(

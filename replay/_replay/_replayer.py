@@ -17,6 +17,7 @@ from replay.history import (
     INPUT_KINDS,
     TERMINAL_KINDS,
     TERMINAL_STATUS,
+    CodecRunner,
     Event,
     Failure,
     History,
@@ -25,9 +26,9 @@ from replay.history import (
     WorkflowStarted,
     WorkflowTaskCompleted,
     WorkflowTaskFailed,
-    default_converter,
 )
 
+from .._core._data_converter import DataConverter
 from .._core._definition import WorkflowDefinition
 from .._core._exceptions import (
     ForeignHistoryError,
@@ -212,13 +213,16 @@ class Replayer:
 
     def __init__(self, *, workflows: Sequence[type],
                  payload_converter: PayloadConverter | None = None,
+                 data_converter: DataConverter | None = None,
                  guard: GuardHooks | None = None, sandbox: str = "strict",
                  sandbox_passthrough_modules: Sequence[str] = (),
                  strict_result: bool = False,
                  workflow_failure_exception_types: Sequence[type[BaseException]] = (),
                  interceptors: Sequence[Any] = ()) -> None:
         """``interceptors`` are worker interceptors (``replay.worker.Interceptor``): their
-        workflow interceptor classes run in each replay, with ``is_replaying()`` true."""
+        workflow interceptor classes run in each replay, with ``is_replaying()`` true.
+        ``data_converter`` (or a bare ``payload_converter``) decodes the payloads; with
+        a payload codec, each history is decoded by it before the replay."""
         from ._sandbox_hooks import guard_for
 
         self._failure_types = tuple(workflow_failure_exception_types)
@@ -227,7 +231,12 @@ class Replayer:
         self._interceptors = workflow_interceptors([c for c in found if c is not None])
         self.strict_result = strict_result
         self._registry = WorkflowRegistry(workflows)
-        self._converter = payload_converter or default_converter()
+        if data_converter is not None and payload_converter is not None:
+            raise TypeError("Replayer: pass data_converter= or payload_converter=, not both")
+        self.data_converter = (data_converter if data_converter is not None
+                               else DataConverter.wrapping(payload_converter)
+                               if payload_converter is not None else DataConverter.default)
+        self._converter = self.data_converter.payload_converter
         if guard is None:
             hooks = guard_for(sandbox, sandbox_passthrough_modules)
             hooks.prepare(workflows)
@@ -237,6 +246,17 @@ class Replayer:
     def replay_sync(self, history: History, *, raise_on_replay_failure: bool = True
                     ) -> WorkflowReplayResult:
         """Replay one history in this thread (the async methods wrap this)."""
+        codec = self.data_converter.payload_codec
+        if codec is not None:
+            runner = CodecRunner(codec)
+            try:
+                history = History(history.run_id, runner.decode(list(history.events)))
+            finally:
+                runner.close()
+        return self._replay_decoded(history, raise_on_replay_failure)
+
+    def _replay_decoded(self, history: History, raise_on_replay_failure: bool
+                        ) -> WorkflowReplayResult:
         inst: WorkflowInstance | None = None
         failure: Exception | None = None
         tail: Split | None = None

@@ -36,6 +36,9 @@ class ActivityInfo:
     is_local: bool = False
     """Always False: a local activity is scheduled, recorded and run as a regular one
     here (see ``workflow.start_local_activity``)."""
+    task_token: bytes = b""
+    """Names this attempt to ``Client.get_async_activity_handle(task_token=...)``, which
+    completes, fails or heartbeats it from anywhere (see ``activity.raise_complete_async``)."""
 
 
 class ActivityOutbound(Protocol):

@@ -199,6 +199,12 @@ class ActivityPool:
 
     # --- cancellation and shutdown ------------------------------------------------------------
 
+    def seen_own_commit(self, before: int, after: int) -> None:
+        """The worker's own commit moved the store's token from ``before`` to ``after``
+        and requested no cancellation: no need to look for cancellations again."""
+        if self._cancel_token == before:
+            self._cancel_token = after
+
     def check_cancellations(self) -> None:
         """Cancel the running attempts whose cancellation was requested since the last look."""
         token = self.store.change_token()

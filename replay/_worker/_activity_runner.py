@@ -38,7 +38,7 @@ from .._core._exceptions import (
     TimeoutError,
 )
 from .._core._failure import to_failure
-from . import _activity_ctx
+from . import _activity_ctx, _async_completion
 from ._interceptors import ExecuteActivityInput, Interceptor, activity_chain
 
 log = logging.getLogger("replay.worker")
@@ -70,6 +70,16 @@ class ActivityRunner:
 
     async def run(self, task: ActivityTask, scheduled: ActivityScheduled,
                   workflow_type: str, ctx_holder: dict[str, Any]) -> None:
+        policy = scheduled.retry_policy or _DEFAULT_RETRY
+        if 0 < policy.maximum_attempts < task.attempt:
+            # Only an attempt whose lease ended unsettled (a worker that died, an async
+            # completion nobody completed in time) gets here: it timed out, and no
+            # attempt is left.
+            kind = "heartbeat" if scheduled.heartbeat_timeout else "start_to_close"
+            self._record(task, ActivityTimedOut(
+                event_id=0, time=self.clock.now(), scheduled_event_id=task.scheduled_event_id,
+                timeout_type=kind, attempt=task.attempt - 1))
+            return
         waited = self.clock.now() - task.scheduled_time
         limit = scheduled.schedule_to_start_timeout
         if limit is not None and task.attempt == 1 and waited > limit:
@@ -89,6 +99,7 @@ class ActivityRunner:
             heartbeat_timeout=scheduled.heartbeat_timeout,
             schedule_to_close_timeout=scheduled.schedule_to_close_timeout,
             start_to_close_timeout=scheduled.start_to_close_timeout,
+            task_token=_async_completion.task_token(task),
         )
         lease = scheduled.start_to_close_timeout or scheduled.schedule_to_close_timeout
         lease_for = (lease or timedelta(minutes=5)) + timedelta(seconds=1)
@@ -124,6 +135,9 @@ class ActivityRunner:
         except CancelledError:
             self._record(task, ActivityCanceled(event_id=0, time=self.clock.now(),
                                                 scheduled_event_id=task.scheduled_event_id))
+        except _async_completion.CompleteAsyncError:
+            _async_completion.hand_over(self.store, task, scheduled, self.owner,
+                                        self.clock.now())
         except BaseException as exc:
             if not isinstance(exc, Exception):
                 raise

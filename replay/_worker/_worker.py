@@ -49,19 +49,22 @@ from .._client._client import Client
 from .._core._activity_defn import ActivityDefinition
 from .._core._common import backoff_delay
 from .._core._definition import WorkflowDefinition
-from .._core._effects import close_effects, effects_of
+from .._core._effects import effects_of, run_close_effects
 from .._core._exceptions import WorkflowTaskError
 from .._core._failure import task_failed_event, to_failure
 from .._core._instance import UpdateDelivery, WorkflowInstance
 from .._core._interceptor_roots import workflow_interceptors
+from .._core._signatures import activity_signature, workflow_signature
 from .._replay._replayer import WorkflowRegistry, new_instance, replay_events
 from .._replay._sandbox_hooks import guard_for
 from ._activity_pool import ActivityPool
 from ._cache import StickyCache
-from ._group_commit import Pending, flush, ignore
+from ._group_commit import Pending, flush, ignore, leaves_no_work
 from ._interceptors import Interceptor, workflow_classes
 from ._owners import is_dead_local, local_identity
 from ._query_answerer import QueryAnswerer
+from ._schedule_activities import ScheduleActivities
+from ._schedule_workflow import ScheduleWorkflow
 from ._store_faults import FaultBackoff
 
 log = logging.getLogger("replay.worker")
@@ -119,12 +122,16 @@ class Worker:
             workflow_classes(self.interceptors))
         self.store: Store = client.store
         self.task_queue = task_queue
-        self.registry = WorkflowRegistry(workflows)
+        # every worker hosts schedules (an engine-owned workflow type and its activities)
+        hosted = [*workflows, *([] if ScheduleWorkflow in workflows else [ScheduleWorkflow])]
+        self.registry = WorkflowRegistry(hosted)
         self.activities: dict[str | None, ActivityDefinition] = {}
-        for fn in activities:
+        for fn in [*ScheduleActivities(client).all(), *activities]:
             d = ActivityDefinition.bound(fn)
             self.activities[d.name] = d
         self.identity = identity or local_identity()
+        self._hosted = ([workflow_signature(WorkflowDefinition.of(w)) for w in workflows],
+                        [activity_signature(d) for d in self.activities.values()])
         self.workflow_task_lease = workflow_task_lease
         self.heartbeat_grace = heartbeat_grace
         """On a store with worker heartbeats (PostgresStore): a worker silent for this
@@ -132,7 +139,7 @@ class Worker:
         self._beat_at: float | None = None
         self.workflow_failure_exception_types = tuple(workflow_failure_exception_types)
         self._guard = guard_for(sandbox, sandbox_passthrough_modules)
-        self._guard.prepare(workflows)
+        self._guard.prepare(hosted)
         self.cache = StickyCache(max_cached_workflows)
         """The live instances of the runs this worker holds (see :class:`StickyCache`)."""
         self._queries = QueryAnswerer(self.store, task_queue, self.identity, self.registry,
@@ -144,6 +151,8 @@ class Worker:
         self._quiet_passes = 0
         self.task_failures: dict[str, Exception] = {}
         self._idle_token: int | None = None
+        self._timer_token: int | None = None
+        self._next_timer: datetime | None = None
         self._polled_at = 0.0
         self._faults = FaultBackoff(log, f"worker {self.identity}")
         self._unsettled: set[str] = set()
@@ -184,10 +193,13 @@ class Worker:
         store) cannot clear by waiting: ``run()`` raises it.
         """
         self.client.local_workers.register(self)
-        recovered = False
+        recovered = registered = False
         try:
             while not self._stop.is_set():
                 try:
+                    if not registered:
+                        self._register()
+                        registered = True
                     if not recovered:
                         self.recover_dead_workers()
                         recovered = True
@@ -203,6 +215,15 @@ class Worker:
                 with contextlib.suppress(ReplayError):  # its leases then end by expiry
                     self.store.retire_worker(self.identity)
             await self._pool.finish()
+
+    def _register(self) -> None:
+        """Record in the store what this worker hosts, so that clients without the code
+        can check messages (see history._registry)."""
+        workflows, activities = self._hosted
+        self.store.register_worker(self.task_queue, self.identity, self.client.clock.now(),
+                                   workflows, activities)
+        log.info("worker %s registered %d workflow type(s) and %d activity(ies) on task "
+                 "queue %r", self.identity, len(workflows), len(activities), self.task_queue)
 
     async def _pass(self) -> None:
         # Taken before looking, so a commit landing between the look and the wait
@@ -285,7 +306,7 @@ class Worker:
     def _idle_timeout(self) -> float:
         now = self.client.clock.now()
         candidates = [0.5]
-        next_timer = self.store.next_timer_at()
+        next_timer = self._next_timer = self.store.next_timer_at()
         if next_timer is not None:
             candidates.append((next_timer - now).total_seconds())
         next_retry = self._pool.next_retry
@@ -307,6 +328,7 @@ class Worker:
             if clock - self._polled_at > 0.5:
                 self.recover_dead_workers()
                 self._time_out_runs()
+                self._timer_token = None
             self._polled_at = clock
             found = self._run_workflow_tasks()
             found |= self._pool.poll(self.client.clock.now())
@@ -354,10 +376,25 @@ class Worker:
             assert isinstance(started, WorkflowStarted)
             ended = WorkflowTimedOut(event_id=0, time=now, timeout_type="execution")
             self.store.commit_each([[Deliver(run.run_id, ended, missing_ok=True),
-                                     *close_effects(started, ended)]])
+                                     *run_close_effects(self.store, run.run_id, started,
+                                                        ended)]])
 
     def _flush(self, pending: list[Pending]) -> None:
-        flush(self.store, pending, self.client.clock.now())
+        before = self.store.change_token()
+        if flush(self.store, pending, self.client.clock.now()) and \
+                self.store.change_token() == before + 1 and all(map(leaves_no_work, pending)):
+            # Only this commit happened since ``before`` (the tokens of the stores here
+            # count commits), and it left nothing a poll could find: looking again would
+            # find what the last look found.
+            self._seen_own_commit(before)
+
+    def _seen_own_commit(self, before: int) -> None:
+        after = before + 1
+        if self._idle_token == before:
+            self._idle_token = after
+        if self._timer_token == before:
+            self._timer_token = after
+        self._pool.seen_own_commit(before, after)
 
     # --- workflow tasks ------------------------------------------------------------------
 
@@ -406,7 +443,8 @@ class Worker:
         events = inst.commit_live(result, at, self.identity)
         leases, dispatch = self._pool.reserve(run_id, events, at)
         ops = [Append(run_id, events, expected),
-               *effects_of(self.store, run_id, inst.started, events), *leases]
+               *effects_of(self.store, run_id, inst.started, events, inst.open_children),
+               *leases]
         live = inst
 
         def succeeded(_: list[Event]) -> None:
@@ -477,7 +515,7 @@ class Worker:
         ended = WorkflowFailed(event_id=0, time=max(self.client.clock.now(), events[-1].time),
                                failure=to_failure(cause, self.client.converter))
         self.store.commit([Deliver(run_id, ended, missing_ok=True),
-                           *close_effects(started, ended)])
+                           *run_close_effects(self.store, run_id, started, ended)])
         log.warning("run %s of workflow %r failed: %s: %s (listed as a workflow failure)",
                     run_id, started.workflow_id, type(cause).__name__, cause)
 
@@ -541,7 +579,8 @@ class Worker:
         events = inst.commit_live(result, at, self.identity)
         leases, dispatch = self._pool.reserve(run_id, events, at)
         ops = [Deliver(run_id, recorded), Append(run_id, events, recorded.event_id),
-               *effects_of(self.store, run_id, inst.started, events), *leases]
+               *effects_of(self.store, run_id, inst.started, events, inst.open_children),
+               *leases]
 
         def succeeded(_: list[Event]) -> None:
             if not inst.closed:
@@ -563,8 +602,14 @@ class Worker:
     # --- timers ---------------------------------------------------------------------------
 
     def _fire_timers(self) -> bool:
+        """Fire the due timers; looks only if something was committed since the last look
+        found none, or the soonest timer known then is due by now."""
         now = self.client.clock.now()
+        token = self.store.change_token()
+        if token == self._timer_token and (self._next_timer is None or self._next_timer > now):
+            return False
         due = self.store.due_timers(now, limit=256)
+        self._timer_token = None if due else token
         if due:
             self.store.commit_each([[Deliver(t.run_id, TimerFired(
                 event_id=0, time=max(now, t.fire_at), started_event_id=t.started_event_id),

@@ -2,6 +2,8 @@
 
 * :class:`WorkflowEnvironment`: a client on an in-memory (or temporary SQLite)
   store, a worker factory and a clock that skips to the next timer.
+* :class:`ActivityEnvironment`: run an activity function outside a worker, with a
+  fake context (info, heartbeats, cancellation).
 * :class:`WorkflowDriver`: drive one run by hand in memory and record its history.
 * :func:`check_determinism`: replay and crash-recover generated schedules of
   signals, updates, queries, activity outcomes, timers and cancellation.
@@ -14,6 +16,7 @@ This package needs the ``testing`` extra (hypothesis): ``pip install
 
 # First, so that a missing extra fails here with the remedy, not deep in a submodule.
 from . import _requires_extra  # noqa: F401 (imported for its check)
+from ._activity_env import ActivityEnvironment as ActivityEnvironment
 from ._driver import UpdateOutcome as UpdateOutcome
 from ._driver import WorkflowDriver as WorkflowDriver
 from ._environment import WorkflowEnvironment as WorkflowEnvironment
@@ -39,6 +42,7 @@ from ._strategies import steps as steps
 
 __all__ = [
     "Activate",
+    "ActivityEnvironment",
     "ActivityOutcome",
     "Cancel",
     "ChildOutcome",

@@ -36,9 +36,9 @@ from replay.history import (
     TimerFired,
     TimerStarted,
     WorkflowStarted,
-    default_converter,
 )
 
+from .._core._data_converter import DataConverter
 from .._core._failure import to_failure
 from .._core._guard import GuardHooks
 from .._core._instance import UpdateDelivery, WorkflowInstance
@@ -63,7 +63,7 @@ class WorkflowDriver:
                  run_id: str = "run-1", workflow_id: str = "wf-1", seed: int = 7,
                  start: datetime = EPOCH, converter: PayloadConverter | None = None,
                  guard: GuardHooks | None = None) -> None:
-        self.converter = converter or default_converter()
+        self.converter = converter or DataConverter.default.payload_converter
         self.registry = WorkflowRegistry([workflow, *workflows])
         self.run_id = run_id
         self.now = start

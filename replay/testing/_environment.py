@@ -26,6 +26,7 @@ from replay.history import MemoryStore, PayloadConverter, SqliteStore, Store
 
 from .._client._client import Client
 from .._core._clock import ManualClock, SystemClock
+from .._core._data_converter import DataConverter
 from .._worker._worker import Worker
 
 _POLL = 0.001
@@ -65,6 +66,7 @@ class WorkflowEnvironment:
         start_time: datetime | None = None,
         payload_converter: PayloadConverter | None = None,
         store: Store | None = None,
+        data_converter: DataConverter | None = None,
     ) -> WorkflowEnvironment:
         """An environment whose clock jumps to the next timer whenever all runs wait on one.
 
@@ -72,20 +74,25 @@ class WorkflowEnvironment:
         temporary directory removed on shutdown, or the SQLite file at ``path``,
         or ``store`` (any Store, e.g. a PostgresStore; closed on shutdown).
         ``start_time`` (default: now) is where workflow time begins.
+        ``data_converter`` (or a bare ``payload_converter``) is the client's, and so
+        every worker's made with ``env.client``.
         """
         store, tempdir = (store, None) if store is not None else _open_store(sqlite, path)
         clock = ManualClock(start_time or datetime.now(UTC))
-        client = Client(store, converter=payload_converter, clock=clock)
+        client = Client(store, data_converter=data_converter, converter=payload_converter,
+                        clock=clock)
         return cls(client, time_skipping=True, tempdir=tempdir)
 
     @classmethod
     async def start_local(
         cls, *, sqlite: bool = False, path: str | Path | None = None,
         payload_converter: PayloadConverter | None = None,
+        data_converter: DataConverter | None = None,
     ) -> WorkflowEnvironment:
         """An environment on real (wall-clock) time: timers take as long as they say."""
         store, tempdir = _open_store(sqlite, path)
-        client = Client(store, converter=payload_converter, clock=SystemClock())
+        client = Client(store, data_converter=data_converter, converter=payload_converter,
+                        clock=SystemClock())
         return cls(client, time_skipping=False, tempdir=tempdir)
 
     async def __aenter__(self) -> WorkflowEnvironment:

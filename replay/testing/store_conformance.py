@@ -21,8 +21,9 @@ What it checks: conditional appends and their conflicts (also between racing
 threads on separate handles, and a zombie writer), the history rules, commits
 all or nothing, group commits batch by batch, deliveries to missing or closed
 runs and stale results, workflow and activity task leases, timers, update
-requests, dead workers' leases, wake-ups (across handles) and ``tail``, the
-query channel when the store has one (``_query_conformance``); and,
+requests, dead workers' leases, the registry of what workers host (newest
+registration wins, idempotent, runs untouched), wake-ups (across handles) and
+``tail``, the query channel when the store has one (``_query_conformance``); and,
 on random workloads, that the store answers every operation exactly as
 :class:`~replay.history.MemoryStore` (the reference) does. A store with a
 ``dump_indexes()`` method (a diagnostic returning its derived rows) is also
@@ -51,6 +52,7 @@ from replay.history import (
     AppendConflictError,
     Deliver,
     Failure,
+    HandlerSignature,
     HistoryError,
     MemoryStore,
     RunAlreadyExistsError,
@@ -62,6 +64,7 @@ from replay.history import (
     Store,
     TimerStarted,
     WorkflowCompleted,
+    WorkflowSignature,
     WorkflowStarted,
     WorkflowTaskCompleted,
 )
@@ -141,6 +144,22 @@ def activity(event_id: int) -> ActivityScheduled:
 def timer(event_id: int, seconds: int) -> TimerStarted:
     return TimerStarted(event_id=event_id, time=T0, seq=event_id,
                         duration=seconds * SECOND, fire_at=T0 + seconds * SECOND)
+
+
+def _greeter(signals: tuple[str, ...], name: str = "Greeter") -> WorkflowSignature:
+    """A workflow type as a worker registers it, with the given one-argument signals."""
+    return WorkflowSignature(
+        workflow_type=name,
+        run=HandlerSignature(name="run", min_args=1, max_args=2, arg_types=("str", "int")),
+        signals=tuple(HandlerSignature(name=s, min_args=1, max_args=1, arg_types=("str",))
+                      for s in signals),
+        queries=(HandlerSignature(name="count", arg_types=()),),
+        updates=(HandlerSignature(name="set", min_args=1, max_args=1,
+                                  arg_types=("list[int]",)),))
+
+
+def _activity(name: str) -> HandlerSignature:
+    return HandlerSignature(name=name, min_args=1, max_args=1, arg_types=("Order",))
 
 
 class StoreConformance(QueryChannelConformance):
@@ -295,6 +314,22 @@ class StoreConformance(QueryChannelConformance):
         retried = {t.scheduled_event_id: t for t in again}[2]  # 3's lease expired too
         assert (retried.attempt, retried.heartbeat_details) == (2, ["half"])
 
+    def test_an_activity_lease_is_handed_over(self, store: Store) -> None:
+        store.commit([Start("r1", started())])
+        store.append("r1", [activity(2), task_done(3)], 1)
+        now = T0 + SECOND
+        [task] = store.lease_activity_tasks("aq", "w", now, LEASE, 10)
+        until = now + 30 * SECOND
+        assert store.hand_over_activity("r1", 2, "intruder", "async", until) is False
+        assert store.hand_over_activity("r1", 2, "w", "async", until) is True
+        [pending] = store.pending_activities("r1")
+        assert (pending.lease_owner, pending.lease_expires_at) == ("async", until)
+        assert store.heartbeat_activity("r1", 2, "w", [], now, LEASE) is False
+        assert store.heartbeat_activity("r1", 2, "async", ["x"], now, 10 * SECOND) is True
+        assert store.lease_activity_tasks("aq", "w2", now + 5 * SECOND, LEASE, 10) == []
+        [again] = store.lease_activity_tasks("aq", "w2", now + 11 * SECOND, LEASE, 10)
+        assert (again.attempt, again.lease_owner) == (task.attempt + 1, "w2")
+
     def test_timers_deadlines_and_updates(self, store: Store) -> None:
         store.commit([Start("r1", started(run_timeout=timedelta(hours=1)))])
         store.append("r1", [timer(2, 30), timer(3, 10), task_done(4)], 1)
@@ -308,6 +343,52 @@ class StoreConformance(QueryChannelConformance):
         rejected = store.get_update("r1", "u1")
         assert rejected is not None and rejected.status == "rejected"
         assert store.last_event_id("r1") == 4
+
+    # --- the registry of what workers host ---------------------------------------------------
+
+    def test_worker_registrations_are_kept_per_queue_and_type(
+            self, stores: Callable[..., Store]) -> None:
+        store = stores()
+        store.commit([Start("r1", started())])
+        runs_before = (store.read("r1"), store.list_runs())
+        greeter = _greeter(("add",))
+        store.register_worker("q", "w1", T0, [greeter], [_activity("charge")])
+        store.register_worker("q", "w1", T0, [greeter], [_activity("charge")])  # idempotent
+        store.register_worker("other", "w2", T0, [_greeter((), "Billing")], [])
+        reader = stores(store)
+        [found] = reader.registered_workflows("q")
+        assert (found.task_queue, found.worker, found.registered_at, found.signature) == (
+            "q", "w1", T0, greeter)
+        assert [(a.task_queue, a.signature.name) for a in reader.registered_activities("q")
+                ] == [("q", "charge")]
+        assert [(r.task_queue, r.signature.workflow_type)
+                for r in reader.registered_workflows()] == [("other", "Billing"),
+                                                            ("q", "Greeter")]
+        assert reader.registered_workflows("nobody") == []
+        assert reader.registered_activities("other") == []
+        assert (store.read("r1"), store.list_runs()) == runs_before  # runs untouched
+
+    def test_the_newest_registration_of_a_type_wins(self, store: Store) -> None:
+        old, new = _greeter(("add",)), _greeter(("add", "rename"))
+        store.register_worker("q", "w-new", T0 + SECOND, [new], [])
+        store.register_worker("q", "w-old", T0, [old], [_activity("charge")])  # late, older
+        [found] = store.registered_workflows("q")
+        assert (found.worker, found.signature) == ("w-new", new)
+        # what the older worker alone registered is kept
+        assert [a.worker for a in store.registered_activities("q")] == ["w-old"]
+        store.register_worker("q", "w-back", T0 + 2 * SECOND, [old], [])  # a rollback
+        [found] = store.registered_workflows("q")
+        assert (found.worker, found.registered_at, found.signature) == (
+            "w-back", T0 + 2 * SECOND, old)
+
+    def test_a_dynamic_workflow_and_handlers_are_registered(self, store: Store) -> None:
+        dynamic = WorkflowSignature(
+            workflow_type=None, run=HandlerSignature(name=None, max_args=None),
+            signals=(HandlerSignature(name=None, max_args=None),),
+            runtime_handlers=("query",))
+        store.register_worker("q", "w", T0, [dynamic, _greeter(())], [])
+        assert [r.signature for r in store.registered_workflows("q")] == [
+            dynamic, _greeter(())]
 
     # --- wake-ups -----------------------------------------------------------------------------
 

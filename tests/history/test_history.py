@@ -99,7 +99,7 @@ def doc_with(**changes: Any) -> dict[str, Any]:
 
 
 def events_with(index: int, **changes: Any) -> list[dict[str, Any]]:
-    events = sample().to_data()["events"]
+    events: list[dict[str, Any]] = sample().to_data()["events"]
     events[index] = {**events[index], **changes}
     return events
 

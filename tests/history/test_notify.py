@@ -87,3 +87,30 @@ async def test_a_commit_that_finds_another_process_commit_unseen_wakes_every_wai
         assert await asyncio.wait_for(on_a, 10) is True
     finally:
         notifier.close()
+
+
+async def test_since_with_a_run_counts_only_commits_touching_that_run() -> None:
+    notifier = ChangeNotifier()
+    seen = notifier.version
+    notifier.notify({"b"})
+    # a commit to run b after the token does not end a wait on run a...
+    assert await notifier.wait(0.01, since=seen, run_id="a") is False
+    assert await notifier.wait(30, since=seen, run_id="b") is True
+    notifier.notify({"a"})
+    assert await notifier.wait(30, since=seen, run_id="a") is True
+    # ...but a commit of unknown scope (another process's) does
+    later = notifier.version
+    notifier.notify(None)
+    assert await notifier.wait(30, since=later, run_id="c") is True
+
+
+async def test_runs_forgotten_to_bound_memory_count_as_changed() -> None:
+    from replay.history import _notify
+
+    notifier = ChangeNotifier()
+    seen = notifier.version
+    notifier.notify({"old"})
+    for i in range(_notify.SCOPES_KEPT + 1):
+        notifier.notify({f"r{i}"})
+    assert len(notifier._scoped) <= _notify.SCOPES_KEPT
+    assert await notifier.wait(30, since=seen, run_id="old") is True

@@ -19,11 +19,13 @@ import pytest
 
 from replay.history import (
     Deliver,
+    HandlerSignature,
     PostgresStore,
     Start,
     StoreError,
     WorkerHeartbeats,
     WorkflowCompleted,
+    WorkflowSignature,
     store_from_url,
 )
 from replay.history._changes import Change
@@ -78,7 +80,7 @@ def test_events_are_append_only_even_for_raw_sql(pg: Any, postgres_url: str) -> 
                     "TRUNCATE events", "DELETE FROM pruned_runs", "UPDATE pruned_runs SET "
                     "status = 'failed'", "TRUNCATE pruned_runs"):
             with pytest.raises(psycopg.errors.RaiseException, match=r"append-only.*RPL-S01"):
-                conn.execute(sql)  # type: ignore[arg-type]
+                conn.execute(sql)
     assert [e.event_id for e in store.read("r1")] == [1]
 
 
@@ -95,8 +97,8 @@ def test_a_foreign_schema_and_a_newer_version_are_refused(pg: Any, postgres_url:
                                                           postgres_schemas: Any) -> None:
     foreign = postgres_schemas()
     with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {foreign}")  # type: ignore[arg-type]
-        conn.execute(f"CREATE TABLE {foreign}.orders (id int)")  # type: ignore[arg-type]
+        conn.execute(f"CREATE SCHEMA {foreign}")
+        conn.execute(f"CREATE TABLE {foreign}.orders (id int)")
     with pytest.raises(StoreError, match=r"schema '.*' is not a replay store .*orders"):
         pg(foreign)
     store = pg()
@@ -104,6 +106,23 @@ def test_a_foreign_schema_and_a_newer_version_are_refused(pg: Any, postgres_url:
         conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(StoreError, match="schema version '99', newer than"):
         pg(store.schema)
+
+
+def test_a_version_1_store_gains_the_worker_registry(pg: Any, postgres_url: str) -> None:
+    store = pg()
+    store.commit([Start("r1", started())])
+    store.close()
+    with raw(postgres_url, store.schema) as conn:  # as version 1 left it
+        conn.execute("DROP TABLE registrations")
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    upgraded = pg(store.schema)
+    with raw(postgres_url, store.schema) as conn:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    assert row == ("2",)
+    sig = WorkflowSignature(workflow_type="Greeter", run=HandlerSignature(name="run"))
+    upgraded.register_worker("q", "w", T0, [sig], [])
+    assert [r.signature for r in upgraded.registered_workflows("q")] == [sig]
+    assert [e.event_id for e in upgraded.read("r1")] == [1]
 
 
 def test_open_by_url_and_a_bad_server() -> None:

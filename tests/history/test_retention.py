@@ -183,7 +183,7 @@ def test_postgres_prune_goes_through_prune_run(postgres_url: str,
                              ("old-ok", "completed", 5, str(tmp_path / "old-ok.json"))]
             for table in ("runs", "workflow_tasks", "activity_tasks", "timers", "events"):
                 assert conn.execute(
-                    f"SELECT count(*) FROM {table} WHERE run_id LIKE 'old-%%'"  # type: ignore[arg-type]
+                    f"SELECT count(*) FROM {table} WHERE run_id LIKE 'old-%%'"
                 ).fetchone() == (0,), table
             refused: list[Any] = [
                 "DELETE FROM events WHERE run_id = 'new-ok'", "DELETE FROM events",

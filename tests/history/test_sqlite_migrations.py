@@ -1,9 +1,10 @@
 """history/_sqlite_migrations.py: upgrading a store's schema when it is opened.
 
 Every test opens a real version-1 file (written with version 1's frozen DDL, see
-``store_v1``). The registry's own steps (1 -> 2, 2 -> 3, 3 -> 4) are tested as they are;
+``store_v1``). The real steps (1 -> 2, 2 -> 3, 3 -> 4, 4 -> 5) are tested as they are;
 the tests of the machinery add steps of their own after them and raise the
-current version (monkeypatch).
+current version (monkeypatch): ``REAL`` is the real current version, the test
+steps take a store to ``REAL + 1`` and ``REAL + 2``.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ import sqlite_utils
 
 from replay.history import (
     Failure,
+    HandlerSignature,
     RecordTaskFailure,
     SqliteStore,
     StoreError,
+    WorkflowSignature,
     WorkflowTaskFailed,
 )
 from replay.history import _sqlite_migrations as migrations
@@ -29,7 +32,7 @@ from tests.history.store_v1 import make_v1_store
 from tests.strategies import T0
 
 REAL = schema.SCHEMA_VERSION
-"""The real current version; the machinery tests add steps REAL -> REAL + 1 -> REAL + 2."""
+PLUS_1, PLUS_2 = str(REAL + 1), str(REAL + 2)
 
 
 def file_state(path: Path) -> tuple[bytes, int, list[str]]:
@@ -55,8 +58,8 @@ def v1_store(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def ran(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Current version REAL + 2: the real steps, then REAL -> REAL + 1 (a column and an
-    index) and REAL + 1 -> REAL + 2 (a table); the list records each test step run."""
+    """Current version REAL + 2: the real steps, then a column and an index, then a table;
+    the list records each test step run."""
     ran: list[str] = []
 
     def add_priority(db: sqlite_utils.Database) -> None:
@@ -75,11 +78,11 @@ def ran(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return ran
 
 
-def test_real_stores_are_at_version_four_with_three_steps() -> None:
-    assert schema.SCHEMA_VERSION == 4
+def test_real_stores_are_at_version_five_with_four_steps() -> None:
+    assert schema.SCHEMA_VERSION == 5
     assert list(migrations.MIGRATIONS.items()) == [
         (1, migrations.task_failures_and_activity_progress), (2, migrations.retention),
-        (3, migrations.query_channel)]
+        (3, migrations.worker_registry), (4, migrations.query_channel)]
 
 
 def test_a_version_1_store_gains_task_failures_and_activity_progress(tmp_path: Path) -> None:
@@ -114,6 +117,9 @@ def test_a_version_1_store_gains_task_failures_and_activity_progress(tmp_path: P
         before = store.dump_indexes()
         store.rebuild_indexes()
         assert store.dump_indexes() == before
+        sig = WorkflowSignature(workflow_type="Greeter", run=HandlerSignature(name="run"))
+        store.register_worker("q", "w", T0, [sig], [])  # the registry, version 4
+        assert [r.signature for r in store.registered_workflows("q")] == [sig]
     finally:
         store.close()
 
@@ -126,7 +132,7 @@ def test_an_older_store_is_upgraded_when_opened(v1_store: Path, ran: list[str]) 
     finally:
         store.close()
     assert ran == ["add_priority", "add_labels"]
-    assert meta_version(v1_store) == str(REAL + 2)
+    assert meta_version(v1_store) == PLUS_2
     db = sqlite_utils.Database(v1_store, execute_plugins=False)
     try:
         assert db.table("runs").columns_dict["priority"] is int
@@ -144,10 +150,10 @@ def test_a_store_part_way_up_runs_only_the_steps_it_lacks(v1_store: Path,
                                                          ) -> None:
     monkeypatch.setattr(schema, "SCHEMA_VERSION", REAL + 1)
     SqliteStore(v1_store).close()
-    assert (ran, meta_version(v1_store)) == (["add_priority"], str(REAL + 1))
+    assert (ran, meta_version(v1_store)) == (["add_priority"], PLUS_1)
     monkeypatch.setattr(schema, "SCHEMA_VERSION", REAL + 2)
     SqliteStore(v1_store).close()
-    assert (ran, meta_version(v1_store)) == (["add_priority", "add_labels"], str(REAL + 2))
+    assert (ran, meta_version(v1_store)) == (["add_priority", "add_labels"], PLUS_2)
 
 
 def test_a_failing_step_leaves_the_file_unchanged(v1_store: Path, ran: list[str],
@@ -162,11 +168,11 @@ def test_a_failing_step_leaves_the_file_unchanged(v1_store: Path, ran: list[str]
     before = file_state(v1_store)
     with pytest.raises(StoreError) as err:
         SqliteStore(v1_store)
-    assert ran == ["add_priority", "broken"]  # the steps before ran, and were rolled back
+    assert ran == ["add_priority", "broken"]  # steps 1 to 3 ran, and were rolled back
     assert str(err.value) == (
         f"[RPL-S01] {v1_store}: cannot upgrade this store from schema version 1 to "
-        f"{REAL + 2}: migration {REAL + 1} -> {REAL + 2} (broken) failed: ValueError: disk "
-        "on fire. Nothing was changed. "
+        f"{PLUS_2}: migration {PLUS_1} -> {PLUS_2} (broken) failed: ValueError: disk on fire. "
+        "Nothing was changed. "
         "Open it with the replay-engine version that wrote it, or report the failure.")
     assert file_state(v1_store) == before
     assert meta_version(v1_store) == "1"
@@ -217,4 +223,4 @@ def test_an_opener_that_waited_for_the_lock_does_not_migrate_again(
     finally:
         conn.close()
     assert ran == ["add_priority", "add_labels"]
-    assert meta_version(v1_store) == str(REAL + 2)
+    assert meta_version(v1_store) == PLUS_2

@@ -71,7 +71,7 @@ async def _quietly(aw: object) -> None:
         assert "RPL-" in str(exc) or "not supported" in str(exc) or "closed" in str(exc)
 
 
-@settings(max_examples=max(8, settings.default.max_examples // 50), deadline=None)
+@settings(max_examples=max(8, settings().max_examples // 50), deadline=None)
 @given(ACTIONS)
 def test_histories_of_worker_driven_runs_only_grow(actions: list[tuple[str, object]]) -> None:
     asyncio.run(_drive(actions))

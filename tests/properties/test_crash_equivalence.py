@@ -21,11 +21,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fixtures.workload import samples
+from fixtures.workload.samples import ChattyWorkflow
 from replay.client import Client
-from replay.history import ActivityScheduled, Event
+from replay.history import ActivityCompleted, ActivityScheduled, Event, SignalReceived
 from replay.worker import Worker
-from tests.replay.workers import samples
-from tests.replay.workers.samples import ChattyWorkflow
 
 STEPS = 5
 SIGNALS = 3
@@ -121,11 +121,10 @@ def _compare(result: Any, events: list[Event], ref_result: Any, ref_events: list
              ) -> None:
     assert result == ref_result
     assert commands(events) == commands(ref_events)
-    notes = collections.Counter(e.args[0] for e in events  # type: ignore[attr-defined]
-                                if type(e).__name__ == "SignalReceived"
-                                and e.signal_name == "note")  # type: ignore[attr-defined]
+    notes = collections.Counter(e.args[0] for e in events
+                                if isinstance(e, SignalReceived) and e.signal_name == "note")
     assert notes == {f"s{i}": 1 for i in range(SIGNALS)}
     scheduled = [e.event_id for e in events if isinstance(e, ActivityScheduled)]
-    done = collections.Counter(getattr(e, "scheduled_event_id", None) for e in events
-                               if type(e).__name__ == "ActivityCompleted")
+    done = collections.Counter(e.scheduled_event_id for e in events
+                               if isinstance(e, ActivityCompleted))
     assert sorted(done) == scheduled and set(done.values()) == {1}

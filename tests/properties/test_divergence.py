@@ -39,7 +39,7 @@ EDITS = ["reorder two steps", "rename an activity", "add a timer", "drop a step"
 @st.composite
 def scripts_and_edits(draw: st.DrawFn, edit: str) -> tuple[list[Step], list[Step]]:
     """A script with at least two steps (one of the kind the edit needs) and its edit."""
-    a = draw(st.lists(steps, min_size=2, max_size=8), label="A")
+    a: list[Step] = draw(st.lists(steps, min_size=2, max_size=8), label="A")
     need = {"rename an activity": "activity", "change a timer duration": "timer"}.get(edit)
     if need is not None and all(k != need for k, _ in a):
         a.insert(draw(st.integers(0, len(a))), ("activity", "charge") if need == "activity"
@@ -58,6 +58,7 @@ def scripts_and_edits(draw: st.DrawFn, edit: str) -> tuple[list[Step], list[Step
     elif edit == "cut the tail":
         del b[draw(st.integers(0, len(b) - 1)):]
     else:
+        assert need is not None  # the two remaining edits change a step of one kind
         i = draw(st.sampled_from([n for n, (k, _) in enumerate(b) if k == need]))
         new = "refund" if need == "activity" else b[i][1] + draw(st.integers(1, 60))
         b[i] = (need, new)

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fixtures.workload.samples import CounterWorkflow
 from replay._replay._replayer import WorkflowRegistry, new_instance, replay_events
 from replay.history import (
     Append,
@@ -37,7 +38,6 @@ from replay.history import (
     default_converter,
 )
 from tests import postgres_server
-from tests.replay.workers.samples import CounterWorkflow
 
 CONVERTER = default_converter()
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -153,6 +153,8 @@ def test_racing_writers_on_one_postgres_schema(postgres_url: str,
 def test_a_zombie_writer_after_takeover_is_fenced(tmp_path: Path, kind: str,
                                                   request: pytest.FixtureRequest) -> None:
     """The zombie computed its activation, stalled, and commits after its replacement."""
+    live: Store
+    zombie_store: Store
     if kind == "sqlite":
         path = tmp_path / "zombie.db"
         live, zombie_store = SqliteStore(path), SqliteStore(path)

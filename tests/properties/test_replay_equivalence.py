@@ -40,7 +40,7 @@ from tests.replay.workflows.handlers import LockedUpdatesWorkflow
 from tests.replay.workflows.orders import FanOutWorkflow, Item, OrderWorkflow
 from tests.replay.workflows.scheduler import BusyWorkflow
 
-Action = Callable[[WorkflowDriver], None]
+Action = Callable[[WorkflowDriver], object]
 
 
 @attrs.frozen
@@ -104,7 +104,7 @@ def actions(spec: Spec, d: WorkflowDriver) -> st.SearchStrategy[Action]:
         return lambda drv: drv.signal(name, *args)
 
     def update(name: str, args: tuple[Any, ...]) -> Action:
-        return lambda drv: drv.update(name, *args) and None
+        return lambda drv: drv.update(name, *args)
 
     def activity(index: int, outcome: str, value: Any) -> Action:
         def act(drv: WorkflowDriver) -> None:
@@ -131,7 +131,7 @@ def actions(spec: Spec, d: WorkflowDriver) -> st.SearchStrategy[Action]:
         choices.append(st.sampled_from(sorted(spec.updates)).flatmap(
             lambda n: spec.updates[n].map(lambda a: update(n, a))))
     if d.open_timers():
-        choices.append(st.just(lambda drv: drv.fire_next_timer() and None))
+        choices.append(st.just(lambda drv: drv.fire_next_timer()))
     open_activities = d.open_activities()
     if open_activities:
         kind = open_activities[0].activity_type

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
+from fixtures.workload import samples
+from fixtures.workload.samples import ActivityWorkflow, CancelActivityWorkflow, ErrorReportWorkflow
 from replay.client import WorkflowFailureError
 from replay.exceptions import ActivityError, ApplicationError
 
-from .workers import samples
 from .workers.harness import QUEUE, bounded, count, kinds, running, sqlite_client, wait_until
-from .workers.samples import ActivityWorkflow, CancelActivityWorkflow, ErrorReportWorkflow
 
 
 @pytest.fixture(autouse=True)

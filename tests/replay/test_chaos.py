@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.workload.procs import kill, start_worker
+from fixtures.workload.samples import NotesWorkflow
 from replay.client import Client, WorkflowHandle
 from replay.history import SignalReceived, SqliteStore
 
 from .workers.harness import bounded, check_history
-from .workers.procs import kill, start_worker
-from .workers.samples import NotesWorkflow
 
 FAULTS = int(os.environ.get("REPLAY_CHAOS_FAULTS", "200"))
 SEED = int(os.environ.get("REPLAY_CHAOS_SEED", "1913"))

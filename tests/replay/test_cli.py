@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
@@ -70,6 +71,10 @@ def test_every_command_but_lint_takes_db() -> None:
         if name == "migrate":  # two stores: --from and --to
             assert {"source_url", "target_url"} <= params
             continue
+        if isinstance(command, click.Group):  # `replay schedule ...`: each subcommand
+            for sub_name, sub in command.commands.items():
+                assert "db" in {p.name for p in sub.params}, f"{name} {sub_name}"
+            continue
         assert name == "lint" or "db" in params, name
 
 
@@ -77,9 +82,10 @@ def test_every_command_but_lint_takes_db() -> None:
 
 
 def test_start_signal_terminate_show_and_list(db: str) -> None:
-    out = ok("start", "Greeter", "--id", "g1", "--task-queue", "q", "--arg", '"Ada"',
-             "--db", db).output
-    assert out.startswith("started workflow g1 run ")
+    started = ok("start", "Greeter", "--id", "g1", "--task-queue", "q", "--arg", '"Ada"',
+                 "--db", db)
+    assert started.stdout.startswith("started workflow g1 run ")
+    assert started.stderr == f"created new store {db}\n"
     ok("signal", "g1", "add", "--arg", '"Bob"', "--db", db)
     shown = ok("show", "g1", "--db", db).output
     assert "WorkflowStarted" in shown and 'add args=["Bob"]' in shown

@@ -12,6 +12,7 @@ import json
 import unicodedata
 from pathlib import Path
 
+import attrs
 import pytest
 from click.testing import CliRunner, Result
 from hypothesis import given
@@ -19,15 +20,21 @@ from hypothesis import strategies as st
 
 from replay._cli._escape import json_text, visible
 from replay._cli._main import main
-from replay.history import History
+from replay.history import EVENT_KINDS, History
 
-from .cli_workflows.hostile import EVIL, hostile_history
+from .cli_workflows.hostile import EVIL, FAILING, hostile_history
 
 HOSTILE = "tests.replay.cli_workflows.hostile"
 RUN_ID = "run" + EVIL
 WORKFLOW_ID = "wf" + EVIL
 
 _BIDI = {0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)}
+
+
+def test_the_hostile_history_poisons_the_failure_of_every_event_kind_that_has_one() -> None:
+    with_failure = {cls for cls in EVENT_KINDS.values()
+                    if "failure" in attrs.fields_dict(cls)}
+    assert with_failure == set(FAILING)
 
 
 def unsafe(text: str) -> list[str]:

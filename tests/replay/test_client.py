@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from fixtures.workload import samples
+from fixtures.workload.samples import CounterWorkflow, Tally
 from replay._core._definition import WorkflowDefinition
 from replay.client import (
     Client,
@@ -21,9 +23,7 @@ from replay.client import (
 from replay.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from replay.history import PayloadError
 
-from .workers import samples
 from .workers.harness import QUEUE, bounded, running, sqlite_client, wait_until
-from .workers.samples import CounterWorkflow, Tally
 
 
 @pytest.fixture(autouse=True)
@@ -84,8 +84,9 @@ async def test_a_visibility_query_string_is_refused_with_the_reason() -> None:
 async def test_unknown_workflow_type_fails_the_task_and_keeps_the_run_open(
         tmp_path: Path) -> None:
     client = await sqlite_client(tmp_path)
+    # started before any worker registered the queue's types (else it is refused: RPL-C12)
+    h = await client.start_workflow("NoSuchWorkflow", id="ghost", task_queue=QUEUE)
     async with running(client):
-        h = await client.start_workflow("NoSuchWorkflow", id="ghost", task_queue=QUEUE)
         await wait_until(
             lambda: client.local_workers.task_failure(h.result_run_id or "") is not None)
         d = await h.describe()

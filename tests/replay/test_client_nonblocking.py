@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
+from fixtures.workload.samples import CounterWorkflow
 from replay.client import Client
 from replay.history import MemoryStore, SqliteStore
 
 from .workers.harness import QUEUE, bounded
-from .workers.samples import CounterWorkflow
 
 TICKS = 200
 

@@ -136,7 +136,7 @@ def test_validator_must_be_plain_def() -> None:
             @workflow.update
             def u(self, x: int) -> None: ...
 
-            @u.validator  # type: ignore[attr-defined]
+            @u.validator  # type: ignore[arg-type]  # an async validator, refused on purpose
             async def check(self, x: int) -> None: ...
 
     assert "update validator test_validator_must_be_plain_def.<locals>.AsyncValidator.check " \

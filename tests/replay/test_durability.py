@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from fixtures.workload.procs import kill, start_worker
+from fixtures.workload.samples import ChattyWorkflow, GatedWorkflow, StepsWorkflow
 from replay.client import WorkflowHandle, WorkflowUpdateHandle, WorkflowUpdateStage
 from replay.history import (
     ActivityCompleted,
@@ -24,8 +26,6 @@ from replay.history import (
 )
 
 from .workers.harness import bounded, check_history, kinds, sqlite_client, wait_until
-from .workers.procs import kill, start_worker
-from .workers.samples import ChattyWorkflow, GatedWorkflow, StepsWorkflow
 
 STEPS = 12
 TIMEOUT = 0.5  # start_to_close: a dead worker's activity lease expires after 1.5 s

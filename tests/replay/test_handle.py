@@ -7,6 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.workload import samples
+from fixtures.workload.samples import (
+    ChildWorkflow,
+    CounterWorkflow,
+    LoopingWorkflow,
+    ParentWorkflow,
+    StreamWorkflow,
+    Tally,
+)
 from replay.client import (
     QueryRejectCondition,
     StopEvent,
@@ -20,16 +29,7 @@ from replay.client import (
 )
 from replay.exceptions import CancelledError, TerminatedError
 
-from .workers import samples
 from .workers.harness import QUEUE, bounded, kinds, running, sqlite_client, wait_until
-from .workers.samples import (
-    ChildWorkflow,
-    CounterWorkflow,
-    LoopingWorkflow,
-    ParentWorkflow,
-    StreamWorkflow,
-    Tally,
-)
 
 
 @pytest.fixture(autouse=True)

@@ -21,6 +21,7 @@ from replay.testing import (
     DeterminismViolation,
     Query,
     Signal,
+    Step,
     Update,
     check_determinism,
     format_schedule,
@@ -48,8 +49,8 @@ def test_activity_doubles_give_results() -> None:
         seen.append(order.order_id)
         return f"r-{order.order_id}"
 
-    two = [Activate(), ActivityOutcome("success"), Activate(), ActivityOutcome("success"),
-           Crash()]
+    two: list[Step] = [Activate(), ActivityOutcome("success"), Activate(),
+                       ActivityOutcome("success"), Crash()]
     check_determinism(OrderWorkflow, args=(Order("Z9", 2),), activities={"charge_card": charge},
                       inputs=st.just(two), hypothesis_settings=QUICK)
     assert seen and set(seen) == {"Z9"}  # decoded into the annotated type
@@ -108,7 +109,7 @@ def test_process_memory_breaks_are_found(tmp_path: Path, system_tmp: Path) -> No
 
 
 def test_explicit_schedule_strategy_and_crashes() -> None:
-    fixed = [Update("set_language", (Language.FRENCH,)), Activate(), Crash(),
+    fixed: list[Step] = [Update("set_language", (Language.FRENCH,)), Activate(), Crash(),
              Query("get_language", ()), Signal("approve", (Approval("Bo"),)), Crash()]
     report = check_determinism(ApprovalWorkflow, args=("Ada",), inputs=st.just(fixed),
                                hypothesis_settings=settings(QUICK, max_examples=1))

@@ -12,8 +12,10 @@ from .workflows import ignored_options as w
 
 @pytest.mark.parametrize(("workflow", "message"), [
     (w.ChildWithPolicy, "TypeError: workflow.start_child_workflow() does not support "
-                        "parent_close_policy= yet; replay would ignore it, so it refuses it "
+                        "versioning_intent= yet; replay would ignore it, so it refuses it "
                         "instead."),
+    (w.ChildWithCron, "TypeError: workflow.start_child_workflow() does not support "
+                      "cron_schedule= yet"),
     (w.ChildWithTypo, "TypeError: workflow.start_child_workflow() got an unexpected keyword "
                       "argument 'task_queu'"),
     (w.ConditionWithSummary, "TypeError: workflow.wait_condition() does not record "

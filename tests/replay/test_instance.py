@@ -242,9 +242,10 @@ async def test_dynamic_workflow_runs_any_unregistered_type() -> None:
     # as long as the result names that type (it reads workflow.info())
     h = d.history()
     started = h.events[0]
-    assert isinstance(started, WorkflowStarted)
+    completed = h.events[-1]
+    assert isinstance(started, WorkflowStarted) and isinstance(completed, WorkflowCompleted)
     renamed = [attrs.evolve(started, workflow_type="Anything"), *h.events[1:-1],
-               attrs.evolve(h.events[-1], result="Anything: Hello, Ann")]
+               attrs.evolve(completed, result="Anything: Hello, Ann")]
     from replay.history import History
 
     replayed = await Replayer(workflows=[DynamicWorkflow]).replay_workflow(

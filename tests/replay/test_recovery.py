@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.workload import samples
+from fixtures.workload.procs import kill, start_worker
 from replay._worker._owners import is_dead_local, local_identity
 from replay.client import WorkflowFailureError
 from replay.exceptions import TimeoutError as WorkflowTimeout
-from tests.replay.workers import samples
 from tests.replay.workers.harness import QUEUE, bounded, running, sqlite_client
-from tests.replay.workers.procs import kill, start_worker
 
 
 def test_identities_tell_dead_local_workers_from_everything_else() -> None:

@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.workload import samples
+from fixtures.workload.samples import GatedWorkflow, StepsWorkflow
 from replay.client import Client, WorkflowHandle
 from replay.history import SqliteStore, Start, StoreError
 from tests.history.samples import started
 
-from .workers import samples
 from .workers.harness import QUEUE, bounded, check_history, log_records, running, wait_until
-from .workers.samples import GatedWorkflow, StepsWorkflow
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = 12
@@ -186,7 +186,7 @@ def test_a_corrupt_store_stops_replay_worker_with_one_line_and_exit_status_3(
     _damage_table(path, "workflow_tasks")  # the first thing a worker reads
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT),
                                                         os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run([*_replay_command(), "worker", "tests.replay.workers.samples",
+    done = subprocess.run([*_replay_command(), "worker", "fixtures.workload.samples",
                            "--task-queue", QUEUE, "--db", str(path)], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 3, done.stderr

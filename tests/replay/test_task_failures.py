@@ -219,9 +219,9 @@ async def test_describe_shows_a_retrying_activity_and_failed_attempts_log_warnin
                                                          task_queue=QUEUE)
 
                 async def backing_off(attempt: int) -> bool:
-                    [act] = (await handle.describe()).pending_activities or [None]
-                    return (act is not None and act.attempt == attempt
-                            and act.state is PendingActivityState.BACKING_OFF)
+                    pending = (await handle.describe()).pending_activities
+                    return (len(pending) == 1 and pending[0].attempt == attempt
+                            and pending[0].state is PendingActivityState.BACKING_OFF)
 
                 for attempt in (1, 2):
                     for _ in range(1000):

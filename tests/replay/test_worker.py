@@ -10,13 +10,15 @@ from typing import Any
 import pytest
 
 import replay._worker._worker as worker_module
+from fixtures.workload import samples
+from fixtures.workload.samples import CounterWorkflow, SleepWorkflow, StepsWorkflow, Tally
+from replay._replay._replayer import replay_events
 from replay._worker._cache import StickyCache
 from replay.history import History
+from replay.testing import WorkflowDriver
 from replay.worker import Worker
 
-from .workers import samples
 from .workers.harness import QUEUE, bounded, kinds, running, sqlite_client, wait_until
-from .workers.samples import CounterWorkflow, SleepWorkflow, StepsWorkflow, Tally
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +30,7 @@ def _reset() -> None:
 def replays(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Run ids the worker rebuilt by replaying their history (cache misses)."""
     seen: list[str] = []
-    original = worker_module.replay_events
+    original = replay_events
 
     def counting(inst: Any, events: Any) -> Any:
         seen.append(inst.run_id)
@@ -91,16 +93,12 @@ async def test_sticky_cache_costs_one_activation_per_signal(
 
 
 def test_sticky_cache_evicts_the_least_recently_used() -> None:
-    class Run:
-        def __init__(self, run_id: str) -> None:
-            self.run_id = run_id
-
+    a, b, c = (WorkflowDriver(CounterWorkflow, 0, run_id=r).instance for r in "abc")
     cache = StickyCache(2)
-    a, b, c = Run("a"), Run("b"), Run("c")
     for run in (a, b):
-        cache.remember(run)  # type: ignore[arg-type]  # only run_id is read
-    cache.remember(a)  # type: ignore[arg-type]  # a is now the most recently used
-    cache.remember(c)  # type: ignore[arg-type]
+        cache.remember(run)
+    cache.remember(a)  # a is now the most recently used
+    cache.remember(c)
     assert list(cache) == ["a", "c"] and "b" not in cache and len(cache) == 2
     assert cache.get("a") is a and list(cache) == ["a", "c"]  # get keeps the order
     assert cache.take("a") is a and list(cache) == ["c"]
@@ -121,13 +119,13 @@ async def test_eviction_then_replay_continues_correctly(
         await a.signal(CounterWorkflow.add, 1)
         await wait_until(lambda: a.result_run_id in worker.cache)
         assert list(worker.cache) == [a.result_run_id]
-        assert replays.count(a.result_run_id) == 2  # built, evicted, rebuilt by replay
+        assert replays.count(str(a.result_run_id)) == 2  # built, evicted, rebuilt by replay
         await b.signal(CounterWorkflow.add, 2)
         await a.signal(CounterWorkflow.finish)
         await b.signal(CounterWorkflow.finish)
         assert await bounded(a.result()) == Tally(101, ["add:1"])
         assert await bounded(b.result()) == Tally(202, ["add:2"])
-    assert replays.count(b.result_run_id) == 2
+    assert replays.count(str(b.result_run_id)) == 2
 
 
 async def test_timers_fire(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ def seen() -> Iterator[list[sandbox.Violation]]:
 
 def _ctx(seen: list[sandbox.Violation], mode: str = "strict") -> sandbox.GuardContext:
     return sandbox.GuardContext(
-        workflow_type="EdgeWorkflow", run_id="r-7", mode=mode, on_violation=seen.append  # type: ignore[arg-type]
+        workflow_type="EdgeWorkflow", run_id="r-7", mode=mode, on_violation=seen.append
     )
 
 

@@ -1,1 +1,1 @@
-"""Sample workflows, activities and the subprocess worker used by the worker/client tests."""
+"""Helpers for the worker/client tests (the workload itself is ``fixtures.workload``)."""

@@ -12,11 +12,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from fixtures.workload import samples
 from replay.client import Client
 from replay.history import ActivityCompleted, ActivityScheduled, Event, History, Store
 from replay.worker import Worker
-
-from . import samples
 
 T = TypeVar("T")
 QUEUE = "tests"

@@ -251,7 +251,7 @@ def _calls(loop: asyncio.AbstractEventLoop) -> list[tuple[str, Any]]:
         ("run_in_executor", lambda: loop.run_in_executor(None, print)),
         ("getaddrinfo", lambda: loop.getaddrinfo("example.com", 80)),
         ("create_connection", lambda: loop.create_connection(asyncio.Protocol, "x", 1)),
-        ("create_server", lambda: loop.create_server(asyncio.Protocol)),
+        ("create_server", lambda: loop.create_server(asyncio.Protocol, "x", 1)),
         ("subprocess_exec", lambda: loop.subprocess_exec(asyncio.SubprocessProtocol, "ls")),
         ("call_soon_threadsafe", lambda: loop.call_soon_threadsafe(print)),
         ("run_until_complete", lambda: loop.run_until_complete(loop.create_future())),

@@ -87,7 +87,7 @@ class DynamicHandlersWorkflow:
 
     @workflow.update(dynamic=True)
     def any_update(self, name: str, args: Sequence[RawValue]) -> int:
-        value = workflow.payload_converter().from_payload(args[0].payload, int)
+        value: int = workflow.payload_converter().from_payload(args[0].payload, int)
         self.values[name] = value * 2
         return value * 2
 

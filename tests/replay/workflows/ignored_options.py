@@ -18,7 +18,14 @@ class Child:
 class ChildWithPolicy:
     @workflow.run
     async def run(self) -> None:
-        await workflow.execute_child_workflow(Child.run, parent_close_policy="ABANDON")
+        await workflow.execute_child_workflow(Child.run, versioning_intent="default")
+
+
+@workflow.defn
+class ChildWithCron:
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.execute_child_workflow(Child.run, cron_schedule="@hourly")
 
 
 @workflow.defn

@@ -173,7 +173,8 @@ class WorkflowWaitWorkflow:
     async def run(self, seconds: list[float], return_when: str, timeout: float | None
                   ) -> list[str]:
         log: list[str] = []
-        tasks = [asyncio.create_task(_sleep(log, f"nap-{i}", s)) for i, s in enumerate(seconds)]
+        tasks: list[asyncio.Task[str | None]] = [
+            asyncio.create_task(_sleep(log, f"nap-{i}", s)) for i, s in enumerate(seconds)]
         tasks.append(asyncio.create_task(_fail_after(5, "five")))
         done, pending = await workflow.wait(tasks, return_when=return_when, timeout=timeout)
         log.append(f"done {[tasks.index(t) for t in done]} pending "
@@ -283,7 +284,8 @@ class ActivityRaceWorkflow:
 
     @workflow.run
     async def run(self) -> str:
-        tasks = [asyncio.create_task(self._one(f"racer-{i}")) for i in range(3)]
+        tasks: list[asyncio.Task[str | None]] = [
+            asyncio.create_task(self._one(f"racer-{i}")) for i in range(3)]
         tasks.append(asyncio.create_task(asyncio.sleep(30)))
         done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for t in pending:

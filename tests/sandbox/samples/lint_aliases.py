@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time as t
+from collections.abc import Callable
 from datetime import datetime
 from os import environ
 from time import time as now
@@ -49,7 +50,7 @@ class FullyQualified:
 @workflow.defn
 class UsesHelpers:
     async def run(self) -> float:
-        inner = lambda: t.sleep(1)  # noqa: E731  # mark: RPL-SB02
+        inner: Callable[[], None] = lambda: t.sleep(1)  # noqa: E731  # mark: RPL-SB02
         inner()
         return helper()
 

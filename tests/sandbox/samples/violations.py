@@ -123,7 +123,7 @@ def temp_name() -> str:
 
 
 def random_name() -> str:
-    return next(tempfile._RandomNameSequence())  # type: ignore[attr-defined]  # mark: RPL-SB05
+    return str(next(tempfile._RandomNameSequence()))  # type: ignore[attr-defined]  # mark: RPL-SB05
 
 
 def environ_item() -> str:

@@ -1,0 +1,179 @@
+"""Planning one commit's batches with few statements: cached heads, coalesced changes.
+
+A :class:`CommitPlanner` sits between the derivation and a store's applier for
+the length of one write transaction. It answers the derivation's
+:class:`~history._batch.Lookup` with each run's head read once and then kept
+up to date from the plans (the head of a run only changes through this
+transaction while it holds the write lock), and it holds a batch's changes
+back until the batch is planned, so that :func:`coalesce` can write them with
+fewer statements: one insert of all the batch's events per run, no workflow
+task row that is created and finished in the same batch, an activity task
+inserted already leased when the batch leases it. Any lookup that reads rows
+the held-back changes touch writes them first, so the derivation always sees
+the state it would have seen without the hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import attrs
+
+from ._batch import Lookup, Plan, RunHead
+from ._changes import (
+    AcceptUpdate,
+    AddEvents,
+    AdvanceRun,
+    Change,
+    ClearTaskFailure,
+    CompleteUpdate,
+    DeleteActivityTask,
+    DeleteTimer,
+    FinishWorkflowTask,
+    InsertActivityTask,
+    InsertTimer,
+    LeaseActivityTask,
+    NeedWorkflowTask,
+    RequestActivityCancel,
+)
+from ._derive import plan_operation
+from ._events import Event, WorkflowTaskFailed
+from ._store import Operation, UpdateRequest
+
+
+class CommitPlanner:
+    """A :class:`Lookup` for one transaction that plans batches and hands their changes,
+    coalesced, to ``apply``."""
+
+    def __init__(self, lookup: Lookup, apply: Callable[[Sequence[Change]], None]) -> None:
+        self._inner = lookup
+        self._apply = apply
+        self._heads: dict[str, RunHead | None] = {}
+        self._kinds: dict[tuple[str, int], type[Event]] = {}
+        self._held: list[Change] = []
+
+    def plan_batch(self, ops: Sequence[Operation]) -> list[Event]:
+        """Plan ``ops`` and apply their changes; the events written.
+
+        Raises what the derivation raises; the caller then rolls back what this
+        batch applied, and the planner forgets what it had cached.
+        """
+        written: list[Event] = []
+        try:
+            for op in ops:
+                plan = plan_operation(op, self)
+                self._settle(op.run_id, plan)
+                written.extend(plan.events)
+            self._write_held()
+        except BaseException:
+            self._held.clear()
+            self._heads.clear()
+            self._kinds.clear()
+            raise
+        return written
+
+    def _settle(self, run_id: str, plan: Plan) -> None:
+        if not plan.changes:
+            return
+        self._held.extend(plan.changes)
+        for e in plan.events:
+            self._kinds[run_id, e.event_id] = type(e)
+        if plan.head is not None:
+            self._heads[run_id] = plan.head
+
+    def _write_held(self) -> None:
+        if self._held:
+            held, self._held = self._held, []
+            self._apply(coalesce(held))
+
+    # --- Lookup -------------------------------------------------------------------------------
+
+    def run_head(self, run_id: str) -> RunHead | None:
+        if run_id not in self._heads:
+            self._write_held()
+            self._heads[run_id] = self._inner.run_head(run_id)
+        return self._heads[run_id]
+
+    def event_kind(self, run_id: str, event_id: int) -> type[Event] | None:
+        kind = self._kinds.get((run_id, event_id))
+        return kind if kind is not None else self._inner.event_kind(run_id, event_id)
+
+    def open_run_id(self, workflow_id: str) -> str | None:
+        self._write_held()
+        return self._inner.open_run_id(workflow_id)
+
+    def has_activity_task(self, run_id: str, scheduled_event_id: int) -> bool:
+        self._write_held()
+        return self._inner.has_activity_task(run_id, scheduled_event_id)
+
+    def has_timer(self, run_id: str, started_event_id: int) -> bool:
+        self._write_held()
+        return self._inner.has_timer(run_id, started_event_id)
+
+    def get_update(self, run_id: str, update_id: str) -> UpdateRequest | None:
+        self._write_held()
+        return self._inner.get_update(run_id, update_id)
+
+    def task_failure(self, run_id: str) -> WorkflowTaskFailed | None:
+        self._write_held()
+        return self._inner.task_failure(run_id)
+
+
+def coalesce(changes: Sequence[Change]) -> list[Change]:
+    """The same effect on the indexes with fewer changes (each one a statement or more).
+
+    * a run's events of the batch go in one :class:`AddEvents`, at the first one's place
+      (nothing else reads the events table);
+    * a :class:`NeedWorkflowTask` followed by the run's :class:`FinishWorkflowTask` is
+      dropped (the finish decides the row), and so is the finish too when the need was
+      to create the row (no row before, none after: a requested update always has one);
+    * an :class:`InsertActivityTask` followed by the lease of the same task becomes
+      one insert of the leased row.
+    """
+    out: list[Change | None] = []
+    events_at: dict[str, int] = {}
+    need_at: dict[str, int] = {}
+    insert_at: dict[tuple[str, int], int] = {}
+    for change in changes:
+        if isinstance(change, AddEvents):
+            at = events_at.get(change.run_id)
+            if at is not None:
+                first = out[at]
+                assert isinstance(first, AddEvents)
+                out[at] = AddEvents(change.run_id, first.events + change.events)
+                continue
+            events_at[change.run_id] = len(out)
+        elif isinstance(change, NeedWorkflowTask) and change.has_inputs:
+            if change.run_id in need_at:
+                continue  # the row is already needed: a second need changes nothing
+            need_at[change.run_id] = len(out)
+        elif isinstance(change, FinishWorkflowTask) and change.run_id in need_at:
+            at = need_at.pop(change.run_id)
+            need = out[at]
+            assert isinstance(need, NeedWorkflowTask)
+            out[at] = None
+            if need.new_row:
+                continue
+        elif isinstance(change, LeaseActivityTask):
+            at = insert_at.pop((change.run_id, change.scheduled_event_id), -1)
+            if at >= 0:
+                inserted = out[at]
+                assert isinstance(inserted, InsertActivityTask)
+                row = inserted.row
+                out[at] = InsertActivityTask(attrs.evolve(
+                    row, attempt=row.attempt + 1, lease_owner=change.owner,
+                    lease_expires_at=row.lease_until(change.now, change.default_lease)))
+                continue
+        if isinstance(change, InsertActivityTask):
+            insert_at[change.row.run_id, change.row.scheduled_event_id] = len(out)
+        elif not isinstance(change, _LEAVE_TASK_ROW):
+            need_at.pop(getattr(change, "run_id", ""), None)
+        out.append(change)
+    return [c for c in out if c is not None]
+
+
+_LEAVE_TASK_ROW = (AddEvents, NeedWorkflowTask, AdvanceRun, DeleteActivityTask,
+                   InsertActivityTask, LeaseActivityTask, RequestActivityCancel, InsertTimer,
+                   DeleteTimer, AcceptUpdate, CompleteUpdate, ClearTaskFailure)
+"""Changes that leave a run's workflow task row as it is: they do not end the window in
+which a need and a finish cancel out (every other change, or one of an unknown kind, does)."""

@@ -1,0 +1,19 @@
+"""OpenTelemetry for replay: ``TracingInterceptor`` (spans for client calls, workflows,
+activities and children, their context carried in headers across processes).
+
+Needs the ``opentelemetry`` extra (``opentelemetry-api``); the SDK and exporters are
+the application's choice. See docs/observability.md.
+"""
+
+from __future__ import annotations
+
+try:
+    import opentelemetry.trace  # noqa: F401
+except ImportError as exc:  # pragma: no cover - exercised by the packaging test's venv
+    raise ImportError(
+        "replay.contrib.opentelemetry needs the opentelemetry extra: "
+        "pip install 'replay-engine[opentelemetry]'") from exc
+
+from ._tracing import HEADER, TracingInterceptor
+
+__all__ = ["HEADER", "TracingInterceptor"]

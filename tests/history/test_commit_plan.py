@@ -1,0 +1,141 @@
+"""history/_commit_plan.py: a step's batch written with few statements, to the same effect."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import attrs
+
+from replay.history import (
+    ActivityCompleted,
+    Append,
+    Deliver,
+    LeaseActivity,
+    SqliteStore,
+    StaleResultError,
+    Start,
+    Store,
+    WorkflowTaskCompleted,
+)
+from replay.history._changes import (
+    AddEvents,
+    Change,
+    DeleteActivityTask,
+    FinishWorkflowTask,
+    InsertActivityTask,
+    LeaseActivityTask,
+    NeedWorkflowTask,
+    RemoveRunWork,
+)
+from replay.history._commit_plan import coalesce
+from tests.history.samples import SECOND, activity, started, task_done
+from tests.strategies import T0
+
+NOW = T0 + 5 * SECOND
+
+
+def _scheduled(store: Store) -> None:
+    """Run "a" waits on activity 3, leased by "me" (as after a worker's step)."""
+    store.commit([Start("a", started("wf-a")), Append("a", [task_done(2)], 1)])
+    store.commit([Append("a", [attrs.evolve(activity(3), start_to_close_timeout=SECOND),
+                               task_done(4)], 2),
+                  LeaseActivity("a", 3, "me", T0, timedelta(minutes=1))])
+
+
+def _step(run_id: str = "a") -> list[Deliver | Append | LeaseActivity]:
+    """The worker's step: activity 3's result, the activation scheduling activity 6."""
+    done = ActivityCompleted(event_id=5, time=NOW, scheduled_event_id=3, result=9)
+    return [Deliver(run_id, done),
+            Append(run_id, [attrs.evolve(activity(6), start_to_close_timeout=2 * SECOND),
+                            WorkflowTaskCompleted(event_id=7, time=NOW)], 5),
+            LeaseActivity(run_id, 6, "me", NOW, timedelta(minutes=1))]
+
+
+def test_a_step_batch_leaves_the_indexes_as_its_operations_would(store: Store) -> None:
+    _scheduled(store)
+    assert [len(r) for r in store.commit_each([_step()]) if isinstance(r, list)] == [3]
+    assert [type(e).__name__ for e in store.read("a", after_event_id=4)] == [
+        "ActivityCompleted", "ActivityScheduled", "WorkflowTaskCompleted"]
+    # no workflow task: the result's need and the activation's finish cancelled out
+    assert store.lease_workflow_tasks("q", "other", NOW, SECOND, 10) == []
+    # the new activity was inserted leased, for its own timeout plus a second
+    assert store.lease_activity_tasks("aq", "other", NOW, SECOND, 10) == []
+    [pending] = store.pending_activities("a")
+    assert (pending.scheduled_event_id, pending.attempt, pending.lease_owner,
+            pending.lease_expires_at) == (6, 1, "me", NOW + 3 * SECOND)
+
+
+def test_a_requested_update_keeps_the_workflow_task_through_a_step(store: Store) -> None:
+    _scheduled(store)
+    store.request_update("a", "u1", "set", [1], NOW)
+    store.lease_workflow_tasks("q", "me", NOW, SECOND, 10)  # leased, as a worker would
+    assert all(isinstance(r, list) for r in store.commit_each([_step()]))
+    # the update still waits for a worker: the task is kept, with its lease released
+    assert [t.run_id for t in store.lease_workflow_tasks("q", "other", NOW, SECOND, 10)] \
+        == ["a"]
+
+
+def test_a_stale_result_fails_its_batch_and_writes_nothing(store: Store) -> None:
+    _scheduled(store)
+    store.commit([_step()[0]])  # the result was recorded by someone else
+    before = store.read("a")
+    [result] = store.commit_each([_step()])
+    assert isinstance(result, StaleResultError)
+    assert store.read("a") == before
+
+
+def test_sqlite_writes_a_step_with_one_statement_per_changed_row(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "s.db")
+    try:
+        _scheduled(store)
+        seen: list[str] = []
+        conn: sqlite3.Connection = store._conn()
+        conn.set_trace_callback(seen.append)
+        store.commit_each([_step()])
+        conn.set_trace_callback(None)
+    finally:
+        store.close()
+    verbs = [" ".join(s.split()[:3]) for s in seen]
+    assert verbs[0] == "BEGIN IMMEDIATE" and verbs[-1] == "COMMIT"
+    assert sum(s.startswith("INSERT INTO events") for s in seen) == 3  # one executemany
+    assert sum("workflow_tasks" in s and not s.startswith("SELECT") for s in seen) == 0
+    assert sum(s.startswith("INSERT INTO activity_tasks") for s in seen) == 1
+    assert sum(s.startswith("UPDATE activity_tasks") for s in seen) == 0
+    assert sum(s.startswith("DELETE FROM activity_tasks") for s in seen) == 1
+    assert sum("SAVEPOINT" in s for s in seen) == 0
+    assert len(seen) == 9  # BEGIN, head, open activity, 3 event rows, delete, insert, COMMIT
+
+
+def test_coalesce_merges_events_and_cancels_a_need_finished_in_the_batch() -> None:
+    e1, e2 = task_done(2), task_done(3)
+    changes: list[Change] = [AddEvents("a", (e1,)), NeedWorkflowTask("a", "q", True, new_row=True),
+               DeleteActivityTask("a", 1), AddEvents("a", (e2,)), FinishWorkflowTask("a")]
+    assert coalesce(changes) == [AddEvents("a", (e1, e2)), DeleteActivityTask("a", 1)]
+
+
+def test_coalesce_keeps_the_finish_when_the_row_existed_or_something_else_touched_it() -> None:
+    existed: list[Change] = [NeedWorkflowTask("a", "q", True), FinishWorkflowTask("a")]
+    assert coalesce(existed) == [FinishWorkflowTask("a")]
+    touched: list[Change] = [NeedWorkflowTask("a", "q", True, new_row=True), RemoveRunWork("a"),
+               FinishWorkflowTask("a")]
+    assert coalesce(touched) == touched
+    other_run: list[Change] = [NeedWorkflowTask("a", "q", True, new_row=True),
+                               FinishWorkflowTask("b")]
+    assert coalesce(other_run) == other_run
+
+
+def test_coalesce_inserts_a_leased_activity_row_once() -> None:
+    from replay.history._changes import ActivityRow
+
+    row = ActivityRow(run_id="a", scheduled_event_id=3, workflow_id="wf", task_queue="aq",
+                      activity_type="t", activity_id="3", args=[], scheduled_time=T0,
+                      available_at=T0, attempt_timeout=2.0)
+    lease = LeaseActivityTask("a", 3, "me", NOW, timedelta(minutes=1))
+    [only] = coalesce([InsertActivityTask(row), lease])
+    assert isinstance(only, InsertActivityTask)
+    assert (only.row.attempt, only.row.lease_owner, only.row.lease_expires_at) == (
+        1, "me", NOW + 3 * SECOND)
+    elsewhere = LeaseActivityTask("a", 4, "me", NOW, timedelta(minutes=1))
+    assert coalesce([InsertActivityTask(row), elsewhere]) == [InsertActivityTask(row), elsewhere]
