@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.workload import samples
+from fixtures.workload.samples import CounterWorkflow, LoopingWorkflow, Tally
 from replay.client import (
     WorkflowContinuedAsNewError,
     WorkflowUpdateFailedError,
@@ -16,9 +18,7 @@ from replay.client import (
 )
 from replay.exceptions import ApplicationError
 
-from .workers import samples
 from .workers.harness import QUEUE, bounded, running, sqlite_client
-from .workers.samples import CounterWorkflow, LoopingWorkflow, Tally
 from .workflows import lineage
 
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.workload.procs import ROOT, kill
 from replay.client import Client, WorkflowHandle
 
-from .workers.procs import ROOT, kill
 from .workflows import answer_v1
 
 QUEUE = "ledger"
