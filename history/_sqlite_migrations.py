@@ -32,7 +32,8 @@ host (workflow types with their handlers' signatures, activities), which
 clients without the workflow code check messages against (see ``_registry``).
 
 Version 5 added the query channel: the ``query_requests`` and ``query_pollers``
-tables (see ``_sqlite_queries``). They start empty; nothing else changes.
+tables (see ``_sqlite_queries``), which start empty, and the ``headers`` column
+of ``update_requests`` (``{}`` for the requests already there).
 """
 
 from __future__ import annotations
@@ -79,9 +80,11 @@ def worker_registry(db: sqlite_utils.Database) -> None:
 
 
 def query_channel(db: sqlite_utils.Database) -> None:
-    """4 -> 5: the query_requests and query_pollers tables of routed queries."""
+    """4 -> 5: the query_requests and query_pollers tables of routed queries, and the
+    update requests' headers (empty for the requests already there)."""
     for statement in _sqlite_queries.TABLES:
         db.execute(statement)
+    db.table("update_requests").add_column("headers", str, not_null_default="{}")
 
 
 #: ``MIGRATIONS[n]`` takes a store from schema version ``n`` to ``n + 1``.

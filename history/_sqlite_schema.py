@@ -80,7 +80,7 @@ DDL = (
         seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL, update_id TEXT NOT NULL,
         name TEXT NOT NULL, args TEXT NOT NULL, status TEXT NOT NULL,
         requested_at INTEGER NOT NULL, result TEXT, failure TEXT,
-        UNIQUE (run_id, update_id))""",
+        headers TEXT NOT NULL DEFAULT '{}', UNIQUE (run_id, update_id))""",
     "CREATE INDEX update_requests_by_status ON update_requests (run_id, status)",
     # Retention: the one path allowed to delete events (see _sqlite_retention).
     *_sqlite_retention.TABLES,

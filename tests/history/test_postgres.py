@@ -114,15 +114,45 @@ def test_a_version_1_store_gains_the_worker_registry(pg: Any, postgres_url: str)
     store.close()
     with raw(postgres_url, store.schema) as conn:  # as version 1 left it
         conn.execute("DROP TABLE registrations")
+        _as_version_2(conn)
         conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     upgraded = pg(store.schema)
     with raw(postgres_url, store.schema) as conn:
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    assert row == ("2",)
+    assert row == ("3",)
     sig = WorkflowSignature(workflow_type="Greeter", run=HandlerSignature(name="run"))
     upgraded.register_worker("q", "w", T0, [sig], [])
     assert [r.signature for r in upgraded.registered_workflows("q")] == [sig]
     assert [e.event_id for e in upgraded.read("r1")] == [1]
+
+
+def _as_version_2(conn: Any) -> None:
+    """Take away what version 3 added: the query channel and the update requests' headers."""
+    conn.execute("DROP TABLE query_requests")
+    conn.execute("DROP TABLE query_pollers")
+    conn.execute("ALTER TABLE update_requests DROP COLUMN headers")
+
+
+def test_a_version_2_store_gains_the_query_channel_and_update_headers(
+        pg: Any, postgres_url: str) -> None:
+    store = pg()
+    store.commit([Start("r1", started())])
+    store.request_update("r1", "u1", "set", [1], T0)
+    store.close()
+    with raw(postgres_url, store.schema) as conn:
+        _as_version_2(conn)
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    upgraded = pg(store.schema)
+    with raw(postgres_url, store.schema) as conn:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    assert row == ("3",)
+    old = upgraded.get_update("r1", "u1")
+    assert old is not None and old.headers == {}
+    new = upgraded.request_update("r1", "u2", "set", [2], T0, {"trace": "t"})
+    assert new.headers == {"trace": "t"} == (upgraded.get_update("r1", "u2") or new).headers
+    assert upgraded.query_pollers("q", 60) == []
+    upgraded.pending_queries("q", "w1")
+    assert upgraded.query_pollers("q", 60) == ["w1"]
 
 
 def test_open_by_url_and_a_bad_server() -> None:

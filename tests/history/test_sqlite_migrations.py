@@ -114,6 +114,10 @@ def test_a_version_1_store_gains_task_failures_and_activity_progress(tmp_path: P
         [failing] = store.list_runs(task_failing=True)
         assert (failing.run_id, failing.task_attempt, failing.task_retry_at) == (
             "r2", 1, T0 + 5 * SECOND)
+        # version 5's query channel and update headers work on the upgraded file too
+        assert store.request_update("r1", "u1", "set", [1], T0, {"t": 1}).headers == {"t": 1}
+        store.pending_queries("q", "w1")
+        assert store.query_pollers("q", 60) == ["w1"]
         before = store.dump_indexes()
         store.rebuild_indexes()
         assert store.dump_indexes() == before
