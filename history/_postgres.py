@@ -341,6 +341,33 @@ class PostgresStore(Notifying):
                 tx.runs.add(run_id)
         self._db.write(run)
 
+    # --- the registry of what workers host ------------------------------------------------------
+
+    def register_worker(self, task_queue: str, worker: str, registered_at: datetime,
+                        workflows: Sequence[WorkflowSignature],
+                        activities: Sequence[HandlerSignature]) -> None:
+        """Record what ``worker`` hosts on ``task_queue`` (newest registration wins)."""
+        params = upsert_rows(task_queue, worker, registered_at, workflows, activities,
+                             lambda t: t)
+
+        def run(tx: Tx) -> None:
+            for row in params:  # in key order: two workers' upserts cannot deadlock
+                tx.conn.execute(POSTGRES_UPSERT, row)
+        params.sort(key=lambda row: row[:3])
+        self._db.write(run)
+
+    def registered_workflows(self, task_queue: str | None = None
+                             ) -> list[WorkflowRegistration]:
+        """The workflow types registered on ``task_queue`` (every queue if None)."""
+        found = from_rows(self._db.query(*select(WORKFLOW, task_queue, "%s")), _utc)
+        return [r for r in found if isinstance(r, WorkflowRegistration)]
+
+    def registered_activities(self, task_queue: str | None = None
+                              ) -> list[ActivityRegistration]:
+        """The activities registered on ``task_queue`` (every queue if None)."""
+        found = from_rows(self._db.query(*select(ACTIVITY, task_queue, "%s")), _utc)
+        return [r for r in found if isinstance(r, ActivityRegistration)]
+
     # --- query requests (QueryChannel, see _postgres_queries) ---------------------------------
 
     def request_query(self, request: QueryRequest) -> None:
@@ -370,33 +397,6 @@ class PostgresStore(Notifying):
     def retire_query_poller(self, worker: str) -> None:
         """Forget a worker that shut down."""
         self._queries.retire_query_poller(worker)
-
-    # --- the registry of what workers host ------------------------------------------------------
-
-    def register_worker(self, task_queue: str, worker: str, registered_at: datetime,
-                        workflows: Sequence[WorkflowSignature],
-                        activities: Sequence[HandlerSignature]) -> None:
-        """Record what ``worker`` hosts on ``task_queue`` (newest registration wins)."""
-        params = upsert_rows(task_queue, worker, registered_at, workflows, activities,
-                             lambda t: t)
-
-        def run(tx: Tx) -> None:
-            for row in params:  # in key order: two workers' upserts cannot deadlock
-                tx.conn.execute(POSTGRES_UPSERT, row)
-        params.sort(key=lambda row: row[:3])
-        self._db.write(run)
-
-    def registered_workflows(self, task_queue: str | None = None
-                             ) -> list[WorkflowRegistration]:
-        """The workflow types registered on ``task_queue`` (every queue if None)."""
-        found = from_rows(self._db.query(*select(WORKFLOW, task_queue, "%s")), _utc)
-        return [r for r in found if isinstance(r, WorkflowRegistration)]
-
-    def registered_activities(self, task_queue: str | None = None
-                              ) -> list[ActivityRegistration]:
-        """The activities registered on ``task_queue`` (every queue if None)."""
-        found = from_rows(self._db.query(*select(ACTIVITY, task_queue, "%s")), _utc)
-        return [r for r in found if isinstance(r, ActivityRegistration)]
 
     # --- maintenance --------------------------------------------------------------------------
 

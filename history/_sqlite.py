@@ -473,6 +473,28 @@ class SqliteStore(Notifying):
             conn, plan_reject_update(rows.SqlLookup(conn), run_id, update_id, failure)),
             {run_id})
 
+    # --- the registry of what workers host ------------------------------------------------------
+
+    def register_worker(self, task_queue: str, worker: str, registered_at: datetime,
+                        workflows: Sequence[WorkflowSignature],
+                        activities: Sequence[HandlerSignature]) -> None:
+        """Record what ``worker`` hosts on ``task_queue`` (newest registration wins)."""
+        params = upsert_rows(task_queue, worker, registered_at, workflows, activities,
+                             sqlite_time)
+        self._write(lambda conn: conn.executemany(SQLITE_UPSERT, params))
+
+    def registered_workflows(self, task_queue: str | None = None
+                             ) -> list[WorkflowRegistration]:
+        """The workflow types registered on ``task_queue`` (every queue if None)."""
+        found = from_rows(self._query(*select(WORKFLOW, task_queue, "?")), sqlite_read_time)
+        return [r for r in found if isinstance(r, WorkflowRegistration)]
+
+    def registered_activities(self, task_queue: str | None = None
+                              ) -> list[ActivityRegistration]:
+        """The activities registered on ``task_queue`` (every queue if None)."""
+        found = from_rows(self._query(*select(ACTIVITY, task_queue, "?")), sqlite_read_time)
+        return [r for r in found if isinstance(r, ActivityRegistration)]
+
     # --- query requests (QueryChannel, see _sqlite_queries) -----------------------------------
 
     def request_query(self, request: QueryRequest) -> None:
@@ -502,28 +524,6 @@ class SqliteStore(Notifying):
     def retire_query_poller(self, worker: str) -> None:
         """Forget a worker that shut down."""
         self._queries.retire_query_poller(worker)
-
-    # --- the registry of what workers host ------------------------------------------------------
-
-    def register_worker(self, task_queue: str, worker: str, registered_at: datetime,
-                        workflows: Sequence[WorkflowSignature],
-                        activities: Sequence[HandlerSignature]) -> None:
-        """Record what ``worker`` hosts on ``task_queue`` (newest registration wins)."""
-        params = upsert_rows(task_queue, worker, registered_at, workflows, activities,
-                             sqlite_time)
-        self._write(lambda conn: conn.executemany(SQLITE_UPSERT, params))
-
-    def registered_workflows(self, task_queue: str | None = None
-                             ) -> list[WorkflowRegistration]:
-        """The workflow types registered on ``task_queue`` (every queue if None)."""
-        found = from_rows(self._query(*select(WORKFLOW, task_queue, "?")), sqlite_read_time)
-        return [r for r in found if isinstance(r, WorkflowRegistration)]
-
-    def registered_activities(self, task_queue: str | None = None
-                              ) -> list[ActivityRegistration]:
-        """The activities registered on ``task_queue`` (every queue if None)."""
-        found = from_rows(self._query(*select(ACTIVITY, task_queue, "?")), sqlite_read_time)
-        return [r for r in found if isinstance(r, ActivityRegistration)]
 
     # --- maintenance --------------------------------------------------------------------------
 

@@ -86,10 +86,10 @@ DDL = (
     *_sqlite_retention.TABLES,
     _sqlite_retention.EVENTS_NO_DELETE,
     *_sqlite_retention.AUDIT_TRIGGERS,
-    # Queries routed to workers (see _sqlite_queries): never derived, never history.
-    *_sqlite_queries.TABLES,
     # What workers host, per task queue (see _registry).
     REGISTRATIONS,
+    # Queries routed to workers (see _sqlite_queries): never derived, never history.
+    *_sqlite_queries.TABLES,
 )
 
 

@@ -71,12 +71,12 @@ knows nothing of the engine either), so catching either works::
     ├── WorkflowQueryRejectedError     RPL-C06
     ├── WorkflowQueryFailedError       RPL-C07
     ├── UnsupportedTargetError         RPL-C08
-    ├── WorkflowContinuedAsNewError    RPL-H02    result(follow_runs=False) of a continued run
-    ├── RunContextError                RPL-H03    handle.ctx: a write, or a bad reference
     ├── UnknownHandlerError            RPL-C09    no such handler (the store's registry)
     ├── ArgumentCountError             RPL-C10    wrong number of arguments (registry)
     ├── ArgumentTypeError              RPL-C11    an argument of the wrong JSON kind (registry)
     ├── WorkflowTypeNotRegisteredError RPL-C12    start of a type no worker hosts there
+    ├── WorkflowContinuedAsNewError    RPL-H02    result(follow_runs=False) of a continued run
+    ├── RunContextError                RPL-H03    handle.ctx: a write, or a bad reference
     │
     │  failures recorded in histories: the message is the user's own, no prefix
     └── FailureError                   RPL-F00

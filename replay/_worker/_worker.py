@@ -130,8 +130,10 @@ class Worker:
             d = ActivityDefinition.bound(fn)
             self.activities[d.name] = d
         self.identity = identity or local_identity()
+        # what the registry records: the application's own types (not the engine's
+        # schedule workflow and activities, which every worker hosts)
         self._hosted = ([workflow_signature(WorkflowDefinition.of(w)) for w in workflows],
-                        [activity_signature(d) for d in self.activities.values()])
+                        [activity_signature(ActivityDefinition.bound(fn)) for fn in activities])
         self.workflow_task_lease = workflow_task_lease
         self.heartbeat_grace = heartbeat_grace
         """On a store with worker heartbeats (PostgresStore): a worker silent for this

@@ -48,8 +48,10 @@ async def _drive(actions: list[tuple[str, object]], store: Store | None = None) 
 
             for kind, value in actions:
                 if kind == "push":
+                    assert isinstance(value, str)
                     await _quietly(wait.signal(WaitingWorkflow.push, value))
                 elif kind == "language":
+                    assert isinstance(value, Language)
                     await _quietly(appr.execute_update(ApprovalWorkflow.set_language, value))
                 elif kind == "approve":
                     await _quietly(appr.signal(ApprovalWorkflow.approve, Approval(str(value))))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -46,7 +47,7 @@ def _reset() -> Iterator[None]:
     w.RELEASE.set()  # never leave a thread of the pool waiting
 
 
-async def _until_recorded(handle: WorkflowHandle, kind: str) -> None:
+async def _until_recorded(handle: WorkflowHandle[Any, Any], kind: str) -> None:
     async for event in handle.fetch_history_events(wait_new_event=True):
         if type(event).__name__ == kind:
             return

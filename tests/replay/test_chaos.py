@@ -18,6 +18,7 @@ import sqlite3
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -123,7 +124,7 @@ class Chaos:
 
 
 async def _start_and_signal(client: Client, i: int, rng: random.Random,
-                            handles: dict[str, WorkflowHandle]) -> None:
+                            handles: dict[str, WorkflowHandle[Any, Any]]) -> None:
     handle = await client.start_workflow(NotesWorkflow.run, args=[STEPS, NOTES, TIMEOUT],
                                          id=f"chaos-{i}", task_queue="tests")
     handles[handle.id] = handle
@@ -140,7 +141,7 @@ async def test_chaos_loses_and_doubles_nothing(tmp_path: Path) -> None:
     logs.mkdir()
     client = Client(SqliteStore(db, busy_timeout_ms=120_000))  # the test's calls wait it out
     chaos = Chaos(db, logs, rng)
-    handles: dict[str, WorkflowHandle] = {}
+    handles: dict[str, WorkflowHandle[Any, Any]] = {}
     senders: list[asyncio.Task[None]] = []
     try:
         await asyncio.gather(*(chaos.start_worker() for _ in range(WORKERS)))

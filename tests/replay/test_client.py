@@ -103,13 +103,14 @@ async def test_wrong_argument_types_are_rejected_before_anything_is_written(
     before = snapshot(client)
     with pytest.raises(PayloadError, match=r"argument 0 of workflow 'CounterWorkflow' does "
                                            r"not fit its annotation: .*Nothing was sent"):
-        await client.start_workflow(CounterWorkflow.run, "one", id="typed2", task_queue=QUEUE)
+        await client.start_workflow(CounterWorkflow.run, "one", id="typed2",  # type: ignore[arg-type]
+                                    task_queue=QUEUE)
     with pytest.raises(PayloadError, match=r"argument 0 of signal 'add' does not fit its "
                                            r"annotation: .*Nothing was sent"):
-        await h.signal(CounterWorkflow.add, "two")
+        await h.signal(CounterWorkflow.add, "two")  # type: ignore[arg-type]
     with pytest.raises(PayloadError, match=r"argument 0 of update 'set_total' does not fit "
                                            r"its annotation: .*Nothing was sent"):
-        await h.execute_update(CounterWorkflow.set_total, [3])
+        await h.execute_update(CounterWorkflow.set_total, [3])  # type: ignore[arg-type]
     with pytest.raises(PayloadError, match=r"signal 'add' takes 1 argument\(s\), got 2"):
         await h.signal(CounterWorkflow.add, args=[1, 2])
     assert snapshot(client) == before
@@ -185,7 +186,7 @@ async def test_messages_to_a_closed_run(tmp_path: Path) -> None:
         assert client.store.pending_updates(run or "") == []
 
 
-async def _start(client: Client, wid: str, **kw: Any) -> WorkflowHandle:
+async def _start(client: Client, wid: str, **kw: Any) -> WorkflowHandle[Any, Any]:
     return await client.start_workflow(CounterWorkflow.run, 1, id=wid, task_queue="idle", **kw)
 
 

@@ -45,9 +45,9 @@ def commands(events: list[Event]) -> list[tuple[Any, ...]]:
     return out
 
 
-async def send_inputs(handle: WorkflowHandle, store: Store, i: int,
-                      updates: list[WorkflowUpdateHandle],
-                      sending: list[asyncio.Future[WorkflowUpdateHandle]]) -> None:
+async def send_inputs(handle: WorkflowHandle[Any, Any], store: Store, i: int,
+                      updates: list[WorkflowUpdateHandle[Any]],
+                      sending: list[asyncio.Future[WorkflowUpdateHandle[Any]]]) -> None:
     """A signal, and an update sent without waiting for a worker (which may be dead): its
     request is in the store when this returns, its handle in ``updates``."""
     await handle.signal(ChattyWorkflow.note, f"s{i}")
@@ -67,8 +67,8 @@ async def run_chatty(db: Path, side: Path, kills: int, seed: int
     try:
         h = await client.start_workflow(ChattyWorkflow.run, args=[STEPS, TIMEOUT], id="chatty",
                                         task_queue="tests")
-        updates: list[WorkflowUpdateHandle] = []
-        sending: list[asyncio.Future[WorkflowUpdateHandle]] = []
+        updates: list[WorkflowUpdateHandle[Any]] = []
+        sending: list[asyncio.Future[WorkflowUpdateHandle[Any]]] = []
         sent = 0
         for _ in range(kills):
             await asyncio.sleep(rng.uniform(0.0, 0.25))
@@ -198,8 +198,8 @@ async def test_a_paused_worker_is_fenced_out_after_another_takes_over(tmp_path: 
     for h in first:  # A's own runs: A's work only
         history = check_history(client.store, h.result_run_id or "")
         assert _task_identities(history.events) == {"A"}
-    for h in gated:  # after the takeover, only B's task completions; each result once
-        history = check_history(client.store, h.result_run_id or "")
+    for g in gated:  # after the takeover, only B's task completions; each result once
+        history = check_history(client.store, g.result_run_id or "")
         events = list(history.events)
         gated_at = next(e.event_id for e in events if isinstance(e, ActivityScheduled)
                         and e.activity_type == "gated_step")

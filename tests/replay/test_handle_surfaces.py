@@ -56,8 +56,8 @@ async def test_admitted_is_refused_and_nothing_is_sent(tmp_path: Path) -> None:
             await h.start_update(CounterWorkflow.set_total, 5, id="u1",
                                  wait_for_stage=WorkflowUpdateStage.ADMITTED)
         with pytest.raises(TypeError, match="wait_for_stage must be a WorkflowUpdateStage"):
-            await h.start_update(CounterWorkflow.set_total, 5, id="u1",
-                                 wait_for_stage="accepted")  # type: ignore[arg-type]
+            await h.start_update(CounterWorkflow.set_total, 5, id="u1",  # type: ignore[call-overload]
+                                 wait_for_stage="accepted")
         assert client.store.get_update(h.result_run_id or "", "u1") is None
         accepted = await h.start_update(CounterWorkflow.set_total, 5, id="u2",
                                         wait_for_stage=WorkflowUpdateStage.ACCEPTED)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -48,7 +49,7 @@ def _cases() -> list[tuple[str, str, ParentClosePolicy]]:
     return cases
 
 
-async def _close(handle: WorkflowHandle, store: Store, close: str) -> None:
+async def _close(handle: WorkflowHandle[Any, Any], store: Store, close: str) -> None:
     """Make the parent close as ``close`` says (the others close by themselves)."""
     if close == "cancel":
         await handle.cancel()

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,7 +50,7 @@ def worker_process(target: str) -> Iterator[subprocess.Popen[bytes]]:
         kill(proc)
 
 
-async def _handled(handle: WorkflowHandle, signals: int) -> None:
+async def _handled(handle: WorkflowHandle[Any, Any], signals: int) -> None:
     """Wait (on the history) until the worker has run the activation of ``signals`` signals."""
     seen = 0
     async for event in handle.fetch_history_events(wait_new_event=True):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -24,7 +25,7 @@ from .workflows import rollout_v2 as v2
 QUEUE = "rollout"
 
 
-async def _until_audited(handle: WorkflowHandle) -> None:
+async def _until_audited(handle: WorkflowHandle[Any, Any]) -> None:
     """Wait (on the history, not the clock) for the activation after the audit timer."""
     fired = False
     async for event in handle.fetch_history_events(wait_new_event=True):
@@ -35,7 +36,7 @@ async def _until_audited(handle: WorkflowHandle) -> None:
     raise AssertionError("the run ended before its audit step")
 
 
-async def _started(env: WorkflowEnvironment) -> WorkflowHandle:
+async def _started(env: WorkflowEnvironment) -> WorkflowHandle[Any, Any]:
     h = await env.client.start_workflow(v2.Rollout.run, id="rollout-1", task_queue=QUEUE)
     await _until_audited(h)
     return h

@@ -82,7 +82,7 @@ def snapshot(store: Store) -> Any:
 
 
 @pytest.fixture
-async def remote_run(store: Store) -> tuple[Client, WorkflowHandle]:
+async def remote_run(store: Store) -> tuple[Client, WorkflowHandle[Any, Any]]:
     client = Client(store)
     handle = await client.start_workflow("RemoteGreeter", "Ada", id="g-1",
                                          task_queue="remote-q")
@@ -98,7 +98,7 @@ async def refused(store: Store, call: Callable[[], Any], error: type[Exception])
 
 
 async def test_an_unknown_signal_names_the_close_match(
-        store: Store, remote_run: tuple[Client, WorkflowHandle]) -> None:
+        store: Store, remote_run: tuple[Client, WorkflowHandle[Any, Any]]) -> None:
     _, handle = remote_run
     message = await refused(store, lambda: handle.signal("ad", "Bob"), UnknownHandlerError)
     assert message == (
@@ -107,7 +107,7 @@ async def test_an_unknown_signal_names_the_close_match(
 
 
 async def test_unknown_update_and_query_names_are_refused(
-        store: Store, remote_run: tuple[Client, WorkflowHandle]) -> None:
+        store: Store, remote_run: tuple[Client, WorkflowHandle[Any, Any]]) -> None:
     _, handle = remote_run
     message = await refused(store, lambda: handle.execute_update("set_totl", 3),
                             UnknownHandlerError)
@@ -121,7 +121,7 @@ async def test_unknown_update_and_query_names_are_refused(
 
 
 async def test_wrong_argument_counts_are_refused(
-        store: Store, remote_run: tuple[Client, WorkflowHandle]) -> None:
+        store: Store, remote_run: tuple[Client, WorkflowHandle[Any, Any]]) -> None:
     client, handle = remote_run
     message = await refused(store, lambda: handle.signal("add", args=["a", "b"]),
                             ArgumentCountError)
@@ -139,7 +139,7 @@ async def test_wrong_argument_counts_are_refused(
 
 
 async def test_an_argument_of_the_wrong_json_kind_is_refused(
-        store: Store, remote_run: tuple[Client, WorkflowHandle]) -> None:
+        store: Store, remote_run: tuple[Client, WorkflowHandle[Any, Any]]) -> None:
     _, handle = remote_run
     message = await refused(store, lambda: handle.execute_update("set_total", "3"),
                             ArgumentTypeError)
@@ -179,7 +179,7 @@ async def test_a_start_of_an_unregistered_type_names_matches_and_other_queues(
 
 
 async def test_what_the_registry_allows_goes_through(
-        store: Store, remote_run: tuple[Client, WorkflowHandle]) -> None:
+        store: Store, remote_run: tuple[Client, WorkflowHandle[Any, Any]]) -> None:
     client, handle = remote_run
     await handle.signal("add", "Bob")
     await handle.signal("rename", "Bo")  # a parameter with a default may be left out

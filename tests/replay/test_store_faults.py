@@ -16,6 +16,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,17 +34,17 @@ STEPS = 3
 EXPECTED = sum(i * i for i in range(STEPS))
 
 
-async def _start_runs(client: Client, runs: int = RUNS) -> list[WorkflowHandle]:
+async def _start_runs(client: Client, runs: int = RUNS) -> list[WorkflowHandle[Any, Any]]:
     return [await client.start_workflow(StepsWorkflow.run, args=[STEPS, 5.0], id=f"w{i}",
                                         task_queue=QUEUE) for i in range(runs)]
 
 
-def _finished(client: Client, handles: list[WorkflowHandle]) -> int:
+def _finished(client: Client, handles: list[WorkflowHandle[Any, Any]]) -> int:
     runs = [client.store.get_run(h.result_run_id or "") for h in handles]
     return sum(1 for r in runs if r is not None and r.status == "completed")
 
 
-async def _all_finish(client: Client, handles: list[WorkflowHandle]) -> None:
+async def _all_finish(client: Client, handles: list[WorkflowHandle[Any, Any]]) -> None:
     results = await bounded(asyncio.gather(*(h.result() for h in handles)), 60)
     assert results == [EXPECTED] * len(handles)
     for h in handles:

@@ -43,7 +43,7 @@ ENGINE = str(Path(replay.__file__).parent)
 
 
 def start_raw(env: WorkflowEnvironment, workflow_type: str, workflow_id: str,
-              *args: Any) -> WorkflowHandle:
+              *args: Any) -> WorkflowHandle[Any, Any]:
     """Start a run without the client's checks (a client that lacks the code)."""
     env.store.commit([Start(f"{workflow_id}-run", WorkflowStarted(
         event_id=1, time=env.now(), workflow_type=workflow_type, workflow_id=workflow_id,
@@ -51,7 +51,7 @@ def start_raw(env: WorkflowEnvironment, workflow_type: str, workflow_id: str,
     return env.client.get_workflow_handle(workflow_id)
 
 
-def start_poison(env: WorkflowEnvironment) -> dict[str, WorkflowHandle]:
+def start_poison(env: WorkflowEnvironment) -> dict[str, WorkflowHandle[Any, Any]]:
     return {
         "missing-args": start_raw(env, "Typed", "missing-args"),
         "undecodable-args": start_raw(env, "Ordered", "undecodable-args", "not an order"),
@@ -282,7 +282,7 @@ async def test_nondeterminism_can_fail_the_run() -> None:
     assert "[RPL-ND01]" in last.failure.message
 
 
-async def _closed(handle: WorkflowHandle) -> History:
+async def _closed(handle: WorkflowHandle[Any, Any]) -> History:
     while (await handle.describe()).status is WorkflowExecutionStatus.RUNNING:
         await asyncio.sleep(0.005)
     return await handle.fetch_history()
