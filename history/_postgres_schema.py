@@ -6,7 +6,8 @@ tables mirror the SQLite store's (times are ``timestamptz``, JSON stays text),
 plus the run head's ``last_event_id`` in ``runs``, a ``workers`` table for
 heartbeats, a ``pruned_runs`` audit table, (version 2) the ``registrations``
 of what each task queue's workers host, and (version 3) the query channel's
-``query_requests`` and ``query_pollers`` tables and the update requests' headers.
+``query_requests`` and ``query_pollers`` tables, and (version 4) the update
+requests' ``headers``.
 
 The events table is append-only for real: one trigger function refuses every
 ``UPDATE``, ``DELETE`` and ``TRUNCATE``, except the deletions made by
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     import psycopg
 
 APPLICATION = "replay-store"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DEFAULT_SCHEMA = "replay"
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,39}")
 
@@ -221,11 +222,14 @@ Migration = Callable[["psycopg.Connection[Any]", str], None]
 
 
 def query_channel(conn: psycopg.Connection[Any], schema: str) -> None:
-    """2 -> 3: the query_requests and query_pollers tables of routed queries, and the
-    update requests' headers."""
+    """2 -> 3: the query_requests and query_pollers tables of routed queries."""
     for table in _QUERY_TABLES:
         conn.execute(_create_table(schema, table))
     conn.execute(_QUERY_INDEX.format(s=schema))
+
+
+def update_headers(conn: psycopg.Connection[Any], schema: str) -> None:
+    """3 -> 4: the update requests' headers (empty for the requests already there)."""
     conn.execute(f"ALTER TABLE {schema}.update_requests "
                  "ADD COLUMN headers text NOT NULL DEFAULT '{}'")
 
@@ -237,7 +241,7 @@ def worker_registry(conn: psycopg.Connection[Any], schema: str) -> None:
     conn.execute(_create_table(schema, "registrations"))
 
 
-MIGRATIONS: dict[int, Migration] = {1: worker_registry, 2: query_channel}
+MIGRATIONS: dict[int, Migration] = {1: worker_registry, 2: query_channel, 3: update_headers}
 
 
 def missing_parts(conn: psycopg.Connection[Any], schema: str) -> list[str]:

@@ -32,8 +32,10 @@ host (workflow types with their handlers' signatures, activities), which
 clients without the workflow code check messages against (see ``_registry``).
 
 Version 5 added the query channel: the ``query_requests`` and ``query_pollers``
-tables (see ``_sqlite_queries``), which start empty, and the ``headers`` column
-of ``update_requests`` (``{}`` for the requests already there).
+tables (see ``_sqlite_queries``). They start empty; nothing else changes.
+
+Version 6 added the ``headers`` column of ``update_requests`` (what the client's
+interceptors set on an update; ``{}`` for the requests already there).
 """
 
 from __future__ import annotations
@@ -80,10 +82,13 @@ def worker_registry(db: sqlite_utils.Database) -> None:
 
 
 def query_channel(db: sqlite_utils.Database) -> None:
-    """4 -> 5: the query_requests and query_pollers tables of routed queries, and the
-    update requests' headers (empty for the requests already there)."""
+    """4 -> 5: the query_requests and query_pollers tables of routed queries."""
     for statement in _sqlite_queries.TABLES:
         db.execute(statement)
+
+
+def update_headers(db: sqlite_utils.Database) -> None:
+    """5 -> 6: the update requests' headers (empty for the requests already there)."""
     db.table("update_requests").add_column("headers", str, not_null_default="{}")
 
 
@@ -93,6 +98,7 @@ MIGRATIONS: dict[int, Migration] = {
     2: retention,
     3: worker_registry,
     4: query_channel,
+    5: update_headers,
 }
 
 

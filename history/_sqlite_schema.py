@@ -32,7 +32,7 @@ from ._sql_registry import SQLITE_TABLE as REGISTRATIONS
 from ._sqlite_faults import CORRUPT, corrupt_error, has_sqlite_header, primary_code, store_fault
 
 APPLICATION = "replay-store"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 _APPEND_ONLY = "replay: the events table is append-only; {} is not allowed [RPL-S01]"

@@ -119,7 +119,7 @@ def test_a_version_1_store_gains_the_worker_registry(pg: Any, postgres_url: str)
     upgraded = pg(store.schema)
     with raw(postgres_url, store.schema) as conn:
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    assert row == ("3",)
+    assert row == ("4",)
     sig = WorkflowSignature(workflow_type="Greeter", run=HandlerSignature(name="run"))
     upgraded.register_worker("q", "w", T0, [sig], [])
     assert [r.signature for r in upgraded.registered_workflows("q")] == [sig]
@@ -127,7 +127,7 @@ def test_a_version_1_store_gains_the_worker_registry(pg: Any, postgres_url: str)
 
 
 def _as_version_2(conn: Any) -> None:
-    """Take away what version 3 added: the query channel and the update requests' headers."""
+    """Take away what versions 3 and 4 added: the query channel, the update headers."""
     conn.execute("DROP TABLE query_requests")
     conn.execute("DROP TABLE query_pollers")
     conn.execute("ALTER TABLE update_requests DROP COLUMN headers")
@@ -145,7 +145,7 @@ def test_a_version_2_store_gains_the_query_channel_and_update_headers(
     upgraded = pg(store.schema)
     with raw(postgres_url, store.schema) as conn:
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    assert row == ("3",)
+    assert row == ("4",)
     old = upgraded.get_update("r1", "u1")
     assert old is not None and old.headers == {}
     new = upgraded.request_update("r1", "u2", "set", [2], T0, {"trace": "t"})

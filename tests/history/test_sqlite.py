@@ -144,7 +144,7 @@ def test_a_newer_schema_is_refused_and_left_alone(tmp_path: Path) -> None:
         SqliteStore(path)
     assert str(err.value) == (
         f"[RPL-S01] {path}: this store has schema version '99', newer than the versions this "
-        "replay reads (up to 5). Nothing was changed. Upgrade replay-engine to open it.")
+        "replay reads (up to 6). Nothing was changed. Upgrade replay-engine to open it.")
     assert file_state(path) == before
 
 

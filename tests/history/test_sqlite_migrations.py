@@ -1,7 +1,7 @@
 """history/_sqlite_migrations.py: upgrading a store's schema when it is opened.
 
 Every test opens a real version-1 file (written with version 1's frozen DDL, see
-``store_v1``). The real steps (1 -> 2, 2 -> 3, 3 -> 4, 4 -> 5) are tested as they are;
+``store_v1``). The real steps (1 -> 2, ..., 5 -> 6) are tested as they are;
 the tests of the machinery add steps of their own after them and raise the
 current version (monkeypatch): ``REAL`` is the real current version, the test
 steps take a store to ``REAL + 1`` and ``REAL + 2``.
@@ -78,11 +78,12 @@ def ran(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return ran
 
 
-def test_real_stores_are_at_version_five_with_four_steps() -> None:
-    assert schema.SCHEMA_VERSION == 5
+def test_real_stores_are_at_version_six_with_five_steps() -> None:
+    assert schema.SCHEMA_VERSION == 6
     assert list(migrations.MIGRATIONS.items()) == [
         (1, migrations.task_failures_and_activity_progress), (2, migrations.retention),
-        (3, migrations.worker_registry), (4, migrations.query_channel)]
+        (3, migrations.worker_registry), (4, migrations.query_channel),
+        (5, migrations.update_headers)]
 
 
 def test_a_version_1_store_gains_task_failures_and_activity_progress(tmp_path: Path) -> None:
@@ -114,7 +115,7 @@ def test_a_version_1_store_gains_task_failures_and_activity_progress(tmp_path: P
         [failing] = store.list_runs(task_failing=True)
         assert (failing.run_id, failing.task_attempt, failing.task_retry_at) == (
             "r2", 1, T0 + 5 * SECOND)
-        # version 5's query channel and update headers work on the upgraded file too
+        # versions 5 and 6 (query channel, update headers) work on the upgraded file too
         assert store.request_update("r1", "u1", "set", [1], T0, {"t": 1}).headers == {"t": 1}
         store.pending_queries("q", "w1")
         assert store.query_pollers("q", 60) == ["w1"]

@@ -62,7 +62,7 @@ def test_a_store_without_an_append_only_trigger_is_refused_and_left_alone(
     with pytest.raises(StoreError) as err:
         SqliteStore(path)
     assert str(err.value) == (
-        f"[RPL-S01] {path}: this replay store (schema version 5) lacks trigger {trigger} "
+        f"[RPL-S01] {path}: this replay store (schema version 6) lacks trigger {trigger} "
         "(on events). The events_no_update and events_no_delete triggers are what keeps the "
         "events table append-only; without them a history could be rewritten. Nothing was "
         "changed. Something other than replay altered the file: restore it from a backup.")
