@@ -37,6 +37,7 @@ from ._events import Failure as Failure
 from ._events import JsonValue as JsonValue
 from ._events import MarkerRecorded as MarkerRecorded
 from ._events import RetryPolicyData as RetryPolicyData
+from ._events import SearchAttributesUpserted as SearchAttributesUpserted
 from ._events import SignalReceived as SignalReceived
 from ._events import TimerCanceled as TimerCanceled
 from ._events import TimerFired as TimerFired
@@ -89,6 +90,16 @@ from ._registry import WorkflowSignature as WorkflowSignature
 from ._retention import PrunedRun as PrunedRun
 from ._retention import PruningStore as PruningStore
 from ._retention import prune_closed_runs as prune_closed_runs
+from ._search_build import list_query as list_query
+from ._search_build import query_literal as query_literal
+from ._search_query import ListQueryAttributeError as ListQueryAttributeError
+from ._search_query import ListQueryError as ListQueryError
+from ._search_values import BUILTIN_ATTRIBUTES as BUILTIN_SEARCH_ATTRIBUTES
+from ._search_values import SEARCH_ATTRIBUTE_TYPES as SEARCH_ATTRIBUTE_TYPES
+from ._search_values import SearchAttributeError as SearchAttributeError
+from ._search_values import check_name as check_search_attribute_name
+from ._search_values import decode as decode_search_attribute
+from ._search_values import encode as encode_search_attribute
 from ._sqlite import SqliteStore as SqliteStore
 from ._sqlite_retention import RunNotPrunableError as RunNotPrunableError
 from ._store import ActivityTask as ActivityTask
@@ -121,6 +132,7 @@ __all__ = [
     "AnyEvent",
     "Append",
     "AppendConflictError",
+    "BUILTIN_SEARCH_ATTRIBUTES",
     "COMMAND_KINDS",
     "CancelRequested",
     "ChildWorkflowCanceled",
@@ -148,6 +160,8 @@ __all__ = [
     "InternalError",
     "JsonValue",
     "LeaseActivity",
+    "ListQueryAttributeError",
+    "ListQueryError",
     "MarkerRecorded",
     "MemoryStore",
     "Operation",
@@ -173,7 +187,10 @@ __all__ = [
     "RunInfo",
     "RunNotFoundError",
     "RunNotPrunableError",
+    "SEARCH_ATTRIBUTE_TYPES",
     "SKIPPED_KINDS",
+    "SearchAttributeError",
+    "SearchAttributesUpserted",
     "SignalReceived",
     "SqliteStore",
     "StaleResultError",
@@ -204,18 +221,23 @@ __all__ = [
     "WorkflowTaskFailed",
     "WorkflowTerminated",
     "WorkflowTimedOut",
+    "check_search_attribute_name",
     "copy_store",
     "data_to_payload",
     "decode_history",
     "decode_payloads",
+    "decode_search_attribute",
     "default_converter",
     "encode_payloads",
+    "encode_search_attribute",
     "envelope_summary",
     "event_from_data",
     "event_to_data",
     "is_envelope",
+    "list_query",
     "payload_to_data",
     "prune_closed_runs",
+    "query_literal",
     "store_from_url",
     "validate_events",
 ]

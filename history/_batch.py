@@ -33,6 +33,7 @@ from ._changes import (
     NeedWorkflowTask,
     RemoveRunWork,
     RequestActivityCancel,
+    SetSearchAttributes,
     SetTaskFailure,
 )
 from ._errors import HistoryError
@@ -45,6 +46,7 @@ from ._events import (
     ActivityTimedOut,
     Event,
     Failure,
+    SearchAttributesUpserted,
     TimerCanceled,
     TimerFired,
     TimerStarted,
@@ -56,6 +58,7 @@ from ._events import (
     WorkflowTaskFailed,
 )
 from ._kinds import INPUT_KINDS, REFERENCES, TERMINAL_STATUS
+from ._search_values import event_problem
 from ._store import (
     DueTimer,
     RunInfo,
@@ -126,6 +129,7 @@ def run_info_from_started(run_id: str, started: WorkflowStarted) -> RunInfo:
         continued_from_run_id=started.continued_from_run_id,
         memo=started.memo,
         deadline=started.time + min(timeouts) if timeouts else None,
+        search_attributes=dict(started.search_attributes),
     )
 
 
@@ -174,6 +178,9 @@ class Batch:
                       "may follow the end of a run", eid, "after-terminal")
         if cls in TERMINAL_STATUS:
             self.terminal_id = eid
+        problem = event_problem(event)
+        if problem is not None:
+            self.fail(problem, eid, "search-attributes")
         ref = REFERENCES.get(cls)
         if ref is not None:
             field, targets = ref
@@ -227,7 +234,15 @@ def _need_task(b: Batch) -> None:
 
 def _on_started(b: Batch, e: WorkflowStarted) -> None:
     b.changes.append(InsertRun(run_info_from_started(b.head.run_id, e)))
+    if e.search_attributes:
+        b.changes.append(SetSearchAttributes(b.head.run_id, dict(e.search_attributes),
+                                             fresh=True))
     _need_task(b)
+
+
+def _on_search_attributes(b: Batch, e: SearchAttributesUpserted) -> None:
+    if e.search_attributes:
+        b.changes.append(SetSearchAttributes(b.head.run_id, dict(e.search_attributes)))
 
 
 def _on_input(b: Batch, e: Event) -> None:
@@ -337,4 +352,5 @@ _RULES: dict[type[Event], Callable[[Batch, Any], None]] = {
     TimerCanceled: _on_timer_canceled,
     UpdateAccepted: _on_update_accepted,
     UpdateCompleted: _on_update_completed,
+    SearchAttributesUpserted: _on_search_attributes,
 }

@@ -128,6 +128,18 @@ class CloseRun:
 
 
 @attrs.frozen
+class SetSearchAttributes:
+    """WorkflowStarted or SearchAttributesUpserted: set these search attributes of the run
+    (stored values, see ``_search_values``); a name mapped to None is removed."""
+
+    run_id: str
+    values: dict[str, JsonValue]
+    fresh: bool = False
+    """True for a new run's start: its runs row was just inserted with these values, so
+    only the index rows are written."""
+
+
+@attrs.frozen
 class NeedWorkflowTask:
     """Make sure the run has a workflow task (leases untouched).
 
@@ -283,6 +295,7 @@ Change: TypeAlias = (
     | InsertRun
     | AdvanceRun
     | CloseRun
+    | SetSearchAttributes
     | NeedWorkflowTask
     | FinishWorkflowTask
     | SetTaskFailure

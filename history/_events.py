@@ -15,6 +15,9 @@ import attrs
 JsonValue: TypeAlias = Any
 """JSON-able data: ``None``, bool, int, float, str, lists and str-keyed dicts of them."""
 
+# ``search_attributes`` (WorkflowStarted, ChildWorkflowStarted, WorkflowContinuedAsNew): the
+# run's (or the new run's) search attributes, name -> {"type": ..., "value": ...}; added to
+# the format later, left out while empty.
 # ``headers`` (WorkflowStarted, SignalReceived, ActivityScheduled, ChildWorkflowStarted,
 # ExternalSignalSent, WorkflowContinuedAsNew):
 # name -> payload set by interceptors (context propagation, tracing) and carried to the
@@ -89,6 +92,8 @@ class WorkflowStarted(Event):
     execution_timeout: timedelta | None = None
     run_timeout: timedelta | None = None
     headers: dict[str, JsonValue] = attrs.field(factory=dict, metadata={ADDED_LATER: True})
+    search_attributes: dict[str, JsonValue] = attrs.field(factory=dict,
+                                                       metadata={ADDED_LATER: True})
     cron_schedule: str = attrs.field(default="", metadata={ADDED_LATER: True})
     """The run's cron expression ("" for none): it waits for the next matching time before
     its code runs, and its end (completed, failed, timed out) starts the next run."""
@@ -133,6 +138,8 @@ class WorkflowContinuedAsNew(Event):
     args: list[JsonValue] = attrs.field(factory=list)
     memo: dict[str, JsonValue] = attrs.field(factory=dict)
     headers: dict[str, JsonValue] = attrs.field(factory=dict, metadata={ADDED_LATER: True})
+    search_attributes: dict[str, JsonValue] = attrs.field(factory=dict,
+                                                       metadata={ADDED_LATER: True})
 
 
 @attrs.frozen(kw_only=True)
@@ -244,6 +251,8 @@ class ChildWorkflowStarted(Event):
     args: list[JsonValue] = attrs.field(factory=list)
     memo: dict[str, JsonValue] = attrs.field(factory=dict)
     headers: dict[str, JsonValue] = attrs.field(factory=dict, metadata={ADDED_LATER: True})
+    search_attributes: dict[str, JsonValue] = attrs.field(factory=dict,
+                                                       metadata={ADDED_LATER: True})
     parent_close_policy: str = attrs.field(default="terminate", metadata={ADDED_LATER: True})
     """What happens to the child when this (the parent) run closes: ``terminate``,
     ``abandon`` or ``request_cancel`` (a history written before the field existed
@@ -291,6 +300,18 @@ class UpdateCompleted(Event):
     accepted_event_id: int
     result: JsonValue = None
     failure: Failure | None = None
+
+
+@attrs.frozen(kw_only=True)
+class SearchAttributesUpserted(Event):
+    """Workflow code set or removed search attributes of its run.
+
+    ``search_attributes`` maps each name to its new stored value
+    (``{"type": ..., "value": ...}``, see :mod:`history._search_values`) or to
+    ``None`` when the attribute was removed; names not mentioned keep their value.
+    """
+
+    search_attributes: dict[str, JsonValue] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True)

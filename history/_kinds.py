@@ -26,6 +26,7 @@ from ._events import (
     ExternalSignalFailed,
     ExternalSignalSent,
     MarkerRecorded,
+    SearchAttributesUpserted,
     SignalReceived,
     TimerCanceled,
     TimerFired,
@@ -64,6 +65,7 @@ AnyEvent: TypeAlias = (
     | UpdateAccepted
     | UpdateCompleted
     | EventEmitted
+    | SearchAttributesUpserted
     | SignalReceived
     | ActivityCompleted
     | ActivityFailed
@@ -112,6 +114,7 @@ COMMAND_KINDS: tuple[type[Event], ...] = (
     UpdateAccepted,
     UpdateCompleted,
     EventEmitted,
+    SearchAttributesUpserted,
     WorkflowCompleted,
     WorkflowFailed,
     WorkflowCanceled,

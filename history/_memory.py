@@ -28,6 +28,9 @@ from ._registry import (
     WorkflowRegistration,
     WorkflowSignature,
 )
+from ._search_bind import bind
+from ._search_eval import known_types_of, matches
+from ._search_index import rows_of
 from ._sqlite_retention import RunNotPrunableError
 from ._store import (
     ActivityTask,
@@ -160,6 +163,29 @@ class MemoryStore(Notifying):
     def count_runs(self, *, status: str | None = None, workflow_type: str | None = None) -> int:
         """How many runs match the filters."""
         return len(self.list_runs(status=status, workflow_type=workflow_type))
+
+    def search_attribute_types(self) -> dict[str, set[str]]:
+        """Custom search attribute name -> the types runs of this store gave it."""
+        with self._lock:
+            return known_types_of(self._tables.runs.values())
+
+    def query_runs(self, query: str, *, limit: int | None = None) -> list[RunInfo]:
+        """Runs matching the list query ``query``, most recently started first
+        (ListQueryError if it is malformed or names an unknown attribute)."""
+        with self._lock:
+            runs = list(self._tables.runs.values())
+        bound = bind(query, known_types_of(runs))
+        found: list[RunInfo] = []
+        for info in reversed(runs):
+            if limit is not None and len(found) >= limit:
+                break
+            if matches(bound, info):
+                found.append(info)
+        return found
+
+    def count_query(self, query: str) -> int:
+        """How many runs the list query ``query`` matches."""
+        return len(self.query_runs(query))
 
     # --- workflow tasks -----------------------------------------------------------------------
 
@@ -482,6 +508,10 @@ class MemoryStore(Notifying):
                 "timers": [t.timers[k] for k in sorted(t.timers)],
                 "update_requests": sorted(t.all_updates(),
                                           key=lambda u: (u.run_id, u.update_id)),
+                "search_attributes": sorted(
+                    (row for r in t.runs.values() for row in rows_of(r.run_id,
+                                                                     r.search_attributes)),
+                    key=lambda row: (row[0], row[1], row[3])),
             }
 
     def close(self) -> None:

@@ -28,6 +28,8 @@ from ._registry import (
     WorkflowRegistration,
     WorkflowSignature,
 )
+from ._search_index import known_types, where_clause
+from ._search_sql import POSTGRES
 from ._sql_registry import POSTGRES_UPSERT, from_rows, select, upsert_rows
 from ._sqlite_retention import RunNotPrunableError
 from ._sqlite_rows import decode_event, dumps, failure_json
@@ -154,6 +156,28 @@ class PostgresStore(Notifying):
         """How many runs match the filters."""
         where, params = self._filters(status=status, workflow_type=workflow_type)
         return int(self._db.query(f"SELECT count(*) FROM runs WHERE {where}", params)[0][0])
+
+    def search_attribute_types(self) -> dict[str, set[str]]:
+        """Custom search attribute name -> the types runs of this store gave it."""
+        return self._db.read(known_types)
+
+    def query_runs(self, query: str, *, limit: int | None = None) -> list[RunInfo]:
+        """Runs matching the list query ``query``, most recently started first
+        (ListQueryError if it is malformed or names an unknown attribute)."""
+        def run(conn: Any) -> list[RunInfo]:
+            where, params = where_clause(conn, query, POSTGRES)
+            found = conn.execute(f"SELECT {rows.RUN_COLUMNS} FROM runs WHERE {where} "
+                                 "ORDER BY seq DESC LIMIT %s", [*params, limit]).fetchall()
+            return [rows.run_from_row(r) for r in found]
+        return self._db.read(run)
+
+    def count_query(self, query: str) -> int:
+        """How many runs the list query ``query`` matches."""
+        def run(conn: Any) -> int:
+            where, params = where_clause(conn, query, POSTGRES)
+            return int(conn.execute(f"SELECT count(*) FROM runs WHERE {where}",
+                                    params).fetchone()[0])
+        return self._db.read(run)
 
     # --- workflow tasks -----------------------------------------------------------------------
 

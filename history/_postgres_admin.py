@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _postgres_rows as rows
 from ._events import Event
+from ._search_index import INDEX_COLUMNS, rows_of
 from ._sqlite_rows import decode_event
 from ._store import RunInfo
 from ._tables import derive_tables
@@ -19,7 +20,8 @@ from ._tables import derive_tables
 if TYPE_CHECKING:
     import psycopg
 
-_DERIVED = ("runs", "workflow_tasks", "activity_tasks", "timers", "update_requests")
+_DERIVED = ("runs", "workflow_tasks", "activity_tasks", "timers", "update_requests",
+            "search_attributes")
 
 
 def _runs_events(conn: psycopg.Connection[Any]) -> Iterator[tuple[str, list[Event]]]:
@@ -57,6 +59,8 @@ def rebuild_indexes(conn: psycopg.Connection[Any]) -> None:
         ("timers", rows.TIMER_COLUMNS, [rows.timer_to_row(t) for t in tables.timers.values()]),
         ("update_requests", rows.UPDATE_COLUMNS,
          [rows.update_to_row(u) for u in tables.all_updates()]),
+        ("search_attributes", INDEX_COLUMNS,
+         [row for r in tables.runs.values() for row in rows_of(r.run_id, r.search_attributes)]),
     ]
     with conn.cursor() as cur:
         for table, columns, values in inserts:
@@ -79,6 +83,8 @@ def dump_indexes(conn: psycopg.Connection[Any]) -> dict[str, list[Any]]:
                    select(rows.TIMER_COLUMNS, "timers", "run_id, started_event_id")],
         "update_requests": [rows.update_from_row(r) for r in select(
             rows.UPDATE_COLUMNS, "update_requests", "run_id, update_id")],
+        "search_attributes": [tuple(r) for r in select(
+            INDEX_COLUMNS, "search_attributes", 'run_id COLLATE "C", name COLLATE "C", position')],
     }
 
 
@@ -98,4 +104,5 @@ def closed_runs(conn: psycopg.Connection[Any], closed_before: datetime,
 def prune_run(conn: psycopg.Connection[Any], run_id: str, exported_to: str | None) -> int:
     """Remove one closed run through ``prune_run()``; returns how many events it had."""
     found = conn.execute("SELECT prune_run(%s, %s)", (run_id, exported_to)).fetchone()
+    conn.execute("DELETE FROM search_attributes WHERE run_id = %s", (run_id,))
     return int(found[0]) if found is not None else 0

@@ -38,12 +38,14 @@ from ._changes import (
     RejectUpdate,
     RemoveRunWork,
     RequestActivityCancel,
+    SetSearchAttributes,
     SetTaskFailure,
     WorkflowTaskRow,
 )
 from ._codec import PayloadConverter
 from ._events import Event, Failure, WorkflowTaskFailed
 from ._kinds import EVENT_KINDS
+from ._search_index import apply_set
 from ._sqlite_rows import (
     dumps,
     event_row,
@@ -74,7 +76,7 @@ def lease_span(attempt_timeout: float | None) -> timedelta | None:
 RUN_COLUMNS = ("run_id, workflow_id, workflow_type, task_queue, status, start_time, close_time, "
                "first_execution_run_id, parent_workflow_id, parent_run_id, "
                "continued_from_run_id, next_run_id, memo, deadline, task_attempt, "
-               "task_failure, task_retry_at, last_event_id")
+               "task_failure, task_retry_at, last_event_id, search_attributes")
 
 
 def run_to_row(r: RunInfo) -> tuple[Any, ...]:
@@ -82,7 +84,7 @@ def run_to_row(r: RunInfo) -> tuple[Any, ...]:
             r.close_time, r.first_execution_run_id, r.parent_workflow_id, r.parent_run_id,
             r.continued_from_run_id, r.next_run_id, dumps(r.memo), r.deadline,
             r.task_attempt, task_failure_json(r.task_failure), r.task_retry_at,
-            r.last_event_id)
+            r.last_event_id, dumps(r.search_attributes))
 
 
 def run_from_row(row: Sequence[Any]) -> RunInfo:
@@ -92,7 +94,7 @@ def run_from_row(row: Sequence[Any]) -> RunInfo:
         parent_workflow_id=row[8], parent_run_id=row[9], continued_from_run_id=row[10],
         next_run_id=row[11], memo=json.loads(row[12]), deadline=row[13], task_attempt=row[14],
         task_failure=task_failure_from_json(row[15]), task_retry_at=row[16],
-        last_event_id=row[17])
+        last_event_id=row[17], search_attributes=json.loads(row[18]))
 
 
 WTASK_COLUMNS = "run_id, task_queue, has_inputs, lease_owner, lease_expires_at"
@@ -230,7 +232,7 @@ LEASE_ACTIVITY_SQL = (
     "WHERE run_id = %(run_id)s AND scheduled_event_id = %(sid)s AND lease_owner IS NULL")
 
 _SQL: dict[type, tuple[str, ...]] = {
-    InsertRun: (f"INSERT INTO runs ({RUN_COLUMNS}) VALUES ({_MARKS})",),
+    InsertRun: (f"INSERT INTO runs ({RUN_COLUMNS}) VALUES ({', '.join(['%s'] * 19)})",),
     AdvanceRun: ("UPDATE runs SET last_event_id = %(last)s WHERE run_id = %(run_id)s",),
     CloseRun: ("UPDATE runs SET last_event_id = %(last)s, status = %(status)s, "
                "close_time = %(close)s, next_run_id = %(next)s WHERE run_id = %(run_id)s",),
@@ -314,7 +316,7 @@ INSERT_EVENT = ("INSERT INTO events (run_id, event_id, kind, time, data) "
 
 def handled_changes() -> set[type]:
     """Every change kind this module has SQL for (a test compares it with ``Change``)."""
-    return {AddEvents, *_SQL}
+    return {AddEvents, SetSearchAttributes, *_SQL}
 
 
 def apply_changes(conn: psycopg.Connection[Any], changes: Iterable[Change]) -> set[str]:
@@ -328,6 +330,9 @@ def apply_changes(conn: psycopg.Connection[Any], changes: Iterable[Change]) -> s
             rows = [event_row(change.run_id, e) for e in change.events]
             with conn.cursor() as cur:
                 cur.executemany(INSERT_EVENT, rows)
+            continue
+        if isinstance(change, SetSearchAttributes):
+            apply_set(conn, "%s", change.run_id, change.values, fresh=change.fresh)
             continue
         if isinstance(change, NeedWorkflowTask):
             queues.add(change.task_queue)

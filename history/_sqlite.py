@@ -29,6 +29,8 @@ from ._registry import (
     WorkflowRegistration,
     WorkflowSignature,
 )
+from ._search_index import known_types, where_clause
+from ._search_sql import SQLITE
 from ._sql_registry import (
     SQLITE_UPSERT,
     from_rows,
@@ -267,6 +269,32 @@ class SqliteStore(Notifying):
     def count_runs(self, *, status: str | None = None, workflow_type: str | None = None) -> int:
         """How many runs match the filters."""
         where, params = self._filters(status=status, workflow_type=workflow_type)
+        return int(self._query(f"SELECT count(*) FROM runs WHERE {where}", params)[0][0])
+
+    def search_attribute_types(self) -> dict[str, set[str]]:
+        """Custom search attribute name -> the types runs of this store gave it."""
+        try:
+            return known_types(self._conn())
+        except sqlite3.Error as exc:
+            raise store_fault(self.path, exc) from exc
+
+    def _where(self, query: str) -> tuple[str, list[Any]]:
+        try:
+            return where_clause(self._conn(), query, SQLITE)
+        except sqlite3.Error as exc:
+            raise store_fault(self.path, exc) from exc
+
+    def query_runs(self, query: str, *, limit: int | None = None) -> list[RunInfo]:
+        """Runs matching the list query ``query``, most recently started first
+        (ListQueryError if it is malformed or names an unknown attribute)."""
+        where, params = self._where(query)
+        found = self._query(f"SELECT {rows.RUN_SELECT} FROM runs WHERE {where} "
+                            "ORDER BY seq DESC LIMIT ?", [*params, -1 if limit is None else limit])
+        return [rows.run_from_row(r) for r in found]
+
+    def count_query(self, query: str) -> int:
+        """How many runs the list query ``query`` matches."""
+        where, params = self._where(query)
         return int(self._query(f"SELECT count(*) FROM runs WHERE {where}", params)[0][0])
 
     # --- workflow tasks -----------------------------------------------------------------------

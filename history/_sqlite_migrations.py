@@ -34,7 +34,11 @@ clients without the workflow code check messages against (see ``_registry``).
 Version 5 added the query channel: the ``query_requests`` and ``query_pollers``
 tables (see ``_sqlite_queries``). They start empty; nothing else changes.
 
-Version 6 added the ``headers`` column of ``update_requests`` (what the client's
+Version 6 added search attributes: the runs index's ``search_attributes`` column
+(JSON, ``'{}'`` for every run of an older store: no history before it recorded
+any) and the ``search_attributes`` index table that list queries read.
+
+Version 7 added the ``headers`` column of ``update_requests`` (what the client's
 interceptors set on an update; ``{}`` for the requests already there).
 """
 
@@ -45,7 +49,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from . import _sqlite_queries, _sqlite_retention
+from . import _search_index, _sqlite_queries, _sqlite_retention
 from ._sql_registry import SQLITE_TABLE as REGISTRATIONS
 
 Migration = Callable[[sqlite_utils.Database], None]
@@ -87,8 +91,15 @@ def query_channel(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+def search_attributes(db: sqlite_utils.Database) -> None:
+    """5 -> 6: the runs index's search_attributes column and the search_attributes table."""
+    db.table("runs").add_column("search_attributes", str, not_null_default="{}")
+    for statement in _search_index.SQLITE_DDL:
+        db.execute(statement)
+
+
 def update_headers(db: sqlite_utils.Database) -> None:
-    """5 -> 6: the update requests' headers (empty for the requests already there)."""
+    """6 -> 7: the update requests' headers (empty for the requests already there)."""
     db.table("update_requests").add_column("headers", str, not_null_default="{}")
 
 
@@ -98,7 +109,8 @@ MIGRATIONS: dict[int, Migration] = {
     2: retention,
     3: worker_registry,
     4: query_channel,
-    5: update_headers,
+    5: search_attributes,
+    6: update_headers,
 }
 
 

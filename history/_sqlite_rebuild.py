@@ -8,9 +8,11 @@ from typing import Any
 
 from . import _sqlite_rows as rows
 from ._events import Event
+from ._search_index import INDEX_COLUMNS, rows_of
 from ._tables import derive_tables
 
-_DERIVED = ("runs", "workflow_tasks", "activity_tasks", "timers", "update_requests")
+_DERIVED = ("runs", "workflow_tasks", "activity_tasks", "timers", "update_requests",
+            "search_attributes")
 
 
 def _runs_events(conn: sqlite3.Connection) -> Iterator[tuple[str, list[Event]]]:
@@ -48,6 +50,8 @@ def rebuild_indexes(conn: sqlite3.Connection) -> None:
         ("timers", rows.TIMER_COLUMNS, [rows.timer_to_row(t) for t in tables.timers.values()]),
         ("update_requests", rows.UPDATE_COLUMNS,
          [rows.update_to_row(u) for u in tables.all_updates()]),
+        ("search_attributes", INDEX_COLUMNS,
+         [row for r in tables.runs.values() for row in rows_of(r.run_id, r.search_attributes)]),
     ]
     for table, columns, values in inserts:
         marks = ", ".join("?" * len(columns.split(",")))
@@ -68,4 +72,6 @@ def dump_indexes(conn: sqlite3.Connection) -> dict[str, list[Any]]:
                    select(rows.TIMER_COLUMNS, "timers", "run_id, started_event_id")],
         "update_requests": [rows.update_from_row(r) for r in
                             select(rows.UPDATE_COLUMNS, "update_requests", "run_id, update_id")],
+        "search_attributes": [tuple(r) for r in select(
+            INDEX_COLUMNS, "search_attributes", "run_id, name, position")],
     }

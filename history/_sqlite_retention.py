@@ -42,7 +42,8 @@ AUDIT_TRIGGERS = tuple(
         BEGIN SELECT RAISE(ABORT, '{_REFUSED.format(table="pruned_runs", op=op)}'); END"""
     for op in ("UPDATE", "DELETE"))
 
-_INDEX_TABLES = ("update_requests", "workflow_tasks", "activity_tasks", "timers")
+_INDEX_TABLES = ("update_requests", "workflow_tasks", "activity_tasks", "timers",
+                 "search_attributes")
 
 
 class RunNotPrunableError(ReplayError):

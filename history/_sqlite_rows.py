@@ -36,12 +36,14 @@ from ._changes import (
     RejectUpdate,
     RemoveRunWork,
     RequestActivityCancel,
+    SetSearchAttributes,
     SetTaskFailure,
     WorkflowTaskRow,
 )
 from ._codec import PayloadConverter, event_from_data, event_to_data
 from ._events import Event, Failure, JsonValue, WorkflowTaskFailed
 from ._kinds import EVENT_KINDS
+from ._search_index import apply_set
 from ._store import DueTimer, RunInfo, UpdateRequest
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -117,7 +119,7 @@ def task_failure_from_json(data: str | None) -> WorkflowTaskFailed | None:
 RUN_COLUMNS = ("run_id, workflow_id, workflow_type, task_queue, status, start_time, close_time, "
                "first_execution_run_id, parent_workflow_id, parent_run_id, "
                "continued_from_run_id, next_run_id, memo, deadline, task_attempt, "
-               "task_failure, task_retry_at")
+               "task_failure, task_retry_at, search_attributes")
 RUN_SELECT = (RUN_COLUMNS + ", (SELECT max(event_id) FROM events AS e "
               "WHERE e.run_id = runs.run_id)")
 
@@ -127,7 +129,8 @@ def run_to_row(r: RunInfo) -> tuple[Any, ...]:
             to_us(r.start_time), opt_us(r.close_time),
             r.first_execution_run_id, r.parent_workflow_id, r.parent_run_id,
             r.continued_from_run_id, r.next_run_id, dumps(r.memo), opt_us(r.deadline),
-            r.task_attempt, task_failure_json(r.task_failure), opt_us(r.task_retry_at))
+            r.task_attempt, task_failure_json(r.task_failure), opt_us(r.task_retry_at),
+            dumps(r.search_attributes))
 
 
 def run_from_row(row: Sequence[Any]) -> RunInfo:
@@ -139,7 +142,7 @@ def run_from_row(row: Sequence[Any]) -> RunInfo:
         parent_run_id=row[9], continued_from_run_id=row[10], next_run_id=row[11],
         memo=json.loads(row[12]), deadline=opt_from_us(row[13]), task_attempt=row[14],
         task_failure=task_failure_from_json(row[15]), task_retry_at=opt_from_us(row[16]),
-        last_event_id=row[17] or 0)
+        search_attributes=json.loads(row[17]), last_event_id=row[18] or 0)
 
 
 WTASK_COLUMNS = "run_id, task_queue, has_inputs, lease_owner, lease_expires_at"
@@ -275,7 +278,7 @@ _NO_REQUESTED = ("NOT EXISTS (SELECT 1 FROM update_requests "
                  "WHERE run_id = ?1 AND status = 'requested')")
 
 _SQL: dict[type, tuple[str, ...]] = {
-    InsertRun: (f"INSERT INTO runs ({RUN_COLUMNS}) VALUES ({', '.join('?' * 17)})",),
+    InsertRun: (f"INSERT INTO runs ({RUN_COLUMNS}) VALUES ({', '.join('?' * 18)})",),
     AdvanceRun: (),  # last_event_id is read from the events table
     CloseRun: ("UPDATE runs SET status = ?2, close_time = ?3, next_run_id = ?4 "
                "WHERE run_id = ?1",),
@@ -359,6 +362,9 @@ def apply_changes(conn: sqlite3.Connection, changes: Iterable[Change]) -> None:
                 conn.execute(INSERT_EVENT, rows[0])
             else:
                 conn.executemany(INSERT_EVENT, rows)
+            continue
+        if isinstance(change, SetSearchAttributes):
+            apply_set(conn, "?", change.run_id, change.values, fresh=change.fresh)
             continue
         if isinstance(change, FinishWorkflowTask):
             # the row goes unless requested updates keep it: then it is only reset

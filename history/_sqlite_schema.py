@@ -26,13 +26,13 @@ from pathlib import Path
 import attrs
 import sqlite_utils
 
-from . import _sqlite_migrations, _sqlite_queries, _sqlite_retention
+from . import _search_index, _sqlite_migrations, _sqlite_queries, _sqlite_retention
 from ._errors import StoreError
 from ._sql_registry import SQLITE_TABLE as REGISTRATIONS
 from ._sqlite_faults import CORRUPT, corrupt_error, has_sqlite_header, primary_code, store_fault
 
 APPLICATION = "replay-store"
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 _APPEND_ONLY = "replay: the events table is append-only; {} is not allowed [RPL-S01]"
@@ -51,7 +51,8 @@ DDL = (
         start_time INTEGER NOT NULL, close_time INTEGER,
         first_execution_run_id TEXT NOT NULL, parent_workflow_id TEXT, parent_run_id TEXT,
         continued_from_run_id TEXT, next_run_id TEXT, memo TEXT NOT NULL, deadline INTEGER,
-        task_attempt INTEGER NOT NULL DEFAULT 0, task_failure TEXT, task_retry_at INTEGER)""",
+        task_attempt INTEGER NOT NULL DEFAULT 0, task_failure TEXT, task_retry_at INTEGER,
+        search_attributes TEXT NOT NULL DEFAULT '{}')""",
     # At most one open run per workflow id, whatever a writer does.
     "CREATE UNIQUE INDEX runs_one_open ON runs (workflow_id) WHERE status = 'running'",
     "CREATE INDEX runs_by_workflow ON runs (workflow_id, seq)",
@@ -82,6 +83,7 @@ DDL = (
         requested_at INTEGER NOT NULL, result TEXT, failure TEXT,
         headers TEXT NOT NULL DEFAULT '{}', UNIQUE (run_id, update_id))""",
     "CREATE INDEX update_requests_by_status ON update_requests (run_id, status)",
+    *_search_index.SQLITE_DDL,
     # Retention: the one path allowed to delete events (see _sqlite_retention).
     *_sqlite_retention.TABLES,
     _sqlite_retention.EVENTS_NO_DELETE,

@@ -113,6 +113,8 @@ class RunInfo:
     task_attempt: int = 0
     task_failure: WorkflowTaskFailed | None = None
     task_retry_at: datetime | None = None
+    search_attributes: dict[str, JsonValue] = attrs.field(factory=dict)
+    """The run's search attributes now: name -> ``{"type": ..., "value": ...}``."""
 
     @property
     def task_failing(self) -> bool:
@@ -358,6 +360,20 @@ class Store(Protocol):
         """
         ...
     def count_runs(self, *, status: str | None = None, workflow_type: str | None = None) -> int: ...
+    def query_runs(self, query: str, *, limit: int | None = None) -> list[RunInfo]:
+        """Runs matching a list query (docs/list-queries.md), most recently started first.
+
+        ListQueryError (RPL-SA02) if the query is malformed, ListQueryAttributeError
+        (RPL-SA03) if it names an attribute no run of the store has, or compares one
+        with a value or an operator its type does not take; both give the position.
+        """
+        ...
+    def count_query(self, query: str) -> int:
+        """How many runs :meth:`query_runs` would return."""
+        ...
+    def search_attribute_types(self) -> dict[str, set[str]]:
+        """Custom search attribute name -> the types the store's runs gave it."""
+        ...
 
     # workflow tasks
     def lease_workflow_task(

@@ -37,11 +37,13 @@ from ._changes import (
     RejectUpdate,
     RemoveRunWork,
     RequestActivityCancel,
+    SetSearchAttributes,
     SetTaskFailure,
     WorkflowTaskRow,
 )
 from ._derive import plan_events
 from ._events import Event, WorkflowTaskFailed
+from ._search_values import merged
 from ._store import DueTimer, RunInfo, UpdateRequest
 
 _MISSING: Any = object()
@@ -166,6 +168,11 @@ class Tables:
             next_run_id=c.next_run_id))
         if self.open_by_workflow.get(info.workflow_id) == c.run_id:
             self.delete(self.open_by_workflow, info.workflow_id)
+
+    def _set_search_attributes(self, c: SetSearchAttributes) -> None:
+        info = self.runs[c.run_id]
+        self.put(self.runs, c.run_id, attrs.evolve(
+            info, search_attributes=merged(info.search_attributes, c.values)))
 
     def _need_workflow_task(self, c: NeedWorkflowTask) -> None:
         row = self.workflow_tasks.get(c.run_id)
@@ -294,6 +301,7 @@ _APPLY: dict[type, Callable[[Tables, Any], None]] = {
     InsertRun: Tables._insert_run,
     AdvanceRun: Tables._advance_run,
     CloseRun: Tables._close_run,
+    SetSearchAttributes: Tables._set_search_attributes,
     NeedWorkflowTask: Tables._need_workflow_task,
     FinishWorkflowTask: Tables._finish_workflow_task,
     SetTaskFailure: Tables._set_task_failure,

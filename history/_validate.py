@@ -32,6 +32,7 @@ from ._events import (
     WorkflowStarted,
 )
 from ._kinds import REFERENCES, TERMINAL_KINDS
+from ._search_values import event_problem
 
 ENDING_KINDS: frozenset[type[Event]] = frozenset({
     ActivityCompleted, ActivityFailed, ActivityTimedOut, ActivityCanceled,
@@ -102,6 +103,9 @@ class _Checker:
                       "may follow the end of a run", eid, "after-terminal")
         if cls in TERMINAL_KINDS:
             self.terminal_id = eid
+        problem = event_problem(event)
+        if problem is not None:
+            self.fail(problem, eid, "search-attributes")
         ref = REFERENCES.get(cls)
         if ref is not None:
             field, targets = ref

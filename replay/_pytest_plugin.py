@@ -15,6 +15,9 @@ Saved histories: ``pytest --replay-histories PATH`` (or the ini setting
 replays it against the workflow classes listed in ``REPLAY_WORKFLOWS`` of any
 loaded ``conftest.py``; a divergence fails that test with the
 NondeterminismError text.
+
+The plugin holds no assert statement, and pytest does not rewrite replay's own
+modules in a user's run (``replay._assert_rewriting``).
 """
 
 from __future__ import annotations
@@ -27,11 +30,16 @@ import pytest
 
 from replay.history import History, ReplayError
 
+from ._assert_rewriting import withdraw_rewrite_marks
 from ._client._client import Client
 from ._replay._replayer import Replayer
 
 if TYPE_CHECKING:
     from .testing import WorkflowEnvironment
+
+# replay may have been imported before pytest marked it (pytest.main() called from a
+# program that uses replay): the engine modules imported from here on stay plain too
+withdraw_rewrite_marks()
 
 WORKFLOWS_ATTR = "REPLAY_WORKFLOWS"
 

@@ -5,7 +5,6 @@ from ._client._async_activity import AsyncActivityHandle as AsyncActivityHandle
 from ._client._async_activity import AsyncActivityNotFoundError as AsyncActivityNotFoundError
 from ._client._client import Client as Client
 from ._client._client import ClientConfig as ClientConfig
-from ._client._client import WorkflowExecutionCount as WorkflowExecutionCount
 from ._client._describe import PendingActivityInfo as PendingActivityInfo
 from ._client._describe import PendingActivityState as PendingActivityState
 from ._client._describe import WorkflowTaskFailure as WorkflowTaskFailure
@@ -34,6 +33,8 @@ from ._client._inputs import StartWorkflowUpdateInput as StartWorkflowUpdateInpu
 from ._client._inputs import TerminateWorkflowInput as TerminateWorkflowInput
 from ._client._interceptors import Interceptor as Interceptor
 from ._client._interceptors import OutboundInterceptor as OutboundInterceptor
+from ._client._list_query import WorkflowExecutionAsyncIterator as WorkflowExecutionAsyncIterator
+from ._client._list_query import WorkflowExecutionCount as WorkflowExecutionCount
 from ._client._registry_errors import ArgumentCountError as ArgumentCountError
 from ._client._registry_errors import ArgumentTypeError as ArgumentTypeError
 from ._client._registry_errors import UnknownHandlerError as UnknownHandlerError
@@ -89,6 +90,8 @@ __all__ = [
     "PendingActivityState",
     "QueryRejectCondition",
     "QueryWorkflowInput",
+    "RunContext",
+    "RunContextError",
     "Schedule",
     "ScheduleActionExecutionStartWorkflow",
     "ScheduleActionResult",
@@ -107,8 +110,6 @@ __all__ = [
     "ScheduleState",
     "ScheduleUpdate",
     "ScheduleUpdateInput",
-    "RunContext",
-    "RunContextError",
     "SignalWorkflowInput",
     "StartWorkflowInput",
     "StartWorkflowUpdateInput",
@@ -122,6 +123,7 @@ __all__ = [
     "WorkflowClosedError",
     "WorkflowContinuedAsNewError",
     "WorkflowExecution",
+    "WorkflowExecutionAsyncIterator",
     "WorkflowExecutionCount",
     "WorkflowExecutionDescription",
     "WorkflowExecutionStatus",

@@ -36,6 +36,9 @@ knows nothing of the engine either), so catching either works::
     ├── StaleResultError               RPL-S06    result for a closed command  H
     ├── StoreNotEmptyError             RPL-S09    migrate target holds a run   H
     ├── RunNotPrunableError            RPL-S10    retention of a running run   H
+    ├── SearchAttributeError           RPL-SA01   bad attribute name or value  H
+    ├── ListQueryError                 RPL-SA02   malformed list query         H
+    │   └── ListQueryAttributeError    RPL-SA03   unknown attribute, wrong type H
     │
     │  workflow code, replay and debugging
     ├── WorkflowDefinitionError        RPL-D01    declared wrongly / unknown type
@@ -94,6 +97,8 @@ from replay.history import AppendConflictError as AppendConflictError
 from replay.history import EncodedPayloadError as EncodedPayloadError
 from replay.history import HistoryError as HistoryError
 from replay.history import InternalError as InternalError
+from replay.history import ListQueryAttributeError as ListQueryAttributeError
+from replay.history import ListQueryError as ListQueryError
 from replay.history import PayloadCodecError as PayloadCodecError
 from replay.history import PayloadError as PayloadError
 from replay.history import ReplayError as ReplayError
@@ -102,6 +107,7 @@ from replay.history import RunAlreadyExistsError as RunAlreadyExistsError
 from replay.history import RunClosedError as RunClosedError
 from replay.history import RunNotFoundError as RunNotFoundError
 from replay.history import RunNotPrunableError as RunNotPrunableError
+from replay.history import SearchAttributeError as SearchAttributeError
 from replay.history import StaleResultError as StaleResultError
 from replay.history import StoreCorruptError as StoreCorruptError
 from replay.history import StoreError as StoreError
@@ -176,6 +182,8 @@ __all__ = [
     "InternalError",
     "InvalidCronError",
     "InvalidTaskTokenError",
+    "ListQueryAttributeError",
+    "ListQueryError",
     "NoReplayedWorkflowError",
     "NondeterminismError",
     "NotInActivityError",
@@ -195,6 +203,7 @@ __all__ = [
     "RunNotPrunableError",
     "ScheduleAlreadyRunningError",
     "ScheduleNotFoundError",
+    "SearchAttributeError",
     "StaleResultError",
     "StoreCorruptError",
     "StoreError",

@@ -20,6 +20,7 @@ from ._worker._interceptors import ActivityInboundInterceptor as ActivityInbound
 from ._worker._interceptors import ActivityOutboundInterceptor as ActivityOutboundInterceptor
 from ._worker._interceptors import ExecuteActivityInput as ExecuteActivityInput
 from ._worker._interceptors import Interceptor as Interceptor
+from ._worker._metrics import WorkerMetrics as WorkerMetrics
 from ._worker._worker import Worker as Worker
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "StartActivityInput",
     "StartChildWorkflowInput",
     "Worker",
+    "WorkerMetrics",
     "WorkflowInboundInterceptor",
     "WorkflowInterceptorClassInput",
     "WorkflowOutboundInterceptor",

@@ -59,6 +59,7 @@ from ._core._runtime import start_local_activity as start_local_activity
 from ._core._runtime import start_local_activity_method as start_local_activity_method
 from ._core._runtime import time as time
 from ._core._runtime import unsafe as unsafe
+from ._core._runtime import upsert_search_attributes as upsert_search_attributes
 from ._core._runtime import uuid4 as uuid4
 from ._core._runtime import wait_condition as wait_condition
 
@@ -120,6 +121,7 @@ __all__ = [
     "time",
     "unsafe",
     "update",
+    "upsert_search_attributes",
     "uuid4",
     "wait",
     "wait_condition",

@@ -39,6 +39,7 @@ from replay.history import (
     History,
     MarkerRecorded,
     RetryPolicyData,
+    SearchAttributesUpserted,
     SignalReceived,
     TimerCanceled,
     TimerFired,
@@ -118,9 +119,35 @@ def strategy_for(hint: Any) -> st.SearchStrategy[Any]:
     raise TypeError(f"no strategy for field type {hint!r}; add one to tests/strategies.py")
 
 
+_SA_TEXT = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=12)
+_SA_NAMES = st.sampled_from(["Customer", "Amount", "Tags", "Due", "_x1"])
+_SA_VALUES: st.SearchStrategy[dict[str, Any]] = st.one_of(
+    st.builds(lambda v: {"type": "Keyword", "value": v}, _SA_TEXT),
+    st.builds(lambda v: {"type": "Text", "value": v}, _SA_TEXT),
+    st.builds(lambda v: {"type": "Int", "value": v}, st.integers(-(2**63), 2**63 - 1)),
+    st.builds(lambda v: {"type": "Float", "value": v},
+              st.floats(allow_nan=False, allow_infinity=False)),
+    st.builds(lambda v: {"type": "Bool", "value": v}, st.booleans()),
+    st.builds(lambda v: {"type": "Datetime",
+                         "value": v.isoformat(timespec="microseconds")}, utc_datetimes),
+    st.builds(lambda v: {"type": "KeywordList", "value": v}, st.lists(_SA_TEXT, max_size=3)),
+)
+"""Stored search attribute values (what a history records), of every type."""
+
+
+def search_attribute_maps(*, unset: bool = False) -> st.SearchStrategy[dict[str, Any]]:
+    """Valid ``search_attributes`` fields (with ``unset``: names may map to None)."""
+    values = st.one_of(st.none(), _SA_VALUES) if unset else _SA_VALUES
+    return st.dictionaries(_SA_NAMES, values, max_size=3)
+
+
 def _field_strategies(cls: type[Event]) -> dict[str, st.SearchStrategy[Any]]:
     hints = typing.get_type_hints(cls)
-    return {f.name: strategy_for(hints[f.name]) for f in attrs.fields(cls)}
+    found = {f.name: strategy_for(hints[f.name]) for f in attrs.fields(cls)}
+    if "search_attributes" in found:
+        found["search_attributes"] = search_attribute_maps(
+            unset=cls is SearchAttributesUpserted)
+    return found
 
 
 def events_of(cls: type[Event], **fixed: Any) -> st.SearchStrategy[Event]:
@@ -140,7 +167,7 @@ any_event: st.SearchStrategy[Event] = st.sampled_from(sorted(EVENT_KINDS)).flatm
 
 _COMMANDS: tuple[type[Event], ...] = (
     ActivityScheduled, TimerStarted, ChildWorkflowStarted, ExternalSignalSent, MarkerRecorded,
-    UpdateAccepted, EventEmitted,
+    UpdateAccepted, EventEmitted, SearchAttributesUpserted,
 )
 _RESULTS: dict[type[Event], tuple[type[Event], ...]] = {
     ActivityScheduled: (ActivityCompleted, ActivityFailed, ActivityTimedOut, ActivityCanceled),

@@ -37,7 +37,7 @@ HEADING = re.compile(r"^## (RPL-[A-Z]+\d+): \S", flags=re.M)
 
 #: The code families in use; a new family is a decision, not an accident.
 FAMILIES = {"RPL-A", "RPL-C", "RPL-CV", "RPL-D", "RPL-DBG", "RPL-F", "RPL-H", "RPL-INT",
-            "RPL-L", "RPL-ND", "RPL-P", "RPL-Q", "RPL-R", "RPL-RO", "RPL-S", "RPL-SB",
+            "RPL-L", "RPL-ND", "RPL-P", "RPL-Q", "RPL-R", "RPL-RO", "RPL-S", "RPL-SA", "RPL-SB",
             "RPL-SC", "RPL-T", "RPL-UI", "RPL-W", "RPL-WT"}
 
 
@@ -56,6 +56,11 @@ EXAMPLES: dict[str, Callable[[], ReplayError]] = {
         "gap in event ids: expected id 7, found 9", source="saved/order-42.json", event_id=7,
         rule="contiguous-ids"),
     "ForeignHistoryError": lambda: exc.ForeignHistoryError(7, "SignalReceived"),
+    "SearchAttributeError": lambda: exc.SearchAttributeError(
+        "Amount", "Int", "expected an int, got str '12'"),
+    "ListQueryError": lambda: exc.ListQueryError("Amount > ", 9, "expected a value"),
+    "ListQueryAttributeError": lambda: exc.ListQueryAttributeError(
+        "Amont > 3", 0, "unknown attribute 'Amont'"),
     "PayloadError": lambda: exc.PayloadError(
         "value of type Decimal at $.total has no JSON form", type_name="Decimal",
         path="$.total"),

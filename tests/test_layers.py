@@ -33,7 +33,7 @@ ALLOWED: dict[str, set[str]] = {
     "replay._cli": {"replay.client", "replay.worker", "replay.workflow", "replay.activity",
                     "replay.debug", "replay.converter",
                     "replay.exceptions", "replay.common", "replay.history",
-                    "replay.sandbox", "replay", "replay._ui"},
+                    "replay.sandbox", "replay", "replay._ui", "replay.contrib"},
     # The web UI, like the command line, uses the public faces (and the CLI's event
     # summaries, so both show a history the same way).
     "replay._ui": {"replay.client", "replay.debug", "replay.exceptions", "replay.history",

@@ -12,8 +12,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from datetime import timedelta
 from typing import Any, Concatenate, TypedDict, TypeVar, Unpack
 
-import attrs
-
 from replay.history import (
     CodecStore,
     Deliver,
@@ -39,12 +37,12 @@ from .._core._cron import CronSchedule
 from .._core._data_converter import DataConverter
 from .._core._definition import WorkflowDefinition, owner_workflow, workflow_name
 from .._core._schedule_types import Schedule, ScheduleBackfill, ScheduleListDescription
+from .._core._search_attributes import TypedSearchAttributes, encode_attributes
 from .._replay._queries import QueryEngine
 from ._async_activity import AsyncActivityHandle
 from ._checks import MessageChecks
 from ._errors import UnsupportedTargetError, WorkflowAlreadyStartedError
 from ._handle import (
-    WorkflowExecution,
     WorkflowExecutionDescription,
     WorkflowHandle,
     WorkflowUpdateHandle,
@@ -60,6 +58,7 @@ from ._inputs import (
     check_rpc_options,
 )
 from ._interceptors import Interceptor, OutboundInterceptor
+from ._list_query import WorkflowExecutionAsyncIterator, WorkflowExecutionCount, run_lister
 from ._local import LocalWorkers
 from ._schedules import (
     ScheduleHandle,
@@ -78,13 +77,6 @@ from ._typing import (
 T = TypeVar("T")
 _NO_METADATA: Mapping[str, str | bytes] = types.MappingProxyType({})
 _FAILED_STATES = {"failed", "canceled", "terminated", "timed_out"}
-
-
-@attrs.frozen
-class WorkflowExecutionCount:
-    """``count_workflows``: how many runs match."""
-
-    count: int
 
 
 def open_store(target: str | None) -> Store:
@@ -264,6 +256,7 @@ class Client:
         execution_timeout: timedelta | None = None,
         run_timeout: timedelta | None = None,
         memo: dict[str, Any] | None = None,
+        search_attributes: TypedSearchAttributes | None = None,
         result_type: Any = None,
         task_timeout: timedelta | None = None,
         rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
@@ -278,6 +271,9 @@ class Client:
         ``task_timeout`` is accepted for familiar code and not recorded: replay does
         not time workflow tasks out. ``rpc_metadata`` and ``rpc_timeout`` are checked
         for their types and have no other effect (there is no remote call).
+        ``search_attributes`` (``TypedSearchAttributes``) are indexed in the store for
+        ``list_workflows`` queries; a value that does not fit its key's type raises
+        SearchAttributeError naming the key, and nothing is started.
 
         ``cron_schedule`` (five cron fields or a shorthand such as ``@hourly``, UTC)
         makes the run wait for the next matching time before its code runs; each run
@@ -295,7 +291,8 @@ class Client:
             workflow=name, args=all_args(arg, args), id=id, task_queue=task_queue,
             execution_timeout=execution_timeout, run_timeout=run_timeout,
             task_timeout=task_timeout, id_reuse_policy=id_reuse_policy,
-            id_conflict_policy=id_conflict_policy, memo=memo, start_signal=start_signal,
+            id_conflict_policy=id_conflict_policy, memo=memo,
+            search_attributes=search_attributes, start_signal=start_signal,
             start_signal_args=start_signal_args,
             ret_type=result_type if result_type is not None else declared,
             rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout, workflow_ref=workflow,
@@ -309,6 +306,7 @@ class Client:
         start_signal, start_signal_args = input.start_signal, input.start_signal_args
         memo, headers = dict(input.memo) if input.memo else None, dict(input.headers)
         hint = owner_workflow(workflow) if workflow and not isinstance(workflow, str) else None
+        attributes = encode_attributes(input.search_attributes)
         if input.cron_schedule:  # an interceptor may have set it: check it again
             CronSchedule.parse(input.cron_schedule)
         payloads = self.converter.to_payloads(input.args)
@@ -362,7 +360,8 @@ class Client:
             args=payloads, random_seed=secrets.randbits(62), first_execution_run_id=run_id,
             memo=self.converter.to_payload(memo) if memo else {},
             execution_timeout=input.execution_timeout, run_timeout=input.run_timeout,
-            headers=headers, cron_schedule=input.cron_schedule)
+            headers=headers, cron_schedule=input.cron_schedule,
+            search_attributes=attributes)
         ops.append(Start(run_id, started))
         if start_signal is not None:
             signal_ops.append(Deliver(run_id, SignalReceived(
@@ -444,27 +443,42 @@ class Client:
                                    run_id=run_id, activity_id=activity_id)
 
     def list_workflows(self, query: str | None = None, *, status: str | None = None,
-                       workflow_type: str | None = None, limit: int | None = None
-                       ) -> AsyncIterator[WorkflowExecution]:
-        """Runs in the store, newest first, filtered by status and type.
+                       workflow_type: str | None = None, limit: int | None = None,
+                       page_size: int = 1000, next_page_token: bytes | None = None,
+                       rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
+                       rpc_timeout: timedelta | None = None
+                       ) -> WorkflowExecutionAsyncIterator:
+        """Runs in the store that match ``query``, newest first.
 
-        ``query`` (a visibility query string in the familiar SDK) is not supported:
-        anything but None raises TypeError; filter with ``status`` and ``workflow_type``.
+        ``query`` is a list filter (docs/list-queries.md), e.g.
+        ``"WorkflowType = 'Orders' AND ExecutionStatus = 'Running' AND Customer = 'acme'"``;
+        a malformed one raises ListQueryError (with the position) when iteration
+        starts. Without a query, ``status`` and ``workflow_type`` filter instead.
+        ``limit`` caps how many runs are returned. ``page_size`` and
+        ``next_page_token`` are accepted for familiar code (the store is read at
+        once); the iterator's ``map_histories()`` yields the runs' histories.
         """
-        _refuse_query("list_workflows", query)
-        return self._list(status, workflow_type, limit)
-
-    async def _list(self, status: str | None, workflow_type: str | None, limit: int | None
-                    ) -> AsyncIterator[WorkflowExecution]:
-        runs = await self.store_calls(self.store.list_runs, status=status,
-                                      workflow_type=workflow_type, limit=limit)
-        for run in runs:
-            yield WorkflowExecution.from_run(run)
+        check_rpc_options("list_workflows", rpc_metadata, rpc_timeout)
+        if query is not None and not isinstance(query, str):
+            raise TypeError(f"list_workflows: query must be a str, got {type(query).__name__}")
+        return WorkflowExecutionAsyncIterator(
+            run_lister(self.store, self.store_calls, query, status=status,
+                       workflow_type=workflow_type, limit=limit),
+            lambda run_id: self.store_calls(self.store.history, run_id), self.converter)
 
     async def count_workflows(self, query: str | None = None, *, status: str | None = None,
-                              workflow_type: str | None = None) -> WorkflowExecutionCount:
-        """How many runs match (``query``: as in :meth:`list_workflows`, only None)."""
-        _refuse_query("count_workflows", query)
+                              workflow_type: str | None = None,
+                              rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
+                              rpc_timeout: timedelta | None = None) -> WorkflowExecutionCount:
+        """How many runs match ``query`` (as in :meth:`list_workflows`), or without one
+        the ``status`` and ``workflow_type`` filters."""
+        check_rpc_options("count_workflows", rpc_metadata, rpc_timeout)
+        if query is not None:
+            if status is not None or workflow_type is not None:
+                raise TypeError("count_workflows: give a query or the status=/"
+                                "workflow_type= filters, not both")
+            return WorkflowExecutionCount(await self.store_calls(self.store.count_query,
+                                                                 query))
         return WorkflowExecutionCount(await self.store_calls(
             self.store.count_runs, status=status, workflow_type=workflow_type))
 
@@ -558,6 +572,5 @@ class _ClientImpl(OutboundInterceptor):
 def _refuse_query(method: str, query: str | None) -> None:
     if query is not None:
         raise TypeError(
-            f"Client.{method}(query={query!r}) is not supported: replay has no visibility "
-            "query language, so a query string cannot be honoured. Filter with "
-            "status=... and workflow_type=... instead.")
+            f"Client.{method}(query={query!r}) is not supported: schedules are listed in "
+            "id order without a filter. Pass no query.")

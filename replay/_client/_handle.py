@@ -47,6 +47,7 @@ from .._core._exceptions import (
     UnknownQueryError,
 )
 from .._core._failure import from_failure
+from .._core._search_attributes import TypedSearchAttributes, decode_attributes, untyped_attributes
 from .._replay._queries import QueryEngine
 from ._checks import MessageChecks
 from ._describe import (
@@ -200,6 +201,10 @@ class WorkflowExecution:
     parent_id: str | None
     parent_run_id: str | None
     memo: Memo = attrs.field(converter=Memo)
+    typed_search_attributes: TypedSearchAttributes = TypedSearchAttributes.empty
+    """The run's search attributes now (as the store's index holds them)."""
+    search_attributes: dict[str, list[Any]] = attrs.field(factory=dict)
+    """The same in the familiar SDK's older untyped form: name -> list of values."""
     execution_time: datetime | None = None
     root_id: str | None = None
     root_run_id: str | None = None
@@ -218,7 +223,9 @@ class WorkflowExecution:
             history_length=run.last_event_id, parent_id=run.parent_workflow_id,
             parent_run_id=run.parent_run_id, memo=Memo(run.memo),
             execution_time=run.start_time, root_id=root[0] if root else None,
-            root_run_id=root[1] if root else None, raw_info=run, data_converter=converter)
+            root_run_id=root[1] if root else None, raw_info=run, data_converter=converter,
+            typed_search_attributes=decode_attributes(run.search_attributes),
+            search_attributes=untyped_attributes(run.search_attributes))
 
     async def memo_value(self, key: str, default: Any = UNSET, *,
                          type_hint: Any = None) -> Any:

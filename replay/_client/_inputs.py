@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 
 from .._core._common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from .._core._search_attributes import TypedSearchAttributes
 
 Headers = Mapping[str, Any]
 """Header name -> payload (JSON-able data)."""
@@ -33,6 +34,7 @@ class StartWorkflowInput:
     id_reuse_policy: WorkflowIDReusePolicy = WorkflowIDReusePolicy.ALLOW_DUPLICATE
     id_conflict_policy: WorkflowIDConflictPolicy = WorkflowIDConflictPolicy.UNSPECIFIED
     memo: Mapping[str, Any] | None = None
+    search_attributes: TypedSearchAttributes | None = None
     start_signal: str | None = None
     start_signal_args: Sequence[Any] = ()
     ret_type: Any = None

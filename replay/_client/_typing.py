@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any, ParamSpec, TypedDict, TypeVar
 
 from .._core._common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from .._core._search_attributes import TypedSearchAttributes
 
 SelfType = TypeVar("SelfType")
 """The workflow class a handle (or a handler reference) belongs to."""
@@ -49,3 +50,4 @@ class StartWorkflowOptions(TypedDict, total=False):
     rpc_metadata: Mapping[str, str | bytes]
     rpc_timeout: timedelta | None
     cron_schedule: str
+    search_attributes: TypedSearchAttributes | None

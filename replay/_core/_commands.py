@@ -31,6 +31,7 @@ from replay.history import (
     Failure,
     MarkerRecorded,
     RetryPolicyData,
+    SearchAttributesUpserted,
     TimerCanceled,
     TimerStarted,
     UpdateAccepted,
@@ -176,6 +177,7 @@ class ChildCommand(Command):
         "parent_close_policy",
         "result_type",
         "run_id",
+        "search_attributes",
         "seq",
         "task_queue",
         "workflow_id",
@@ -187,9 +189,11 @@ class ChildCommand(Command):
                  task_queue: str, args: list[Any], memo: dict[str, Any], result_type: Any,
                  future: asyncio.Future[Any], decode: Any,
                  headers: dict[str, Any] | None = None,
+                 search_attributes: dict[str, Any] | None = None,
                  parent_close_policy: str = "terminate") -> None:
         super().__init__()
         self.headers = headers or {}
+        self.search_attributes = search_attributes or {}
         self.parent_close_policy = parent_close_policy
         self.seq = seq
         self.workflow_type = workflow_type
@@ -206,7 +210,8 @@ class ChildCommand(Command):
         return {"seq": self.seq, "workflow_type": self.workflow_type,
                 "workflow_id": self.workflow_id, "run_id": self.run_id,
                 "task_queue": self.task_queue, "args": self.args, "memo": self.memo,
-                "headers": self.headers, "parent_close_policy": self.parent_close_policy}
+                "headers": self.headers, "search_attributes": self.search_attributes,
+                "parent_close_policy": self.parent_close_policy}
 
     def resolve(self, event: Event) -> None:
         if self.future.done():
@@ -318,6 +323,18 @@ class EmitCommand(Command):
         return {"seq": self.seq, "payload": self.payload}
 
 
+class UpsertSearchAttributesCommand(Command):
+    __slots__ = ("search_attributes",)
+    event_type = SearchAttributesUpserted
+
+    def __init__(self, search_attributes: dict[str, Any]) -> None:
+        super().__init__()
+        self.search_attributes = search_attributes
+
+    def fields(self) -> dict[str, Any]:
+        return {"search_attributes": self.search_attributes}
+
+
 class CompleteCommand(Command):
     __slots__ = ("result",)
     event_type = WorkflowCompleted
@@ -351,14 +368,17 @@ class CancelCommand(Command):
 
 
 class ContinueAsNewCommand(Command):
-    __slots__ = ("args", "headers", "memo", "new_run_id", "task_queue", "workflow_type")
+    __slots__ = ("args", "headers", "memo", "new_run_id", "search_attributes", "task_queue",
+                 "workflow_type")
     event_type = WorkflowContinuedAsNew
 
     def __init__(self, *, new_run_id: str, workflow_type: str, task_queue: str,
                  args: list[Any], memo: dict[str, Any],
-                 headers: dict[str, Any] | None = None) -> None:
+                 headers: dict[str, Any] | None = None,
+                 search_attributes: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.headers = headers or {}
+        self.search_attributes = search_attributes or {}
         self.new_run_id = new_run_id
         self.workflow_type = workflow_type
         self.task_queue = task_queue
@@ -368,7 +388,7 @@ class ContinueAsNewCommand(Command):
     def fields(self) -> dict[str, Any]:
         return {"new_run_id": self.new_run_id, "workflow_type": self.workflow_type,
                 "task_queue": self.task_queue, "args": self.args, "memo": self.memo,
-                "headers": self.headers}
+                "headers": self.headers, "search_attributes": self.search_attributes}
 
 
 TERMINAL_COMMANDS = (CompleteCommand, FailCommand, CancelCommand, ContinueAsNewCommand)

@@ -63,7 +63,7 @@ def effects_of(store: Store, run_id: str, started: WorkflowStarted, events: Sequ
                 random_seed=secrets.randbits(62), first_execution_run_id=e.run_id,
                 parent_workflow_id=started.workflow_id, parent_run_id=run_id,
                 parent_initiated_event_id=e.event_id, memo=dict(e.memo),
-                headers=dict(e.headers))))
+                headers=dict(e.headers), search_attributes=dict(e.search_attributes))))
         elif isinstance(e, ExternalSignalSent):
             ops.extend(_signal_ops(store, run_id, e))
         elif isinstance(e, WorkflowContinuedAsNew):
@@ -76,7 +76,8 @@ def effects_of(store: Store, run_id: str, started: WorkflowStarted, events: Sequ
                 parent_run_id=started.parent_run_id,
                 parent_initiated_event_id=started.parent_initiated_event_id,
                 memo=dict(e.memo), execution_timeout=started.execution_timeout,
-                run_timeout=started.run_timeout, headers=carried_headers(started, e))))
+                run_timeout=started.run_timeout, headers=carried_headers(started, e),
+                search_attributes=dict(e.search_attributes))))
         else:
             ops.extend(close_effects(started, e))
             ops.extend(chain_effects(store, run_id, started, e))

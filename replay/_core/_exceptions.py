@@ -307,13 +307,16 @@ class ContinueAsNewError(BaseException):
     """Raised by ``workflow.continue_as_new``; not an Exception so broad handlers let it pass."""
 
     def __init__(self, *, workflow: str, args: Sequence[Any], task_queue: str | None,
-                 memo: dict[str, Any] | None, headers: dict[str, Any] | None = None) -> None:
+                 memo: dict[str, Any] | None, headers: dict[str, Any] | None = None,
+                 search_attributes: dict[str, Any] | None = None) -> None:
         super().__init__("continue as new")
         self.workflow = workflow
         self.args = tuple(args)
         self.task_queue = task_queue
         self.memo = memo
         self.headers = headers or {}
+        self.search_attributes = search_attributes
+        """The new run's attributes (stored form); None: the current ones carry over."""
 
 
 class UnknownQueryError(ReplayError):

@@ -9,6 +9,8 @@ import attrs
 
 from replay.history import WorkflowStarted
 
+from ._search_attributes import TypedSearchAttributes, decode_attributes, untyped_attributes
+
 CONTINUE_AS_NEW_SUGGESTED_LENGTH = 4096
 """``is_continue_as_new_suggested()`` turns true at this many events in the run's history."""
 CONTINUE_AS_NEW_SUGGESTED_SIZE = 4 * 1024 * 1024
@@ -51,6 +53,11 @@ class WorkflowInfo:
     """This run's time limit; None unless the start set one."""
     task_timeout: timedelta = timedelta(seconds=10)
     """Accepted for familiar code; replay does not time workflow tasks out."""
+    typed_search_attributes: TypedSearchAttributes = TypedSearchAttributes.empty
+    """The run's search attributes now: as it started, then after each
+    ``workflow.upsert_search_attributes`` (the same at every point on replay)."""
+    search_attributes: dict[str, list[Any]] = attrs.field(factory=dict)
+    """The same, in the familiar SDK's older untyped form (name -> list of values)."""
     cron_schedule: str | None = None
     """The run's cron expression, if it was started with one."""
     _stats: HistoryStats | None = attrs.field(default=None, eq=False, repr=False,
@@ -92,4 +99,5 @@ class WorkflowInfo:
             continued_run_id=started.continued_from_run_id, parent=parent,
             memo=dict(started.memo), execution_timeout=started.execution_timeout,
             run_timeout=started.run_timeout, cron_schedule=started.cron_schedule or None,
-            stats=stats)
+            stats=stats, typed_search_attributes=decode_attributes(started.search_attributes),
+            search_attributes=untyped_attributes(started.search_attributes))

@@ -28,6 +28,7 @@ import attrs
 from ._common import ActivityCancellationType, RetryPolicy
 from ._info import WorkflowInfo
 from ._parent_close import ParentClosePolicy
+from ._search_attributes import TypedSearchAttributes
 
 # The outbound chain returns the workflow API's handles (``workflow.ActivityHandle``, a
 # task; ``workflow.ChildWorkflowHandle``, awaitable); typed by what they are, as the
@@ -146,6 +147,7 @@ class StartChildWorkflowInput:
     memo: Mapping[str, Any] | None
     ret_type: Any
     headers: Headers = attrs.field(factory=dict)
+    search_attributes: TypedSearchAttributes | None = None
     parent_close_policy: ParentClosePolicy = ParentClosePolicy.TERMINATE
 
 
@@ -180,6 +182,8 @@ class ContinueAsNewInput:
     task_queue: str | None
     memo: Mapping[str, Any] | None
     headers: Headers = attrs.field(factory=dict)
+    search_attributes: TypedSearchAttributes | None = None
+    """The new run's search attributes; None carries the current ones over."""
 
 
 class WorkflowOutboundInterceptor:

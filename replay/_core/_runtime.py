@@ -18,11 +18,13 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
+import attrs
+
 from replay.history import PayloadConverter
 from replay.sandbox import unrestricted
 
 from ._args import UNSET, all_args
-from ._commands import EmitCommand
+from ._commands import EmitCommand, UpsertSearchAttributesCommand
 from ._current import NotInWorkflowError as NotInWorkflowError
 from ._current import instance_for
 from ._definition import workflow_name
@@ -45,6 +47,14 @@ from ._runtime_child import execute_child_workflow as execute_child_workflow
 from ._runtime_child import get_external_workflow_handle as get_external_workflow_handle
 from ._runtime_child import get_external_workflow_handle_for as get_external_workflow_handle_for
 from ._runtime_child import start_child_workflow as start_child_workflow
+from ._search_attributes import (
+    SearchAttributeUpdate,
+    TypedSearchAttributes,
+    decode_attributes,
+    encode_attributes,
+    encode_updates,
+    untyped_attributes,
+)
 
 # The old private names, still imported by replay._client (which should import UNSET and
 # all_args from _args and workflow_name from _definition instead).
@@ -154,15 +164,22 @@ def emit(value: Any) -> None:
 
 
 def continue_as_new(arg: Any = UNSET, *, args: Sequence[Any] = (), workflow: Any = None,
-                    task_queue: str | None = None, memo: dict[str, Any] | None = None
-                    ) -> NoReturn:
-    """End this run and start a fresh one of the same workflow id with new arguments."""
+                    task_queue: str | None = None, memo: dict[str, Any] | None = None,
+                    search_attributes: TypedSearchAttributes | None = None) -> NoReturn:
+    """End this run and start a fresh one of the same workflow id with new arguments.
+
+    ``search_attributes`` become the new run's; without them it keeps this run's
+    current ones (as ``workflow.info().typed_search_attributes`` shows them).
+    """
     inst = instance_for("continue_as_new")
     inst.ensure_writable("workflow.continue_as_new()")
     name = workflow if isinstance(workflow, str) or workflow is None else workflow_name(
         workflow)[0]
+    if search_attributes is not None:
+        encode_attributes(search_attributes)  # refuse bad values here, where the code is
     input = ContinueAsNewInput(workflow=name, args=all_args(arg, args),
-                               task_queue=task_queue, memo=memo)
+                               task_queue=task_queue, memo=memo,
+                               search_attributes=search_attributes)
     if inst.outbound is not None:
         inst.outbound.continue_as_new(input)
     raise_continue_as_new(input)
@@ -170,10 +187,38 @@ def continue_as_new(arg: Any = UNSET, *, args: Sequence[Any] = (), workflow: Any
 
 def raise_continue_as_new(input: ContinueAsNewInput) -> NoReturn:
     """Continue as new as ``input`` says (the end of the outbound chain)."""
+    attributes = (None if input.search_attributes is None
+                  else encode_attributes(input.search_attributes))
     raise ContinueAsNewError(workflow=input.workflow or "", args=input.args,
                              task_queue=input.task_queue,
                              memo=dict(input.memo) if input.memo is not None else None,
-                             headers=dict(input.headers))
+                             headers=dict(input.headers), search_attributes=attributes)
+
+
+def upsert_search_attributes(updates: Sequence[SearchAttributeUpdate[Any]]) -> None:
+    """Set or remove search attributes of this run (``key.value_set(v)``,
+    ``key.value_unset()``).
+
+    Recorded in the history (``SearchAttributesUpserted``), so the store's index and
+    list queries see the new values once this activation commits, and replay checks
+    that the code makes the same upsert. ``workflow.info().typed_search_attributes``
+    shows the new values at once. A value that does not fit its key's type raises
+    ``SearchAttributeError`` naming the key, and nothing is recorded.
+    """
+    inst = instance_for("upsert_search_attributes")
+    inst.ensure_writable("workflow.upsert_search_attributes()")
+    encoded = encode_updates(updates)
+    if not encoded:
+        return
+    inst.add_command(UpsertSearchAttributesCommand(encoded))
+    current = encode_attributes(inst.info.typed_search_attributes)
+    for name, stored in encoded.items():
+        if stored is None:
+            current.pop(name, None)
+        else:
+            current[name] = stored
+    inst.info = attrs.evolve(inst.info, typed_search_attributes=decode_attributes(current),
+                             search_attributes=untyped_attributes(current))
 
 
 # --- handlers registered at run time ---------------------------------------------------------
@@ -248,7 +293,16 @@ def get_dynamic_update_handler() -> Callable[..., Any] | None:
 
 
 class _WorkflowLogger(logging.LoggerAdapter[logging.Logger]):
-    """Adds run ids to records and stays silent while replaying."""
+    """Puts the run's ids into each record and stays silent while replaying.
+
+    As the familiar SDK does, the message ends with the run's details
+    (`` ({'workflow_type': ..., 'workflow_id': ..., 'run_id': ..., ...})``) so
+    that any handler shows them; set ``workflow_info_on_message`` to False to
+    keep the message as written. The same details are record attributes
+    (``record.workflow_id``...) and, together, ``record.replay_workflow``.
+    """
+
+    workflow_info_on_message = True
 
     def isEnabledFor(self, level: int) -> bool:
         inst = current_instance()
@@ -260,9 +314,12 @@ class _WorkflowLogger(logging.LoggerAdapter[logging.Logger]):
         inst = current_instance()
         if inst is not None:
             i = inst.info
+            details = {"workflow_type": i.workflow_type, "workflow_id": i.workflow_id,
+                       "run_id": i.run_id, "task_queue": i.task_queue, "attempt": i.attempt}
             extra = kwargs.setdefault("extra", {})
-            extra.update(workflow_id=i.workflow_id, run_id=i.run_id,
-                         workflow_type=i.workflow_type)
+            extra.update(details, replay_workflow=details)
+            if self.workflow_info_on_message:
+                msg = f"{msg} ({details})"
         return msg, kwargs
 
 

@@ -18,6 +18,7 @@ from ._interceptors import (
     StartChildWorkflowInput,
 )
 from ._parent_close import ParentClosePolicy, policy_from
+from ._search_attributes import TypedSearchAttributes, encode_attributes
 
 T = TypeVar("T")
 ChildSelf = TypeVar("ChildSelf")
@@ -61,12 +62,14 @@ def start_child_workflow(
     task_queue: str | None = None,
     result_type: Any = None,
     memo: dict[str, Any] | None = None,
+    search_attributes: TypedSearchAttributes | None = None,
     parent_close_policy: ParentClosePolicy = ParentClosePolicy.TERMINATE,
     **options: Any,
 ) -> Awaitable[ChildWorkflowHandle]:
     """Start a child run; the returned awaitable gives its handle.
 
-    Takes the familiar SDK's ``id``, ``task_queue``, ``memo``, ``result_type`` and
+    Takes the familiar SDK's ``id``, ``task_queue``, ``memo``, ``search_attributes``
+    (the child's own; nothing is inherited), ``result_type`` and
     ``parent_close_policy`` (what happens to the child when this run closes:
     TERMINATE, the default, ABANDON or REQUEST_CANCEL); any other option raises
     TypeError naming it rather than being ignored.
@@ -79,7 +82,8 @@ def start_child_workflow(
     input = StartChildWorkflowInput(
         workflow=name, args=all_args(arg, args), id=id, task_queue=task_queue, memo=memo,
         ret_type=result_type if result_type is not None else declared,
-        parent_close_policy=policy)
+        parent_close_policy=policy, search_attributes=search_attributes)
+    encode_attributes(search_attributes)  # refuse bad values before anything is recorded
     if inst.outbound is not None:
         # the chain ends in start_child, which returns a ChildWorkflowHandle
         return typing.cast("Awaitable[ChildWorkflowHandle]",
@@ -108,6 +112,7 @@ def start_child(input: StartChildWorkflowInput) -> ChildWorkflowHandle:
         future=inst.loop.create_future(),
         decode=inst.converter.from_payload,
         headers=dict(input.headers),
+        search_attributes=encode_attributes(input.search_attributes),
         parent_close_policy=policy_from(input.parent_close_policy).recorded,
     )
     inst.add_command(cmd)
@@ -137,7 +142,7 @@ async def execute_child_workflow(workflow: Any, arg: Any = UNSET, **kwargs: Any)
 
 UNSUPPORTED_CHILD_OPTIONS = frozenset({
     "cancellation_type", "execution_timeout", "run_timeout",
-    "task_timeout", "id_reuse_policy", "retry_policy", "cron_schedule", "search_attributes",
+    "task_timeout", "id_reuse_policy", "retry_policy", "cron_schedule",
     "static_summary", "static_details", "versioning_intent", "priority",
 })
 """The familiar SDK's child options that replay does not implement yet."""

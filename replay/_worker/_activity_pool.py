@@ -34,6 +34,7 @@ from .._core._activity_defn import ActivityDefinition
 from .._core._clock import Clock
 from ._activity_runner import INITIAL_LEASE, ActivityRunner
 from ._interceptors import Interceptor
+from ._metrics import WorkerMetrics
 
 log = logging.getLogger("replay.worker")
 _SECOND = timedelta(seconds=1)
@@ -56,7 +57,8 @@ class ActivityPool:
                  activities: dict[str | None, ActivityDefinition], max_concurrent: int,
                  executor: concurrent.futures.Executor | None,
                  graceful_shutdown_timeout: timedelta, stopping: asyncio.Event,
-                 wake: Callable[[], None], interceptors: Sequence[Interceptor] = ()) -> None:
+                 wake: Callable[[], None], interceptors: Sequence[Interceptor] = (),
+                 metrics: WorkerMetrics | None = None) -> None:
         self.store = store
         self.task_queue = task_queue
         self.identity = identity
@@ -79,7 +81,7 @@ class ActivityPool:
             store=store, converter=converter, clock=clock, owner=identity,
             activities=activities, executor=self._executor,
             on_retry_scheduled=self._note_retry, deliver=self._outcome,
-            interceptors=interceptors)
+            interceptors=interceptors, metrics=metrics)
 
     @property
     def active(self) -> int:

@@ -40,6 +40,7 @@ from .._core._exceptions import (
 from .._core._failure import to_failure
 from . import _activity_ctx, _async_completion
 from ._interceptors import ExecuteActivityInput, Interceptor, activity_chain
+from ._metrics import WorkerMetrics
 
 log = logging.getLogger("replay.worker")
 
@@ -57,8 +58,12 @@ class ActivityRunner:
                  executor: concurrent.futures.Executor,
                  on_retry_scheduled: Callable[[datetime], None],
                  deliver: Callable[[ActivityTask, Event], None],
-                 interceptors: Sequence[Interceptor] = ()) -> None:
+                 interceptors: Sequence[Interceptor] = (),
+                 metrics: WorkerMetrics | None = None) -> None:
         self.store = store
+        self.metrics = metrics or WorkerMetrics()
+        # each running attempt's start (perf_counter) and schedule-to-start seconds
+        self._started: dict[tuple[str, int], tuple[float, float]] = {}
         self.interceptors = tuple(interceptors)
         self.converter = converter
         self.clock = clock
@@ -122,6 +127,8 @@ class ActivityRunner:
 
         ctx = _activity_ctx.ActivityContext(info, self.converter, beat)
         ctx_holder["ctx"] = ctx
+        self._started[(task.run_id, task.scheduled_event_id)] = (
+            time.perf_counter(), max(waited.total_seconds(), 0.0))
         try:
             result = await self._attempt(task, scheduled, ctx)
         except asyncio.CancelledError:
@@ -136,6 +143,7 @@ class ActivityRunner:
             self._record(task, ActivityCanceled(event_id=0, time=self.clock.now(),
                                                 scheduled_event_id=task.scheduled_event_id))
         except _async_completion.CompleteAsyncError:
+            self._started.pop((task.run_id, task.scheduled_event_id), None)
             _async_completion.hand_over(self.store, task, scheduled, self.owner,
                                         self.clock.now())
         except BaseException as exc:
@@ -151,7 +159,8 @@ class ActivityRunner:
                        ctx: _activity_ctx.ActivityContext) -> Any:
         defn = self.activities.get(task.activity_type) or self.activities.get(None)
         if defn is None:
-            known = ", ".join(sorted(n for n in self.activities if n)) or "none"
+            known = ", ".join(sorted(n for n in self.activities  # not the engine's own
+                                     if n and not n.startswith("replay."))) or "none"
             raise ApplicationError(
                 f"activity type {task.activity_type!r} is not registered on this worker "
                 f"(known: {known}); register it with Worker(activities=[...])",
@@ -231,6 +240,7 @@ class ActivityRunner:
                 "(%s: %s); retrying in %.3fs", task.activity_type, task.activity_id,
                 task.workflow_id, task.run_id, task.attempt, type(exc).__name__, exc,
                 delay.total_seconds())
+        self._measured(task, "retried")
         self.store.retry_activity(task.run_id, task.scheduled_event_id, self.owner, now + delay,
                                   self._last_failure(exc))
         self.on_retry_scheduled(now + delay)
@@ -246,7 +256,21 @@ class ActivityRunner:
     def _record(self, task: ActivityTask, event: Event) -> None:
         # The worker records outcomes in its next group commit (with the activation
         # they cause, when it holds the run): exactly once, fenced by the store.
+        self._measured(task, _OUTCOMES.get(type(event), "failed"))
         self._deliver(task, event)
+
+    def _measured(self, task: ActivityTask, outcome: str) -> None:
+        started = self._started.pop((task.run_id, task.scheduled_event_id), None)
+        if started is None:  # it never started (timed out before it could)
+            self.metrics.activity_attempt(task.activity_type, outcome, None, 0.0)
+        else:
+            self.metrics.activity_attempt(task.activity_type, outcome, started[1],
+                                          time.perf_counter() - started[0])
+
+
+_OUTCOMES: dict[type[Event], str] = {
+    ActivityCompleted: "completed", ActivityFailed: "failed",
+    ActivityTimedOut: "timed_out", ActivityCanceled: "canceled"}
 
 
 def _failure_level(exc: Exception) -> int:

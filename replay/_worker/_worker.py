@@ -26,6 +26,7 @@ import attrs
 from replay.history import (
     INPUT_KINDS,
     SKIPPED_KINDS,
+    TERMINAL_STATUS,
     ActivityTask,
     Append,
     AppendConflictError,
@@ -61,6 +62,7 @@ from ._activity_pool import ActivityPool
 from ._cache import StickyCache
 from ._group_commit import Pending, flush, ignore, leaves_no_work
 from ._interceptors import Interceptor, workflow_classes
+from ._metrics import WorkerMetrics
 from ._owners import is_dead_local, local_identity
 from ._query_answerer import QueryAnswerer
 from ._schedule_activities import ScheduleActivities
@@ -113,8 +115,11 @@ class Worker:
         sandbox_passthrough_modules: Sequence[str] = (),
         workflow_failure_exception_types: Sequence[type[BaseException]] = (),
         interceptors: Sequence[Interceptor] = (),
+        metrics: WorkerMetrics | None = None,
     ) -> None:
         self.client = client
+        self.metrics = metrics or WorkerMetrics()
+        """Where this worker reports what it does (see :class:`WorkerMetrics`)."""
         # the client's interceptors that are worker interceptors too come first
         self.interceptors = [*(i for i in client.interceptors if isinstance(i, Interceptor)),
                              *interceptors]
@@ -142,7 +147,7 @@ class Worker:
         self.workflow_failure_exception_types = tuple(workflow_failure_exception_types)
         self._guard = guard_for(sandbox, sandbox_passthrough_modules)
         self._guard.prepare(hosted)
-        self.cache = StickyCache(max_cached_workflows)
+        self.cache = StickyCache(max_cached_workflows, self.metrics.sticky_cache_evicted)
         """The live instances of the runs this worker holds (see :class:`StickyCache`)."""
         self._queries = QueryAnswerer(self.store, task_queue, self.identity, self.registry,
                                       self.cache, client.converter,
@@ -163,7 +168,7 @@ class Worker:
             task_queue=task_queue, identity=self.identity, activities=self.activities,
             max_concurrent=max_concurrent_activities, executor=activity_executor,
             graceful_shutdown_timeout=graceful_shutdown_timeout, stopping=self._stop,
-            wake=self.wake, interceptors=self.interceptors)
+            wake=self.wake, interceptors=self.interceptors, metrics=self.metrics)
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -212,7 +217,11 @@ class Worker:
                     self._faults.succeeded()
         finally:
             self.client.local_workers.unregister(self)
-            self._queries.retire()
+            # A store fault while stopping must not turn a clean stop into an error: a
+            # poller not retired stops counting once it has been silent long enough.
+            with contextlib.suppress(StoreUnavailableError):
+                self._queries.retire()
+            self.cache.clear()
             if isinstance(self.store, WorkerHeartbeats) and self._beat_at is not None:
                 with contextlib.suppress(ReplayError):  # its leases then end by expiry
                     self.store.retire_worker(self.identity)
@@ -224,7 +233,7 @@ class Worker:
         workflows, activities = self._hosted
         self.store.register_worker(self.task_queue, self.identity, self.client.clock.now(),
                                    workflows, activities)
-        log.info("worker %s registered %d workflow type(s) and %d activity(ies) on task "
+        log.debug("worker %s registered %d workflow type(s) and %d activity(ies) on task "
                  "queue %r", self.identity, len(workflows), len(activities), self.task_queue)
 
     async def _pass(self) -> None:
@@ -233,7 +242,11 @@ class Worker:
         token = self.store.change_token()
         if self._unsettled:
             self._release_unsettled()
-        if self._step():
+        try:
+            stepped = self._step()
+        finally:  # the pass is over: what left the sticky cache and stayed out is done with
+            self.cache.discard_departed()
+        if stepped:
             self._quiet_passes = 0
             await asyncio.sleep(0)
             return
@@ -248,8 +261,7 @@ class Worker:
         """A pass hit a passing store fault: nothing of it was written. Forget what it
         left in memory and wait (backing off) before the next pass."""
         self._waiter = None
-        for run_id in list(self.cache):  # instances may have seen what was not recorded
-            self.cache.drop(run_id)
+        self.cache.clear()  # instances may have seen what was not recorded
         self._pool.release_reservations()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop.wait(), self._faults.failed(exc))
@@ -383,7 +395,11 @@ class Worker:
 
     def _flush(self, pending: list[Pending]) -> None:
         before = self.store.change_token()
-        if flush(self.store, pending, self.client.clock.now()) and \
+        began = time.perf_counter()
+        committed = flush(self.store, pending, self.client.clock.now())
+        if committed and pending:
+            self.metrics.store_commit(time.perf_counter() - began, len(pending))
+        if committed and \
                 self.store.change_token() == before + 1 and all(map(leaves_no_work, pending)):
             # Only this commit happened since ``before`` (the tokens of the stores here
             # count commits), and it left nothing a poll could find: looking again would
@@ -416,7 +432,9 @@ class Worker:
 
     def _activate(self, run_id: str, now: datetime) -> Pending | None:
         """Run one workflow task; the batch to commit, or None if nothing is to be written."""
+        began = time.perf_counter()
         inst = self.cache.take(run_id)
+        self.metrics.sticky_cache(inst is not None)
         try:
             inst, inputs, ended, last_id = self._catch_up(run_id, inst)
             if ended or inst.closed:
@@ -453,7 +471,11 @@ class Worker:
         def succeeded(_: list[Event]) -> None:
             self._rejections(run_id, result.rejected_updates)
             self.task_failures.pop(run_id, None)
-            if not live.closed:
+            kind = live.info.workflow_type
+            self.metrics.workflow_task(kind, "completed", time.perf_counter() - began)
+            if live.closed:
+                self._report_closed(kind, live.started, events)
+            else:
                 self.cache.remember(live)
             self._pool.dispatch(run_id, live.info.workflow_id, live.info.workflow_type,
                                 dispatch, at)
@@ -469,6 +491,14 @@ class Worker:
 
         return Pending(run_id, ops, succeeded, failed)
 
+    def _report_closed(self, workflow_type: str, started: WorkflowStarted,
+                       events: list[Event]) -> None:
+        last = events[-1] if events else None
+        status = TERMINAL_STATUS.get(type(last)) if last is not None else None
+        if last is not None and status is not None:
+            self.metrics.run_closed(workflow_type, status,
+                                    (last.time - started.time).total_seconds())
+
     def _rejections(self, run_id: str, rejected: list[tuple[str, Failure]]) -> None:
         for update_id, failure in rejected:
             self.store.reject_update(run_id, update_id, failure)
@@ -480,6 +510,8 @@ class Worker:
         the worker or the workflow lists as a failure, the run fails."""
         self.cache.drop(run_id)
         self.task_failures[run_id] = exc
+        self.metrics.workflow_task(inst.info.workflow_type if inst is not None else "",
+                                   "failed", 0.0)
         try:
             self._record_task_failure(run_id, exc, inst)
         except ReplayError as err:  # the store failed too: the lease's expiry retries it
@@ -570,6 +602,7 @@ class Worker:
         inst = self.cache.get(run_id)
         if inst is None or inst.closed or run_id in self.task_failures:
             return plain
+        began = time.perf_counter()
         recorded = attrs.evolve(event, event_id=inst.last_event_id + 1, time=now)
         at = max(now, inst.now)
         try:
@@ -586,10 +619,14 @@ class Worker:
                *leases]
 
         def succeeded(_: list[Event]) -> None:
+            # the outcome's activation was a workflow task, done without a lease
+            self.metrics.workflow_task(inst.info.workflow_type, "completed",
+                                       time.perf_counter() - began)
             if not inst.closed:
                 self.cache.remember(inst)
             else:
                 self.cache.drop(run_id)
+                self._report_closed(inst.info.workflow_type, inst.started, events)
             self._pool.dispatch(run_id, inst.info.workflow_id, inst.info.workflow_type,
                                 dispatch, at)
 

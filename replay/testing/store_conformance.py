@@ -23,7 +23,10 @@ all or nothing, group commits batch by batch, deliveries to missing or closed
 runs and stale results, workflow and activity task leases, timers, update
 requests, dead workers' leases, the registry of what workers host (newest
 registration wins, idempotent, runs untouched), wake-ups (across handles) and
-``tail``, the query channel when the store has one (``_query_conformance``); and,
+``tail``, the query channel when the store has one (``_query_conformance``);
+search attributes (indexed at start and by upserts, refused when malformed,
+recreated by ``rebuild_indexes``) and list queries, on random runs and random
+queries against a reference evaluator (``_search_reference``); and,
 on random workloads, that the store answers every operation exactly as
 :class:`~replay.history.MemoryStore` (the reference) does. A store with a
 ``dump_indexes()`` method (a diagnostic returning its derived rows) is also
@@ -44,6 +47,7 @@ from typing import Any, Protocol
 import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from replay.history import (
     ActivityCompleted,
@@ -54,10 +58,13 @@ from replay.history import (
     Failure,
     HandlerSignature,
     HistoryError,
+    ListQueryAttributeError,
+    ListQueryError,
     MemoryStore,
     RunAlreadyExistsError,
     RunClosedError,
     RunNotFoundError,
+    SearchAttributesUpserted,
     SignalReceived,
     StaleResultError,
     Start,
@@ -70,6 +77,10 @@ from replay.history import (
 )
 
 from ._query_conformance import QueryChannelConformance as QueryChannelConformance
+from ._search_reference import Expr as QueryExpr
+from ._search_reference import RunPlan, run_plans
+from ._search_reference import expected as expected_runs
+from ._search_reference import queries as list_queries
 from ._store_workload import STEP_KINDS as STEP_KINDS
 from ._store_workload import T0 as T0
 from ._store_workload import Step as Step
@@ -421,6 +432,100 @@ class StoreConformance(QueryChannelConformance):
         finally:
             thread.join()
         assert seen == [2, 3, 4, 5]
+
+    # --- search attributes and list queries ---------------------------------------------------
+
+    def test_search_attributes_are_indexed_upserted_and_queried(self, store: Store) -> None:
+        keyword = {"type": "Keyword", "value": "acme"}
+        tags = {"type": "KeywordList", "value": ["gift", "fragile"]}
+        store.commit([Start("r1", started(search_attributes={"Customer": keyword,
+                                                             "Tags": tags})),
+                      Start("r2", started("wf-2", search_attributes={
+                          "Customer": {"type": "Keyword", "value": "globex"}}))])
+        run = store.get_run("r1")
+        assert run is not None and run.search_attributes == {"Customer": keyword, "Tags": tags}
+        assert store.search_attribute_types() == {"Customer": {"Keyword"},
+                                                  "Tags": {"KeywordList"}}
+        assert [r.run_id for r in store.query_runs("Customer >= 'a'")] == ["r2", "r1"]
+        assert [r.run_id for r in store.query_runs("Customer = 'acme'")] == ["r1"]
+        assert [r.run_id for r in store.query_runs("Tags = 'gift'")] == ["r1"]
+        assert [r.run_id for r in store.query_runs("NOT Tags = 'gift'")] == ["r2"]
+        amount = {"type": "Int", "value": 250}
+        store.append("r1", [SearchAttributesUpserted(
+            event_id=2, time=T0, search_attributes={"Customer": None, "Amount": amount})], 1)
+        run = store.get_run("r1")
+        assert run is not None and run.search_attributes == {"Amount": amount, "Tags": tags}
+        assert store.query_runs("Customer = 'acme'") == []
+        assert store.count_query("Amount > 100 AND Customer IS NULL") == 1
+        assert [r.run_id for r in store.query_runs("Customer STARTS_WITH 'glo'")] == ["r2"]
+        assert store.count_query("") == 2
+        assert [r.run_id for r in store.query_runs("", limit=1)] == ["r2"]
+
+    def test_bad_search_attribute_values_are_refused_and_nothing_is_written(
+            self, store: Store) -> None:
+        store.commit([Start("r1", started())])
+        bad = {"Amount": {"type": "Int", "value": "12"}}
+        with pytest.raises(HistoryError) as err:
+            store.commit([Start("r2", started("wf-2", search_attributes=bad))])
+        assert err.value.rule == "search-attributes"
+        assert "WorkflowStarted.search_attributes: expected an int, got str '12'" in str(
+            err.value)
+        with pytest.raises(HistoryError, match="WorkflowId is a built-in attribute"):
+            store.append("r1", [SearchAttributesUpserted(
+                event_id=2, time=T0,
+                search_attributes={"WorkflowId": {"type": "Keyword", "value": "x"}})], 1)
+        assert store.get_run("r2") is None and store.last_event_id("r1") == 1
+        assert store.search_attribute_types() == {}
+
+    def test_malformed_or_unknown_queries_are_refused_with_the_position(
+            self, store: Store) -> None:
+        store.commit([Start("r1", started(search_attributes={
+            "Amount": {"type": "Int", "value": 1}}))])
+        with pytest.raises(ListQueryError) as err:
+            store.query_runs("Amount = 1 AND")
+        assert (err.value.code, err.value.position) == ("RPL-SA02", 14)
+        with pytest.raises(ListQueryAttributeError) as attr_err:
+            store.count_query("Amount = 1 AND Amout = 2")
+        assert attr_err.value.position == 15
+        assert "unknown attribute 'Amout'" in str(attr_err.value)
+        with pytest.raises(ListQueryAttributeError, match="compare it with a whole number"):
+            store.query_runs("Amount = 'one'")
+
+    def test_rebuilding_the_indexes_recreates_the_search_attributes(self, store: Store) -> None:
+        store.commit([Start("r1", started(search_attributes={
+            "Due": {"type": "Datetime", "value": "2030-01-02T03:04:05.000000+00:00"}}))])
+        store.append("r1", [SearchAttributesUpserted(event_id=2, time=T0, search_attributes={
+            "Score": {"type": "Float", "value": 0.5}})], 1)
+        before = [(r.run_id, r.search_attributes) for r in store.query_runs(
+            "Due > '2030-01-01' AND Score BETWEEN 0 AND 1")]
+        assert [run_id for run_id, _ in before] == ["r1"]
+        store.rebuild_indexes()
+        assert [(r.run_id, r.search_attributes) for r in store.query_runs(
+            "Due > '2030-01-01' AND Score BETWEEN 0 AND 1")] == before
+        assert store.search_attribute_types() == {"Due": {"Datetime"}, "Score": {"Float"}}
+
+    @pytest.mark.slow
+    @settings(max_examples=60, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                     HealthCheck.differing_executors])
+    @given(plans=run_plans(), queries=st.lists(list_queries, min_size=1, max_size=4))
+    def test_list_queries_select_the_runs_the_reference_evaluator_selects(
+            self, store_factory: StoreFactory, plans: list[RunPlan],
+            queries: list[QueryExpr]) -> None:
+        store = store_factory.new()
+        try:
+            for plan in plans:
+                store.commit(plan.operations())
+            for query in queries:
+                want = expected_runs(query, plans)
+                if want is None:
+                    with pytest.raises(ListQueryAttributeError):
+                        store.query_runs(query.text)
+                    continue
+                assert [r.run_id for r in store.query_runs(query.text)] == want, query.text
+                assert store.count_query(query.text) == len(want), query.text
+        finally:
+            store.close()
 
     # --- the reference model ------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from replay.history import (
     StoreError,
     WorkflowCompleted,
 )
+from replay.history._sqlite_schema import SCHEMA_VERSION
 from tests.history.samples import signal, started
 from tests.strategies import T0
 
@@ -144,7 +145,8 @@ def test_a_newer_schema_is_refused_and_left_alone(tmp_path: Path) -> None:
         SqliteStore(path)
     assert str(err.value) == (
         f"[RPL-S01] {path}: this store has schema version '99', newer than the versions this "
-        "replay reads (up to 6). Nothing was changed. Upgrade replay-engine to open it.")
+        f"replay reads (up to {SCHEMA_VERSION}). Nothing was changed. Upgrade replay-engine to "
+        "open it.")
     assert file_state(path) == before
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from replay.history import SqliteStore, Start, StoreError
-from replay.history._sqlite_schema import DDL, Schema, expected_schema
+from replay.history._sqlite_schema import DDL, SCHEMA_VERSION, Schema, expected_schema
 from tests.history.samples import started
 
 
@@ -35,7 +35,7 @@ def test_the_expected_schema_is_read_back_from_the_ddl() -> None:
     assert set(schema.columns) == {
         "meta", "events", "runs", "workflow_tasks", "activity_tasks", "timers",
         "update_requests", "pruned_runs", "pruning", "registrations", "query_requests",
-        "query_pollers"}
+        "query_pollers", "search_attributes"}
     assert schema.columns["events"] == {"run_id", "event_id", "kind", "time", "data"}
     assert schema.triggers == {"events_no_update": "events", "events_no_delete": "events",
                                "pruned_runs_no_update": "pruned_runs",
@@ -62,7 +62,8 @@ def test_a_store_without_an_append_only_trigger_is_refused_and_left_alone(
     with pytest.raises(StoreError) as err:
         SqliteStore(path)
     assert str(err.value) == (
-        f"[RPL-S01] {path}: this replay store (schema version 6) lacks trigger {trigger} "
+        f"[RPL-S01] {path}: this replay store (schema version {SCHEMA_VERSION}) lacks trigger "
+        f"{trigger} "
         "(on events). The events_no_update and events_no_delete triggers are what keeps the "
         "events table append-only; without them a history could be rewritten. Nothing was "
         "changed. Something other than replay altered the file: restore it from a backup.")

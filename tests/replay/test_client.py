@@ -66,21 +66,6 @@ async def test_namespace_other_than_default_is_refused_with_the_reason(
     client.close()
 
 
-async def test_a_visibility_query_string_is_refused_with_the_reason() -> None:
-    client = await Client.connect("memory://")
-    message = ("Client.{}(query=\"WorkflowType='X'\") is not supported: replay has no "
-               "visibility query language, so a query string cannot be honoured. Filter "
-               "with status=... and workflow_type=... instead.")
-    with pytest.raises(TypeError) as info:
-        client.list_workflows("WorkflowType='X'")  # refused at the call, not when iterated
-    assert str(info.value) == message.format("list_workflows")
-    with pytest.raises(TypeError) as info:
-        await client.count_workflows("WorkflowType='X'")
-    assert str(info.value) == message.format("count_workflows")
-    assert [w async for w in client.list_workflows(None)] == []
-    client.close()
-
-
 async def test_unknown_workflow_type_fails_the_task_and_keeps_the_run_open(
         tmp_path: Path) -> None:
     client = await sqlite_client(tmp_path)

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from replay._core._definition import WorkflowDefinition
-from replay.client import WorkflowUpdateFailedError
-from replay.exceptions import PayloadError
+from replay.client import WorkflowQueryFailedError, WorkflowUpdateFailedError
 from replay.worker import Replayer, Worker
 from tests.replay.workers.harness import bounded, sqlite_client
 from tests.replay.workflows.runtime_handlers import RuntimeHandlers
@@ -32,7 +31,9 @@ async def test_handlers_registered_at_run_time_serve_clients(tmp_path: Path) -> 
             assert await bounded(handle.query("anything", 1)) == "anything:1"
             assert await bounded(handle.execute_update("finish", "done")) == 3
             assert await bounded(handle.result()) == ["apple", "pear", "done"]
-            with pytest.raises(PayloadError, match=r"query 'count' takes 0 argument\(s\), got 2"):
+            # the worker answers the query (its handler's check fails there)
+            with pytest.raises(WorkflowQueryFailedError,
+                               match=r"query 'count' takes 0 argument\(s\), got 2"):
                 await handle.query("count", args=[1, 2])
         history = await handle.fetch_history()
         names = [e.name for e in history if type(e).__name__ == "UpdateAccepted"]  # type: ignore[attr-defined]
