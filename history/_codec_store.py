@@ -11,7 +11,7 @@ store is.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -120,8 +120,10 @@ class CodecStore:
     # --- update and query requests ---------------------------------------------------
 
     def request_update(self, run_id: str, update_id: str, name: str, args: list[JsonValue],
-                       now: datetime) -> UpdateRequest:
-        req = self.inner.request_update(run_id, update_id, name, self._payloads(args), now)
+                       now: datetime, headers: Mapping[str, JsonValue] | None = None
+                       ) -> UpdateRequest:
+        req = self.inner.request_update(run_id, update_id, name, self._payloads(args), now,
+                                        headers)
         return self._runner.decode([req])[0]
 
     def pending_updates(self, run_id: str) -> list[UpdateRequest]:

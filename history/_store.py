@@ -10,7 +10,7 @@ update leaves no trace) they live outside the history.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
@@ -212,6 +212,9 @@ class UpdateRequest:
     requested_at: datetime
     result: JsonValue = None
     failure: Failure | None = None
+    headers: dict[str, JsonValue] = attrs.field(factory=dict)
+    """What the client's interceptors set; they reach the workflow's inbound
+    interceptors (``HandleUpdateInput.headers``) and are recorded with the acceptance."""
 
 
 # --- operations for commit() -------------------------------------------------------------
@@ -447,7 +450,8 @@ class Store(Protocol):
 
     # update requests
     def request_update(
-        self, run_id: str, update_id: str, name: str, args: list[JsonValue], now: datetime
+        self, run_id: str, update_id: str, name: str, args: list[JsonValue], now: datetime,
+        headers: Mapping[str, JsonValue] | None = None,
     ) -> UpdateRequest: ...
     def pending_updates(self, run_id: str) -> list[UpdateRequest]: ...
     def get_update(self, run_id: str, update_id: str) -> UpdateRequest | None: ...

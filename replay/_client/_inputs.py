@@ -87,7 +87,8 @@ class QueryWorkflowInput:
 
 @attrs.define(kw_only=True)
 class StartWorkflowUpdateInput:
-    """An update about to be sent (its headers do not reach the workflow yet)."""
+    """An update about to be sent (its headers reach ``HandleUpdateInput.headers`` and are
+    recorded in ``UpdateAccepted``)."""
 
     id: str
     run_id: str | None

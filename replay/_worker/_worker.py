@@ -464,7 +464,8 @@ class Worker:
                 self.store.release_workflow_task(run_id, self.identity)
                 return None
             requests = self.store.pending_updates(run_id)
-            updates = [UpdateDelivery(u.update_id, u.name, list(u.args)) for u in requests]
+            updates = [UpdateDelivery(u.update_id, u.name, list(u.args), headers=u.headers)
+                       for u in requests]
             if not inputs and not updates:
                 self.store.release_workflow_task(run_id, self.identity)
                 self.cache.remember(inst)
