@@ -650,7 +650,8 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         store = self._client.store
         try:
             await self._client.store_calls(store.request_update, run.run_id, update_id, name,
-                                           payloads, self._client.clock.now())
+                                           payloads, self._client.clock.now(),
+                                           dict(input.headers))
         except RunClosedError as exc:
             raise WorkflowClosedError(self.id, run.run_id, exc.status,
                                       f"update {name!r}") from exc
