@@ -243,7 +243,10 @@ class Tables:
             self.put(self.activity_tasks, key, attrs.evolve(row, cancel_requested=True))
 
     def _delete_activity_task(self, c: DeleteActivityTask) -> None:
-        self.delete(self.activity_tasks, (c.run_id, c.scheduled_event_id))
+        key = (c.run_id, c.scheduled_event_id)
+        if c.missing is not None and key not in self.activity_tasks:
+            raise c.missing
+        self.delete(self.activity_tasks, key)
 
     def _insert_timer(self, c: InsertTimer) -> None:
         self.put(self.timers, (c.timer.run_id, c.timer.started_event_id), c.timer)
