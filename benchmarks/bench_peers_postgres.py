@@ -94,7 +94,7 @@ class _Dbos:
     def sample(self, concurrent: bool, count: int) -> float:
         config = {"name": self.app.APP, "log_level": "WARNING",
                   "system_database_url": f"{self.base}/dbos_{next(_names)}"}
-        self.dbos(config=config)  # type: ignore[arg-type]
+        self.dbos(config=config)  # type: ignore[arg-type, unused-ignore]
         self.dbos.launch()
         try:
             run = self.app.concurrent if concurrent else self.app.sequential

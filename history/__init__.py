@@ -90,6 +90,8 @@ from ._registry import WorkflowSignature as WorkflowSignature
 from ._retention import PrunedRun as PrunedRun
 from ._retention import PruningStore as PruningStore
 from ._retention import prune_closed_runs as prune_closed_runs
+from ._search_build import list_query as list_query
+from ._search_build import query_literal as query_literal
 from ._search_query import ListQueryAttributeError as ListQueryAttributeError
 from ._search_query import ListQueryError as ListQueryError
 from ._search_values import BUILTIN_ATTRIBUTES as BUILTIN_SEARCH_ATTRIBUTES
@@ -108,6 +110,7 @@ from ._store import LeaseActivity as LeaseActivity
 from ._store import Operation as Operation
 from ._store import PendingActivity as PendingActivity
 from ._store import RecordTaskFailure as RecordTaskFailure
+from ._store import RequestUpdate as RequestUpdate
 from ._store import RunAlreadyExistsError as RunAlreadyExistsError
 from ._store import RunClosedError as RunClosedError
 from ._store import RunCloseWaits as RunCloseWaits
@@ -179,6 +182,7 @@ __all__ = [
     "RUN_STATUSES",
     "RecordTaskFailure",
     "ReplayError",
+    "RequestUpdate",
     "ReservedPayloadKeyError",
     "RetryPolicyData",
     "RunAlreadyExistsError",
@@ -234,8 +238,10 @@ __all__ = [
     "event_from_data",
     "event_to_data",
     "is_envelope",
+    "list_query",
     "payload_to_data",
     "prune_closed_runs",
+    "query_literal",
     "store_from_url",
     "validate_events",
 ]

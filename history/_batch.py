@@ -129,6 +129,7 @@ def run_info_from_started(run_id: str, started: WorkflowStarted) -> RunInfo:
         continued_from_run_id=started.continued_from_run_id,
         memo=started.memo,
         deadline=started.time + min(timeouts) if timeouts else None,
+        search_attributes=dict(started.search_attributes),
     )
 
 
@@ -234,7 +235,8 @@ def _need_task(b: Batch) -> None:
 def _on_started(b: Batch, e: WorkflowStarted) -> None:
     b.changes.append(InsertRun(run_info_from_started(b.head.run_id, e)))
     if e.search_attributes:
-        b.changes.append(SetSearchAttributes(b.head.run_id, dict(e.search_attributes)))
+        b.changes.append(SetSearchAttributes(b.head.run_id, dict(e.search_attributes),
+                                             fresh=True))
     _need_task(b)
 
 

@@ -134,6 +134,9 @@ class SetSearchAttributes:
 
     run_id: str
     values: dict[str, JsonValue]
+    fresh: bool = False
+    """True for a new run's start: its runs row was just inserted with these values, so
+    only the index rows are written."""
 
 
 @attrs.frozen

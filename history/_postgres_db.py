@@ -27,6 +27,7 @@ from ._commit_plan import CommitPlanner
 from ._errors import ReplayError, StoreError
 from ._events import Event
 from ._notify import ChangeNotifier
+from ._postgres_faults import pg_fault
 from ._postgres_listen import Listener, payload, scopes
 from ._postgres_schema import prepare
 from ._store import Operation
@@ -71,8 +72,9 @@ class Database:
             raise self.error(exc, "cannot LISTEN for changes") from exc
 
     def error(self, exc: BaseException, what: str) -> StoreError:
-        """A StoreError naming the store, for a driver error."""
-        return StoreError(f"{what}: PostgreSQL error: {exc}", path=self.target.shown)
+        """A StoreError naming the store, for a driver error: StoreUnavailableError when
+        it may pass (a lost connection, a shutting-down server...; see _postgres_faults)."""
+        return pg_fault(exc, what, self.target.shown)
 
     def _check_open(self) -> None:
         if self.closed:

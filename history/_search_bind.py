@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 import attrs
 
@@ -108,14 +108,41 @@ class Negate:
 Bound: TypeAlias = Test | All | AnyOf | Negate
 
 
-def bind(query: str, known: Mapping[str, Collection[str]]) -> Bound:
-    """Parse ``query`` and bind it to the built-in attributes and ``known`` custom ones
-    (name -> types used); ListQueryError / ListQueryAttributeError on a mistake."""
-    return _Binder(query, known).node(parse(query))
+class AttributeTypes(Protocol):
+    """What binding asks a store about its custom attributes."""
+
+    def types_of(self, name: str) -> Collection[str]:
+        """The types runs of the store gave ``name`` (empty: no run has it)."""
+        ...
+
+    def names(self) -> Collection[str]:
+        """Every custom attribute name runs of the store have (for error messages)."""
+        ...
+
+
+@attrs.frozen
+class KnownTypes:
+    """:class:`AttributeTypes` from a map of name -> types."""
+
+    known: Mapping[str, Collection[str]]
+
+    def types_of(self, name: str) -> Collection[str]:
+        return self.known.get(name, ())
+
+    def names(self) -> Collection[str]:
+        return list(self.known)
+
+
+def bind(query: str, known: AttributeTypes | Mapping[str, Collection[str]]) -> Bound:
+    """Parse ``query`` and bind it to the built-in attributes and the store's custom ones
+    (``known``: a lookup, or a map of name -> types); ListQueryError /
+    ListQueryAttributeError on a mistake."""
+    lookup = KnownTypes(known) if isinstance(known, Mapping) else known
+    return _Binder(query, lookup).node(parse(query))
 
 
 class _Binder:
-    def __init__(self, query: str, known: Mapping[str, Collection[str]]) -> None:
+    def __init__(self, query: str, known: AttributeTypes) -> None:
         self.query = query
         self.known = known
 
@@ -137,12 +164,12 @@ class _Binder:
         if name in BUILTIN_ATTRIBUTES:
             kind = "ExecutionStatus" if name == "ExecutionStatus" else BUILTIN_ATTRIBUTES[name]
             return [Field(name, kind, BUILTIN_COLUMNS[name])]
-        types = self.known.get(name)
+        types = self.known.types_of(name)
         if not types:
-            near = [n for n in (*BUILTIN_ATTRIBUTES, *sorted(self.known))
-                    if n.lower() == name.lower()]
+            names = sorted(self.known.names())
+            near = [n for n in (*BUILTIN_ATTRIBUTES, *names) if n.lower() == name.lower()]
             hint = f" (did you mean {near[0]}?)" if near else ""
-            custom = ", ".join(sorted(self.known)) or "none yet"
+            custom = ", ".join(names) or "none yet"
             raise self.fail(position, (
                 f"unknown attribute {name!r}{hint}. Built-in: "
                 f"{', '.join(BUILTIN_ATTRIBUTES)}; custom attributes set by runs in this "

@@ -16,8 +16,8 @@ from typing import Any, Protocol
 
 from ._events import JsonValue
 from ._search_bind import Bound, bind
-from ._search_sql import Dialect, compile_where
-from ._search_values import IndexRow, index_rows, merged
+from ._search_sql import SQLITE, Dialect, compile_where
+from ._search_values import SEARCH_ATTRIBUTE_TYPES, IndexRow, index_rows, merged
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 dumps = _ENCODER.encode
@@ -42,6 +42,7 @@ class Cursor(Protocol):
     """The part of a DB-API connection used here (sqlite3 or psycopg)."""
 
     def execute(self, sql: str, params: Any = ..., /) -> Any: ...
+    def cursor(self) -> Any: ...
 
 
 def row_values(run_id: str, row: IndexRow) -> tuple[Any, ...]:
@@ -56,24 +57,31 @@ def rows_of(run_id: str, values: Mapping[str, JsonValue]) -> list[tuple[Any, ...
             for row in index_rows(name, stored)]
 
 
-def apply_set(conn: Cursor, mark: str, run_id: str, values: Mapping[str, JsonValue]) -> None:
-    """A SetSearchAttributes change: merge into the runs row's JSON, replace the index rows."""
+def apply_set(conn: Cursor, mark: str, run_id: str, values: Mapping[str, JsonValue], *,
+              fresh: bool = False) -> None:
+    """A SetSearchAttributes change: merge into the runs row's JSON, replace the index rows
+    (``fresh``: a new run, whose row already holds them and which has no index rows yet)."""
+    if fresh:
+        insert_rows(conn, mark, rows_of(run_id, values))
+        return
     found = conn.execute(f"SELECT search_attributes FROM runs WHERE run_id = {mark}",
                          (run_id,)).fetchone()
     current = json.loads(found[0]) if found is not None and found[0] else {}
     conn.execute(f"UPDATE runs SET search_attributes = {mark} WHERE run_id = {mark}",
                  (dumps(merged(current, values)), run_id))
-    for name in values:
-        conn.execute(f"DELETE FROM search_attributes WHERE run_id = {mark} AND name = {mark}",
-                     (run_id, name))
+    names = list(values)
+    conn.execute(f"DELETE FROM search_attributes WHERE run_id = {mark} AND name IN "
+                 f"({', '.join([mark] * len(names))})", (run_id, *names))
     insert_rows(conn, mark, rows_of(run_id, values))
 
 
 def insert_rows(conn: Cursor, mark: str, rows: Iterable[tuple[Any, ...]]) -> None:
-    """Insert index rows (as :func:`row_values` makes them)."""
-    marks = ", ".join([mark] * 7)
-    for row in rows:
-        conn.execute(f"INSERT INTO search_attributes ({INDEX_COLUMNS}) VALUES ({marks})", row)
+    """Insert index rows (as :func:`row_values` makes them), in one batch."""
+    batch = list(rows)
+    if batch:
+        marks = ", ".join([mark] * 7)
+        conn.cursor().executemany(
+            f"INSERT INTO search_attributes ({INDEX_COLUMNS}) VALUES ({marks})", batch)
 
 
 def known_types(conn: Cursor) -> dict[str, set[str]]:
@@ -85,11 +93,34 @@ def known_types(conn: Cursor) -> dict[str, set[str]]:
     return known
 
 
-def bound_query(conn: Cursor, query: str) -> Bound:
-    """``query`` parsed and bound to this store's attributes."""
-    return bind(query, known_types(conn))
+class SqlAttributeTypes:
+    """:class:`~history._search_bind.AttributeTypes` answered by index seeks: one probe
+    per (name, type), so binding a query costs the same however many runs there are."""
+
+    def __init__(self, conn: Cursor, mark: str) -> None:
+        self.conn = conn
+        self.mark = mark
+
+    def types_of(self, name: str) -> list[str]:
+        found = []
+        for type in SEARCH_ATTRIBUTE_TYPES:
+            row = self.conn.execute(
+                f"SELECT 1 FROM search_attributes WHERE name = {self.mark} "
+                f"AND type = {self.mark} LIMIT 1", (name, type)).fetchone()
+            if row is not None:
+                found.append(type)
+        return found
+
+    def names(self) -> list[str]:
+        return sorted(known_types(self.conn))
+
+
+def bound_query(conn: Cursor, query: str, mark: str) -> Bound:
+    """``query`` parsed and bound to this store's attributes (``mark``: the placeholder)."""
+    return bind(query, SqlAttributeTypes(conn, mark))
 
 
 def where_clause(conn: Cursor, query: str, dialect: Dialect) -> tuple[str, list[Any]]:
     """The SQL condition and parameters selecting the runs ``query`` matches."""
-    return compile_where(bound_query(conn, query), dialect)
+    mark = "?" if dialect is SQLITE else "%s"
+    return compile_where(bound_query(conn, query, mark), dialect)

@@ -117,8 +117,10 @@ class _Compiler:
 
     def custom(self, test: Test) -> str:
         field = test.field
-        head = ("EXISTS (SELECT 1 FROM search_attributes AS sa WHERE sa.run_id = runs.run_id "
-                f"AND sa.name = {self.param('text', field.name)} "
+        # IN (a subquery that does not refer to runs): evaluated once, through the index on
+        # (name, type, value), rather than once per run as a correlated EXISTS would be
+        head = ("runs.run_id IN (SELECT sa.run_id FROM search_attributes AS sa WHERE "
+                f"sa.name = {self.param('text', field.name)} "
                 f"AND sa.type = {self.param('text', field.type)}")
         if test.op == "present":
             return head + ")"

@@ -19,25 +19,28 @@ STOP_WAIT = 30.0
 
 
 def _command(modules: Sequence[str], task_queue: str, db: str,
-             data_converter: str | None) -> list[str]:
+             data_converter: str | None, log_options: Sequence[str]) -> list[str]:
     converter = ["--data-converter", data_converter] if data_converter else []
     return [sys.executable, "-c", "from replay._cli._main import main; main()", "worker",
-            *modules, "--task-queue", task_queue, "--db", db, "--processes", "1", *converter]
+            *modules, "--task-queue", task_queue, "--db", db, "--processes", "1", *converter,
+            *log_options]
 
 
 @contextlib.contextmanager
 def extra_workers(count: int, modules: Sequence[str], task_queue: str, db: str, *,
-                  data_converter: str | None = None
+                  data_converter: str | None = None, log_options: Sequence[str] = ()
                   ) -> Iterator[list[subprocess.Popen[bytes]]]:
     """Start ``count`` more worker processes; on exit, stop them (SIGTERM, then wait).
 
-    ``data_converter``: the ``--data-converter MODULE:ATTR`` they use, as given.
+    ``data_converter``: the ``--data-converter MODULE:ATTR`` they use, as given;
+    ``log_options``: their ``--log-level``/``--log-format`` arguments.
     """
     procs: list[subprocess.Popen[bytes]] = []
     try:
         for _ in range(count):
-            procs.append(subprocess.Popen(_command(modules, task_queue, db, data_converter),
-                                          stdout=subprocess.DEVNULL))
+            procs.append(subprocess.Popen(
+                _command(modules, task_queue, db, data_converter, log_options),
+                stdout=subprocess.DEVNULL))
         yield procs
     finally:
         for proc in procs:

@@ -4,7 +4,9 @@ update, cancel, terminate, list, describe."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal as signals
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,7 +15,7 @@ import click
 
 from replay.client import Client, WorkflowExecutionDescription, WorkflowHandle, WorkflowTaskFailure
 from replay.converter import DataConverter
-from replay.history import RUN_STATUSES, ListQueryError, RunInfo, Store
+from replay.history import RUN_STATUSES, ListQueryError, RunInfo, Store, list_query
 from replay.worker import Replayer, WorkerMetrics
 from replay.workflow import WorkflowDefinition
 
@@ -32,8 +34,11 @@ from ._common import (
     table,
     to_json,
 )
-from ._escape import escape_logs, visible
+from ._escape import visible
+from ._logging import FORMATS, LEVELS, configure_logging
 from ._processes import extra_workers
+
+log = logging.getLogger("replay.cli")
 
 _ARG = click.option("--arg", "args", multiple=True, metavar="JSON",
                     help="One JSON argument (repeat for more).")
@@ -113,6 +118,10 @@ class StoreUnusableError(CliError):
 @click.command()
 @click.argument("modules", nargs=-1, required=True, metavar="MODULE...")
 @click.option("--task-queue", "-q", required=True, help="The task queue to poll.")
+@click.option("--log-level", type=click.Choice(LEVELS, case_sensitive=False), default="INFO",
+              show_default=True, help="Log records of this level and up (on stderr).")
+@click.option("--log-format", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="text lines, or one JSON object per line.")
 @click.option("--processes", "-p", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes to run on the store (this one and N-1 more).")
 @click.option("--metrics-port", type=click.IntRange(0, 65535), default=None, metavar="PORT",
@@ -122,18 +131,21 @@ class StoreUnusableError(CliError):
               help="The address the metrics endpoint listens on.")
 @data_converter_option
 @db_option
-def worker(modules: tuple[str, ...], task_queue: str, processes: int,
+def worker(modules: tuple[str, ...], task_queue: str, log_level: str, log_format: str,
+           processes: int,
            metrics_port: int | None, metrics_host: str, data_converter: DataConverter | None,
            db: str) -> None:
     """Run a worker in the foreground until Ctrl-C or SIGTERM.
 
     Every @workflow.defn class and @activity.defn function found in the
-    MODULEs is registered. With --processes N, N-1 more worker processes run
+    MODULEs is registered (and recorded in the store, so that clients without
+    the code can check what they send). Logs go to stderr: --log-level
+    (default INFO: workflow.logger and activity.logger records included),
+    --log-format text or json. With --processes N, N-1 more worker processes run
     the same code on the same store (one per core: a worker runs on one core),
-    sharing its runs through their leases (with the same --data-converter;
-    --metrics-port serves this process's metrics only); Ctrl-C or SIGTERM stops
-    them all.
-    A passing store fault (the database locked by
+    sharing its runs through their leases (with the same --data-converter and log
+    options; --metrics-port serves this process's metrics only); Ctrl-C or
+    SIGTERM stops them all. A passing store fault (the database locked by
     another process, a full disk) is logged and retried until it clears; a
     store that cannot be used (corrupt, read-only, from a newer replay) ends
     the worker with one line on stderr and exit status 3.
@@ -141,6 +153,7 @@ def worker(modules: tuple[str, ...], task_queue: str, processes: int,
     \b
     Example:
       replay worker myapp.workflows myapp.activities --task-queue orders
+      replay worker myapp.workflows -q orders --log-level WARNING --log-format json
     """
     from replay.history import StoreError
     from replay.worker import Worker
@@ -149,11 +162,9 @@ def worker(modules: tuple[str, ...], task_queue: str, processes: int,
     if not code.workflows and not code.activities:
         raise click.UsageError("the modules define no @workflow.defn class and no "
                                "@activity.defn function")
-    escape_logs()  # failures of runs are logged with their (untrusted) messages
-    try:
-        client = _client(db, create=True, data_converter=data_converter)
-    except StoreError as exc:
-        raise StoreUnusableError(exc) from exc
+    # failures of runs are logged with their (untrusted) messages: the handler escapes them
+    configure_logging(log_level.upper(), log_format)
+    client = _open_waiting(db, data_converter)
 
     metrics = _metrics_endpoint(metrics_port, metrics_host, client) \
         if metrics_port is not None else None
@@ -182,12 +193,49 @@ def worker(modules: tuple[str, ...], task_queue: str, processes: int,
     try:
         converter_spec = click.get_current_context().meta.get(CONVERTER_SPEC)
         with extra_workers(processes - 1, modules, task_queue, db,
-                           data_converter=converter_spec) as extra:
+                           data_converter=converter_spec,
+                           log_options=["--log-level", log_level, "--log-format", log_format]
+                           ) as extra:
             run_async(serve())
     except StoreError as exc:  # passing faults are retried inside; this one cannot clear
         raise StoreUnusableError(exc) from exc
     finally:
         client.close()
+
+
+OPEN_FIRST_DELAY = 0.05
+"""Seconds before ``replay worker`` tries again to open a store that is unavailable..."""
+OPEN_MAX_DELAY = 2.0
+"""...doubling up to this."""
+OPEN_REPEAT_LOG = 30.0
+"""While it lasts, the same fault is logged again at most this often."""
+
+
+def _open_waiting(db: str, data_converter: DataConverter | None) -> Client:
+    """The worker's client, once its store opens: a passing fault (the file locked by
+    another process past the busy timeout, a full disk, a PostgreSQL server that is
+    restarting) is logged at WARNING and retried with backoff; a store that cannot be
+    used (corrupt, foreign, from a newer replay, read-only) ends the command (exit 3)."""
+    from replay.history import StoreError, StoreUnavailableError
+
+    delay, logged_at, reason = OPEN_FIRST_DELAY, 0.0, None
+    while True:
+        try:
+            client = _client(db, create=True, data_converter=data_converter)
+        except StoreUnavailableError as exc:
+            now = time.monotonic()
+            if exc.reason != reason or now - logged_at >= OPEN_REPEAT_LOG:
+                log.warning("cannot open the store yet (%s); retrying in %.2fs (backoff up to "
+                            "%.0fs): %s", exc.reason or "fault", delay, OPEN_MAX_DELAY, exc)
+                logged_at, reason = now, exc.reason
+            time.sleep(delay)
+            delay = min(OPEN_MAX_DELAY, delay * 2)
+            continue
+        except StoreError as exc:
+            raise StoreUnusableError(exc) from exc
+        if reason is not None:
+            log.info("the store opened after waiting for it (%s)", reason)
+        return client
 
 
 def _metrics_endpoint(port: int, host: str, client: Client) -> WorkerMetrics:
@@ -404,48 +452,80 @@ def _time(run: RunInfo, field: str) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else "-"
 
 
+_TIME_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z",
+                 "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+
+
+#: How many runs ``replay list`` shows unless told otherwise (--limit N, --all).
+DEFAULT_LIST_LIMIT = 100
+
+
 @click.command(name="list")
 @click.option("--status", type=click.Choice(_STATUSES), help="Only runs with this status.")
 @click.option("--failing", is_flag=True,
               help="Only runs whose workflow task is failing (they stay open and retry).")
 @click.option("--type", "workflow_type", metavar="TYPE", help="Only runs of this workflow type.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most N runs (newest first).")
+@click.option("--id-prefix", metavar="PREFIX", help="Only runs whose workflow id starts so.")
+@click.option("--since", type=click.DateTime(_TIME_FORMATS), metavar="TIME",
+              help="Only runs started at or after TIME (ISO 8601; UTC unless it says).")
+@click.option("--until", type=click.DateTime(_TIME_FORMATS), metavar="TIME",
+              help="Only runs started before TIME.")
+@click.option("--limit", type=click.IntRange(min=1),
+              help=f"At most N runs, newest first (default {DEFAULT_LIST_LIMIT}).")
+@click.option("--all", "everything", is_flag=True, help="Every matching run (no limit).")
 @click.option("--query", "-q", metavar="QUERY",
               help="Only runs matching a list query (docs/list-queries.md), e.g. "
-              "\"WorkflowType = 'Orders' AND Customer = 'acme'\". Not with --status, "
-              "--type or --failing.")
+              "\"WorkflowType = 'Orders' AND Customer = 'acme'\"; combined with the other "
+              "filters by AND.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON array instead of a table.")
 @db_option
-def list_(status: str | None, failing: bool, workflow_type: str | None, limit: int | None,
-          query: str | None, as_json: bool, db: str) -> None:
-    """List runs, newest first.
+def list_(status: str | None, failing: bool, workflow_type: str | None,
+          id_prefix: str | None, since: datetime | None, until: datetime | None,
+          limit: int | None, everything: bool, query: str | None, as_json: bool,
+          db: str) -> None:
+    """List runs, newest first (the newest 100 unless --limit or --all).
 
     A run whose workflow task is failing shows ``running (task failing, attempt
     N)``; --failing lists only those. --query filters with the list-filter
     language over WorkflowId, WorkflowType, RunId, TaskQueue, ExecutionStatus,
     StartTime, CloseTime and the runs' search attributes; a malformed query is
     shown with a caret under the mistake. --json includes each run's
-    search_attributes.
+    search_attributes. When more runs match than are shown, stderr says so.
 
     \b
     Examples:
       replay list --status running --type Greeter --limit 20
+      replay list --id-prefix order- --since 2026-11-01 --until 2026-11-08
       replay list --failing
       replay list --query "ExecutionStatus = 'Running' AND Amount > 100"
     """
-    if query is not None and (status is not None or failing or workflow_type is not None):
-        raise click.UsageError("--query cannot be combined with --status, --type or "
-                               "--failing: say it in the query (ExecutionStatus = 'Running' "
-                               "AND WorkflowType = 'Greeter')")
+    if limit is not None and everything:
+        raise click.UsageError("--limit and --all contradict each other: give one")
+    if failing and (query is not None or id_prefix or since or until):
+        raise click.UsageError("--failing cannot be combined with --query, --id-prefix, "
+                               "--since or --until")
+    shown = None if everything else (limit or DEFAULT_LIST_LIMIT)
+    ask = None if shown is None else shown + 1  # one more, to know whether there are more
     store = open_store(db)
     try:
-        if query is not None:
-            runs = _query_runs(store, query, limit)
+        if failing:
+            runs = store.list_runs(status=status, workflow_type=workflow_type, limit=ask,
+                                   task_failing=True)
+        elif query is not None or id_prefix or since or until:
+            others = status or workflow_type or id_prefix or since or until
+            # a query alone is used as written, so a mistake's position is the user's
+            text = list_query(status=status, workflow_type=workflow_type,
+                              id_prefix=id_prefix, started_after=since,
+                              started_before=until, query=query) if others else query or ""
+            runs = _query_runs(store, text, ask)
         else:
-            runs = store.list_runs(status=status, workflow_type=workflow_type, limit=limit,
-                                   task_failing=True if failing else None)
+            runs = store.list_runs(status=status, workflow_type=workflow_type, limit=ask)
     finally:
         store.close()
+    if shown is not None and len(runs) > shown:
+        runs = runs[:shown]
+        click.echo(f"showing the newest {shown} matching runs; more match (--limit N, or "
+                   "--all)", err=True)
     if as_json:
         click.echo(to_json([{**run_data(r), "task_failing": r.task_failing,
                              "task_attempt": r.task_attempt} for r in runs]))

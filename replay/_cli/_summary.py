@@ -25,6 +25,7 @@ from replay.history import (
     ExternalSignalFailed,
     ExternalSignalSent,
     MarkerRecorded,
+    SearchAttributesUpserted,
     SignalReceived,
     TimerCanceled,
     TimerFired,
@@ -94,6 +95,9 @@ _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
     MarkerRecorded: lambda e: f"{e.name} {e.marker_id}" + (" (deprecated)" if e.deprecated
                                                            else ""),
     EventEmitted: lambda e: f"#{e.seq} {_j(e.payload)}",
+    SearchAttributesUpserted: lambda e: " ".join(
+        f"{name}=" + ("(unset)" if value is None else _j(value.get("value")))
+        for name, value in e.search_attributes.items()),
     WorkflowContinuedAsNew: lambda e: f"as run {e.new_run_id} args={_j(e.args)}",
     WorkflowTimedOut: lambda e: f"{e.timeout_type} timeout",
     CancelRequested: lambda e: f"reason={e.reason!r}" if e.reason else "",

@@ -6,19 +6,35 @@ that name), a signal, update or start with an unknown handler name or
 arguments that do not fit the annotations fails at the caller with
 ``PayloadError``, and nothing is sent. Code this process does not have is
 checked against the store's registry of what the task queue's workers host
-(``_registry_checks``), when they registered anything.
+(``_registry_checks``), when they registered anything. The registry read is
+kept for ``REGISTRY_TTL`` seconds (workers register when they start, rarely);
+a message the kept view would refuse is checked again against a fresh read
+before it is refused, so a handler a worker registered a moment ago is never
+refused for a stale view.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
-from replay.history import JsonValue, PayloadConverter, PayloadError, Store
+from replay.history import (
+    JsonValue,
+    PayloadConverter,
+    PayloadError,
+    ReplayError,
+    Store,
+    WorkflowRegistration,
+)
 
 from .._core._definition import WorkflowDefinition, known_workflow
 from ._local import LocalWorkers
 from ._registry_checks import check_message, check_start
 from ._store_calls import StoreCalls
+
+REGISTRY_TTL = 2.0
+"""Seconds a client keeps what it read of the registry (a refusal always reads again)."""
 
 
 class MessageChecks:
@@ -30,6 +46,27 @@ class MessageChecks:
         self.workers = workers
         self.store = store
         self.store_calls = store_calls
+        self._registry: dict[str | None, tuple[float, list[WorkflowRegistration]]] = {}
+
+    async def _registered(self, task_queue: str | None, *, fresh: bool = False
+                          ) -> list[WorkflowRegistration]:
+        """The registry's workflow types of ``task_queue`` (every queue if None), read
+        again when the kept copy is older than REGISTRY_TTL or ``fresh`` is asked."""
+        assert self.store is not None and self.store_calls is not None
+        now = time.monotonic()
+        kept = self._registry.get(task_queue)
+        if kept is not None and not fresh and now - kept[0] < REGISTRY_TTL:
+            return kept[1]
+        found = await self.store_calls(self.store.registered_workflows, task_queue)
+        self._registry[task_queue] = (now, found)
+        return found
+
+    async def _check(self, task_queue: str | None,
+                     check: Callable[[list[WorkflowRegistration]], None]) -> None:
+        try:
+            check(await self._registered(task_queue))
+        except ReplayError:  # refuse only on what the store holds now
+            check(await self._registered(task_queue, fresh=True))
 
     async def check_registered_start(self, task_queue: str, workflow_type: str,
                                      payloads: list[JsonValue],
@@ -39,8 +76,8 @@ class MessageChecks:
         if (self.store is None or self.store_calls is None
                 or self.definition_for(workflow_type, hint) is not None):
             return
-        found = await self.store_calls(self.store.registered_workflows)
-        check_start(found, task_queue, workflow_type, payloads)
+        await self._check(None, lambda found: check_start(found, task_queue, workflow_type,
+                                                          payloads))
 
     async def check_registered_message(self, task_queue: str, workflow_type: str, kind: str,
                                        name: str, payloads: list[JsonValue],
@@ -50,8 +87,8 @@ class MessageChecks:
         if (self.store is None or self.store_calls is None
                 or self.definition_for(workflow_type, hint) is not None):
             return
-        found = await self.store_calls(self.store.registered_workflows, task_queue)
-        check_message(found, workflow_type, kind, name, payloads)
+        await self._check(task_queue, lambda found: check_message(found, workflow_type, kind,
+                                                                  name, payloads))
 
     def definition_for(self, workflow_type: str, hint: WorkflowDefinition | None = None
                        ) -> WorkflowDefinition | None:

@@ -91,6 +91,7 @@ from ._loop import WorkflowEventLoop, task_hash_base
 from ._parent_close import OpenChild
 from ._patches import Patches
 from ._search_attributes import encode_attributes
+from ._teardown import finish_tasks
 from ._timers import DurableTimers
 
 _CURRENT: contextvars.ContextVar[WorkflowInstance | None] = contextvars.ContextVar(
@@ -463,6 +464,14 @@ class WorkflowInstance:
     def uuid4(self) -> uuid.UUID:
         """A version 4 UUID drawn from the run's seeded generator."""
         return uuid.UUID(int=self.random.getrandbits(128), version=4)
+
+    def discard(self) -> None:
+        """Done with this instance (evicted, replaced, or its debugger closed): cancel its
+        tasks and run their cleanup now, so nothing is left for the garbage collector to
+        report. Nothing the cleanup does is recorded or logged (the instance is marked
+        as replaying); the instance cannot be activated afterwards."""
+        self.replaying = True
+        finish_tasks(self.loop, self.running)
 
     # --- inspecting --------------------------------------------------------------------
 

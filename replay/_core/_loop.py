@@ -25,7 +25,7 @@ from ._locations import ENGINE_DIRS, task_created
 
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
-log = logging.getLogger("replay.loop")
+log = logging.getLogger("replay.core")
 
 
 class TimerSink(Protocol):

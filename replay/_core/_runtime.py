@@ -293,7 +293,16 @@ def get_dynamic_update_handler() -> Callable[..., Any] | None:
 
 
 class _WorkflowLogger(logging.LoggerAdapter[logging.Logger]):
-    """Adds run ids to records and stays silent while replaying."""
+    """Puts the run's ids into each record and stays silent while replaying.
+
+    As the familiar SDK does, the message ends with the run's details
+    (`` ({'workflow_type': ..., 'workflow_id': ..., 'run_id': ..., ...})``) so
+    that any handler shows them; set ``workflow_info_on_message`` to False to
+    keep the message as written. The same details are record attributes
+    (``record.workflow_id``...) and, together, ``record.replay_workflow``.
+    """
+
+    workflow_info_on_message = True
 
     def isEnabledFor(self, level: int) -> bool:
         inst = current_instance()
@@ -305,9 +314,12 @@ class _WorkflowLogger(logging.LoggerAdapter[logging.Logger]):
         inst = current_instance()
         if inst is not None:
             i = inst.info
+            details = {"workflow_type": i.workflow_type, "workflow_id": i.workflow_id,
+                       "run_id": i.run_id, "task_queue": i.task_queue, "attempt": i.attempt}
             extra = kwargs.setdefault("extra", {})
-            extra.update(workflow_id=i.workflow_id, run_id=i.run_id,
-                         workflow_type=i.workflow_type)
+            extra.update(details, replay_workflow=details)
+            if self.workflow_info_on_message:
+                msg = f"{msg} ({details})"
         return msg, kwargs
 
 

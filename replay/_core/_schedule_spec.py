@@ -7,6 +7,7 @@ no random numbers: jitter is a hash of the schedule id and the due time.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -76,9 +77,14 @@ def jitter_for(spec: ScheduleSpec, schedule_id: str, due: datetime) -> timedelta
     return timedelta(microseconds=int(spec.jitter / _US * fraction))
 
 
+@functools.lru_cache(maxsize=256)
+def _parsed(expression: str) -> CronSchedule:
+    return CronSchedule.parse(expression)
+
+
 def _candidates(spec: ScheduleSpec, after: datetime) -> Iterator[datetime | None]:
     for expression in spec.cron_expressions:
-        yield CronSchedule.parse(expression).next_after(after)
+        yield _parsed(expression).next_after(after)
     for interval in spec.intervals:
         anchor = EPOCH + (interval.offset or timedelta(0))
         every = interval.every // _US

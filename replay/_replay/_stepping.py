@@ -3,13 +3,12 @@
 The debugger runs one :class:`Replay` while it steps, starts a new one to move
 back, and runs another aside to learn which lines issue commands. Each runs
 recorded activations one at a time, keeps the source location of every
-command event, and, when it is done with, finishes its workflow's tasks.
+command event, and, when it is done with, discards its instance.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 import attrs
@@ -20,6 +19,7 @@ from .._core._command_base import Command, describe_event
 from .._core._definition import WorkflowDefinition
 from .._core._exceptions import NondeterminismError
 from .._core._instance import WorkflowInstance
+from .._core._teardown import unfinished_tasks
 from ._breakpoints import short_path
 from ._replayer import RecordedActivation
 
@@ -90,24 +90,9 @@ class Replay:
         return None
 
     def tasks(self) -> list[asyncio.Task[Any]]:
-        """The instance's unfinished tasks in creation order (the workflow loop's tasks
-        hash by their creation order; any other task by a value fixed for its life)."""
-        return sorted(asyncio.all_tasks(self.instance.loop), key=hash)
+        """The instance's unfinished tasks in creation order."""
+        return unfinished_tasks(self.instance.loop)
 
     def close(self) -> None:
-        """Finish the instance's tasks as ``asyncio.run`` does: cancel them and let their
-        cleanup run, so no coroutine is left to be reported as never awaited or as
-        ignoring GeneratorExit when it is garbage collected."""
-        inst = self.instance
-        with inst.running():
-            for _ in range(3):  # cleanup code may start new tasks, or catch the first cancel
-                pending = self.tasks()
-                if not pending:
-                    break
-                for task in pending:
-                    task.cancel()
-                inst.loop.run_until_quiescent()
-        for task in self.tasks():  # still refusing to end: close without running it further
-            with contextlib.suppress(RuntimeError):
-                task.get_coro().close()
-        inst.loop.close()
+        """Finish the instance's tasks (``WorkflowInstance.discard``)."""
+        self.instance.discard()

@@ -11,11 +11,12 @@ page costs the same however deep it is).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
 import attrs
 
 from replay.client import Client, WorkflowExecution
+from replay.history import list_query, query_literal
 
 __all__ = ["PAGE_SIZE", "STATUSES", "RunFilter", "RunsPage", "fetch_page"]
 
@@ -26,22 +27,15 @@ STATUSES = ("Running", "Completed", "Failed", "Canceled", "Terminated", "Continu
             "TimedOut")
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def _time(text: str) -> str | None:
-    """An ISO date or date-time from a form field, as UTC ISO text (None if empty or bad)."""
+def _time(text: str) -> datetime | None:
+    """An ISO date or date-time from a form field (None if empty or not a time)."""
     text = text.strip()
     if not text:
         return None
     try:
-        moment = datetime.fromisoformat(text)
+        return datetime.fromisoformat(text)
     except ValueError:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat()
 
 
 @attrs.frozen
@@ -63,24 +57,16 @@ class RunFilter:
 
     def query_text(self) -> str:
         """The filters as one list-filter query ('' for all runs)."""
-        parts: list[str] = []
-        if self.status in STATUSES:
-            parts.append(f"ExecutionStatus = {_quote(self.status)}")
-        if self.workflow_type:
-            parts.append(f"WorkflowType = {_quote(self.workflow_type)}")
-        if self.id_prefix:
-            parts.append(f"WorkflowId STARTS_WITH {_quote(self.id_prefix)}")
-        after, before = _time(self.started_after), _time(self.started_before)
-        if after:
-            parts.append(f"StartTime >= {_quote(after)}")
-        if before:
-            parts.append(f"StartTime < {_quote(before)}")
         cursor = _time(self.before)
-        if cursor:
-            parts.append(f"StartTime < {_quote(cursor)}")
-        if self.query:
-            parts.append(f"({self.query})")
-        return " AND ".join(parts)
+        base = list_query(
+            status=self.status if self.status in STATUSES else None,
+            workflow_type=self.workflow_type or None, id_prefix=self.id_prefix or None,
+            started_after=_time(self.started_after), started_before=_time(self.started_before),
+            query=self.query or None)
+        if cursor is None:
+            return base
+        page = f"StartTime < {query_literal(cursor)}"
+        return f"{base} AND {page}" if base else page
 
     def params(self, **changes: str) -> dict[str, str]:
         """The non-empty fields (with ``changes``), for links that keep the filters."""

@@ -84,15 +84,29 @@ class NotInActivityError(ReplayError):
 
 
 class _ActivityLogger(logging.LoggerAdapter[logging.Logger]):
-    """Adds the activity's ids to records logged from activity code."""
+    """Puts the activity's and its workflow's ids into each record.
+
+    As the familiar SDK does, the message ends with the attempt's details
+    (`` ({'activity_id': ..., 'activity_type': ..., 'attempt': ..., ...})``);
+    set ``activity_info_on_message`` to False to keep the message as written.
+    The same details are record attributes (``record.activity_id``...) and,
+    together, ``record.replay_activity``.
+    """
+
+    activity_info_on_message = True
 
     def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
         ctx = _current.get()
         if ctx is not None:
             i = ctx.info
-            kwargs.setdefault("extra", {}).update(
-                activity_type=i.activity_type, activity_id=i.activity_id, attempt=i.attempt,
-                workflow_id=i.workflow_id, run_id=i.workflow_run_id)
+            details = {"activity_id": i.activity_id, "activity_type": i.activity_type,
+                       "attempt": i.attempt, "task_queue": i.task_queue,
+                       "workflow_id": i.workflow_id, "workflow_run_id": i.workflow_run_id,
+                       "workflow_type": i.workflow_type}
+            kwargs.setdefault("extra", {}).update(details, run_id=i.workflow_run_id,
+                                                  replay_activity=details)
+            if self.activity_info_on_message:
+                msg = f"{msg} ({details})"
         return msg, kwargs
 
 
@@ -149,3 +163,8 @@ def payload_converter() -> PayloadConverter:
 
 def set_context(ctx: ActivityContext | None) -> contextvars.Token[ActivityContext | None]:
     return _current.set(ctx)
+
+
+def reset_context(token: contextvars.Token[ActivityContext | None]) -> None:
+    """Undo :func:`set_context`."""
+    _current.reset(token)

@@ -14,6 +14,11 @@ class StickyCache:
     A cached run costs one activation per new input; a run that is not here is
     rebuilt by replaying its history. Iterating yields run ids, least recently
     used first.
+
+    An instance that leaves the cache (taken, dropped or evicted) may come back
+    within the worker's pass (an activation's commit puts it back); those that
+    have not by the pass's end are discarded by :meth:`discard_departed`, so their
+    tasks are finished now rather than by the garbage collector.
     """
 
     def __init__(self, capacity: int, on_evict: Callable[[int], None] | None = None) -> None:
@@ -21,6 +26,7 @@ class StickyCache:
         self.on_evict = on_evict
         """Told how many instances each ``remember`` evicted (when it evicted any)."""
         self._runs: collections.OrderedDict[str, WorkflowInstance] = collections.OrderedDict()
+        self._departed: list[WorkflowInstance] = []
 
     def get(self, run_id: str) -> WorkflowInstance | None:
         """The run's instance, if held (its place in the eviction order is kept)."""
@@ -28,11 +34,11 @@ class StickyCache:
 
     def take(self, run_id: str) -> WorkflowInstance | None:
         """Remove the run's instance and return it, if held; ``remember`` puts it back."""
-        return self._runs.pop(run_id, None)
+        return self._depart(self._runs.pop(run_id, None))
 
     def drop(self, run_id: str) -> None:
         """Forget the run (it is rebuilt from its history when next needed)."""
-        self._runs.pop(run_id, None)
+        self._depart(self._runs.pop(run_id, None))
 
     def remember(self, inst: WorkflowInstance) -> None:
         """Hold ``inst`` as the most recently used run, evicting past ``capacity``."""
@@ -41,10 +47,29 @@ class StickyCache:
         runs.move_to_end(inst.run_id)
         evicted = 0
         while len(runs) > self.capacity:
-            runs.popitem(last=False)
+            self._depart(runs.popitem(last=False)[1])
             evicted += 1
         if evicted and self.on_evict is not None:
             self.on_evict(evicted)
+
+    def discard_departed(self) -> None:
+        """Discard the instances that left the cache and are not held again."""
+        held = {id(inst) for inst in self._runs.values()}
+        departed, self._departed = self._departed, []
+        for inst in departed:
+            if id(inst) not in held:
+                inst.discard()
+
+    def clear(self) -> None:
+        """Forget and discard every instance (the worker stops)."""
+        self._departed.extend(self._runs.values())
+        self._runs.clear()
+        self.discard_departed()
+
+    def _depart(self, inst: WorkflowInstance | None) -> WorkflowInstance | None:
+        if inst is not None:
+            self._departed.append(inst)
+        return inst
 
     def __contains__(self, run_id: object) -> bool:
         return run_id in self._runs

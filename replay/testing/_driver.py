@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from types import TracebackType
 from typing import Any
 
 import attrs
@@ -228,8 +229,23 @@ class WorkflowDriver:
         assert isinstance(started, WorkflowStarted)
         inst = new_instance(self.registry, self.run_id, started, self.converter, self._guard)
         tail = replay_events(inst, self.events)
-        self.instance = inst
+        crashed, self.instance = self.instance, inst
+        crashed.discard()
         self._pending = list(tail.pending)
+
+    def close(self) -> None:
+        """Done with the run: cancel its tasks and run their cleanup now, as ``asyncio.run``
+        does, so that nothing is left for the garbage collector to report later ("coroutine
+        ignored GeneratorExit"). Nothing it does is recorded; the driver cannot step
+        afterwards. ``with WorkflowDriver(...) as d:`` closes at the block's end."""
+        self.instance.discard()
+
+    def __enter__(self) -> WorkflowDriver:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
 
 
 _OPENED = (ActivityScheduled, TimerStarted, ChildWorkflowStarted, ExternalSignalSent)

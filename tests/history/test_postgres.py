@@ -118,11 +118,12 @@ def test_a_version_3_schema_gains_search_attributes_on_open(pg: Any,
     with raw(postgres_url, store.schema) as conn:
         conn.execute("DROP TABLE search_attributes")
         conn.execute("ALTER TABLE runs DROP COLUMN search_attributes")
+        _without_update_headers(conn)  # version 5's
         conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     upgraded = pg(store.schema)
     with raw(postgres_url, store.schema) as conn:
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        assert row is not None and row[0] == "4"
+        assert row is not None and row[0] == str(SCHEMA_VERSION)
     old = upgraded.get_run("old")
     assert old is not None and old.search_attributes == {}
     upgraded.commit([Start("new", started("wf-new", search_attributes={
@@ -139,6 +140,7 @@ def test_a_version_1_store_gains_the_worker_registry(pg: Any, postgres_url: str)
         for table in ("registrations", "query_requests", "query_pollers", "search_attributes"):
             conn.execute(f"DROP TABLE {table}")
         conn.execute("ALTER TABLE runs DROP COLUMN search_attributes")
+        _without_update_headers(conn)
         conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     upgraded = pg(store.schema)
     with raw(postgres_url, store.schema) as conn:
@@ -154,6 +156,36 @@ def test_a_version_1_store_gains_the_worker_registry(pg: Any, postgres_url: str)
     assert [e.event_id for e in upgraded.read("r1")] == [1]
 
 
+def _without_update_headers(conn: Any) -> None:
+    """Take away what version 5 added: the update requests' headers."""
+    conn.execute("ALTER TABLE update_requests DROP COLUMN headers")
+
+
+def test_a_version_2_store_gains_the_query_channel_and_update_headers(
+        pg: Any, postgres_url: str) -> None:
+    store = pg()
+    store.commit([Start("r1", started())])
+    store.request_update("r1", "u1", "set", [1], T0)
+    store.close()
+    with raw(postgres_url, store.schema) as conn:  # as version 2 left it
+        for table in ("query_requests", "query_pollers", "search_attributes"):
+            conn.execute(f"DROP TABLE {table}")
+        conn.execute("ALTER TABLE runs DROP COLUMN search_attributes")
+        _without_update_headers(conn)
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    upgraded = pg(store.schema)
+    with raw(postgres_url, store.schema) as conn:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    assert row == (str(SCHEMA_VERSION),)
+    old = upgraded.get_update("r1", "u1")
+    assert old is not None and old.headers == {}
+    new = upgraded.request_update("r1", "u2", "set", [2], T0, {"trace": "t"})
+    assert new.headers == {"trace": "t"} == (upgraded.get_update("r1", "u2") or new).headers
+    assert upgraded.query_pollers("q", 60) == []
+    upgraded.pending_queries("q", "w1")
+    assert upgraded.query_pollers("q", 60) == ["w1"]
+
+
 def test_open_by_url_and_a_bad_server() -> None:
     with pytest.raises(StoreError, match=r"postgresql://u:\*\*\*@127.0.0.1:1/x.*cannot open"):
         PostgresStore("postgresql://u:pw@127.0.0.1:1/x", connect_timeout=2)
@@ -166,16 +198,23 @@ async def test_a_commit_on_another_connection_wakes_waiters_of_its_run_only(pg: 
     one.commit([Start("a", started("wf-a")), Start("b", started("wf-b"))])
     token = one.change_token()
     waiting = asyncio.ensure_future(one.wait_changed(10, since=token, run_id="a"))
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0)  # the waiter registers in its first step
     other.commit([Deliver("b", signal())])
-    await asyncio.sleep(0.2)
+
+    async def notified(before: int) -> None:  # one's listener has received a commit
+        while one.change_token() == before:
+            await asyncio.sleep(0.001)
+    await asyncio.wait_for(notified(token), 60)
+    for _ in range(3):  # a wake-up, had it been sent, is delivered within a loop turn
+        await asyncio.sleep(0)
     assert not waiting.done()
     other.commit([Deliver("a", signal())])
-    assert await asyncio.wait_for(waiting, 5) is True
-    queue = asyncio.ensure_future(one.wait_changed(10, task_queue="q"))
-    await asyncio.sleep(0.05)
+    assert await asyncio.wait_for(waiting, 60) is True
+    queue = asyncio.ensure_future(one.wait_changed(10, since=one.change_token(),
+                                                   task_queue="q"))
+    await asyncio.sleep(0)
     other.commit([Deliver("b", signal())])  # run b is on queue q: a new workflow task
-    assert await asyncio.wait_for(queue, 5) is True
+    assert await asyncio.wait_for(queue, 60) is True
 
 
 async def test_tail_across_connections_and_a_lost_listener(pg: Any, postgres_url: str) -> None:
@@ -206,7 +245,7 @@ def test_worker_heartbeats_find_a_dead_worker_by_the_server_clock(pg: Any) -> No
     store.beat_worker("host-a/1", timedelta(seconds=0.2))
     store.beat_worker("host-b/1", timedelta(seconds=30))
     assert store.dead_workers() == set()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 60
     while store.dead_workers() != {"host-a/1"}:
         assert time.monotonic() < deadline
         time.sleep(0.05)

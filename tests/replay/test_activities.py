@@ -134,7 +134,13 @@ async def test_cancellation_reaches_a_running_activity(tmp_path: Path, name: str
         h = await client.start_workflow(CancelActivityWorkflow.run, name, id=f"cx-{name}",
                                         task_queue=QUEUE)
         await wait_until(samples.event(started).is_set)
-        await asyncio.sleep(0.1)  # heartbeating alone must not cancel it
+        if name == "wait_forever_sync":  # heartbeating alone must not cancel it: once
+            # its heartbeat reached the store (each one also reads whether it was cancelled)
+            async def beaten() -> None:
+                while not any(p.heartbeat_details == ["tick"]
+                              for p in (await h.describe()).pending_activities):
+                    await asyncio.sleep(0.01)
+            await bounded(beaten(), 120)
         assert [(name, "started")] == samples.CALLS
         await h.signal(CancelActivityWorkflow.stop_it)
         outcome = await bounded(h.result())

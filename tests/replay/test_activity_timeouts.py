@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
+from datetime import timedelta
 from pathlib import Path
 
+from replay.history import ActivityScheduled
 from replay.worker import Worker
-from tests.replay.workers.harness import bounded, sqlite_client
+from tests.replay.workers.harness import bounded, sqlite_client, wait_until
 from tests.replay.workflows.heartbeats import HeartbeatWorkflow, goes_silent, keeps_beating
 
 ACTIVITIES = [goes_silent, keeps_beating]
+LATE = timedelta(seconds=0.05)  # the schedule-to-start timeout of the late activity
 
 
 async def test_an_activity_that_stops_heartbeating_times_out_and_is_retried(
@@ -45,9 +47,16 @@ async def test_an_activity_picked_up_after_its_schedule_to_start_timeout_times_o
     client = await sqlite_client(tmp_path)
     async with Worker(client, task_queue="wf", workflows=[HeartbeatWorkflow]):
         handle = await client.start_workflow(HeartbeatWorkflow.run,
-                                             args=["keeps_beating", "late-queue", 0.05],
+                                             args=["keeps_beating", "late-queue",
+                                                   LATE.total_seconds()],
                                              id="late", task_queue="wf")
-        await asyncio.sleep(0.2)  # no worker polls "late-queue" yet
+        # no worker polls "late-queue" until the activity is scheduled and its
+        # schedule-to-start timeout has passed
+        await wait_until(lambda: any(isinstance(e, ActivityScheduled) for e in
+                                     client.store.read(str(handle.result_run_id))), 120)
+        [scheduled] = [e for e in client.store.read(str(handle.result_run_id))
+                       if isinstance(e, ActivityScheduled)]
+        await wait_until(lambda: client.clock.now() > scheduled.time + LATE, 120)
         async with Worker(client, task_queue="late-queue", activities=ACTIVITIES):
             report = await bounded(handle.result())
     assert report == {"error": "TimeoutError", "type": "schedule_to_start"}

@@ -29,7 +29,7 @@ async def test_memo_and_activity_logger(tmp_path: Path, caplog: pytest.LogCaptur
             assert await bounded(handle.result()) == [True, {"owner": "ada"}, "ada",
                                                       "default", "hi"]
         [record] = [r for r in caplog.records if r.name == "replay.activity"]
-        assert record.getMessage() == "echoing hi"
+        assert record.getMessage().startswith("echoing hi ({'activity_id': ")
         assert record.activity_type == "log_and_echo"  # type: ignore[attr-defined]
         assert record.workflow_id == "memo"  # type: ignore[attr-defined]
     finally:

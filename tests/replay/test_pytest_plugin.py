@@ -184,3 +184,36 @@ def test_without_the_testing_extra_the_fixture_skips_and_histories_still_replay(
     assert out.returncode == 0, out.stdout + out.stderr
     assert "1 passed, 1 skipped" in out.stdout, out.stdout
     assert EXTRA_HINT in out.stdout, out.stdout
+
+
+REWRITE_PROBE = '''
+import sys
+
+import replay.history
+import replay.testing
+
+
+def test_replay_modules_are_not_rewritten():
+    assert "replay._pytest_plugin" in sys.modules  # the plugin was loaded
+    rewritten = sorted(name for name, module in list(sys.modules.items())
+                       if name.split(".")[0] == "replay" and "@py_builtins" in vars(module))
+    assert rewritten == []
+
+
+def test_the_users_own_asserts_are_still_rewritten():
+    seen = [1, 2]
+    assert seen == [1, 3]
+'''
+
+
+def test_pytest_does_not_rewrite_replays_own_modules(pytester: pytest.Pytester,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # A fresh process: pytest marks replay for rewriting as it loads the plugin's
+    # distribution, before anything of replay is imported. It finds the package to
+    # mark in the wheel's file list, or for an editable install on sys.path: put the
+    # checkout there, as a run from the repository's root has it.
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    pytester.makepyfile(test_probe=REWRITE_PROBE)
+    result = pytester.runpytest_subprocess(*ARGS)
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*At index 1 diff: 2 != 3*"])

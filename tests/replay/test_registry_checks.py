@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from fixtures.workload.samples import CounterWorkflow, echo
@@ -212,3 +213,17 @@ async def test_a_worker_registers_what_it_hosts(store: Store) -> None:
 async def _registered(store: Store) -> None:
     while not store.registered_workflows("local-q"):
         await asyncio.sleep(0.01)
+
+
+async def test_a_handler_registered_a_moment_ago_is_not_refused(
+        store: Store, remote_run: tuple[Client, WorkflowHandle[Any, Any]]) -> None:
+    """The client keeps what it read of the registry for a while, but reads it again
+    before refusing: a new worker version's handler is accepted at once."""
+    _, handle = remote_run
+    await handle.signal("add", "Bob")  # the client now holds the registry's view
+    newer = attrs.evolve(REMOTE, signals=(*REMOTE.signals, HandlerSignature(
+        name="greet", min_args=0, max_args=0)))
+    store.register_worker("remote-q", "other-host:43", AT + timedelta(seconds=1), [newer], [])
+    await handle.signal("greet")
+    assert [e.signal_name for e in store.read(handle.run_id or "")
+            if isinstance(e, SignalReceived)] == ["add", "greet"]

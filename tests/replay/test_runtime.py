@@ -108,7 +108,9 @@ def test_logger_is_silent_while_replaying(caplog: pytest.LogCaptureFixture) -> N
         d = WorkflowDriver(s.LoggingWorkflow, workflow_id="logs")
         d.run_timers()
     records = [r for r in caplog.records if r.name == "replay.workflow"]
-    assert [r.getMessage() for r in records] == ["step 0", "step 1", "step 2"]
+    ids = ("{'workflow_type': 'LoggingWorkflow', 'workflow_id': 'logs', 'run_id': 'run-1', "
+           "'task_queue': 'default', 'attempt': 1}")
+    assert [r.getMessage() for r in records] == [f"step {i} ({ids})" for i in range(3)]
     assert {(r.workflow_id, r.run_id) for r in records} == {("logs", "run-1")}  # type: ignore[attr-defined]
     assert d.query("replay_flags") == [False, False, False]
     caplog.clear()

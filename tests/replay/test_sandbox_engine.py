@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from replay._core._clock import ManualClock
 from replay._replay._sandbox_hooks import guard_for
 from replay.client import Client
 from replay.exceptions import ReplayError, RestrictedCallError, WorkflowTaskError
 from replay.history import SqliteStore
 from replay.testing import WorkflowDriver
 from replay.worker import Replayer, Worker
+from tests.replay.workers.harness import wait_until
 from tests.replay.workflows import sandboxed as wf
 
 HERE = Path(wf.__file__).name
@@ -93,25 +95,26 @@ async def test_replayer_runs_with_the_guard_on() -> None:
 
 async def test_worker_keeps_the_run_open_and_describe_names_the_violation(
         tmp_path: Path) -> None:
-    client = Client(SqliteStore(tmp_path / "sb.db"))
+    clock = ManualClock()  # the retry waits for the clock, not for real time
+    client = Client(SqliteStore(tmp_path / "sb.db"), clock=clock)
     try:
         async with Worker(client, task_queue="q", workflows=[wf.ReadsClock],
-                          workflow_task_lease=timedelta(seconds=0.2)):
+                          workflow_task_lease=timedelta(seconds=0.2)) as worker:
             handle = await client.start_workflow(wf.ReadsClock.run, id="clock",
                                                  task_queue="q")
-            for _ in range(200):
-                desc = await handle.describe()
-                if desc.last_task_failure:
-                    break
-                await asyncio.sleep(0.01)
+            run_id = str(handle.result_run_id)
+            # recorded in the store in the same step that notes it here
+            await wait_until(lambda: worker.task_failure(run_id) is not None, timeout=120)
+        desc = await handle.describe()
         assert desc.status.value == "running"
         assert desc.last_task_failure is not None and "[RPL-SB01]" in desc.last_task_failure
         history = await handle.fetch_history()
         # the failure is recorded, nothing else: no command, no completed task
         assert [type(e).__name__ for e in history] == ["WorkflowStarted", "WorkflowTaskFailed"]
         # retried at its retry time (1 s later), here by a worker that lets the call pass
+        clock.advance(timedelta(seconds=2))
         async with Worker(client, task_queue="q", workflows=[wf.ReadsClock], sandbox="off"):
-            value = await asyncio.wait_for(handle.result(), 10)
+            value = await asyncio.wait_for(handle.result(), 120)
         assert value > 0
         assert (await handle.describe()).task_failure is None
     finally:

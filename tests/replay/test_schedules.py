@@ -308,3 +308,18 @@ async def test_a_long_schedule_continues_as_new_and_keeps_its_progress(
     assert d.info.created_at == START
     assert [a.scheduled_at for a in d.info.recent_actions] == [
         at(10 * k % 60, 10 * k // 60) for k in range(3, 13)]
+
+
+async def test_jitter_delays_each_action_by_a_stable_amount(env: WorkflowEnvironment) -> None:
+    spec = ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(hours=1))],
+                        jitter=timedelta(minutes=30))
+    handle = await env.client.create_schedule("jittery", report(spec))
+    planned = (await handle.describe()).info.next_action_times[:3]
+    due = [at(0, 1), at(0, 2), at(0, 3)]
+    delays = [p - d for p, d in zip(planned, due, strict=True)]
+    assert all(timedelta(0) <= d < timedelta(minutes=30) for d in delays)
+    assert len(set(delays)) == 3  # a hash of each due time, not one fixed delay
+    await env.sleep(timedelta(hours=3, minutes=31))
+    started = {r.id: r.start_time async for r in env.client.list_workflows()
+               if r.id.startswith("rep-")}
+    assert started == dict(zip(ids("rep", *due), planned, strict=True))

@@ -159,8 +159,8 @@ async def test_a_value_of_the_wrong_type_is_refused_at_start_and_nothing_is_writ
         await client.start_workflow(Tagged.run, id="bad", task_queue=QUEUE,
                                     search_attributes=naive)
     with pytest.raises(TypeError, match="TypedSearchAttributes"):
-        await client.start_workflow(Tagged.run, id="bad", task_queue=QUEUE,  # type: ignore[call-overload]
-                                    search_attributes={"Amount": [1]})
+        await client.start_workflow(  # type: ignore[call-overload]
+            Tagged.run, id="bad", task_queue=QUEUE, search_attributes={"Amount": [1]})
     assert snapshot(client) == before
     client.close()
 

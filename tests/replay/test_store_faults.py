@@ -23,7 +23,8 @@ import pytest
 from fixtures.workload import samples
 from fixtures.workload.samples import GatedWorkflow, StepsWorkflow
 from replay.client import Client, WorkflowHandle
-from replay.history import SqliteStore, Start, StoreError
+from replay.history import MemoryStore, SqliteStore, Start, StoreError, StoreUnavailableError
+from replay.worker import Worker
 from tests.history.samples import started
 
 from .workers.harness import QUEUE, bounded, check_history, log_records, running, wait_until
@@ -213,3 +214,19 @@ async def test_an_embedded_worker_whose_store_is_gone_says_so_and_stops(
     [line] = logs.messages(logging.ERROR)
     assert "stopped: [RPL-S01]" in line and "the store is closed" in line
     assert not logs.messages(logging.WARNING)
+
+
+class _RetireFails(MemoryStore):
+    """A store that is unavailable just as a worker retires its query polling."""
+
+    def retire_query_poller(self, worker: str) -> None:
+        raise StoreUnavailableError("the store went away", reason="test")
+
+
+async def test_a_store_fault_while_stopping_does_not_fail_the_stop() -> None:
+    client = Client(_RetireFails())
+    worker = Worker(client, task_queue=QUEUE, workflows=[StepsWorkflow])
+    running = asyncio.create_task(worker.run())
+    await wait_until(lambda: bool(client.store.registered_workflows(QUEUE)))
+    await worker.shutdown()
+    await bounded(running)  # returns: the poller expires by silence instead

@@ -17,6 +17,7 @@ from .testing_samples import (
     ReminderWorkflow,
     fetch_price_double,
 )
+from .workers.harness import kinds, wait_until
 
 QUEUE = "testing-env"
 START = datetime(2030, 1, 1, tzinfo=UTC)
@@ -59,16 +60,25 @@ async def test_sleep_advances_time_by_hand_firing_each_timer_on_the_way() -> Non
 
 async def test_no_skipping_while_disabled() -> None:
     async with await WorkflowEnvironment.start_time_skipping(start_time=START) as env, \
-            env.worker(task_queue=QUEUE, workflows=[ReminderWorkflow]):
+            env.worker(task_queue=QUEUE, workflows=[ReminderWorkflow]) as worker:
         with env.auto_time_skipping_disabled():
             handle = await env.client.start_workflow(ReminderWorkflow.run, id="r",
                                                      task_queue=QUEUE)
-            await asyncio.sleep(0.1)
+            # the run waits on its hourly timer and the worker has found nothing else
+            # to do, twice: with skipping on, the clock would have moved by now
+            await wait_until(lambda: "TimerStarted" in kinds(
+                env.client.store.read(str(handle.result_run_id))), 120)
+            quiet = worker.quiet_passes
+            await wait_until(lambda: worker.quiet_passes >= quiet + 2, 120)
             assert env.now() == START
             assert await handle.query(ReminderWorkflow.count) == 0
-        await asyncio.sleep(0.1)  # skipping is back on: the hourly timer fires at once
-        assert env.now() > START
-        assert await handle.query(ReminderWorkflow.count) >= 1
+        # skipping is back on: the hourly timer fires at once
+        await wait_until(lambda: env.now() > START, 120)
+
+        async def reminded() -> None:
+            while await handle.query(ReminderWorkflow.count) < 1:
+                await asyncio.sleep(0.01)
+        await asyncio.wait_for(reminded(), 120)
         await handle.signal(ReminderWorkflow.stop)
         assert await asyncio.wait_for(handle.result(), 10) >= 1
 
@@ -108,8 +118,7 @@ async def test_shutdown_stops_workers_left_running() -> None:
     env = await WorkflowEnvironment.start_time_skipping()
     worker = env.worker(task_queue=QUEUE, workflows=[ReminderWorkflow])
     task = asyncio.create_task(worker.run())
-    await asyncio.sleep(0.01)
-    assert worker in env.client.local_workers
+    await wait_until(lambda: worker in env.client.local_workers, 120)
     await asyncio.wait_for(env.shutdown(), 10)
     assert task.done()
 

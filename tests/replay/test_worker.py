@@ -62,9 +62,11 @@ async def test_run_and_shutdown(tmp_path: Path) -> None:
     await bounded(worker.shutdown())
     await bounded(task)
     assert task.done() and task.exception() is None
-    # After shutdown nothing processes the queue: a new run stays untouched.
+    # After shutdown nothing processes the queue: the worker left no task behind and
+    # is no longer known to the client, so a new run stays untouched.
+    assert asyncio.all_tasks() == {asyncio.current_task()}
+    assert worker not in client.local_workers
     late = await client.start_workflow(SleepWorkflow.run, 0.01, id="late", task_queue=QUEUE)
-    await asyncio.sleep(0.1)
     assert (await late.describe()).history_length == 1
 
 

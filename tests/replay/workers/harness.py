@@ -25,7 +25,12 @@ async def sqlite_client(tmp_path: Path, name: str = "replay.db") -> Client:
     return await Client.connect(f"sqlite:///{tmp_path / name}")
 
 
-async def bounded(aw: Awaitable[T], timeout: float = 10.0) -> T:
+#: The default limit of a wait on a fact: generous, as CI machines are shared and slow;
+#: a wait that succeeds returns as soon as its fact holds, so only a bug pays for it.
+BOUND = 60.0
+
+
+async def bounded(aw: Awaitable[T], timeout: float = BOUND) -> T:
     """Await with a limit, so a bug fails the test instead of hanging it."""
     return await asyncio.wait_for(aw, timeout)
 
@@ -50,7 +55,10 @@ def count(store: Store, run_id: str, kind: str) -> int:
     return sum(1 for e in store.read(run_id) if type(e).__name__ == kind)
 
 
-async def wait_until(pred: Any, timeout: float = 10.0, interval: float = 0.01) -> None:
+# pred is Any: a lambda binding a loop variable by a default argument has no inferable type
+async def wait_until(pred: Any, timeout: float = BOUND,
+                     interval: float = 0.01) -> None:
+    """Poll ``pred`` until it is true (a fact to wait on), failing after ``timeout``."""
     async def loop() -> None:
         while not pred():
             await asyncio.sleep(interval)
