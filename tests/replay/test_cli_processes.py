@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 
 import pytest
@@ -12,6 +13,23 @@ import pytest
 from tests.replay.test_cli_e2e import GREETER, ROOT, TIMEOUT, _command, env, replay
 
 __all__ = ["env"]  # the fixture, used by name
+
+
+def _stop_outside_a_write(proc: subprocess.Popen[str], db: str) -> None:
+    """SIGSTOP ``proc`` at a moment it holds no write transaction on ``db`` (checked by
+    taking the write lock ourselves): stopped inside one, it would block every writer."""
+    for _ in range(100):
+        proc.send_signal(signal.SIGSTOP)
+        conn = sqlite3.connect(db, timeout=1.0)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.rollback()
+            return
+        except sqlite3.OperationalError:  # it was stopped holding the lock: let it finish
+            proc.send_signal(signal.SIGCONT)
+        finally:
+            conn.close()
+    pytest.fail("the worker held the write lock each of 100 times it was stopped")
 
 
 def _alive(pid: int) -> bool:
@@ -35,7 +53,7 @@ def test_the_extra_process_runs_work_and_stops_with_the_first(env: dict[str, str
         extra = int(found.group(1))
         assert _alive(extra)
         # With the first process stopped, only the extra one can run the workflow.
-        proc.send_signal(signal.SIGSTOP)
+        _stop_outside_a_write(proc, env["REPLAY_DB"])
         try:
             replay(env, "start", "Greeter", "--id", "p-1", "--task-queue", "e2e",
                    "--arg", '"Ada"')
