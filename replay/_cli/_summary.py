@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from replay.history import (
+    REFERENCES,
     TERMINAL_KINDS,
     ActivityCanceled,
     ActivityCancelRequested,
@@ -72,19 +73,23 @@ def _payload_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _of(event: Event) -> str:
+    """``of event N``: the command a result event answers, by the field REFERENCES names."""
+    field, _ = REFERENCES[type(event)]
+    return f"of event {getattr(event, field)}"
+
+
 _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
     WorkflowStarted: lambda e: f"{e.workflow_type} id={e.workflow_id} args={_j(e.args)}",
     WorkflowCompleted: lambda e: f"result={_j(e.result)}",
     WorkflowFailed: lambda e: f"{e.failure.type}: {e.failure.message}",
     WorkflowTerminated: lambda e: f"reason={e.reason!r}",
     ActivityScheduled: lambda e: f"{e.activity_type} #{e.seq} args={_j(e.args)}",
-    ActivityCompleted: lambda e: f"of event {e.scheduled_event_id}, attempt {e.attempt}, "
-                                 f"result={_j(e.result)}",
-    ActivityFailed: lambda e: f"of event {e.scheduled_event_id}, attempt {e.attempt}: "
-                              f"{e.failure.message}",
-    ActivityTimedOut: lambda e: f"of event {e.scheduled_event_id}: {e.timeout_type}",
+    ActivityCompleted: lambda e: f"{_of(e)}, attempt {e.attempt}, result={_j(e.result)}",
+    ActivityFailed: lambda e: f"{_of(e)}, attempt {e.attempt}: {e.failure.message}",
+    ActivityTimedOut: lambda e: f"{_of(e)}: {e.timeout_type}",
     TimerStarted: lambda e: f"#{e.seq} {e.duration.total_seconds():g}s",
-    TimerFired: lambda e: f"timer of event {e.started_event_id}",
+    TimerFired: lambda e: f"timer {_of(e)}",
     SignalReceived: lambda e: f"{e.signal_name} args={_j(e.args)}",
     UpdateAccepted: lambda e: f"{e.name} id={e.update_id[:8]} args={_j(e.args)}",
     UpdateCompleted: lambda e: f"id={e.update_id[:8]} "
@@ -103,16 +108,14 @@ _SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
     CancelRequested: lambda e: f"reason={e.reason!r}" if e.reason else "",
     WorkflowTaskCompleted: lambda e: f"by {e.identity}" if e.identity else "",
     WorkflowTaskFailed: _task_failed,
-    ActivityCancelRequested: lambda e: f"of event {e.scheduled_event_id}",
-    ActivityCanceled: lambda e: f"of event {e.scheduled_event_id}",
-    TimerCanceled: lambda e: f"timer of event {e.started_event_id}",
-    ChildWorkflowCompleted: lambda e: f"of event {e.initiated_event_id}, "
-                                      f"result={_j(e.result)}",
-    ChildWorkflowFailed: lambda e: f"of event {e.initiated_event_id}: {e.failure.message}",
-    ChildWorkflowCanceled: lambda e: f"of event {e.initiated_event_id}",
-    ExternalSignalDelivered: lambda e: f"signal of event {e.initiated_event_id}",
-    ExternalSignalFailed: lambda e: f"signal of event {e.initiated_event_id}: "
-                                    f"{e.failure.message}",
+    ActivityCancelRequested: _of,
+    ActivityCanceled: _of,
+    TimerCanceled: lambda e: f"timer {_of(e)}",
+    ChildWorkflowCompleted: lambda e: f"{_of(e)}, result={_j(e.result)}",
+    ChildWorkflowFailed: lambda e: f"{_of(e)}: {e.failure.message}",
+    ChildWorkflowCanceled: _of,
+    ExternalSignalDelivered: lambda e: f"signal {_of(e)}",
+    ExternalSignalFailed: lambda e: f"signal {_of(e)}: {e.failure.message}",
 }
 
 
