@@ -44,21 +44,29 @@ _SUPPORTED = (
 
 def is_json(data: Any, room: int = MAX_PAYLOAD_DEPTH) -> bool:
     """Whether ``data`` is exactly JSON (no subclasses, no NaN, no lone surrogates)
-    nesting at most ``room`` arrays and objects (so data that contains itself is not)."""
+    nesting at most ``room`` arrays and objects (so data that contains itself is not).
+
+    A container's strings and integers are checked in place, without a call.
+    """
     t = type(data)
     if t is str:
         return data.isascii() or _SURROGATE.search(data) is None
-    if t is dict:
+    if t is dict or t is list:
         if room <= 0:
             return False
-        for key, item in data.items():
-            if type(key) is not str or not (key.isascii() or _SURROGATE.search(key) is None):
-                return False
-            if not is_json(item, room - 1):
+        if t is dict:
+            for key in data:
+                if type(key) is not str or not (key.isascii() or _SURROGATE.search(key) is None):
+                    return False
+        inner = room - 1
+        for item in data.values() if t is dict else data:
+            kind = type(item)
+            if kind is str:
+                if not (item.isascii() or _SURROGATE.search(item) is None):
+                    return False
+            elif kind is not int and kind is not bool and not is_json(item, inner):
                 return False
         return True
-    if t is list:
-        return room > 0 and all(is_json(item, room - 1) for item in data)
     if t is int or t is bool or data is None:
         return True
     if t is float:
