@@ -112,6 +112,7 @@ from ._store import LeaseActivity as LeaseActivity
 from ._store import Operation as Operation
 from ._store import PendingActivity as PendingActivity
 from ._store import RecordTaskFailure as RecordTaskFailure
+from ._store import RequestUpdate as RequestUpdate
 from ._store import RunAlreadyExistsError as RunAlreadyExistsError
 from ._store import RunClosedError as RunClosedError
 from ._store import RunInfo as RunInfo
@@ -184,6 +185,7 @@ __all__ = [
     "RUN_STATUSES",
     "RecordTaskFailure",
     "ReplayError",
+    "RequestUpdate",
     "ReservedPayloadKeyError",
     "RetryPolicyData",
     "RunAlreadyExistsError",

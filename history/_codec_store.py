@@ -11,7 +11,7 @@ store is.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -31,6 +31,7 @@ _OPTIONAL = {
     "pending_queries": "decode",
     "answer_query": "encode",
     "get_query": "decode",
+    "dump_indexes": "decode_each",  # the test hook: rows as a reader of the store sees them
 }
 
 
@@ -41,23 +42,15 @@ class CodecStore:
         self.inner = inner
         self.codec = codec
         self._runner = CodecRunner(codec)
+        # the methods of the inner store's class this one lacks, defined on a subclass
+        # made for that class: runtime protocol checks (QueryChannel, WorkerHeartbeats)
+        # look at the class, not at __getattr__, from Python 3.12 on
+        self.__class__ = _wrapper_class(type(inner))
 
     def __getattr__(self, name: str) -> Any:
-        found = getattr(self.inner, name)  # AttributeError when the store lacks it
-        way = _OPTIONAL.get(name)
-        if way is None:
-            return found
-        runner = self._runner
-
-        def through_codec(*args: Any) -> Any:
-            if way == "encode":  # the one argument carries payloads
-                return found(*runner.encode(list(args)))
-            out = found(*args)
-            if out is None:
-                return None
-            return runner.decode(out) if isinstance(out, list) else runner.decode([out])[0]
-
-        return through_codec
+        if name in ("inner", "codec", "_runner"):  # not set yet: never recurse
+            raise AttributeError(name)
+        return getattr(self.inner, name)  # instance attributes such as a store's path
 
     def __repr__(self) -> str:
         return f"CodecStore({self.inner!r}, {type(self.codec).__qualname__})"
@@ -127,8 +120,10 @@ class CodecStore:
     # --- update and query requests ---------------------------------------------------
 
     def request_update(self, run_id: str, update_id: str, name: str, args: list[JsonValue],
-                       now: datetime) -> UpdateRequest:
-        req = self.inner.request_update(run_id, update_id, name, self._payloads(args), now)
+                       now: datetime, headers: Mapping[str, JsonValue] | None = None
+                       ) -> UpdateRequest:
+        req = self.inner.request_update(run_id, update_id, name, self._payloads(args), now,
+                                        headers)
         return self._runner.decode([req])[0]
 
     def pending_updates(self, run_id: str) -> list[UpdateRequest]:
@@ -156,3 +151,40 @@ class CodecStore:
             return None
         return (self._runner.encode if encode else self._runner.decode)([obj])[0]
 CodecStore.__module__ = "replay.history"  # its public home
+
+_WRAPPERS: dict[type, type[CodecStore]] = {}
+
+
+def _wrapper_class(inner: type) -> type[CodecStore]:
+    """CodecStore plus a delegating method for each public method of ``inner`` that it
+    does not define (those in _OPTIONAL go through the codec)."""
+    found = _WRAPPERS.get(inner)
+    if found is None:
+        names = [n for n in dir(inner) if not n.startswith("_") and callable(getattr(inner, n))
+                 and not hasattr(CodecStore, n)]
+        found = type(f"CodecStore[{inner.__name__}]", (CodecStore,),
+                     {n: _delegate(n) for n in names})
+        found.__module__ = CodecStore.__module__
+        _WRAPPERS[inner] = found
+    return found
+
+
+def _delegate(name: str) -> Any:
+    way = _OPTIONAL.get(name)
+
+    def method(self: CodecStore, *args: Any, **kwargs: Any) -> Any:
+        target = getattr(self.inner, name)
+        if way is None:
+            return target(*args, **kwargs)
+        runner = self._runner
+        if way == "encode":  # the one argument carries payloads
+            return target(*runner.encode(list(args)), **kwargs)
+        out = target(*args, **kwargs)
+        if way == "decode_each":
+            return {key: runner.decode(list(rows)) for key, rows in out.items()}
+        if out is None:
+            return None
+        return runner.decode(out) if isinstance(out, list) else runner.decode([out])[0]
+
+    method.__name__ = name
+    return method

@@ -85,7 +85,7 @@ def copy_store(source: Store, target: Store, *,
         waiting = [u for u in source.pending_updates(run.run_id) if u.status == "requested"]
         for update in waiting:
             target.request_update(run.run_id, update.update_id, update.name, update.args,
-                                  update.requested_at)
+                                  update.requested_at, update.headers)
         _verify(history, History(run.run_id, target.read(run.run_id)))
         copied.append(CopiedRun(run=run, event_count=len(history),
                                 update_requests=len(waiting)))

@@ -8,7 +8,7 @@ O(batch), reading only the run's head row and the events a result refers to.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +45,7 @@ from ._store import (
     LeaseActivity,
     Operation,
     RecordTaskFailure,
+    RequestUpdate,
     RunAlreadyExistsError,
     RunClosedError,
     StaleResultError,
@@ -177,12 +178,18 @@ def _plan_task_failure(op: RecordTaskFailure, lookup: Lookup) -> Plan:
     return batch.plan(created=False)
 
 
+def _plan_request_update(op: RequestUpdate, lookup: Lookup) -> Plan:
+    _, changes = plan_request_update(lookup, op.run_id, op.update_id, op.name, op.args, op.now)
+    return Plan(changes=changes)
+
+
 _PLANNERS: dict[type, Callable[[Any, Lookup], Plan]] = {
     Append: _plan_append,
     Start: _plan_start,
     Deliver: _plan_deliver,
     LeaseActivity: _plan_lease_activity,
     RecordTaskFailure: _plan_task_failure,
+    RequestUpdate: _plan_request_update,
 }
 
 
@@ -197,7 +204,7 @@ def plan_operation(op: Operation, lookup: Lookup) -> Plan:
 
 def plan_request_update(
     lookup: Lookup, run_id: str, update_id: str, name: str, args: list[JsonValue],
-    now: datetime,
+    now: datetime, headers: Mapping[str, JsonValue] | None = None,
 ) -> tuple[UpdateRequest, tuple[Change, ...]]:
     """A client's update: the existing request with that id, or a new ``requested`` one."""
     head = lookup.run_head(run_id)
@@ -209,7 +216,7 @@ def plan_request_update(
     if head.status != RUNNING:
         raise RunClosedError(run_id, head.status, f"update {name!r}")
     request = UpdateRequest(run_id=run_id, update_id=update_id, name=name, args=args,
-                            status="requested", requested_at=now)
+                            status="requested", requested_at=now, headers=dict(headers or {}))
     return request, (InsertUpdate(request),
                      NeedWorkflowTask(run_id, head.task_queue, False))
 

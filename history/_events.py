@@ -283,11 +283,13 @@ class MarkerRecorded(Event):
 
 @attrs.frozen(kw_only=True)
 class UpdateAccepted(Event):
-    """An update passed its validator; its handler now runs."""
+    """An update passed its validator; its handler now runs (``headers``: the client's,
+    given to the inbound interceptors again when the run is replayed)."""
 
     update_id: str
     name: str
     args: list[JsonValue] = attrs.field(factory=list)
+    headers: dict[str, JsonValue] = attrs.field(factory=dict, metadata={ADDED_LATER: True})
 
 
 @attrs.frozen(kw_only=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -362,10 +362,12 @@ class MemoryStore(Notifying):
     # --- update requests ----------------------------------------------------------------------
 
     def request_update(self, run_id: str, update_id: str, name: str, args: list[JsonValue],
-                       now: datetime) -> UpdateRequest:
+                       now: datetime, headers: Mapping[str, JsonValue] | None = None
+                       ) -> UpdateRequest:
         """Record a client's update; returns the existing request if ``update_id`` is known."""
         def run(tables: Tables) -> UpdateRequest:
-            request, changes = plan_request_update(tables, run_id, update_id, name, args, now)
+            request, changes = plan_request_update(tables, run_id, update_id, name, args, now,
+                                                   headers)
             tables.apply(changes)
             return request
         return self._write(run, {run_id})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -333,11 +333,13 @@ class PostgresStore(Notifying):
     # --- update requests ----------------------------------------------------------------------
 
     def request_update(self, run_id: str, update_id: str, name: str, args: list[JsonValue],
-                       now: datetime) -> UpdateRequest:
+                       now: datetime, headers: Mapping[str, JsonValue] | None = None
+                       ) -> UpdateRequest:
         """Record a client's update; returns the existing request if ``update_id`` is known."""
         def run(tx: Tx) -> UpdateRequest:
             lookup = rows.PgLookup(tx.conn)
-            request, changes = plan_request_update(lookup, run_id, update_id, name, args, now)
+            request, changes = plan_request_update(lookup, run_id, update_id, name, args, now,
+                                                   headers)
             if changes:
                 tx.queues |= rows.apply_changes(tx.conn, changes)
                 tx.runs.add(run_id)
@@ -389,6 +391,7 @@ class PostgresStore(Notifying):
         """The activities registered on ``task_queue`` (every queue if None)."""
         found = from_rows(self._db.query(*select(ACTIVITY, task_queue, "%s")), _utc)
         return [r for r in found if isinstance(r, ActivityRegistration)]
+
     # --- query requests (QueryChannel, see _postgres_queries) ---------------------------------
 
     def request_query(self, request: QueryRequest) -> None:

@@ -144,19 +144,20 @@ def timer_from_row(row: Sequence[Any]) -> DueTimer:
     return DueTimer(run_id=row[0], started_event_id=row[1], fire_at=row[2], task_queue=row[3])
 
 
-UPDATE_COLUMNS = "run_id, update_id, name, args, status, requested_at, result, failure"
+UPDATE_COLUMNS = ("run_id, update_id, name, args, status, requested_at, result, failure, "
+                  "headers")
 
 
 def update_to_row(u: UpdateRequest) -> tuple[Any, ...]:
     return (u.run_id, u.update_id, u.name, dumps(u.args), u.status, u.requested_at,
-            dumps(u.result), failure_json(u.failure))
+            dumps(u.result), failure_json(u.failure), dumps(u.headers))
 
 
 def update_from_row(row: Sequence[Any]) -> UpdateRequest:
     return UpdateRequest(
         run_id=row[0], update_id=row[1], name=row[2], args=json.loads(row[3]), status=row[4],
         requested_at=row[5], result=None if row[6] is None else json.loads(row[6]),
-        failure=failure_from_json(row[7]))
+        failure=failure_from_json(row[7]), headers=json.loads(row[8]))
 
 
 # --- point reads for the derivation -----------------------------------------------------------
@@ -268,7 +269,7 @@ _SQL: dict[type, tuple[str, ...]] = {
     DeleteTimer: ("DELETE FROM timers WHERE run_id = %(run_id)s "
                   "AND started_event_id = %(sid)s",),
     InsertUpdate: (f"INSERT INTO update_requests ({UPDATE_COLUMNS}) "
-                   "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",),
+                   "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",),
     AcceptUpdate: ("INSERT INTO update_requests (run_id, update_id, name, args, status, "
                    "requested_at) VALUES (%(run_id)s, %(uid)s, %(name)s, %(args)s, 'accepted', "
                    "%(time)s) ON CONFLICT (run_id, update_id) DO UPDATE SET status = 'accepted'",),

@@ -6,7 +6,7 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -472,11 +472,12 @@ class SqliteStore(Notifying):
     # --- update requests ----------------------------------------------------------------------
 
     def request_update(self, run_id: str, update_id: str, name: str, args: list[JsonValue],
-                       now: datetime) -> UpdateRequest:
+                       now: datetime, headers: Mapping[str, JsonValue] | None = None
+                       ) -> UpdateRequest:
         """Record a client's update; returns the existing request if ``update_id`` is known."""
         def run(conn: sqlite3.Connection) -> UpdateRequest:
             request, changes = plan_request_update(rows.SqlLookup(conn), run_id, update_id,
-                                                   name, args, now)
+                                                   name, args, now, headers)
             rows.apply_changes(conn, changes)
             return request
         return self._write(run, {run_id})
@@ -521,6 +522,7 @@ class SqliteStore(Notifying):
         """The activities registered on ``task_queue`` (every queue if None)."""
         found = from_rows(self._query(*select(ACTIVITY, task_queue, "?")), sqlite_read_time)
         return [r for r in found if isinstance(r, ActivityRegistration)]
+
     # --- query requests (QueryChannel, see _sqlite_queries) -----------------------------------
 
     def request_query(self, request: QueryRequest) -> None:

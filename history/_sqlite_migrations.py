@@ -37,6 +37,9 @@ tables (see ``_sqlite_queries``). They start empty; nothing else changes.
 Version 6 added search attributes: the runs index's ``search_attributes`` column
 (JSON, ``'{}'`` for every run of an older store: no history before it recorded
 any) and the ``search_attributes`` index table that list queries read.
+
+Version 7 added the ``headers`` column of ``update_requests`` (what the client's
+interceptors set on an update; ``{}`` for the requests already there).
 """
 
 from __future__ import annotations
@@ -95,6 +98,11 @@ def search_attributes(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+def update_headers(db: sqlite_utils.Database) -> None:
+    """6 -> 7: the update requests' headers (empty for the requests already there)."""
+    db.table("update_requests").add_column("headers", str, not_null_default="{}")
+
+
 #: ``MIGRATIONS[n]`` takes a store from schema version ``n`` to ``n + 1``.
 MIGRATIONS: dict[int, Migration] = {
     1: task_failures_and_activity_progress,
@@ -102,6 +110,7 @@ MIGRATIONS: dict[int, Migration] = {
     3: worker_registry,
     4: query_channel,
     5: search_attributes,
+    6: update_headers,
 }
 
 

@@ -203,19 +203,20 @@ def timer_from_row(row: Sequence[Any]) -> DueTimer:
                     task_queue=row[3])
 
 
-UPDATE_COLUMNS = "run_id, update_id, name, args, status, requested_at, result, failure"
+UPDATE_COLUMNS = ("run_id, update_id, name, args, status, requested_at, result, failure, "
+                  "headers")
 
 
 def update_to_row(u: UpdateRequest) -> tuple[Any, ...]:
     return (u.run_id, u.update_id, u.name, dumps(u.args), u.status, to_us(u.requested_at),
-            _opt_json(u.result), failure_json(u.failure))
+            _opt_json(u.result), failure_json(u.failure), dumps(u.headers))
 
 
 def update_from_row(row: Sequence[Any]) -> UpdateRequest:
     return UpdateRequest(
         run_id=row[0], update_id=row[1], name=row[2], args=json.loads(row[3]), status=row[4],
         requested_at=from_us(row[5]), result=None if row[6] is None else json.loads(row[6]),
-        failure=_failure(row[7]))
+        failure=_failure(row[7]), headers=json.loads(row[8]))
 
 
 # --- point reads for the derivation -----------------------------------------------------------
@@ -312,7 +313,7 @@ _SQL: dict[type, tuple[str, ...]] = {
     InsertTimer: (f"INSERT INTO timers ({TIMER_COLUMNS}) VALUES (?, ?, ?, ?)",),
     DeleteTimer: ("DELETE FROM timers WHERE run_id = ?1 AND started_event_id = ?2",),
     InsertUpdate: (f"INSERT INTO update_requests ({UPDATE_COLUMNS}) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",),
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",),
     AcceptUpdate: ("INSERT INTO update_requests (run_id, update_id, name, args, status, "
                    "requested_at) VALUES (?1, ?2, ?3, ?4, 'accepted', ?5) "
                    "ON CONFLICT (run_id, update_id) DO UPDATE SET status = 'accepted'",),

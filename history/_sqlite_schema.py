@@ -32,7 +32,7 @@ from ._sql_registry import SQLITE_TABLE as REGISTRATIONS
 from ._sqlite_faults import CORRUPT, corrupt_error, has_sqlite_header, primary_code, store_fault
 
 APPLICATION = "replay-store"
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 _APPEND_ONLY = "replay: the events table is append-only; {} is not allowed [RPL-S01]"
@@ -81,7 +81,7 @@ DDL = (
         seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL, update_id TEXT NOT NULL,
         name TEXT NOT NULL, args TEXT NOT NULL, status TEXT NOT NULL,
         requested_at INTEGER NOT NULL, result TEXT, failure TEXT,
-        UNIQUE (run_id, update_id))""",
+        headers TEXT NOT NULL DEFAULT '{}', UNIQUE (run_id, update_id))""",
     "CREATE INDEX update_requests_by_status ON update_requests (run_id, status)",
     *_search_index.SQLITE_DDL,
     # Retention: the one path allowed to delete events (see _sqlite_retention).

@@ -10,7 +10,7 @@ update leaves no trace) they live outside the history.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
@@ -212,6 +212,9 @@ class UpdateRequest:
     requested_at: datetime
     result: JsonValue = None
     failure: Failure | None = None
+    headers: dict[str, JsonValue] = attrs.field(factory=dict)
+    """What the client's interceptors set; they reach the workflow's inbound
+    interceptors (``HandleUpdateInput.headers``) and are recorded with the acceptance."""
 
 
 # --- operations for commit() -------------------------------------------------------------
@@ -280,7 +283,23 @@ class RecordTaskFailure:
     event: WorkflowTaskFailed
 
 
-Operation = Append | Deliver | Start | LeaseActivity | RecordTaskFailure
+@attrs.frozen
+class RequestUpdate:
+    """Record a client's update request (as :meth:`Store.request_update` does).
+
+    In a commit after the :class:`Start` of the same run it makes update-with-start
+    atomic: the run and its first update exist together or not at all. An update id
+    the run already has is left as it is.
+    """
+
+    run_id: str
+    update_id: str
+    name: str
+    args: list[JsonValue]
+    now: datetime
+
+
+Operation = Append | Deliver | Start | LeaseActivity | RecordTaskFailure | RequestUpdate
 
 
 @runtime_checkable
@@ -431,7 +450,8 @@ class Store(Protocol):
 
     # update requests
     def request_update(
-        self, run_id: str, update_id: str, name: str, args: list[JsonValue], now: datetime
+        self, run_id: str, update_id: str, name: str, args: list[JsonValue], now: datetime,
+        headers: Mapping[str, JsonValue] | None = None,
     ) -> UpdateRequest: ...
     def pending_updates(self, run_id: str) -> list[UpdateRequest]: ...
     def get_update(self, run_id: str, update_id: str) -> UpdateRequest | None: ...

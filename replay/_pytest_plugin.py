@@ -3,7 +3,11 @@
 Fixtures:
 * ``replay_env``: a time-skipping :class:`~replay.testing.WorkflowEnvironment`
   (in-memory store), shut down after the test;
-* ``replay_client``: its client.
+* ``replay_client``: its client;
+* ``replay_data_converter``: the DataConverter ``replay_env``'s client uses (None: the
+  default). It comes from ``--replay-data-converter MODULE:ATTR`` (or the ini setting
+  ``replay_data_converter``), else ``REPLAY_DATA_CONVERTER`` in a loaded
+  ``conftest.py``; override the fixture to build one per test.
 
 The plugin loads in every pytest run of a project that installed replay, so it
 imports nothing optional at load time: the fixtures need pytest-asyncio and the
@@ -14,7 +18,8 @@ Saved histories: ``pytest --replay-histories PATH`` (or the ini setting
 ``replay_histories``) collects one test per ``*.json`` file under PATH and
 replays it against the workflow classes listed in ``REPLAY_WORKFLOWS`` of any
 loaded ``conftest.py``; a divergence fails that test with the
-NondeterminismError text.
+NondeterminismError text. They are decoded with the same data converter (so
+histories written through a payload codec replay).
 
 The plugin holds no assert statement, and pytest does not rewrite replay's own
 modules in a user's run (``replay._assert_rewriting``).
@@ -22,6 +27,7 @@ modules in a user's run (``replay._assert_rewriting``).
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +38,7 @@ from replay.history import History, ReplayError
 
 from ._assert_rewriting import withdraw_rewrite_marks
 from ._client._client import Client
+from ._core._data_converter import DataConverter
 from ._replay._replayer import Replayer
 
 if TYPE_CHECKING:
@@ -42,6 +49,7 @@ if TYPE_CHECKING:
 withdraw_rewrite_marks()
 
 WORKFLOWS_ATTR = "REPLAY_WORKFLOWS"
+CONVERTER_ATTR = "REPLAY_DATA_CONVERTER"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -51,6 +59,61 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          f"conftest.py's {WORKFLOWS_ATTR} (one test per file)")
     parser.addini("replay_histories", type="paths", default=[],
                   help="directories of saved histories to replay (like --replay-histories)")
+    group.addoption("--replay-data-converter", default=None, metavar="MODULE:ATTR",
+                    help="the DataConverter (module:attribute) that replay_env and the "
+                         "saved-history checks use, e.g. one with a payload codec")
+    parser.addini("replay_data_converter", default=None,
+                  help="the DataConverter as module:attribute (like --replay-data-converter)")
+
+
+_CONVERTER_KEY = pytest.StashKey[DataConverter]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # a converter named on the command line is loaded (and refused) before anything runs
+    spec = config.getoption("replay_data_converter") or config.getini("replay_data_converter")
+    if spec:
+        config.stash[_CONVERTER_KEY] = _load_converter(str(spec))
+
+
+def configured_data_converter(config: pytest.Config) -> DataConverter | None:
+    """--replay-data-converter, else the ini setting, else a conftest's
+    ``REPLAY_DATA_CONVERTER``; None when none is given."""
+    given = config.stash.get(_CONVERTER_KEY, None)
+    if given is not None:
+        return given
+    for plugin in config.pluginmanager.get_plugins():
+        found = getattr(plugin, CONVERTER_ATTR, None)
+        if found is not None:
+            return _checked(found, f"{CONVERTER_ATTR} in {getattr(plugin, '__name__', '?')}")
+    return None
+
+
+def _load_converter(spec: str) -> DataConverter:
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise pytest.UsageError(f"--replay-data-converter: {spec!r} is not module:attribute")
+    obj: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise pytest.UsageError(f"--replay-data-converter: module {module_name!r} has no "
+                                    f"attribute {attr!r}")
+        obj = getattr(obj, part)
+    return _checked(obj, spec)
+
+
+def _checked(obj: Any, where: str) -> DataConverter:
+    if not isinstance(obj, DataConverter):
+        raise pytest.UsageError(f"{where} is a {type(obj).__name__}, not a "
+                                "replay.converter.DataConverter")
+    return obj
+
+
+@pytest.fixture
+def replay_data_converter(request: pytest.FixtureRequest) -> DataConverter | None:
+    """The data converter of ``replay_env``'s client (None: the default); see the module
+    docstring for where it comes from, or override this fixture."""
+    return configured_data_converter(request.config)
 
 
 def _environment_class() -> type[WorkflowEnvironment]:
@@ -65,9 +128,10 @@ def _environment_class() -> type[WorkflowEnvironment]:
     return WorkflowEnvironment
 
 
-async def _environment() -> AsyncIterator[WorkflowEnvironment]:
+async def _environment(replay_data_converter: DataConverter | None
+                       ) -> AsyncIterator[WorkflowEnvironment]:
     """A time-skipping WorkflowEnvironment on an in-memory store, shut down afterwards."""
-    env = await _environment_class().start_time_skipping()
+    env = await _environment_class().start_time_skipping(data_converter=replay_data_converter)
     try:
         yield env
     finally:
@@ -149,7 +213,8 @@ class HistoryReplayItem(pytest.Item):
                 f"classes in {WORKFLOWS_ATTR} = [...] in a conftest.py")
         try:
             history = History.load(self.history_path)
-            result = Replayer(workflows=workflows).replay_sync(
+            converter = configured_data_converter(self.config)
+            result = Replayer(workflows=workflows, data_converter=converter).replay_sync(
                 history, raise_on_replay_failure=False)
         except ReplayError as exc:
             raise HistoryReplayFailed(str(exc)) from exc

@@ -50,6 +50,7 @@ from ._client._schedules import ScheduleNotFoundError as ScheduleNotFoundError
 from ._client._stream import InternalEvent as InternalEvent
 from ._client._stream import StopEvent as StopEvent
 from ._client._stream import StreamedEvent as StreamedEvent
+from ._client._with_start import WithStartWorkflowOperation as WithStartWorkflowOperation
 from ._core._public import publish as _publish
 from ._core._schedule_types import Schedule as Schedule
 from ._core._schedule_types import (
@@ -119,6 +120,7 @@ __all__ = [
     "TerminateWorkflowInput",
     "UnknownHandlerError",
     "UnsupportedTargetError",
+    "WithStartWorkflowOperation",
     "WorkflowAlreadyStartedError",
     "WorkflowClosedError",
     "WorkflowContinuedAsNewError",

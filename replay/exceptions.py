@@ -53,6 +53,9 @@ knows nothing of the engine either), so catching either works::
     ├── AsyncActivityNotFoundError     RPL-A02    async outcome for no waiting attempt
     ├── AsyncActivityCancelledError    RPL-A03    async heartbeat: cancel requested
     ├── InvalidTaskTokenError          RPL-A04    also a ValueError: not a task token
+    ├── ProcessPoolNeedsSharedStateError  RPL-A05  also a ValueError: no manager given
+    ├── UnpicklableActivityError       RPL-A06    also a ValueError: cannot go to a pool
+    ├── ProcessPoolInterceptorsError   RPL-A07    also a ValueError: interceptors + pool
     ├── UnknownQueryError              RPL-Q01
     │   └── QueryUnavailableError      RPL-Q03    no handler can run here (client replay)
     ├── QueryFailedError               RPL-Q02
@@ -161,6 +164,11 @@ from ._core._runtime import NotInWorkflowError as NotInWorkflowError
 from ._replay._queries import QueryUnavailableError as QueryUnavailableError
 from ._replay._sandbox_hooks import RestrictedCallError as RestrictedCallError
 from ._worker._activity_ctx import NotInActivityError as NotInActivityError
+from ._worker._process_pool import ProcessPoolInterceptorsError as ProcessPoolInterceptorsError
+from ._worker._process_pool import (
+    ProcessPoolNeedsSharedStateError as ProcessPoolNeedsSharedStateError,
+)
+from ._worker._process_pool import UnpicklableActivityError as UnpicklableActivityError
 
 __all__ = [
     "ActivityError",
@@ -190,6 +198,8 @@ __all__ = [
     "NotInWorkflowError",
     "PayloadCodecError",
     "PayloadError",
+    "ProcessPoolInterceptorsError",
+    "ProcessPoolNeedsSharedStateError",
     "QueryFailedError",
     "QueryUnavailableError",
     "ReadOnlyContextError",
@@ -214,6 +224,7 @@ __all__ = [
     "UnknownHandlerError",
     "UnknownQueryError",
     "UnorderedTasksError",
+    "UnpicklableActivityError",
     "UnsupportedConverterError",
     "UnsupportedTargetError",
     "WorkflowAlreadyStartedError",

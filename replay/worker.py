@@ -21,6 +21,7 @@ from ._worker._interceptors import ActivityOutboundInterceptor as ActivityOutbou
 from ._worker._interceptors import ExecuteActivityInput as ExecuteActivityInput
 from ._worker._interceptors import Interceptor as Interceptor
 from ._worker._metrics import WorkerMetrics as WorkerMetrics
+from ._worker._process_pool import SharedStateManager as SharedStateManager
 from ._worker._worker import Worker as Worker
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "HandleUpdateInput",
     "Interceptor",
     "Replayer",
+    "SharedStateManager",
     "SignalChildWorkflowInput",
     "SignalExternalWorkflowInput",
     "StartActivityInput",

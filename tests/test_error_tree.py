@@ -111,6 +111,12 @@ EXAMPLES: dict[str, Callable[[], ReplayError]] = {
     "AsyncActivityCancelledError": lambda: exc.AsyncActivityCancelledError(
         "'charge-1' of workflow 'order-7' run 'run-1'"),
     "InvalidTaskTokenError": lambda: exc.InvalidTaskTokenError(b"xyz", "it does not decode"),
+    "ProcessPoolNeedsSharedStateError": lambda: exc.ProcessPoolNeedsSharedStateError(
+        ["resize_image"]),
+    "ProcessPoolInterceptorsError": lambda: exc.ProcessPoolInterceptorsError(
+        ["TracingInterceptor"]),
+    "UnpicklableActivityError": lambda: exc.UnpicklableActivityError(
+        "resize", "Can't pickle local object"),
     "UnknownQueryError": lambda: exc.UnknownQueryError("status", "Order", ["progress"]),
     "QueryFailedError": lambda: exc.QueryFailedError("status", ValueError("bad state")),
     "QueryUnavailableError": lambda: exc.QueryUnavailableError(

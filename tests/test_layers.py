@@ -37,7 +37,7 @@ ALLOWED: dict[str, set[str]] = {
     # The web UI, like the command line, uses the public faces (and the CLI's event
     # summaries, so both show a history the same way).
     "replay._ui": {"replay.client", "replay.debug", "replay.exceptions", "replay.history",
-                   "replay._cli"},
+                   "replay.converter", "replay._cli"},
     # Integrations: users of the public faces, like any other program.
     "replay.contrib": {"replay.client", "replay.worker", "replay.workflow", "replay.activity",
                        "replay.common", "replay.exceptions", "replay.history"},

@@ -8,7 +8,9 @@ import importlib.util
 
 import click
 
-from ._common import CliError, db_option, load_code, open_store
+from replay.converter import DataConverter
+
+from ._common import CliError, data_converter_option, db_option, load_code, open_store
 from ._escape import visible
 
 
@@ -22,7 +24,9 @@ from ._escape import visible
                    "?token=SECRET; it is kept in a cookie).")
 @click.option("--workflows", "modules", multiple=True, metavar="MODULE",
               help="Modules with the workflow code, for the debugger page (repeat).")
-def ui(db: str, host: str, port: int, token: str | None, modules: tuple[str, ...]) -> None:
+@data_converter_option
+def ui(db: str, host: str, port: int, token: str | None, modules: tuple[str, ...],
+       data_converter: DataConverter | None) -> None:
     """Browse runs, histories and timelines, step the debugger, and signal, update,
     cancel or terminate runs, in a local web app.
 
@@ -46,4 +50,5 @@ def ui(db: str, host: str, port: int, token: str | None, modules: tuple[str, ...
     target = db if "://" in db else f"sqlite:///{db}"
     click.echo(f"replay ui on http://{visible(host)}:{port}/ (Ctrl-C stops it)", err=True)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(target, host=host, port=port, token=token, workflows=code.workflows))
+        asyncio.run(serve(target, host=host, port=port, token=token, workflows=code.workflows,
+                          data_converter=data_converter))

@@ -41,11 +41,13 @@ from .._core._search_attributes import TypedSearchAttributes, encode_attributes
 from .._replay._queries import QueryEngine
 from ._async_activity import AsyncActivityHandle
 from ._checks import MessageChecks
+from ._eager import run_eagerly
 from ._errors import UnsupportedTargetError, WorkflowAlreadyStartedError
 from ._handle import (
     WorkflowExecutionDescription,
     WorkflowHandle,
     WorkflowUpdateHandle,
+    WorkflowUpdateStage,
 )
 from ._inputs import (
     CancelWorkflowInput,
@@ -73,6 +75,7 @@ from ._typing import (
     SelfType,
     StartWorkflowOptions,
 )
+from ._with_start import WithStartWorkflowOperation, update_with_start
 
 T = TypeVar("T")
 _NO_METADATA: Mapping[str, str | bytes] = types.MappingProxyType({})
@@ -262,6 +265,7 @@ class Client:
         rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
         rpc_timeout: timedelta | None = None,
         cron_schedule: str = "",
+        request_eager_start: bool = False,
     ) -> WorkflowHandle[Any, Any]:
         """Start a run (or, with ``start_signal``, signal the open one or start and signal).
 
@@ -280,6 +284,10 @@ class Client:
         that completes, fails or times out is followed by the next one, until a run is
         cancelled or terminated. An invalid expression raises InvalidCronError (RPL-SC01)
         naming the column, and nothing is written.
+
+        ``request_eager_start``: if a worker of this process polls ``task_queue`` on
+        this event loop, it runs the new run's first workflow task before this call
+        returns (no wait for its next poll); otherwise the start is a normal one.
         """
         check_rpc_options("start_workflow", rpc_metadata, rpc_timeout)
         if cron_schedule:
@@ -296,7 +304,7 @@ class Client:
             start_signal_args=start_signal_args,
             ret_type=result_type if result_type is not None else declared,
             rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout, workflow_ref=workflow,
-            cron_schedule=cron_schedule))
+            cron_schedule=cron_schedule, request_eager_start=request_eager_start))
 
     async def begin_run(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
         """Start the run ``input`` describes (the end of the client's chain)."""
@@ -372,7 +380,36 @@ class Client:
         except RunAlreadyExistsError as exc:
             raise WorkflowAlreadyStartedError(id, name, exc.existing_run_id,
                                               "another client started it first") from exc
+        if input.request_eager_start:
+            run_eagerly(self.local_workers, run_id, task_queue)
         return self._handle(id, run_id, run_id, rtype)
+
+    async def start_update_with_start_workflow(
+            self, update: Any, arg: Any = UNSET, *,
+            start_workflow_operation: WithStartWorkflowOperation,
+            wait_for_stage: WorkflowUpdateStage, args: Sequence[Any] = (),
+            id: str | None = None, result_type: Any = None,
+            rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
+            rpc_timeout: timedelta | None = None) -> WorkflowUpdateHandle[Any]:
+        """Start the operation's run (or, as its id_conflict_policy says, use the open
+        one) and send it ``update``, the start and the update in one store commit;
+        returns once the update reached ``wait_for_stage`` (ACCEPTED or COMPLETED)."""
+        check_rpc_options("start_update_with_start_workflow", rpc_metadata, rpc_timeout)
+        return await update_with_start(self, start_workflow_operation, update,
+                                       all_args(arg, args), id, wait_for_stage, result_type)
+
+    async def execute_update_with_start_workflow(
+            self, update: Any, arg: Any = UNSET, *,
+            start_workflow_operation: WithStartWorkflowOperation, args: Sequence[Any] = (),
+            id: str | None = None, result_type: Any = None,
+            rpc_metadata: Mapping[str, str | bytes] = _NO_METADATA,
+            rpc_timeout: timedelta | None = None) -> Any:
+        """:meth:`start_update_with_start_workflow` waiting for the update's result."""
+        handle = await self.start_update_with_start_workflow(
+            update, arg, start_workflow_operation=start_workflow_operation,
+            wait_for_stage=WorkflowUpdateStage.COMPLETED, args=args, id=id,
+            result_type=result_type, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout)
+        return await handle.result()
 
     @typing.overload
     async def execute_workflow(

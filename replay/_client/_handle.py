@@ -371,9 +371,24 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
             if isinstance(last, WorkflowContinuedAsNew) and follow_runs:
                 run_id = last.new_run_id
                 continue
+            if follow_runs and isinstance(last, WorkflowCompleted | WorkflowFailed
+                                          | WorkflowTimedOut):
+                successor = await self._cron_successor(run)
+                if successor is not None:
+                    run_id = successor
+                    continue
             value: ReturnType = self._outcome(run, last, rtype)
             self._stop_event = stop_event(run_id, last, value)
             return value
+
+    async def _cron_successor(self, run: RunInfo) -> str | None:
+        """The newest run of a cron chain ``run`` belongs to, if a later one exists (a
+        cron run's end starts the next run of its chain, as ``follow_runs`` follows)."""
+        latest = await self._client.store_calls(self._client.store.latest_run, self.id)
+        if latest is None or latest.run_id == run.run_id or \
+                latest.first_execution_run_id != run.first_execution_run_id:
+            return None
+        return latest.run_id
 
     def _outcome(self, run: RunInfo, last: Event, rtype: Any) -> Any:
         if isinstance(last, WorkflowCompleted):
@@ -635,7 +650,8 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         store = self._client.store
         try:
             await self._client.store_calls(store.request_update, run.run_id, update_id, name,
-                                           payloads, self._client.clock.now())
+                                           payloads, self._client.clock.now(),
+                                           dict(input.headers))
         except RunClosedError as exc:
             raise WorkflowClosedError(self.id, run.run_id, exc.status,
                                       f"update {name!r}") from exc

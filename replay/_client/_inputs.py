@@ -44,6 +44,9 @@ class StartWorkflowInput:
     rpc_timeout: timedelta | None = None
     workflow_ref: Any = None
     """The workflow as the caller named it (a class's run method or a name)."""
+    request_eager_start: bool = False
+    """Run the first workflow task at once on a worker of this process (see
+    ``Client.start_workflow``)."""
     cron_schedule: str = ""
     """A cron expression ("" for none): see ``docs/schedules.md``."""
 
@@ -111,7 +114,8 @@ class QueryWorkflowInput(_HandleMessageInput):
     "id", "run_id", "update_id", "update", "args", "wait_for_stage", "ret_type",
     *_MESSAGE_FIELDS, "update_ref"))
 class StartWorkflowUpdateInput(_HandleMessageInput):
-    """An update about to be sent (its headers do not reach the workflow yet)."""
+    """An update about to be sent (its headers reach ``HandleUpdateInput.headers`` and are
+    recorded in ``UpdateAccepted``)."""
 
     update_id: str | None
     update: str

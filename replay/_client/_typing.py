@@ -51,3 +51,4 @@ class StartWorkflowOptions(TypedDict, total=False):
     rpc_timeout: timedelta | None
     cron_schedule: str
     search_attributes: TypedSearchAttributes | None
+    request_eager_start: bool

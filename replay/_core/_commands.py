@@ -8,6 +8,7 @@ activity result, a timer firing...) reaches the awaiting workflow code.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -276,17 +277,20 @@ class MarkerCommand(Command):
 
 
 class UpdateAcceptedCommand(Command):
-    __slots__ = ("args", "name", "update_id")
+    __slots__ = ("args", "headers", "name", "update_id")
     event_type = UpdateAccepted
 
-    def __init__(self, *, update_id: str, name: str, args: list[Any]) -> None:
+    def __init__(self, *, update_id: str, name: str, args: list[Any],
+                 headers: Mapping[str, Any] | None = None) -> None:
         super().__init__()
         self.update_id = update_id
         self.name = name
         self.args = args
+        self.headers = dict(headers or {})
 
     def fields(self) -> dict[str, Any]:
-        return {"update_id": self.update_id, "name": self.name, "args": self.args}
+        return {"update_id": self.update_id, "name": self.name, "args": self.args,
+                "headers": self.headers}
 
 
 class UpdateCompletedCommand(Command):

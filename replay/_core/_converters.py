@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 from replay.history import (
+    ENVELOPE_KEY,
     EncodedPayloadError,
     JsonValue,
     Payload,
@@ -24,7 +25,6 @@ from replay.history import (
     PayloadError,
     data_to_payload,
     default_converter,
-    is_envelope,
     payload_to_data,
 )
 
@@ -149,7 +149,12 @@ class BinaryPlainPayloadConverter(EncodingPayloadConverter):
 
 class CompositePayloadConverter(PayloadConverter):
     """Tries each encoding converter in order to encode; decodes by the payload's
-    encoding. Plain JSON in a history is decoded by the ``json/plain`` part."""
+    encoding. Plain JSON in a history is decoded by the ``json/plain`` part.
+
+    It is a :class:`~replay.history.PayloadConverter` so that the engine takes it
+    wherever it takes one; it overrides every conversion, and the JSON machinery it
+    inherits is not used (its parts bring their own).
+    """
 
     def __init__(self, *converters: EncodingPayloadConverter) -> None:
         super().__init__()
@@ -158,6 +163,11 @@ class CompositePayloadConverter(PayloadConverter):
         for conv in converters:
             self.converters[conv.encoding] = conv
         self._order = tuple(self.converters.values())
+        plain = self.converters.get("json/plain")
+        # the default parts, exactly: convert without going through each part in turn
+        self._core = plain.json if type(plain) is JSONPlainPayloadConverter else None
+        self._fast = self._core is not None and [type(c) for c in self._order] == [
+            BinaryNullPayloadConverter, BinaryPlainPayloadConverter, JSONPlainPayloadConverter]
 
     def register(self, cls: type, to_payload: Callable[[Any], JsonValue],
                  from_payload: Callable[[JsonValue], Any]) -> None:
@@ -169,6 +179,9 @@ class CompositePayloadConverter(PayloadConverter):
         part.register(cls, to_payload, from_payload)
 
     def to_payload(self, value: Any) -> JsonValue:
+        if self._fast and self._core is not None and value is not None and not isinstance(
+                value, bytes | bytearray):
+            return self._core.to_payload(value)
         for conv in self._order:
             data = conv.to_data(value)
             if data is not UNHANDLED:
@@ -178,22 +191,32 @@ class CompositePayloadConverter(PayloadConverter):
             f"{', '.join(self.converters)})", type_name=type(value).__name__, path="$")
 
     def to_payloads(self, values: Iterable[Any]) -> list[JsonValue]:
-        return [self.to_payload(v) for v in values]
+        items = values if isinstance(values, list | tuple) else list(values)
+        core = self._core
+        if self._fast and core is not None:
+            for v in items:
+                if v is None or isinstance(v, bytes | bytearray):
+                    break
+            else:
+                return core.to_payloads(items)  # its errors name the position ($[1]...)
+        return [self.to_payload(v) for v in items]
 
     def from_payload(self, data: JsonValue, type_hint: Any = Any) -> Any:
-        if type(data) is dict and is_envelope(data):
-            payload = data_to_payload(data)
-            conv = self.converters.get(payload.encoding)
-            if conv is None:
-                raise EncodedPayloadError(payload.encoding or "?",
-                                          type_name=getattr(type_hint, "__name__",
-                                                            repr(type_hint)))
-            return conv.from_payload(payload, type_hint)
-        plain = self.converters.get("json/plain")
-        if plain is None:
-            raise PayloadError("this converter has no json/plain part to decode plain JSON "
-                               "payloads with", type_name="JSON", path="$")
-        return plain.from_data(data, type_hint)
+        if type(data) is not dict or len(data) != 1 or ENVELOPE_KEY not in data:
+            core = self._core  # plain JSON: the json/plain part (its core, directly)
+            if core is not None:
+                return core.from_payload(data, type_hint)
+            plain = self.converters.get("json/plain")
+            if plain is None:
+                raise PayloadError("this converter has no json/plain part to decode plain "
+                                   "JSON payloads with", type_name="JSON", path="$")
+            return plain.from_data(data, type_hint)
+        payload = data_to_payload(data)
+        conv = self.converters.get(payload.encoding)
+        if conv is None:
+            raise EncodedPayloadError(payload.encoding or "?",
+                                      type_name=getattr(type_hint, "__name__", repr(type_hint)))
+        return conv.from_payload(payload, type_hint)
 
     def from_payloads(self, data: Iterable[JsonValue],
                       type_hints: Iterable[Any] | None = None) -> list[Any]:

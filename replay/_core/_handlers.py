@@ -57,6 +57,7 @@ class UpdateDelivery:
     name: str
     args: list[Any]
     validate: bool = True
+    headers: Mapping[str, Any] = attrs.field(factory=dict)
 
 
 class HandlerHost(Protocol):
@@ -241,18 +242,20 @@ class Handlers:
                     handler.validator(self._host.workflow, *args)
                 else:
                     self._host.inbound.handle_update_validator(HandleUpdateInput(
-                        id=u.update_id, update=u.name, args=args))
+                        id=u.update_id, update=u.name, args=args, headers=dict(u.headers)))
             except Exception as exc:
                 self._reject(u, str(exc) or type(exc).__name__, type(exc).__name__)
                 return
             finally:
                 self._loop.read_only = None
-        accepted = UpdateAcceptedCommand(update_id=u.update_id, name=u.name, args=u.args)
+        accepted = UpdateAcceptedCommand(update_id=u.update_id, name=u.name, args=u.args,
+                                         headers=u.headers)
         self._host.add_command(accepted)
         inbound = self._host.inbound
         call = _call(handler.fn, self._host.workflow, *args) if inbound is None else \
             inbound.handle_update_handler(HandleUpdateInput(id=u.update_id, update=u.name,
-                                                            args=args))
+                                                            args=args,
+                                                            headers=dict(u.headers)))
         task: asyncio.Task[Any] = self._loop.create_task(
             call, name=f"update:{u.name}:{u.update_id}")
         self._running[task] = (handler, u.name)

@@ -57,7 +57,8 @@ class RecordedActivation:
 
     @property
     def updates(self) -> list[UpdateDelivery]:
-        return [UpdateDelivery(e.update_id, e.name, list(e.args), validate=False)
+        return [UpdateDelivery(e.update_id, e.name, list(e.args), validate=False,
+                               headers=e.headers)
                 for e in self.commands if isinstance(e, UpdateAccepted)]
 
 

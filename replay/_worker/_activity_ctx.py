@@ -163,3 +163,8 @@ def payload_converter() -> PayloadConverter:
 
 def set_context(ctx: ActivityContext | None) -> contextvars.Token[ActivityContext | None]:
     return _current.set(ctx)
+
+
+def reset_context(token: contextvars.Token[ActivityContext | None]) -> None:
+    """Undo :func:`set_context`."""
+    _current.reset(token)

@@ -35,6 +35,7 @@ from .._core._clock import Clock
 from ._activity_runner import INITIAL_LEASE, ActivityRunner
 from ._interceptors import Interceptor
 from ._metrics import WorkerMetrics
+from ._process_pool import ProcessBridge
 
 log = logging.getLogger("replay.worker")
 _SECOND = timedelta(seconds=1)
@@ -58,7 +59,8 @@ class ActivityPool:
                  executor: concurrent.futures.Executor | None,
                  graceful_shutdown_timeout: timedelta, stopping: asyncio.Event,
                  wake: Callable[[], None], interceptors: Sequence[Interceptor] = (),
-                 metrics: WorkerMetrics | None = None) -> None:
+                 metrics: WorkerMetrics | None = None,
+                 processes: ProcessBridge | None = None) -> None:
         self.store = store
         self.task_queue = task_queue
         self.identity = identity
@@ -81,7 +83,8 @@ class ActivityPool:
             store=store, converter=converter, clock=clock, owner=identity,
             activities=activities, executor=self._executor,
             on_retry_scheduled=self._note_retry, deliver=self._outcome,
-            interceptors=interceptors, metrics=metrics)
+            interceptors=interceptors, metrics=metrics, processes=processes)
+        self._processes = processes
 
     @property
     def active(self) -> int:
@@ -226,6 +229,8 @@ class ActivityPool:
         """Let running attempts finish for the graceful timeout, cancel the rest, and
         shut down the thread pool if the pool made it."""
         await self._finish_running()
+        if self._processes is not None:
+            self._processes.close()
         if self._own_executor:
             self._executor.shutdown(wait=False, cancel_futures=True)
 

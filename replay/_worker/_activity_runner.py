@@ -41,6 +41,7 @@ from .._core._failure import to_failure
 from . import _activity_ctx, _async_completion
 from ._interceptors import ExecuteActivityInput, Interceptor, activity_chain
 from ._metrics import WorkerMetrics
+from ._process_pool import ProcessBridge
 
 log = logging.getLogger("replay.worker")
 
@@ -59,8 +60,10 @@ class ActivityRunner:
                  on_retry_scheduled: Callable[[datetime], None],
                  deliver: Callable[[ActivityTask, Event], None],
                  interceptors: Sequence[Interceptor] = (),
-                 metrics: WorkerMetrics | None = None) -> None:
+                 metrics: WorkerMetrics | None = None,
+                 processes: ProcessBridge | None = None) -> None:
         self.store = store
+        self.processes = processes
         self.metrics = metrics or WorkerMetrics()
         # each running attempt's start (perf_counter) and schedule-to-start seconds
         self._started: dict[tuple[str, int], tuple[float, float]] = {}
@@ -189,6 +192,8 @@ class ActivityRunner:
         loop = asyncio.get_running_loop()
         if defn.is_async:
             job: asyncio.Future[Any] = loop.create_task(defn.fn(*args), context=context)
+        elif self.processes is not None:
+            job = self.processes.submit(defn.fn, args, ctx)
         else:
             job = loop.run_in_executor(self.executor, context.run, defn.fn, *args)
         value = await _supervise(job, ctx, timeout, scheduled.heartbeat_timeout)

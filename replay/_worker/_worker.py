@@ -64,6 +64,7 @@ from ._group_commit import Pending, flush, ignore, leaves_no_work
 from ._interceptors import Interceptor, workflow_classes
 from ._metrics import WorkerMetrics
 from ._owners import is_dead_local, local_identity
+from ._process_pool import SharedStateManager, check_process_pool
 from ._query_answerer import QueryAnswerer
 from ._schedule_activities import ScheduleActivities
 from ._schedule_workflow import ScheduleWorkflow
@@ -116,6 +117,7 @@ class Worker:
         workflow_failure_exception_types: Sequence[type[BaseException]] = (),
         interceptors: Sequence[Interceptor] = (),
         metrics: WorkerMetrics | None = None,
+        shared_state_manager: SharedStateManager | None = None,
     ) -> None:
         self.client = client
         self.metrics = metrics or WorkerMetrics()
@@ -155,6 +157,7 @@ class Worker:
         self._stop = asyncio.Event()
         self._waiter: asyncio.Future[bool] | None = None
         self._run_task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._quiet_passes = 0
         self.task_failures: dict[str, Exception] = {}
         self._idle_token: int | None = None
@@ -168,7 +171,9 @@ class Worker:
             task_queue=task_queue, identity=self.identity, activities=self.activities,
             max_concurrent=max_concurrent_activities, executor=activity_executor,
             graceful_shutdown_timeout=graceful_shutdown_timeout, stopping=self._stop,
-            wake=self.wake, interceptors=self.interceptors, metrics=self.metrics)
+            wake=self.wake, interceptors=self.interceptors, metrics=self.metrics,
+            processes=check_process_pool(activity_executor, shared_state_manager,
+                                         self.activities.values(), self.interceptors))
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -199,6 +204,7 @@ class Worker:
         fault clears. Any other StoreError (a corrupt or read-only file, a closed
         store) cannot clear by waiting: ``run()`` raises it.
         """
+        self._loop = asyncio.get_running_loop()
         self.client.local_workers.register(self)
         recovered = registered = False
         try:
@@ -310,6 +316,23 @@ class Worker:
     def workflow_definition(self, workflow_type: str) -> WorkflowDefinition | None:
         """The code this worker runs for ``workflow_type``, if it registered that type."""
         return self.registry.get(workflow_type) if workflow_type in self.registry else None
+
+    def run_first_task(self, run_id: str, task_queue: str) -> bool:
+        """``request_eager_start``: run the new run's first workflow task now (with any
+        other ready task of the queue), if this worker polls ``task_queue`` on the
+        running event loop; False when it does not (the start is then a normal one)."""
+        try:
+            same_loop = self._loop is asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        if task_queue != self.task_queue or not same_loop or self._stop.is_set():
+            return False
+        try:
+            self._run_workflow_tasks()
+        except StoreError as exc:  # the worker's own next pass retries what is left
+            log.info("eager start of run %s left to the next poll: %s", run_id, exc)
+            return False
+        return True
 
     def task_failure(self, run_id: str) -> str | None:
         """Why the run's last workflow task failed here, if it did and was not yet retried
@@ -441,7 +464,8 @@ class Worker:
                 self.store.release_workflow_task(run_id, self.identity)
                 return None
             requests = self.store.pending_updates(run_id)
-            updates = [UpdateDelivery(u.update_id, u.name, list(u.args)) for u in requests]
+            updates = [UpdateDelivery(u.update_id, u.name, list(u.args), headers=u.headers)
+                       for u in requests]
             if not inputs and not updates:
                 self.store.release_workflow_task(run_id, self.identity)
                 self.cache.remember(inst)

@@ -6,7 +6,8 @@ first, keep its headers, record the first answer only, wake the asking client
 and the waiting workers (also through another handle), stop handing out a
 request once it expired and drop it when the next one arrives, know who polls
 a queue, and never touch the run's history. A store without the channel skips
-these tests (its clients answer queries by local replay).
+these tests (its clients answer queries by local replay). Update requests keep
+their headers too (every store).
 """
 
 from __future__ import annotations
@@ -93,6 +94,17 @@ class QueryChannelConformance:
         worker.retire_query_poller("w1")
         assert channel.query_pollers("q", 60) == []
         assert channel.query_pollers("elsewhere", 60) == ["w2"]
+
+    def test_an_update_request_keeps_its_headers(self, stores: Callable[..., Store]) -> None:
+        store = stores()
+        _start(store)
+        made = store.request_update("r1", "u1", "set", [1], T0, {"trace": {"id": "u1"}})
+        plain = store.request_update("r1", "u2", "set", [2], T0)
+        assert (made.headers, plain.headers) == ({"trace": {"id": "u1"}}, {})
+        other = stores(store)
+        assert [u.headers for u in other.pending_updates("r1")] == [{"trace": {"id": "u1"}}, {}]
+        found = other.get_update("r1", "u1")
+        assert found is not None and found.headers == {"trace": {"id": "u1"}}
 
     async def test_a_query_wakes_the_workers_and_its_answer_wakes_the_asker(
             self, stores: Callable[..., Store]) -> None:

@@ -61,6 +61,7 @@ from replay.history import (
     ListQueryAttributeError,
     ListQueryError,
     MemoryStore,
+    RequestUpdate,
     RunAlreadyExistsError,
     RunClosedError,
     RunNotFoundError,
@@ -340,6 +341,20 @@ class StoreConformance(QueryChannelConformance):
         assert store.lease_activity_tasks("aq", "w2", now + 5 * SECOND, LEASE, 10) == []
         [again] = store.lease_activity_tasks("aq", "w2", now + 11 * SECOND, LEASE, 10)
         assert (again.attempt, again.lease_owner) == (task.attempt + 1, "w2")
+
+    def test_a_start_and_its_first_update_commit_together(self, store: Store) -> None:
+        store.commit([Start("r1", started()), RequestUpdate("r1", "u1", "set", [1], T0)])
+        [update] = store.pending_updates("r1")
+        assert (update.update_id, update.args, update.status) == ("u1", [1], "requested")
+        [task] = store.lease_workflow_tasks("q", "w", T0, LEASE, 10)
+        assert task.run_id == "r1"
+        # a start that fails (the workflow id is open) leaves no update behind either
+        with pytest.raises(RunAlreadyExistsError):
+            store.commit([Start("r2", started()), RequestUpdate("r2", "u2", "set", [2], T0)])
+        assert store.get_run("r2") is None and store.get_update("r2", "u2") is None
+        # on its own it is a plain update request; a known update id is left alone
+        store.commit([RequestUpdate("r1", "u1", "set", [9], T0)])
+        assert [u.args for u in store.pending_updates("r1")] == [[1]]
 
     def test_timers_deadlines_and_updates(self, store: Store) -> None:
         store.commit([Start("r1", started(run_timeout=timedelta(hours=1)))])

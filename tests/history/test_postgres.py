@@ -118,11 +118,12 @@ def test_a_version_3_schema_gains_search_attributes_on_open(pg: Any,
     with raw(postgres_url, store.schema) as conn:
         conn.execute("DROP TABLE search_attributes")
         conn.execute("ALTER TABLE runs DROP COLUMN search_attributes")
+        _without_update_headers(conn)  # version 5's
         conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     upgraded = pg(store.schema)
     with raw(postgres_url, store.schema) as conn:
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        assert row is not None and row[0] == "4"
+        assert row is not None and row[0] == str(SCHEMA_VERSION)
     old = upgraded.get_run("old")
     assert old is not None and old.search_attributes == {}
     upgraded.commit([Start("new", started("wf-new", search_attributes={
@@ -139,6 +140,7 @@ def test_a_version_1_store_gains_the_worker_registry(pg: Any, postgres_url: str)
         for table in ("registrations", "query_requests", "query_pollers", "search_attributes"):
             conn.execute(f"DROP TABLE {table}")
         conn.execute("ALTER TABLE runs DROP COLUMN search_attributes")
+        _without_update_headers(conn)
         conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     upgraded = pg(store.schema)
     with raw(postgres_url, store.schema) as conn:
@@ -152,6 +154,36 @@ def test_a_version_1_store_gains_the_worker_registry(pg: Any, postgres_url: str)
     upgraded.register_worker("q", "w", T0, [sig], [])
     assert [r.signature for r in upgraded.registered_workflows("q")] == [sig]
     assert [e.event_id for e in upgraded.read("r1")] == [1]
+
+
+def _without_update_headers(conn: Any) -> None:
+    """Take away what version 5 added: the update requests' headers."""
+    conn.execute("ALTER TABLE update_requests DROP COLUMN headers")
+
+
+def test_a_version_2_store_gains_the_query_channel_and_update_headers(
+        pg: Any, postgres_url: str) -> None:
+    store = pg()
+    store.commit([Start("r1", started())])
+    store.request_update("r1", "u1", "set", [1], T0)
+    store.close()
+    with raw(postgres_url, store.schema) as conn:  # as version 2 left it
+        for table in ("query_requests", "query_pollers", "search_attributes"):
+            conn.execute(f"DROP TABLE {table}")
+        conn.execute("ALTER TABLE runs DROP COLUMN search_attributes")
+        _without_update_headers(conn)
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    upgraded = pg(store.schema)
+    with raw(postgres_url, store.schema) as conn:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    assert row == (str(SCHEMA_VERSION),)
+    old = upgraded.get_update("r1", "u1")
+    assert old is not None and old.headers == {}
+    new = upgraded.request_update("r1", "u2", "set", [2], T0, {"trace": "t"})
+    assert new.headers == {"trace": "t"} == (upgraded.get_update("r1", "u2") or new).headers
+    assert upgraded.query_pollers("q", 60) == []
+    upgraded.pending_queries("q", "w1")
+    assert upgraded.query_pollers("q", 60) == ["w1"]
 
 
 def test_open_by_url_and_a_bad_server() -> None:

@@ -1,7 +1,7 @@
 """history/_sqlite_migrations.py: upgrading a store's schema when it is opened.
 
 Every test opens a real version-1 file (written with version 1's frozen DDL, see
-``store_v1``). The real steps (1 -> 2, 2 -> 3, 3 -> 4, 4 -> 5) are tested as they are;
+``store_v1``). The real steps (1 -> 2, ..., 6 -> 7) are tested as they are;
 the tests of the machinery add steps of their own after them and raise the
 current version (monkeypatch): ``REAL`` is the real current version, the test
 steps take a store to ``REAL + 1`` and ``REAL + 2``.
@@ -78,12 +78,12 @@ def ran(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return ran
 
 
-def test_real_stores_are_at_version_six_with_five_steps() -> None:
-    assert schema.SCHEMA_VERSION == 6
+def test_real_stores_are_at_version_seven_with_six_steps() -> None:
+    assert schema.SCHEMA_VERSION == 7
     assert list(migrations.MIGRATIONS.items()) == [
         (1, migrations.task_failures_and_activity_progress), (2, migrations.retention),
         (3, migrations.worker_registry), (4, migrations.query_channel),
-        (5, migrations.search_attributes)]
+        (5, migrations.search_attributes), (6, migrations.update_headers)]
 
 
 def test_a_version_1_store_gains_task_failures_and_activity_progress(tmp_path: Path) -> None:
@@ -117,6 +117,10 @@ def test_a_version_1_store_gains_task_failures_and_activity_progress(tmp_path: P
         [failing] = store.list_runs(task_failing=True)
         assert (failing.run_id, failing.task_attempt, failing.task_retry_at) == (
             "r2", 1, T0 + 5 * SECOND)
+        # the query channel (5) and update headers (7) work on the upgraded file too
+        assert store.request_update("r1", "u1", "set", [1], T0, {"t": 1}).headers == {"t": 1}
+        store.pending_queries("q", "w1")
+        assert store.query_pollers("q", 60) == ["w1"]
         before = store.dump_indexes()
         store.rebuild_indexes()
         assert store.dump_indexes() == before
@@ -171,7 +175,7 @@ def test_a_failing_step_leaves_the_file_unchanged(v1_store: Path, ran: list[str]
     before = file_state(v1_store)
     with pytest.raises(StoreError) as err:
         SqliteStore(v1_store)
-    assert ran == ["add_priority", "broken"]  # the steps before ran, and were rolled back
+    assert ran == ["add_priority", "broken"]  # steps 1 to 3 ran, and were rolled back
     assert str(err.value) == (
         f"[RPL-S01] {v1_store}: cannot upgrade this store from schema version 1 to "
         f"{PLUS_2}: migration {PLUS_1} -> {PLUS_2} (broken) failed: ValueError: disk on fire. "

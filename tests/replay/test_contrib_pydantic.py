@@ -56,6 +56,9 @@ async def test_models_travel_through_a_worker_and_the_history_replays(tmp_path: 
                     PydanticOrderWorkflow.add, [Item(sku="x", price=Decimal("-1"))]))
             extras = await bounded(handle.query(PydanticOrderWorkflow.extras))
             assert extras == {"bag": Item(sku="bag", price=Decimal("3"))}
+            assert await bounded(handle.query(
+                PydanticOrderWorkflow.has, args=[Item(sku="bag", price=Decimal("0")),
+                                                 Address(street="s", city="c")]))
             await handle.signal(PydanticOrderWorkflow.gift, Address(street="2 St", city="Oslo"))
             await handle.signal(PydanticOrderWorkflow.finish)
             receipt = await bounded(handle.result())

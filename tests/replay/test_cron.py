@@ -4,13 +4,14 @@ _core/_chain_effects.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from replay.client import Client, WorkflowFailureError
-from replay.exceptions import InvalidCronError
+from replay.exceptions import InvalidCronError, TerminatedError
 from replay.history import MemoryStore, Store, TimerStarted, WorkflowStarted
 from replay.testing import WorkflowEnvironment
 from replay.worker import Replayer
@@ -69,11 +70,18 @@ async def test_each_run_starts_at_the_next_matching_time_and_the_chain_carries_o
                         history = await env.client.get_workflow_handle(
                             "ticker", run_id=r.run_id).fetch_history()
                         await Replayer(workflows=[TickWorkflow]).replay_workflow(history)
-                # terminating the open run ends the chain
+                # result() follows the chain (as the familiar engine does): it waits on
+                following = asyncio.ensure_future(handle.result())
+                await env.sleep(timedelta(minutes=10))  # to 00:48: 00:40 completed too
+                assert not following.done()
+                # terminating the open run ends the chain, and with it the wait
                 await env.client.get_workflow_handle("ticker").terminate(reason="enough")
+                with pytest.raises(WorkflowFailureError) as ended:
+                    await asyncio.wait_for(following, 10)
+                assert isinstance(ended.value.cause, TerminatedError)
                 await env.sleep(timedelta(minutes=30))
                 runs = await _runs(env.client, "ticker")
-                assert [s for s, _ in runs] == ["completed"] * 3 + ["terminated"]
+                assert [s for s, _ in runs] == ["completed"] * 4 + ["terminated"]
 
 
 async def test_a_failed_run_is_followed_by_the_next_and_cancel_stops_the_chain() -> None:

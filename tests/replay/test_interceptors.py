@@ -9,7 +9,13 @@ from pathlib import Path
 import attrs
 
 from replay.client import Client, WorkflowUpdateStage
-from replay.history import ActivityScheduled, SignalReceived, WorkflowStarted, event_to_data
+from replay.history import (
+    ActivityScheduled,
+    SignalReceived,
+    UpdateAccepted,
+    WorkflowStarted,
+    event_to_data,
+)
 from replay.worker import Replayer, Worker
 from tests.replay.workers.harness import bounded
 from tests.replay.workflows import intercepted
@@ -53,6 +59,10 @@ async def test_a_client_header_reaches_the_workflow_and_through_it_the_activity(
     assert scheduled.headers == {"trace": "abc"}
     assert ("execute_activity", "abc", False) in intercepted.SEEN
     assert ("handle_signal", "abc-signal", False) in intercepted.SEEN
+    [accepted] = [e for e in events if isinstance(e, UpdateAccepted)]
+    assert accepted.headers == {"trace": "abc-update"}
+    assert ("handle_update_validator", "abc-update", False) in intercepted.SEEN
+    assert ("handle_update_handler", "abc-update", False) in intercepted.SEEN
     client.close()
 
 
@@ -80,6 +90,7 @@ async def test_a_replay_calls_the_inbound_interceptors_again_while_replaying(
     assert {"execute_workflow", "handle_signal", "handle_update_handler",
             "start_activity"} <= kinds
     assert ("execute_workflow", "abc", True) in intercepted.SEEN
+    assert ("handle_update_handler", "abc-update", True) in intercepted.SEEN  # recorded
     assert not [s for s in intercepted.SEEN if not s[2]]  # nothing thought it was live
     assert replayed.query("notes_so_far") == ["one", "two"]
     assert intercepted.SEEN[-1] == ("handle_query", None, True)

@@ -114,6 +114,7 @@ class _TraceOutbound(OutboundInterceptor):
 
     async def start_workflow_update(self, input: Any) -> Any:
         CLIENT_CALLS.append("start_workflow_update")
+        input.headers = {**input.headers, "trace": self.trace + "-update"}
         return await super().start_workflow_update(input)
 
     async def describe_workflow(self, input: Any) -> Any:

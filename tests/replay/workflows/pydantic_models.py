@@ -88,3 +88,8 @@ class PydanticOrderWorkflow:
     @workflow.query
     def extras(self) -> dict[str, Item]:
         return {i.sku: i for i in self.extra}
+
+    @workflow.query
+    def has(self, item: Item, near: Address | None) -> bool:
+        assert isinstance(item, Item) and (near is None or isinstance(near, Address))
+        return any(i.sku == item.sku for i in self.extra)

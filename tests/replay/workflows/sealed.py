@@ -138,5 +138,5 @@ class SealedWorkflow:
         return list(self.items)
 
 
-WORKFLOWS = [SealedWorkflow, SealedChild]
+WORKFLOWS: list[type] = [SealedWorkflow, SealedChild]
 ACTIVITIES = [seal_items]
