@@ -118,6 +118,11 @@ def _verdict(value: Stats, peer: Stats | None, target: float) -> str:
     return f"{ratio:.2f}x against a target of {target:.0f}x: {verdict}"
 
 
+def _ratio_verdict(ratio: float, target: float) -> str:
+    return f"{ratio:.2f}x against a target of {target:g}x: " + (
+        "met" if ratio >= target else "MISSED")
+
+
 def _peer(name: str, reason: str | None) -> str:
     return f"{name}: SKIPPED" if reason else name
 
@@ -322,8 +327,15 @@ def _limit_rows(files: _Files, seq: Stats, conc: Stats, seq_n: int, conc_n: int,
                  f"{journal} is DBOS's (SQLite's default)"),
         Row(metric="sequential steps vs the raw commit rate", value=_steps(seq),
             unit="steps/s", peer="raw sqlite3 commits (WAL)", peer_value=wal,
+            target=">= 0.5x",
             note=f"one durable step takes the time of "
-                 f"{wal.median / (seq.median * STEPS):.1f} one-row commits"),
+                 f"{wal.median / (seq.median * STEPS):.1f} one-row commits; "
+                 + _ratio_verdict(seq.median * STEPS / wal.median, 0.5)),
+        Row(metric="concurrent steps vs the raw commit rate", value=_steps(conc),
+            unit="steps/s", peer="raw sqlite3 commits (WAL)", peer_value=wal,
+            target=">= 2x",
+            note=f"{conc_n} concurrent workflows, one worker process; "
+                 + _ratio_verdict(conc.median * STEPS / wal.median, 2.0)),
         Row(metric="sequential steps vs bare asyncio (no durability)", value=_steps(seq),
             unit="steps/s", peer="bare asyncio loop", peer_value=_steps(bare_seq),
             note=f"the same coroutine with the activity awaited directly, "

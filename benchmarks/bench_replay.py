@@ -9,13 +9,16 @@ are already in memory): the instance, its loop and the commands in flight.
 
 Targets: >= 100,000 events/s at 100k events; the rate at 1M at least 0.8x the
 rate at 1k (replay cost per event must not grow with the history); >= 5,000
-tiny (~10-event) histories/s through ``replay_workflows``.
+tiny (~10-event) histories/s through ``replay_workflows``; a saved history file
+parsed and replayed in at most 3x the time ``json.loads`` takes for its text, at 1k
+and 100k events (the floor any replayer pays).
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import statistics
 import time
 import tracemalloc
@@ -28,6 +31,7 @@ from replay.testing import WorkflowDriver
 from replay.worker import Replayer
 
 from ._harness import Row, Stats, rate, repeat
+from .peers import alternate
 
 SECTION = "replay: Replayer throughput and memory"
 
@@ -37,6 +41,7 @@ RATE_TARGET = 100_000
 SCALING_TARGET = 0.8
 TINY_COUNT = 1_000
 TINY_TARGET = 5_000
+FILE_TARGET = 3.0
 
 
 @workflow.defn(name="BenchTimers")
@@ -173,10 +178,47 @@ def _tiny_rows() -> list[Row]:
                 f"{_verdict(stats.median >= TINY_TARGET)}")]
 
 
+def _file_rows() -> list[Row]:
+    """A saved history file replayed (read, parsed, checked, replayed) against the floor
+    every replayer pays: ``json.loads`` of the same file's text."""
+    rows: list[Row] = []
+    for size in (1_000, 100_000):
+        history = timers_history(size)
+        text = history.to_json(indent=None)
+        replayer = Replayer(workflows=[TimersWorkflow])
+
+        def ours(t: str = text, r: Replayer = replayer) -> float:
+            start = time.perf_counter()
+            _replay_once(r, History.from_json(t))
+            return time.perf_counter() - start
+
+        def floor(t: str = text) -> float:
+            start = time.perf_counter()
+            json.loads(t)
+            return time.perf_counter() - start
+
+        mine, parse = alternate(ours, floor)
+        ratio = mine.median / parse.median
+        rows.append(Row(
+            metric=f"saved history of {_label(size)} timer events: parse + replay",
+            value=_ms(mine), unit="ms", peer="json.loads of the same text",
+            peer_value=_ms(parse), target=f"<= {FILE_TARGET:g}x",
+            note=f"{len(history):,} events, {len(text) / 1e6:.2f} MB of JSON; "
+                 f"History.from_json (decode and validate every event) then replay; "
+                 f"{ratio:.2f}x the parse alone: {_verdict(ratio <= FILE_TARGET)}"))
+    return rows
+
+
+def _ms(stats: Stats) -> Stats:
+    return Stats(median=stats.median * 1e3, min=stats.min * 1e3, max=stats.max * 1e3,
+                 samples=tuple(v * 1e3 for v in stats.samples))
+
+
 def run(quick: bool) -> list[Row]:
     sizes = QUICK_SIZES if quick else FULL_SIZES
     rows: list[Row] = []
     for kind in KINDS:
         rows += _kind_rows(kind, sizes)
+    rows += _file_rows()
     rows += _tiny_rows()
     return rows

@@ -115,6 +115,7 @@ from ._store import RecordTaskFailure as RecordTaskFailure
 from ._store import RequestUpdate as RequestUpdate
 from ._store import RunAlreadyExistsError as RunAlreadyExistsError
 from ._store import RunClosedError as RunClosedError
+from ._store import RunCloseWaits as RunCloseWaits
 from ._store import RunInfo as RunInfo
 from ._store import StaleResultError as StaleResultError
 from ._store import Start as Start
@@ -189,6 +190,7 @@ __all__ = [
     "ReservedPayloadKeyError",
     "RetryPolicyData",
     "RunAlreadyExistsError",
+    "RunCloseWaits",
     "RunClosedError",
     "RunInfo",
     "RunNotFoundError",

@@ -232,10 +232,16 @@ class RequestActivityCancel:
 
 @attrs.frozen
 class DeleteActivityTask:
-    """An activity result: the task is done."""
+    """An activity result: the task is done.
+
+    ``missing``: the error to raise if there is no such task (a result delivered
+    for an activity that is no longer open); the store checks it as it deletes,
+    so a result costs no read beforehand. None: a missing task is not an error.
+    """
 
     run_id: str
     scheduled_event_id: int
+    missing: Exception | None = attrs.field(default=None, eq=False)
 
 
 @attrs.frozen

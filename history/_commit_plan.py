@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 
 import attrs
 
-from ._batch import Lookup, Plan, RunHead
+from ._batch import RUNNING, Lookup, Plan, RunHead
 from ._changes import (
     AcceptUpdate,
     AddEvents,
@@ -51,6 +51,8 @@ class CommitPlanner:
         self._heads: dict[str, RunHead | None] = {}
         self._kinds: dict[tuple[str, int], type[Event]] = {}
         self._held: list[Change] = []
+        self.closed: set[str] = set()
+        """The runs this transaction's planned batches ended (for wake-ups)."""
 
     def plan_batch(self, ops: Sequence[Operation]) -> list[Event]:
         """Plan ``ops`` and apply their changes; the events written.
@@ -59,17 +61,21 @@ class CommitPlanner:
         batch applied, and the planner forgets what it had cached.
         """
         written: list[Event] = []
+        closed: set[str] = set()
         try:
             for op in ops:
                 plan = plan_operation(op, self)
                 self._settle(op.run_id, plan)
                 written.extend(plan.events)
+                if plan.head is not None and plan.head.status != RUNNING and plan.events:
+                    closed.add(plan.head.run_id)
             self._write_held()
         except BaseException:
             self._held.clear()
             self._heads.clear()
             self._kinds.clear()
             raise
+        self.closed |= closed
         return written
 
     def _settle(self, run_id: str, plan: Plan) -> None:
@@ -79,7 +85,7 @@ class CommitPlanner:
         for e in plan.events:
             self._kinds[run_id, e.event_id] = type(e)
         if plan.head is not None:
-            self._heads[run_id] = plan.head
+            self._heads[plan.head.run_id] = plan.head
 
     def _write_held(self) -> None:
         if self._held:

@@ -17,6 +17,7 @@ import attrs
 from ._batch import RUNNING, Batch, Lookup, Plan, RunHead
 from ._changes import (
     Change,
+    DeleteActivityTask,
     DropIdleWorkflowTask,
     InsertUpdate,
     LeaseActivityTask,
@@ -128,6 +129,7 @@ def _plan_deliver(op: Deliver, lookup: Lookup) -> Plan:
     cls = type(op.event)
     head = lookup.run_head(op.run_id)
     known: tuple[int, type[Event]] | None = None
+    deferred: StaleResultError | None = None
     try:
         if head is None:
             raise RunNotFoundError(op.run_id)
@@ -136,8 +138,11 @@ def _plan_deliver(op: Deliver, lookup: Lookup) -> Plan:
         stale = _STALE_CHECKS.get(cls)
         if stale is not None:
             command_id = getattr(op.event, stale[0])
-            if not stale[1](lookup, op.run_id, command_id):
-                raise StaleResultError(op.run_id, cls.__name__, command_id)
+            if op.missing_ok or stale[1] is not _open_activity:
+                if not stale[1](lookup, op.run_id, command_id):
+                    raise StaleResultError(op.run_id, cls.__name__, command_id)
+            else:  # checked as the task is deleted: no read first
+                deferred = StaleResultError(op.run_id, cls.__name__, command_id)
             known = (command_id, stale[2])
     except (RunNotFoundError, RunClosedError, StaleResultError):
         if op.missing_ok:
@@ -150,6 +155,9 @@ def _plan_deliver(op: Deliver, lookup: Lookup) -> Plan:
     if event.event_id != head.last_event_id + 1:
         event = attrs.evolve(event, event_id=head.last_event_id + 1)
     batch.add(event)
+    if deferred is not None:
+        batch.changes = [attrs.evolve(c, missing=deferred)
+                         if isinstance(c, DeleteActivityTask) else c for c in batch.changes]
     return batch.plan(created=False)
 
 

@@ -13,11 +13,12 @@ import attrs
 
 from ._batch import RUNNING
 from ._changes import Change
-from ._derive import plan_operation, plan_reject_update, plan_request_update
+from ._commit_plan import CommitPlanner
+from ._derive import plan_reject_update, plan_request_update
 from ._errors import ReplayError, RunNotFoundError
 from ._events import Event, Failure, JsonValue
 from ._history import History
-from ._notify import ChangeNotifier, Notifying
+from ._notify import ChangeNotifier, ClosingNotifying, closed_scope
 from ._query_channel import QueryRequest, expired, wall_now
 from ._registry import (
     ACTIVITY,
@@ -47,7 +48,7 @@ from ._tables import Tables, derive_tables
 T = TypeVar("T")
 
 
-class MemoryStore(Notifying):
+class MemoryStore(ClosingNotifying):
     """A :class:`~history.Store` that keeps everything in memory (lost on exit).
 
     Same rules and errors as :class:`~history.SqliteStore`; every method is
@@ -84,14 +85,15 @@ class MemoryStore(Notifying):
 
     def commit(self, ops: Sequence[Operation]) -> list[Event]:
         """Apply all operations in one transaction, or none; returns the events written."""
+        runs = {op.run_id for op in ops}
+
         def run(tables: Tables) -> list[Event]:
-            written: list[Event] = []
-            for op in ops:
-                plan = plan_operation(op, tables)
-                tables.apply_plan(plan)
-                written.extend(plan.events)
+            # the same planner as SqliteStore's, so both refuse a bad batch alike
+            planner = CommitPlanner(tables, tables.apply)
+            written = planner.plan_batch(ops)
+            runs.update(closed_scope(r) for r in planner.closed)
             return written
-        return self._write(run, {op.run_id for op in ops})
+        return self._write(run, runs)
 
     def commit_each(self, batches: Sequence[Sequence[Operation]]
                     ) -> list[list[Event] | ReplayError]:

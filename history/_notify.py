@@ -313,3 +313,18 @@ class Notifying:
     def change_token(self) -> int:
         """An opaque counter of commits seen; pass it to ``wait_changed(since=...)``."""
         return self._notifier.version
+
+
+def closed_scope(run_id: str) -> str:
+    """The scope key of a commit that ended run ``run_id`` (no run id starts with NUL)."""
+    return "\0closed:" + run_id
+
+
+class ClosingNotifying(Notifying):
+    """:class:`Notifying` for a store whose commits also name the runs they end
+    (:func:`closed_scope`), so a waiter on a run's end sleeps through its other commits."""
+
+    async def wait_closed(self, run_id: str, timeout: float, since: int | None = None) -> bool:
+        """True once a commit that ended ``run_id`` (or one of unknown scope, such as
+        another process's) lands after ``since``, False after ``timeout``."""
+        return await self._notifier.wait(timeout, since, closed_scope(run_id))

@@ -22,7 +22,8 @@ import attrs
 from . import _postgres_conn as pg
 from . import _postgres_rows as rows
 from . import _postgres_sql as sql
-from ._derive import plan_operation
+from ._changes import Change
+from ._commit_plan import CommitPlanner
 from ._errors import ReplayError, StoreError
 from ._events import Event
 from ._notify import ChangeNotifier
@@ -129,12 +130,12 @@ class Database:
     def apply(tx: Tx, ops: Sequence[Operation]) -> list[Event]:
         """Plan and write ``ops`` in the open transaction; the events written."""
         lookup = rows.PgLookup(tx.conn)
-        written: list[Event] = []
         queues: set[str] = set()
-        for op in ops:
-            plan = plan_operation(op, lookup)
-            queues |= rows.apply_changes(tx.conn, plan.changes)
-            written.extend(plan.events)
+
+        def apply(changes: Sequence[Change]) -> None:
+            queues.update(rows.apply_changes(tx.conn, changes))
+        # the same planner as the other stores', so all refuse a bad batch alike
+        written = CommitPlanner(lookup, apply).plan_batch(ops)
         if written or queues:
             tx.runs |= {op.run_id for op in ops}
             tx.queues |= queues | lookup.queues

@@ -340,5 +340,8 @@ def apply_changes(conn: psycopg.Connection[Any], changes: Iterable[Change]) -> s
             queues.add(change.row.task_queue)
         params = _PARAMS[type(change)](change)
         for sql in _SQL[type(change)]:
-            conn.execute(sql, params)
+            done = conn.execute(sql, params)
+            if isinstance(change, DeleteActivityTask) and change.missing is not None \
+                    and done.rowcount == 0:
+                raise change.missing
     return queues

@@ -19,7 +19,7 @@ from ._derive import plan_reject_update, plan_request_update
 from ._errors import ReplayError, RunNotFoundError
 from ._events import Event, Failure, JsonValue
 from ._history import History
-from ._notify import Notifying, acquire_notifier, release_notifier
+from ._notify import ClosingNotifying, acquire_notifier, closed_scope, release_notifier
 from ._query_channel import QueryRequest
 from ._registry import (
     ACTIVITY,
@@ -58,7 +58,7 @@ from ._store import (
 T = TypeVar("T")
 
 
-class SqliteStore(Notifying):
+class SqliteStore(ClosingNotifying):
     """A :class:`~history.Store` in one SQLite file, shared safely by threads and processes.
 
     The file is created with mode 0600 and put in WAL mode; every write runs in
@@ -173,9 +173,14 @@ class SqliteStore(Notifying):
 
     def commit(self, ops: Sequence[Operation]) -> list[Event]:
         """Apply all operations in one transaction, or none; returns the events written."""
+        runs = {op.run_id for op in ops}
+
         def run(conn: sqlite3.Connection) -> list[Event]:
-            return self._planner(conn).plan_batch(ops)
-        return self._write(run, {op.run_id for op in ops})
+            planner = self._planner(conn)
+            written = planner.plan_batch(ops)
+            runs.update(closed_scope(r) for r in planner.closed)
+            return written
+        return self._write(run, runs)
 
     @staticmethod
     def _planner(conn: sqlite3.Connection) -> CommitPlanner:
@@ -195,6 +200,8 @@ class SqliteStore(Notifying):
             except ReplayError as exc:
                 return [exc]
 
+        runs = {op.run_id for ops in batches for op in ops}
+
         def run(conn: sqlite3.Connection) -> list[list[Event] | ReplayError]:
             planner = self._planner(conn)
             results: list[list[Event] | ReplayError] = []
@@ -206,8 +213,9 @@ class SqliteStore(Notifying):
                     conn.execute("ROLLBACK TO batch")
                     results.append(exc)
                 conn.execute("RELEASE batch")
+            runs.update(closed_scope(r) for r in planner.closed)
             return results
-        return self._write(run, {op.run_id for ops in batches for op in ops})
+        return self._write(run, runs)
 
     def append(self, run_id: str, events: Sequence[Event], expected_last_event_id: int) -> None:
         """Conditional append; AppendConflictError if the run is not at the expected id."""

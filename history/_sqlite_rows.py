@@ -371,6 +371,11 @@ def apply_changes(conn: sqlite3.Connection, changes: Iterable[Change]) -> None:
             if conn.execute(_SQL[FinishWorkflowTask][0], (change.run_id,)).rowcount == 0:
                 conn.execute(_SQL[FinishWorkflowTask][1], (change.run_id,))
             continue
+        if isinstance(change, DeleteActivityTask) and change.missing is not None:
+            params = _PARAMS[DeleteActivityTask](change)
+            if conn.execute(_SQL[DeleteActivityTask][0], params).rowcount == 0:
+                raise change.missing
+            continue
         statements = _SQL[type(change)]
         if statements:
             params = _PARAMS[type(change)](change)

@@ -481,3 +481,21 @@ class Store(Protocol):
     # maintenance
     def rebuild_indexes(self) -> None: ...
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class RunCloseWaits(Protocol):
+    """A store that can wake a waiter only when a run ends (optional beside :class:`Store`).
+
+    ``await handle.result()`` uses it when the store has it, so waiting for a result
+    costs nothing per step of the run.
+    """
+
+    async def wait_closed(self, run_id: str, timeout: float, since: int | None = None) -> bool:
+        """True once a commit ending ``run_id`` lands after ``since`` (a
+        :meth:`Store.change_token`; or one whose scope is unknown, such as another
+        process's commit), False after ``timeout``."""
+        ...
+
+
+RunCloseWaits.__module__ = "replay.history"

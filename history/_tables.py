@@ -243,7 +243,10 @@ class Tables:
             self.put(self.activity_tasks, key, attrs.evolve(row, cancel_requested=True))
 
     def _delete_activity_task(self, c: DeleteActivityTask) -> None:
-        self.delete(self.activity_tasks, (c.run_id, c.scheduled_event_id))
+        key = (c.run_id, c.scheduled_event_id)
+        if c.missing is not None and key not in self.activity_tasks:
+            raise c.missing
+        self.delete(self.activity_tasks, key)
 
     def _insert_timer(self, c: InsertTimer) -> None:
         self.put(self.timers, (c.timer.run_id, c.timer.started_event_id), c.timer)
@@ -325,6 +328,10 @@ _APPLY: dict[type, Callable[[Tables, Any], None]] = {
 # --- rebuilding -------------------------------------------------------------------------------
 
 
+#: Update statuses that events record (UpdateAccepted, UpdateCompleted).
+_DERIVED_STATUSES = ("accepted", "completed")
+
+
 def _as_requested(update: UpdateRequest) -> UpdateRequest:
     # Statuses the events decide are recomputed from them; 'requested' and 'rejected'
     # are not in any history, so they are kept as they are.
@@ -350,11 +357,24 @@ def derive_tables(
     failure it counts is still the last one recorded.
     """
     tables = Tables()
+    # Updates the events accept are not seeded: their acceptance recreates them, so an
+    # earlier WorkflowTaskCompleted does not see them as still waiting for a worker
+    # (the live commit never did, whatever order an imported history has).
+    # Their request-only fields (time, headers) are put back afterwards.
+    accepted: dict[tuple[str, str], UpdateRequest] = {}
     for update in updates:
+        if update.status in _DERIVED_STATUSES:
+            accepted[(update.run_id, update.update_id)] = update
+            continue
         tables.updates.setdefault(update.run_id, {})[update.update_id] = _as_requested(update)
     for run_id, events in runs:
         tables.apply_plan(plan_events(run_id, events, tables, expected_last_event_id=0,
                                       unique=False))
+    for (run_id, update_id), original in accepted.items():
+        derived = tables.updates.get(run_id, {}).get(update_id)
+        tables.updates.setdefault(run_id, {})[update_id] = original if derived is None else \
+            attrs.evolve(derived, requested_at=original.requested_at,
+                         headers=dict(original.headers))
     for run_id, row in (workflow_tasks or {}).items():
         new = tables.workflow_tasks.get(run_id)
         if new is not None:

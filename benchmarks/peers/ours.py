@@ -20,7 +20,7 @@ from pathlib import Path
 
 from replay import activity, workflow
 from replay.client import Client
-from replay.history import SqliteStore
+from replay.history import SqliteStore, store_from_url
 from replay.worker import Worker
 
 QUEUE = "bench-peers"
@@ -54,12 +54,17 @@ async def bare_workflow(n: int) -> int:
     return total
 
 
-def client(path: Path, synchronous: str) -> Client:
-    """A client on a SqliteStore file at ``synchronous``."""
+def client(path: Path | str, synchronous: str) -> Client:
+    """A client on a SqliteStore file at ``synchronous``, or on the store a
+    ``postgresql://`` URL names (``synchronous`` is then the server's business)."""
+    if isinstance(path, str) and path.startswith("postgresql://"):
+        store = store_from_url(path)
+        assert store is not None
+        return Client(store)
     return Client(SqliteStore(path, synchronous=synchronous))
 
 
-def _start_worker_process(path: Path, synchronous: str) -> subprocess.Popen[bytes]:
+def _start_worker_process(path: Path | str, synchronous: str) -> subprocess.Popen[bytes]:
     """Another worker process on the same file (``benchmarks.peers.ours_worker``)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "benchmarks.peers.ours_worker", str(path), synchronous],
@@ -88,12 +93,17 @@ def _nothing() -> None:
 
 async def timed_runs(count: int, steps: int, synchronous: str, *, concurrent: bool,
                      on_start: Callable[[], None] = _nothing,
-                     on_stop: Callable[[], None] = _nothing, processes: int = 1) -> float:
-    """``count`` workflows per second; ``on_start``/``on_stop`` bracket the timed part."""
+                     on_stop: Callable[[], None] = _nothing, processes: int = 1,
+                     url: str | None = None) -> float:
+    """``count`` workflows per second; ``on_start``/``on_stop`` bracket the timed part.
+
+    ``url``: a ``postgresql://`` store (a fresh schema each time) instead of a new
+    SQLite file.
+    """
     with tempfile.TemporaryDirectory(prefix="bench-peers-") as d:
-        c = client(Path(d) / "ours.db", synchronous)
-        helpers = [_start_worker_process(Path(d) / "ours.db", synchronous)
-                   for _ in range(processes - 1)]
+        target: Path | str = url if url is not None else Path(d) / "ours.db"
+        c = client(target, synchronous)
+        helpers = [_start_worker_process(target, synchronous) for _ in range(processes - 1)]
         try:
             async with Worker(c, task_queue=QUEUE, workflows=[StepsWorkflow],
                               activities=[step], max_concurrent_activities=200):
@@ -120,14 +130,14 @@ async def timed_runs(count: int, steps: int, synchronous: str, *, concurrent: bo
 
 
 def workflows_per_second(count: int, steps: int, synchronous: str, *, concurrent: bool,
-                         processes: int = 1) -> float:
+                         processes: int = 1, url: str | None = None) -> float:
     """``count`` workflows of ``steps`` activities, one after another or all at once.
 
     ``processes``: worker processes on the file (this one, plus ``processes - 1``
     started for the sample, each with its own worker identity).
     """
     return asyncio.run(timed_runs(count, steps, synchronous, concurrent=concurrent,
-                                  processes=processes))
+                                  processes=processes, url=url))
 
 
 def bare_per_second(count: int, steps: int, *, concurrent: bool) -> float:

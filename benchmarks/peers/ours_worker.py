@@ -1,6 +1,6 @@
 """A worker process for the multi-process benchmarks.
 
-    python -m benchmarks.peers.ours_worker DB_PATH SYNCHRONOUS
+    python -m benchmarks.peers.ours_worker DB_PATH|POSTGRES_URL SYNCHRONOUS
 
 Runs ``StepsWorkflow`` and ``step`` (``benchmarks.peers.ours``) on the file until
 its standard input closes; prints ``ready`` once the worker polls.
@@ -18,7 +18,7 @@ from . import ours
 
 
 async def _serve(path: str, synchronous: str) -> None:
-    c = ours.client(Path(path), synchronous)
+    c = ours.client(path if path.startswith("postgresql://") else Path(path), synchronous)
     try:
         async with Worker(c, task_queue=ours.QUEUE, workflows=[ours.StepsWorkflow],
                           activities=[ours.step], max_concurrent_activities=200):

@@ -122,10 +122,15 @@ def data_converter_option(fn: F) -> F:
         "decoded with it, through its payload codec if it has one.")(fn)
 
 
+CONVERTER_SPEC = "replay.data_converter_spec"
+"""Key of ``click.Context.meta`` holding ``--data-converter``'s MODULE:ATTR as given."""
+
+
 def _load_converter(ctx: click.Context, param: click.Parameter,
                     spec: str | None) -> DataConverter | None:
     if spec is None:
         return None
+    ctx.meta[CONVERTER_SPEC] = spec  # for commands that start more processes
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name or not attr:
         raise click.BadParameter(f"{spec!r} is not module:attribute", param=param)

@@ -20,6 +20,7 @@ from replay.worker import Replayer, WorkerMetrics
 from replay.workflow import WorkflowDefinition
 
 from ._common import (
+    CONVERTER_SPEC,
     CliError,
     data_converter_option,
     db_option,
@@ -35,6 +36,7 @@ from ._common import (
 )
 from ._escape import visible
 from ._logging import FORMATS, LEVELS, configure_logging
+from ._processes import extra_workers
 
 log = logging.getLogger("replay.cli")
 
@@ -120,6 +122,8 @@ class StoreUnusableError(CliError):
               show_default=True, help="Log records of this level and up (on stderr).")
 @click.option("--log-format", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text lines, or one JSON object per line.")
+@click.option("--processes", "-p", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes to run on the store (this one and N-1 more).")
 @click.option("--metrics-port", type=click.IntRange(0, 65535), default=None, metavar="PORT",
               help="Serve the worker's metrics for Prometheus at http://HOST:PORT/metrics "
                    "(the prometheus extra; 0 picks a free port, printed on stderr).")
@@ -128,6 +132,7 @@ class StoreUnusableError(CliError):
 @data_converter_option
 @db_option
 def worker(modules: tuple[str, ...], task_queue: str, log_level: str, log_format: str,
+           processes: int,
            metrics_port: int | None, metrics_host: str, data_converter: DataConverter | None,
            db: str) -> None:
     """Run a worker in the foreground until Ctrl-C or SIGTERM.
@@ -136,7 +141,11 @@ def worker(modules: tuple[str, ...], task_queue: str, log_level: str, log_format
     MODULEs is registered (and recorded in the store, so that clients without
     the code can check what they send). Logs go to stderr: --log-level
     (default INFO: workflow.logger and activity.logger records included),
-    --log-format text or json. A passing store fault (the database locked by
+    --log-format text or json. With --processes N, N-1 more worker processes run
+    the same code on the same store (one per core: a worker runs on one core),
+    sharing its runs through their leases (with the same --data-converter and log
+    options; --metrics-port serves this process's metrics only); Ctrl-C or
+    SIGTERM stops them all. A passing store fault (the database locked by
     another process, a full disk) is logged and retried until it clears; a
     store that cannot be used (corrupt, read-only, from a newer replay) ends
     the worker with one line on stderr and exit status 3.
@@ -170,8 +179,10 @@ def worker(modules: tuple[str, ...], task_queue: str, log_level: str, log_format
         running = asyncio.create_task(w.run())
         names = ", ".join(c.__name__ for c in code.workflows) or "none"
         acts = ", ".join(getattr(a, "__name__", "?") for a in code.activities) or "none"
+        others = (f"; {len(extra)} more worker processes: pids "
+                  + ", ".join(str(p.pid) for p in extra)) if extra else ""
         click.echo(f"worker polling task queue {visible(repr(task_queue))} on {visible(db)} "
-                   f"(workflows: {names}; activities: {acts}); Ctrl-C to stop")
+                   f"(workflows: {names}; activities: {acts}{others}); Ctrl-C to stop")
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait({running, stopper}, return_when=asyncio.FIRST_COMPLETED)
         stopper.cancel()
@@ -180,7 +191,12 @@ def worker(modules: tuple[str, ...], task_queue: str, log_level: str, log_format
         click.echo("worker stopped")
 
     try:
-        run_async(serve())
+        converter_spec = click.get_current_context().meta.get(CONVERTER_SPEC)
+        with extra_workers(processes - 1, modules, task_queue, db,
+                           data_converter=converter_spec,
+                           log_options=["--log-level", log_level, "--log-format", log_format]
+                           ) as extra:
+            run_async(serve())
     except StoreError as exc:  # passing faults are retried inside; this one cannot clear
         raise StoreUnusableError(exc) from exc
     finally:

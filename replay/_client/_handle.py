@@ -22,6 +22,7 @@ from replay.history import (
     History,
     PayloadConverter,
     RunClosedError,
+    RunCloseWaits,
     RunInfo,
     SignalReceived,
     Store,
@@ -365,7 +366,10 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
             if run is None:
                 raise WorkflowNotFoundError(self.id, run_id)
             if run.status == "running":
-                await store.wait_changed(1.0, since=token, run_id=run_id)
+                if isinstance(store, RunCloseWaits):  # sleeps through the run's steps
+                    await store.wait_closed(run_id, 1.0, since=token)
+                else:
+                    await store.wait_changed(1.0, since=token, run_id=run_id)
                 continue
             last = (await calls(store.read, run_id, after_event_id=run.last_event_id - 1))[-1]
             if isinstance(last, WorkflowContinuedAsNew) and follow_runs:

@@ -162,6 +162,8 @@ class Worker:
         self.task_failures: dict[str, Exception] = {}
         self._idle_token: int | None = None
         self._timer_token: int | None = None
+        self._query_token: int | None = None
+        self._queries_at = 0.0
         self._next_timer: datetime | None = None
         self._polled_at = 0.0
         self._faults = FaultBackoff(log, f"worker {self.identity}")
@@ -373,7 +375,10 @@ class Worker:
             progressed |= found
         progressed |= self._fire_timers()
         self._pool.check_cancellations()
-        self._queries.answer_pending()  # answers leave the runs as they were
+        # Query requests are commits too: look for them after a commit, or twice a second.
+        if token != self._query_token or clock - self._queries_at > 0.5:
+            self._query_token, self._queries_at = token, clock
+            self._queries.answer_pending()  # answers leave the runs as they were
         return progressed
 
     def recover_dead_workers(self) -> int:
@@ -435,6 +440,8 @@ class Worker:
             self._idle_token = after
         if self._timer_token == before:
             self._timer_token = after
+        if self._query_token == before:
+            self._query_token = after
         self._pool.seen_own_commit(before, after)
 
     # --- workflow tasks ------------------------------------------------------------------

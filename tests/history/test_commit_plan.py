@@ -11,6 +11,7 @@ import attrs
 from replay.history import (
     ActivityCompleted,
     Append,
+    AppendConflictError,
     Deliver,
     LeaseActivity,
     SqliteStore,
@@ -81,9 +82,15 @@ def test_a_stale_result_fails_its_batch_and_writes_nothing(store: Store) -> None
     _scheduled(store)
     store.commit([_step()[0]])  # the result was recorded by someone else
     before = store.read("a")
-    [result] = store.commit_each([_step()])
-    assert isinstance(result, StaleResultError)
+    # alone, it is stale (found as its task is deleted, after its event was added)...
+    [alone] = store.commit_each([[_step()[0]]])
+    assert isinstance(alone, StaleResultError)
+    assert "ActivityCompleted for command event 3 of run 'a'" in str(alone)
+    # ...and with the activation that expected the run where it was, a conflict
+    [step] = store.commit_each([_step()])
+    assert isinstance(step, AppendConflictError)
     assert store.read("a") == before
+    assert [p.scheduled_event_id for p in store.pending_activities("a")] == []
 
 
 def test_sqlite_writes_a_step_with_one_statement_per_changed_row(tmp_path: Path) -> None:
@@ -105,7 +112,7 @@ def test_sqlite_writes_a_step_with_one_statement_per_changed_row(tmp_path: Path)
     assert sum(s.startswith("UPDATE activity_tasks") for s in seen) == 0
     assert sum(s.startswith("DELETE FROM activity_tasks") for s in seen) == 1
     assert sum("SAVEPOINT" in s for s in seen) == 0
-    assert len(seen) == 9  # BEGIN, head, open activity, 3 event rows, delete, insert, COMMIT
+    assert len(seen) == 8  # BEGIN, head, 3 event rows, delete (checks it was open), insert, COMMIT
 
 
 def test_coalesce_merges_events_and_cancels_a_need_finished_in_the_batch() -> None:

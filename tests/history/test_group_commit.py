@@ -135,3 +135,25 @@ def test_cancel_requested_activities_lists_only_the_owners(store: Store) -> None
                                task_done(8)], 5)])
     assert store.cancel_requested_activities("me") == [("a", 3)]
     assert store.cancel_requested_activities("you") == [("a", 4)]
+
+
+async def test_a_waiter_on_a_runs_end_sleeps_through_its_other_commits(store: Store) -> None:
+    import asyncio
+
+    from replay.history import PostgresStore, RunCloseWaits
+
+    if isinstance(store, PostgresStore):  # it wakes waiters per run and per task queue
+        assert not isinstance(store, RunCloseWaits)
+        return
+    assert isinstance(store, RunCloseWaits)
+    _open(store, "a", "wf-a")
+    token = store.change_token()
+    waiting = asyncio.ensure_future(store.wait_closed("a", 30, since=token))
+    store.commit([Deliver("a", signal())])  # before the wait starts: not an end either
+    await asyncio.sleep(0)
+    store.commit([Append("a", [task_done(4)], 3)])
+    on_a = asyncio.ensure_future(store.wait_changed(30, since=token, run_id="a"))
+    assert await asyncio.wait_for(on_a, 10) is True  # the commits were seen...
+    assert not waiting.done()  # ...and did not end the wait on the run's end
+    store.commit([Append("a", [WorkflowCompleted(event_id=5, time=T0 + SECOND)], 4)])
+    assert await asyncio.wait_for(waiting, 10) is True

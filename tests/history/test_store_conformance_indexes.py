@@ -298,3 +298,18 @@ def test_imported_history_indexes_survive_a_rebuild(make_store: Any, history: An
             assert s.dump_indexes() == before
         finally:
             s.close()
+
+
+def test_an_update_accepted_after_the_last_task_survives_a_rebuild(store: Store) -> None:
+    """An imported history whose update is accepted after the last completed workflow task
+    (found by the property above): the rebuild must not see the accepted update as still
+    waiting at that earlier task, which would keep a workflow task row the commit did not
+    keep."""
+    accepted = UpdateAccepted(event_id=3, time=T0 + SECOND, update_id="u1", name="set",
+                              args=[1])
+    store.commit([Append("r1", [started(), task_done(2), accepted], 0)])
+    before = store.dump_indexes()  # type: ignore[attr-defined]
+    store.rebuild_indexes()
+    assert store.dump_indexes() == before  # type: ignore[attr-defined]
+    update = store.get_update("r1", "u1")
+    assert update is not None and update.status == "accepted"
