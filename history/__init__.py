@@ -64,6 +64,8 @@ from ._kinds import SKIPPED_KINDS as SKIPPED_KINDS
 from ._kinds import TERMINAL_KINDS as TERMINAL_KINDS
 from ._kinds import TERMINAL_STATUS as TERMINAL_STATUS
 from ._kinds import AnyEvent as AnyEvent
+from ._limits import MAX_FAILURE_CHAIN as MAX_FAILURE_CHAIN
+from ._limits import MAX_PAYLOAD_DEPTH as MAX_PAYLOAD_DEPTH
 from ._memory import MemoryStore as MemoryStore
 from ._open import store_from_url as store_from_url
 from ._payload import ENVELOPE_KEY as ENVELOPE_KEY
@@ -164,6 +166,8 @@ __all__ = [
     "LeaseActivity",
     "ListQueryAttributeError",
     "ListQueryError",
+    "MAX_FAILURE_CHAIN",
+    "MAX_PAYLOAD_DEPTH",
     "MarkerRecorded",
     "MemoryStore",
     "Operation",

@@ -11,6 +11,10 @@ run, to name the first offending value and where it sits (``$``,
   field names, dict keys, list indexes, and a set's position in its sorted list);
 * :func:`explain_value` walks the value itself, for what conversion cannot
   survive: a reference cycle, or an encoder registered for a type that raises.
+
+Converted data nested deeper than :data:`MAX_PAYLOAD_DEPTH` is not JSON a
+history can hold (see :mod:`history._limits`): :func:`is_json` refuses it and
+:func:`explain_data` names the first array or object past the limit.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 import attrs
 
 from ._errors import PayloadError
+from ._limits import MAX_PAYLOAD_DEPTH
 
 Encoder = Callable[[Any], Any]
 
@@ -37,23 +42,31 @@ _SUPPORTED = (
 )
 
 
-def is_json(data: Any) -> bool:
-    """Whether ``data`` is exactly JSON (no subclasses, no NaN, no lone surrogates).
+def is_json(data: Any, room: int = MAX_PAYLOAD_DEPTH) -> bool:
+    """Whether ``data`` is exactly JSON (no subclasses, no NaN, no lone surrogates)
+    nesting at most ``room`` arrays and objects (so data that contains itself is not).
 
-    Raises RecursionError on data that contains itself.
+    A container's strings and integers are checked in place, without a call.
     """
     t = type(data)
     if t is str:
         return data.isascii() or _SURROGATE.search(data) is None
-    if t is dict:
-        for key, item in data.items():
-            if type(key) is not str or not (key.isascii() or _SURROGATE.search(key) is None):
-                return False
-            if not is_json(item):
+    if t is dict or t is list:
+        if room <= 0:
+            return False
+        if t is dict:
+            for key in data:
+                if type(key) is not str or not (key.isascii() or _SURROGATE.search(key) is None):
+                    return False
+        inner = room - 1
+        for item in data.values() if t is dict else data:
+            kind = type(item)
+            if kind is str:
+                if not (item.isascii() or _SURROGATE.search(item) is None):
+                    return False
+            elif kind is not int and kind is not bool and not is_json(item, inner):
                 return False
         return True
-    if t is list:
-        return all(map(is_json, data))
     if t is int or t is bool or data is None:
         return True
     if t is float:
@@ -62,14 +75,17 @@ def is_json(data: Any) -> bool:
 
 
 def explain_data(
-    data: Any, path: str, could_encode: Callable[[Any], bool]
+    data: Any, path: str, could_encode: Callable[[Any], bool], room: int = MAX_PAYLOAD_DEPTH
 ) -> PayloadError | None:
     """The first value in converted ``data`` that is not JSON, as a PayloadError.
 
     ``could_encode(value)`` tells a type the converter handles (so it only got
-    here through a field annotated with another type) from one it does not.
+    here through a field annotated with another type) from one it does not;
+    ``room`` is how many more arrays and objects may nest at ``path``.
     """
     t = type(data)
+    if (t is dict or t is list) and room <= 0:
+        return too_deep(path)
     if t is dict:
         for key, item in data.items():
             if type(key) is not str:
@@ -82,13 +98,13 @@ def explain_data(
                 )
             if _SURROGATE.search(key):
                 return _surrogate_error(key, f"dict key at {path}", path)
-            found = explain_data(item, f"{path}.{key}", could_encode)
+            found = explain_data(item, f"{path}.{key}", could_encode, room - 1)
             if found is not None:
                 return found
         return None
     if t is list:
         for i, item in enumerate(data):
-            found = explain_data(item, f"{path}[{i}]", could_encode)
+            found = explain_data(item, f"{path}[{i}]", could_encode, room - 1)
             if found is not None:
                 return found
         return None
@@ -104,6 +120,37 @@ def explain_data(
     if t in (int, bool, float, type(None)):
         return None
     return _no_json_form(data, path, could_encode(data))
+
+
+def too_deep(path: str) -> PayloadError:
+    """The PayloadError for an array or object at ``path`` past MAX_PAYLOAD_DEPTH."""
+    return PayloadError(
+        f"the payload nests deeper than {MAX_PAYLOAD_DEPTH} arrays and objects at {path}; "
+        "a history could not be read back with it: flatten the value (or pass it as a "
+        "string)",
+        type_name="JSON",
+        path=path,
+    )
+
+
+def depth_error(data: Any, path: str) -> PayloadError | None:
+    """``too_deep`` for the first array or object of JSON ``data`` past the limit, if any.
+
+    Walks with an explicit stack, so data of any depth is measured.
+    """
+    stack: list[tuple[Any, str, int]] = [(data, path, MAX_PAYLOAD_DEPTH)]
+    while stack:
+        value, where, room = stack.pop()
+        if type(value) is not dict and type(value) is not list:
+            continue
+        if room <= 0:
+            return too_deep(where)
+        pairs = value.items() if type(value) is dict else enumerate(value)
+        form = "{}.{}" if type(value) is dict else "{}[{}]"
+        inner = [(item, form.format(where, key), room - 1) for key, item in pairs
+                 if type(item) is dict or type(item) is list]
+        stack.extend(reversed(inner))
+    return None
 
 
 def _no_json_form(value: Any, path: str, convertible: bool) -> PayloadError:

@@ -18,12 +18,7 @@ import re
 from typing import Any
 
 from ._errors import HistoryError
-
-MAX_DEPTH = 128
-"""Deepest nesting of arrays and objects a history may have (the document is level 1).
-
-Events sit at level 3, so a payload or a failure's cause chain may nest about
-120 levels; decoding deeper data would exhaust Python's stack further on."""
+from ._limits import MAX_DEPTH
 
 MAX_INT_DIGITS = 4300
 """Most digits an integer may have: the most Python writes by default, so every

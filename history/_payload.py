@@ -26,6 +26,7 @@ import attrs
 
 from ._errors import PayloadError
 from ._events import JsonValue
+from ._json_check import depth_error
 
 ENVELOPE_KEY = "$payload"
 """The one key of an encoded payload's JSON object."""
@@ -82,10 +83,14 @@ def payload_to_data(payload: Payload) -> JsonValue:
     payload with no other metadata, else an envelope."""
     if payload.metadata == {"encoding": JSON_PLAIN}:
         try:
-            return json.loads(payload.data)
-        except ValueError as exc:
+            data = json.loads(payload.data)
+        except (ValueError, RecursionError) as exc:
             raise PayloadError(f"a json/plain payload holds no JSON: {exc}",
                                type_name="Payload", path="$") from exc
+        too_deep = depth_error(data, "$")
+        if too_deep is not None:
+            raise too_deep
+        return data
     return {ENVELOPE_KEY: _envelope_body(payload)}
 
 

@@ -11,18 +11,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from . import _postgres_rows as rows
+from . import _rebuild as rebuild
 from ._events import Event
-from ._search_index import INDEX_COLUMNS, rows_of
+from ._rebuild import SqlDialect
 from ._sqlite_rows import decode_event
 from ._store import RunInfo
-from ._tables import derive_tables
 
 if TYPE_CHECKING:
     import psycopg
-
-_DERIVED = ("runs", "workflow_tasks", "activity_tasks", "timers", "update_requests",
-            "search_attributes")
-
 
 def _runs_events(conn: psycopg.Connection[Any]) -> Iterator[tuple[str, list[Event]]]:
     # Runs keep their order in the runs index; runs missing from it come last.
@@ -34,58 +30,24 @@ def _runs_events(conn: psycopg.Connection[Any]) -> Iterator[tuple[str, list[Even
             yield run_id, [decode_event(r[1]) for r in found]
 
 
+def _dialect(conn: psycopg.Connection[Any]) -> SqlDialect:
+    def insert_many(table: str, columns: str, values: list[tuple[Any, ...]]) -> None:
+        marks = ", ".join(["%s"] * len(columns.split(",")))
+        with conn.cursor() as cur:
+            cur.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
+    return SqlDialect(execute=conn.execute, insert_many=insert_many, rows=rows,
+                      run_select=rows.RUN_COLUMNS, text_order=' COLLATE "C"')
+
+
 def rebuild_indexes(conn: psycopg.Connection[Any]) -> None:
     """Recompute runs, tasks, timers and update statuses from the events."""
     conn.execute("LOCK TABLE events, runs IN EXCLUSIVE MODE")
-    updates = [rows.update_from_row(r) for r in conn.execute(
-        f"SELECT {rows.UPDATE_COLUMNS} FROM update_requests ORDER BY seq")]
-    workflow_tasks = {r.run_id: r for r in map(rows.wtask_from_row, conn.execute(
-        f"SELECT {rows.WTASK_COLUMNS} FROM workflow_tasks"))}
-    activity_tasks = {(a.run_id, a.scheduled_event_id): a for a in map(
-        rows.activity_from_row,
-        conn.execute(f"SELECT {rows.ACTIVITY_COLUMNS} FROM activity_tasks"))}
-    runs_index = {r.run_id: r for r in map(rows.run_from_row, conn.execute(
-        f"SELECT {rows.RUN_COLUMNS} FROM runs"))}
-    tables = derive_tables(list(_runs_events(conn)), updates, workflow_tasks=workflow_tasks,
-                           activity_tasks=activity_tasks, runs_index=runs_index)
-    for table in _DERIVED:
-        conn.execute(f"DELETE FROM {table}")
-    inserts: list[tuple[str, str, list[tuple[Any, ...]]]] = [
-        ("runs", rows.RUN_COLUMNS, [rows.run_to_row(r) for r in tables.runs.values()]),
-        ("workflow_tasks", rows.WTASK_COLUMNS,
-         [rows.wtask_to_row(r) for r in tables.workflow_tasks.values()]),
-        ("activity_tasks", rows.ACTIVITY_COLUMNS,
-         [rows.activity_to_row(r) for r in tables.activity_tasks.values()]),
-        ("timers", rows.TIMER_COLUMNS, [rows.timer_to_row(t) for t in tables.timers.values()]),
-        ("update_requests", rows.UPDATE_COLUMNS,
-         [rows.update_to_row(u) for u in tables.all_updates()]),
-        ("search_attributes", INDEX_COLUMNS,
-         [row for r in tables.runs.values() for row in rows_of(r.run_id, r.search_attributes)]),
-    ]
-    with conn.cursor() as cur:
-        for table, columns, values in inserts:
-            if values:
-                marks = ", ".join(["%s"] * len(columns.split(",")))
-                cur.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
+    rebuild.rebuild_indexes(_dialect(conn), lambda: list(_runs_events(conn)))
 
 
 def dump_indexes(conn: psycopg.Connection[Any]) -> dict[str, list[Any]]:
     """Every derived row as records, in key order (to compare stores and rebuilds)."""
-    def select(columns: str, table: str, order: str) -> list[Any]:
-        return conn.execute(f"SELECT {columns} FROM {table} ORDER BY {order}").fetchall()
-    return {
-        "runs": [rows.run_from_row(r) for r in select(rows.RUN_COLUMNS, "runs", "run_id")],
-        "workflow_tasks": [rows.wtask_from_row(r) for r in
-                           select(rows.WTASK_COLUMNS, "workflow_tasks", "run_id")],
-        "activity_tasks": [rows.activity_from_row(r) for r in select(
-            rows.ACTIVITY_COLUMNS, "activity_tasks", "run_id, scheduled_event_id")],
-        "timers": [rows.timer_from_row(r) for r in
-                   select(rows.TIMER_COLUMNS, "timers", "run_id, started_event_id")],
-        "update_requests": [rows.update_from_row(r) for r in select(
-            rows.UPDATE_COLUMNS, "update_requests", "run_id, update_id")],
-        "search_attributes": [tuple(r) for r in select(
-            INDEX_COLUMNS, "search_attributes", 'run_id COLLATE "C", name COLLATE "C", position')],
-    }
+    return rebuild.dump_indexes(_dialect(conn))
 
 
 def closed_runs(conn: psycopg.Connection[Any], closed_before: datetime,

@@ -7,39 +7,12 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from replay.history import (
+    EVENT_KINDS,
+    REFERENCES,
     TERMINAL_KINDS,
-    ActivityCanceled,
-    ActivityCancelRequested,
-    ActivityCompleted,
-    ActivityFailed,
-    ActivityScheduled,
-    ActivityTimedOut,
-    CancelRequested,
-    ChildWorkflowCanceled,
-    ChildWorkflowCompleted,
-    ChildWorkflowFailed,
-    ChildWorkflowStarted,
     Event,
-    EventEmitted,
-    ExternalSignalDelivered,
-    ExternalSignalFailed,
-    ExternalSignalSent,
-    MarkerRecorded,
-    SearchAttributesUpserted,
-    SignalReceived,
-    TimerCanceled,
-    TimerFired,
-    TimerStarted,
-    UpdateAccepted,
-    UpdateCompleted,
-    WorkflowCompleted,
-    WorkflowContinuedAsNew,
-    WorkflowFailed,
-    WorkflowStarted,
     WorkflowTaskCompleted,
     WorkflowTaskFailed,
-    WorkflowTerminated,
-    WorkflowTimedOut,
     envelope_summary,
     is_envelope,
 )
@@ -72,48 +45,53 @@ def _payload_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-_SUMMARIES: dict[type[Event], Callable[[Any], str]] = {
-    WorkflowStarted: lambda e: f"{e.workflow_type} id={e.workflow_id} args={_j(e.args)}",
-    WorkflowCompleted: lambda e: f"result={_j(e.result)}",
-    WorkflowFailed: lambda e: f"{e.failure.type}: {e.failure.message}",
-    WorkflowTerminated: lambda e: f"reason={e.reason!r}",
-    ActivityScheduled: lambda e: f"{e.activity_type} #{e.seq} args={_j(e.args)}",
-    ActivityCompleted: lambda e: f"of event {e.scheduled_event_id}, attempt {e.attempt}, "
-                                 f"result={_j(e.result)}",
-    ActivityFailed: lambda e: f"of event {e.scheduled_event_id}, attempt {e.attempt}: "
-                              f"{e.failure.message}",
-    ActivityTimedOut: lambda e: f"of event {e.scheduled_event_id}: {e.timeout_type}",
-    TimerStarted: lambda e: f"#{e.seq} {e.duration.total_seconds():g}s",
-    TimerFired: lambda e: f"timer of event {e.started_event_id}",
-    SignalReceived: lambda e: f"{e.signal_name} args={_j(e.args)}",
-    UpdateAccepted: lambda e: f"{e.name} id={e.update_id[:8]} args={_j(e.args)}",
-    UpdateCompleted: lambda e: f"id={e.update_id[:8]} "
-                               + (f"failed: {e.failure.message}" if e.failure
-                                  else f"result={_j(e.result)}"),
-    ChildWorkflowStarted: lambda e: f"{e.workflow_type} id={e.workflow_id}",
-    ExternalSignalSent: lambda e: f"{e.signal_name} to {e.workflow_id}",
-    MarkerRecorded: lambda e: f"{e.name} {e.marker_id}" + (" (deprecated)" if e.deprecated
-                                                           else ""),
-    EventEmitted: lambda e: f"#{e.seq} {_j(e.payload)}",
-    SearchAttributesUpserted: lambda e: " ".join(
+def _of(event: Event) -> str:
+    """``of event N``: the command a result event answers, by the field REFERENCES names."""
+    field, _ = REFERENCES[type(event)]
+    return f"of event {getattr(event, field)}"
+
+
+_BY_KIND: dict[str, Callable[[Any], str]] = {
+    "WorkflowStarted": lambda e: f"{e.workflow_type} id={e.workflow_id} args={_j(e.args)}",
+    "WorkflowCompleted": lambda e: f"result={_j(e.result)}",
+    "WorkflowFailed": lambda e: f"{e.failure.type}: {e.failure.message}",
+    "WorkflowTerminated": lambda e: f"reason={e.reason!r}",
+    "ActivityScheduled": lambda e: f"{e.activity_type} #{e.seq} args={_j(e.args)}",
+    "ActivityCompleted": lambda e: f"{_of(e)}, attempt {e.attempt}, result={_j(e.result)}",
+    "ActivityFailed": lambda e: f"{_of(e)}, attempt {e.attempt}: {e.failure.message}",
+    "ActivityTimedOut": lambda e: f"{_of(e)}: {e.timeout_type}",
+    "TimerStarted": lambda e: f"#{e.seq} {e.duration.total_seconds():g}s",
+    "TimerFired": lambda e: f"timer {_of(e)}",
+    "SignalReceived": lambda e: f"{e.signal_name} args={_j(e.args)}",
+    "UpdateAccepted": lambda e: f"{e.name} id={e.update_id[:8]} args={_j(e.args)}",
+    "UpdateCompleted": lambda e: f"id={e.update_id[:8]} "
+                                 + (f"failed: {e.failure.message}" if e.failure
+                                    else f"result={_j(e.result)}"),
+    "ChildWorkflowStarted": lambda e: f"{e.workflow_type} id={e.workflow_id}",
+    "ExternalSignalSent": lambda e: f"{e.signal_name} to {e.workflow_id}",
+    "MarkerRecorded": lambda e: f"{e.name} {e.marker_id}"
+                                + (" (deprecated)" if e.deprecated else ""),
+    "EventEmitted": lambda e: f"#{e.seq} {_j(e.payload)}",
+    "SearchAttributesUpserted": lambda e: " ".join(
         f"{name}=" + ("(unset)" if value is None else _j(value.get("value")))
         for name, value in e.search_attributes.items()),
-    WorkflowContinuedAsNew: lambda e: f"as run {e.new_run_id} args={_j(e.args)}",
-    WorkflowTimedOut: lambda e: f"{e.timeout_type} timeout",
-    CancelRequested: lambda e: f"reason={e.reason!r}" if e.reason else "",
-    WorkflowTaskCompleted: lambda e: f"by {e.identity}" if e.identity else "",
-    WorkflowTaskFailed: _task_failed,
-    ActivityCancelRequested: lambda e: f"of event {e.scheduled_event_id}",
-    ActivityCanceled: lambda e: f"of event {e.scheduled_event_id}",
-    TimerCanceled: lambda e: f"timer of event {e.started_event_id}",
-    ChildWorkflowCompleted: lambda e: f"of event {e.initiated_event_id}, "
-                                      f"result={_j(e.result)}",
-    ChildWorkflowFailed: lambda e: f"of event {e.initiated_event_id}: {e.failure.message}",
-    ChildWorkflowCanceled: lambda e: f"of event {e.initiated_event_id}",
-    ExternalSignalDelivered: lambda e: f"signal of event {e.initiated_event_id}",
-    ExternalSignalFailed: lambda e: f"signal of event {e.initiated_event_id}: "
-                                    f"{e.failure.message}",
+    "WorkflowContinuedAsNew": lambda e: f"as run {e.new_run_id} args={_j(e.args)}",
+    "WorkflowTimedOut": lambda e: f"{e.timeout_type} timeout",
+    "CancelRequested": lambda e: f"reason={e.reason!r}" if e.reason else "",
+    "WorkflowTaskCompleted": lambda e: f"by {e.identity}" if e.identity else "",
+    "WorkflowTaskFailed": _task_failed,
+    "ActivityCancelRequested": _of,
+    "ActivityCanceled": _of,
+    "TimerCanceled": lambda e: f"timer {_of(e)}",
+    "ChildWorkflowCompleted": lambda e: f"{_of(e)}, result={_j(e.result)}",
+    "ChildWorkflowFailed": lambda e: f"{_of(e)}: {e.failure.message}",
+    "ChildWorkflowCanceled": _of,
+    "ExternalSignalDelivered": lambda e: f"signal {_of(e)}",
+    "ExternalSignalFailed": lambda e: f"signal {_of(e)}: {e.failure.message}",
 }
+"""Each kind's summary, by the kind's name in EVENT_KINDS (a kind not here has none)."""
+
+_SUMMARIES = {EVENT_KINDS[kind]: summary for kind, summary in _BY_KIND.items()}
 
 
 def summarize(event: Event) -> str:

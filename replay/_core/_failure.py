@@ -8,11 +8,18 @@ ApplicationError carrying the recorded type string.
 
 from __future__ import annotations
 
+import itertools
 import os
 import traceback
 from datetime import datetime
 
-from replay.history import Failure, PayloadConverter, ReplayError, WorkflowTaskFailed
+from replay.history import (
+    MAX_FAILURE_CHAIN,
+    Failure,
+    PayloadConverter,
+    ReplayError,
+    WorkflowTaskFailed,
+)
 
 from ._exceptions import (
     ActivityError,
@@ -29,10 +36,68 @@ from ._locations import ENGINE_DIRS
 
 
 def to_failure(exc: BaseException, converter: PayloadConverter) -> Failure:
-    """Record an exception (and its cause chain) as a Failure."""
-    cause = exc.__cause__ if exc.__cause__ is not None else None
-    cause_failure = to_failure(cause, converter) if cause is not None else None
-    stack = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, chain=False))
+    """Record an exception (and its ``__cause__`` chain) as a Failure.
+
+    The chain is walked without recursion and recorded up to MAX_FAILURE_CHAIN
+    failures, so a history holding it is never too deep to read back: past
+    that, the last one kept is a marker saying how many causes were dropped
+    (a chain that loops back on itself ends where it would repeat).
+    """
+    chain = _cause_chain(exc)
+    kept = chain if len(chain) <= MAX_FAILURE_CHAIN else chain[:MAX_FAILURE_CHAIN - 1]
+    failure: Failure | None = None
+    if len(kept) < len(chain):
+        failure = _truncation_marker(len(chain) - len(kept))
+    for one, stack in reversed(list(zip(kept, _stack_texts(kept), strict=True))):
+        failure = _one_failure(one, stack, converter, failure)
+    assert failure is not None
+    return failure
+
+
+CAUSES_DROPPED = "CausesDropped"
+"""The type of the Failure that ends a cause chain recorded without its deepest causes."""
+
+
+def _cause_chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and its causes, outermost first, each once."""
+    chain: list[BaseException] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append(current)
+        current = current.__cause__
+    return chain
+
+
+def _truncation_marker(dropped: int) -> Failure:
+    return Failure(
+        message=f"{dropped} more cause{'s' if dropped != 1 else ''} dropped: a recorded "
+                f"failure keeps at most {MAX_FAILURE_CHAIN} failures in its cause chain",
+        type=CAUSES_DROPPED)
+
+
+def _stack_texts(chain: list[BaseException]) -> list[str]:
+    """Each exception's traceback text without its causes, as ``format_exception`` with
+    ``chain=False`` writes it.
+
+    Describing an exception describes its whole chain, so each is taken from one
+    description of the outermost (one pass over a long chain, not one per exception).
+    """
+    texts: list[str] = []
+    described: traceback.TracebackException | None = None
+    for exc in chain:
+        if described is None:  # the first, or a cause the description reached another way
+            described = traceback.TracebackException(type(exc), exc, exc.__traceback__,
+                                                     compact=True)
+        texts.append("".join(described.format(chain=False)))
+        described = described.__cause__
+    return texts
+
+
+def _one_failure(exc: BaseException, stack: str, converter: PayloadConverter,
+                 cause_failure: Failure | None) -> Failure:
+    """One exception as a Failure whose cause is ``cause_failure``."""
     if isinstance(exc, ApplicationError):
         return Failure(
             message=exc.message,
@@ -53,8 +118,8 @@ def to_failure(exc: BaseException, converter: PayloadConverter) -> Failure:
                    cause=cause_failure)
 
 
-def from_failure(failure: Failure) -> FailureError:
-    """Rebuild the exception a Failure recorded (cause chain included)."""
+def _from_one(failure: Failure) -> FailureError:
+    """The exception one Failure recorded, without its cause."""
     exc: FailureError
     kind = failure.type
     if kind.startswith("TimeoutError"):
@@ -75,9 +140,19 @@ def from_failure(failure: Failure) -> FailureError:
                                non_retryable=failure.non_retryable,
                                category=_category(failure.category))
     exc.failure = failure
-    if failure.cause is not None:
-        exc.__cause__ = from_failure(failure.cause)
     return exc
+
+
+def from_failure(failure: Failure) -> FailureError:
+    """Rebuild the exception a Failure recorded (cause chain included, walked without
+    recursion)."""
+    chain = [failure]
+    while (cause := chain[-1].cause) is not None:
+        chain.append(cause)
+    errors = [_from_one(f) for f in chain]
+    for outer, inner in itertools.pairwise(errors):
+        outer.__cause__ = inner
+    return errors[0]
 
 
 def _category_name(category: ApplicationErrorCategory) -> str:
