@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from replay.history import History, HistoryError, WorkflowCompleted
-from replay.history._jsontext import MAX_DEPTH, MAX_INT_DIGITS
+from replay.history._jsontext import MAX_INT_DIGITS
+from replay.history._limits import MAX_DEPTH
 
 from .bad_histories import BAD_TEXT, Bad, encode, fixture, refused, spliced
 
