@@ -95,10 +95,21 @@ def require_driver(target: Target) -> None:
             "pip install 'replay-engine[postgres]'", path=target.shown)
 
 
+#: A session left idle inside a transaction this long (milliseconds) is ended by the
+#: server, which releases its locks. Our transactions run their statements back to back;
+#: one that stalls is a process that was stopped or cut off mid-commit (a paused VM, a
+#: network partition), and its row locks would otherwise hold every other host's commits
+#: to those runs for as long as it stays away. Its own commit then fails and is retried.
+IDLE_IN_TRANSACTION_TIMEOUT_MS = 15_000
+
+
 def connect_kwargs(target: Target) -> dict[str, Any]:
-    """Session settings of every connection: our schema first, UTC times, autocommit."""
+    """Session settings of every connection: our schema first, UTC times, autocommit, and
+    the idle-in-transaction timeout."""
     return {"autocommit": True,
-            "options": f"-c search_path={target.schema} -c TimeZone=UTC"}
+            "options": f"-c search_path={target.schema} -c TimeZone=UTC "
+                       f"-c idle_in_transaction_session_timeout="
+                       f"{IDLE_IN_TRANSACTION_TIMEOUT_MS}"}
 
 
 def open_pool(target: Target, timeout: float) -> psycopg_pool.ConnectionPool[Any]:

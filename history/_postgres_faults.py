@@ -24,6 +24,9 @@ TRANSIENT_STATES = {
     "57P01": "admin_shutdown", "57P02": "crash_shutdown", "57P03": "cannot_connect_now",
     "40001": "serialization_failure", "40P01": "deadlock_detected",
     "55P03": "lock_not_available", "57014": "query_canceled",
+    # the server ended a session left idle inside a transaction (a process stopped or
+    # cut off mid-commit, see _postgres_conn.IDLE_IN_TRANSACTION_TIMEOUT_MS)
+    "25P03": "idle_in_transaction_session_timeout",
     "53300": "too_many_connections", "53100": "disk_full", "53200": "out_of_memory",
     "08000": "connection_exception", "08003": "connection_does_not_exist",
     "08006": "connection_failure", "08001": "sqlclient_unable_to_establish_sqlconnection",

@@ -5,6 +5,7 @@ in the conformance suite, which runs against it too.)"""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import subprocess
 import sys
@@ -282,3 +283,28 @@ def test_prune_run_is_the_one_audited_way_to_delete(pg: Any, postgres_url: str) 
             conn.execute("DELETE FROM events WHERE run_id = 'open'")
     assert store.get_run("done") is None and store.last_event_id("done") == 0
     assert store.last_event_id("open") == 1
+
+
+def test_a_session_stopped_inside_a_transaction_does_not_hold_the_run_for_ever(
+        pg: Any, postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A host stopped or cut off mid-commit keeps its row locks until the server ends its
+    session: every store connection sets idle_in_transaction_session_timeout, so another
+    host's commit to the same run waits for that, not for the stopped host."""
+    from replay.history import _postgres_conn
+
+    monkeypatch.setattr(_postgres_conn, "IDLE_IN_TRANSACTION_TIMEOUT_MS", 1_000)
+    store = pg()
+    store.commit([Start("r1", started())])
+    target = parse_target(f"{postgres_url}?schema={store.schema}")
+    stalled = psycopg.connect(target.conninfo, **_postgres_conn.connect_kwargs(target))
+    stalled.autocommit = False
+    stalled.execute("SELECT * FROM runs WHERE run_id = 'r1' FOR UPDATE")  # then goes quiet
+    other = pg(store.schema)  # opened after the setting changed, like any other host
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # blocks until the server ends
+        pool.submit(other.commit, [Deliver("r1", signal())]).result(timeout=120)  # the other
+    assert [e.event_id for e in other.read("r1")] == [1, 2]
+    with pytest.raises(psycopg.Error, match="idle-in-transaction timeout") as ended:
+        stalled.execute("SELECT 1")  # its session was ended by the server
+    stalled.close()
+    from replay.history._postgres_faults import transient_reason
+    assert transient_reason(ended.value) == "idle_in_transaction_session_timeout"
