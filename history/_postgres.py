@@ -19,7 +19,7 @@ from ._notify import Notifying
 from ._postgres_db import Database, Tx
 from ._postgres_listen import queue_scope
 from ._postgres_queries import PostgresQueryChannel
-from ._query_channel import QueryRequest
+from ._query_channel import DelegatedQueryChannel
 from ._registry import (
     ACTIVITY,
     WORKFLOW,
@@ -45,7 +45,7 @@ from ._store import (
 )
 
 
-class PostgresStore(Notifying):
+class PostgresStore(DelegatedQueryChannel, Notifying):
     """A :class:`~history.Store` in a PostgreSQL schema, shared by workers on many hosts.
 
     ``url`` is a libpq URL (``postgresql://user:password@host:5432/db``); its
@@ -391,36 +391,6 @@ class PostgresStore(Notifying):
         """The activities registered on ``task_queue`` (every queue if None)."""
         found = from_rows(self._db.query(*select(ACTIVITY, task_queue, "%s")), _utc)
         return [r for r in found if isinstance(r, ActivityRegistration)]
-
-    # --- query requests (QueryChannel, see _postgres_queries) ---------------------------------
-
-    def request_query(self, request: QueryRequest) -> None:
-        """Post a query for the workers of its task queue (drops expired requests)."""
-        self._queries.request_query(request)
-
-    def pending_queries(self, task_queue: str, worker: str) -> list[QueryRequest]:
-        """Unanswered, unexpired queries of ``task_queue``; ``worker`` polls it now."""
-        return self._queries.pending_queries(task_queue, worker)
-
-    def answer_query(self, answer: QueryRequest) -> None:
-        """Record a worker's answer (the first one counts)."""
-        self._queries.answer_query(answer)
-
-    def get_query(self, query_id: str) -> QueryRequest | None:
-        """A query request as far as it got."""
-        return self._queries.get_query(query_id)
-
-    def forget_query(self, query_id: str) -> None:
-        """Drop a query request."""
-        self._queries.forget_query(query_id)
-
-    def query_pollers(self, task_queue: str, within: float) -> list[str]:
-        """Workers that polled ``task_queue`` for queries in the last ``within`` seconds."""
-        return self._queries.query_pollers(task_queue, within)
-
-    def retire_query_poller(self, worker: str) -> None:
-        """Forget a worker that shut down."""
-        self._queries.retire_query_poller(worker)
 
     # --- maintenance --------------------------------------------------------------------------
 

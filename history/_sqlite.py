@@ -20,7 +20,7 @@ from ._errors import ReplayError, RunNotFoundError
 from ._events import Event, Failure, JsonValue
 from ._history import History
 from ._notify import ClosingNotifying, acquire_notifier, closed_scope, release_notifier
-from ._query_channel import QueryRequest
+from ._query_channel import DelegatedQueryChannel
 from ._registry import (
     ACTIVITY,
     WORKFLOW,
@@ -58,7 +58,7 @@ from ._store import (
 T = TypeVar("T")
 
 
-class SqliteStore(ClosingNotifying):
+class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
     """A :class:`~history.Store` in one SQLite file, shared safely by threads and processes.
 
     The file is created with mode 0600 and put in WAL mode; every write runs in
@@ -530,36 +530,6 @@ class SqliteStore(ClosingNotifying):
         """The activities registered on ``task_queue`` (every queue if None)."""
         found = from_rows(self._query(*select(ACTIVITY, task_queue, "?")), sqlite_read_time)
         return [r for r in found if isinstance(r, ActivityRegistration)]
-
-    # --- query requests (QueryChannel, see _sqlite_queries) -----------------------------------
-
-    def request_query(self, request: QueryRequest) -> None:
-        """Post a query for the workers of its task queue (drops expired requests)."""
-        self._queries.request_query(request)
-
-    def pending_queries(self, task_queue: str, worker: str) -> list[QueryRequest]:
-        """Unanswered, unexpired queries of ``task_queue``; ``worker`` polls it now."""
-        return self._queries.pending_queries(task_queue, worker)
-
-    def answer_query(self, answer: QueryRequest) -> None:
-        """Record a worker's answer (the first one counts)."""
-        self._queries.answer_query(answer)
-
-    def get_query(self, query_id: str) -> QueryRequest | None:
-        """A query request as far as it got."""
-        return self._queries.get_query(query_id)
-
-    def forget_query(self, query_id: str) -> None:
-        """Drop a query request."""
-        self._queries.forget_query(query_id)
-
-    def query_pollers(self, task_queue: str, within: float) -> list[str]:
-        """Workers that polled ``task_queue`` for queries in the last ``within`` seconds."""
-        return self._queries.query_pollers(task_queue, within)
-
-    def retire_query_poller(self, worker: str) -> None:
-        """Forget a worker that shut down."""
-        self._queries.retire_query_poller(worker)
 
     # --- maintenance --------------------------------------------------------------------------
 
