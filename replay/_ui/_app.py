@@ -8,7 +8,7 @@ Reads of the store run in threads so a slow store never stalls other requests.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -53,7 +53,6 @@ def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters["when"] = _when
-    env.filters["tojson_attr"] = lambda v: json.dumps(v)
     return env
 
 
@@ -111,10 +110,6 @@ def _state(request: Request) -> UiState:
     return state
 
 
-async def _store(request: Request, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    return await run_in_threadpool(fn, *args, **kwargs)
-
-
 async def runs_page(request: Request) -> Response:
     ui = _state(request)
     filters = RunFilter.from_params(request.query_params)
@@ -132,15 +127,10 @@ async def _counts(ui: UiState) -> dict[str, int]:
     store = ui.client.store
 
     def count_all() -> dict[str, int]:
-        return {s: store.count_runs(status=_status_key(s)) for s in STATUSES}
+        return {name: store.count_runs(status=status) for name, status in STATUSES.items()}
 
     counts: dict[str, int] = await run_in_threadpool(count_all)
     return counts
-
-
-def _status_key(status: str) -> str:
-    """'ContinuedAsNew' -> 'continued_as_new' (the store's spelling)."""
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in status).lstrip("_")
 
 
 async def counts_json(request: Request) -> Response:
@@ -151,9 +141,9 @@ async def _run_or_404(request: Request) -> RunInfo | Response:
     ui = _state(request)
     ident = request.path_params["run_id"]
     store = ui.client.store
-    run: RunInfo | None = await _store(request, store.get_run, ident)
+    run: RunInfo | None = await run_in_threadpool(store.get_run, ident)
     if run is None:
-        run = await _store(request, store.latest_run, ident)
+        run = await run_in_threadpool(store.latest_run, ident)
     if run is None:
         return ui.render(request, "missing.html", status_code=404, ident=ident)
     return run
@@ -315,5 +305,3 @@ def create_app(client: Client, *, workflows: Sequence[type] = (), token: str | N
     app.state.ui = UiState(client, workflows, guard)
     return app
 
-
-Handler = Callable[[Request], Awaitable[Response]]

@@ -16,15 +16,17 @@ from datetime import datetime
 import attrs
 
 from replay.client import Client, WorkflowExecution
-from replay.history import list_query, query_literal
+from replay.history import RUN_STATUSES, list_query, query_literal
 
 __all__ = ["PAGE_SIZE", "STATUSES", "RunFilter", "RunsPage", "fetch_page"]
 
 PAGE_SIZE = 50
 
-#: The run statuses as the list-filter language names them, in the order shown.
-STATUSES = ("Running", "Completed", "Failed", "Canceled", "Terminated", "ContinuedAsNew",
-            "TimedOut")
+STATUSES: dict[str, str] = {
+    "".join(part.capitalize() for part in status.split("_")): status
+    for status in RUN_STATUSES}
+"""The run statuses as the list-filter language names them (``ContinuedAsNew``), in the
+order shown, each to the store's own spelling (``continued_as_new``)."""
 
 
 def _time(text: str) -> datetime | None:
