@@ -74,6 +74,7 @@ def test_a_user_browses_filters_debugs_and_signals(
     ui = ui_factory()
     page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
     expect = playwright_api.expect
+    expect.set_options(timeout=60_000)  # generous: a loaded CI machine renders slowly
 
     # the runs list, then filtered by id prefix
     page.goto(ui.url + "/")
@@ -111,6 +112,6 @@ def test_a_user_browses_filters_debugs_and_signals(
     page.click("#signal-form button")
     page.click("#confirm")
     expect(page.locator("#done")).to_have_text("signal approve sent")
-    expect(page.locator("#run-status")).to_have_text("completed", timeout=30_000)
+    expect(page.locator("#run-status")).to_have_text("completed", timeout=120_000)
     expect(page.locator("#run-result")).to_contain_text("Hello, open-1: 42 jam")
     page.close()
