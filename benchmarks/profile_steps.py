@@ -151,13 +151,14 @@ def profile(runs: int, *, concurrent: bool, synchronous: str = "FULL",
         marks["counts"] = collections.Counter(counts)
         marks["pg"] = pg.copy()
 
-    target = None if url is None else f"{url}?schema=profile_{os.getpid()}_{next(_schemas)}"
+    target = None if url is None else (f"{url}{'&' if '?' in url else '?'}"
+                                       f"schema=profile_{os.getpid()}_{next(_schemas)}")
     loop = asyncio.SelectorEventLoop(_CountingSelector())
     before = None
     with contextlib.ExitStack() as stack:
         stack.enter_context(_counted_connections(counts))
         if url is not None:
-            before = psycopg_counts.server_counters(url)
+            before = psycopg_counts.server_counters(url.split("?")[0])
             stack.enter_context(psycopg_counts.counted_psycopg(pg))
         try:
             loop.run_until_complete(ours.timed_runs(
@@ -176,7 +177,7 @@ def profile(runs: int, *, concurrent: bool, synchronous: str = "FULL",
         trips = seen.round_trips / steps
         psycopg_counts.settled()
         # the server's counters span the setup too (schema, worker start): an upper bound
-        spent = psycopg_counts.server_counters(url) - before  # type: ignore[operator]
+        spent = psycopg_counts.server_counters(url.split("?")[0]) - before  # type: ignore[operator]
         server = spent.commits / steps
         fsyncs = None if spent.wal_fsyncs is None else spent.wal_fsyncs / steps
         _drop_schema(url, target)
@@ -199,7 +200,7 @@ def _drop_schema(url: str, target: str | None) -> None:
 
     assert target is not None
     schema = target.rsplit("schema=", 1)[1]
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(url.split("?")[0], autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 

@@ -49,9 +49,11 @@ class PostgresStore(DelegatedQueryChannel, ClosingNotifying):
     """A :class:`~history.Store` in a PostgreSQL schema, shared by workers on many hosts.
 
     ``url`` is a libpq URL (``postgresql://user:password@host:5432/db``); its
-    ``?schema=`` (default ``replay``) and ``?pool_size=`` (default 8) parameters,
-    or the keyword arguments, choose the PostgreSQL schema holding the store
-    and the connections this object keeps. The schema is created on first use
+    ``?schema=`` (default ``replay``), ``?pool_size=`` (default 8) and
+    ``?pipeline=on|off`` (default off) parameters, or the keyword arguments,
+    choose the PostgreSQL schema holding the store, the connections this object
+    keeps and whether commits use psycopg's pipeline mode (fewer round trips,
+    more client CPU: for a database across a network). The schema is created on first use
     and checked (and upgraded) on every open. Conditional appends lock the
     run's head row; leases use ``FOR UPDATE SKIP LOCKED``; commits wake
     waiters in every process through ``LISTEN/NOTIFY``. Needs the ``postgres``
@@ -60,8 +62,9 @@ class PostgresStore(DelegatedQueryChannel, ClosingNotifying):
     """
 
     def __init__(self, url: str, *, schema: str | None = None, pool_size: int | None = None,
-                 connect_timeout: float = 10.0) -> None:
-        self.target = pg.parse_target(url, schema=schema, pool_size=pool_size)
+                 connect_timeout: float = 10.0, pipeline: bool | None = None) -> None:
+        self.target = pg.parse_target(url, schema=schema, pool_size=pool_size,
+                                      pipeline=pipeline)
         pg.require_driver(self.target)
         self.schema = self.target.schema
         self._db = Database(self.target, connect_timeout)

@@ -192,7 +192,7 @@ class Database:
         def run(tx: Tx) -> list[Event]:
             self.lock_runs(tx, ops)
             return self.apply(tx, ops)
-        return self.write(run, pipelined=True)
+        return self.write(run, pipelined=self.target.pipeline)
 
     def commit_each(self, batches: Sequence[Sequence[Operation]]
                     ) -> list[list[Event] | ReplayError]:
@@ -211,7 +211,7 @@ class Database:
         def run(tx: Tx) -> list[list[Event] | ReplayError]:
             self.lock_runs(tx, [op for ops in batches for op in ops])
             return [self._savepoint(tx, ops) for ops in batches]
-        return self.write(run, pipelined=True)
+        return self.write(run, pipelined=self.target.pipeline)
 
     def _savepoint(self, tx: Tx, ops: Sequence[Operation]) -> list[Event] | ReplayError:
         for attempt in range(3):

@@ -9,7 +9,6 @@ UTC), JSON values are text in the same encoding as SQLite's.
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
@@ -329,40 +328,47 @@ def apply_changes(conn: psycopg.Connection[Any], changes: Iterable[Change],
     connection in pipeline mode give ``sync`` (which waits for every answer): the
     statements go out together, and only the answers checked here (a stale
     activity result's missing row, the queue of an activity asked to cancel) are
-    waited for, once. Without it, the statements run in a pipeline of their own.
+    waited for, once.
     """
     queues: set[str] = set()
     checks: list[tuple[Change, psycopg.Cursor[Any]]] = []
-    with contextlib.nullcontext() if sync is not None else conn.pipeline():
-        for change in _without_overwritten(changes):
-            if isinstance(change, AddEvents):
-                rows = [event_row(change.run_id, e) for e in change.events]
-                with conn.cursor() as cur:
-                    cur.executemany(INSERT_EVENT, rows)
-                continue
-            if isinstance(change, SetSearchAttributes):
-                apply_set(conn, "%s", change.run_id, change.values, fresh=change.fresh)
-                continue
-            if isinstance(change, NeedWorkflowTask):
-                queues.add(change.task_queue)
-            elif isinstance(change, InsertActivityTask):
-                queues.add(change.row.task_queue)
-            params = _PARAMS[type(change)](change)
-            for sql in _SQL[type(change)]:
-                done = conn.execute(sql, params)
-                if (isinstance(change, DeleteActivityTask) and change.missing is not None) \
-                        or isinstance(change, RequestActivityCancel):
-                    checks.append((change, done))
-        if checks and sync is not None:
-            sync()
-    for change, done in checks:
-        if isinstance(change, DeleteActivityTask) and change.missing is not None:
-            if done.rowcount == 0:  # the task is gone: the result is stale
-                raise change.missing
-        else:
-            # the worker running the activity (its queue's) looks for cancellations
-            queues.update(str(r[0]) for r in done.fetchall())
+    for change in _without_overwritten(changes):
+        if isinstance(change, AddEvents):
+            rows = [event_row(change.run_id, e) for e in change.events]
+            with conn.cursor() as cur:
+                cur.executemany(INSERT_EVENT, rows)
+            continue
+        if isinstance(change, SetSearchAttributes):
+            apply_set(conn, "%s", change.run_id, change.values, fresh=change.fresh)
+            continue
+        if isinstance(change, NeedWorkflowTask):
+            queues.add(change.task_queue)
+        elif isinstance(change, InsertActivityTask):
+            queues.add(change.row.task_queue)
+        params = _PARAMS[type(change)](change)
+        for sql in _SQL[type(change)]:
+            done = conn.execute(sql, params)
+            if (isinstance(change, DeleteActivityTask) and change.missing is not None) \
+                    or isinstance(change, RequestActivityCancel):
+                checks.append((change, done))
+                if sync is None:  # its answer is in: check it before going on
+                    queues |= _checked(checks.pop())
+    if checks and sync is not None:
+        sync()
+    for check in checks:
+        queues |= _checked(check)
     return queues
+
+
+def _checked(check: tuple[Change, psycopg.Cursor[Any]]) -> set[str]:
+    """Raise a stale activity result's error if its task row was gone; the queue of an
+    activity asked to cancel (its worker looks for cancellations)."""
+    change, done = check
+    if isinstance(change, DeleteActivityTask):
+        if done.rowcount == 0 and change.missing is not None:
+            raise change.missing
+        return set()
+    return {str(r[0]) for r in done.fetchall()}
 
 
 def _without_overwritten(changes: Iterable[Change]) -> list[Change]:

@@ -65,12 +65,16 @@ def test_every_change_kind_has_sql() -> None:
 def test_url_parameters_and_masked_password() -> None:
     target = parse_target("postgresql://app:s3cret@db.example:5433/prod?schema=wf&pool_size=3"
                           "&sslmode=require")
-    assert (target.schema, target.pool_size) == ("wf", 3)
+    assert (target.schema, target.pool_size, target.pipeline) == ("wf", 3, False)
     assert target.conninfo == "postgresql://app:s3cret@db.example:5433/prod?sslmode=require"
     assert "s3cret" not in target.shown and ":***@" in target.shown
     assert parse_target("postgres://h/db", schema="x").schema == "x"
     with pytest.raises(ValueError, match="schema name 'Bad-Name' is not allowed"):
         parse_target("postgresql://h/db?schema=Bad-Name")
+    assert parse_target("postgresql://h/db?pipeline=on").pipeline is True
+    assert parse_target("postgresql://h/db?pipeline=on", pipeline=False).pipeline is False
+    with pytest.raises(ValueError, match="pipeline must be on or off, got 'maybe'"):
+        parse_target("postgresql://h/db?pipeline=maybe")
 
 
 def test_events_are_append_only_even_for_raw_sql(pg: Any, postgres_url: str) -> None:
