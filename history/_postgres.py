@@ -53,8 +53,8 @@ class PostgresStore(DelegatedQueryChannel, ClosingNotifying):
     ``?pipeline=on|off`` (default off) parameters, or the keyword arguments,
     choose the PostgreSQL schema holding the store, the connections this object
     keeps and whether commits use psycopg's pipeline mode (fewer round trips,
-    more client CPU: for a database across a network). The schema is created on first use
-    and checked (and upgraded) on every open. Conditional appends lock the
+    more client CPU: for a database across a network). The schema is created on
+    first use and checked (and upgraded) on every open. Conditional appends lock the
     run's head row; leases use ``FOR UPDATE SKIP LOCKED``; commits wake
     waiters in every process through ``LISTEN/NOTIFY``. Needs the ``postgres``
     extra (StoreError naming it otherwise); methods block the calling thread

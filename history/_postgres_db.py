@@ -90,8 +90,9 @@ class Database:
         ``pipelined``: in psycopg's pipeline mode, where a statement is sent without
         waiting for the previous one's answer and the client waits only for rows it
         reads (``fn`` must read every result it depends on, rowcounts included, from
-        cursors whose results it fetched): ``BEGIN`` leaves with the first read, the
-        ``NOTIFY`` with the last writes, and ``COMMIT`` is one more round trip.
+        cursors whose results it fetched, or after ``tx.sync()``): ``BEGIN`` leaves
+        with the first read, and the writes not yet sent leave with the ``NOTIFY`` and
+        ``COMMIT``, in one more round trip.
         """
         self._check_open()
         run = self._pipelined if pipelined else self._transaction
