@@ -75,6 +75,8 @@ class RunHead:
 
     ``task_has_inputs`` is the ``has_inputs`` flag of the run's workflow task
     (None if it has none): when it is already set, a new input changes nothing.
+    None is exact (there is no row); False may also stand for a row that a
+    finished task deleted.
     ``task_attempt`` is the runs index's count of failed task attempts in a row
     (0: not failing), so that a success clears it only when there is something
     to clear.
@@ -260,8 +262,9 @@ def _on_timer_fired(b: Batch, e: TimerFired) -> None:
 
 
 def _on_task_completed(b: Batch, e: WorkflowTaskCompleted) -> None:
-    b.changes.append(FinishWorkflowTask(b.head.run_id))
-    b.task_has_inputs = False
+    if b.task_has_inputs is not None:  # None: the run has no task row to finish
+        b.changes.append(FinishWorkflowTask(b.head.run_id))
+        b.task_has_inputs = False
     _clear_task_failure(b)
 
 

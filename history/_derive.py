@@ -188,6 +188,10 @@ def _plan_task_failure(op: RecordTaskFailure, lookup: Lookup) -> Plan:
 
 def _plan_request_update(op: RequestUpdate, lookup: Lookup) -> Plan:
     _, changes = plan_request_update(lookup, op.run_id, op.update_id, op.name, op.args, op.now)
+    head = lookup.run_head(op.run_id)
+    if changes and head is not None and head.task_has_inputs is None:
+        # the request's task row is there now (without inputs)
+        return Plan(changes=changes, head=attrs.evolve(head, task_has_inputs=False))
     return Plan(changes=changes)
 
 
