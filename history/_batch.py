@@ -218,9 +218,9 @@ class Batch:
         changes = [AddEvents(run_id, tuple(self.events)), *self.changes]
         if not created or tail != AdvanceRun(run_id, 1):
             changes.append(tail)
-        head = attrs.evolve(self.head, status=self.status, last_event_id=self.last,
-                            task_has_inputs=self.task_has_inputs,
-                            task_attempt=self.task_attempt if self.task_failing else 0)
+        h = self.head
+        head = RunHead(run_id, h.workflow_id, h.task_queue, self.status, self.last,
+                       self.task_has_inputs, self.task_attempt if self.task_failing else 0)
         return Plan(tuple(self.events), tuple(changes), head)
 
 

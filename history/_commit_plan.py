@@ -125,9 +125,10 @@ class CommitPlanner:
             if removed:
                 gone |= removed
             for run_id in gone:  # the task row a batch created and finished is not there
-                head = self._heads.get(run_id)
-                if head is not None and head.task_has_inputs is False:
-                    self._heads[run_id] = attrs.evolve(head, task_has_inputs=None)
+                h = self._heads.get(run_id)
+                if h is not None and h.task_has_inputs is False:
+                    self._heads[run_id] = RunHead(run_id, h.workflow_id, h.task_queue, h.status,
+                                                  h.last_event_id, None, h.task_attempt)
 
     # --- Lookup -------------------------------------------------------------------------------
 
@@ -182,7 +183,9 @@ def coalesce(changes: Sequence[Change], gone: set[str] | None = None) -> list[Ch
     need_at: dict[str, int] = {}
     insert_at: dict[tuple[str, int], int] = {}
     for change in changes:
-        if isinstance(change, AddEvents):
+        kind = type(change)
+        if kind is AddEvents:
+            assert isinstance(change, AddEvents)
             at = events_at.get(change.run_id)
             if at is not None:
                 first = out[at]
@@ -190,20 +193,29 @@ def coalesce(changes: Sequence[Change], gone: set[str] | None = None) -> list[Ch
                 out[at] = AddEvents(change.run_id, first.events + change.events)
                 continue
             events_at[change.run_id] = len(out)
-        elif isinstance(change, NeedWorkflowTask) and change.has_inputs:
-            if change.run_id in need_at:
-                continue  # the row is already needed: a second need changes nothing
-            need_at[change.run_id] = len(out)
-        elif isinstance(change, FinishWorkflowTask) and change.run_id in need_at:
-            at = need_at.pop(change.run_id)
-            need = out[at]
-            assert isinstance(need, NeedWorkflowTask)
-            out[at] = None
-            if need.new_row:
-                if gone is not None:
-                    gone.add(change.run_id)
-                continue
-        elif isinstance(change, LeaseActivityTask):
+        elif kind is NeedWorkflowTask:
+            assert isinstance(change, NeedWorkflowTask)
+            if gone is not None:
+                gone.discard(change.run_id)
+            if change.has_inputs:
+                if change.run_id in need_at:
+                    continue  # the row is already needed: a second need changes nothing
+                need_at[change.run_id] = len(out)
+        elif kind is FinishWorkflowTask:
+            assert isinstance(change, FinishWorkflowTask)
+            at = need_at.pop(change.run_id, -1)
+            if gone is not None:
+                gone.discard(change.run_id)
+            if at >= 0:
+                need = out[at]
+                assert isinstance(need, NeedWorkflowTask)
+                out[at] = None
+                if need.new_row:
+                    if gone is not None:
+                        gone.add(change.run_id)
+                    continue
+        elif kind is LeaseActivityTask:
+            assert isinstance(change, LeaseActivityTask)
             at = insert_at.pop((change.run_id, change.scheduled_event_id), -1)
             if at >= 0:
                 inserted = out[at]
@@ -213,21 +225,21 @@ def coalesce(changes: Sequence[Change], gone: set[str] | None = None) -> list[Ch
                     row, attempt=row.attempt + 1, lease_owner=change.owner,
                     lease_expires_at=row.lease_until(change.now, change.default_lease)))
                 continue
-        if isinstance(change, InsertActivityTask):
+        elif kind is InsertActivityTask:
+            assert isinstance(change, InsertActivityTask)
             insert_at[change.row.run_id, change.row.scheduled_event_id] = len(out)
-        elif not isinstance(change, _LEAVE_TASK_ROW):
+        elif kind not in _LEAVE_TASK_ROW:
             run_id = getattr(change, "run_id", "")
             need_at.pop(run_id, None)
             if gone is not None:
                 gone.discard(run_id)
-        if gone is not None and isinstance(change, NeedWorkflowTask):
-            gone.discard(change.run_id)
         out.append(change)
     return [c for c in out if c is not None]
 
 
-_LEAVE_TASK_ROW = (AddEvents, NeedWorkflowTask, AdvanceRun, DeleteActivityTask,
-                   InsertActivityTask, LeaseActivityTask, RequestActivityCancel, InsertTimer,
-                   DeleteTimer, AcceptUpdate, CompleteUpdate, ClearTaskFailure)
+_LEAVE_TASK_ROW: frozenset[type] = frozenset({
+    AddEvents, NeedWorkflowTask, AdvanceRun, DeleteActivityTask, InsertActivityTask,
+    LeaseActivityTask, RequestActivityCancel, InsertTimer, DeleteTimer, AcceptUpdate,
+    CompleteUpdate, ClearTaskFailure})
 """Changes that leave a run's workflow task row as it is: they do not end the window in
 which a need and a finish cancel out (every other change, or one of an unknown kind, does)."""

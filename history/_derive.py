@@ -156,8 +156,8 @@ def _plan_deliver(op: Deliver, lookup: Lookup) -> Plan:
         event = attrs.evolve(event, event_id=head.last_event_id + 1)
     batch.add(event)
     if deferred is not None:
-        batch.changes = [attrs.evolve(c, missing=deferred)
-                         if isinstance(c, DeleteActivityTask) else c for c in batch.changes]
+        batch.changes = [DeleteActivityTask(c.run_id, c.scheduled_event_id, deferred)
+                         if type(c) is DeleteActivityTask else c for c in batch.changes]
     return batch.plan(created=False)
 
 
