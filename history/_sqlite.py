@@ -151,32 +151,35 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
         Unless ``keeps_heads`` (``fn`` writes nothing a run head shows), the cached run
         heads are forgotten: only the commit planner keeps them current.
         """
-        with self._write_lock:
-            if self._closed:
-                raise store_error(self.path, "the store is closed")
-            conn = self._writer
-            try:
-                before = conn.total_changes
-                conn.execute("BEGIN IMMEDIATE")
+        foreign = False
+        try:
+            with self._write_lock:
+                if self._closed:
+                    raise store_error(self.path, "the store is closed")
+                conn = self._writer
                 try:
-                    foreign = self._see_others(conn)
-                    if not keeps_heads:
+                    before = conn.total_changes
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        foreign = self._see_others(conn)
+                        if not keeps_heads:
+                            self._heads.clear()
+                        result = fn(conn)
+                        conn.execute("COMMIT")
+                    except BaseException:
                         self._heads.clear()
-                    result = fn(conn)
-                    conn.execute("COMMIT")
-                except BaseException:
+                        if conn.in_transaction:
+                            conn.execute("ROLLBACK")
+                        raise
+                except sqlite3.Error as exc:
                     self._heads.clear()
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as exc:
-                self._heads.clear()
-                self._renew_if_stuck(conn)
-                raise store_fault(self.path, exc) from exc
-            changed = conn.total_changes != before
-        if foreign:
-            self._notifier.notify(None)
-        elif changed:
+                    self._renew_if_stuck(conn)
+                    raise store_fault(self.path, exc) from exc
+                changed = conn.total_changes != before
+        finally:
+            if foreign:  # seen here only: wake everyone, even if this write failed
+                self._notifier.notify(None)
+        if changed and not foreign:
             self._notifier.notify(runs)
         return result
 

@@ -150,3 +150,15 @@ async def test_the_poller_wakes_on_foreign_commits_and_never_on_ours(
     assert not on_a.done()
     _foreign_commit(path)  # nothing of ours commits after it: the poller must see it
     assert await asyncio.wait_for(on_a, 10) is True
+
+
+async def test_a_foreign_commit_seen_by_a_failing_commit_still_wakes_a_waiter(
+        store: SqliteStore, path: Path) -> None:
+    store._notifier._interval = 3600
+    store.commit([Deliver("b", signal())])
+    on_a = asyncio.ensure_future(store.wait_changed(30, run_id="a"))
+    await asyncio.sleep(0)
+    _foreign_commit(path)
+    with pytest.raises(AppendConflictError):  # sees the other commit, then fails
+        store.append("b", [signal(9)], 8)
+    assert await asyncio.wait_for(on_a, 10) is True
