@@ -58,11 +58,6 @@ def fits(value: Any, depth: int) -> bool:
     return True
 
 
-def _time(text: str) -> datetime:
-    parsed = datetime.fromisoformat(text)
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
 def _refuse() -> typing.NoReturn:
     raise _Refused
 
@@ -136,7 +131,8 @@ _SIMPLE: dict[Any, str] = {
     str: "if type({v}) is not str: _refuse()",
     float: "if type({v}) is not float and type({v}) is not int: _refuse()\n"
            "{v} = float({v})",
-    datetime: "if type({v}) is not str: _refuse()\n{v} = _time({v})",
+    datetime: "if type({v}) is not str: _refuse()\n{v} = _fromisoformat({v})\n"
+              "if {v}.tzinfo is None: {v} = {v}.replace(tzinfo=_UTC)",
     timedelta: "if type({v}) is not float and type({v}) is not int: _refuse()\n"
                "{v} = _timedelta(0, {v})",
 }
@@ -145,7 +141,8 @@ _SIMPLE: dict[Any, str] = {
 def _generate(cls: type) -> Decoder:
     """The decoder of ``cls``'s JSON object: (the object, the depth it sits at) -> ``cls``."""
     namespace: dict[str, Any] = {
-        "_fits": fits, "_refuse": _refuse, "_time": _time, "_timedelta": timedelta,
+        "_fits": fits, "_refuse": _refuse, "_fromisoformat": datetime.fromisoformat,
+        "_UTC": UTC, "_timedelta": timedelta,
         "_MAX_DEPTH": MAX_DEPTH, "_MISSING": _MISSING, "_new": object.__new__,
     }
     b = _Builder(namespace)
