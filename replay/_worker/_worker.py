@@ -80,7 +80,7 @@ TASK_RETRY_MAXIMUM = timedelta(seconds=60)
 ROUNDS_PER_PASS = 16
 """Commits of activity outcomes one pass makes at most, each recording what finished
 as the one before it started (then the loop runs its other callbacks)..."""
-ROUNDS_BUDGET = 0.01
+ROUNDS_BUDGET = 0.02
 """...and seconds it spends on them at most."""
 
 
