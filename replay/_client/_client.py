@@ -381,6 +381,7 @@ class Client:
             signal_ops.append(Deliver(run_id, SignalReceived(
                 event_id=0, time=now, signal_name=start_signal,
                 args=self.converter.to_payloads(start_signal_args), headers=headers)))
+        opened = self.store.change_token()  # the run is open from its commit on
         try:
             await self.store_calls(self.store.commit, [*ops, *signal_ops])
         except RunAlreadyExistsError as exc:
@@ -389,7 +390,7 @@ class Client:
             raise WorkflowAlreadyStartedError(id, name, exc.existing_run_id, why) from exc
         if input.request_eager_start:
             run_eagerly(self.local_workers, run_id, task_queue)
-        return self._handle(id, run_id, run_id, rtype)
+        return self._handle(id, run_id, run_id, rtype, opened)
 
     async def start_update_with_start_workflow(
             self, update: Any, arg: Any = UNSET, *,
@@ -445,10 +446,11 @@ class Client:
         handle = await self.start_workflow(workflow, arg, **kwargs)
         return await handle.result()
 
-    def _handle(self, id: str, run_id: str, first: str, result_type: Any
-                ) -> WorkflowHandle[Any, Any]:
+    def _handle(self, id: str, run_id: str, first: str, result_type: Any,
+                open_at: int | None = None) -> WorkflowHandle[Any, Any]:
         return WorkflowHandle(self, id, run_id=None, result_run_id=run_id,
-                              first_execution_run_id=first, result_type=result_type)
+                              first_execution_run_id=first, result_type=result_type,
+                              open_at=open_at)
 
     # --- handles and listings -------------------------------------------------------------------
 

@@ -270,8 +270,11 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
 
     def __init__(self, client: HandleClient, id: str, *, run_id: str | None = None,
                  result_run_id: str | None = None, first_execution_run_id: str | None = None,
-                 result_type: Any = None) -> None:
+                 result_type: Any = None, open_at: int | None = None) -> None:
         self._client = client
+        # a change token of the store at which ``result_run_id`` was open (its start's):
+        # the first wait for its result needs no look at the run before it
+        self._open_at = open_at
         self.id = id
         self._target_run_id = run_id  # the exact run calls address (None: the newest)
         self.run_id: str | None = run_id or result_run_id
@@ -360,14 +363,19 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         store, calls = self._client.store, self._client.store_calls
         run_id = self.result_run_id or (await self._found_run()).run_id
         rtype = result_type if result_type is not None else self._result_type
+        open_at, self._open_at = self._open_at, None
         while True:
-            token = store.change_token()
-            # one store call (one thread hop) per look: the run, and once it has ended,
-            # its last event and the cron chain's newest run
-            run, last, latest = await calls(self._ended, run_id, follow_runs)
-            if run is None:
-                raise WorkflowNotFoundError(self.id, run_id)
-            if last is None:
+            if open_at is not None:  # the run was open at this token: wait before looking
+                token, open_at = open_at, None
+                run = last = latest = None
+            else:
+                token = store.change_token()
+                # one store call (one thread hop) per look: the run, and once it has
+                # ended, its last event and the cron chain's newest run
+                run, last, latest = await calls(self._ended, run_id, follow_runs)
+                if run is None:
+                    raise WorkflowNotFoundError(self.id, run_id)
+            if run is None or last is None:
                 if isinstance(store, RunCloseWaits):  # sleeps through the run's steps
                     await store.wait_closed(run_id, 1.0, since=token)
                 else:
