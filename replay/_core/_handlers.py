@@ -77,6 +77,11 @@ class HandlerHost(Protocol):
         ...
 
     @property
+    def info(self) -> WorkflowInfo:
+        """The run's facts (run id and workflow type, for messages)."""
+        ...
+
+    @property
     def inbound(self) -> WorkflowInboundInterceptor | None:
         """The run's inbound interceptor chain; None when the worker has none."""
         ...
@@ -105,17 +110,15 @@ class Handlers:
     created on first use: a worker keeps many idle runs in memory.
     """
 
-    __slots__ = ("_converter", "_definition", "_extra", "_host", "_info", "_loop",
+    __slots__ = ("_converter", "_definition", "_extra", "_host", "_loop",
                  "_rejected", "_running", "_signal_buffer")
 
     def __init__(self, host: HandlerHost, *, definition: WorkflowDefinition,
-                 converter: PayloadConverter, loop: WorkflowEventLoop,
-                 info: WorkflowInfo) -> None:
+                 converter: PayloadConverter, loop: WorkflowEventLoop) -> None:
         self._host = host
         self._definition = definition
         self._converter = converter
         self._loop = loop
-        self._info = info
         self._running: dict[asyncio.Task[Any], tuple[HandlerDefinition, str]] | None = None
         self._signal_buffer: list[SignalReceived] | None = None
         self._extra: dict[str, dict[str | None, HandlerDefinition]] | None = None
@@ -135,7 +138,7 @@ class Handlers:
         try:
             args = decode_args(self._converter, handler, name, event.args)
         except PayloadError as exc:
-            log.warning("dropped signal %r for run %s: %s", name, self._info.run_id, exc)
+            log.warning("dropped signal %r for run %s: %s", name, self._host.info.run_id, exc)
             return
         inbound = self._host.inbound
         call = _call(handler.fn, self._host.workflow, *args) if inbound is None else \
@@ -245,7 +248,7 @@ class Handlers:
         if handler is None:
             known = ", ".join(self._known("update")) or "none"
             self._reject(u, f"unknown update {u.name!r} for workflow "
-                            f"{self._info.workflow_type!r} (known updates: {known})",
+                            f"{self._host.info.workflow_type!r} (known updates: {known})",
                          "UnknownUpdate")
             return
         try:
@@ -318,7 +321,7 @@ class Handlers:
             return task_stacks(self._loop)
         handler = self._find("query", name)
         if handler is None:
-            raise UnknownQueryError(name, self._info.workflow_type, self._known("query"))
+            raise UnknownQueryError(name, self._host.info.workflow_type, self._known("query"))
         self._loop.read_only = "query handler"
         try:
             with self._host.running():
@@ -370,7 +373,7 @@ class Handlers:
                 "updates fail for callers. Wait for them with "
                 "`await workflow.wait_condition(workflow.all_handlers_finished)` before "
                 "returning, or declare them with unfinished_policy=ABANDON.",
-                self._info.workflow_type, self._info.run_id, ", ".join(names),
+                self._host.info.workflow_type, self._host.info.run_id, ", ".join(names),
             )
 
 

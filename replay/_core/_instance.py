@@ -169,7 +169,7 @@ class WorkflowInstance:
         self.result_payload: Any = None
         self.failure: Failure | None = None
         self.handlers = Handlers(self, definition=definition, converter=self.converter,
-                                 loop=self.loop, info=self.info)
+                                 loop=self.loop)
         self._guard: Callable[[], RunGuard] | None = None if guard is None else guard.for_run(
             run_id=run_id, workflow_type=self.info.workflow_type,
             sandbox_mode=definition.sandbox_mode, fail_task=self.fail_task)

@@ -76,7 +76,9 @@ class WorkflowTask(asyncio.Task[T]):
             return object.__hash__(self)
         number = loop.tasks_created
         loop.tasks_created = number + 1
-        order = self._hash_order = loop.task_hash_base + number
+        base = loop.task_hash_base
+        # the run's first task (its main one) shares the base's int object
+        order = self._hash_order = base + number if number else base
         return order
 
 
