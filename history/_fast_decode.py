@@ -177,6 +177,10 @@ def _generate(cls: type) -> Decoder:
     return decode
 
 
+# what attrs' __init__ may do besides setting the fields: hooks, and a cached hash to reset
+_INIT_EXTRAS = ("__attrs_pre_init__", "__attrs_post_init__", "_attrs_cached_hash")
+
+
 def _emit_build(b: _Builder, cls: type, values: list[str]) -> None:
     """Lines that return the instance of ``cls`` holding ``values`` (its fields, in order).
 
@@ -185,8 +189,10 @@ def _emit_build(b: _Builder, cls: type, values: list[str]) -> None:
     hook) is built as that ``__init__`` would build it, by setting its slots directly.
     """
     fields = attrs.fields(cls)
-    plain = ("__slots__" in cls.__dict__ and not hasattr(cls, "__attrs_post_init__")
-             and all(f.validator is None and f.converter is None for f in fields))
+    plain = (not any(hasattr(cls, hook) for hook in _INIT_EXTRAS)
+             and all(f.validator is None and f.converter is None
+                     and type(getattr(cls, f.name, None)) is types.MemberDescriptorType
+                     for f in fields))
     if not plain:
         arguments = ", ".join(f"{f.name}={v}" for f, v in zip(fields, values, strict=True))
         b.emit(f"return {b.constant(cls)}({arguments})", 1)
@@ -214,6 +220,7 @@ def nested_decoder(cls: type) -> Decoder:
         _NESTED[cls] = lambda data, depth: _NESTED[cls](data, depth)
         _NESTED[cls] = _generate(cls)
     return _NESTED[cls]
+
 
 _DECODERS: dict[str, Decoder] = {name: _generate(cls) for name, cls in EVENT_KINDS.items()}
 
