@@ -17,8 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
-
-import attrs
+from typing import cast
 
 from ._batch import RUNNING, Lookup, Plan, RunHead
 from ._changes import (
@@ -185,16 +184,15 @@ def coalesce(changes: Sequence[Change], gone: set[str] | None = None) -> list[Ch
     for change in changes:
         kind = type(change)
         if kind is AddEvents:
-            assert isinstance(change, AddEvents)
+            change = cast(AddEvents, change)
             at = events_at.get(change.run_id)
             if at is not None:
-                first = out[at]
-                assert isinstance(first, AddEvents)
+                first = cast(AddEvents, out[at])
                 out[at] = AddEvents(change.run_id, first.events + change.events)
                 continue
             events_at[change.run_id] = len(out)
         elif kind is NeedWorkflowTask:
-            assert isinstance(change, NeedWorkflowTask)
+            change = cast(NeedWorkflowTask, change)
             if gone is not None:
                 gone.discard(change.run_id)
             if change.has_inputs:
@@ -202,31 +200,27 @@ def coalesce(changes: Sequence[Change], gone: set[str] | None = None) -> list[Ch
                     continue  # the row is already needed: a second need changes nothing
                 need_at[change.run_id] = len(out)
         elif kind is FinishWorkflowTask:
-            assert isinstance(change, FinishWorkflowTask)
+            change = cast(FinishWorkflowTask, change)
             at = need_at.pop(change.run_id, -1)
             if gone is not None:
                 gone.discard(change.run_id)
             if at >= 0:
-                need = out[at]
-                assert isinstance(need, NeedWorkflowTask)
+                need = cast(NeedWorkflowTask, out[at])
                 out[at] = None
                 if need.new_row:
                     if gone is not None:
                         gone.add(change.run_id)
                     continue
         elif kind is LeaseActivityTask:
-            assert isinstance(change, LeaseActivityTask)
+            change = cast(LeaseActivityTask, change)
             at = insert_at.pop((change.run_id, change.scheduled_event_id), -1)
             if at >= 0:
-                inserted = out[at]
-                assert isinstance(inserted, InsertActivityTask)
-                row = inserted.row
-                out[at] = InsertActivityTask(attrs.evolve(
-                    row, attempt=row.attempt + 1, lease_owner=change.owner,
-                    lease_expires_at=row.lease_until(change.now, change.default_lease)))
+                row = cast(InsertActivityTask, out[at]).row
+                out[at] = InsertActivityTask(row.leased(change.owner, change.now,
+                                                        change.default_lease))
                 continue
         elif kind is InsertActivityTask:
-            assert isinstance(change, InsertActivityTask)
+            change = cast(InsertActivityTask, change)
             insert_at[change.row.run_id, change.row.scheduled_event_id] = len(out)
         elif kind not in _LEAVE_TASK_ROW:
             run_id = getattr(change, "run_id", "")
