@@ -34,6 +34,7 @@ from ._changes import (
     InsertTimer,
     LeaseActivityTask,
     NeedWorkflowTask,
+    RemoveRunWork,
     RequestActivityCancel,
 )
 from ._derive import plan_operation
@@ -175,7 +176,9 @@ def coalesce(changes: Sequence[Change], gone: set[str] | None = None) -> list[Ch
       dropped (the finish decides the row), and so is the finish too when the need was
       to create the row (no row before, none after: a requested update always has one);
     * an :class:`InsertActivityTask` followed by the lease of the same task becomes
-      one insert of the leased row.
+      one insert of the leased row;
+    * a :class:`NeedWorkflowTask` that creates the row is dropped when the run's
+      :class:`RemoveRunWork` (it ended) follows: no row before, none after.
     """
     out: list[Change | None] = []
     events_at: dict[str, int] = {}
@@ -224,7 +227,9 @@ def coalesce(changes: Sequence[Change], gone: set[str] | None = None) -> list[Ch
             insert_at[change.row.run_id, change.row.scheduled_event_id] = len(out)
         elif kind not in _LEAVE_TASK_ROW:
             run_id = getattr(change, "run_id", "")
-            need_at.pop(run_id, None)
+            at = need_at.pop(run_id, -1)
+            if kind is RemoveRunWork and at >= 0 and cast(NeedWorkflowTask, out[at]).new_row:
+                out[at] = None  # the row the need would create is removed with the run's work
             if gone is not None:
                 gone.discard(run_id)
         out.append(change)
