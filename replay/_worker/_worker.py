@@ -21,8 +21,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-import attrs
-
 from replay.history import (
     INPUT_KINDS,
     SKIPPED_KINDS,
@@ -59,6 +57,7 @@ from .._core._signatures import activity_signature, workflow_signature
 from .._replay._replayer import WorkflowRegistry, new_instance, replay_events
 from .._replay._sandbox_hooks import guard_for
 from ._activity_pool import ActivityPool
+from ._activity_runner import ActivityOutcome
 from ._cache import StickyCache
 from ._group_commit import Pending, flush, ignore, leaves_no_work
 from ._interceptors import Interceptor, workflow_classes
@@ -78,6 +77,11 @@ TASK_RETRY_INITIAL = timedelta(seconds=1)
 """The wait before a failed workflow task's second attempt; it doubles per attempt..."""
 TASK_RETRY_MAXIMUM = timedelta(seconds=60)
 """...up to this."""
+ROUNDS_PER_PASS = 16
+"""Commits of activity outcomes one pass makes at most, each recording what finished
+as the one before it started (then the loop runs its other callbacks)..."""
+ROUNDS_BUDGET = 0.02
+"""...and seconds it spends on them at most."""
 
 
 class Worker:
@@ -122,6 +126,8 @@ class Worker:
         self.client = client
         self.metrics = metrics or WorkerMetrics()
         """Where this worker reports what it does (see :class:`WorkerMetrics`)."""
+        # without a metrics sink, nothing is timed
+        self._measuring = type(self.metrics) is not WorkerMetrics
         # the client's interceptors that are worker interceptors too come first
         self.interceptors = [*(i for i in client.interceptors if isinstance(i, Interceptor)),
                              *interceptors]
@@ -379,7 +385,19 @@ class Worker:
         if token != self._query_token or clock - self._queries_at > 0.5:
             self._query_token, self._queries_at = token, clock
             self._queries.answer_pending()  # answers leave the runs as they were
-        return progressed
+        return progressed | self._more_outcomes()
+
+    def _more_outcomes(self) -> bool:
+        """Record the outcomes of activities that ran to their end as the last commit
+        started them (with the activations they cause, which may start more), a few
+        rounds and a few milliseconds at most, before the loop runs anything else."""
+        if not self._pool.has_outcomes:
+            return False
+        until = time.perf_counter() + ROUNDS_BUDGET
+        for _ in range(ROUNDS_PER_PASS):
+            if not self._flush_outcomes() or time.perf_counter() >= until:
+                break
+        return True
 
     def recover_dead_workers(self) -> int:
         """Free the leases of workers on this machine whose process has exited.
@@ -611,29 +629,29 @@ class Worker:
             return False
         now = self.client.clock.now()
         try:
-            self._flush([self._outcome_batch(task, event, now) for task, event in outcomes])
+            self._flush([self._outcome_batch(outcome, now) for outcome in outcomes])
         except StoreError:  # record them on a later pass (one already recorded is stale)
-            for task, event in outcomes:
-                self._pool.requeue(task, event)
+            for outcome in outcomes:
+                self._pool.requeue(outcome)
             raise
         self._pool.release_reservations()
         return True
 
-    def _outcome_batch(self, task: ActivityTask, event: Event, now: datetime) -> Pending:
+    def _outcome_batch(self, outcome: ActivityOutcome, now: datetime) -> Pending:
         """Deliver an outcome; if this worker holds the run, activate it in the same commit.
 
         The activation's append expects the outcome's own event id, so if anyone
         else wrote to the run in between, the whole batch fails and the outcome is
         delivered alone (the run is then rebuilt from its history).
         """
+        task = outcome.task
         run_id = task.run_id
-        plain = Pending(run_id, [Deliver(run_id, event)], ignore,
-                        functools.partial(_stale, task))
         inst = self.cache.get(run_id)
         if inst is None or inst.closed or run_id in self.task_failures:
-            return plain
-        began = time.perf_counter()
-        recorded = attrs.evolve(event, event_id=inst.last_event_id + 1, time=now)
+            return Pending(run_id, [Deliver(run_id, outcome.event())], ignore,
+                           functools.partial(_stale, task))
+        began = time.perf_counter() if self._measuring else 0.0
+        recorded = outcome.event(inst.last_event_id + 1, now)
         at = max(now, inst.now)
         try:
             result = inst.activate([recorded], [], at)
@@ -641,7 +659,8 @@ class Worker:
             self.cache.drop(run_id)
             log.info("run %s: activation on an activity outcome failed (%s); the workflow "
                      "task will retry it", run_id, exc)
-            return plain
+            return Pending(run_id, [Deliver(run_id, outcome.event())], ignore,
+                           functools.partial(_stale, task))
         events = inst.commit_live(result, at, self.identity)
         leases, dispatch = self._pool.reserve(run_id, events, at)
         ops = [Deliver(run_id, recorded), Append(run_id, events, recorded.event_id),
@@ -650,22 +669,24 @@ class Worker:
 
         def succeeded(_: list[Event]) -> None:
             # the outcome's activation was a workflow task, done without a lease
-            self.metrics.workflow_task(inst.info.workflow_type, "completed",
-                                       time.perf_counter() - began)
+            if self._measuring:
+                self.metrics.workflow_task(inst.info.workflow_type, "completed",
+                                           time.perf_counter() - began)
             if not inst.closed:
                 self.cache.remember(inst)
             else:
                 self.cache.drop(run_id)
                 self._report_closed(inst.info.workflow_type, inst.started, events)
-            self._pool.dispatch(run_id, inst.info.workflow_id, inst.info.workflow_type,
-                                dispatch, at)
+            if dispatch:
+                self._pool.dispatch(run_id, inst.info.workflow_id, inst.info.workflow_type,
+                                    dispatch, at)
 
         def failed(exc: ReplayError) -> None:
             self.cache.drop(run_id)
             if isinstance(exc, StaleResultError):
                 _stale(task, exc)
             else:
-                self._pool.requeue(task, event)  # deliver it alone next time
+                self._pool.requeue(outcome)  # deliver it alone next time
 
         return Pending(run_id, ops, succeeded, failed)
 
