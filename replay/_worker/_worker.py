@@ -77,11 +77,6 @@ TASK_RETRY_INITIAL = timedelta(seconds=1)
 """The wait before a failed workflow task's second attempt; it doubles per attempt..."""
 TASK_RETRY_MAXIMUM = timedelta(seconds=60)
 """...up to this."""
-ROUNDS_PER_PASS = 16
-"""Commits of activity outcomes one pass makes at most, each recording what finished
-as the one before it started (then the loop runs its other callbacks)..."""
-ROUNDS_BUDGET = 0.02
-"""...and seconds it spends on them at most."""
 
 
 class Worker:
@@ -385,19 +380,9 @@ class Worker:
         if token != self._query_token or clock - self._queries_at > 0.5:
             self._query_token, self._queries_at = token, clock
             self._queries.answer_pending()  # answers leave the runs as they were
-        return progressed | self._more_outcomes()
-
-    def _more_outcomes(self) -> bool:
-        """Record the outcomes of activities that ran to their end as the last commit
-        started them (with the activations they cause, which may start more), a few
-        rounds and a few milliseconds at most, before the loop runs anything else."""
-        if not self._pool.has_outcomes:
-            return False
-        until = time.perf_counter() + ROUNDS_BUDGET
-        for _ in range(ROUNDS_PER_PASS):
-            if not self._flush_outcomes() or time.perf_counter() >= until:
-                break
-        return True
+        # outcomes of activities that ran to their end as this pass's commits started
+        # them: the next pass (after one turn of the loop) records them
+        return progressed or self._pool.has_outcomes
 
     def recover_dead_workers(self) -> int:
         """Free the leases of workers on this machine whose process has exited.
