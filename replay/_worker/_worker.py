@@ -16,6 +16,7 @@ import concurrent.futures
 import contextlib
 import functools
 import logging
+import math
 import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -170,7 +171,10 @@ class Worker:
         self._query_token: int | None = None
         self._queries_at = 0.0
         self._next_timer: datetime | None = None
-        self._polled_at = 0.0
+        # the first pass looks for dead workers' leases, times out runs and polls
+        self._polled_at = -math.inf
+        self._announced = False
+        self._starting_passes = 0
         self._faults = FaultBackoff(log, f"worker {self.identity}")
         self._unsettled: set[str] = set()
         self._pool = ActivityPool(
@@ -213,16 +217,9 @@ class Worker:
         """
         self._loop = asyncio.get_running_loop()
         self.client.local_workers.register(self)
-        recovered = registered = False
         try:
             while not self._stop.is_set():
                 try:
-                    if not registered:
-                        self._register()
-                        registered = True
-                    if not recovered:
-                        self.recover_dead_workers()
-                        recovered = True
                     await self._pass()
                 except StoreUnavailableError as exc:
                     await self._wait_out(exc)
@@ -239,6 +236,21 @@ class Worker:
                 with contextlib.suppress(ReplayError):  # its leases then end by expiry
                     self.store.retire_worker(self.identity)
             await self._pool.finish()
+
+    def _announce(self) -> None:
+        """Record in the store what this worker hosts and start answering routed queries
+        (which marks it as a query poller of its task queue).
+
+        A starting worker does this after its first pass if that pass found nothing to
+        do, else after its second: the first pass frees the leases of dead workers and
+        leases what they left, the second records the outcomes of the activities the
+        first one started, so a worker that restarts after a crash resumes the runs it
+        finds before it spends commits on announcing itself (the registry is advisory,
+        and the dead worker's registration is normally still there).
+        """
+        self._register()
+        self._queries.answer_pending()
+        self._announced = True
 
     def _register(self) -> None:
         """Record in the store what this worker hosts, so that clients without the code
@@ -259,6 +271,10 @@ class Worker:
             stepped = self._step()
         finally:  # the pass is over: what left the sticky cache and stayed out is done with
             self.cache.discard_departed()
+        if not self._announced:
+            self._starting_passes += 1
+            if not stepped or self._starting_passes >= 2:
+                self._announce()
         if stepped:
             self._quiet_passes = 0
             await asyncio.sleep(0)
@@ -382,7 +398,8 @@ class Worker:
         progressed |= self._fire_timers()
         self._pool.check_cancellations()
         # Query requests are commits too: look for them after a commit, or twice a second.
-        if token != self._query_token or clock - self._queries_at > 0.5:
+        if self._announced and (token != self._query_token or
+                                clock - self._queries_at > 0.5):
             self._query_token, self._queries_at = token, clock
             self._queries.answer_pending()  # answers leave the runs as they were
         if not found:
