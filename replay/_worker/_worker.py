@@ -78,10 +78,9 @@ TASK_RETRY_INITIAL = timedelta(seconds=1)
 """The wait before a failed workflow task's second attempt; it doubles per attempt..."""
 TASK_RETRY_MAXIMUM = timedelta(seconds=60)
 """...up to this."""
-ROUNDS_PER_PASS = 16
-"""Commits of activity outcomes one pass makes at most, each recording what finished
-as the one before it started (then the loop runs its other callbacks)..."""
-ROUNDS_BUDGET = 0.02
+ALONE_ROUNDS = 16
+"""Commits one pass makes at most for a run stepping alone (see ``_step_alone``)..."""
+ALONE_BUDGET = 0.02
 """...and seconds it spends on them at most."""
 
 
@@ -385,6 +384,7 @@ class Worker:
         clock = asyncio.get_running_loop().time()
         next_retry = self._pool.next_retry
         retry_due = next_retry is not None and next_retry <= self.client.clock.now()
+        found = False
         if token != self._idle_token or retry_due or clock - self._polled_at > 0.5:
             if clock - self._polled_at > 0.5:
                 self.recover_dead_workers()
@@ -402,19 +402,24 @@ class Worker:
                                 clock - self._queries_at > 0.5):
             self._query_token, self._queries_at = token, clock
             self._queries.answer_pending()  # answers leave the runs as they were
-        return progressed | self._more_outcomes()
+        if not found:
+            self._step_alone()
+        # outcomes of activities that ran to their end as this pass's commits started
+        # them: the next pass (after one turn of the loop) records them
+        return progressed or self._pool.outcomes > 0
 
-    def _more_outcomes(self) -> bool:
-        """Record the outcomes of activities that ran to their end as the last commit
-        started them (with the activations they cause, which may start more), a few
-        rounds and a few milliseconds at most, before the loop runs anything else."""
-        if not self._pool.has_outcomes:
-            return False
-        until = time.perf_counter() + ROUNDS_BUDGET
-        for _ in range(ROUNDS_PER_PASS):
-            if not self._flush_outcomes() or time.perf_counter() >= until:
-                break
-        return True
+    def _step_alone(self) -> None:
+        """While one run alone is stepping (one outcome waits, and this pass found no new
+        task), record its outcomes as its activities finish, a few rounds and a few
+        milliseconds at most, without a turn of the loop per step. With more runs, a
+        turn lets their outcomes gather into one group commit, which costs less."""
+        if self._pool.outcomes != 1:
+            return
+        until = time.perf_counter() + ALONE_BUDGET
+        for _ in range(ALONE_ROUNDS):
+            if not self._flush_outcomes() or self._pool.outcomes != 1 or \
+                    time.perf_counter() >= until:
+                return
 
     def recover_dead_workers(self) -> int:
         """Free the leases of workers on this machine whose process has exited.
