@@ -8,7 +8,7 @@ import concurrent.futures
 import contextvars
 import logging
 import time
-from collections.abc import Callable, Coroutine, Generator, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -146,32 +146,26 @@ class ActivityRunner:
         outcome."""
         ctx = self._context(task, scheduled, workflow_type)
         ctx_holder["ctx"] = ctx
-        try:
-            result = await self._attempt(task, scheduled, ctx)
-        except asyncio.CancelledError as exc:
-            if not ctx.cancelled.is_set():
-                self.store.release_activity_task(task.run_id, task.scheduled_event_id,
-                                                 self.owner)
-                raise
-            self._settle(task, scheduled, ctx, error=exc)
-        except BaseException as exc:
-            if not isinstance(exc, Exception):
-                raise
-            self._settle(task, scheduled, ctx, error=exc)
-        else:
-            self._settle(task, scheduled, ctx, payload=result)
+        await self._finish(task, scheduled, ctx, self._attempt(task, scheduled, ctx),
+                           encoded=True)
 
     async def _carry_on(self, task: ActivityTask, scheduled: ActivityScheduled,
                         ctx: _activity_ctx.ActivityContext, coro: Coroutine[Any, Any, Any],
                         waiting: Any, timeout: timedelta | None) -> None:
         """The rest of an attempt that started inline and then waited on ``waiting``, in a
         task of its own (as :meth:`run` would have run it from the start)."""
+        await self._finish(task, scheduled, ctx, _resume(coro, waiting, timeout),
+                           encoded=False)
+
+    async def _finish(self, task: ActivityTask, scheduled: ActivityScheduled,
+                      ctx: _activity_ctx.ActivityContext, attempt: Awaitable[Any], *,
+                      encoded: bool) -> None:
+        """Await an attempt in the calling task and queue its outcome (``encoded``: the
+        attempt returns the result's payload, else the activity's own value). A
+        cancellation nobody asked for (the worker stopping) hands the task back and
+        propagates."""
         try:
-            try:
-                async with asyncio.timeout(timeout.total_seconds() if timeout else None):
-                    value = await _Resumed(coro, waiting)
-            except builtins.TimeoutError as exc:
-                raise _plain_timeout(exc) from None
+            outcome = await attempt
         except asyncio.CancelledError as exc:
             if not ctx.cancelled.is_set():
                 self.store.release_activity_task(task.run_id, task.scheduled_event_id,
@@ -183,7 +177,10 @@ class ActivityRunner:
                 raise
             self._settle(task, scheduled, ctx, error=exc)
         else:
-            self._settle(task, scheduled, ctx, value=value)
+            if encoded:
+                self._settle(task, scheduled, ctx, payload=outcome)
+            else:
+                self._settle(task, scheduled, ctx, value=outcome)
 
     def _timed_out_before_start(self, task: ActivityTask, scheduled: ActivityScheduled) -> bool:
         """Record the attempt as timed out if it cannot start any more; True if it was."""
@@ -425,6 +422,17 @@ class _Resumed:
 _OUTCOMES: dict[type[Event], str] = {
     ActivityCompleted: "completed", ActivityFailed: "failed",
     ActivityTimedOut: "timed_out", ActivityCanceled: "canceled"}
+
+
+async def _resume(coro: Coroutine[Any, Any, Any], waiting: Any,
+                  timeout: timedelta | None) -> Any:
+    """Finish an attempt that started inline and waited on ``waiting``, within the
+    rest of its start-to-close timeout (reported as the activity's own timeout)."""
+    try:
+        async with asyncio.timeout(timeout.total_seconds() if timeout else None):
+            return await _Resumed(coro, waiting)
+    except builtins.TimeoutError as exc:
+        raise _plain_timeout(exc) from None
 
 
 def _plain_timeout(exc: Exception) -> Exception:
