@@ -123,10 +123,7 @@ def test_a_version_3_schema_gains_search_attributes_on_open(pg: Any,
     store = pg()
     store.commit([Start("old", started("wf-old"))])
     with raw(postgres_url, store.schema) as conn:
-        conn.execute("DROP TABLE search_attributes")
-        conn.execute("ALTER TABLE runs DROP COLUMN search_attributes")
-        _without_update_headers(conn)  # version 5's
-        conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+        _as_version(conn, 3)
     upgraded = pg(store.schema)
     with raw(postgres_url, store.schema) as conn:
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
@@ -143,12 +140,8 @@ def test_a_version_1_store_gains_the_worker_registry(pg: Any, postgres_url: str)
     store = pg()
     store.commit([Start("r1", started())])
     store.close()
-    with raw(postgres_url, store.schema) as conn:  # as version 1 left it
-        for table in ("registrations", "query_requests", "query_pollers", "search_attributes"):
-            conn.execute(f"DROP TABLE {table}")
-        conn.execute("ALTER TABLE runs DROP COLUMN search_attributes")
-        _without_update_headers(conn)
-        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    with raw(postgres_url, store.schema) as conn:
+        _as_version(conn, 1)
     upgraded = pg(store.schema)
     with raw(postgres_url, store.schema) as conn:
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
@@ -163,9 +156,22 @@ def test_a_version_1_store_gains_the_worker_registry(pg: Any, postgres_url: str)
     assert [e.event_id for e in upgraded.read("r1")] == [1]
 
 
-def _without_update_headers(conn: Any) -> None:
-    """Take away what version 5 added: the update requests' headers."""
-    conn.execute("ALTER TABLE update_requests DROP COLUMN headers")
+_ADDED_BY_VERSION: dict[int, tuple[str, ...]] = {
+    2: ("DROP TABLE registrations",),
+    3: ("DROP TABLE query_requests", "DROP TABLE query_pollers"),
+    4: ("DROP TABLE search_attributes", "ALTER TABLE runs DROP COLUMN search_attributes"),
+    5: ("ALTER TABLE update_requests DROP COLUMN headers",),
+}
+"""What each migration step added, as the statements that take it away again."""
+
+
+def _as_version(conn: Any, version: int) -> None:
+    """Leave the schema as ``version`` left it: undo every later step, newest first."""
+    for step in sorted(_ADDED_BY_VERSION, reverse=True):
+        if step > version:
+            for sql in _ADDED_BY_VERSION[step]:
+                conn.execute(sql)
+    conn.execute("UPDATE meta SET value = %s WHERE key = 'schema_version'", (str(version),))
 
 
 def test_a_version_2_store_gains_the_query_channel_and_update_headers(
@@ -174,12 +180,8 @@ def test_a_version_2_store_gains_the_query_channel_and_update_headers(
     store.commit([Start("r1", started())])
     store.request_update("r1", "u1", "set", [1], T0)
     store.close()
-    with raw(postgres_url, store.schema) as conn:  # as version 2 left it
-        for table in ("query_requests", "query_pollers", "search_attributes"):
-            conn.execute(f"DROP TABLE {table}")
-        conn.execute("ALTER TABLE runs DROP COLUMN search_attributes")
-        _without_update_headers(conn)
-        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    with raw(postgres_url, store.schema) as conn:
+        _as_version(conn, 2)
     upgraded = pg(store.schema)
     with raw(postgres_url, store.schema) as conn:
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
