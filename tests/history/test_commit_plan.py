@@ -18,6 +18,7 @@ from replay.history import (
     StaleResultError,
     Start,
     Store,
+    WorkflowCompleted,
     WorkflowTaskCompleted,
 )
 from replay.history._changes import (
@@ -93,6 +94,49 @@ def test_a_stale_result_fails_its_batch_and_writes_nothing(store: Store) -> None
     assert isinstance(step, AppendConflictError)
     assert store.read("a") == before
     assert [p.scheduled_event_id for p in store.pending_activities("a")] == []
+
+
+def test_a_stale_result_fails_the_step_that_schedules_the_next_activity(
+        store: Store) -> None:
+    _scheduled(store)
+    store.commit([_step()[0]])  # the result was recorded: activity 3's task is gone
+    before, pending = store.read("a"), store.pending_activities("a")
+    again = ActivityCompleted(event_id=0, time=NOW, scheduled_event_id=3, result=9)
+    [step] = store.commit_each([[
+        Deliver("a", again),
+        Append("a", [activity(7), WorkflowTaskCompleted(event_id=8, time=NOW)], 6)]])
+    assert isinstance(step, StaleResultError)
+    assert "ActivityCompleted for command event 3 of run 'a'" in str(step)
+    assert store.read("a") == before and store.pending_activities("a") == pending
+
+
+def test_a_stale_result_fails_the_step_that_ends_the_run(store: Store) -> None:
+    _scheduled(store)
+    store.commit([_step()[0]])
+    before = store.read("a")
+    again = ActivityCompleted(event_id=0, time=NOW, scheduled_event_id=3, result=9)
+    [step] = store.commit_each([[
+        Deliver("a", again),
+        Append("a", [WorkflowTaskCompleted(event_id=7, time=NOW),
+                     WorkflowCompleted(event_id=8, time=NOW, result=None)], 6)]])
+    assert isinstance(step, StaleResultError)
+    assert store.read("a") == before
+    info = store.get_run("a")
+    assert info is not None and info.status == "running"
+
+
+def test_a_run_ends_with_its_finished_activity_task_and_nothing_left_behind(
+        store: Store) -> None:
+    _scheduled(store)
+    [done] = store.commit_each([[
+        Deliver("a", ActivityCompleted(event_id=0, time=NOW, scheduled_event_id=3, result=9)),
+        Append("a", [WorkflowTaskCompleted(event_id=6, time=NOW),
+                     WorkflowCompleted(event_id=7, time=NOW, result=None)], 5)]])
+    assert isinstance(done, list) and [e.event_id for e in done] == [5, 6, 7]
+    info = store.get_run("a")
+    assert info is not None and info.status == "completed"
+    assert store.pending_activities("a") == []
+    assert store.lease_workflow_tasks("q", "other", NOW, SECOND, 10) == []
 
 
 def _traced_step(store: SqliteStore) -> list[str]:
