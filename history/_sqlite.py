@@ -58,7 +58,7 @@ from ._store import (
 
 T = TypeVar("T")
 
-CALM_COMMITS = 4
+CALM_COMMITS = 32
 """How many transactions in a row must see no other connection's commit before a write
 trusts the kept run heads and checks the data version after planning, not before."""
 
