@@ -63,6 +63,11 @@ CALM_COMMITS = 32
 trusts the kept run heads and checks the data version after planning, not before."""
 
 
+_UPDATES_PENDING = ("EXISTS (SELECT 1 FROM update_requests AS u WHERE u.run_id = "
+                    "workflow_tasks.run_id AND u.status = 'requested')")
+"""Does a leased workflow task's run have a requested update? (A RETURNING column.)"""
+
+
 class _Stale(enum.Enum):
     STALE = enum.auto()
 
@@ -446,11 +451,12 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
                 "UPDATE workflow_tasks SET lease_owner = ?1, lease_expires_at = ?2 "
                 "WHERE seq IN (SELECT seq FROM workflow_tasks WHERE task_queue = ?3 AND "
                 "(lease_expires_at IS NULL OR lease_expires_at <= ?4) ORDER BY seq LIMIT ?5) "
-                f"RETURNING seq, run_id, {rows.VERSION}",
+                f"RETURNING seq, run_id, {_UPDATES_PENDING}, {rows.VERSION}",
                 (owner, rows.to_us(expires), task_queue, rows.to_us(now), limit)).fetchall()
             self._carried(found)
             return [WorkflowTask(run_id=r[1], task_queue=task_queue, lease_owner=owner,
-                                 lease_expires_at=expires) for r in sorted(found)]
+                                 lease_expires_at=expires, updates_pending=bool(r[2]))
+                    for r in sorted(found)]
         return self._write(run, keeps_heads=True)
 
     def release_workflow_task(self, run_id: str, owner: str) -> None:

@@ -139,6 +139,14 @@ def test_a_run_ends_with_its_finished_activity_task_and_nothing_left_behind(
     assert store.lease_workflow_tasks("q", "other", NOW, SECOND, 10) == []
 
 
+def test_every_store_says_whether_a_leased_task_has_a_requested_update(
+        store: Store) -> None:
+    store.commit([Start("a", started("wf-a")), Start("b", started("wf-b"))])
+    store.request_update("b", "u1", "set", [1], NOW)
+    tasks = store.lease_workflow_tasks("q", "me", NOW, SECOND, 10)
+    assert {t.run_id: t.updates_pending for t in tasks} == {"a": False, "b": True}
+
+
 def _traced_step(store: SqliteStore) -> list[str]:
     seen: list[str] = []
     conn: sqlite3.Connection = store._writer
