@@ -346,7 +346,7 @@ def apply_changes(conn: psycopg.Connection[Any], changes: Iterable[Change],
         elif isinstance(change, InsertActivityTask):
             queues.add(change.row.task_queue)
         params = _PARAMS[type(change)](change)
-        for sql in _statements(change):
+        for sql in _SQL[type(change)]:
             done = conn.execute(sql, params)
             if (isinstance(change, DeleteActivityTask) and change.missing is not None) \
                     or isinstance(change, RequestActivityCancel):
@@ -358,17 +358,6 @@ def apply_changes(conn: psycopg.Connection[Any], changes: Iterable[Change],
     for check in checks:
         queues |= _checked(check)
     return queues
-
-
-def _statements(change: Change) -> tuple[str, ...]:
-    """The change's statements, less a closed run's deletes from tables it is known to
-    have no rows in."""
-    statements = _SQL[type(change)]
-    if isinstance(change, RemoveRunWork) and not (change.task_row and change.timers):
-        task, activities, timers = statements
-        return (*((task,) if change.task_row else ()), activities,
-                *((timers,) if change.timers else ()))
-    return statements
 
 
 def _checked(check: tuple[Change, psycopg.Cursor[Any]]) -> set[str]:
