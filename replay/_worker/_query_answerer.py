@@ -18,6 +18,7 @@ from .._core._interceptors import WorkflowInterceptors
 from .._replay._queries import QueryEngine
 from .._replay._replayer import WorkflowRegistry
 from ._cache import StickyCache
+from ._store_io import StoreIO
 
 log = logging.getLogger("replay.worker")
 
@@ -39,13 +40,19 @@ class QueryAnswerer:
         # (with the worker's workflow interceptors, which see the query's headers)
         self._replayed = QueryEngine(store, converter, capacity=16, interceptors=interceptors)
 
-    def answer_pending(self) -> bool:
-        """Answer every query waiting on the task queue; True if there was one."""
-        if self._channel is None:
+    async def answer_pending(self, call: StoreIO) -> bool:
+        """Answer every query waiting on the task queue; True if there was one.
+
+        The store calls (the look, the answers) go through ``call``, off the event
+        loop; the answers are computed on it, where the instances live.
+        """
+        channel = self._channel
+        if channel is None:
             return False
-        pending = self._channel.pending_queries(self._task_queue, self._identity)
-        for request in pending:
-            self._channel.answer_query(self._answer(request))
+        pending = await call(channel.pending_queries, self._task_queue, self._identity)
+        if pending:
+            answers = [self._answer(request) for request in pending]
+            await call(_answer_all, channel, answers)
         return bool(pending)
 
     def retire(self) -> None:
@@ -78,3 +85,8 @@ class QueryAnswerer:
     def _failed(self, request: QueryRequest, kind: str, message: str) -> QueryRequest:
         return attrs.evolve(request, status="failed", answered_by=self._identity,
                             failure=Failure(message=message, type=kind))
+
+
+def _answer_all(channel: QueryChannel, answers: list[QueryRequest]) -> None:
+    for answer in answers:
+        channel.answer_query(answer)

@@ -43,6 +43,7 @@ from replay.history import (
     WorkerHeartbeats,
     WorkflowFailed,
     WorkflowStarted,
+    WorkflowTask,
     WorkflowTimedOut,
 )
 
@@ -58,9 +59,10 @@ from .._core._interceptor_roots import workflow_interceptors
 from .._core._signatures import activity_signature, workflow_signature
 from .._replay._replayer import WorkflowRegistry, new_instance, replay_events
 from .._replay._sandbox_hooks import guard_for
-from ._activity_pool import ActivityPool
+from ._activity_pool import ActivityPool, Outcome
 from ._cache import StickyCache
-from ._group_commit import Pending, flush, ignore, leaves_no_work
+from ._commit_pipeline import CommitPipeline
+from ._group_commit import Pending, Written, flush, ignore, leaves_no_work
 from ._interceptors import Interceptor, workflow_classes
 from ._metrics import WorkerMetrics
 from ._owners import is_dead_local, local_identity
@@ -69,6 +71,8 @@ from ._query_answerer import QueryAnswerer
 from ._schedule_activities import ScheduleActivities
 from ._schedule_workflow import ScheduleWorkflow
 from ._store_faults import FaultBackoff
+from ._store_io import DEFAULT_THREADS as DEFAULT_STORE_THREADS
+from ._store_io import StoreIO
 
 log = logging.getLogger("replay.worker")
 _INPUTS = frozenset(INPUT_KINDS)
@@ -87,6 +91,13 @@ class Worker:
     activities=[...]):`` or ``await worker.run()``; ``shutdown()`` stops
     leasing, lets running activities finish for ``graceful_shutdown_timeout``
     and hands back what is left.
+
+    Its store calls never block the event loop it runs on: each pass's group
+    commit is written in a thread of its own while activities, client calls and
+    polls go on (one commit in flight; the next one carries everything that
+    finished meanwhile, and nothing acts on a batch before it is durable), and
+    leases, polls and heartbeats run in up to ``max_concurrent_store_calls``
+    threads (default 4; on an in-memory store everything runs inline).
 
     Nothing one run does stops the worker: an exception while activating,
     replaying, encoding or decoding a run (a bug in workflow code, a
@@ -118,8 +129,13 @@ class Worker:
         interceptors: Sequence[Interceptor] = (),
         metrics: WorkerMetrics | None = None,
         shared_state_manager: SharedStateManager | None = None,
+        max_concurrent_store_calls: int = DEFAULT_STORE_THREADS,
     ) -> None:
         self.client = client
+        # Store calls that would block the event loop run in threads (see _store_io), and
+        # group commits in one more, one at a time (see _commit_pipeline).
+        self._io = StoreIO(client.store, max_concurrent_store_calls, "replay-worker-store")
+        self._pipeline = CommitPipeline(client.store, inline=self._io.inline)
         self.metrics = metrics or WorkerMetrics()
         """Where this worker reports what it does (see :class:`WorkerMetrics`)."""
         # the client's interceptors that are worker interceptors too come first
@@ -213,10 +229,10 @@ class Worker:
             while not self._stop.is_set():
                 try:
                     if not registered:
-                        self._register()
+                        await self._io(self._register)
                         registered = True
                     if not recovered:
-                        self.recover_dead_workers()
+                        await self._io(self.recover_dead_workers)
                         recovered = True
                     await self._pass()
                 except StoreUnavailableError as exc:
@@ -224,16 +240,34 @@ class Worker:
                 else:
                     self._faults.succeeded()
         finally:
-            self.client.local_workers.unregister(self)
-            # A store fault while stopping must not turn a clean stop into an error: a
-            # poller not retired stops counting once it has been silent long enough.
-            with contextlib.suppress(StoreUnavailableError):
-                self._queries.retire()
-            self.cache.clear()
-            if isinstance(self.store, WorkerHeartbeats) and self._beat_at is not None:
-                with contextlib.suppress(ReplayError):  # its leases then end by expiry
-                    self.store.retire_worker(self.identity)
-            await self._pool.finish()
+            await self._stop_running()
+
+    async def _stop_running(self) -> None:
+        """Settle the commit in flight, let the activities finish (for the graceful
+        timeout), record what they ended with, and hand back what is left."""
+        await self._settle_quietly()
+        self.client.local_workers.unregister(self)
+        # A store fault while stopping must not turn a clean stop into an error: a
+        # poller not retired stops counting once it has been silent long enough.
+        with contextlib.suppress(StoreUnavailableError):
+            await self._io(self._queries.retire)
+        await self._pool.finish()
+        with contextlib.suppress(ReplayError):  # else they run again when their leases end
+            await self._record_last_outcomes()
+        if self._unsettled:
+            with contextlib.suppress(ReplayError):
+                await self._io(self._release_unsettled)
+        self.cache.clear()
+        if isinstance(self.store, WorkerHeartbeats) and self._beat_at is not None:
+            with contextlib.suppress(ReplayError):  # its leases then end by expiry
+                await self._io(self.store.retire_worker, self.identity)
+        self._pipeline.close()
+        self._io.close()
+
+    async def _record_last_outcomes(self) -> None:
+        """Record the outcomes of the activities that ended while the worker stopped."""
+        if self._build([]):
+            await self._settle()
 
     def _register(self) -> None:
         """Record in the store what this worker hosts, so that clients without the code
@@ -249,25 +283,34 @@ class Worker:
         # below wakes the wait at once instead of being missed.
         token = self.store.change_token()
         if self._unsettled:
-            self._release_unsettled()
+            await self._io(self._release_unsettled)
         try:
-            stepped = self._step()
-        finally:  # the pass is over: what left the sticky cache and stayed out is done with
-            self.cache.discard_departed()
+            stepped = await self._step()
+        finally:  # what left the sticky cache and stayed out is done with (unless a
+            # commit in flight still holds it: the next pass settles it first)
+            if not self._pipeline.busy:
+                self.cache.discard_departed()
         if stepped:
             self._quiet_passes = 0
             await asyncio.sleep(0)
             return
         self._quiet_passes = 0 if self._pool.active else self._quiet_passes + 1
-        self._waiter = asyncio.ensure_future(
-            self.store.wait_changed(self._idle_timeout(), since=token))
+        timeout = self._idle_timeout(await self._io(self.store.next_timer_at))
+        self._waiter = asyncio.ensure_future(self.store.wait_changed(timeout, since=token))
         with contextlib.suppress(asyncio.CancelledError):
             await self._waiter
         self._waiter = None
 
+    async def _settle_quietly(self) -> None:
+        """Settle the commit in flight, if any; a store fault it met has already given its
+        work back (its ``on_fault``) and is left for the caller's next pass to meet."""
+        with contextlib.suppress(StoreError):
+            await self._settle()
+
     async def _wait_out(self, exc: StoreUnavailableError) -> None:
         """A pass hit a passing store fault: nothing of it was written. Forget what it
         left in memory and wait (backing off) before the next pass."""
+        await self._settle_quietly()  # a commit in flight may still hold instances
         self._waiter = None
         self.cache.clear()  # instances may have seen what was not recorded
         self._pool.release_reservations()
@@ -327,7 +370,8 @@ class Worker:
             same_loop = self._loop is asyncio.get_running_loop()
         except RuntimeError:
             return False
-        if task_queue != self.task_queue or not same_loop or self._stop.is_set():
+        if (task_queue != self.task_queue or not same_loop or self._stop.is_set()
+                or self._pipeline.busy):  # busy: the next pass activates it after the commit
             return False
         try:
             self._run_workflow_tasks()
@@ -342,10 +386,10 @@ class Worker:
         exc = self.task_failures.get(run_id)
         return str(exc) if exc is not None else None
 
-    def _idle_timeout(self) -> float:
+    def _idle_timeout(self, next_timer: datetime | None) -> float:
         now = self.client.clock.now()
         candidates = [0.5]
-        next_timer = self._next_timer = self.store.next_timer_at()
+        self._next_timer = next_timer
         if next_timer is not None:
             candidates.append((next_timer - now).total_seconds())
         next_retry = self._pool.next_retry
@@ -353,8 +397,12 @@ class Worker:
             candidates.append((next_retry - now).total_seconds())
         return max(0.0, min(candidates))
 
-    def _step(self) -> bool:
-        progressed = self._flush_outcomes()
+    async def _step(self) -> bool:
+        """One pass: settle the commit in flight, look for work, activate what is ready and
+        submit it as the next group commit, which is written while the rest of the pass
+        (and the next pass's wait for it) lets activities run."""
+        # From the settle until the next submit, every instance holds only what is durable.
+        progressed = await self._settle()
         # Polling for tasks costs queries; skip it while nothing was committed (by
         # anyone) since the last poll found nothing, unless an activity retry is due.
         # Leases that expire (a dead worker's) commit nothing, so poll at least twice
@@ -363,23 +411,99 @@ class Worker:
         clock = asyncio.get_running_loop().time()
         next_retry = self._pool.next_retry
         retry_due = next_retry is not None and next_retry <= self.client.clock.now()
-        if token != self._idle_token or retry_due or clock - self._polled_at > 0.5:
+        poll = token != self._idle_token or retry_due or clock - self._polled_at > 0.5
+        tasks: list[WorkflowTask] = []
+        if poll:
             if clock - self._polled_at > 0.5:
-                self.recover_dead_workers()
-                self._time_out_runs()
+                await self._io(self.recover_dead_workers)
+                await self._io(self._time_out_runs)
                 self._timer_token = None
             self._polled_at = clock
-            found = self._run_workflow_tasks()
-            found |= self._pool.poll(self.client.clock.now())
-            self._idle_token = None if found else token
-            progressed |= found
-        progressed |= self._fire_timers()
-        self._pool.check_cancellations()
+            tasks = await self._lease_workflow_tasks()
         # Query requests are commits too: look for them after a commit, or twice a second.
+        # Answered before the build below, from instances that hold only what is durable.
         if token != self._query_token or clock - self._queries_at > 0.5:
             self._query_token, self._queries_at = token, clock
-            self._queries.answer_pending()  # answers leave the runs as they were
+            await self._queries.answer_pending(self._io)  # answers leave the runs as they were
+        progressed |= self._build(tasks)
+        if poll:
+            found = await self._pool.poll(self.client.clock.now(), self._io) or bool(tasks)
+            self._idle_token = None if found else token
+            progressed |= found
+        progressed |= await self._fire_timers()
+        await self._pool.check_cancellations(self._io)
         return progressed
+
+    async def _lease_workflow_tasks(self) -> list[WorkflowTask]:
+        now = self.client.clock.now()
+        lease = self._io(self.store.lease_workflow_tasks, self.task_queue, self.identity, now,
+                         self.workflow_task_lease, 64)
+        fut = asyncio.ensure_future(lease)
+        try:
+            return await asyncio.shield(fut)
+        except asyncio.CancelledError:
+            # the lease is taken all the same: hand the tasks back on the next pass or stop
+            fut.add_done_callback(self._unsettle_leased)
+            raise
+
+    def _unsettle_leased(self, fut: asyncio.Future[list[WorkflowTask]]) -> None:
+        if not fut.cancelled() and fut.exception() is None:
+            self._unsettled.update(t.run_id for t in fut.result())
+
+    def _build(self, tasks: list[WorkflowTask]) -> bool:
+        """Activate the runs of ``tasks`` and those with activity outcomes to record, and
+        submit their batches as one group commit (none may be in flight). True if there
+        was anything to do.
+
+        A run whose workflow task is activated here records its outcomes in the next
+        commit: activating it twice in one build would build on what is not written.
+        """
+        now = self.client.clock.now()
+        pending: list[Pending] = []
+        taken: list[Outcome] = []
+        claimed = {t.run_id for t in tasks}
+
+        def give_back() -> None:  # a store fault wrote nothing: everything is done again
+            self._unsettled.update(claimed)
+            for task, event in taken:
+                self._pool.requeue(task, event)
+
+        try:
+            for t in tasks:
+                p = self._activate(t.run_id, now)
+                if p is not None:
+                    pending.append(p)
+            later: list[Outcome] = []
+            for task, event in self._pool.take_outcomes():
+                if task.run_id in claimed:
+                    later.append((task, event))
+                    continue
+                taken.append((task, event))
+                pending.append(self._outcome_batch(task, event, now))
+            for task, event in later:
+                self._pool.requeue(task, event)
+        except StoreError:  # nothing of this pass was committed: hand it back
+            give_back()
+            self._pool.release_reservations()
+            raise
+        if pending:
+            self._pipeline.submit(pending, now, give_back)
+        return bool(tasks or taken)
+
+    async def _settle(self) -> bool:
+        """Wait for the commit in flight (the loop runs meanwhile) and settle it; True if
+        there was one."""
+        try:
+            written = await self._pipeline.settle()
+        finally:
+            if not self._pipeline.busy:
+                self._pool.release_reservations()
+        if written is None:
+            return False
+        self._committed(written)
+        # what left the sticky cache for the commit and did not come back is done with
+        self.cache.discard_departed()
+        return True
 
     def recover_dead_workers(self) -> int:
         """Free the leases of workers on this machine whose process has exited.
@@ -411,7 +535,7 @@ class Worker:
             store.beat_worker(self.identity, self.heartbeat_grace)
             self._beat_at = clock
 
-    def _time_out_runs(self) -> None:
+    def _time_out_runs(self) -> None:  # store calls only: runs in a thread
         now = self.client.clock.now()
         for run in self.store.expired_runs(now):
             started = self.store.read(run.run_id)[0]
@@ -422,17 +546,18 @@ class Worker:
                                                         ended)]])
 
     def _flush(self, pending: list[Pending]) -> None:
-        before = self.store.change_token()
-        began = time.perf_counter()
-        committed = flush(self.store, pending, self.client.clock.now())
-        if committed and pending:
-            self.metrics.store_commit(time.perf_counter() - began, len(pending))
-        if committed and \
-                self.store.change_token() == before + 1 and all(map(leaves_no_work, pending)):
-            # Only this commit happened since ``before`` (the tokens of the stores here
-            # count commits), and it left nothing a poll could find: looking again would
-            # find what the last look found.
-            self._seen_own_commit(before)
+        """Commit and settle ``pending`` here and now (an eager start, with no commit in
+        flight)."""
+        self._committed(flush(self.store, pending, self.client.clock.now()))
+
+    def _committed(self, written: Written) -> None:
+        if written.first_try:
+            self.metrics.store_commit(written.seconds, len(written.settled))
+            if written.alone and all(leaves_no_work(p) for p, _ in written.settled):
+                # Only this commit happened since ``before`` (the tokens of the stores here
+                # count commits), and it left nothing a poll could find: looking again would
+                # find what the last look found.
+                self._seen_own_commit(written.before)
 
     def _seen_own_commit(self, before: int) -> None:
         after = before + 1
@@ -447,6 +572,8 @@ class Worker:
     # --- workflow tasks ------------------------------------------------------------------
 
     def _run_workflow_tasks(self) -> bool:
+        """Lease, activate and commit the ready workflow tasks here and now (an eager
+        start's path; the worker's passes lease off the loop and commit in the pipeline)."""
         now = self.client.clock.now()
         tasks = self.store.lease_workflow_tasks(self.task_queue, self.identity, now,
                                                 self.workflow_task_lease, 64)
@@ -605,20 +732,6 @@ class Worker:
 
     # --- activity outcomes, with the activation they cause -----------------------------
 
-    def _flush_outcomes(self) -> bool:
-        outcomes = self._pool.take_outcomes()
-        if not outcomes:
-            return False
-        now = self.client.clock.now()
-        try:
-            self._flush([self._outcome_batch(task, event, now) for task, event in outcomes])
-        except StoreError:  # record them on a later pass (one already recorded is stale)
-            for task, event in outcomes:
-                self._pool.requeue(task, event)
-            raise
-        self._pool.release_reservations()
-        return True
-
     def _outcome_batch(self, task: ActivityTask, event: Event, now: datetime) -> Pending:
         """Deliver an outcome; if this worker holds the run, activate it in the same commit.
 
@@ -671,15 +784,19 @@ class Worker:
 
     # --- timers ---------------------------------------------------------------------------
 
-    def _fire_timers(self) -> bool:
+    async def _fire_timers(self) -> bool:
         """Fire the due timers; looks only if something was committed since the last look
         found none, or the soonest timer known then is due by now."""
         now = self.client.clock.now()
         token = self.store.change_token()
         if token == self._timer_token and (self._next_timer is None or self._next_timer > now):
             return False
+        fired = await self._io(self._fire_due_timers, now)
+        self._timer_token = None if fired else token
+        return fired
+
+    def _fire_due_timers(self, now: datetime) -> bool:  # store calls only: runs in a thread
         due = self.store.due_timers(now, limit=256)
-        self._timer_token = None if due else token
         if due:
             self.store.commit_each([[Deliver(t.run_id, TimerFired(
                 event_id=0, time=max(now, t.fire_at), started_event_id=t.started_event_id),

@@ -1,0 +1,79 @@
+"""A worker's store calls off its event loop: a bounded pool of threads.
+
+On SQLite a write waits for the file's write lock and for its fsync; on
+PostgreSQL every call is a network round trip. Made inline, each of those waits
+would stop the worker's event loop, and with it every activity it runs and
+every client call of its process. So the worker's leases, polls and
+heartbeats go through a :class:`StoreIO`, which runs them in a few threads of
+its own (``Worker(max_concurrent_store_calls=...)``). The store is safe to call
+from any thread (the ``Store`` protocol says so); an in-memory store never
+waits, so its calls stay inline, where a thread hop would only cost time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from replay.history import MemoryStore, ReplayError, Store
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+DEFAULT_THREADS = 4
+"""Store calls of one worker that may wait at the same time, unless configured."""
+
+
+class StoreCallLimitError(ReplayError, ValueError):
+    """``Worker(max_concurrent_store_calls=...)`` was not a positive whole number."""
+
+    code = "RPL-W30"
+
+    def __init__(self, given: object) -> None:
+        super().__init__(
+            f"Worker(max_concurrent_store_calls={given!r}): the worker needs at least one "
+            "thread for its store calls (leases, polls, heartbeats). Pass a whole number "
+            f"of 1 or more (the default is {DEFAULT_THREADS}); on PostgreSQL, at most the "
+            "store's pool_size is useful.")
+        self.given = given
+
+
+def check_threads(given: object) -> int:
+    """``given`` as a thread count; StoreCallLimitError unless it is an int >= 1."""
+    if isinstance(given, bool) or not isinstance(given, int) or given < 1:
+        raise StoreCallLimitError(given)
+    return given
+
+
+class StoreIO:
+    """Runs one worker's store calls in up to ``threads`` threads (inline in memory).
+
+    ``await io(store.lease_workflow_tasks, ...)``. A call whose awaiting task
+    is cancelled still completes in its thread (a lease is not undone).
+    """
+
+    def __init__(self, store: Store, threads: int, name: str = "replay-store") -> None:
+        self.inline = isinstance(store, MemoryStore)
+        """True when calls run on the caller's thread (the store never waits)."""
+        self.threads = check_threads(threads)
+        self._name = name
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+
+    async def __call__(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        if self.inline:
+            return fn(*args, **kwargs)
+        if self._pool is None:
+            self._pool = concurrent.futures.ThreadPoolExecutor(
+                self.threads, thread_name_prefix=self._name)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
+
+    def close(self) -> None:
+        """Let the calls in flight finish and stop the threads (a later call starts new ones)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
+
