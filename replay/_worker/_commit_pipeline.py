@@ -51,7 +51,7 @@ class CommitPipeline:
         self._store = store
         self._inline = inline
         self._thread: concurrent.futures.ThreadPoolExecutor | None = None
-        self._in_flight: asyncio.Future[Written] | None = None
+        self._in_flight: concurrent.futures.Future[Written] | None = None
         self._on_fault: Callable[[], None] = _nothing
         self.submitted = 0
         """How many commits were submitted (tests wait on it)."""
@@ -71,19 +71,18 @@ class CommitPipeline:
         """
         if self._in_flight is not None:
             raise InternalError("a group commit was submitted while another is in flight")
-        loop = asyncio.get_running_loop()
         if self._inline:
-            fut: asyncio.Future[Written] = loop.create_future()
+            done: concurrent.futures.Future[Written] = concurrent.futures.Future()
             try:
-                fut.set_result(commit_group(self._store, pending, now))
+                done.set_result(commit_group(self._store, pending, now))
             except StoreError as exc:
-                fut.set_exception(exc)
+                done.set_exception(exc)
+            self._in_flight = done
         else:
             if self._thread is None:
                 self._thread = concurrent.futures.ThreadPoolExecutor(
                     1, thread_name_prefix="replay-commit")
-            fut = loop.run_in_executor(self._thread, commit_group, self._store, pending, now)
-        self._in_flight = fut
+            self._in_flight = self._thread.submit(commit_group, self._store, pending, now)
         self._on_fault = on_fault
         self.submitted += 1
 
@@ -98,19 +97,41 @@ class CommitPipeline:
         if fut is None:
             return None
         try:
-            written = await asyncio.shield(fut)
+            # the thread's own future: a cancelled wait leaves the commit to this one's
+            # next call (a wrapper, not asyncio.shield, which costs another loop turn)
+            written = fut.result() if fut.done() else await asyncio.wrap_future(fut)
+            if self._in_flight is not fut:  # settled meanwhile (settle_now)
+                return None
         except StoreError:
+            if self._in_flight is not fut:  # settle_now met it first
+                return None
             self._in_flight = None
             self._on_fault()
             raise
         except asyncio.CancelledError:
-            if fut.cancelled():  # only the loop's closing cancels the commit's own future
+            if fut.cancelled():  # cancelled before its thread took it: nothing was written
                 self._in_flight = None
+                self._on_fault()
             raise  # else the commit stays in flight: the next settle tells it
         except BaseException:
             self._in_flight = None
             raise
         self._in_flight = None
+        written.settle()
+        return written
+
+    def settle_now(self) -> Written | None:
+        """:meth:`settle`, blocking this thread until the commit in flight returns (an
+        eager start, which cannot wait asynchronously, needs what it wrote settled)."""
+        fut = self._in_flight
+        if fut is None:
+            return None
+        self._in_flight = None
+        try:
+            written = fut.result()
+        except StoreError:
+            self._on_fault()
+            raise
         written.settle()
         return written
 

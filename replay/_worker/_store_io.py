@@ -71,6 +71,25 @@ class StoreIO:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
 
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+               ) -> concurrent.futures.Future[T]:
+        """Start ``fn`` in a thread (or run it now, inline); its future.
+
+        Unlike an awaited call, the future outlives a cancelled waiter: whoever holds
+        it can still act on the result (a lease taken all the same, say).
+        """
+        if self.inline:
+            done: concurrent.futures.Future[T] = concurrent.futures.Future()
+            try:
+                done.set_result(fn(*args, **kwargs))
+            except BaseException as exc:
+                done.set_exception(exc)
+            return done
+        if self._pool is None:
+            self._pool = concurrent.futures.ThreadPoolExecutor(
+                self.threads, thread_name_prefix=self._name)
+        return self._pool.submit(fn, *args, **kwargs)
+
     def close(self) -> None:
         """Let the calls in flight finish and stop the threads (a later call starts new ones)."""
         pool, self._pool = self._pool, None

@@ -184,6 +184,7 @@ class Worker:
         self._polled_at = 0.0
         self._faults = FaultBackoff(log, f"worker {self.identity}")
         self._unsettled: set[str] = set()
+        self._leasing: concurrent.futures.Future[list[WorkflowTask]] | None = None
         self._pool = ActivityPool(
             store=self.store, converter=client.converter, clock=client.clock,
             task_queue=task_queue, identity=self.identity, activities=self.activities,
@@ -292,7 +293,8 @@ class Worker:
                 self.cache.discard_departed()
         if stepped:
             self._quiet_passes = 0
-            await asyncio.sleep(0)
+            if not self._pipeline.busy:  # else the next pass's wait for the commit yields
+                await asyncio.sleep(0)
             return
         self._quiet_passes = 0 if self._pool.active else self._quiet_passes + 1
         timeout = self._idle_timeout(await self._io(self.store.next_timer_at))
@@ -370,11 +372,18 @@ class Worker:
             same_loop = self._loop is asyncio.get_running_loop()
         except RuntimeError:
             return False
-        if (task_queue != self.task_queue or not same_loop or self._stop.is_set()
-                or self._pipeline.busy):  # busy: the next pass activates it after the commit
+        if task_queue != self.task_queue or not same_loop or self._stop.is_set():
             return False
         try:
-            self._run_workflow_tasks()
+            # What the worker's pass has under way is finished here first: its commit in
+            # flight (waited for), and the tasks its lease took (activated here).
+            written = self._pipeline.settle_now()
+            if written is not None:
+                self._committed(written)
+                self.cache.discard_departed()
+                self._pool.release_reservations()
+            leasing, self._leasing = self._leasing, None
+            self._run_workflow_tasks(leasing.result() if leasing is not None else [])
         except StoreError as exc:  # the worker's own next pass retries what is left
             log.info("eager start of run %s left to the next poll: %s", run_id, exc)
             return False
@@ -412,6 +421,11 @@ class Worker:
         next_retry = self._pool.next_retry
         retry_due = next_retry is not None and next_retry <= self.client.clock.now()
         poll = token != self._idle_token or retry_due or clock - self._polled_at > 0.5
+        # Query requests are commits too: look for them after a commit, or twice a second.
+        # Answered before the build below, from instances that hold only what is durable.
+        if token != self._query_token or clock - self._queries_at > 0.5:
+            self._query_token, self._queries_at = token, clock
+            await self._queries.answer_pending(self._io)  # answers leave the runs as they were
         tasks: list[WorkflowTask] = []
         if poll:
             if clock - self._polled_at > 0.5:
@@ -419,12 +433,7 @@ class Worker:
                 await self._io(self._time_out_runs)
                 self._timer_token = None
             self._polled_at = clock
-            tasks = await self._lease_workflow_tasks()
-        # Query requests are commits too: look for them after a commit, or twice a second.
-        # Answered before the build below, from instances that hold only what is durable.
-        if token != self._query_token or clock - self._queries_at > 0.5:
-            self._query_token, self._queries_at = token, clock
-            await self._queries.answer_pending(self._io)  # answers leave the runs as they were
+            tasks = await self._lease_workflow_tasks()  # nothing awaited from here to submit
         progressed |= self._build(tasks)
         if poll:
             found = await self._pool.poll(self.client.clock.now(), self._io) or bool(tasks)
@@ -436,17 +445,21 @@ class Worker:
 
     async def _lease_workflow_tasks(self) -> list[WorkflowTask]:
         now = self.client.clock.now()
-        lease = self._io(self.store.lease_workflow_tasks, self.task_queue, self.identity, now,
-                         self.workflow_task_lease, 64)
-        fut = asyncio.ensure_future(lease)
+        fut = self._leasing = self._io.submit(
+            self.store.lease_workflow_tasks, self.task_queue, self.identity, now,
+            self.workflow_task_lease, 64)
         try:
-            return await asyncio.shield(fut)
+            tasks = fut.result() if fut.done() else await asyncio.wrap_future(fut)
         except asyncio.CancelledError:
             # the lease is taken all the same: hand the tasks back on the next pass or stop
             fut.add_done_callback(self._unsettle_leased)
             raise
+        finally:
+            taken_over = self._leasing is not fut  # an eager start activated them
+            self._leasing = None
+        return [] if taken_over else tasks
 
-    def _unsettle_leased(self, fut: asyncio.Future[list[WorkflowTask]]) -> None:
+    def _unsettle_leased(self, fut: concurrent.futures.Future[list[WorkflowTask]]) -> None:
         if not fut.cancelled() and fut.exception() is None:
             self._unsettled.update(t.run_id for t in fut.result())
 
@@ -571,12 +584,13 @@ class Worker:
 
     # --- workflow tasks ------------------------------------------------------------------
 
-    def _run_workflow_tasks(self) -> bool:
-        """Lease, activate and commit the ready workflow tasks here and now (an eager
-        start's path; the worker's passes lease off the loop and commit in the pipeline)."""
+    def _run_workflow_tasks(self, leased: list[WorkflowTask]) -> bool:
+        """Lease, activate and commit the ready workflow tasks (and ``leased``) here and
+        now (an eager start's path; the passes lease off the loop and commit in the
+        pipeline)."""
         now = self.client.clock.now()
-        tasks = self.store.lease_workflow_tasks(self.task_queue, self.identity, now,
-                                                self.workflow_task_lease, 64)
+        tasks = [*leased, *self.store.lease_workflow_tasks(
+            self.task_queue, self.identity, now, self.workflow_task_lease, 64)]
         try:
             pending = [p for p in (self._activate(t.run_id, now) for t in tasks)
                        if p is not None]

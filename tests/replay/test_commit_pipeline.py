@@ -150,12 +150,13 @@ async def test_nothing_moves_on_an_outcome_until_its_commit_returns(
 async def test_a_second_outcome_of_the_run_waits_for_the_commit_in_flight(
         gated: tuple[Client, GatedCommits]) -> None:
     client, gate = gated
-    pipeline.reset("right")
+    pipeline.reset("left", "right")
     async with worker(client):
         run = await client.start_workflow(Pair.run, args=["left", "right", "after"], id="pair",
                                           task_queue=QUEUE)
-        await wait_until(lambda: "right:start" in pipeline.TRACKED)
-        gate.arm(outcome_of(run.run_id or ""))  # left's outcome, with its activation
+        await wait_until(lambda: {"left:start", "right:start"} <= set(pipeline.TRACKED))
+        gate.arm(outcome_of(run.run_id or ""))
+        pipeline.release("left")  # left's outcome, with its activation, is held
         await wait_until(gate.entered.is_set)
         calls = gate.calls
         pipeline.release("right")
