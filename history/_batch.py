@@ -75,6 +75,8 @@ class RunHead:
 
     ``task_has_inputs`` is the ``has_inputs`` flag of the run's workflow task
     (None if it has none): when it is already set, a new input changes nothing.
+    None is exact (there is no row); False may also stand for a row that a
+    finished task deleted.
     ``task_attempt`` is the runs index's count of failed task attempts in a row
     (0: not failing), so that a success clears it only when there is something
     to clear.
@@ -216,9 +218,9 @@ class Batch:
         changes = [AddEvents(run_id, tuple(self.events)), *self.changes]
         if not created or tail != AdvanceRun(run_id, 1):
             changes.append(tail)
-        head = attrs.evolve(self.head, status=self.status, last_event_id=self.last,
-                            task_has_inputs=self.task_has_inputs,
-                            task_attempt=self.task_attempt if self.task_failing else 0)
+        h = self.head
+        head = RunHead(run_id, h.workflow_id, h.task_queue, self.status, self.last,
+                       self.task_has_inputs, self.task_attempt if self.task_failing else 0)
         return Plan(tuple(self.events), tuple(changes), head)
 
 
@@ -260,8 +262,9 @@ def _on_timer_fired(b: Batch, e: TimerFired) -> None:
 
 
 def _on_task_completed(b: Batch, e: WorkflowTaskCompleted) -> None:
-    b.changes.append(FinishWorkflowTask(b.head.run_id))
-    b.task_has_inputs = False
+    if b.task_has_inputs is not None:  # None: the run has no task row to finish
+        b.changes.append(FinishWorkflowTask(b.head.run_id))
+        b.task_has_inputs = False
     _clear_task_failure(b)
 
 

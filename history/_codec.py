@@ -35,6 +35,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from ._errors import HistoryError, InternalError, PayloadError
 from ._events import Event, Failure, JsonValue, added_later
+from ._fast_decode import decode_event
 from ._json_check import Encoder, explain_data, explain_value, is_json
 from ._kinds import EVENT_KINDS
 from ._payload import EncodedPayloadError, ReservedPayloadKeyError, envelope_encoding, is_envelope
@@ -378,7 +379,18 @@ def event_to_data(event: Event) -> dict[str, JsonValue]:
 
 
 def event_from_data(data: Any, *, source: str | None = None) -> Event:
-    """Decode one event dict; raises HistoryError naming the event and the rule."""
+    """Decode one event dict; raises HistoryError naming the event and the rule.
+
+    An event exactly as the codec writes it is built by its kind's one-pass
+    decoder (:mod:`history._fast_decode`); anything else goes through
+    :func:`structure_event`, which converts what it can and names what it cannot.
+    """
+    event = decode_event(data)
+    return event if event is not None else structure_event(data, source=source)
+
+
+def structure_event(data: Any, *, source: str | None = None) -> Event:
+    """Decode one event dict with the converter (no one-pass decoder tried first)."""
     if not isinstance(data, dict):
         raise HistoryError(
             f"each event must be a JSON object, got {type(data).__name__}",

@@ -16,6 +16,7 @@ the state it would have seen without the hold.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 
 import attrs
 
@@ -40,15 +41,44 @@ from ._derive import plan_operation
 from ._events import Event, WorkflowTaskFailed
 from ._store import Operation, UpdateRequest
 
+HEADS_KEPT = 4096
+"""How many run heads a :class:`HeadCache` holds before it starts again empty."""
+
+
+class HeadCache(dict[str, RunHead | None]):
+    """Run heads (None: no such run) that outlive one transaction.
+
+    A store may hand the same cache to the planner of each of its transactions,
+    but only while nothing but those planners wrote to the runs since: it must
+    clear the cache when another connection committed (SQLite's
+    ``data_version``), when a transaction fails, and after any other write that
+    changes what a head shows.
+    """
+
+
+Applier = Callable[[Sequence[Change]], AbstractSet[str] | None]
+"""Writes changes in order; may return the runs whose workflow task row they deleted
+(and did not create again), so the planner's heads can say it is not there."""
+
 
 class CommitPlanner:
     """A :class:`Lookup` for one transaction that plans batches and hands their changes,
-    coalesced, to ``apply``."""
+    coalesced, to ``apply`` (an :data:`Applier`).
 
-    def __init__(self, lookup: Lookup, apply: Callable[[Sequence[Change]], None]) -> None:
+    ``heads``, if given, are run heads known to be current (see :class:`HeadCache`);
+    the planner keeps them current with what it plans, and empties them if a batch
+    fails.
+    """
+
+    def __init__(self, lookup: Lookup, apply: Applier, *,
+                 heads: HeadCache | None = None) -> None:
         self._inner = lookup
         self._apply = apply
-        self._heads: dict[str, RunHead | None] = {}
+        if heads is None:
+            heads = HeadCache()
+        elif len(heads) > HEADS_KEPT:
+            heads.clear()
+        self._heads = heads
         self._kinds: dict[tuple[str, int], type[Event]] = {}
         self._held: list[Change] = []
         self.closed: set[str] = set()
@@ -90,7 +120,15 @@ class CommitPlanner:
     def _write_held(self) -> None:
         if self._held:
             held, self._held = self._held, []
-            self._apply(coalesce(held))
+            gone: set[str] = set()
+            removed = self._apply(coalesce(held, gone))
+            if removed:
+                gone |= removed
+            for run_id in gone:  # the task row a batch created and finished is not there
+                h = self._heads.get(run_id)
+                if h is not None and h.task_has_inputs is False:
+                    self._heads[run_id] = RunHead(run_id, h.workflow_id, h.task_queue, h.status,
+                                                  h.last_event_id, None, h.task_attempt)
 
     # --- Lookup -------------------------------------------------------------------------------
 
@@ -125,8 +163,12 @@ class CommitPlanner:
         return self._inner.task_failure(run_id)
 
 
-def coalesce(changes: Sequence[Change]) -> list[Change]:
+def coalesce(changes: Sequence[Change], gone: set[str] | None = None) -> list[Change]:
     """The same effect on the indexes with fewer changes (each one a statement or more).
+
+    ``gone``, if given, receives the runs whose workflow task row these changes leave
+    absent because a need that created it and a finish cancelled out (a head that
+    says "the row may be there" can then say "it is not").
 
     * a run's events of the batch go in one :class:`AddEvents`, at the first one's place
       (nothing else reads the events table);
@@ -141,7 +183,9 @@ def coalesce(changes: Sequence[Change]) -> list[Change]:
     need_at: dict[str, int] = {}
     insert_at: dict[tuple[str, int], int] = {}
     for change in changes:
-        if isinstance(change, AddEvents):
+        kind = type(change)
+        if kind is AddEvents:
+            assert isinstance(change, AddEvents)
             at = events_at.get(change.run_id)
             if at is not None:
                 first = out[at]
@@ -149,18 +193,29 @@ def coalesce(changes: Sequence[Change]) -> list[Change]:
                 out[at] = AddEvents(change.run_id, first.events + change.events)
                 continue
             events_at[change.run_id] = len(out)
-        elif isinstance(change, NeedWorkflowTask) and change.has_inputs:
-            if change.run_id in need_at:
-                continue  # the row is already needed: a second need changes nothing
-            need_at[change.run_id] = len(out)
-        elif isinstance(change, FinishWorkflowTask) and change.run_id in need_at:
-            at = need_at.pop(change.run_id)
-            need = out[at]
-            assert isinstance(need, NeedWorkflowTask)
-            out[at] = None
-            if need.new_row:
-                continue
-        elif isinstance(change, LeaseActivityTask):
+        elif kind is NeedWorkflowTask:
+            assert isinstance(change, NeedWorkflowTask)
+            if gone is not None:
+                gone.discard(change.run_id)
+            if change.has_inputs:
+                if change.run_id in need_at:
+                    continue  # the row is already needed: a second need changes nothing
+                need_at[change.run_id] = len(out)
+        elif kind is FinishWorkflowTask:
+            assert isinstance(change, FinishWorkflowTask)
+            at = need_at.pop(change.run_id, -1)
+            if gone is not None:
+                gone.discard(change.run_id)
+            if at >= 0:
+                need = out[at]
+                assert isinstance(need, NeedWorkflowTask)
+                out[at] = None
+                if need.new_row:
+                    if gone is not None:
+                        gone.add(change.run_id)
+                    continue
+        elif kind is LeaseActivityTask:
+            assert isinstance(change, LeaseActivityTask)
             at = insert_at.pop((change.run_id, change.scheduled_event_id), -1)
             if at >= 0:
                 inserted = out[at]
@@ -170,16 +225,21 @@ def coalesce(changes: Sequence[Change]) -> list[Change]:
                     row, attempt=row.attempt + 1, lease_owner=change.owner,
                     lease_expires_at=row.lease_until(change.now, change.default_lease)))
                 continue
-        if isinstance(change, InsertActivityTask):
+        elif kind is InsertActivityTask:
+            assert isinstance(change, InsertActivityTask)
             insert_at[change.row.run_id, change.row.scheduled_event_id] = len(out)
-        elif not isinstance(change, _LEAVE_TASK_ROW):
-            need_at.pop(getattr(change, "run_id", ""), None)
+        elif kind not in _LEAVE_TASK_ROW:
+            run_id = getattr(change, "run_id", "")
+            need_at.pop(run_id, None)
+            if gone is not None:
+                gone.discard(run_id)
         out.append(change)
     return [c for c in out if c is not None]
 
 
-_LEAVE_TASK_ROW = (AddEvents, NeedWorkflowTask, AdvanceRun, DeleteActivityTask,
-                   InsertActivityTask, LeaseActivityTask, RequestActivityCancel, InsertTimer,
-                   DeleteTimer, AcceptUpdate, CompleteUpdate, ClearTaskFailure)
+_LEAVE_TASK_ROW: frozenset[type] = frozenset({
+    AddEvents, NeedWorkflowTask, AdvanceRun, DeleteActivityTask, InsertActivityTask,
+    LeaseActivityTask, RequestActivityCancel, InsertTimer, DeleteTimer, AcceptUpdate,
+    CompleteUpdate, ClearTaskFailure})
 """Changes that leave a run's workflow task row as it is: they do not end the window in
 which a need and a finish cancel out (every other change, or one of an unknown kind, does)."""

@@ -156,8 +156,8 @@ def _plan_deliver(op: Deliver, lookup: Lookup) -> Plan:
         event = attrs.evolve(event, event_id=head.last_event_id + 1)
     batch.add(event)
     if deferred is not None:
-        batch.changes = [attrs.evolve(c, missing=deferred)
-                         if isinstance(c, DeleteActivityTask) else c for c in batch.changes]
+        batch.changes = [DeleteActivityTask(c.run_id, c.scheduled_event_id, deferred)
+                         if type(c) is DeleteActivityTask else c for c in batch.changes]
     return batch.plan(created=False)
 
 
@@ -188,6 +188,10 @@ def _plan_task_failure(op: RecordTaskFailure, lookup: Lookup) -> Plan:
 
 def _plan_request_update(op: RequestUpdate, lookup: Lookup) -> Plan:
     _, changes = plan_request_update(lookup, op.run_id, op.update_id, op.name, op.args, op.now)
+    head = lookup.run_head(op.run_id)
+    if changes and head is not None and head.task_has_inputs is None:
+        # the request's task row is there now (without inputs)
+        return Plan(changes=changes, head=attrs.evolve(head, task_has_inputs=False))
     return Plan(changes=changes)
 
 

@@ -8,10 +8,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, overload
 
-from ._codec import event_from_data, event_to_data
+from ._codec import event_to_data, structure_event
 from ._errors import HistoryError
 from ._events import Event, WorkflowStarted
-from ._jsontext import check_data_limits, loads
+from ._fast_decode import decode_events, fits
+from ._jsontext import check_data_limits, decode_utf8, loads, loads_unchecked
 from ._kinds import TERMINAL_KINDS
 from ._strict import check_event_data, describe_value
 from ._validate import validate_events as validate_events
@@ -19,6 +20,8 @@ from ._validate import validate_events as validate_events
 FORMAT = "replay-history"
 VERSION = 1
 SUPPORTED_VERSIONS = (1,)
+_TOP_LEVEL_FIELDS = frozenset({"format", "version", "run_id", "workflow_id", "workflow_type",
+                               "events"})
 
 
 class History(Sequence[Event]):
@@ -110,7 +113,8 @@ class History(Sequence[Event]):
         :func:`from_json` (nesting depth, integer size).
         """
         check_data_limits(doc, source=source)
-        return cls._from_document(doc, source)
+        history = cls._from_exact_document(doc, source)
+        return history if history is not None else cls._from_document(doc, source)
 
     @classmethod
     def _from_document(cls, doc: Any, source: str | None) -> History:
@@ -135,8 +139,7 @@ class History(Sequence[Event]):
                 "newer files.",
                 source=source, rule="version",
             )
-        extra = set(doc) - {"format", "version", "run_id", "workflow_id",
-                            "workflow_type", "events"}
+        extra = set(doc) - _TOP_LEVEL_FIELDS
         if extra:
             raise HistoryError(f"unknown top-level fields: {', '.join(sorted(extra))}",
                                source=source, rule="document")
@@ -150,7 +153,7 @@ class History(Sequence[Event]):
         events = []
         for position, raw in enumerate(raw_events, start=1):
             check_event_data(raw, position=position, source=source)
-            events.append(event_from_data(raw, source=source))
+            events.append(structure_event(raw, source=source))
         history = cls(run_id, events, source=source)
         _check_copies(doc, history, source)
         return history
@@ -164,7 +167,42 @@ class History(Sequence[Event]):
         128 arrays and objects, integers of more than 4300 digits, values of
         the wrong type, and event sequences that break the history rules.
         """
-        return cls._from_document(loads(text, source=source), source)
+        decoded = decode_utf8(bytes(text), source=source or "<string>") if isinstance(
+            text, bytes | bytearray) else text
+        doc = loads_unchecked(decoded)
+        history = None if doc is None else cls._from_exact_document(doc, source)
+        if history is None:  # something is wrong: the careful path names it
+            history = cls._from_document(loads(decoded, source=source), source)
+        return history
+
+    @classmethod
+    def _from_exact_document(cls, doc: Any, source: str | None) -> History | None:
+        """The history of a document with nothing wrong in its JSON; ``None`` otherwise.
+
+        One pass: the one-pass event decoders check and build each event, and
+        the depth of everything is checked on the parsed data (the same
+        nesting the text has). On ``None`` the caller takes the careful path,
+        which refuses the document with the message it always gave. Only the
+        history rules (and the top-level copies) can refuse it here, with the
+        same messages as on the careful path, since the events are the same.
+        """
+        if (type(doc) is not dict or doc.get("format") != FORMAT
+                or not doc.keys() <= _TOP_LEVEL_FIELDS):
+            return None
+        version, run_id, raw_events = doc.get("version"), doc.get("run_id"), doc.get("events")
+        if (type(version) is not int or version not in SUPPORTED_VERSIONS
+                or type(run_id) is not str or not run_id or type(raw_events) is not list):
+            return None
+        for value in doc.values():
+            if (type(value) is dict or type(value) is list) and value is not raw_events \
+                    and not fits(value, 2):
+                return None
+        events = decode_events(raw_events)
+        if events is None:
+            return None
+        history = cls(run_id, events, source=source)
+        _check_copies(doc, history, source)
+        return history
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> History:

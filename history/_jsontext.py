@@ -15,6 +15,7 @@ import itertools
 import json
 import math
 import re
+import sys
 from typing import Any
 
 from ._errors import HistoryError
@@ -55,6 +56,25 @@ def loads(text: str | bytes, *, source: str | None = None) -> Any:
             f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
             source=where, rule="json",
         ) from exc
+
+
+def loads_unchecked(text: str) -> Any:
+    """Parse JSON text without the depth check; ``None`` when ``json`` refuses it.
+
+    For callers that check the depth of what they use themselves (and on
+    ``None`` take :func:`loads`, which says what is wrong): the text is not
+    scanned for its nesting first, and integers are left to the interpreter
+    whenever its own int-string limit is within ours, so that a longer
+    integer is refused by ``json`` itself. Text nested past the interpreter's
+    recursion limit is refused too.
+    """
+    limit = sys.get_int_max_str_digits()
+    try:
+        if 0 < limit <= MAX_INT_DIGITS:
+            return json.loads(text)
+        return json.loads(text, parse_int=_parse_int)
+    except (ValueError, RecursionError, _IntTooLong):  # JSONDecodeError is a ValueError
+        return None
 
 
 def decode_utf8(raw: bytes, *, source: str | None = None) -> str:

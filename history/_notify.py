@@ -1,11 +1,13 @@
 """Wake-ups: tell waiters (on any thread or event loop) that a store changed.
 
-A :class:`ChangeNotifier` counts commits. Writers in this process commit
-through :meth:`~ChangeNotifier.commit` (or call :meth:`~ChangeNotifier.notify`
-right after committing, when there is no poll); for commits made by other
-processes, an optional poll function (``PRAGMA data_version`` for SQLite) is
-called every few milliseconds by a helper thread, but only while someone is
-waiting, so an idle store costs nothing.
+A :class:`ChangeNotifier` counts commits. Writers in this process call
+:meth:`~ChangeNotifier.notify` right after committing, naming the runs they
+touched, or None when they saw on the way that another connection had
+committed meanwhile. For commits of other processes that no commit of ours
+sees, an optional poll function (for SQLite: ``PRAGMA data_version`` on the
+store's own writing connection, which changes only when *another* connection
+commits) is called every few milliseconds by a helper thread, but only while
+someone is waiting, so an idle store costs nothing.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def _wake(fut: asyncio.Future[None]) -> None:
 class ChangeNotifier:
     """A commit counter that async waiters on any event loop can wait on."""
 
-    def __init__(self, poll: Callable[[], int] | None = None,
+    def __init__(self, poll: Callable[[], bool] | None = None,
                  interval: float = POLL_INTERVAL,
                  on_close: Callable[[], None] | None = None) -> None:
         self._cond = threading.Condition()
@@ -55,10 +57,6 @@ class ChangeNotifier:
         self._closed = False
         self._thread: threading.Thread | None = None
         self._on_close = on_close
-        # Held by the poller while it polls and by this process's commits while they
-        # commit, so the poller never mistakes one of ours for another process's.
-        self._commit_guard = threading.Lock()
-        self._seen = poll() if poll is not None else 0
         self.polls = 0
         """How many polls the helper thread has made (tests wait on it)."""
 
@@ -66,40 +64,6 @@ class ChangeNotifier:
     def version(self) -> int:
         """How many changes were seen so far; pass it to :meth:`wait` as ``since``."""
         return self._version
-
-    def commit(self, commit: Callable[[], bool], runs: AbstractSet[str] | None) -> None:
-        """Run this process's commit and wake the waiters it concerns.
-
-        ``commit`` makes the commit (and returns whether it changed anything); it
-        is called while the writer holds the database's write lock, so a poll just
-        before it sees every other process's commit, and one just after it sees
-        this one. The poller waits meanwhile, so it can never take this commit for
-        another process's (which would wake every waiter, not just those of
-        ``runs``). If another process had committed since the last poll, every
-        waiter is woken.
-        """
-        if self._poll is None:
-            if commit():
-                self.notify(runs)
-            return
-        with self._commit_guard:
-            before = self._try_poll()
-            changed = commit()
-            after = self._try_poll()
-            foreign = before is None or before != self._seen
-            if after is not None:
-                self._seen = after
-        if foreign:
-            self.notify(None)
-        elif changed:
-            self.notify(runs)
-
-    def _try_poll(self) -> int | None:
-        assert self._poll is not None
-        try:
-            return self._poll()
-        except Exception:  # the file is being closed, or the store is failing
-            return None
 
     def notify(self, runs: AbstractSet[str] | None = None) -> None:
         """Record a change and wake the waiters it concerns.
@@ -192,10 +156,8 @@ class ChangeNotifier:
                 if self._closed:
                     return
             try:
-                with self._commit_guard:
-                    seen = self._poll()
-                    changed, self._seen = seen != self._seen, seen
-                    self.polls += 1
+                changed = self._poll()
+                self.polls += 1
             except Exception:  # a poll can fail while the file is being closed; try again
                 continue
             if changed:
@@ -205,33 +167,44 @@ class ChangeNotifier:
 # --- one notifier per database file in this process -------------------------------------------
 
 _registry_lock = threading.Lock()
-_registry: dict[str, tuple[ChangeNotifier, int]] = {}
+_registry: dict[str, tuple[ChangeNotifier, list[Callable[[], bool]]]] = {}
 
 
-def acquire_notifier(
-    path: Path, poll_factory: Callable[[], tuple[Callable[[], int], Callable[[], None]]]
-) -> ChangeNotifier:
-    """The shared notifier of a database file.
+def acquire_notifier(path: Path, poll: Callable[[], bool]) -> ChangeNotifier:
+    """The shared notifier of a database file, which from now on also calls ``poll``.
 
-    If it is new, ``poll_factory`` returns its poll function and what closes it.
+    ``poll`` tells whether another connection committed since it last looked; the
+    notifier's helper thread calls the polls of every store object open on the file
+    (a commit of one of them is another connection's to the others: it wakes every
+    waiter, which is more than needed, never less).
     """
     key = str(path)
     with _registry_lock:
         entry = _registry.get(key)
         if entry is None:
-            poll, close = poll_factory()
-            entry = (ChangeNotifier(poll, on_close=close), 0)
-        _registry[key] = (entry[0], entry[1] + 1)
+            polls: list[Callable[[], bool]] = []
+            entry = (ChangeNotifier(lambda: _any_changed(polls)), polls)
+            _registry[key] = entry
+        entry[1].append(poll)
         return entry[0]
 
 
-def release_notifier(path: Path) -> None:
-    """Drop one reference; the last one closes the notifier."""
+def _any_changed(polls: list[Callable[[], bool]]) -> bool:
+    with _registry_lock:
+        current = list(polls)
+    changed = False
+    for poll in current:  # every one: each poll moves its own mark on
+        changed = poll() or changed
+    return changed
+
+
+def release_notifier(path: Path, poll: Callable[[], bool]) -> None:
+    """Drop one store's ``poll``; the last one closes the notifier."""
     key = str(path)
     with _registry_lock:
-        notifier, count = _registry[key]
-        if count > 1:
-            _registry[key] = (notifier, count - 1)
+        notifier, polls = _registry[key]
+        polls.remove(poll)
+        if polls:
             return
         del _registry[key]
     notifier.close()

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from . import _sqlite_rows as rows
 from ._batch import RUNNING
-from ._commit_plan import CommitPlanner
+from ._commit_plan import CommitPlanner, HeadCache
 from ._derive import plan_reject_update, plan_request_update
 from ._errors import ReplayError, RunNotFoundError
 from ._events import Event, Failure, JsonValue
@@ -78,38 +78,54 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
         self.path = Path(path).resolve()
         self._synchronous = synchronous.upper()
         self._busy_timeout_ms = busy_timeout_ms
-        first = open_database(self.path, synchronous=self._synchronous,
-                              busy_timeout_ms=busy_timeout_ms)
+        writer = open_database(self.path, synchronous=self._synchronous,
+                               busy_timeout_ms=busy_timeout_ms)
         self._lock = threading.Lock()
         self._local = threading.local()
-        self._local.conn = first
-        self._conns = [first]
+        self._conns: list[sqlite3.Connection] = []
         self._closed = False
+        # Every write of this object goes through one connection, one thread at a time.
+        # Its data_version changes only when another connection commits, which is how a
+        # commit (and the notifier's poll) tells another process's commits from ours.
+        self._writer = writer
+        self._write_lock = threading.Lock()
+        self._heads = HeadCache()
         try:
-            self._notifier = acquire_notifier(self.path, self._make_poll)
+            self._seen_version = self._data_version(writer)
+            self._notifier = acquire_notifier(self.path, self._others_committed)
         except sqlite3.Error as exc:
-            first.close()
+            writer.close()
             raise store_fault(self.path, exc, "cannot open the store") from exc
-        self._queries = SqliteQueryChannel(self._write, self._query)
+        self._queries = SqliteQueryChannel(self._write_keeping_heads, self._query)
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path)!r})"
 
     # --- connections and transactions ---------------------------------------------------------
 
-    def _make_poll(self) -> tuple[Callable[[], int], Callable[[], None]]:
-        conn = connect(self.path, synchronous=self._synchronous,
-                       busy_timeout_ms=self._busy_timeout_ms)
-        poll_lock = threading.Lock()
+    @staticmethod
+    def _data_version(conn: sqlite3.Connection) -> int:
+        return int(conn.execute("PRAGMA data_version").fetchone()[0])
 
-        def poll() -> int:
-            with poll_lock:
-                return int(conn.execute("PRAGMA data_version").fetchone()[0])
+    def _see_others(self, conn: sqlite3.Connection) -> bool:
+        """Did another connection commit since the writer last looked? (Caller holds the
+        write lock.) If so, the cached run heads are forgotten."""
+        version = self._data_version(conn)
+        if version == self._seen_version:
+            return False
+        self._seen_version = version
+        self._heads.clear()
+        return True
 
-        def close() -> None:
-            with poll_lock:
-                conn.close()
-        return poll, close
+    def _others_committed(self) -> bool:
+        """The notifier's poll: True if another connection (another process, or another
+        store object of this one) committed since the last look."""
+        if not self._write_lock.acquire(blocking=False):
+            return False  # a write is under way: it looks itself, inside its transaction
+        try:
+            return not self._closed and self._see_others(self._writer)
+        finally:
+            self._write_lock.release()
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -127,41 +143,65 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
         return conn
 
     def _write(self, fn: Callable[[sqlite3.Connection], T],
-               runs: AbstractSet[str] | None = frozenset()) -> T:
-        conn = self._conn()
+               runs: AbstractSet[str] | None = frozenset(), *,
+               keeps_heads: bool = False) -> T:
+        """Run ``fn`` in one write transaction on the writer connection, commit, and wake
+        the waiters of ``runs`` (None: every waiter).
 
-        def commit() -> bool:
-            conn.execute("COMMIT")
-            return conn.total_changes != before
-
+        Unless ``keeps_heads`` (``fn`` writes nothing a run head shows), the cached run
+        heads are forgotten: only the commit planner keeps them current.
+        """
+        foreign = False
         try:
-            before = conn.total_changes
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = fn(conn)
-                # Committed while the write lock is held, so the notifier can tell this
-                # commit from another process's (see ChangeNotifier.commit).
-                self._notifier.commit(commit, runs)
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            self._drop_if_stuck(conn)
-            raise store_fault(self.path, exc) from exc
+            with self._write_lock:
+                if self._closed:
+                    raise store_error(self.path, "the store is closed")
+                conn = self._writer
+                try:
+                    before = conn.total_changes
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        foreign = self._see_others(conn)
+                        if not keeps_heads:
+                            self._heads.clear()
+                        result = fn(conn)
+                        conn.execute("COMMIT")
+                    except BaseException:
+                        self._heads.clear()
+                        if conn.in_transaction:
+                            conn.execute("ROLLBACK")
+                        raise
+                except sqlite3.Error as exc:
+                    self._heads.clear()
+                    self._renew_if_stuck(conn)
+                    raise store_fault(self.path, exc) from exc
+                changed = conn.total_changes != before
+        finally:
+            if foreign:  # seen here only: wake everyone, even if this write failed
+                self._notifier.notify(None)
+        if changed and not foreign:
+            self._notifier.notify(runs)
         return result
 
-    def _drop_if_stuck(self, conn: sqlite3.Connection) -> None:
-        """Forget this thread's connection if a failed rollback left it in a transaction
-        (a full disk or an I/O error can): the next call opens a fresh one."""
-        if not conn.in_transaction:
+    def _write_keeping_heads(self, fn: Callable[[sqlite3.Connection], T],
+                             runs: AbstractSet[str] | None = frozenset()) -> T:
+        return self._write(fn, runs, keeps_heads=True)
+
+    def _renew_if_stuck(self, conn: sqlite3.Connection) -> None:
+        """Replace the writer if a failed rollback left it in a transaction (a full disk
+        or an I/O error can); the next write then takes every commit for another's."""
+        try:
+            stuck = conn.in_transaction
+        except sqlite3.ProgrammingError:  # closed: renewing it failed before
+            stuck = True
+        if not stuck:
             return
-        with self._lock:
-            if conn in self._conns:
-                self._conns.remove(conn)
-        self._local.conn = None
         with contextlib.suppress(sqlite3.Error):
             conn.close()
+        self._seen_version = -1
+        with contextlib.suppress(sqlite3.Error):  # else the next write tries again
+            self._writer = connect(self.path, synchronous=self._synchronous,
+                                   busy_timeout_ms=self._busy_timeout_ms)
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         try:
@@ -180,12 +220,14 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
             written = planner.plan_batch(ops)
             runs.update(closed_scope(r) for r in planner.closed)
             return written
-        return self._write(run, runs)
+        return self._write(run, runs, keeps_heads=True)
 
-    @staticmethod
-    def _planner(conn: sqlite3.Connection) -> CommitPlanner:
+    def _planner(self, conn: sqlite3.Connection) -> CommitPlanner:
+        # The cached heads are exact here: _write forgot them if another connection
+        # committed since this one last did, and the planner keeps them current.
         return CommitPlanner(rows.SqlLookup(conn),
-                             lambda changes: rows.apply_changes(conn, changes))
+                             lambda changes: rows.apply_changes(conn, changes),
+                             heads=self._heads)
 
     def commit_each(self, batches: Sequence[Sequence[Operation]]
                     ) -> list[list[Event] | ReplayError]:
@@ -215,7 +257,7 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
                 conn.execute("RELEASE batch")
             runs.update(closed_scope(r) for r in planner.closed)
             return results
-        return self._write(run, runs)
+        return self._write(run, runs, keeps_heads=True)
 
     def append(self, run_id: str, events: Sequence[Event], expected_last_event_id: int) -> None:
         """Conditional append; AppendConflictError if the run is not at the expected id."""
@@ -330,13 +372,13 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
                 (owner, rows.to_us(expires), task_queue, rows.to_us(now), limit)).fetchall()
             return [WorkflowTask(run_id=r[1], task_queue=task_queue, lease_owner=owner,
                                  lease_expires_at=expires) for r in sorted(found)]
-        return self._write(run)
+        return self._write(run, keeps_heads=True)
 
     def release_workflow_task(self, run_id: str, owner: str) -> None:
         """Give a leased workflow task back (if ``owner`` holds it); it stays pending."""
         self._write(lambda conn: conn.execute(
             "UPDATE workflow_tasks SET lease_owner = NULL, lease_expires_at = NULL "
-            "WHERE run_id = ? AND lease_owner = ?", (run_id, owner)))
+            "WHERE run_id = ? AND lease_owner = ?", (run_id, owner)), keeps_heads=True)
 
     # --- activity tasks -----------------------------------------------------------------------
 
@@ -370,7 +412,7 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
             leased = [rows.activity_from_row(r) for r in found]
             leased.sort(key=lambda r: (r.available_at, r.run_id, r.scheduled_event_id))
             return [r.to_task() for r in leased]
-        return self._write(run)
+        return self._write(run, keeps_heads=True)
 
     def _update_activity(self, sets: str, run_id: str, scheduled_event_id: int, owner: str,
                          params: Sequence[Any] = ()) -> bool:
@@ -379,7 +421,7 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
                 f"UPDATE activity_tasks SET {sets} WHERE run_id = ? AND scheduled_event_id = ? "
                 "AND lease_owner = ?", (*params, run_id, scheduled_event_id, owner))
             return cur.rowcount == 1
-        return self._write(run)
+        return self._write(run, keeps_heads=True)
 
     def heartbeat_activity(self, run_id: str, scheduled_event_id: int, owner: str,
                            details: list[JsonValue], now: datetime, lease_for: timedelta) -> bool:
@@ -475,7 +517,7 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
             b = conn.execute("UPDATE activity_tasks SET lease_owner = NULL, lease_expires_at = "
                              "NULL WHERE lease_owner = ?", (owner,)).rowcount
             return int(a + b)
-        return self._write(run)
+        return self._write(run, keeps_heads=True)
 
     # --- update requests ----------------------------------------------------------------------
 
@@ -517,7 +559,7 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
         """Record what ``worker`` hosts on ``task_queue`` (newest registration wins)."""
         params = upsert_rows(task_queue, worker, registered_at, workflows, activities,
                              sqlite_time)
-        self._write(lambda conn: conn.executemany(SQLITE_UPSERT, params))
+        self._write(lambda conn: conn.executemany(SQLITE_UPSERT, params), keeps_heads=True)
 
     def registered_workflows(self, task_queue: str | None = None
                              ) -> list[WorkflowRegistration]:
@@ -560,9 +602,12 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
                 return
             self._closed = True
             conns, self._conns = self._conns, []
+        release_notifier(self.path, self._others_committed)
+        with self._write_lock:
+            self._heads.clear()
+            conns.append(self._writer)
         for conn in conns:
             conn.close()
-        release_notifier(self.path)
 
     def __enter__(self) -> SqliteStore:
         return self

@@ -353,8 +353,13 @@ _PARAMS: dict[type, Callable[[Any], tuple[Any, ...] | dict[str, Any]]] = {
 INSERT_EVENT = "INSERT INTO events (run_id, event_id, kind, time, data) VALUES (?, ?, ?, ?, ?)"
 
 
-def apply_changes(conn: sqlite3.Connection, changes: Iterable[Change]) -> None:
-    """Run the SQL of each change, in order, on the connection's open transaction."""
+def apply_changes(conn: sqlite3.Connection, changes: Iterable[Change]) -> set[str]:
+    """Run the SQL of each change, in order, on the connection's open transaction.
+
+    Returns the runs whose workflow task row the changes deleted (and did not
+    create again), so that a cached run head can say the row is not there.
+    """
+    gone: set[str] = set()
     for change in changes:
         if isinstance(change, AddEvents):
             rows = [event_row(change.run_id, e) for e in change.events]
@@ -370,7 +375,11 @@ def apply_changes(conn: sqlite3.Connection, changes: Iterable[Change]) -> None:
             # the row goes unless requested updates keep it: then it is only reset
             if conn.execute(_SQL[FinishWorkflowTask][0], (change.run_id,)).rowcount == 0:
                 conn.execute(_SQL[FinishWorkflowTask][1], (change.run_id,))
+            else:
+                gone.add(change.run_id)
             continue
+        if isinstance(change, NeedWorkflowTask):
+            gone.discard(change.run_id)
         if isinstance(change, DeleteActivityTask) and change.missing is not None:
             params = _PARAMS[DeleteActivityTask](change)
             if conn.execute(_SQL[DeleteActivityTask][0], params).rowcount == 0:
@@ -381,3 +390,4 @@ def apply_changes(conn: sqlite3.Connection, changes: Iterable[Change]) -> None:
             params = _PARAMS[type(change)](change)
             for sql in statements:
                 conn.execute(sql, params)
+    return gone

@@ -25,7 +25,7 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 def step(fn: _F) -> _F:
     """The library's ``@step``, typed as the signature-keeping decorator it is (when the
     library is not installed, the type checker sees its names as Any)."""
-    decorated: _F = _step(fn)
+    decorated: _F = _step(fn)  # type: ignore[assignment, unused-ignore]
     return decorated
 
 

@@ -322,7 +322,13 @@ class Client:
         await self.checks.check_registered_start(task_queue, name, payloads, hint)
         rtype = input.ret_type
         now = self.clock.now()
-        existing = await self.store_calls(self.store.latest_run, id)
+        # Only a start signal or a policy other than the defaults needs the id's latest
+        # run before the commit; by default the commit itself refuses a second open run
+        # of the id (one store call less).
+        plain = (start_signal is None
+                 and id_reuse_policy is WorkflowIDReusePolicy.ALLOW_DUPLICATE
+                 and id_conflict_policy is WorkflowIDConflictPolicy.UNSPECIFIED)
+        existing = None if plain else await self.store_calls(self.store.latest_run, id)
         signal_ops: list[Operation] = []
         ops: list[Operation] = []
         if start_signal is not None:
@@ -375,14 +381,16 @@ class Client:
             signal_ops.append(Deliver(run_id, SignalReceived(
                 event_id=0, time=now, signal_name=start_signal,
                 args=self.converter.to_payloads(start_signal_args), headers=headers)))
+        opened = self.store.change_token()  # the run is open from its commit on
         try:
             await self.store_calls(self.store.commit, [*ops, *signal_ops])
         except RunAlreadyExistsError as exc:
-            raise WorkflowAlreadyStartedError(id, name, exc.existing_run_id,
-                                              "another client started it first") from exc
+            why = f"run {exc.existing_run_id!r} is still open" if plain else \
+                "another client started it first"
+            raise WorkflowAlreadyStartedError(id, name, exc.existing_run_id, why) from exc
         if input.request_eager_start:
             run_eagerly(self.local_workers, run_id, task_queue)
-        return self._handle(id, run_id, run_id, rtype)
+        return self._handle(id, run_id, run_id, rtype, opened)
 
     async def start_update_with_start_workflow(
             self, update: Any, arg: Any = UNSET, *,
@@ -438,10 +446,11 @@ class Client:
         handle = await self.start_workflow(workflow, arg, **kwargs)
         return await handle.result()
 
-    def _handle(self, id: str, run_id: str, first: str, result_type: Any
-                ) -> WorkflowHandle[Any, Any]:
+    def _handle(self, id: str, run_id: str, first: str, result_type: Any,
+                open_at: int | None = None) -> WorkflowHandle[Any, Any]:
         return WorkflowHandle(self, id, run_id=None, result_run_id=run_id,
-                              first_execution_run_id=first, result_type=result_type)
+                              first_execution_run_id=first, result_type=result_type,
+                              open_at=open_at)
 
     # --- handles and listings -------------------------------------------------------------------
 

@@ -270,8 +270,11 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
 
     def __init__(self, client: HandleClient, id: str, *, run_id: str | None = None,
                  result_run_id: str | None = None, first_execution_run_id: str | None = None,
-                 result_type: Any = None) -> None:
+                 result_type: Any = None, open_at: int | None = None) -> None:
         self._client = client
+        # a change token of the store at which ``result_run_id`` was open (its start's):
+        # the first wait for its result needs no look at the run before it
+        self._open_at = open_at
         self.id = id
         self._target_run_id = run_id  # the exact run calls address (None: the newest)
         self.run_id: str | None = run_id or result_run_id
@@ -360,39 +363,50 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         store, calls = self._client.store, self._client.store_calls
         run_id = self.result_run_id or (await self._found_run()).run_id
         rtype = result_type if result_type is not None else self._result_type
+        open_at, self._open_at = self._open_at, None
         while True:
-            token = store.change_token()
-            run = await calls(store.get_run, run_id)
-            if run is None:
-                raise WorkflowNotFoundError(self.id, run_id)
-            if run.status == "running":
+            if open_at is not None:  # the run was open at this token: wait before looking
+                token, open_at = open_at, None
+                run = last = latest = None
+            else:
+                token = store.change_token()
+                # one store call (one thread hop) per look: the run, and once it has
+                # ended, its last event and the cron chain's newest run
+                run, last, latest = await calls(self._ended, run_id, follow_runs)
+                if run is None:
+                    raise WorkflowNotFoundError(self.id, run_id)
+            if run is None or last is None:
                 if isinstance(store, RunCloseWaits):  # sleeps through the run's steps
                     await store.wait_closed(run_id, 1.0, since=token)
                 else:
                     await store.wait_changed(1.0, since=token, run_id=run_id)
                 continue
-            last = (await calls(store.read, run_id, after_event_id=run.last_event_id - 1))[-1]
             if isinstance(last, WorkflowContinuedAsNew) and follow_runs:
                 run_id = last.new_run_id
                 continue
-            if follow_runs and isinstance(last, WorkflowCompleted | WorkflowFailed
-                                          | WorkflowTimedOut):
-                successor = await self._cron_successor(run)
-                if successor is not None:
-                    run_id = successor
-                    continue
+            if latest is not None and latest.run_id != run.run_id and \
+                    latest.first_execution_run_id == run.first_execution_run_id:
+                # a cron run's end started the next run of its chain: follow it
+                run_id = latest.run_id
+                continue
             value: ReturnType = self._outcome(run, last, rtype)
             self._stop_event = stop_event(run_id, last, value)
             return value
 
-    async def _cron_successor(self, run: RunInfo) -> str | None:
-        """The newest run of a cron chain ``run`` belongs to, if a later one exists (a
-        cron run's end starts the next run of its chain, as ``follow_runs`` follows)."""
-        latest = await self._client.store_calls(self._client.store.latest_run, self.id)
-        if latest is None or latest.run_id == run.run_id or \
-                latest.first_execution_run_id != run.first_execution_run_id:
-            return None
-        return latest.run_id
+    def _ended(self, run_id: str, follow_runs: bool
+               ) -> tuple[RunInfo | None, Event | None, RunInfo | None]:
+        """The run; once it has ended, its last event, and (if ``follow_runs`` and it
+        ended as a cron run may continue) the newest run of its workflow id."""
+        store = self._client.store
+        run = store.get_run(run_id)
+        if run is None or run.status == "running":
+            return run, None, None
+        last = store.read(run_id, after_event_id=run.last_event_id - 1)[-1]
+        latest = None
+        if follow_runs and isinstance(last, WorkflowCompleted | WorkflowFailed
+                                      | WorkflowTimedOut):
+            latest = store.latest_run(self.id)
+        return run, last, latest
 
     def _outcome(self, run: RunInfo, last: Event, rtype: Any) -> Any:
         if isinstance(last, WorkflowCompleted):

@@ -6,9 +6,11 @@ into one frozen :class:`WorkflowDefinition` that the engine reads.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import inspect
 import typing
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -352,7 +354,21 @@ def workflow_name(workflow: Any) -> tuple[str, Any]:
             f"{workflow!r} is not a workflow: pass a workflow class, its @workflow.run "
             "method, or the workflow type name"
         )
-    return name, signature_types(workflow)[1]
+    fn = getattr(workflow, "__func__", workflow)  # a bound method: its function
+    try:
+        return name, _RESULT_TYPES[fn]
+    except (KeyError, TypeError):  # not seen yet, or not weakly referable
+        pass
+    result = signature_types(workflow)[1]
+    if result is not Any:  # Any may be a forward reference not resolvable yet: look again
+        with contextlib.suppress(TypeError):
+            _RESULT_TYPES[fn] = result
+    return name, result
+
+
+_RESULT_TYPES: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+"""The declared result type of each ``@workflow.run`` method a client was given (reading
+the annotations is the costliest part of starting a run)."""
 
 
 def handler_name(fn: Any, kind: str) -> str:

@@ -36,15 +36,17 @@ def finish_tasks(loop: WorkflowEventLoop,
     what is left and the loop. Does nothing for a loop already closed."""
     if loop.is_closed():
         return
-    with running():
-        for _ in range(ROUNDS):
-            pending = unfinished_tasks(loop)
-            if not pending:
-                break
-            for task in pending:
-                task.cancel()
-            loop.run_until_quiescent()
-    for task in unfinished_tasks(loop):  # still refusing to end: close it where it stands
+    pending = unfinished_tasks(loop)
+    if pending:
+        with running():
+            for _ in range(ROUNDS):
+                for task in pending:
+                    task.cancel()
+                loop.run_until_quiescent()
+                pending = unfinished_tasks(loop)
+                if not pending:
+                    break
+    for task in pending:  # still refusing to end: close it where it stands
         with contextlib.suppress(RuntimeError):  # "coroutine ignored GeneratorExit"
             task.get_coro().close()
     loop.close()

@@ -54,13 +54,22 @@ class ActivityContext:
     outbound: ActivityOutbound | None = None
     """The outbound interceptor chain, when the worker has activity interceptors."""
 
-    def __init__(self, info: ActivityInfo, converter: PayloadConverter,
-                 heartbeat: Callable[[list[Any]], bool]) -> None:
-        self.info = info
+    def __init__(self, info: ActivityInfo | Callable[[], ActivityInfo],
+                 converter: PayloadConverter, heartbeat: Callable[[list[Any]], bool]) -> None:
+        # given as a function, the info (and its task token) is made when first asked for
+        self._info = info
         self.converter = converter
         self._heartbeat = heartbeat
         self.cancelled = threading.Event()
         self.last_beat = time.monotonic()
+
+    @property
+    def info(self) -> ActivityInfo:
+        """Facts about the attempt."""
+        info = self._info
+        if not isinstance(info, ActivityInfo):
+            info = self._info = info()
+        return info
 
     def heartbeat(self, *details: Any) -> None:
         self.last_beat = time.monotonic()

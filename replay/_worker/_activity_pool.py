@@ -32,7 +32,7 @@ from replay.history import (
 
 from .._core._activity_defn import ActivityDefinition
 from .._core._clock import Clock
-from ._activity_runner import INITIAL_LEASE, ActivityRunner
+from ._activity_runner import INITIAL_LEASE, ActivityOutcome, ActivityRunner
 from ._interceptors import Interceptor
 from ._metrics import WorkerMetrics
 from ._process_pool import ProcessBridge
@@ -41,8 +41,8 @@ from ._store_io import StoreIO
 log = logging.getLogger("replay.worker")
 _SECOND = timedelta(seconds=1)
 
-Outcome = tuple[ActivityTask, Event]
-"""An activity task and the event that records how its attempt ended."""
+Outcome = ActivityOutcome
+"""An activity task and how its attempt ended (the event that records it, when built)."""
 
 
 class ActivityPool:
@@ -79,6 +79,8 @@ class ActivityPool:
         self._running: dict[tuple[str, int], tuple[asyncio.Task[None], dict[str, Any]]] = {}
         self._reserved = 0
         self._outbox: list[Outcome] = []
+        # leased by a commit and to be started once it is settled
+        self._dispatched: list[tuple[ActivityTask, ActivityScheduled, str]] = []
         self._cancel_token: int | None = None
         self._runner = ActivityRunner(
             store=store, converter=converter, clock=clock, owner=identity,
@@ -115,12 +117,19 @@ class ActivityPool:
         return ops, mine
 
     def release_reservations(self) -> None:
-        """A group commit was settled: its dispatched activities now hold real slots."""
+        """A group commit was settled: its dispatched activities now hold real slots, and
+        start (a plain async one that does not wait runs to its outcome right here)."""
         self._reserved = 0
+        dispatched = self._dispatched
+        if dispatched:
+            self._dispatched = []
+            for task, scheduled, workflow_type in dispatched:
+                self._launch(task, scheduled, workflow_type)
 
     def dispatch(self, run_id: str, workflow_id: str, workflow_type: str,
                  scheduled: list[ActivityScheduled], now: datetime) -> None:
-        """Start the activities :meth:`reserve` leased, now that their commit is written."""
+        """Start the activities :meth:`reserve` leased, now that their commit is written
+        (they start when :meth:`release_reservations` settles the commit)."""
         for e in scheduled:
             timeout = e.start_to_close_timeout or e.schedule_to_close_timeout
             task = ActivityTask(
@@ -129,14 +138,19 @@ class ActivityPool:
                 activity_id=e.activity_id, args=list(e.args), attempt=1,
                 scheduled_time=e.time, lease_owner=self.identity,
                 lease_expires_at=now + (timeout + _SECOND if timeout else INITIAL_LEASE))
-            self._launch(task, e, workflow_type)
+            self._dispatched.append((task, e, workflow_type))
 
     # --- outcomes, recorded by the worker --------------------------------------------------
 
-    def _outcome(self, task: ActivityTask, event: Event) -> None:
+    def _outcome(self, outcome: Outcome) -> None:
         """ActivityRunner's sink: queue an outcome for the worker's next group commit."""
-        self._outbox.append((task, event))
+        self._outbox.append(outcome)
         self._wake()
+
+    @property
+    def has_outcomes(self) -> bool:
+        """True if outcomes wait to be recorded."""
+        return bool(self._outbox)
 
     def take_outcomes(self) -> list[Outcome]:
         """The outcomes waiting to be recorded, oldest first; the queue is left empty.
@@ -148,9 +162,9 @@ class ActivityPool:
             self._outbox = []
         return outbox
 
-    def requeue(self, task: ActivityTask, event: Event) -> None:
+    def requeue(self, outcome: Outcome) -> None:
         """Record this outcome on the next pass (its commit failed for a reason of the run)."""
-        self._outbox.append((task, event))
+        self._outbox.append(outcome)
 
     # --- polling ----------------------------------------------------------------------------
 
@@ -195,23 +209,35 @@ class ActivityPool:
     def _launch(self, task: ActivityTask, scheduled: ActivityScheduled,
                 workflow_type: str) -> None:
         holder: dict[str, Any] = {}
-        job = asyncio.create_task(self._runner.run(task, scheduled, workflow_type, holder),
-                                  name=f"activity:{task.activity_type}")
         key = (task.run_id, task.scheduled_event_id)
+        try:
+            rest = self._runner.start(task, scheduled, workflow_type, holder)
+        except Exception as exc:  # as for an attempt in a task: see _activity_done
+            self._unsettled(key, exc)
+            return
+        if rest is None:  # it ran to its outcome already
+            return
+        coro, context = rest
+        job = asyncio.get_running_loop().create_task(
+            coro, name=f"activity:{task.activity_type}", context=context)
         self._running[key] = (job, holder)
         job.add_done_callback(functools.partial(self._activity_done, key))
 
     def _activity_done(self, key: tuple[str, int], job: asyncio.Task[None] | None = None
                        ) -> None:
         self._running.pop(key, None)
-        if job is not None and not job.cancelled() and job.exception() is not None:
-            # The store failed while the attempt was being handed back or retried: the
-            # lease is left to expire, and the attempt runs again then.
+        if job is not None and not job.cancelled():
             exc = job.exception()
-            log.warning("activity task (run %s, event %d) could not be settled; it runs again "
-                        "when its lease expires: %s", key[0], key[1], exc,
-                        exc_info=None if isinstance(exc, StoreError) else exc)
+            if exc is not None:
+                self._unsettled(key, exc)
         self._wake()
+
+    def _unsettled(self, key: tuple[str, int], exc: BaseException) -> None:
+        # The store failed while the attempt was being handed back or retried: the
+        # lease is left to expire, and the attempt runs again then.
+        log.warning("activity task (run %s, event %d) could not be settled; it runs again "
+                    "when its lease expires: %s", key[0], key[1], exc,
+                    exc_info=None if isinstance(exc, StoreError) else exc)
 
     def _scheduled_event(self, run_id: str, event_id: int) -> ActivityScheduled:
         event = self.store.read(run_id, after_event_id=event_id - 1)[0]

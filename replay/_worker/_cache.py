@@ -54,10 +54,12 @@ class StickyCache:
 
     def discard_departed(self) -> None:
         """Discard the instances that left the cache and are not held again."""
-        held = {id(inst) for inst in self._runs.values()}
+        if not self._departed:  # the usual pass: cost nothing
+            return
         departed, self._departed = self._departed, []
+        runs = self._runs
         for inst in departed:
-            if id(inst) not in held:
+            if runs.get(inst.run_id) is not inst:
                 inst.discard()
 
     def clear(self) -> None:

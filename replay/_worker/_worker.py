@@ -21,8 +21,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-import attrs
-
 from replay.history import (
     INPUT_KINDS,
     SKIPPED_KINDS,
@@ -60,6 +58,7 @@ from .._core._signatures import activity_signature, workflow_signature
 from .._replay._replayer import WorkflowRegistry, new_instance, replay_events
 from .._replay._sandbox_hooks import guard_for
 from ._activity_pool import ActivityPool, Outcome
+from ._activity_runner import ActivityOutcome
 from ._cache import StickyCache
 from ._commit_pipeline import CommitPipeline
 from ._group_commit import Pending, Written, flush, ignore, leaves_no_work
@@ -138,6 +137,8 @@ class Worker:
         self._pipeline = CommitPipeline(client.store, inline=self._io.inline)
         self.metrics = metrics or WorkerMetrics()
         """Where this worker reports what it does (see :class:`WorkerMetrics`)."""
+        # without a metrics sink, nothing is timed
+        self._measuring = type(self.metrics) is not WorkerMetrics
         # the client's interceptors that are worker interceptors too come first
         self.interceptors = [*(i for i in client.interceptors if isinstance(i, Interceptor)),
                              *interceptors]
@@ -478,8 +479,8 @@ class Worker:
 
         def give_back() -> None:  # a store fault wrote nothing: everything is done again
             self._unsettled.update(claimed)
-            for task, event in taken:
-                self._pool.requeue(task, event)
+            for outcome in taken:
+                self._pool.requeue(outcome)
 
         try:
             for t in tasks:
@@ -487,14 +488,14 @@ class Worker:
                 if p is not None:
                     pending.append(p)
             later: list[Outcome] = []
-            for task, event in self._pool.take_outcomes():
-                if task.run_id in claimed:
-                    later.append((task, event))
+            for outcome in self._pool.take_outcomes():
+                if outcome.task.run_id in claimed:
+                    later.append(outcome)
                     continue
-                taken.append((task, event))
-                pending.append(self._outcome_batch(task, event, now))
-            for task, event in later:
-                self._pool.requeue(task, event)
+                taken.append(outcome)
+                pending.append(self._outcome_batch(outcome, now))
+            for outcome in later:
+                self._pool.requeue(outcome)
         except StoreError:  # nothing of this pass was committed: hand it back
             give_back()
             self._pool.release_reservations()
@@ -746,21 +747,21 @@ class Worker:
 
     # --- activity outcomes, with the activation they cause -----------------------------
 
-    def _outcome_batch(self, task: ActivityTask, event: Event, now: datetime) -> Pending:
+    def _outcome_batch(self, outcome: ActivityOutcome, now: datetime) -> Pending:
         """Deliver an outcome; if this worker holds the run, activate it in the same commit.
 
         The activation's append expects the outcome's own event id, so if anyone
         else wrote to the run in between, the whole batch fails and the outcome is
         delivered alone (the run is then rebuilt from its history).
         """
+        task = outcome.task
         run_id = task.run_id
-        plain = Pending(run_id, [Deliver(run_id, event)], ignore,
-                        functools.partial(_stale, task))
         inst = self.cache.get(run_id)
         if inst is None or inst.closed or run_id in self.task_failures:
-            return plain
-        began = time.perf_counter()
-        recorded = attrs.evolve(event, event_id=inst.last_event_id + 1, time=now)
+            return Pending(run_id, [Deliver(run_id, outcome.event())], ignore,
+                           functools.partial(_stale, task))
+        began = time.perf_counter() if self._measuring else 0.0
+        recorded = outcome.event(inst.last_event_id + 1, now)
         at = max(now, inst.now)
         try:
             result = inst.activate([recorded], [], at)
@@ -768,7 +769,8 @@ class Worker:
             self.cache.drop(run_id)
             log.info("run %s: activation on an activity outcome failed (%s); the workflow "
                      "task will retry it", run_id, exc)
-            return plain
+            return Pending(run_id, [Deliver(run_id, outcome.event())], ignore,
+                           functools.partial(_stale, task))
         events = inst.commit_live(result, at, self.identity)
         leases, dispatch = self._pool.reserve(run_id, events, at)
         ops = [Deliver(run_id, recorded), Append(run_id, events, recorded.event_id),
@@ -777,22 +779,24 @@ class Worker:
 
         def succeeded(_: list[Event]) -> None:
             # the outcome's activation was a workflow task, done without a lease
-            self.metrics.workflow_task(inst.info.workflow_type, "completed",
-                                       time.perf_counter() - began)
+            if self._measuring:
+                self.metrics.workflow_task(inst.info.workflow_type, "completed",
+                                           time.perf_counter() - began)
             if not inst.closed:
                 self.cache.remember(inst)
             else:
                 self.cache.drop(run_id)
                 self._report_closed(inst.info.workflow_type, inst.started, events)
-            self._pool.dispatch(run_id, inst.info.workflow_id, inst.info.workflow_type,
-                                dispatch, at)
+            if dispatch:
+                self._pool.dispatch(run_id, inst.info.workflow_id, inst.info.workflow_type,
+                                    dispatch, at)
 
         def failed(exc: ReplayError) -> None:
             self.cache.drop(run_id)
             if isinstance(exc, StaleResultError):
                 _stale(task, exc)
             else:
-                self._pool.requeue(task, event)  # deliver it alone next time
+                self._pool.requeue(outcome)  # deliver it alone next time
 
         return Pending(run_id, ops, succeeded, failed)
 

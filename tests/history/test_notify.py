@@ -26,65 +26,19 @@ async def test_notify_wakes_every_waiter() -> None:
 
 
 async def test_the_poll_runs_only_while_someone_waits() -> None:
-    counter = itertools.count()
+    counter = itertools.count(1)
     calls: list[int] = []
 
-    def poll() -> int:
+    def poll() -> bool:
         calls.append(1)
-        return next(counter) // 3  # "changes" on every third poll
+        return next(counter) % 3 == 0  # another connection "commits" every third poll
 
     notifier = ChangeNotifier(poll, interval=0.001)
     try:
-        assert len(calls) == 1  # the baseline
         await asyncio.sleep(0.05)
-        assert len(calls) == 1  # nobody waits: no polling
+        assert calls == []  # nobody waits: no polling
         assert await notifier.wait(30) is True
-    finally:
-        notifier.close()
-
-
-class FakeFile:
-    """A data_version-like counter: what a poll sees of every commit to a file."""
-
-    def __init__(self) -> None:
-        self.version = 0
-
-    def poll(self) -> int:
-        return self.version
-
-    def commit(self) -> bool:
-        self.version += 1
-        return True
-
-
-async def test_the_poller_never_takes_this_process_commits_for_another_process() -> None:
-    file = FakeFile()
-    notifier = ChangeNotifier(file.poll, interval=0.001)
-    try:
-        on_a = asyncio.create_task(notifier.wait(30, run_id="a"))
-        await asyncio.sleep(0)
-        for _ in range(50):
-            notifier.commit(file.commit, {"b"})
-            await asyncio.sleep(0)
-        seen = notifier.polls
-        while notifier.polls < seen + 2:  # the poller looked twice since the last commit
-            await asyncio.sleep(0.001)
-        assert not on_a.done()
-        file.version += 1  # another process commits: every waiter wakes
-        assert await asyncio.wait_for(on_a, 10) is True
-    finally:
-        notifier.close()
-
-
-async def test_a_commit_that_finds_another_process_commit_unseen_wakes_every_waiter() -> None:
-    file = FakeFile()
-    notifier = ChangeNotifier(file.poll, interval=3600)  # the poller never gets to look
-    try:
-        on_a = asyncio.create_task(notifier.wait(30, run_id="a"))
-        await asyncio.sleep(0)
-        file.version += 1  # another process commits...
-        notifier.commit(file.commit, {"b"})  # ...and this one, to run b, sees it first
-        assert await asyncio.wait_for(on_a, 10) is True
+        assert len(calls) >= 3
     finally:
         notifier.close()
 
