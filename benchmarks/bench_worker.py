@@ -12,6 +12,7 @@ import asyncio
 import sqlite3
 import statistics
 import tempfile
+import threading
 import time
 import tracemalloc
 from datetime import timedelta
@@ -22,6 +23,7 @@ from fixtures.workload import samples
 from fixtures.workload.procs import kill, start_worker
 from fixtures.workload.samples import CounterWorkflow, StepsWorkflow
 from replay.client import Client
+from replay.history import Store
 from replay.worker import Worker
 
 from ._harness import Row, Stats, repeat
@@ -145,11 +147,47 @@ async def _update_latency(n: int) -> list[float]:
     return out
 
 
+class _FirstNewEvent:
+    """Watches a run from a thread of its own: the moment its first event after
+    ``last`` is committed (``perf_counter``), or None.
+
+    The thread waits on the store's change notifier in its own event loop, which this
+    process's commits wake as they finish, so the moment is not held back while the
+    worker's loop (where the commit was made) carries on with its pass.
+    """
+
+    def __init__(self, store: Store, run_id: str, last: int) -> None:
+        self._store, self._run_id, self._last = store, run_id, last
+        self._ready = threading.Event()
+        self._stop = threading.Event()
+        self.at: float | None = None
+        self._thread = threading.Thread(target=asyncio.run, args=(self._watch(),),
+                                        name="first-new-event", daemon=True)
+        self._thread.start()
+        self._ready.wait(30)
+
+    async def _watch(self) -> None:
+        store = self._store
+        store.last_event_id(self._run_id)  # this thread's connection, opened before timing
+        self._ready.set()
+        while not self._stop.is_set():
+            token = store.change_token()
+            woke = time.perf_counter()
+            if store.last_event_id(self._run_id) > self._last:
+                self.at = woke
+                return
+            await store.wait_changed(0.05, since=token, run_id=self._run_id)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+
 async def _recovery(steps: int, lease: float) -> tuple[float, float, int]:
     """Kill a worker process mid-run; seconds from a new worker's start to the first new
-    step of the run and to its completion.
+    event of the run (the pending activity's result, run again) and to its completion.
 
-    Returns (to completion, to the first new step, steps still to do at the kill). The
+    Returns (to completion, to the first new event, steps still to do at the kill). The
     new worker frees the dead one's leases at once (same machine: its PID is gone).
     """
     with tempfile.TemporaryDirectory() as d:
@@ -165,21 +203,22 @@ async def _recovery(steps: int, lease: float) -> tuple[float, float, int]:
         events = client.store.read(run_id)
         left = steps - sum(1 for e in events if type(e).__name__ == "ActivityCompleted")
         last = events[-1].event_id
+        watch = _FirstNewEvent(client.store, run_id, last)
         start = time.perf_counter()
-        async with Worker(client, task_queue=QUEUE, workflows=[StepsWorkflow],
-                          activities=[samples.step],
-                          workflow_task_lease=timedelta(seconds=lease)):
-            while True:
-                token = client.store.change_token()
-                if any(type(e).__name__ == "ActivityCompleted"
-                       for e in client.store.read(run_id, after_event_id=last)):
-                    break
-                await client.store.wait_changed(1.0, since=token, run_id=run_id)
-            first = time.perf_counter() - start
-            await asyncio.wait_for(h.result(), 120)
-            elapsed = time.perf_counter() - start
+        try:
+            async with Worker(client, task_queue=QUEUE, workflows=[StepsWorkflow],
+                              activities=[samples.step],
+                              workflow_task_lease=timedelta(seconds=lease)):
+                await asyncio.wait_for(h.result(), 120)
+                elapsed = time.perf_counter() - start
+        finally:
+            watch.close()
+        first_event = client.store.read(run_id, after_event_id=last)[0]
         client.close()
-    return elapsed, first, left
+    if watch.at is None or type(first_event).__name__ != "ActivityCompleted":
+        raise RuntimeError(f"the first event after the restart was {first_event!r}, not the "
+                           "pending activity's result")
+    return elapsed, watch.at - start, left
 
 
 async def _idle_memory(n: int) -> float:
@@ -276,9 +315,10 @@ def run(quick: bool) -> list[Row]:
     first = _stats([f * 1000 for _, f, _ in rec])
     rows.append(Row(metric="a killed run resumes: new worker start -> first new step",
                     value=first, unit="ms", target="<= 50 ms",
-                    note="the same runs: from the new worker's start to the first activity "
-                         "result recorded after the kill (leases freed, history replayed, "
-                         "the pending activity run again); "
+                    note="the same runs: from the new worker's start to the commit of the "
+                         "run's first new event, the result of the activity the dead worker "
+                         "was running (its leases freed, the activity run again; seen by a "
+                         "thread woken by the commit); "
                          + ("met" if first.median <= 50 else "MISSED")))
 
     mem_n = 200 if quick else 1000

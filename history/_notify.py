@@ -44,7 +44,7 @@ class ChangeNotifier:
                  on_close: Callable[[], None] | None = None) -> None:
         self._cond = threading.Condition()
         self._waiters: dict[asyncio.Future[None],
-                            tuple[asyncio.AbstractEventLoop, str | None]] = {}
+                            tuple[asyncio.AbstractEventLoop, frozenset[str] | None]] = {}
         self._version = 0
         # The version of each scope's (run's) newest change, newest last, so that a
         # waiter given ``since`` returns at once only for a change it cares about.
@@ -81,28 +81,31 @@ class ChangeNotifier:
                     self._scoped[run] = self._version
                 if len(self._scoped) > SCOPES_KEPT:
                     self._forget_oldest()
-            waiters = [(fut, loop) for fut, (loop, run) in self._waiters.items()
-                       if run is None or runs is None or run in runs]
+            waiters = [(fut, loop) for fut, (loop, scope) in self._waiters.items()
+                       if scope is None or runs is None or not scope.isdisjoint(runs)]
         for fut, loop in waiters:
             # A closed loop raises RuntimeError; its waiter is gone with it.
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(_wake, fut)
 
     async def wait(self, timeout: float, since: int | None = None,
-                   run_id: str | None = None) -> bool:
+                   run_id: str | AbstractSet[str] | None = None) -> bool:
         """True once a change is seen (after ``since``, if given), False on timeout.
 
         With ``run_id``, only changes to that run (or of unknown scope, such as
-        another process's commits) end the wait.
+        another process's commits) end the wait; given a set of scope keys, changes
+        to any of them do.
         """
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[None] = loop.create_future()
+        scope = None if run_id is None else (
+            frozenset((run_id,)) if isinstance(run_id, str) else frozenset(run_id))
         with self._cond:
-            if since is not None and self._changed_since(since, run_id):
+            if since is not None and self._changed_since(since, scope):
                 return True
             if timeout <= 0:
                 return False
-            self._waiters[fut] = (loop, run_id)
+            self._waiters[fut] = (loop, scope)
             self._start_poller()
             self._cond.notify_all()
         try:
@@ -115,13 +118,13 @@ class ChangeNotifier:
             with self._cond:
                 self._waiters.pop(fut, None)
 
-    def _changed_since(self, since: int, scope: str | None) -> bool:
+    def _changed_since(self, since: int, scope: frozenset[str] | None) -> bool:
         """Was anything ``scope`` cares about (None: anything) changed after ``since``?"""
         if since == self._version:
             return False
         if scope is None:
             return True
-        return max(self._floor, self._scoped.get(scope, 0)) > since
+        return max([self._floor, *(self._scoped.get(key, 0) for key in scope)]) > since
 
     def _forget_oldest(self) -> None:
         for run in list(self._scoped)[: SCOPES_KEPT // 2]:

@@ -15,9 +15,9 @@ from ._derive import plan_reject_update, plan_request_update
 from ._errors import ReplayError, RunNotFoundError
 from ._events import Event, Failure, JsonValue
 from ._history import History
-from ._notify import Notifying
+from ._notify import ClosingNotifying
 from ._postgres_db import Database, Tx
-from ._postgres_listen import queue_scope
+from ._postgres_listen import PolledQueues, queue_scope
 from ._postgres_queries import PostgresQueryChannel
 from ._query_channel import DelegatedQueryChannel
 from ._registry import (
@@ -45,14 +45,16 @@ from ._store import (
 )
 
 
-class PostgresStore(DelegatedQueryChannel, Notifying):
+class PostgresStore(DelegatedQueryChannel, ClosingNotifying):
     """A :class:`~history.Store` in a PostgreSQL schema, shared by workers on many hosts.
 
     ``url`` is a libpq URL (``postgresql://user:password@host:5432/db``); its
-    ``?schema=`` (default ``replay``) and ``?pool_size=`` (default 8) parameters,
-    or the keyword arguments, choose the PostgreSQL schema holding the store
-    and the connections this object keeps. The schema is created on first use
-    and checked (and upgraded) on every open. Conditional appends lock the
+    ``?schema=`` (default ``replay``), ``?pool_size=`` (default 8) and
+    ``?pipeline=on|off`` (default off) parameters, or the keyword arguments,
+    choose the PostgreSQL schema holding the store, the connections this object
+    keeps and whether commits use psycopg's pipeline mode (fewer round trips,
+    more client CPU: for a database across a network). The schema is created on
+    first use and checked (and upgraded) on every open. Conditional appends lock the
     run's head row; leases use ``FOR UPDATE SKIP LOCKED``; commits wake
     waiters in every process through ``LISTEN/NOTIFY``. Needs the ``postgres``
     extra (StoreError naming it otherwise); methods block the calling thread
@@ -60,13 +62,15 @@ class PostgresStore(DelegatedQueryChannel, Notifying):
     """
 
     def __init__(self, url: str, *, schema: str | None = None, pool_size: int | None = None,
-                 connect_timeout: float = 10.0) -> None:
-        self.target = pg.parse_target(url, schema=schema, pool_size=pool_size)
+                 connect_timeout: float = 10.0, pipeline: bool | None = None) -> None:
+        self.target = pg.parse_target(url, schema=schema, pool_size=pool_size,
+                                      pipeline=pipeline)
         pg.require_driver(self.target)
         self.schema = self.target.schema
         self._db = Database(self.target, connect_timeout)
         self._notifier = self._db.notifier
         self._queries = PostgresQueryChannel(self._db)
+        self._polled = PolledQueues()
 
     _reads_block = True  # a read waits on the network: tail() reads in a thread
 
@@ -115,10 +119,17 @@ class PostgresStore(DelegatedQueryChannel, Notifying):
 
     async def wait_changed(self, timeout: float, since: int | None = None,
                            run_id: str | None = None, task_queue: str | None = None) -> bool:
-        """True when a commit concerning ``run_id`` (or giving ``task_queue`` work; or any,
-        with neither) lands in any process, False after ``timeout``."""
-        scope = run_id if run_id is not None else (
-            queue_scope(task_queue) if task_queue is not None else None)
+        """True when a commit concerning ``run_id`` (or giving ``task_queue`` work) lands in
+        any process, False after ``timeout``.
+
+        With neither, on a store object through which workers lease tasks: a commit
+        that gives one of their task queues work (new tasks, released leases,
+        queries, update requests, cancellations of their activities), or one whose
+        scope is unknown; so a worker sleeps through other queues' steps on every
+        host. With neither on a store object no worker polls: any commit.
+        """
+        scope: str | frozenset[str] | None = run_id if run_id is not None else (
+            queue_scope(task_queue) if task_queue is not None else self._polled.scope())
         return await self._notifier.wait(timeout, since, scope)
 
     # --- runs index ---------------------------------------------------------------------------
@@ -192,6 +203,7 @@ class PostgresStore(DelegatedQueryChannel, Notifying):
 
         Rows another worker is leasing right now are skipped, not waited for.
         """
+        self._polled.polled(owner, task_queue)
         expires = now + lease_for
         found = self._db.query(sql.LEASE_WORKFLOW_TASKS, {
             "owner": owner, "expires": expires, "q": task_queue, "now": now, "limit": limit})
@@ -219,6 +231,7 @@ class PostgresStore(DelegatedQueryChannel, Notifying):
         Each lease lasts its activity's attempt timeout plus a second (``lease_for``
         when it has none), so a dead worker's attempt is retried soon after.
         """
+        self._polled.polled(owner, task_queue)
         found = self._db.query(
             sql.LEASE_ACTIVITY_TASKS,
             {"owner": owner, "now": now, "default": lease_for, "q": task_queue,
@@ -323,6 +336,7 @@ class PostgresStore(DelegatedQueryChannel, Notifying):
 
     def retire_worker(self, identity: str) -> None:
         """Forget a worker (it shut down, or it was found dead and its leases freed)."""
+        self._polled.retired(identity)
         self._db.query(sql.RETIRE_WORKER, (identity,))
 
     def dead_workers(self) -> set[str]:

@@ -5,10 +5,12 @@ the only one that imports them at run time, inside a guard, so that
 ``replay.history`` imports without them and opening a ``postgresql://`` store
 says which extra to install.
 
-A target is a libpq URL (``postgresql://user:password@host:port/db``) with two
+A target is a libpq URL (``postgresql://user:password@host:port/db``) with three
 query parameters of ours, removed before it reaches libpq: ``schema`` (the
-PostgreSQL schema holding the store, default ``replay``) and ``pool_size``
-(connections per store object, default 8).
+PostgreSQL schema holding the store, default ``replay``), ``pool_size``
+(connections per store object, default 8) and ``pipeline`` (``on``: commits in
+psycopg's pipeline mode, three round trips each instead of about nine; default
+``off``, which costs less client CPU where a round trip is short, as on one host).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class Target:
     schema: str
     pool_size: int
     shown: str
+    pipeline: bool = False
 
     @property
     def channel(self) -> str:
@@ -65,13 +68,17 @@ def is_postgres_url(target: str) -> bool:
     return target.startswith(SCHEMES)
 
 
-def parse_target(url: str, *, schema: str | None = None,
-                 pool_size: int | None = None) -> Target:
+_OURS = ("schema", "pool_size", "pipeline")
+_SWITCH = {"on": True, "true": True, "1": True, "off": False, "false": False, "0": False}
+
+
+def parse_target(url: str, *, schema: str | None = None, pool_size: int | None = None,
+                 pipeline: bool | None = None) -> Target:
     """Split our parameters off a URL; arguments win over the URL's own parameters."""
     parts = urllib.parse.urlsplit(url)
     query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-    ours = {k: v for k, v in query if k in ("schema", "pool_size")}
-    rest = [(k, v) for k, v in query if k not in ("schema", "pool_size")]
+    ours = {k: v for k, v in query if k in _OURS}
+    rest = [(k, v) for k, v in query if k not in _OURS]
     conninfo = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(rest)))
     shown_netloc = parts.netloc
     if parts.password is not None:
@@ -83,7 +90,13 @@ def parse_target(url: str, *, schema: str | None = None,
                                                                 DEFAULT_POOL_SIZE))
     if size < 1:
         raise ValueError(f"pool_size must be at least 1, got {size}")
-    return Target(conninfo=conninfo, schema=name, pool_size=size, shown=shown)
+    if pipeline is None:
+        given = ours.get("pipeline", "off").lower()
+        if given not in _SWITCH:
+            raise ValueError(f"pipeline must be on or off, got {given!r}")
+        pipeline = _SWITCH[given]
+    return Target(conninfo=conninfo, schema=name, pool_size=size, shown=shown,
+                  pipeline=pipeline)
 
 
 def require_driver(target: Target) -> None:

@@ -44,8 +44,11 @@ class Tx:
     """One open transaction, and the runs and task queues its commit concerns."""
 
     conn: psycopg.Connection[Any]
+    sync: Callable[[], None] = lambda: None
+    """Wait for the answers to every statement sent so far (pipelined transactions)."""
     runs: set[str] = attrs.Factory(set)
     queues: set[str] = attrs.Factory(set)
+    closed: set[str] = attrs.Factory(set)
 
 
 class Database:
@@ -80,18 +83,22 @@ class Database:
         if self.closed:
             raise StoreError("the store is closed", path=self.target.shown)
 
-    def write(self, fn: Callable[[Tx], T]) -> T:
+    def write(self, fn: Callable[[Tx], T], *, pipelined: bool = False) -> T:
         """Run ``fn`` in a transaction (again after a serialization failure, a deadlock or
-        a concurrent insert), then wake the waiters its commit concerns."""
+        a concurrent insert), then wake the waiters its commit concerns.
+
+        ``pipelined``: in psycopg's pipeline mode, where a statement is sent without
+        waiting for the previous one's answer and the client waits only for rows it
+        reads (``fn`` must read every result it depends on, rowcounts included, from
+        cursors whose results it fetched, or after ``tx.sync()``): ``BEGIN`` leaves
+        with the first read, and the writes not yet sent leave with the ``NOTIFY`` and
+        ``COMMIT``, in one more round trip.
+        """
         self._check_open()
+        run = self._pipelined if pipelined else self._transaction
         for attempt in range(_ATTEMPTS):
             try:
-                with self._pool.connection() as conn, conn.transaction():
-                    tx = Tx(conn)
-                    result = fn(tx)
-                    if tx.runs or tx.queues:
-                        conn.execute(sql.NOTIFY, (self.target.channel,
-                                                  payload(self._origin, tx.runs, tx.queues)))
+                tx, result = run(fn)
             except (*pg.RETRYABLE, *pg.UNIQUE) as exc:
                 if attempt == _ATTEMPTS - 1:
                     raise self.error(exc, f"a transaction kept failing ({attempt + 1} tries)"
@@ -100,9 +107,39 @@ class Database:
             except pg.DB_ERRORS as exc:
                 raise self.error(exc, "a write failed") from exc
             if tx.runs or tx.queues:
-                self.notifier.notify(scopes(tx.runs, tx.queues))
+                self.notifier.notify(scopes(tx.runs, tx.queues, tx.closed))
             return result
         raise AssertionError("unreachable")
+
+    def _notify(self, tx: Tx) -> None:
+        if tx.runs or tx.queues:
+            tx.conn.execute(sql.NOTIFY, (self.target.channel, payload(
+                self._origin, tx.runs, tx.queues, tx.closed)))
+
+    def _transaction(self, fn: Callable[[Tx], T]) -> tuple[Tx, T]:
+        with self._pool.connection() as conn, conn.transaction():
+            tx = Tx(conn)
+            result = fn(tx)
+            self._notify(tx)
+        return tx, result
+
+    def _pipelined(self, fn: Callable[[Tx], T]) -> tuple[Tx, T]:
+        # BEGIN and COMMIT are statements of the pipeline (psycopg's transaction blocks
+        # would wait for each), so BEGIN leaves with the first read and COMMIT with the
+        # NOTIFY and whatever writes are still queued.
+        with self._pool.connection() as conn:
+            try:
+                with conn.pipeline() as pipeline:
+                    conn.execute("BEGIN")
+                    tx = Tx(conn, sync=pipeline.sync)
+                    result = fn(tx)
+                    self._notify(tx)
+                    conn.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(*pg.DB_ERRORS):
+                    conn.rollback()
+                raise
+        return tx, result
 
     def query(self, statement: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
         """One statement in its own transaction (autocommit); its rows."""
@@ -133,12 +170,14 @@ class Database:
         queues: set[str] = set()
 
         def apply(changes: Sequence[Change]) -> None:
-            queues.update(rows.apply_changes(tx.conn, changes))
+            queues.update(rows.apply_changes(tx.conn, changes, tx.sync))
         # the same planner as the other stores', so all refuse a bad batch alike
-        written = CommitPlanner(lookup, apply).plan_batch(ops)
+        planner = CommitPlanner(lookup, apply)
+        written = planner.plan_batch(ops)
         if written or queues:
             tx.runs |= {op.run_id for op in ops}
             tx.queues |= queues | lookup.queues
+            tx.closed |= planner.closed
         return written
 
     @staticmethod
@@ -154,30 +193,46 @@ class Database:
         def run(tx: Tx) -> list[Event]:
             self.lock_runs(tx, ops)
             return self.apply(tx, ops)
-        return self.write(run)
+        return self.write(run, pipelined=self.target.pipeline)
 
     def commit_each(self, batches: Sequence[Sequence[Operation]]
                     ) -> list[list[Event] | ReplayError]:
-        """Each batch in a savepoint of one transaction; a failed batch's error in its place."""
+        """Each batch in a savepoint of one transaction; a failed batch's error in its place.
+
+        One batch needs no savepoint: it is the whole transaction, rolled back if it fails.
+        """
+        if len(batches) == 1:
+            try:
+                return [self.commit(batches[0])]
+            except StoreError:
+                raise
+            except ReplayError as exc:
+                return [exc]
+
         def run(tx: Tx) -> list[list[Event] | ReplayError]:
             self.lock_runs(tx, [op for ops in batches for op in ops])
             return [self._savepoint(tx, ops) for ops in batches]
-        return self.write(run)
+        return self.write(run, pipelined=self.target.pipeline)
 
     def _savepoint(self, tx: Tx, ops: Sequence[Operation]) -> list[Event] | ReplayError:
         for attempt in range(3):
-            part = Tx(tx.conn)
+            part = Tx(tx.conn, tx.sync)
+            tx.conn.execute("SAVEPOINT batch")
             try:
-                with tx.conn.transaction():
-                    written = self.apply(part, ops)
+                written = self.apply(part, ops)
+                tx.sync()  # this batch's statements have run: its errors are raised here
             except ReplayError as exc:
+                tx.conn.execute("ROLLBACK TO SAVEPOINT batch")
                 return exc
             except pg.UNIQUE:
+                tx.conn.execute("ROLLBACK TO SAVEPOINT batch")
                 if attempt == 2:
                     raise
                 continue  # a concurrent start of the same run: plan again, seeing it
+            tx.conn.execute("RELEASE SAVEPOINT batch")
             tx.runs |= part.runs
             tx.queues |= part.queues
+            tx.closed |= part.closed
             return written
         raise AssertionError("unreachable")
 

@@ -3,10 +3,11 @@
 Every commit of a :class:`~history.PostgresStore` sends one ``NOTIFY`` on the
 store's channel (delivered by PostgreSQL when the transaction commits, to every
 listening process on any host). Its payload names where the commit came from,
-the runs it touched and the task queues that may have new work, so a waiter on
-one run (``tail``, ``result()``) or one task queue (a worker) sleeps through
-the rest. A listener thread per store object holds one connection; if it is
-lost, every waiter is woken (something may have been missed) and it reconnects.
+the runs it touched, the runs it ended and the task queues that may have new
+work, so a waiter on one run (``tail``), on one run's end (``result()``) or on
+one task queue (a worker) sleeps through the rest. A listener thread per store
+object holds one connection; if it is lost, every waiter is woken (something may
+have been missed) and it reconnects.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from ._notify import ChangeNotifier
+from ._notify import ChangeNotifier, closed_scope
 from ._postgres_conn import DB_ERRORS
 
 if TYPE_CHECKING:
@@ -37,18 +38,22 @@ def queue_scope(task_queue: str) -> str:
     return QUEUE_SCOPE + task_queue
 
 
-def scopes(runs: Iterable[str], queues: Iterable[str]) -> set[str]:
-    """The scope keys of a commit to ``runs`` that may give ``queues`` new work."""
-    return {*runs, *(queue_scope(q) for q in queues)}
+def scopes(runs: Iterable[str], queues: Iterable[str], closed: Iterable[str] = ()
+           ) -> set[str]:
+    """The scope keys of a commit to ``runs`` that may give ``queues`` new work and ended
+    the runs ``closed``."""
+    return {*runs, *(queue_scope(q) for q in queues), *map(closed_scope, closed)}
 
 
-def payload(origin: str, runs: Iterable[str] = (), queues: Iterable[str] = (), *,
-            everything: bool = False) -> str:
+def payload(origin: str, runs: Iterable[str] = (), queues: Iterable[str] = (),
+            closed: Iterable[str] = (), *, everything: bool = False) -> str:
     """The NOTIFY payload of one commit (``everything``: wake every waiter)."""
     if everything:
         return json.dumps({"o": origin})
-    text = json.dumps({"o": origin, "r": sorted(runs), "q": sorted(queues)},
-                      separators=(",", ":"))
+    data: dict[str, Any] = {"o": origin, "r": sorted(runs), "q": sorted(queues)}
+    if closed:
+        data["c"] = sorted(closed)
+    text = json.dumps(data, separators=(",", ":"))
     if len(text.encode()) > MAX_PAYLOAD:
         return json.dumps({"o": origin})
     return text
@@ -63,7 +68,47 @@ def parse(text: str) -> tuple[str, set[str] | None]:
         return "", None
     if "r" not in data:
         return origin, None
-    return origin, scopes(data.get("r", []), data.get("q", []))
+    return origin, scopes(data.get("r", []), data.get("q", []), data.get("c", []))
+
+
+class PolledQueues:
+    """The task queues that workers using one store object poll, by worker.
+
+    A worker waits for *its* work: an unscoped ``wait_changed`` of a store whose
+    workers poll task queues wakes for commits that give those queues work (new
+    workflow or activity tasks, released leases, queries, update requests,
+    cancellations: each commit names the queues it concerns) and for commits of
+    unknown scope, not for every commit of every host. Thread-safe.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_owner: dict[str, frozenset[str]] = {}
+        self._keys: frozenset[str] | None = None
+
+    def polled(self, owner: str, task_queue: str) -> None:
+        """``owner`` polls ``task_queue`` through this store object."""
+        with self._lock:
+            queues = self._by_owner.get(owner, frozenset())
+            if task_queue not in queues:
+                self._by_owner[owner] = queues | {task_queue}
+                self._keys = None
+
+    def retired(self, owner: str) -> None:
+        """``owner`` stopped (or was found dead): its queues no longer count."""
+        with self._lock:
+            if self._by_owner.pop(owner, None) is not None:
+                self._keys = None
+
+    def scope(self) -> frozenset[str] | None:
+        """The scope keys of every polled queue; None (everything) while none is polled."""
+        with self._lock:
+            if not self._by_owner:
+                return None
+            if self._keys is None:
+                self._keys = frozenset(queue_scope(q) for qs in self._by_owner.values()
+                                       for q in qs)
+            return self._keys
 
 
 class Listener:

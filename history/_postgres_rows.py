@@ -262,7 +262,8 @@ _SQL: dict[type, tuple[str, ...]] = {
     InsertActivityTask: (f"INSERT INTO activity_tasks ({ACTIVITY_COLUMNS}) VALUES ({_MARKS})",),
     LeaseActivityTask: (LEASE_ACTIVITY_SQL,),
     RequestActivityCancel: ("UPDATE activity_tasks SET cancel_requested = true "
-                            "WHERE run_id = %(run_id)s AND scheduled_event_id = %(sid)s",),
+                            "WHERE run_id = %(run_id)s AND scheduled_event_id = %(sid)s "
+                            "RETURNING task_queue",),
     DeleteActivityTask: ("DELETE FROM activity_tasks WHERE run_id = %(run_id)s "
                          "AND scheduled_event_id = %(sid)s",),
     InsertTimer: (f"INSERT INTO timers ({TIMER_COLUMNS}) VALUES (%s, %s, %s, %s)",),
@@ -319,13 +320,19 @@ def handled_changes() -> set[type]:
     return {AddEvents, SetSearchAttributes, *_SQL}
 
 
-def apply_changes(conn: psycopg.Connection[Any], changes: Iterable[Change]) -> set[str]:
+def apply_changes(conn: psycopg.Connection[Any], changes: Iterable[Change],
+                  sync: Callable[[], None] | None = None) -> set[str]:
     """Run the SQL of each change, in order, in the open transaction.
 
-    Returns the task queues that may have new work (to scope the wake-up).
+    Returns the task queues that may have new work (to scope the wake-up). On a
+    connection in pipeline mode give ``sync`` (which waits for every answer): the
+    statements go out together, and only the answers checked here (a stale
+    activity result's missing row, the queue of an activity asked to cancel) are
+    waited for, once.
     """
     queues: set[str] = set()
-    for change in changes:
+    checks: list[tuple[Change, psycopg.Cursor[Any]]] = []
+    for change in _without_overwritten(changes):
         if isinstance(change, AddEvents):
             rows = [event_row(change.run_id, e) for e in change.events]
             with conn.cursor() as cur:
@@ -341,7 +348,36 @@ def apply_changes(conn: psycopg.Connection[Any], changes: Iterable[Change]) -> s
         params = _PARAMS[type(change)](change)
         for sql in _SQL[type(change)]:
             done = conn.execute(sql, params)
-            if isinstance(change, DeleteActivityTask) and change.missing is not None \
-                    and done.rowcount == 0:
-                raise change.missing
+            if (isinstance(change, DeleteActivityTask) and change.missing is not None) \
+                    or isinstance(change, RequestActivityCancel):
+                checks.append((change, done))
+                if sync is None:  # its answer is in: check it before going on
+                    queues |= _checked(checks.pop())
+    if checks and sync is not None:
+        sync()
+    for check in checks:
+        queues |= _checked(check)
     return queues
+
+
+def _checked(check: tuple[Change, psycopg.Cursor[Any]]) -> set[str]:
+    """Raise a stale activity result's error if its task row was gone; the queue of an
+    activity asked to cancel (its worker looks for cancellations)."""
+    change, done = check
+    if isinstance(change, DeleteActivityTask):
+        if done.rowcount == 0 and change.missing is not None:
+            raise change.missing
+        return set()
+    return {str(r[0]) for r in done.fetchall()}
+
+
+def _without_overwritten(changes: Iterable[Change]) -> list[Change]:
+    """``changes`` less each :class:`AdvanceRun` that a later change of the same run's
+    head (an advance or its close) overwrites: one update of the run row per batch."""
+    listed = list(changes)
+    last: dict[str, int] = {}
+    for at, change in enumerate(listed):
+        if isinstance(change, AdvanceRun | CloseRun):
+            last[change.run_id] = at
+    return [c for at, c in enumerate(listed)
+            if not isinstance(c, AdvanceRun) or last[c.run_id] == at]

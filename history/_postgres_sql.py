@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from ._postgres_rows import ACTIVITY_COLUMNS, RUN_COLUMNS, TIMER_COLUMNS, UPDATE_COLUMNS
 
+POLLERS_WITHIN = 2
+"""Seconds since its last poll within which a worker counts as polling its task queue."""
+
 LOCK_RUNS = "SELECT 1 FROM runs WHERE run_id = ANY(%s) ORDER BY run_id FOR UPDATE"
 NOTIFY = "SELECT pg_notify(%s, %s)"
 
@@ -12,12 +15,20 @@ RUN_EXISTS = "SELECT 1 FROM events WHERE run_id = %s LIMIT 1"
 LAST_EVENT_ID = "SELECT max(event_id) FROM events WHERE run_id = %s"
 GET_RUN = f"SELECT {RUN_COLUMNS} FROM runs WHERE run_id = %s"
 
+_FREE_WORKFLOW_TASK = ("task_queue = %(q)s AND (lease_expires_at IS NULL OR "
+                       "lease_expires_at <= %(now)s)")
+_OTHER_POLLERS = (
+    "SELECT count(*) FROM query_pollers WHERE task_queue = %(q)s AND worker <> %(owner)s "
+    f"AND polled_at >= clock_timestamp() - interval '{POLLERS_WITHIN} seconds'")
 LEASE_WORKFLOW_TASKS = (
+    # A fair share: of the free tasks, no more than this worker's part among the workers
+    # that polled the queue lately (the others are woken by the same NOTIFY), so that
+    # runs started together spread over the workers instead of all going to the first.
     "UPDATE workflow_tasks AS w SET lease_owner = %(owner)s, lease_expires_at = %(expires)s "
-    "FROM (SELECT run_id FROM workflow_tasks WHERE task_queue = %(q)s AND "
-    "(lease_expires_at IS NULL OR lease_expires_at <= %(now)s) ORDER BY seq "
-    "LIMIT %(limit)s FOR UPDATE SKIP LOCKED) AS free WHERE w.run_id = free.run_id "
-    "RETURNING w.seq, w.run_id")
+    f"FROM (SELECT run_id FROM workflow_tasks WHERE {_FREE_WORKFLOW_TASK} ORDER BY seq "
+    f"LIMIT least(%(limit)s, (SELECT ceil(count(*)::numeric / (1 + ({_OTHER_POLLERS}))) "
+    f"FROM workflow_tasks WHERE {_FREE_WORKFLOW_TASK})::integer) "
+    "FOR UPDATE SKIP LOCKED) AS free WHERE w.run_id = free.run_id RETURNING w.seq, w.run_id")
 RELEASE_WORKFLOW_TASK = (
     "UPDATE workflow_tasks SET lease_owner = NULL, lease_expires_at = NULL "
     "WHERE run_id = %s AND lease_owner = %s RETURNING task_queue")

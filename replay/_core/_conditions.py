@@ -9,13 +9,25 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Protocol
+
+
+class ConditionHost(Protocol):
+    """The run the conditions belong to (its WorkflowInstance)."""
+
+    def fail_task(self, exc: BaseException) -> None:
+        """A predicate raised: a workflow bug."""
+        ...
 
 
 class Conditions:
     """Pending ``wait_condition`` predicates of one run, each with its waiter's future."""
 
-    def __init__(self, on_error: Callable[[BaseException], None]) -> None:
-        self._on_error = on_error
+    # the run itself, not its bound fail_task: one object less per cached run
+    __slots__ = ("_pending", "_run")
+
+    def __init__(self, run: ConditionHost) -> None:
+        self._run = run
         self._pending: list[tuple[Callable[[], bool], asyncio.Future[bool]]] = []
 
     def add(self, fn: Callable[[], bool], fut: asyncio.Future[bool]) -> None:
@@ -24,7 +36,7 @@ class Conditions:
 
     def resolve_one(self) -> bool:
         """Resolve the first condition that holds; False if none does (or one raised:
-        a predicate that raises is a workflow bug, reported to ``on_error``)."""
+        a predicate that raises is a workflow bug, reported to the run's ``fail_task``)."""
         conditions = self._pending
         i = 0
         while i < len(conditions):
@@ -35,7 +47,7 @@ class Conditions:
             try:
                 ok = fn()
             except Exception as exc:
-                self._on_error(exc)
+                self._run.fail_task(exc)
                 return False
             if ok:
                 del conditions[i]

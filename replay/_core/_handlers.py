@@ -77,6 +77,11 @@ class HandlerHost(Protocol):
         ...
 
     @property
+    def info(self) -> WorkflowInfo:
+        """The run's facts (run id and workflow type, for messages)."""
+        ...
+
+    @property
     def inbound(self) -> WorkflowInboundInterceptor | None:
         """The run's inbound interceptor chain; None when the worker has none."""
         ...
@@ -94,23 +99,30 @@ class HandlerHost(Protocol):
         ...
 
 
+_NO_HANDLERS: Mapping[str | None, HandlerDefinition] = types.MappingProxyType({})
+
+
 class Handlers:
     """Runs one run's signal, update and query handlers; holds those registered at run
-    time, buffered signals, running handler tasks and this activation's rejections."""
+    time, buffered signals, running handler tasks and this activation's rejections.
+
+    What most runs never use (run-time handlers, buffered signals, rejections) is
+    created on first use: a worker keeps many idle runs in memory.
+    """
+
+    __slots__ = ("_converter", "_definition", "_extra", "_host", "_loop",
+                 "_rejected", "_running", "_signal_buffer")
 
     def __init__(self, host: HandlerHost, *, definition: WorkflowDefinition,
-                 converter: PayloadConverter, loop: WorkflowEventLoop,
-                 info: WorkflowInfo) -> None:
+                 converter: PayloadConverter, loop: WorkflowEventLoop) -> None:
         self._host = host
         self._definition = definition
         self._converter = converter
         self._loop = loop
-        self._info = info
-        self._running: dict[asyncio.Task[Any], tuple[HandlerDefinition, str]] = {}
-        self._signal_buffer: list[SignalReceived] = []
-        self._extra: dict[str, dict[str | None, HandlerDefinition]] = {
-            "signal": {}, "query": {}, "update": {}}
-        self._rejected: list[tuple[str, Failure]] = []
+        self._running: dict[asyncio.Task[Any], tuple[HandlerDefinition, str]] | None = None
+        self._signal_buffer: list[SignalReceived] | None = None
+        self._extra: dict[str, dict[str | None, HandlerDefinition]] | None = None
+        self._rejected: list[tuple[str, Failure]] | None = None
 
     # --- signals -----------------------------------------------------------------------
 
@@ -119,23 +131,25 @@ class Handlers:
         name = event.signal_name
         handler = self._find("signal", name)
         if handler is None:
+            if self._signal_buffer is None:
+                self._signal_buffer = []
             self._signal_buffer.append(event)
             return
         try:
             args = decode_args(self._converter, handler, name, event.args)
         except PayloadError as exc:
-            log.warning("dropped signal %r for run %s: %s", name, self._info.run_id, exc)
+            log.warning("dropped signal %r for run %s: %s", name, self._host.info.run_id, exc)
             return
         inbound = self._host.inbound
         call = _call(handler.fn, self._host.workflow, *args) if inbound is None else \
             inbound.handle_signal(HandleSignalInput(signal=name, args=args,
                                                     headers=event.headers))
         task: asyncio.Task[Any] = self._loop.create_task(call, name=f"signal:{name}")
-        self._running[task] = (handler, name)
+        self._started(task, handler, name)
         task.add_done_callback(self._on_signal_done)
 
     def _on_signal_done(self, task: asyncio.Task[Any]) -> None:
-        self._running.pop(task, None)
+        self._finished(task)
         if task.cancelled() or self._host.ended:
             return
         exc = task.exception()
@@ -150,18 +164,21 @@ class Handlers:
         """Register (or remove) a signal handler at run time; buffered signals it takes
         are delivered now."""
         self.set_runtime_handler("signal", name, fn)
-        if fn is not None:
-            pending, self._signal_buffer = self._signal_buffer, []
+        if fn is not None and self._signal_buffer:
+            pending, self._signal_buffer = self._signal_buffer, None
             for event in pending:
                 self.on_signal(event)
 
     def set_runtime_handler(self, kind: str, name: str | None, fn: Callable[..., Any] | None,
                             validator: Callable[..., Any] | None = None) -> None:
         """Register (or remove) a signal, query or update handler while the workflow runs."""
-        table = self._extra[kind]
         if fn is None:
-            table.pop(name, None)
+            if self._extra is not None:
+                self._extra[kind].pop(name, None)
             return
+        if self._extra is None:
+            self._extra = {"signal": {}, "query": {}, "update": {}}
+        table = self._extra[kind]
         skip = 1 if name is None else 0  # a dynamic handler's first argument is the name
         arg_types, return_type = signature_types(fn, skip=skip)
         table[name] = HandlerDefinition(
@@ -173,7 +190,7 @@ class Handlers:
         """The handler ``workflow.get_<kind>_handler`` returns: the function registered at
         run time, or the workflow's own method bound to it; None if there is none (a
         named lookup does not fall back to the dynamic handler)."""
-        handler = self._extra[kind].get(name) or self._declared(kind).get(name)
+        handler = self._runtime(kind).get(name) or self._declared(kind).get(name)
         if handler is None:
             return None
         original: Callable[..., Any] | None = getattr(handler.fn, "__wrapped__", None)
@@ -198,28 +215,32 @@ class Handlers:
         fn = handler.validator if validator else handler.fn
         return None if fn is None else fn(self._host.workflow, *args)
 
+    def _runtime(self, kind: str) -> Mapping[str | None, HandlerDefinition]:
+        """The handlers of ``kind`` registered at run time."""
+        return _NO_HANDLERS if self._extra is None else self._extra[kind]
+
     def _declared(self, kind: str) -> dict[str | None, HandlerDefinition]:
         d = self._definition
         return {"signal": d.signals, "query": d.queries, "update": d.updates}[kind]
 
     def _find(self, kind: str, name: str) -> HandlerDefinition | None:
         """The handler for ``name``: by name first, then a dynamic one; run-time first."""
-        extra, static = self._extra[kind], self._declared(kind)
+        extra, static = self._runtime(kind), self._declared(kind)
         return extra.get(name) or static.get(name) or extra.get(None) or static.get(None)
 
     def _known(self, kind: str) -> list[str]:
-        return sorted({n for n in (*self._extra[kind], *self._declared(kind)) if n})
+        return sorted({n for n in (*self._runtime(kind), *self._declared(kind)) if n})
 
     # --- updates -----------------------------------------------------------------------
 
     def start_activation(self) -> None:
         """Forget the previous activation's rejected updates."""
-        self._rejected = []
+        self._rejected = None
 
     @property
     def rejected(self) -> list[tuple[str, Failure]]:
         """Updates rejected in this activation: (update id, why)."""
-        return list(self._rejected)
+        return [] if self._rejected is None else list(self._rejected)
 
     def deliver_update(self, u: UpdateDelivery) -> None:
         """Validate the update, then accept it and start its handler (or reject it)."""
@@ -227,7 +248,7 @@ class Handlers:
         if handler is None:
             known = ", ".join(self._known("update")) or "none"
             self._reject(u, f"unknown update {u.name!r} for workflow "
-                            f"{self._info.workflow_type!r} (known updates: {known})",
+                            f"{self._host.info.workflow_type!r} (known updates: {known})",
                          "UnknownUpdate")
             return
         try:
@@ -258,15 +279,17 @@ class Handlers:
                                                             headers=dict(u.headers)))
         task: asyncio.Task[Any] = self._loop.create_task(
             call, name=f"update:{u.name}:{u.update_id}")
-        self._running[task] = (handler, u.name)
+        self._started(task, handler, u.name)
         task.add_done_callback(lambda t: self._on_update_done(t, accepted))
 
     def _reject(self, u: UpdateDelivery, message: str, type_name: str) -> None:
+        if self._rejected is None:
+            self._rejected = []
         self._rejected.append((u.update_id, Failure(message=message, type=type_name,
                                                     non_retryable=True)))
 
     def _on_update_done(self, task: asyncio.Task[Any], accepted: UpdateAcceptedCommand) -> None:
-        self._running.pop(task, None)
+        self._finished(task)
         if self._host.ended:
             return
         if task.cancelled():
@@ -298,7 +321,7 @@ class Handlers:
             return task_stacks(self._loop)
         handler = self._find("query", name)
         if handler is None:
-            raise UnknownQueryError(name, self._info.workflow_type, self._known("query"))
+            raise UnknownQueryError(name, self._host.info.workflow_type, self._known("query"))
         self._loop.read_only = "query handler"
         try:
             with self._host.running():
@@ -323,13 +346,26 @@ class Handlers:
         """True when no signal or update handler is still running."""
         return not self._running
 
+    def _started(self, task: asyncio.Task[Any], handler: HandlerDefinition,
+                 name: str) -> None:
+        if self._running is None:
+            self._running = {}
+        self._running[task] = (handler, name)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        running = self._running
+        if running is not None:
+            running.pop(task, None)
+            if not running:
+                self._running = None  # an idle run keeps no table
+
     def describe_running(self) -> list[str]:
         """``kind 'name'`` of each handler still running, for debugging."""
-        return [f"{h.kind} {n!r}" for h, n in self._running.values()]
+        return [f"{h.kind} {n!r}" for h, n in (self._running or {}).values()]
 
     def warn_unfinished(self) -> None:
         """Log the handlers the ended run abandons (unless replaying or told not to)."""
-        names = [f"{h.kind} {n!r}" for h, n in self._running.values()
+        names = [f"{h.kind} {n!r}" for h, n in (self._running or {}).values()
                  if h.unfinished_policy is HandlerUnfinishedPolicy.WARN_AND_ABANDON]
         if names and not self._host.replaying:
             log.warning(
@@ -337,7 +373,7 @@ class Handlers:
                 "updates fail for callers. Wait for them with "
                 "`await workflow.wait_condition(workflow.all_handlers_finished)` before "
                 "returning, or declare them with unfinished_policy=ABANDON.",
-                self._info.workflow_type, self._info.run_id, ", ".join(names),
+                self._host.info.workflow_type, self._host.info.run_id, ", ".join(names),
             )
 
 

@@ -107,6 +107,9 @@ def current_instance() -> WorkflowInstance | None:
     return _CURRENT.get()
 
 
+_FAILURE_ONLY: tuple[type[BaseException], ...] = (FailureError,)
+
+
 @attrs.frozen
 class ActivationResult:
     """What one activation produced."""
@@ -118,6 +121,17 @@ class ActivationResult:
 class WorkflowInstance:
     """The live object of one run, driven one activation at a time."""
 
+    # A worker keeps up to thousands of idle instances in its sticky cache: slots keep
+    # each one small (and what only some runs use is created on first use).
+    __slots__ = (
+        "_conditions", "_failure_types", "_guard", "_history_bytes", "_interceptors",
+        "_log", "_main", "_patches", "_random", "_recorded_code", "_run_frame",
+        "_task_failure", "_unsized", "cancel_requested", "closed", "code_fingerprint",
+        "converter", "definition", "failure", "handlers", "inbound", "info",
+        "last_event_id", "loop", "now", "outbound", "replaying", "result_payload", "run_id",
+        "started", "terminal", "workflow",
+    )
+
     def __init__(self, definition: WorkflowDefinition, *, run_id: str,
                  started: WorkflowStarted, converter: PayloadConverter | None = None,
                  guard: GuardHooks | None = None,
@@ -125,16 +139,19 @@ class WorkflowInstance:
                  interceptors: WorkflowInterceptors | None = None) -> None:
         self.definition = definition
         # what fails the run instead of its task: the workflow's own types, the worker's
+        listed = (*definition.failure_exception_types, *failure_exception_types)
         self._failure_types: tuple[type[BaseException], ...] = (
-            FailureError, *definition.failure_exception_types, *failure_exception_types)
+            (FailureError, *listed) if listed else _FAILURE_ONLY)
+        if started.first_execution_run_id == run_id:
+            run_id = started.first_execution_run_id  # one string for both (a cache has many)
         self.run_id = run_id
         self.started = started
         self.converter = converter or DataConverter.default.payload_converter
         self._log = CommandLog(run_id)
         # the I/O methods are filled in as errors after the class body, unseen by mypy
         self.loop = WorkflowEventLoop(  # type: ignore[abstract]
-            DurableTimers(self._log, self.add_command), task_hash_base=task_hash_base(run_id))
-        self.random = random.Random(started.random_seed)
+            DurableTimers(self._log, self), task_hash_base=task_hash_base(run_id))
+        self._random: random.Random | None = None  # see the ``random`` property
         self.info = WorkflowInfo.from_started(run_id, started, stats=self)
         # the worker's workflow interceptors; their chains are built as the run starts
         self._interceptors = interceptors if interceptors and interceptors.classes else None
@@ -152,21 +169,31 @@ class WorkflowInstance:
         self.result_payload: Any = None
         self.failure: Failure | None = None
         self.handlers = Handlers(self, definition=definition, converter=self.converter,
-                                 loop=self.loop, info=self.info)
+                                 loop=self.loop)
         self._guard: Callable[[], RunGuard] | None = None if guard is None else guard.for_run(
             run_id=run_id, workflow_type=self.info.workflow_type,
             sandbox_mode=definition.sandbox_mode, fail_task=self.fail_task)
-        self._conditions = Conditions(self.fail_task)
+        self._conditions = Conditions(self)
         self._main: asyncio.Task[Any] | None = None
         # the run function's frame: once it has ended, the line that returned or raised
         self._run_frame: FrameType | None = None
         self._patches = Patches()
         # computed as the first run of the class is created, before any of its code runs
         self.code_fingerprint = code_fingerprint(definition.cls)
-        # code fingerprints the replayed history recorded with its activations
-        self._recorded_code: set[str] = set()
+        # code fingerprints the replayed history recorded with its activations (most
+        # histories record one: a set only once they differ)
+        self._recorded_code: str | set[str] | None = None
         self._task_failure: tuple[BaseException, str | None] | None = None
         self.cancel_requested = False  # a CancelRequested was delivered
+
+    @property
+    def random(self) -> random.Random:
+        """The run's generator (``workflow.random()``, ``workflow.uuid4()``), seeded by
+        the run's start; created on first use (its state is 2.5 KiB)."""
+        rng = self._random
+        if rng is None:
+            rng = self._random = random.Random(self.started.random_seed)
+        return rng
 
     @property
     def workflow_type(self) -> str:
@@ -242,7 +269,7 @@ class WorkflowInstance:
                       closing: Event) -> None:
         """Match the commands against the recorded ones; NondeterminismError if they differ."""
         if type(closing) is WorkflowTaskCompleted and closing.code_fingerprint:
-            self._recorded_code.add(closing.code_fingerprint)
+            self._record_code(closing.code_fingerprint)
         _matching.match(self, result.commands, recorded, closing)
         self.last_event_id = closing.event_id
         self._unsized.extend(recorded)
@@ -265,9 +292,20 @@ class WorkflowInstance:
 
         None if the history recorded no fingerprint (written before they were).
         """
-        if not self._recorded_code:
+        recorded = self._recorded_code
+        if recorded is None:
             return None
-        return self._recorded_code != {self.code_fingerprint}
+        return recorded != self.code_fingerprint if isinstance(recorded, str) else True
+
+    def _record_code(self, fingerprint: str) -> None:
+        recorded = self._recorded_code
+        if recorded is None:
+            self._recorded_code = fingerprint
+        elif isinstance(recorded, str):
+            if recorded != fingerprint:
+                self._recorded_code = {recorded, fingerprint}
+        else:
+            recorded.add(fingerprint)
 
     def history_length(self) -> int:
         """Events in the history so far (``workflow.info().get_current_history_length``)."""

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import asyncio.tasks
-import collections
 import contextvars
-import itertools
 import logging
 import sys
 import zlib
 from asyncio import events
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from types import CodeType, FrameType
 from typing import Any, Protocol, TypeVar, TypeVarTuple, Unpack
 
@@ -63,16 +61,24 @@ class WorkflowTask(asyncio.Task[T]):
     # creates it (it registers every task in a weak set), so it is the creation
     # order; on a Python that did not, it would be the order of first use in a set or
     # dict, as deterministic. Drawing it here, not in an __init__, keeps task creation
-    # at C speed: only this method runs Python code.
-    _order = -1
+    # at C speed: only this method runs Python code. A slot holds it: an attribute
+    # would give every task a __dict__ of its own.
+    __slots__ = ("_hash_order",)
+    _hash_order: int
 
     def __hash__(self) -> int:
-        order = self._order
-        if order < 0:
-            loop = self.get_loop()
-            if not isinstance(loop, WorkflowEventLoop):
-                return object.__hash__(self)
-            order = self._order = loop.task_hash_base + next(loop.task_order)
+        try:
+            return self._hash_order
+        except AttributeError:  # the first hash: the task is being created
+            pass
+        loop = self.get_loop()
+        if not isinstance(loop, WorkflowEventLoop):
+            return object.__hash__(self)
+        number = loop.tasks_created
+        loop.tasks_created = number + 1
+        base = loop.task_hash_base
+        # the run's first task (its main one) shares the base's int object
+        order = self._hash_order = base + number if number else base
         return order
 
 
@@ -140,17 +146,22 @@ def _close_coroutines(*items: Any) -> None:
 class WorkflowEventLoop(asyncio.AbstractEventLoop):
     """Runs ready callbacks in FIFO order until none is left; no I/O, no threads."""
 
+    # one loop per live run, and a worker caches many runs
+    __slots__ = ("_closed", "_exception_handler", "_now", "_ready", "_running", "_sink",
+                 "_unhandled", "read_only", "task_hash_base", "tasks_created")
+
     def __init__(self, timer_sink: TimerSink, *, task_hash_base: int = 0) -> None:
-        self._ready: collections.deque[asyncio.Handle] = collections.deque()
+        # a list, not a deque: an idle run's empty list costs 56 bytes, a deque 600
+        self._ready: list[asyncio.Handle] = []
         self._now = 0.0
         self._sink = timer_sink
         self._closed = False
         self._running = False
         self._exception_handler: Any = None
-        self.unhandled: list[dict[str, Any]] = []
-        # creation order of this loop's tasks: their hash (see WorkflowTask), plus a base
-        # per run (see task_hash_base)
-        self.task_order = itertools.count()
+        self._unhandled: list[dict[str, Any]] | None = None  # see ``unhandled``
+        # how many tasks this loop has made: their creation order is their hash (see
+        # WorkflowTask), plus a base per run (see task_hash_base)
+        self.tasks_created = 0
         self.task_hash_base = task_hash_base
         # Set while a query handler or update validator runs: anything scheduled then
         # would run in a later activation, a change of course a replay cannot reproduce.
@@ -167,12 +178,18 @@ class WorkflowEventLoop(asyncio.AbstractEventLoop):
         previous = events._get_running_loop()
         events._set_running_loop(self)
         self._running = True
-        ready = self._ready
         try:
-            while ready:
-                handle = ready.popleft()
-                if not handle.cancelled():
-                    handle._run()  # asyncio's own loops run handles the same way
+            while self._ready:
+                # what the batch schedules is queued behind it: FIFO, as a deque would
+                batch, self._ready = self._ready, []
+                for i, handle in enumerate(batch):
+                    if handle.cancelled():
+                        continue
+                    try:
+                        handle._run()  # asyncio's own loops run handles the same way
+                    except BaseException:  # SystemExit, KeyboardInterrupt: keep the rest
+                        self._ready[:0] = batch[i + 1:]
+                        raise
         finally:
             self._running = False
             events._set_running_loop(previous)
@@ -276,8 +293,15 @@ class WorkflowEventLoop(asyncio.AbstractEventLoop):
     def set_exception_handler(self, handler: Any) -> None:
         self._exception_handler = handler
 
+    @property
+    def unhandled(self) -> Sequence[dict[str, Any]]:
+        """What the loop's exception handler was given (callbacks that raised, ...)."""
+        return () if self._unhandled is None else self._unhandled
+
     def default_exception_handler(self, context: dict[str, Any]) -> None:
-        self.unhandled.append(context)
+        if self._unhandled is None:
+            self._unhandled = []
+        self._unhandled.append(context)
         log.debug("unhandled in workflow loop: %s", context.get("message"))
 
     def call_exception_handler(self, context: dict[str, Any]) -> None:

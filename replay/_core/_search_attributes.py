@@ -266,6 +266,8 @@ def encode_updates(updates: Sequence[SearchAttributeUpdate[Any]]) -> dict[str, J
 
 def decode_attributes(stored: Mapping[str, JsonValue]) -> TypedSearchAttributes:
     """Typed attributes from their stored form (names in sorted order)."""
+    if not stored:
+        return TypedSearchAttributes.empty  # immutable: one for every run without any
     pairs: list[SearchAttributePair[Any]] = []
     for name in sorted(stored):
         type_name, value = decode_search_attribute(name, stored[name])

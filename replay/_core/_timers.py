@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from ._command_base import Command
 from ._command_log import CommandLog
@@ -11,12 +11,21 @@ from ._commands import TimerCancelCommand, TimerCommand
 from ._loop import DurableTimerHandle
 
 
+class CommandSink(Protocol):
+    """Where timer commands go (the run's WorkflowInstance)."""
+
+    def add_command(self, cmd: Command) -> None: ...
+
+
 class DurableTimers:
     """The TimerSink of one run's loop: starts and cancels its timer commands."""
 
-    def __init__(self, log: CommandLog, add_command: Callable[[Command], None]) -> None:
+    # the run itself, not its bound add_command: one object less per cached run
+    __slots__ = ("_log", "_run")
+
+    def __init__(self, log: CommandLog, run: CommandSink) -> None:
         self._log = log
-        self._add_command = add_command
+        self._run = run
 
     def start_timer(self, handle: DurableTimerHandle) -> None:
         """A delayed callback becomes a durable timer command."""
@@ -25,7 +34,7 @@ class DurableTimers:
         cmd = TimerCommand(seq=self._log.next_seq("timer"), duration=timedelta(seconds=delay),
                            fire_at=fire_at, handle=handle)
         handle.command = cmd
-        self._add_command(cmd)
+        self._run.add_command(cmd)
 
     def cancel_timer(self, handle: DurableTimerHandle) -> None:
         """A timer's callback was cancelled before it fired."""
@@ -38,4 +47,4 @@ class DurableTimers:
         if not self._log.close(cmd.event_id):
             return  # it already fired
         cmd.canceled = True
-        self._add_command(TimerCancelCommand(cmd))
+        self._run.add_command(TimerCancelCommand(cmd))

@@ -9,7 +9,6 @@ strict mode (the worker retries the task once the code is fixed).
 from __future__ import annotations
 
 import contextlib
-import functools
 import sys
 from collections.abc import Callable, Iterable, Sequence
 
@@ -68,16 +67,30 @@ class SandboxGuard:
         mode = sandbox_mode or self.mode
         if mode == "off":
             return None
+        return _RunGuard(run_id=run_id, workflow_type=workflow_type, mode=mode,
+                         passthrough=self.passthrough, fail_task=fail_task)
 
-        def record(violation: sandbox.Violation) -> None:
-            if mode == "strict":
-                fail_task(RestrictedCallError(violation))
 
-        ctx = sandbox.GuardContext(
+class _RunGuard:
+    """One run's guard factory (one object per run: a worker caches many runs)."""
+
+    __slots__ = ("_ctx", "_fail_task")
+
+    def __init__(self, *, run_id: str, workflow_type: str, mode: str,
+                 passthrough: frozenset[str], fail_task: Callable[[BaseException], None]
+                 ) -> None:
+        self._fail_task = fail_task if mode == "strict" else None
+        self._ctx = sandbox.GuardContext(
             workflow_type=workflow_type, run_id=run_id, mode=mode,
-            error_type=RestrictedCallError, passthrough_modules=self.passthrough,
-            on_violation=record)
-        return functools.partial(sandbox.guarded, ctx)
+            error_type=RestrictedCallError, passthrough_modules=passthrough,
+            on_violation=self._record)
+
+    def __call__(self) -> sandbox.guarded:
+        return sandbox.guarded(self._ctx)
+
+    def _record(self, violation: sandbox.Violation) -> None:
+        if self._fail_task is not None:  # strict mode
+            self._fail_task(RestrictedCallError(violation))
 
 
 def guard_for(mode: str, passthrough_modules: Iterable[str] = ()) -> SandboxGuard:

@@ -16,6 +16,7 @@ import concurrent.futures
 import contextlib
 import functools
 import logging
+import math
 import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -182,7 +183,10 @@ class Worker:
         self._query_token: int | None = None
         self._queries_at = 0.0
         self._next_timer: datetime | None = None
-        self._polled_at = 0.0
+        # the first pass looks for dead workers' leases, times out runs and polls
+        self._polled_at = -math.inf
+        self._announced = False
+        self._starting_passes = 0
         self._faults = FaultBackoff(log, f"worker {self.identity}")
         self._unsettled: set[str] = set()
         self._leasing: concurrent.futures.Future[list[WorkflowTask]] | None = None
@@ -226,16 +230,9 @@ class Worker:
         """
         self._loop = asyncio.get_running_loop()
         self.client.local_workers.register(self)
-        recovered = registered = False
         try:
             while not self._stop.is_set():
                 try:
-                    if not registered:
-                        await self._io(self._register)
-                        registered = True
-                    if not recovered:
-                        await self._io(self.recover_dead_workers)
-                        recovered = True
                     await self._pass()
                 except StoreUnavailableError as exc:
                     await self._wait_out(exc)
@@ -271,6 +268,20 @@ class Worker:
         if self._build([]):
             await self._settle()
 
+    async def _announce(self) -> None:
+        """Record in the store what this worker hosts and start answering routed queries
+        (which marks it as a query poller of its task queue).
+
+        A starting worker does this after its first pass if that pass found nothing to
+        do, else after its second: the first pass frees the leases of dead workers and
+        leases what they left, the second records the outcomes of the activities the
+        first one started, so a worker that restarts after a crash resumes the runs it
+        finds before it spends commits on announcing itself (the registry is advisory,
+        and the dead worker's registration is normally still there).
+        """
+        await self._io(self._register)
+        self._announced = True  # the next pass answers queries (where instances are durable)
+
     def _register(self) -> None:
         """Record in the store what this worker hosts, so that clients without the code
         can check messages (see history._registry)."""
@@ -292,6 +303,10 @@ class Worker:
             # commit in flight still holds it: the next pass settles it first)
             if not self._pipeline.busy:
                 self.cache.discard_departed()
+        if not self._announced:
+            self._starting_passes += 1
+            if not stepped or self._starting_passes >= 2:
+                await self._announce()
         if stepped:
             self._quiet_passes = 0
             if not self._pipeline.busy:  # else the next pass's wait for the commit yields
@@ -424,7 +439,8 @@ class Worker:
         poll = token != self._idle_token or retry_due or clock - self._polled_at > 0.5
         # Query requests are commits too: look for them after a commit, or twice a second.
         # Answered before the build below, from instances that hold only what is durable.
-        if token != self._query_token or clock - self._queries_at > 0.5:
+        if self._announced and (token != self._query_token or
+                                clock - self._queries_at > 0.5):
             self._query_token, self._queries_at = token, clock
             await self._queries.answer_pending(self._io)  # answers leave the runs as they were
         tasks: list[WorkflowTask] = []

@@ -18,7 +18,8 @@ def make_store(tmp_path: Path, request: pytest.FixtureRequest
     """A factory of stores by kind; every store made is closed after the test.
 
     ``postgres`` stores live in a fresh schema of the session's server (the
-    ``postgres_schemas`` fixture drops it afterwards).
+    ``postgres_schemas`` fixture drops it afterwards); ``postgres-pipeline`` ones
+    commit in psycopg's pipeline mode.
     """
     made: list[Store] = []
 
@@ -31,7 +32,7 @@ def make_store(tmp_path: Path, request: pytest.FixtureRequest
         else:
             url = request.getfixturevalue("postgres_url")
             schema = request.getfixturevalue("postgres_schemas")()
-            store = PostgresStore(url, schema=schema)
+            store = PostgresStore(url, schema=schema, pipeline=kind == "postgres-pipeline")
         made.append(store)
         return store
 
@@ -40,7 +41,7 @@ def make_store(tmp_path: Path, request: pytest.FixtureRequest
         store.close()
 
 
-@pytest.fixture(params=STORE_KINDS)
+@pytest.fixture(params=(*STORE_KINDS, "postgres-pipeline"))
 def store(request: pytest.FixtureRequest, make_store: Callable[[str], Store]) -> Store:
     """Each store implementation in turn (the conformance suite runs against all)."""
     return make_store(request.param)

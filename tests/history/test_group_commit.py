@@ -140,11 +140,8 @@ def test_cancel_requested_activities_lists_only_the_owners(store: Store) -> None
 async def test_a_waiter_on_a_runs_end_sleeps_through_its_other_commits(store: Store) -> None:
     import asyncio
 
-    from replay.history import PostgresStore, RunCloseWaits
+    from replay.history import RunCloseWaits
 
-    if isinstance(store, PostgresStore):  # it wakes waiters per run and per task queue
-        assert not isinstance(store, RunCloseWaits)
-        return
     assert isinstance(store, RunCloseWaits)
     _open(store, "a", "wf-a")
     token = store.change_token()

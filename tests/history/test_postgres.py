@@ -19,6 +19,8 @@ import psycopg
 import pytest
 
 from replay.history import (
+    ActivityCancelRequested,
+    Append,
     Deliver,
     HandlerSignature,
     PostgresStore,
@@ -33,7 +35,7 @@ from replay.history._changes import Change
 from replay.history._postgres_conn import parse_target
 from replay.history._postgres_rows import handled_changes
 from replay.history._postgres_schema import SCHEMA_VERSION
-from tests.history.samples import signal, started
+from tests.history.samples import activity, signal, started, task_done
 from tests.strategies import T0
 
 
@@ -63,12 +65,16 @@ def test_every_change_kind_has_sql() -> None:
 def test_url_parameters_and_masked_password() -> None:
     target = parse_target("postgresql://app:s3cret@db.example:5433/prod?schema=wf&pool_size=3"
                           "&sslmode=require")
-    assert (target.schema, target.pool_size) == ("wf", 3)
+    assert (target.schema, target.pool_size, target.pipeline) == ("wf", 3, False)
     assert target.conninfo == "postgresql://app:s3cret@db.example:5433/prod?sslmode=require"
     assert "s3cret" not in target.shown and ":***@" in target.shown
     assert parse_target("postgres://h/db", schema="x").schema == "x"
     with pytest.raises(ValueError, match="schema name 'Bad-Name' is not allowed"):
         parse_target("postgresql://h/db?schema=Bad-Name")
+    assert parse_target("postgresql://h/db?pipeline=on").pipeline is True
+    assert parse_target("postgresql://h/db?pipeline=on", pipeline=False).pipeline is False
+    with pytest.raises(ValueError, match="pipeline must be on or off, got 'maybe'"):
+        parse_target("postgresql://h/db?pipeline=maybe")
 
 
 def test_events_are_append_only_even_for_raw_sql(pg: Any, postgres_url: str) -> None:
@@ -193,6 +199,15 @@ def test_open_by_url_and_a_bad_server() -> None:
     assert store_from_url("mysql://x") is None
 
 
+async def _settled(store: PostgresStore, before: int) -> None:
+    """Wait until ``store``'s listener has received another process's commit, then let any
+    wake-up it caused run (one is delivered within a loop turn)."""
+    while store.change_token() == before:
+        await asyncio.sleep(0.001)
+    for _ in range(3):
+        await asyncio.sleep(0)
+
+
 async def test_a_commit_on_another_connection_wakes_waiters_of_its_run_only(pg: Any) -> None:
     one = pg()
     other = pg(one.schema)  # as another process (or host) would
@@ -211,11 +226,68 @@ async def test_a_commit_on_another_connection_wakes_waiters_of_its_run_only(pg: 
     assert not waiting.done()
     other.commit([Deliver("a", signal())])
     assert await asyncio.wait_for(waiting, 60) is True
+    # a waiter on run a's end sleeps through its steps on another host, not its end
+    token = one.change_token()
+    ending = asyncio.ensure_future(one.wait_closed("a", 10, since=token))
+    await asyncio.sleep(0)
+    other.commit([Deliver("a", signal())])
+    await _settled(one, token)
+    assert not ending.done()
+    other.commit([Append("a", [WorkflowCompleted(event_id=4, time=T0)], 3)])
+    assert await asyncio.wait_for(ending, 60) is True
     queue = asyncio.ensure_future(one.wait_changed(10, since=one.change_token(),
                                                    task_queue="q"))
     await asyncio.sleep(0)
     other.commit([Deliver("b", signal())])  # run b is on queue q: a new workflow task
     assert await asyncio.wait_for(queue, 60) is True
+
+
+async def test_a_worker_store_wakes_for_its_queues_not_for_every_commit(pg: Any) -> None:
+    """An unscoped wait on a store whose workers lease from queue ``aq`` sleeps through
+    another host's commits to other queues, and wakes for the commit that asks one of its
+    activities (of a run on another queue) to cancel, and for new work on its queue."""
+    worker = pg()
+    other = pg(worker.schema)  # as another host would
+    other.commit([Start("a", started("wf-a")), Append("a", [task_done(2), activity(3)], 1)])
+    other.commit([Start("b", started("wf-b", task_queue="bq"))])
+    assert worker.lease_activity_tasks("aq", "w1", T0 + timedelta(seconds=2),
+                                       timedelta(minutes=1), 1)
+    token = worker.change_token()
+    waiting = asyncio.ensure_future(worker.wait_changed(30, since=token))
+    await asyncio.sleep(0)
+    other.commit([Deliver("b", signal())])  # run b's queue bq gets a workflow task
+    await _settled(worker, token)
+    assert not waiting.done()
+    # run a is on queue q; its activity (event 3) on aq, leased here, is asked to cancel
+    other.commit([Append("a", [ActivityCancelRequested(event_id=4, time=T0,
+                                                       scheduled_event_id=3)], 3)])
+    assert await asyncio.wait_for(waiting, 60) is True
+    assert worker.cancel_requested_activities("w1") == [("a", 3)]
+    # the worker retires: its store's unscoped waits wake for any commit again
+    worker.retire_worker("w1")
+    waiting = asyncio.ensure_future(worker.wait_changed(30, since=worker.change_token()))
+    await asyncio.sleep(0)
+    other.commit([Deliver("b", signal())])
+    assert await asyncio.wait_for(waiting, 60) is True
+
+
+def test_workflow_tasks_are_shared_among_the_workers_polling_the_queue(pg: Any) -> None:
+    """A worker leases its share of the free workflow tasks (of the workers that polled
+    the queue in the last seconds), not all of them, so that runs started together spread
+    over the workers; alone, it takes every one it asks for."""
+    store = pg()
+    store.commit([Start(f"r{i}", started(f"wf-{i}")) for i in range(4)])
+    now, lease = T0 + timedelta(seconds=5), timedelta(minutes=1)
+    for worker in ("w1", "w2"):  # both poll queue q (a worker looks for queries too)
+        assert store.pending_queries("q", worker) == []
+    first = store.lease_workflow_tasks("q", "w1", now, lease, 64)
+    assert len(first) == 2
+    second = store.lease_workflow_tasks("q", "w2", now, lease, 64)
+    assert len(second) == 1  # half of the two left
+    store.retire_query_poller("w2")
+    rest = store.lease_workflow_tasks("q", "w1", now, lease, 64)
+    assert len(rest) == 1
+    assert sorted(t.run_id for t in first + second + rest) == ["r0", "r1", "r2", "r3"]
 
 
 async def test_tail_across_connections_and_a_lost_listener(pg: Any, postgres_url: str) -> None:
