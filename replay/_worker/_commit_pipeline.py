@@ -34,6 +34,7 @@ from datetime import datetime
 from replay.history import InternalError, Store, StoreError
 
 from ._group_commit import Pending, Written, commit_group
+from ._store_io import PoolSource
 
 
 def _nothing() -> None:
@@ -47,9 +48,10 @@ class CommitPipeline:
     such as the in-memory one); ``settle`` then returns without waiting.
     """
 
-    def __init__(self, store: Store, *, inline: bool) -> None:
+    def __init__(self, store: Store, *, inline: bool, pools: PoolSource | None = None) -> None:
         self._store = store
         self._inline = inline
+        self._pools = pools
         self._thread: concurrent.futures.ThreadPoolExecutor | None = None
         self._in_flight: concurrent.futures.Future[Written] | None = None
         self._on_fault: Callable[[], None] = _nothing
@@ -71,20 +73,31 @@ class CommitPipeline:
         """
         if self._in_flight is not None:
             raise InternalError("a group commit was submitted while another is in flight")
-        if self._inline:
-            done: concurrent.futures.Future[Written] = concurrent.futures.Future()
+        thread = None if self._inline else self._commit_thread()
+        fut: concurrent.futures.Future[Written] | None = None
+        if thread is not None:
             try:
-                done.set_result(commit_group(self._store, pending, now))
+                fut = thread.submit(commit_group, self._store, pending, now)
+            except RuntimeError:  # the client closed it just now: the store is closed
+                fut = None
+        if fut is None:  # inline (in memory, or closed: the store then says it is closed)
+            fut = concurrent.futures.Future()
+            try:
+                fut.set_result(commit_group(self._store, pending, now))
             except StoreError as exc:
-                done.set_exception(exc)
-            self._in_flight = done
-        else:
-            if self._thread is None:
-                self._thread = concurrent.futures.ThreadPoolExecutor(
-                    1, thread_name_prefix="replay-commit")
-            self._in_flight = self._thread.submit(commit_group, self._store, pending, now)
+                fut.set_exception(exc)
+        self._in_flight = fut
         self._on_fault = on_fault
         self.submitted += 1
+
+    def _commit_thread(self) -> concurrent.futures.ThreadPoolExecutor | None:
+        if self._thread is None:
+            if self._pools is None:
+                self._thread = concurrent.futures.ThreadPoolExecutor(
+                    1, thread_name_prefix="replay-commit")
+            else:  # the client's: it waits for the commit in flight before closing the store
+                self._thread = self._pools.executor(1, "replay-commit")
+        return self._thread
 
     async def settle(self) -> Written | None:
         """Wait for the commit in flight and tell each of its batches its outcome.

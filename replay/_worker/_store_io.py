@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import functools
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import ParamSpec, Protocol, TypeVar
 
 from replay.history import MemoryStore, ReplayError, Store
 
@@ -48,6 +47,13 @@ def check_threads(given: object) -> int:
     return given
 
 
+class PoolSource(Protocol):
+    """Where a :class:`StoreIO` gets its threads (a client's ``StoreCalls``)."""
+
+    def executor(self, threads: int, name: str
+                 ) -> concurrent.futures.ThreadPoolExecutor | None: ...
+
+
 class StoreIO:
     """Runs one worker's store calls in up to ``threads`` threads (inline in memory).
 
@@ -55,21 +61,28 @@ class StoreIO:
     is cancelled still completes in its thread (a lease is not undone).
     """
 
-    def __init__(self, store: Store, threads: int, name: str = "replay-store") -> None:
+    def __init__(self, store: Store, threads: int, name: str = "replay-store",
+                 pools: PoolSource | None = None) -> None:
         self.inline = isinstance(store, MemoryStore)
         """True when calls run on the caller's thread (the store never waits)."""
         self.threads = check_threads(threads)
         self._name = name
+        self._pools = pools
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
 
-    async def __call__(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-        if self.inline:
-            return fn(*args, **kwargs)
+    def _executor(self) -> concurrent.futures.ThreadPoolExecutor | None:
+        """The threads, made on first use (by ``pools``, the client's, which waits for
+        them before it closes the store); None once the client closed them."""
         if self._pool is None:
-            self._pool = concurrent.futures.ThreadPoolExecutor(
-                self.threads, thread_name_prefix=self._name)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
+            if self._pools is None:
+                self._pool = concurrent.futures.ThreadPoolExecutor(
+                    self.threads, thread_name_prefix=self._name)
+            else:
+                self._pool = self._pools.executor(self.threads, self._name)
+        return self._pool
+
+    async def __call__(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return await asyncio.wrap_future(self.submit(fn, *args, **kwargs))
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
                ) -> concurrent.futures.Future[T]:
@@ -78,17 +91,18 @@ class StoreIO:
         Unlike an awaited call, the future outlives a cancelled waiter: whoever holds
         it can still act on the result (a lease taken all the same, say).
         """
-        if self.inline:
-            done: concurrent.futures.Future[T] = concurrent.futures.Future()
+        pool = None if self.inline else self._executor()
+        if pool is not None:
             try:
-                done.set_result(fn(*args, **kwargs))
-            except BaseException as exc:
-                done.set_exception(exc)
-            return done
-        if self._pool is None:
-            self._pool = concurrent.futures.ThreadPoolExecutor(
-                self.threads, thread_name_prefix=self._name)
-        return self._pool.submit(fn, *args, **kwargs)
+                return pool.submit(fn, *args, **kwargs)
+            except RuntimeError:  # the client closed the pool just now: the store is closed
+                pass
+        done: concurrent.futures.Future[T] = concurrent.futures.Future()
+        try:  # in memory, or closed (the store then says it is closed)
+            done.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            done.set_exception(exc)
+        return done
 
     def close(self) -> None:
         """Let the calls in flight finish and stop the threads (a later call starts new ones)."""

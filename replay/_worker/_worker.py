@@ -134,8 +134,12 @@ class Worker:
         self.client = client
         # Store calls that would block the event loop run in threads (see _store_io), and
         # group commits in one more, one at a time (see _commit_pipeline).
-        self._io = StoreIO(client.store, max_concurrent_store_calls, "replay-worker-store")
-        self._pipeline = CommitPipeline(client.store, inline=self._io.inline)
+        # Both take their threads from the client, whose close() waits for the calls in
+        # flight before it closes the store under them.
+        self._io = StoreIO(client.store, max_concurrent_store_calls, "replay-worker-store",
+                           client.store_calls)
+        self._pipeline = CommitPipeline(client.store, inline=self._io.inline,
+                                        pools=client.store_calls)
         self.metrics = metrics or WorkerMetrics()
         """Where this worker reports what it does (see :class:`WorkerMetrics`)."""
         # without a metrics sink, nothing is timed
@@ -175,6 +179,7 @@ class Worker:
         self._stop = asyncio.Event()
         self._waiter: asyncio.Future[bool] | None = None
         self._run_task: asyncio.Task[None] | None = None
+        self._running: asyncio.Task[Any] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._quiet_passes = 0
         self.task_failures: dict[str, Exception] = {}
@@ -229,6 +234,7 @@ class Worker:
         store) cannot clear by waiting: ``run()`` raises it.
         """
         self._loop = asyncio.get_running_loop()
+        self._running = asyncio.current_task()
         self.client.local_workers.register(self)
         try:
             while not self._stop.is_set():
@@ -245,6 +251,9 @@ class Worker:
         """Settle the commit in flight, let the activities finish (for the graceful
         timeout), record what they ended with, and hand back what is left."""
         await self._settle_quietly()
+        if not self._announced:  # stopped within its first passes: it ran all the same
+            with contextlib.suppress(ReplayError):
+                await self._announce()
         self.client.local_workers.unregister(self)
         # A store fault while stopping must not turn a clean stop into an error: a
         # poller not retired stops counting once it has been silent long enough.
@@ -349,6 +358,10 @@ class Worker:
             self._waiter.cancel()
         if self._run_task is not None:
             await self._run_task
+        elif self._running is not None and self._running is not asyncio.current_task():
+            # run() started by the caller: its stop settles the commit in flight and
+            # records the last outcomes, store calls that end before this returns
+            await asyncio.wait({self._running})
 
     @property
     def quiet_passes(self) -> int:
