@@ -134,12 +134,8 @@ class Worker:
         self.client = client
         # Store calls that would block the event loop run in threads (see _store_io), and
         # group commits in one more, one at a time (see _commit_pipeline).
-        # Both take their threads from the client, whose close() waits for the calls in
-        # flight before it closes the store under them.
-        self._io = StoreIO(client.store, max_concurrent_store_calls, "replay-worker-store",
-                           client.store_calls)
-        self._pipeline = CommitPipeline(client.store, inline=self._io.inline,
-                                        pools=client.store_calls)
+        self._io = StoreIO(client.store, max_concurrent_store_calls, "replay-worker-store")
+        self._pipeline = CommitPipeline(client.store, inline=self._io.inline)
         self.metrics = metrics or WorkerMetrics()
         """Where this worker reports what it does (see :class:`WorkerMetrics`)."""
         # without a metrics sink, nothing is timed
@@ -358,10 +354,6 @@ class Worker:
             self._waiter.cancel()
         if self._run_task is not None:
             await self._run_task
-        elif self._running is not None and self._running is not asyncio.current_task():
-            # run() started by the caller: its stop settles the commit in flight and
-            # records the last outcomes, store calls that end before this returns
-            await asyncio.wait({self._running})
 
     @property
     def quiet_passes(self) -> int:
