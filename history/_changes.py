@@ -58,6 +58,19 @@ class ActivityRow:
             return now + default
         return now + timedelta(seconds=self.attempt_timeout + 1)
 
+    def leased(self, owner: str, now: datetime, default: timedelta) -> ActivityRow:
+        """The row as a lease taken ``now`` by ``owner`` leaves it (one attempt more)."""
+        return ActivityRow(
+            run_id=self.run_id, scheduled_event_id=self.scheduled_event_id,
+            workflow_id=self.workflow_id, task_queue=self.task_queue,
+            activity_type=self.activity_type, activity_id=self.activity_id, args=self.args,
+            scheduled_time=self.scheduled_time, available_at=self.available_at,
+            attempt=self.attempt + 1, lease_owner=owner,
+            lease_expires_at=self.lease_until(now, default),
+            heartbeat_details=self.heartbeat_details, cancel_requested=self.cancel_requested,
+            attempt_timeout=self.attempt_timeout, last_failure=self.last_failure,
+            last_heartbeat_at=self.last_heartbeat_at)
+
     def to_task(self) -> ActivityTask:
         """The row as the leased task handed to a worker (the lease must be set)."""
         assert self.lease_owner is not None and self.lease_expires_at is not None

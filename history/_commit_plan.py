@@ -17,8 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
-
-import attrs
+from typing import cast
 
 from ._batch import RUNNING, Lookup, Plan, RunHead
 from ._changes import (
@@ -35,6 +34,7 @@ from ._changes import (
     InsertTimer,
     LeaseActivityTask,
     NeedWorkflowTask,
+    RemoveRunWork,
     RequestActivityCancel,
 )
 from ._derive import plan_operation
@@ -176,7 +176,9 @@ def coalesce(changes: Sequence[Change], gone: set[str] | None = None) -> list[Ch
       dropped (the finish decides the row), and so is the finish too when the need was
       to create the row (no row before, none after: a requested update always has one);
     * an :class:`InsertActivityTask` followed by the lease of the same task becomes
-      one insert of the leased row.
+      one insert of the leased row;
+    * a :class:`NeedWorkflowTask` that creates the row is dropped when the run's
+      :class:`RemoveRunWork` (it ended) follows: no row before, none after.
     """
     out: list[Change | None] = []
     events_at: dict[str, int] = {}
@@ -185,16 +187,15 @@ def coalesce(changes: Sequence[Change], gone: set[str] | None = None) -> list[Ch
     for change in changes:
         kind = type(change)
         if kind is AddEvents:
-            assert isinstance(change, AddEvents)
+            change = cast(AddEvents, change)
             at = events_at.get(change.run_id)
             if at is not None:
-                first = out[at]
-                assert isinstance(first, AddEvents)
+                first = cast(AddEvents, out[at])
                 out[at] = AddEvents(change.run_id, first.events + change.events)
                 continue
             events_at[change.run_id] = len(out)
         elif kind is NeedWorkflowTask:
-            assert isinstance(change, NeedWorkflowTask)
+            change = cast(NeedWorkflowTask, change)
             if gone is not None:
                 gone.discard(change.run_id)
             if change.has_inputs:
@@ -202,35 +203,33 @@ def coalesce(changes: Sequence[Change], gone: set[str] | None = None) -> list[Ch
                     continue  # the row is already needed: a second need changes nothing
                 need_at[change.run_id] = len(out)
         elif kind is FinishWorkflowTask:
-            assert isinstance(change, FinishWorkflowTask)
+            change = cast(FinishWorkflowTask, change)
             at = need_at.pop(change.run_id, -1)
             if gone is not None:
                 gone.discard(change.run_id)
             if at >= 0:
-                need = out[at]
-                assert isinstance(need, NeedWorkflowTask)
+                need = cast(NeedWorkflowTask, out[at])
                 out[at] = None
                 if need.new_row:
                     if gone is not None:
                         gone.add(change.run_id)
                     continue
         elif kind is LeaseActivityTask:
-            assert isinstance(change, LeaseActivityTask)
+            change = cast(LeaseActivityTask, change)
             at = insert_at.pop((change.run_id, change.scheduled_event_id), -1)
             if at >= 0:
-                inserted = out[at]
-                assert isinstance(inserted, InsertActivityTask)
-                row = inserted.row
-                out[at] = InsertActivityTask(attrs.evolve(
-                    row, attempt=row.attempt + 1, lease_owner=change.owner,
-                    lease_expires_at=row.lease_until(change.now, change.default_lease)))
+                row = cast(InsertActivityTask, out[at]).row
+                out[at] = InsertActivityTask(row.leased(change.owner, change.now,
+                                                        change.default_lease))
                 continue
         elif kind is InsertActivityTask:
-            assert isinstance(change, InsertActivityTask)
+            change = cast(InsertActivityTask, change)
             insert_at[change.row.run_id, change.row.scheduled_event_id] = len(out)
         elif kind not in _LEAVE_TASK_ROW:
             run_id = getattr(change, "run_id", "")
-            need_at.pop(run_id, None)
+            at = need_at.pop(run_id, -1)
+            if kind is RemoveRunWork and at >= 0 and cast(NeedWorkflowTask, out[at]).new_row:
+                out[at] = None  # the row the need would create is removed with the run's work
             if gone is not None:
                 gone.discard(run_id)
         out.append(change)

@@ -353,6 +353,49 @@ _PARAMS: dict[type, Callable[[Any], tuple[Any, ...] | dict[str, Any]]] = {
 INSERT_EVENT = "INSERT INTO events (run_id, event_id, kind, time, data) VALUES (?, ?, ?, ?, ?)"
 
 
+def _add_events(conn: sqlite3.Connection, change: AddEvents, gone: set[str]) -> None:
+    rows = [event_row(change.run_id, e) for e in change.events]
+    if len(rows) == 1:
+        conn.execute(INSERT_EVENT, rows[0])
+    else:
+        conn.executemany(INSERT_EVENT, rows)
+
+
+def _set_search(conn: sqlite3.Connection, change: SetSearchAttributes, gone: set[str]) -> None:
+    apply_set(conn, "?", change.run_id, change.values, fresh=change.fresh)
+
+
+def _finish(conn: sqlite3.Connection, change: FinishWorkflowTask, gone: set[str]) -> None:
+    # the row goes unless requested updates keep it: then it is only reset
+    if conn.execute(_SQL[FinishWorkflowTask][0], (change.run_id,)).rowcount == 0:
+        conn.execute(_SQL[FinishWorkflowTask][1], (change.run_id,))
+    else:
+        gone.add(change.run_id)
+
+
+def _need(conn: sqlite3.Connection, change: NeedWorkflowTask, gone: set[str]) -> None:
+    gone.discard(change.run_id)
+    conn.execute(_SQL[NeedWorkflowTask][0], _PARAMS[NeedWorkflowTask](change))
+
+
+def _delete_activity(conn: sqlite3.Connection, change: DeleteActivityTask,
+                     gone: set[str]) -> None:
+    done = conn.execute(_SQL[DeleteActivityTask][0],
+                        (change.run_id, change.scheduled_event_id))
+    if done.rowcount == 0 and change.missing is not None:
+        raise change.missing
+
+
+_SPECIAL: dict[type, Callable[[sqlite3.Connection, Any, set[str]], None]] = {
+    AddEvents: _add_events,
+    SetSearchAttributes: _set_search,
+    FinishWorkflowTask: _finish,
+    NeedWorkflowTask: _need,
+    DeleteActivityTask: _delete_activity,
+}
+"""Changes applied by a function of their own rather than by their statements alone."""
+
+
 def apply_changes(conn: sqlite3.Connection, changes: Iterable[Change]) -> set[str]:
     """Run the SQL of each change, in order, on the connection's open transaction.
 
@@ -361,33 +404,14 @@ def apply_changes(conn: sqlite3.Connection, changes: Iterable[Change]) -> set[st
     """
     gone: set[str] = set()
     for change in changes:
-        if isinstance(change, AddEvents):
-            rows = [event_row(change.run_id, e) for e in change.events]
-            if len(rows) == 1:
-                conn.execute(INSERT_EVENT, rows[0])
-            else:
-                conn.executemany(INSERT_EVENT, rows)
+        kind = type(change)
+        special = _SPECIAL.get(kind)
+        if special is not None:
+            special(conn, change, gone)
             continue
-        if isinstance(change, SetSearchAttributes):
-            apply_set(conn, "?", change.run_id, change.values, fresh=change.fresh)
-            continue
-        if isinstance(change, FinishWorkflowTask):
-            # the row goes unless requested updates keep it: then it is only reset
-            if conn.execute(_SQL[FinishWorkflowTask][0], (change.run_id,)).rowcount == 0:
-                conn.execute(_SQL[FinishWorkflowTask][1], (change.run_id,))
-            else:
-                gone.add(change.run_id)
-            continue
-        if isinstance(change, NeedWorkflowTask):
-            gone.discard(change.run_id)
-        if isinstance(change, DeleteActivityTask) and change.missing is not None:
-            params = _PARAMS[DeleteActivityTask](change)
-            if conn.execute(_SQL[DeleteActivityTask][0], params).rowcount == 0:
-                raise change.missing
-            continue
-        statements = _SQL[type(change)]
+        statements = _SQL[kind]
         if statements:
-            params = _PARAMS[type(change)](change)
+            params = _PARAMS[kind](change)
             for sql in statements:
                 conn.execute(sql, params)
     return gone

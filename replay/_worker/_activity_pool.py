@@ -148,9 +148,9 @@ class ActivityPool:
         self._wake()
 
     @property
-    def has_outcomes(self) -> bool:
-        """True if outcomes wait to be recorded."""
-        return bool(self._outbox)
+    def outcomes(self) -> int:
+        """How many outcomes wait to be recorded."""
+        return len(self._outbox)
 
     def take_outcomes(self) -> list[Outcome]:
         """The outcomes waiting to be recorded, oldest first; the queue is left empty.

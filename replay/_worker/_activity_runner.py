@@ -142,7 +142,8 @@ class ActivityRunner:
 
     async def run(self, task: ActivityTask, scheduled: ActivityScheduled,
                   workflow_type: str, ctx_holder: dict[str, Any]) -> None:
-        """Run one attempt in the calling task and queue its outcome."""
+        """Run one attempt (that :meth:`start` checked) in the calling task and queue its
+        outcome."""
         ctx = self._context(task, scheduled, workflow_type)
         ctx_holder["ctx"] = ctx
         try:

@@ -24,6 +24,7 @@ from replay.history._changes import (
     AddEvents,
     Change,
     DeleteActivityTask,
+    DropIdleWorkflowTask,
     FinishWorkflowTask,
     InsertActivityTask,
     LeaseActivityTask,
@@ -125,11 +126,22 @@ def test_coalesce_merges_events_and_cancels_a_need_finished_in_the_batch() -> No
     assert coalesce(changes) == [AddEvents("a", (e1, e2)), DeleteActivityTask("a", 1)]
 
 
+def test_coalesce_drops_a_new_task_row_the_end_of_the_run_removes() -> None:
+    created: list[Change] = [NeedWorkflowTask("a", "q", True, new_row=True),
+                             DeleteActivityTask("a", 1), RemoveRunWork("a")]
+    assert coalesce(created) == [DeleteActivityTask("a", 1), RemoveRunWork("a")]
+    existed: list[Change] = [NeedWorkflowTask("a", "q", True), RemoveRunWork("a")]
+    assert coalesce(existed) == existed
+    other_run: list[Change] = [NeedWorkflowTask("b", "q", True, new_row=True),
+                               RemoveRunWork("a")]
+    assert coalesce(other_run) == other_run
+
+
 def test_coalesce_keeps_the_finish_when_the_row_existed_or_something_else_touched_it() -> None:
     existed: list[Change] = [NeedWorkflowTask("a", "q", True), FinishWorkflowTask("a")]
     assert coalesce(existed) == [FinishWorkflowTask("a")]
-    touched: list[Change] = [NeedWorkflowTask("a", "q", True, new_row=True), RemoveRunWork("a"),
-               FinishWorkflowTask("a")]
+    touched: list[Change] = [NeedWorkflowTask("a", "q", True, new_row=True),
+                             DropIdleWorkflowTask("a"), FinishWorkflowTask("a")]
     assert coalesce(touched) == touched
     other_run: list[Change] = [NeedWorkflowTask("a", "q", True, new_row=True),
                                FinishWorkflowTask("b")]
