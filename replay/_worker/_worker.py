@@ -355,6 +355,17 @@ class Worker:
         if self._run_task is not None:
             await self._run_task
 
+    async def wait_stopped(self) -> None:
+        """Wait until ``run()`` has returned, however it was started (``shutdown()``
+        waits only for the ``run()`` that ``async with`` started). Its outcome stays
+        with the task that awaits it; nothing is raised here."""
+        task = self._running
+        if task is None or task is asyncio.current_task() or task.done():
+            return
+        if task.get_loop() is not asyncio.get_running_loop():
+            return
+        await asyncio.wait([task])
+
     @property
     def quiet_passes(self) -> int:
         """Polling passes in a row that found no work while no activity was running.
