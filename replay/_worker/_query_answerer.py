@@ -40,20 +40,23 @@ class QueryAnswerer:
         # (with the worker's workflow interceptors, which see the query's headers)
         self._replayed = QueryEngine(store, converter, capacity=16, interceptors=interceptors)
 
-    async def answer_pending(self, call: StoreIO) -> bool:
-        """Answer every query waiting on the task queue; True if there was one.
+    async def look(self, call: StoreIO) -> list[QueryRequest]:
+        """The queries waiting on the task queue, oldest first (the look marks this
+        worker as a query poller of its task queue). The store call goes through
+        ``call``, off the event loop."""
+        if self._channel is None:
+            return []
+        return await call(self._channel.pending_queries, self._task_queue, self._identity)
 
-        The store calls (the look, the answers) go through ``call``, off the event
-        loop; the answers are computed on it, where the instances live.
-        """
-        channel = self._channel
-        if channel is None:
-            return False
-        pending = await call(channel.pending_queries, self._task_queue, self._identity)
-        if pending:
-            answers = [self._answer(request) for request in pending]
-            await call(_answer_all, channel, answers)
-        return bool(pending)
+    def answers(self, requests: list[QueryRequest]) -> list[QueryRequest]:
+        """The answers to ``requests`` from the instances as they are now (computed on
+        the event loop, where the instances live; nothing is sent)."""
+        return [self._answer(request) for request in requests]
+
+    async def send(self, call: StoreIO, answers: list[QueryRequest]) -> None:
+        """Record ``answers`` in the store's query channel, through ``call``."""
+        if self._channel is not None and answers:
+            await call(_answer_all, self._channel, answers)
 
     def retire(self) -> None:
         """This worker stops: clients no longer wait for it to answer."""

@@ -32,6 +32,7 @@ from replay.history import (
     Deliver,
     Event,
     Failure,
+    QueryRequest,
     RecordTaskFailure,
     ReplayError,
     StaleResultError,
@@ -454,11 +455,13 @@ class Worker:
         retry_due = next_retry is not None and next_retry <= self.client.clock.now()
         poll = token != self._idle_token or retry_due or clock - self._polled_at > 0.5
         # Query requests are commits too: look for them after a commit, or twice a second.
-        # Answered before the build below, from instances that hold only what is durable.
+        # Looked for before the lease, so a message sent before a query is leased with
+        # it at the latest, and answered from instances that hold only what is durable.
+        queries: list[QueryRequest] = []
         if self._announced and (token != self._query_token or
                                 clock - self._queries_at > 0.5):
             self._query_token, self._queries_at = token, clock
-            await self._queries.answer_pending(self._io)  # answers leave the runs as they were
+            queries = await self._queries.look(self._io)
         tasks: list[WorkflowTask] = []
         if poll:
             if clock - self._polled_at > 0.5:
@@ -467,7 +470,9 @@ class Worker:
                 self._timer_token = None
             self._polled_at = clock
             tasks = await self._lease_workflow_tasks()  # nothing awaited from here to submit
+        answers = self._answer_queries(queries, tasks)
         progressed |= self._build(tasks)
+        await self._queries.send(self._io, answers)
         if poll:
             found = await self._pool.poll(self.client.clock.now(), self._io) or bool(tasks)
             self._idle_token = None if found else token
@@ -475,6 +480,19 @@ class Worker:
         progressed |= await self._fire_timers()
         await self._pool.check_cancellations(self._io)
         return progressed
+
+    def _answer_queries(self, queries: list[QueryRequest],
+                        tasks: list[WorkflowTask]) -> list[QueryRequest]:
+        """Answers to the ``queries`` of runs this pass does not activate. A query of a
+        run activated now waits for the next pass, after that activation is written: it
+        sees the messages the run was sent before it (the next pass looks again)."""
+        if not queries:
+            return []
+        activated = {t.run_id for t in tasks}
+        now = [q for q in queries if q.run_id not in activated]
+        if len(now) < len(queries):
+            self._query_token = None
+        return self._queries.answers(now)
 
     async def _lease_workflow_tasks(self) -> list[WorkflowTask]:
         now = self.client.clock.now()

@@ -30,6 +30,7 @@ from replay.history import (
     InternalError,
     MemoryStore,
     Operation,
+    QueryChannel,
     ReplayError,
     SqliteStore,
     Start,
@@ -43,10 +44,10 @@ from tests.strategies import T0
 from .workers.harness import bounded, check_history, wait_until
 from .workers.stores import make_store
 from .workflows import pipeline
-from .workflows.pipeline import OneStep, Pair, TwoSteps, tracked
+from .workflows.pipeline import Counter, OneStep, Pair, TwoSteps, tracked
 
 QUEUE = "pipeline"
-WORKFLOWS = [TwoSteps, OneStep, Pair]
+WORKFLOWS = [TwoSteps, OneStep, Pair, Counter]
 
 Batches = Sequence[Sequence[Operation]]
 
@@ -167,6 +168,35 @@ async def test_a_second_outcome_of_the_run_waits_for_the_commit_in_flight(
         gate.open()
         assert await bounded(run.result()) == ["LEFT", "RIGHT", "AFTER"]
     check_history(client.store, run.run_id or "")
+
+
+async def test_a_query_sent_after_a_signal_sees_it(
+        gated: tuple[Client, GatedCommits]) -> None:
+    # The signal and the query both reach the store while the worker waits for a commit
+    # in flight, so its next pass finds the query and the signal's workflow task at
+    # once: the query is answered after the signal's activation is written, not from
+    # the instance as it was before it.
+    client, gate = gated
+    pipeline.reset("parked")
+    async with worker(client) as w:
+        counter = await client.start_workflow(Counter.run, id="c", task_queue=QUEUE)
+        assert await bounded(counter.query(Counter.value)) == 0
+        parked = await client.start_workflow(OneStep.run, "parked", id="p", task_queue=QUEUE)
+        await wait_until(lambda: "parked:start" in pipeline.TRACKED)
+        gate.arm(outcome_of(parked.run_id or ""))
+        pipeline.release("parked")
+        await wait_until(gate.entered.is_set)  # the worker's next pass waits for it
+        await counter.signal(Counter.add, 5)
+        asking = asyncio.ensure_future(counter.query(Counter.value))
+        channel = client.store
+        assert isinstance(channel, QueryChannel)
+        await wait_until(lambda: bool(channel.pending_queries(QUEUE, w.identity)))
+        gate.open()
+        assert await bounded(asking) == 5
+        await counter.signal(Counter.finish)
+        assert await bounded(counter.result()) == 5
+        assert await bounded(parked.result()) == "PARKED"
+    check_history(client.store, counter.run_id or "")
 
 
 async def test_shutdown_waits_for_the_commit_in_flight_and_settles_it(

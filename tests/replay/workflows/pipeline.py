@@ -72,3 +72,29 @@ class Pair:
             workflow.execute_activity(tracked, right, start_to_close_timeout=_TIMEOUT))
         last = await workflow.execute_activity(tracked, after, start_to_close_timeout=_TIMEOUT)
         return [*both, last]
+
+
+@workflow.defn
+class Counter:
+    """Adds what it is sent until told to finish; a query reads the total."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.done = False
+
+    @workflow.run
+    async def run(self) -> int:
+        await workflow.wait_condition(lambda: self.done)
+        return self.total
+
+    @workflow.signal
+    def add(self, n: int) -> None:
+        self.total += n
+
+    @workflow.signal
+    def finish(self) -> None:
+        self.done = True
+
+    @workflow.query
+    def value(self) -> int:
+        return self.total
