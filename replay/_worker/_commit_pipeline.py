@@ -54,6 +54,7 @@ class CommitPipeline:
         self._pools = pools
         self._thread: concurrent.futures.ThreadPoolExecutor | None = None
         self._in_flight: concurrent.futures.Future[Written] | None = None
+        self._runs: set[str] = set()  # the runs the commit in flight appends to
         self._on_fault: Callable[[], None] = _nothing
         self.submitted = 0
         """How many commits were submitted (tests wait on it)."""
@@ -87,8 +88,14 @@ class CommitPipeline:
             except StoreError as exc:
                 fut.set_exception(exc)
         self._in_flight = fut
+        self._runs = {p.run_id for p in pending}
         self._on_fault = on_fault
         self.submitted += 1
+
+    def in_flight_for(self, run_id: str) -> concurrent.futures.Future[Written] | None:
+        """The commit in flight if it appends to ``run_id`` (done once written)."""
+        fut = self._in_flight
+        return fut if fut is not None and run_id in self._runs else None
 
     def _commit_thread(self) -> concurrent.futures.ThreadPoolExecutor | None:
         if self._thread is None:

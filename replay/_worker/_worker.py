@@ -428,6 +428,11 @@ class Worker:
         exc = self.task_failures.get(run_id)
         return str(exc) if exc is not None else None
 
+    def commit_in_flight(self, run_id: str) -> concurrent.futures.Future[Any] | None:
+        """The group commit being written that appends to the run, if any (a client of
+        this process waits for it before it appends a message to the run)."""
+        return self._pipeline.in_flight_for(run_id)
+
     def _idle_timeout(self, next_timer: datetime | None) -> float:
         now = self.client.clock.now()
         candidates = [0.5]
@@ -532,14 +537,18 @@ class Worker:
             for outcome in taken:
                 self._pool.requeue(outcome)
 
+        local = self.client.local_workers
         try:
             for t in tasks:
+                if local.is_sending(t.run_id):  # after the message: give the task back
+                    self._unsettled.add(t.run_id)
+                    continue
                 p = self._activate(t.run_id, now)
                 if p is not None:
                     pending.append(p)
             later: list[Outcome] = []
             for outcome in self._pool.take_outcomes():
-                if outcome.task.run_id in claimed:
+                if outcome.task.run_id in claimed or local.is_sending(outcome.task.run_id):
                     later.append(outcome)
                     continue
                 taken.append(outcome)

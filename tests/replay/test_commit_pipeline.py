@@ -32,6 +32,7 @@ from replay.history import (
     Operation,
     QueryChannel,
     ReplayError,
+    SignalReceived,
     SqliteStore,
     Start,
     Store,
@@ -44,10 +45,10 @@ from tests.strategies import T0
 from .workers.harness import bounded, check_history, wait_until
 from .workers.stores import make_store
 from .workflows import pipeline
-from .workflows.pipeline import Counter, OneStep, Pair, TwoSteps, tracked
+from .workflows.pipeline import Counter, Noted, OneStep, Pair, TwoSteps, tracked
 
 QUEUE = "pipeline"
-WORKFLOWS = [TwoSteps, OneStep, Pair, Counter]
+WORKFLOWS = [TwoSteps, OneStep, Pair, Counter, Noted]
 
 Batches = Sequence[Sequence[Operation]]
 
@@ -197,6 +198,31 @@ async def test_a_query_sent_after_a_signal_sees_it(
         assert await bounded(counter.result()) == 5
         assert await bounded(parked.result()) == "PARKED"
     check_history(client.store, counter.run_id or "")
+
+
+async def test_a_signal_waits_for_the_activation_in_flight_instead_of_conflicting(
+        gated: tuple[Client, GatedCommits]) -> None:
+    # Written while the worker's commit of the run is in flight, the signal would make
+    # that commit conflict and the run be built again: the workflow code after the
+    # activity would run live twice. The client of the same process waits instead.
+    client, gate = gated
+    pipeline.reset("held")
+    async with worker(client):
+        run = await client.start_workflow(Noted.run, "held", id="n", task_queue=QUEUE)
+        await wait_until(lambda: "held:start" in pipeline.TRACKED)
+        gate.arm(outcome_of(run.run_id or ""))
+        pipeline.release("held")
+        await wait_until(gate.entered.is_set)
+        sending = asyncio.ensure_future(run.signal(Noted.note, "hi"))
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert not sending.done()
+        assert not any(isinstance(e, SignalReceived) for e in client.store.read(run.run_id or ""))
+        gate.open()
+        await bounded(sending)
+        assert await bounded(run.result()) == ["HELD", "hi"]
+    assert pipeline.LIVE == ["resumed"]
+    check_history(client.store, run.run_id or "")
 
 
 async def test_shutdown_waits_for_the_commit_in_flight_and_settles_it(

@@ -14,11 +14,14 @@ from replay import activity, workflow
 
 TRACKED: list[str] = []
 HELD: dict[str, asyncio.Event] = {}
+LIVE: list[str] = []
+"""What :class:`Noted` did while not replaying (a run built again repeats it)."""
 
 
 def reset(*held: str) -> None:
     """Forget what ran; the activities named ``held`` wait for ``release(name)``."""
     TRACKED.clear()
+    LIVE.clear()
     HELD.clear()
     for name in held:
         HELD[name] = asyncio.Event()
@@ -98,3 +101,23 @@ class Counter:
     @workflow.query
     def value(self) -> int:
         return self.total
+
+
+@workflow.defn
+class Noted:
+    """One activity, then waits for a note."""
+
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+
+    @workflow.run
+    async def run(self, name: str) -> list[str]:
+        done = await workflow.execute_activity(tracked, name, start_to_close_timeout=_TIMEOUT)
+        if not workflow.unsafe.is_replaying():
+            LIVE.append("resumed")
+        await workflow.wait_condition(lambda: bool(self.notes))
+        return [done, *self.notes]
+
+    @workflow.signal
+    def note(self, text: str) -> None:
+        self.notes.append(text)
