@@ -66,6 +66,10 @@ class StoreIO:
         self.inline = isinstance(store, MemoryStore)
         """True when calls run on the caller's thread (the store never waits)."""
         self.threads = check_threads(threads)
+        self.here = False
+        """Set by the worker while nothing else could run on its loop (no activity in
+        flight): calls then run on the caller's thread, where a hop to a thread and
+        back would only cost time."""
         self._name = name
         self._pools = pools
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
@@ -82,16 +86,17 @@ class StoreIO:
         return self._pool
 
     async def __call__(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-        return await asyncio.wrap_future(self.submit(fn, *args, **kwargs))
+        fut = self.submit(fn, *args, **kwargs)
+        return fut.result() if fut.done() else await asyncio.wrap_future(fut)
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
                ) -> concurrent.futures.Future[T]:
-        """Start ``fn`` in a thread (or run it now, inline); its future.
+        """Start ``fn`` in a thread (or run it now: inline, or ``here``); its future.
 
         Unlike an awaited call, the future outlives a cancelled waiter: whoever holds
         it can still act on the result (a lease taken all the same, say).
         """
-        pool = None if self.inline else self._executor()
+        pool = None if self.inline or self.here else self._executor()
         if pool is not None:
             try:
                 return pool.submit(fn, *args, **kwargs)

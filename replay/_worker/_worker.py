@@ -450,6 +450,9 @@ class Worker:
         (and the next pass's wait for it) lets activities run."""
         # From the settle until the next submit, every instance holds only what is durable.
         progressed = await self._settle()
+        # No activity in flight: nothing could run while a store call waits, so the pass
+        # makes its calls on this thread (as a run stepping alone).
+        self._io.here = not self._pool.active
         # Polling for tasks costs queries; skip it while nothing was committed (by
         # anyone) since the last poll found nothing, unless an activity retry is due.
         # Leases that expire (a dead worker's) commit nothing, so poll at least twice
@@ -482,8 +485,14 @@ class Worker:
             found = await self._pool.poll(self.client.clock.now(), self._io) or bool(tasks)
             self._idle_token = None if found else token
             progressed |= found
-        progressed |= await self._fire_timers()
+        progressed |= await self._fire_timers(token)
         await self._pool.check_cancellations(self._io)
+        if self._pipeline.written:  # written here, in this pass: settled in it too
+            try:
+                written = self._pipeline.settle_now()
+            finally:
+                self._pool.release_reservations()
+            self._settled(written)
         return progressed
 
     def _answer_queries(self, queries: list[QueryRequest],
@@ -560,7 +569,10 @@ class Worker:
             self._pool.release_reservations()
             raise
         if pending:
-            self._pipeline.submit(pending, now, give_back)
+            # one run's batch and no activity running: nothing could use the loop while
+            # it is written, so it is written here (as a run stepping alone)
+            here = len(pending) == 1 and not self._pool.active
+            self._pipeline.submit(pending, now, give_back, here=here)
         return bool(tasks or taken)
 
     async def _settle(self) -> bool:
@@ -571,6 +583,9 @@ class Worker:
         finally:
             if not self._pipeline.busy:
                 self._pool.release_reservations()
+        return self._settled(written)
+
+    def _settled(self, written: Written | None) -> bool:
         if written is None:
             return False
         self._committed(written)
@@ -861,11 +876,12 @@ class Worker:
 
     # --- timers ---------------------------------------------------------------------------
 
-    async def _fire_timers(self) -> bool:
+    async def _fire_timers(self, token: int) -> bool:
         """Fire the due timers; looks only if something was committed since the last look
-        found none, or the soonest timer known then is due by now."""
+        found none, or the soonest timer known then is due by now. ``token``: the store's
+        change token as of the pass's start (the pass's own commit, if any, is settled at
+        its end, and accounted for then)."""
         now = self.client.clock.now()
-        token = self.store.change_token()
         if token == self._timer_token and (self._next_timer is None or self._next_timer > now):
             return False
         fired = await self._io(self._fire_due_timers, now)
