@@ -19,7 +19,7 @@ import pytest
 
 from replay._worker._commit_pipeline import CommitPipeline
 from replay._worker._group_commit import Pending
-from replay.client import Client
+from replay.client import Client, WorkflowHandle
 from replay.exceptions import StoreCallLimitError
 from replay.history import (
     ActivityCompleted,
@@ -59,6 +59,10 @@ class GatedCommits:
     ``arm(pred)``: the next group commit whose batches ``pred`` picks waits, in
     its own thread, until :meth:`open`; ``entered`` is set once it waits.
     ``calls`` counts every group commit the store was asked for.
+
+    A commit written while the worker has no activity in flight is written on the
+    event loop's own thread: a gate held there would stop the test itself, so tests
+    that hold a commit keep an activity in flight (:func:`hold_an_activity`).
     """
 
     def __init__(self, store: Store) -> None:
@@ -68,6 +72,8 @@ class GatedCommits:
         self.entered = threading.Event()
         self._open = threading.Event()
         self.calls = 0
+        self.threads: list[tuple[int, Batches]] = []
+        """The thread each group commit was written by, with its batches."""
 
     def arm(self, pred: Callable[[Batches], bool]) -> None:
         self._armed = pred
@@ -79,6 +85,7 @@ class GatedCommits:
 
     def __call__(self, batches: Batches) -> list[list[Event] | ReplayError]:
         self.calls += 1
+        self.threads.append((threading.get_ident(), batches))
         pred = self._armed
         if pred is not None and pred(batches):
             self._armed = None
@@ -113,6 +120,20 @@ async def gated(request: pytest.FixtureRequest, tmp_path: Path
     finally:
         gate.open()
         client.close()
+
+
+async def hold_an_activity(client: Client) -> WorkflowHandle[Any, Any]:
+    """Start a run whose activity ("ballast") stays in flight until released: while it
+    is, the worker writes its commits in its commit thread. Reset with "ballast" held."""
+    handle = await client.start_workflow(OneStep.run, "ballast", id="ballast",
+                                         task_queue=QUEUE)
+    await wait_until(lambda: "ballast:start" in pipeline.TRACKED)
+    return handle
+
+
+async def let_go(handle: WorkflowHandle[Any, Any]) -> None:
+    pipeline.release("ballast")
+    assert await bounded(handle.result()) == "BALLAST"
 
 
 def worker(client: Client, **kw: Any) -> Worker:
@@ -178,8 +199,9 @@ async def test_a_query_sent_after_a_signal_sees_it(
     # once: the query is answered after the signal's activation is written, not from
     # the instance as it was before it.
     client, gate = gated
-    pipeline.reset("parked")
+    pipeline.reset("parked", "ballast")
     async with worker(client) as w:
+        ballast = await hold_an_activity(client)
         counter = await client.start_workflow(Counter.run, id="c", task_queue=QUEUE)
         assert await bounded(counter.query(Counter.value)) == 0
         parked = await client.start_workflow(OneStep.run, "parked", id="p", task_queue=QUEUE)
@@ -197,6 +219,7 @@ async def test_a_query_sent_after_a_signal_sees_it(
         await counter.signal(Counter.finish)
         assert await bounded(counter.result()) == 5
         assert await bounded(parked.result()) == "PARKED"
+        await let_go(ballast)
     check_history(client.store, counter.run_id or "")
 
 
@@ -206,21 +229,32 @@ async def test_a_signal_waits_for_the_activation_in_flight_instead_of_conflictin
     # that commit conflict and the run be built again: the workflow code after the
     # activity would run live twice. The client of the same process waits instead.
     client, gate = gated
-    pipeline.reset("held")
+    pipeline.reset("held", "ballast")
     async with worker(client):
+        ballast = await hold_an_activity(client)
         run = await client.start_workflow(Noted.run, "held", id="n", task_queue=QUEUE)
         await wait_until(lambda: "held:start" in pipeline.TRACKED)
         gate.arm(outcome_of(run.run_id or ""))
         pipeline.release("held")
         await wait_until(gate.entered.is_set)
         sending = asyncio.ensure_future(run.signal(Noted.note, "hi"))
-        for _ in range(20):
-            await asyncio.sleep(0)
+
+        def signalled() -> bool:
+            return any(isinstance(e, SignalReceived) for e in client.store.read(run.run_id or ""))
+
+        # The signal cannot be written while the gate holds the worker's commit. Give a
+        # signal that did not wait the time to land (half a second of looks): the
+        # assertions hold however long this takes; they only catch a signal that lands.
+        for _ in range(100):
+            if sending.done() or signalled():
+                break
+            await asyncio.sleep(0.005)
         assert not sending.done()
-        assert not any(isinstance(e, SignalReceived) for e in client.store.read(run.run_id or ""))
+        assert not signalled()
         gate.open()
         await bounded(sending)
         assert await bounded(run.result()) == ["HELD", "hi"]
+        await let_go(ballast)
     assert pipeline.LIVE == ["resumed"]
     check_history(client.store, run.run_id or "")
 
@@ -228,12 +262,14 @@ async def test_a_signal_waits_for_the_activation_in_flight_instead_of_conflictin
 async def test_shutdown_waits_for_the_commit_in_flight_and_settles_it(
         gated: tuple[Client, GatedCommits]) -> None:
     client, gate = gated
-    pipeline.reset()
+    pipeline.reset("ballast")
     w = worker(client)
     async with w:
+        ballast = await hold_an_activity(client)
         run = await client.start_workflow(OneStep.run, "only", id="s", task_queue=QUEUE)
         gate.arm(outcome_of(run.run_id or ""))
         await wait_until(gate.entered.is_set)
+        pipeline.release("ballast")  # it ends while the worker stops
         stopping = asyncio.ensure_future(w.shutdown())
         for _ in range(20):
             await asyncio.sleep(0)
@@ -243,6 +279,30 @@ async def test_shutdown_waits_for_the_commit_in_flight_and_settles_it(
     # the commit was written and told: the run ended with the outcome it carried
     assert await bounded(run.result()) == "ONLY"
     check_history(client.store, run.run_id or "")
+    assert ballast.run_id is not None
+    check_history(client.store, ballast.run_id)
+
+
+async def test_a_commit_is_written_on_the_loop_thread_only_with_no_activity_in_flight(
+        gated: tuple[Client, GatedCommits]) -> None:
+    client, gate = gated
+    pipeline.reset("ballast")
+    loop_thread = threading.get_ident()
+    async with worker(client):
+        alone = await client.start_workflow(OneStep.run, "alone", id="a", task_queue=QUEUE)
+        assert await bounded(alone.result()) == "ALONE"
+        ballast = await hold_an_activity(client)
+        beside = await client.start_workflow(OneStep.run, "beside", id="b", task_queue=QUEUE)
+        assert await bounded(beside.result()) == "BESIDE"
+        await let_go(ballast)
+
+    def writers(run_id: str | None) -> set[bool]:
+        """For each commit recording an outcome of the run: was it the loop's thread?"""
+        pick = outcome_of(run_id or "")
+        return {ident == loop_thread for ident, batches in gate.threads if pick(batches)}
+
+    assert writers(alone.run_id) == {True}
+    assert writers(beside.run_id) == {False}
 
 
 @pytest.mark.parametrize("kind", ["memory", "sqlite", "postgres"])
