@@ -552,7 +552,7 @@ class Worker:
                 if local.is_sending(t.run_id):  # after the message: give the task back
                     self._unsettled.add(t.run_id)
                     continue
-                p = self._activate(t.run_id, now)
+                p = self._activate(t.run_id, now, t.updates_pending)
                 if p is not None:
                     pending.append(p)
             later: list[Outcome] = []
