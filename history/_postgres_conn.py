@@ -5,11 +5,14 @@ the only one that imports them at run time, inside a guard, so that
 ``replay.history`` imports without them and opening a ``postgresql://`` store
 says which extra to install.
 
-A target is a libpq URL (``postgresql://user:password@host:port/db``) with three
+A target is a libpq URL (``postgresql://user:password@host:port/db``) with four
 query parameters of ours, removed before it reaches libpq: ``schema`` (the
 PostgreSQL schema holding the store, default ``replay``), ``pool_size``
-(connections per store object, default 8) and ``pipeline`` (``on``: commits in
-psycopg's pipeline mode, three round trips each instead of about nine; default
+(connections per store object, default 8), ``checked`` (``on``, the default: a
+commit of runs whose heads the store object knows is one statement, checked by
+the server, see ``_postgres_checked``; ``off``: every commit plans under row
+locks) and ``pipeline`` (``on``: the commits planned under locks go in psycopg's
+pipeline mode, two or three round trips each instead of five or more; default
 ``off``, which costs less client CPU where a round trip is short, as on one host).
 """
 
@@ -56,6 +59,7 @@ class Target:
     pool_size: int
     shown: str
     pipeline: bool = False
+    checked: bool = True
 
     @property
     def channel(self) -> str:
@@ -68,12 +72,12 @@ def is_postgres_url(target: str) -> bool:
     return target.startswith(SCHEMES)
 
 
-_OURS = ("schema", "pool_size", "pipeline")
+_OURS = ("schema", "pool_size", "pipeline", "checked")
 _SWITCH = {"on": True, "true": True, "1": True, "off": False, "false": False, "0": False}
 
 
 def parse_target(url: str, *, schema: str | None = None, pool_size: int | None = None,
-                 pipeline: bool | None = None) -> Target:
+                 pipeline: bool | None = None, checked: bool | None = None) -> Target:
     """Split our parameters off a URL; arguments win over the URL's own parameters."""
     parts = urllib.parse.urlsplit(url)
     query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
@@ -91,12 +95,18 @@ def parse_target(url: str, *, schema: str | None = None, pool_size: int | None =
     if size < 1:
         raise ValueError(f"pool_size must be at least 1, got {size}")
     if pipeline is None:
-        given = ours.get("pipeline", "off").lower()
-        if given not in _SWITCH:
-            raise ValueError(f"pipeline must be on or off, got {given!r}")
-        pipeline = _SWITCH[given]
+        pipeline = _switch(ours, "pipeline", "off")
+    if checked is None:
+        checked = _switch(ours, "checked", "on")
     return Target(conninfo=conninfo, schema=name, pool_size=size, shown=shown,
-                  pipeline=pipeline)
+                  pipeline=pipeline, checked=checked)
+
+
+def _switch(ours: dict[str, str], name: str, default: str) -> bool:
+    given = ours.get(name, default).lower()
+    if given not in _SWITCH:
+        raise ValueError(f"{name} must be on or off, got {given!r}")
+    return _SWITCH[given]
 
 
 def require_driver(target: Target) -> None:
