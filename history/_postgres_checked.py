@@ -35,12 +35,13 @@ from ._kinds import EVENT_KINDS
 from ._postgres_changes import task_queues, without_overwritten
 from ._postgres_functions import HEAD_MOVED, STALE_RESULT
 from ._postgres_rows import HEAD, head_from_row
-from ._store import Operation, UpdateRequest
+from ._store import Operation, Start, UpdateRequest
 
 if TYPE_CHECKING:
     import psycopg
 
-COMMIT = "SELECT commit_checked(%s::jsonb, %s::jsonb, %s, %s)"
+COMMIT = b"SELECT commit_checked($1::jsonb, $2::jsonb, $3, $4)"
+COMMIT_NAME = b"replay_commit_checked"
 _UNKNOWN = object()
 
 
@@ -101,14 +102,12 @@ class CheckedLookup:
         return head  # type: ignore[no-any-return]
 
     def open_run_id(self, workflow_id: str) -> str | None:
-        # a run started or closed by a change planned here would not show yet; without
-        # one, the read is as good as a locked one (the one-open-run index has the last word)
+        # Asked only to refuse a second open run of the id, which the one-open-run index
+        # refuses too as the new run is inserted (a unique violation: planned again under
+        # locks). A run this commit closes first would still be open in the index, though.
         if any(self._pending):
             raise NeedsLocks
-        row = self._conn.execute(
-            "SELECT run_id FROM runs WHERE workflow_id = %s AND status = 'running'",
-            (workflow_id,)).fetchone()
-        return None if row is None else str(row[0])
+        return None
 
     def event_kind(self, run_id: str, event_id: int) -> type[Event] | None:
         # events never change, and the checked head says no new one came
@@ -158,6 +157,10 @@ def plan(conn: psycopg.Connection[Any], batches: Sequence[Sequence[Operation]],
     when they must be planned under locks instead."""
     result = CheckedPlan([], [], {}, {})
     for ops in batches:
+        for op in ops:  # a new run, as a rule: the server checks that it is not there
+            if isinstance(op, Start) and op.run_id not in known \
+                    and op.run_id not in result.heads:
+                result.assumed.setdefault(op.run_id, None)
         held: list[Change] = []
         lookup = CheckedLookup(conn, known, result.heads, result.assumed,
                                (result.changes, held))

@@ -217,8 +217,9 @@ class Database:
                     return None
                 note = (payload(self._origin, plan.runs, plan.queues, plan.closed)
                         if plan.runs or plan.queues else None)
-                conn.execute(checked.COMMIT, (plan.checks(), encode(plan.changes),
-                                              self.target.channel, note))
+                pg.run_prepared(conn, checked.COMMIT_NAME, checked.COMMIT, [
+                    plan.checks().encode(), encode(plan.changes).encode(),
+                    self.target.channel.encode(), None if note is None else note.encode()])
         except pg.DB_ERRORS as exc:
             if plan is not None and checked.plan_again(exc, (*pg.RETRYABLE, *pg.UNIQUE)):
                 self._known.forget(list(plan.assumed))

@@ -8,7 +8,7 @@ does.)"""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import psycopg
@@ -23,6 +23,7 @@ from replay.history import (
     StaleResultError,
     Start,
     StoreError,
+    _postgres_conn,
 )
 from replay.history._postgres_functions import HEAD_MOVED
 from tests.history.samples import activity, signal, started, task_done
@@ -50,15 +51,23 @@ def raw(url: str, schema: str) -> psycopg.Connection[Any]:
 
 @pytest.fixture
 def statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The SQL of every statement psycopg runs from now on (the listener's included)."""
+    """The SQL of every statement the stores run from now on (the listener's included):
+    through psycopg's cursors, or prepared and run through libpq directly."""
     seen: list[str] = []
-    original = psycopg.Cursor.execute
+    execute = psycopg.Cursor.execute
+    run_prepared = _postgres_conn.run_prepared
 
-    def execute(self: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+    def counted(self: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
         seen.append(" ".join(str(query).split()))
-        return original(self, query, *args, **kwargs)
+        return execute(self, query, *args, **kwargs)
 
-    monkeypatch.setattr(psycopg.Cursor, "execute", execute)
+    def counted_prepared(conn: psycopg.Connection[Any], name: bytes, statement: bytes,
+                         params: Sequence[bytes | None]) -> None:
+        seen.append(statement.decode())
+        run_prepared(conn, name, statement, params)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", counted)
+    monkeypatch.setattr(_postgres_conn, "run_prepared", counted_prepared)
     return seen
 
 
@@ -177,3 +186,19 @@ def test_with_checked_commits_off_every_commit_plans_under_locks(
         assert not [s for s in statements if "commit_checked" in s]
         assert any(s.endswith("FOR UPDATE OF r") for s in statements)
         assert [n for n, _ in _history(store, "r1")] == [1, 2]
+
+
+def test_checked_commits_go_on_after_a_rollback_on_their_connection(
+        postgres_url: str, postgres_schemas: Callable[[], str]) -> None:
+    """psycopg deallocates every prepared statement of a connection after a rollback on
+    it, the checked commit's included: the next checked commit prepares it again."""
+    with PostgresStore(postgres_url, schema=postgres_schemas(), pool_size=1) as store:
+        store.commit([Start("r1", started())])
+        store.commit([Deliver("r1", signal())])  # a checked commit: prepared now
+        for _ in range(6):  # psycopg prepares a statement run this often
+            store.get_run("r1")
+        for _ in range(2):  # planned under locks, refused, rolled back
+            with pytest.raises(AppendConflictError):
+                store.commit([Append("r1", [task_done(3)], 1)])
+            store.commit([Deliver("r1", signal())])
+        assert [n for n, _ in _history(store, "r1")] == [1, 2, 3, 4]
