@@ -29,8 +29,18 @@ log = logging.getLogger("replay.core")
 class TimerSink(Protocol):
     """Receives the loop's delayed callbacks and turns them into durable timers."""
 
-    def start_timer(self, handle: DurableTimerHandle) -> None: ...
+    def start_timer(self, handle: DurableTimerHandle, delay: float) -> None:
+        """A timer of ``delay`` seconds starts. Called by ``call_at`` and ``call_later``
+        alone, through one more frame of the loop's (:data:`TIMER_ENGINE_FRAMES`)."""
+        ...
+
     def cancel_timer(self, handle: DurableTimerHandle) -> None: ...
+
+
+TIMER_ENGINE_FRAMES = 2
+"""Frames of the loop's own between ``TimerSink.start_timer`` and the code that called
+``call_at`` or ``call_later``: what the sink's command skips when it looks for the
+line of workflow code that started the timer (see ``caller_location``)."""
 
 
 class DurableTimerHandle(asyncio.TimerHandle):
@@ -219,17 +229,24 @@ class WorkflowEventLoop(asyncio.AbstractEventLoop):
 
     def call_later(self, delay: float, callback: Callable[[Unpack[Ts]], object], *args: *Ts,
                    context: contextvars.Context | None = None) -> asyncio.TimerHandle:
-        return self.call_at(self._now + delay, callback, *args, context=context)
+        return self._timer(self._now + delay, callback, args, context)
 
     def call_at(self, when: float, callback: Callable[[Unpack[Ts]], object], *args: *Ts,
                 context: contextvars.Context | None = None) -> asyncio.TimerHandle:
+        return self._timer(when, callback, args, context)
+
+    def _timer(self, when: float, callback: Callable[..., object], args: tuple[Any, ...],
+               context: contextvars.Context | None) -> asyncio.TimerHandle:
+        """``call_at``'s work, called by it and ``call_later`` alone (the frames between
+        the sink and workflow code are counted: TIMER_ENGINE_FRAMES)."""
         if self.read_only is not None:
             raise ReadOnlyContextError("starting a durable timer", self.read_only)
         handle = DurableTimerHandle(when, callback, args, self, context)
-        if when <= self._now:
+        now = self._now
+        if when <= now:
             self._ready.append(handle)
         else:
-            self._sink.start_timer(handle)
+            self._sink.start_timer(handle, when - now)
         return handle
 
     def _timer_handle_cancelled(self, handle: asyncio.TimerHandle) -> None:
