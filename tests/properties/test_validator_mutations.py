@@ -102,7 +102,8 @@ def scrambled(draw: st.DrawFn) -> list[Event]:
     events = list(draw(histories(max_steps=16)))
     for _ in range(draw(st.integers(min_value=1, max_value=3))):
         results = [i for i, e in enumerate(events) if type(e) in ENDING_KINDS]
-        i = draw(st.sampled_from(results) if results and draw(st.booleans())
+        among_results = bool(results) and draw(st.booleans())
+        i = draw(st.sampled_from(results) if among_results
                  else st.integers(min_value=0, max_value=len(events) - 1))
         how = draw(st.sampled_from((*MUTATIONS, "renumber-one", "retarget")))
         if how == "drop" and len(events) > 1:
@@ -119,7 +120,8 @@ def scrambled(draw: st.DrawFn) -> list[Event]:
             if referring:
                 k = draw(st.sampled_from(referring))
                 field, _ = REFERENCES[type(events[k])]
-                events[k] = attrs.evolve(events[k], **{field: draw(st.integers(0, k + 1))})
+                target: Any = draw(st.integers(0, k + 1))
+                events[k] = attrs.evolve(events[k], **{field: target})
     return events if draw(st.integers(0, 3)) == 0 else _renumber(events)
 
 
