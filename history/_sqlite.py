@@ -6,7 +6,7 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -58,6 +58,32 @@ from ._store import (
 T = TypeVar("T")
 
 
+class _Shared:
+    """Reads hold it together; close() alone, once none is under way."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._cond:
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                if not self._readers:
+                    self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._readers)
+            yield
+
+
 class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
     """A :class:`~history.Store` in one SQLite file, shared safely by threads and processes.
 
@@ -89,6 +115,8 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
         # commit (and the notifier's poll) tells another process's commits from ours.
         self._writer = writer
         self._write_lock = threading.Lock()
+        # Held by each read while it runs and by close() (shared: reads overlap freely)
+        self._reading = _Shared()
         self._heads = HeadCache()
         try:
             self._seen_version = self._data_version(writer)
@@ -205,7 +233,11 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         try:
-            return self._conn().execute(sql, params).fetchall()
+            conn = self._conn()
+            # close() takes this lock before it closes the connection: closing one that
+            # another thread is reading from would crash the interpreter
+            with self._reading.shared():
+                return conn.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
             raise store_fault(self.path, exc) from exc
 
@@ -606,8 +638,9 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
         with self._write_lock:
             self._heads.clear()
             conns.append(self._writer)
-        for conn in conns:
-            conn.close()
+        with self._reading.exclusive():  # no read of another thread is under way
+            for conn in conns:
+                conn.close()
 
     def __enter__(self) -> SqliteStore:
         return self

@@ -56,6 +56,7 @@ knows nothing of the engine either), so catching either works::
     ├── ProcessPoolNeedsSharedStateError  RPL-A05  also a ValueError: no manager given
     ├── UnpicklableActivityError       RPL-A06    also a ValueError: cannot go to a pool
     ├── ProcessPoolInterceptorsError   RPL-A07    also a ValueError: interceptors + pool
+    ├── StoreCallLimitError            RPL-W30    also a ValueError: no store thread
     ├── UnknownQueryError              RPL-Q01
     │   └── QueryUnavailableError      RPL-Q03    no handler can run here (client replay)
     ├── QueryFailedError               RPL-Q02
@@ -169,6 +170,7 @@ from ._worker._process_pool import (
     ProcessPoolNeedsSharedStateError as ProcessPoolNeedsSharedStateError,
 )
 from ._worker._process_pool import UnpicklableActivityError as UnpicklableActivityError
+from ._worker._store_io import StoreCallLimitError as StoreCallLimitError
 
 __all__ = [
     "ActivityError",
@@ -215,6 +217,7 @@ __all__ = [
     "ScheduleNotFoundError",
     "SearchAttributeError",
     "StaleResultError",
+    "StoreCallLimitError",
     "StoreCorruptError",
     "StoreError",
     "StoreNotEmptyError",

@@ -117,6 +117,7 @@ EXAMPLES: dict[str, Callable[[], ReplayError]] = {
         ["TracingInterceptor"]),
     "UnpicklableActivityError": lambda: exc.UnpicklableActivityError(
         "resize", "Can't pickle local object"),
+    "StoreCallLimitError": lambda: exc.StoreCallLimitError(0),
     "UnknownQueryError": lambda: exc.UnknownQueryError("status", "Order", ["progress"]),
     "QueryFailedError": lambda: exc.QueryFailedError("status", ValueError("bad state")),
     "QueryUnavailableError": lambda: exc.QueryUnavailableError(

@@ -81,7 +81,7 @@ PUBLIC: dict[str, list[str]] = {
         "ReadOnlyContextError", "ReplayError", "ReservedPayloadKeyError",
         "RestrictedCallError", "RunAlreadyExistsError", "RunClosedError", "RunContextError",
         "RunNotFoundError", "RunNotPrunableError", "ScheduleAlreadyRunningError",
-        "ScheduleNotFoundError", "SearchAttributeError", "StaleResultError",
+        "ScheduleNotFoundError", "SearchAttributeError", "StaleResultError", "StoreCallLimitError",
         "StoreCorruptError", "StoreError", "StoreNotEmptyError", "StoreUnavailableError",
         "TerminatedError", "TimeoutError", "UnknownHandlerError", "UnknownQueryError",
         "UnorderedTasksError", "UnpicklableActivityError", "UnsupportedConverterError",

@@ -337,10 +337,11 @@ class Client:
             await self.checks.check_registered_message(task_queue, name, "signal",
                                                        start_signal, sig_payloads, hint)
             if existing is not None and existing.status == "running":
-                await self.store_calls(self.store.commit, [Deliver(
-                    existing.run_id, SignalReceived(event_id=0, time=now,
-                                                    signal_name=start_signal,
-                                                    args=sig_payloads, headers=headers))])
+                async with self.local_workers.sending(existing.run_id):
+                    await self.store_calls(self.store.commit, [Deliver(
+                        existing.run_id, SignalReceived(event_id=0, time=now,
+                                                        signal_name=start_signal,
+                                                        args=sig_payloads, headers=headers))])
                 return self._handle(id, existing.run_id, existing.first_execution_run_id,
                                     rtype)
         if existing is not None and existing.status == "running":

@@ -467,10 +467,11 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         await self._client.checks.check_registered_message(
             run.task_queue, run.workflow_type, "signal", name, payloads, hint)
         try:
-            await self._client.store_calls(self._client.store.commit, [Deliver(
-                run.run_id, SignalReceived(event_id=0, time=self._client.clock.now(),
-                                           signal_name=name, args=payloads,
-                                           headers=dict(input.headers)))])
+            async with self._client.local_workers.sending(run.run_id):
+                await self._client.store_calls(self._client.store.commit, [Deliver(
+                    run.run_id, SignalReceived(event_id=0, time=self._client.clock.now(),
+                                               signal_name=name, args=payloads,
+                                               headers=dict(input.headers)))])
         except RunClosedError as exc:
             raise WorkflowClosedError(self.id, run.run_id, exc.status,
                                       f"signal {name!r}") from exc
@@ -710,9 +711,10 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         reason = input.reason
         run = await self._open_run("a cancellation request")
         try:
-            await self._client.store_calls(self._client.store.commit, [Deliver(
-                run.run_id, CancelRequested(event_id=0, time=self._client.clock.now(),
-                                            reason=reason))])
+            async with self._client.local_workers.sending(run.run_id):
+                await self._client.store_calls(self._client.store.commit, [Deliver(
+                    run.run_id, CancelRequested(event_id=0, time=self._client.clock.now(),
+                                                reason=reason))])
         except RunClosedError as exc:
             raise WorkflowClosedError(self.id, run.run_id, exc.status, "cancel") from exc
 

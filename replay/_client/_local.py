@@ -1,14 +1,17 @@
 """Workers in this process that a client may ask about workflow code and failing tasks.
 
 The client knows nothing of how a worker works: a worker registers itself
-while it runs, as a :class:`LocalWorker`, and the client only asks it the two
+while it runs, as a :class:`LocalWorker`, and the client only asks it the
 questions below.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Protocol
+import asyncio
+import concurrent.futures
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, Protocol
 
 from .._core._definition import WorkflowDefinition
 
@@ -24,6 +27,11 @@ class LocalWorker(Protocol):
         """Why the run's last workflow task failed on this worker, if it did."""
         ...
 
+    def commit_in_flight(self, run_id: str) -> concurrent.futures.Future[Any] | None:
+        """The worker's commit being written that appends to the run, if there is one
+        (it is done once written, whatever its outcome)."""
+        ...
+
 
 class LocalWorkers:
     """The workers registered with one client, in registration order.
@@ -35,6 +43,7 @@ class LocalWorkers:
 
     def __init__(self) -> None:
         self._workers: dict[LocalWorker, None] = {}
+        self._sending: dict[str, int] = {}  # run id -> messages being written to it
 
     def register(self, worker: LocalWorker) -> None:
         """Add ``worker`` (registering twice is the same as once)."""
@@ -68,3 +77,33 @@ class LocalWorkers:
             if failure is not None:
                 return failure
         return None
+
+    @contextlib.asynccontextmanager
+    async def sending(self, run_id: str) -> AsyncIterator[None]:
+        """Around a client's commit that appends a message (a signal, a cancellation
+        request) to the run: first waits until no worker of this process is writing a
+        commit that appends to the run, then, until the block ends, tells the workers
+        the run is being sent to (:meth:`is_sending`), so they activate it after.
+
+        Written while the worker's activation of the run is in flight, the message would
+        make that activation conflict and the run be built again from its history
+        (everything its workflow code did in that activation done twice, interceptors
+        included). This keeps the order the two would have on one event loop.
+        """
+        for worker in list(self._workers):
+            fut = worker.commit_in_flight(run_id)
+            if fut is not None and not fut.done():
+                await asyncio.wait([asyncio.wrap_future(fut)])
+        self._sending[run_id] = self._sending.get(run_id, 0) + 1
+        try:
+            yield
+        finally:
+            left = self._sending[run_id] - 1
+            if left:
+                self._sending[run_id] = left
+            else:
+                del self._sending[run_id]
+
+    def is_sending(self, run_id: str) -> bool:
+        """True while a client of this process writes a message to the run."""
+        return run_id in self._sending

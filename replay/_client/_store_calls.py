@@ -39,6 +39,7 @@ class StoreCalls:
         """True when calls run on the caller's thread (the store never waits)."""
         self._lock = threading.Lock()
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._others: list[concurrent.futures.ThreadPoolExecutor] = []
         self._closed = False
 
     async def __call__(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
@@ -55,10 +56,22 @@ class StoreCalls:
                     MAX_THREADS, thread_name_prefix="replay-client")
             return self._pool
 
-    def close(self) -> None:
-        """Wait for the calls in flight and stop the threads."""
+    def executor(self, threads: int, name: str) -> concurrent.futures.ThreadPoolExecutor | None:
+        """A pool of ``threads`` threads for other store calls of this process (a worker's
+        on this client), closed with the client's own: :meth:`close` waits for its calls
+        in flight before the store is closed under them. None once closed."""
         with self._lock:
-            pool, self._pool = self._pool, None
+            if self._closed:
+                return None
+            pool = concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix=name)
+            self._others.append(pool)
+            return pool
+
+    def close(self) -> None:
+        """Wait for the calls in flight (the other pools' too) and stop the threads."""
+        with self._lock:
+            pools = [p for p in (self._pool, *self._others) if p is not None]
+            self._pool, self._others = None, []
             self._closed = True
-        if pool is not None:
+        for pool in pools:
             pool.shutdown(wait=True, cancel_futures=True)

@@ -36,6 +36,7 @@ from ._activity_runner import INITIAL_LEASE, ActivityOutcome, ActivityRunner
 from ._interceptors import Interceptor
 from ._metrics import WorkerMetrics
 from ._process_pool import ProcessBridge
+from ._store_io import StoreIO
 
 log = logging.getLogger("replay.worker")
 _SECOND = timedelta(seconds=1)
@@ -167,23 +168,38 @@ class ActivityPool:
 
     # --- polling ----------------------------------------------------------------------------
 
-    def poll(self, now: datetime) -> bool:
-        """Lease and start activity tasks of the queue, as many as there are free slots."""
+    async def poll(self, now: datetime, call: StoreIO) -> bool:
+        """Lease and start activity tasks of the queue, as many as there are free slots.
+
+        The store calls (the lease, the reads of what each task runs) go through
+        ``call``, off the event loop; the attempts start on it.
+        """
         if self.next_retry is not None and self.next_retry <= now:
             self.next_retry = None
-        room = self.max_concurrent - len(self._running)
+        # the slots promised to a commit in flight are taken too
+        room = self.max_concurrent - len(self._running) - self._reserved
         if room <= 0 or self._stopping.is_set():
             return False
+        leased = await call(self._lease, now, room)
+        for task, scheduled, workflow_type in leased:
+            self._launch(task, scheduled, workflow_type)
+        return bool(leased)
+
+    def _lease(self, now: datetime, room: int
+               ) -> list[tuple[ActivityTask, ActivityScheduled, str]]:
+        """Lease up to ``room`` tasks, each with its scheduling event and workflow type
+        (store calls only: safe in any thread)."""
         tasks = self.store.lease_activity_tasks(self.task_queue, self.identity, now,
                                                 INITIAL_LEASE, room)
         types: dict[str, str] = {}
+        leased = []
         for task in tasks:
             scheduled = self._scheduled_event(task.run_id, task.scheduled_event_id)
             if task.run_id not in types:
                 run = self.store.get_run(task.run_id)
                 types[task.run_id] = run.workflow_type if run else ""
-            self._launch(task, scheduled, types[task.run_id])
-        return bool(tasks)
+            leased.append((task, scheduled, types[task.run_id]))
+        return leased
 
     def _note_retry(self, when: datetime) -> None:
         if self.next_retry is None or when < self.next_retry:
@@ -236,13 +252,14 @@ class ActivityPool:
         if self._cancel_token == before:
             self._cancel_token = after
 
-    def check_cancellations(self) -> None:
-        """Cancel the running attempts whose cancellation was requested since the last look."""
+    async def check_cancellations(self, call: StoreIO) -> None:
+        """Cancel the running attempts whose cancellation was requested since the last look
+        (the look goes through ``call``, off the event loop)."""
         token = self.store.change_token()
         if not self._running or token == self._cancel_token:
             return
         self._cancel_token = token
-        for key in self.store.cancel_requested_activities(self.identity):
+        for key in await call(self.store.cancel_requested_activities, self.identity):
             job, holder = self._running.get(key, (None, {}))
             ctx = holder.get("ctx")
             # once: an activity that caught the cancellation goes on undisturbed

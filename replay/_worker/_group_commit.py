@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -48,36 +49,81 @@ class Pending:
     failed: Callable[[ReplayError], None]
 
 
-def flush(store: Store, pending: list[Pending], now: datetime) -> bool:
-    """Commit every pending batch in one transaction; settle each by its outcome.
+@attrs.frozen
+class Written:
+    """What one group commit did: each batch with its result, and what else it tells."""
+
+    settled: list[tuple[Pending, list[Event] | ReplayError]]
+    """Every batch with the events it wrote or the error that refused it; the order of
+    submission, except that batches corrected after a failed effect come last."""
+    first_try: bool
+    """Every batch was written by the first transaction (none failed or was corrected)."""
+    alone: bool
+    """Only this commit moved the store's change token from ``before`` (to ``before + 1``):
+    nothing else committed meanwhile, in this process or (as far as it knows) any other."""
+    before: int
+    """The store's change token just before the commit."""
+    seconds: float
+    """How long the commit took, retries included."""
+
+    def settle(self) -> None:
+        """Tell every batch its outcome (its ``succeeded`` or ``failed``), in order.
+
+        Runs on the worker's event loop: the callbacks touch its instances and
+        start activities.
+        """
+        for p, result in self.settled:
+            if isinstance(result, ReplayError):
+                p.failed(result)
+            else:
+                p.succeeded(result)
+
+
+def commit_group(store: Store, pending: list[Pending], now: datetime) -> Written:
+    """Commit every pending batch in one transaction; each batch's outcome, not yet told.
 
     A batch whose cross-run effect failed (a child id in use, a signal target
     that just closed) is corrected and committed again in the next round; a
-    conflicting append is reported to its batch as is. True if every batch was
-    written by the first commit.
+    conflicting append is reported to its batch as is. Safe in any thread (it
+    only calls the store); :meth:`Written.settle` then tells the batches.
+    A StoreError (nothing written) propagates.
     """
-    first = True
+    before = store.change_token()
+    began = time.perf_counter()
+    settled: list[tuple[Pending, list[Event] | ReplayError]] = []
+    first = bool(pending)
+    rounds = 0
     for _ in range(4):
         if not pending:
-            return first
+            break
         results = store.commit_each([p.ops for p in pending])
+        rounds += 1
         retry: list[Pending] = []
         for p, result in zip(pending, results, strict=True):
             if not isinstance(result, ReplayError):
-                p.succeeded(result)
+                settled.append((p, result))
                 continue
             fixed = fallback_for(result, p.ops, p.run_id, now) \
                 if not isinstance(result, AppendConflictError) else None
             if fixed is not None:
                 retry.append(attrs.evolve(p, ops=fixed))
             else:
-                p.failed(result)
+                settled.append((p, result))
             first = False
         pending = retry
     for p in pending:
-        p.failed(InternalError(f"run {p.run_id!r}: a commit kept failing after its effects "
-                               "were corrected"))
-    return False
+        settled.append((p, InternalError(f"run {p.run_id!r}: a commit kept failing after its "
+                                         "effects were corrected")))
+    alone = rounds == 1 and store.change_token() == before + 1
+    return Written(settled, first, alone, before, time.perf_counter() - began)
+
+
+def flush(store: Store, pending: list[Pending], now: datetime) -> Written:
+    """Commit every pending batch in one transaction and settle each by its outcome, here
+    and now (see :func:`commit_group`)."""
+    written = commit_group(store, pending, now)
+    written.settle()
+    return written
 
 
 _QUIET_KINDS = frozenset({

@@ -18,6 +18,7 @@ from .._core._interceptors import WorkflowInterceptors
 from .._replay._queries import QueryEngine
 from .._replay._replayer import WorkflowRegistry
 from ._cache import StickyCache
+from ._store_io import StoreIO
 
 log = logging.getLogger("replay.worker")
 
@@ -39,14 +40,23 @@ class QueryAnswerer:
         # (with the worker's workflow interceptors, which see the query's headers)
         self._replayed = QueryEngine(store, converter, capacity=16, interceptors=interceptors)
 
-    def answer_pending(self) -> bool:
-        """Answer every query waiting on the task queue; True if there was one."""
+    async def look(self, call: StoreIO) -> list[QueryRequest]:
+        """The queries waiting on the task queue, oldest first (the look marks this
+        worker as a query poller of its task queue). The store call goes through
+        ``call``, off the event loop."""
         if self._channel is None:
-            return False
-        pending = self._channel.pending_queries(self._task_queue, self._identity)
-        for request in pending:
-            self._channel.answer_query(self._answer(request))
-        return bool(pending)
+            return []
+        return await call(self._channel.pending_queries, self._task_queue, self._identity)
+
+    def answers(self, requests: list[QueryRequest]) -> list[QueryRequest]:
+        """The answers to ``requests`` from the instances as they are now (computed on
+        the event loop, where the instances live; nothing is sent)."""
+        return [self._answer(request) for request in requests]
+
+    async def send(self, call: StoreIO, answers: list[QueryRequest]) -> None:
+        """Record ``answers`` in the store's query channel, through ``call``."""
+        if self._channel is not None and answers:
+            await call(_answer_all, self._channel, answers)
 
     def retire(self) -> None:
         """This worker stops: clients no longer wait for it to answer."""
@@ -78,3 +88,8 @@ class QueryAnswerer:
     def _failed(self, request: QueryRequest, kind: str, message: str) -> QueryRequest:
         return attrs.evolve(request, status="failed", answered_by=self._identity,
                             failure=Failure(message=message, type=kind))
+
+
+def _answer_all(channel: QueryChannel, answers: list[QueryRequest]) -> None:
+    for answer in answers:
+        channel.answer_query(answer)

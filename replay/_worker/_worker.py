@@ -32,6 +32,7 @@ from replay.history import (
     Deliver,
     Event,
     Failure,
+    QueryRequest,
     RecordTaskFailure,
     ReplayError,
     StaleResultError,
@@ -42,6 +43,7 @@ from replay.history import (
     WorkerHeartbeats,
     WorkflowFailed,
     WorkflowStarted,
+    WorkflowTask,
     WorkflowTimedOut,
 )
 
@@ -57,10 +59,11 @@ from .._core._interceptor_roots import workflow_interceptors
 from .._core._signatures import activity_signature, workflow_signature
 from .._replay._replayer import WorkflowRegistry, new_instance, replay_events
 from .._replay._sandbox_hooks import guard_for
-from ._activity_pool import ActivityPool
+from ._activity_pool import ActivityPool, Outcome
 from ._activity_runner import ActivityOutcome
 from ._cache import StickyCache
-from ._group_commit import Pending, flush, ignore, leaves_no_work
+from ._commit_pipeline import CommitPipeline
+from ._group_commit import Pending, Written, flush, ignore, leaves_no_work
 from ._interceptors import Interceptor, workflow_classes
 from ._metrics import WorkerMetrics
 from ._owners import is_dead_local, local_identity
@@ -69,6 +72,8 @@ from ._query_answerer import QueryAnswerer
 from ._schedule_activities import ScheduleActivities
 from ._schedule_workflow import ScheduleWorkflow
 from ._store_faults import FaultBackoff
+from ._store_io import DEFAULT_THREADS as DEFAULT_STORE_THREADS
+from ._store_io import StoreIO
 
 log = logging.getLogger("replay.worker")
 _INPUTS = frozenset(INPUT_KINDS)
@@ -78,10 +83,6 @@ TASK_RETRY_INITIAL = timedelta(seconds=1)
 """The wait before a failed workflow task's second attempt; it doubles per attempt..."""
 TASK_RETRY_MAXIMUM = timedelta(seconds=60)
 """...up to this."""
-ALONE_ROUNDS = 16
-"""Commits one pass makes at most for a run stepping alone (see ``_step_alone``)..."""
-ALONE_BUDGET = 0.02
-"""...and seconds it spends on them at most."""
 
 
 class Worker:
@@ -91,6 +92,13 @@ class Worker:
     activities=[...]):`` or ``await worker.run()``; ``shutdown()`` stops
     leasing, lets running activities finish for ``graceful_shutdown_timeout``
     and hands back what is left.
+
+    Its store calls never block the event loop it runs on: each pass's group
+    commit is written in a thread of its own while activities, client calls and
+    polls go on (one commit in flight; the next one carries everything that
+    finished meanwhile, and nothing acts on a batch before it is durable), and
+    leases, polls and heartbeats run in up to ``max_concurrent_store_calls``
+    threads (default 4; on an in-memory store everything runs inline).
 
     Nothing one run does stops the worker: an exception while activating,
     replaying, encoding or decoding a run (a bug in workflow code, a
@@ -122,8 +130,13 @@ class Worker:
         interceptors: Sequence[Interceptor] = (),
         metrics: WorkerMetrics | None = None,
         shared_state_manager: SharedStateManager | None = None,
+        max_concurrent_store_calls: int = DEFAULT_STORE_THREADS,
     ) -> None:
         self.client = client
+        # Store calls that would block the event loop run in threads (see _store_io), and
+        # group commits in one more, one at a time (see _commit_pipeline).
+        self._io = StoreIO(client.store, max_concurrent_store_calls, "replay-worker-store")
+        self._pipeline = CommitPipeline(client.store, inline=self._io.inline)
         self.metrics = metrics or WorkerMetrics()
         """Where this worker reports what it does (see :class:`WorkerMetrics`)."""
         # without a metrics sink, nothing is timed
@@ -163,6 +176,7 @@ class Worker:
         self._stop = asyncio.Event()
         self._waiter: asyncio.Future[bool] | None = None
         self._run_task: asyncio.Task[None] | None = None
+        self._running: asyncio.Task[Any] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._quiet_passes = 0
         self.task_failures: dict[str, Exception] = {}
@@ -177,6 +191,7 @@ class Worker:
         self._starting_passes = 0
         self._faults = FaultBackoff(log, f"worker {self.identity}")
         self._unsettled: set[str] = set()
+        self._leasing: concurrent.futures.Future[list[WorkflowTask]] | None = None
         self._pool = ActivityPool(
             store=self.store, converter=client.converter, clock=client.clock,
             task_queue=task_queue, identity=self.identity, activities=self.activities,
@@ -216,6 +231,7 @@ class Worker:
         store) cannot clear by waiting: ``run()`` raises it.
         """
         self._loop = asyncio.get_running_loop()
+        self._running = asyncio.current_task()
         self.client.local_workers.register(self)
         try:
             while not self._stop.is_set():
@@ -226,18 +242,39 @@ class Worker:
                 else:
                     self._faults.succeeded()
         finally:
-            self.client.local_workers.unregister(self)
-            # A store fault while stopping must not turn a clean stop into an error: a
-            # poller not retired stops counting once it has been silent long enough.
-            with contextlib.suppress(StoreUnavailableError):
-                self._queries.retire()
-            self.cache.clear()
-            if isinstance(self.store, WorkerHeartbeats) and self._beat_at is not None:
-                with contextlib.suppress(ReplayError):  # its leases then end by expiry
-                    self.store.retire_worker(self.identity)
-            await self._pool.finish()
+            await self._stop_running()
 
-    def _announce(self) -> None:
+    async def _stop_running(self) -> None:
+        """Settle the commit in flight, let the activities finish (for the graceful
+        timeout), record what they ended with, and hand back what is left."""
+        await self._settle_quietly()
+        if not self._announced:  # stopped within its first passes: it ran all the same
+            with contextlib.suppress(ReplayError):
+                await self._announce()
+        self.client.local_workers.unregister(self)
+        # A store fault while stopping must not turn a clean stop into an error: a
+        # poller not retired stops counting once it has been silent long enough.
+        with contextlib.suppress(StoreUnavailableError):
+            await self._io(self._queries.retire)
+        await self._pool.finish()
+        with contextlib.suppress(ReplayError):  # else they run again when their leases end
+            await self._record_last_outcomes()
+        if self._unsettled:
+            with contextlib.suppress(ReplayError):
+                await self._io(self._release_unsettled)
+        self.cache.clear()
+        if isinstance(self.store, WorkerHeartbeats) and self._beat_at is not None:
+            with contextlib.suppress(ReplayError):  # its leases then end by expiry
+                await self._io(self.store.retire_worker, self.identity)
+        self._pipeline.close()
+        self._io.close()
+
+    async def _record_last_outcomes(self) -> None:
+        """Record the outcomes of the activities that ended while the worker stopped."""
+        if self._build([]):
+            await self._settle()
+
+    async def _announce(self) -> None:
         """Record in the store what this worker hosts and start answering routed queries
         (which marks it as a query poller of its task queue).
 
@@ -248,9 +285,8 @@ class Worker:
         finds before it spends commits on announcing itself (the registry is advisory,
         and the dead worker's registration is normally still there).
         """
-        self._register()
-        self._queries.answer_pending()
-        self._announced = True
+        await self._io(self._register)
+        self._announced = True  # the next pass answers queries (where instances are durable)
 
     def _register(self) -> None:
         """Record in the store what this worker hosts, so that clients without the code
@@ -266,29 +302,39 @@ class Worker:
         # below wakes the wait at once instead of being missed.
         token = self.store.change_token()
         if self._unsettled:
-            self._release_unsettled()
+            await self._io(self._release_unsettled)
         try:
-            stepped = self._step()
-        finally:  # the pass is over: what left the sticky cache and stayed out is done with
-            self.cache.discard_departed()
+            stepped = await self._step()
+        finally:  # what left the sticky cache and stayed out is done with (unless a
+            # commit in flight still holds it: the next pass settles it first)
+            if not self._pipeline.busy:
+                self.cache.discard_departed()
         if not self._announced:
             self._starting_passes += 1
             if not stepped or self._starting_passes >= 2:
-                self._announce()
+                await self._announce()
         if stepped:
             self._quiet_passes = 0
-            await asyncio.sleep(0)
+            if not self._pipeline.busy:  # else the next pass's wait for the commit yields
+                await asyncio.sleep(0)
             return
         self._quiet_passes = 0 if self._pool.active else self._quiet_passes + 1
-        self._waiter = asyncio.ensure_future(
-            self.store.wait_changed(self._idle_timeout(), since=token))
+        timeout = self._idle_timeout(await self._io(self.store.next_timer_at))
+        self._waiter = asyncio.ensure_future(self.store.wait_changed(timeout, since=token))
         with contextlib.suppress(asyncio.CancelledError):
             await self._waiter
         self._waiter = None
 
+    async def _settle_quietly(self) -> None:
+        """Settle the commit in flight, if any; a store fault it met has already given its
+        work back (its ``on_fault``) and is left for the caller's next pass to meet."""
+        with contextlib.suppress(StoreError):
+            await self._settle()
+
     async def _wait_out(self, exc: StoreUnavailableError) -> None:
         """A pass hit a passing store fault: nothing of it was written. Forget what it
         left in memory and wait (backing off) before the next pass."""
+        await self._settle_quietly()  # a commit in flight may still hold instances
         self._waiter = None
         self.cache.clear()  # instances may have seen what was not recorded
         self._pool.release_reservations()
@@ -309,6 +355,17 @@ class Worker:
             self._waiter.cancel()
         if self._run_task is not None:
             await self._run_task
+
+    async def wait_stopped(self) -> None:
+        """Wait until ``run()`` has returned, however it was started (``shutdown()``
+        waits only for the ``run()`` that ``async with`` started). Its outcome stays
+        with the task that awaits it; nothing is raised here."""
+        task = self._running
+        if task is None or task is asyncio.current_task() or task.done():
+            return
+        if task.get_loop() is not asyncio.get_running_loop():
+            return
+        await asyncio.wait([task])
 
     @property
     def quiet_passes(self) -> int:
@@ -351,7 +408,15 @@ class Worker:
         if task_queue != self.task_queue or not same_loop or self._stop.is_set():
             return False
         try:
-            self._run_workflow_tasks()
+            # What the worker's pass has under way is finished here first: its commit in
+            # flight (waited for), and the tasks its lease took (activated here).
+            written = self._pipeline.settle_now()
+            if written is not None:
+                self._committed(written)
+                self.cache.discard_departed()
+                self._pool.release_reservations()
+            leasing, self._leasing = self._leasing, None
+            self._run_workflow_tasks(leasing.result() if leasing is not None else [])
         except StoreError as exc:  # the worker's own next pass retries what is left
             log.info("eager start of run %s left to the next poll: %s", run_id, exc)
             return False
@@ -363,10 +428,15 @@ class Worker:
         exc = self.task_failures.get(run_id)
         return str(exc) if exc is not None else None
 
-    def _idle_timeout(self) -> float:
+    def commit_in_flight(self, run_id: str) -> concurrent.futures.Future[Any] | None:
+        """The group commit being written that appends to the run, if any (a client of
+        this process waits for it before it appends a message to the run)."""
+        return self._pipeline.in_flight_for(run_id)
+
+    def _idle_timeout(self, next_timer: datetime | None) -> float:
         now = self.client.clock.now()
         candidates = [0.5]
-        next_timer = self._next_timer = self.store.next_timer_at()
+        self._next_timer = next_timer
         if next_timer is not None:
             candidates.append((next_timer - now).total_seconds())
         next_retry = self._pool.next_retry
@@ -374,8 +444,15 @@ class Worker:
             candidates.append((next_retry - now).total_seconds())
         return max(0.0, min(candidates))
 
-    def _step(self) -> bool:
-        progressed = self._flush_outcomes()
+    async def _step(self) -> bool:
+        """One pass: settle the commit in flight, look for work, activate what is ready and
+        submit it as the next group commit, which is written while the rest of the pass
+        (and the next pass's wait for it) lets activities run."""
+        # From the settle until the next submit, every instance holds only what is durable.
+        progressed = await self._settle()
+        # No activity in flight: nothing could run while a store call waits, so the pass
+        # makes its calls on this thread (as a run stepping alone).
+        self._io.here = not self._pool.active
         # Polling for tasks costs queries; skip it while nothing was committed (by
         # anyone) since the last poll found nothing, unless an activity retry is due.
         # Leases that expire (a dead worker's) commit nothing, so poll at least twice
@@ -384,42 +461,137 @@ class Worker:
         clock = asyncio.get_running_loop().time()
         next_retry = self._pool.next_retry
         retry_due = next_retry is not None and next_retry <= self.client.clock.now()
-        found = False
-        if token != self._idle_token or retry_due or clock - self._polled_at > 0.5:
-            if clock - self._polled_at > 0.5:
-                self.recover_dead_workers()
-                self._time_out_runs()
-                self._timer_token = None
-            self._polled_at = clock
-            found = self._run_workflow_tasks()
-            found |= self._pool.poll(self.client.clock.now())
-            self._idle_token = None if found else token
-            progressed |= found
-        progressed |= self._fire_timers()
-        self._pool.check_cancellations()
+        poll = token != self._idle_token or retry_due or clock - self._polled_at > 0.5
         # Query requests are commits too: look for them after a commit, or twice a second.
+        # Looked for before the lease, so a message sent before a query is leased with
+        # it at the latest, and answered from instances that hold only what is durable.
+        queries: list[QueryRequest] = []
         if self._announced and (token != self._query_token or
                                 clock - self._queries_at > 0.5):
             self._query_token, self._queries_at = token, clock
-            self._queries.answer_pending()  # answers leave the runs as they were
-        if not found:
-            self._step_alone()
-        # outcomes of activities that ran to their end as this pass's commits started
-        # them: the next pass (after one turn of the loop) records them
-        return progressed or self._pool.outcomes > 0
+            queries = await self._queries.look(self._io)
+        tasks: list[WorkflowTask] = []
+        if poll:
+            if clock - self._polled_at > 0.5:
+                await self._io(self.recover_dead_workers)
+                await self._io(self._time_out_runs)
+                self._timer_token = None
+            self._polled_at = clock
+            tasks = await self._lease_workflow_tasks()  # nothing awaited from here to submit
+        answers = self._answer_queries(queries, tasks)
+        progressed |= self._build(tasks)
+        await self._queries.send(self._io, answers)
+        if poll:
+            found = await self._pool.poll(self.client.clock.now(), self._io) or bool(tasks)
+            self._idle_token = None if found else token
+            progressed |= found
+        progressed |= await self._fire_timers(token)
+        await self._pool.check_cancellations(self._io)
+        if self._pipeline.written:  # written here, in this pass: settled in it too
+            try:
+                written = self._pipeline.settle_now()
+            finally:
+                self._pool.release_reservations()
+            self._settled(written)
+        return progressed
 
-    def _step_alone(self) -> None:
-        """While one run alone is stepping (one outcome waits, and this pass found no new
-        task), record its outcomes as its activities finish, a few rounds and a few
-        milliseconds at most, without a turn of the loop per step. With more runs, a
-        turn lets their outcomes gather into one group commit, which costs less."""
-        if self._pool.outcomes != 1:
-            return
-        until = time.perf_counter() + ALONE_BUDGET
-        for _ in range(ALONE_ROUNDS):
-            if not self._flush_outcomes() or self._pool.outcomes != 1 or \
-                    time.perf_counter() >= until:
-                return
+    def _answer_queries(self, queries: list[QueryRequest],
+                        tasks: list[WorkflowTask]) -> list[QueryRequest]:
+        """Answers to the ``queries`` of runs this pass does not activate. A query of a
+        run activated now waits for the next pass, after that activation is written: it
+        sees the messages the run was sent before it (the next pass looks again)."""
+        if not queries:
+            return []
+        activated = {t.run_id for t in tasks}
+        now = [q for q in queries if q.run_id not in activated]
+        if len(now) < len(queries):
+            self._query_token = None
+        return self._queries.answers(now)
+
+    async def _lease_workflow_tasks(self) -> list[WorkflowTask]:
+        now = self.client.clock.now()
+        fut = self._leasing = self._io.submit(
+            self.store.lease_workflow_tasks, self.task_queue, self.identity, now,
+            self.workflow_task_lease, 64)
+        try:
+            tasks = fut.result() if fut.done() else await asyncio.wrap_future(fut)
+        except asyncio.CancelledError:
+            # the lease is taken all the same: hand the tasks back on the next pass or stop
+            fut.add_done_callback(self._unsettle_leased)
+            raise
+        finally:
+            taken_over = self._leasing is not fut  # an eager start activated them
+            self._leasing = None
+        return [] if taken_over else tasks
+
+    def _unsettle_leased(self, fut: concurrent.futures.Future[list[WorkflowTask]]) -> None:
+        if not fut.cancelled() and fut.exception() is None:
+            self._unsettled.update(t.run_id for t in fut.result())
+
+    def _build(self, tasks: list[WorkflowTask]) -> bool:
+        """Activate the runs of ``tasks`` and those with activity outcomes to record, and
+        submit their batches as one group commit (none may be in flight). True if there
+        was anything to do.
+
+        A run whose workflow task is activated here records its outcomes in the next
+        commit: activating it twice in one build would build on what is not written.
+        """
+        now = self.client.clock.now()
+        pending: list[Pending] = []
+        taken: list[Outcome] = []
+        claimed = {t.run_id for t in tasks}
+
+        def give_back() -> None:  # a store fault wrote nothing: everything is done again
+            self._unsettled.update(claimed)
+            for outcome in taken:
+                self._pool.requeue(outcome)
+
+        local = self.client.local_workers
+        try:
+            for t in tasks:
+                if local.is_sending(t.run_id):  # after the message: give the task back
+                    self._unsettled.add(t.run_id)
+                    continue
+                p = self._activate(t.run_id, now)
+                if p is not None:
+                    pending.append(p)
+            later: list[Outcome] = []
+            for outcome in self._pool.take_outcomes():
+                if outcome.task.run_id in claimed or local.is_sending(outcome.task.run_id):
+                    later.append(outcome)
+                    continue
+                taken.append(outcome)
+                pending.append(self._outcome_batch(outcome, now))
+            for outcome in later:
+                self._pool.requeue(outcome)
+        except StoreError:  # nothing of this pass was committed: hand it back
+            give_back()
+            self._pool.release_reservations()
+            raise
+        if pending:
+            # one run's batch and no activity running: nothing could use the loop while
+            # it is written, so it is written here (as a run stepping alone)
+            here = len(pending) == 1 and not self._pool.active
+            self._pipeline.submit(pending, now, give_back, here=here)
+        return bool(tasks or taken)
+
+    async def _settle(self) -> bool:
+        """Wait for the commit in flight (the loop runs meanwhile) and settle it; True if
+        there was one."""
+        try:
+            written = await self._pipeline.settle()
+        finally:
+            if not self._pipeline.busy:
+                self._pool.release_reservations()
+        return self._settled(written)
+
+    def _settled(self, written: Written | None) -> bool:
+        if written is None:
+            return False
+        self._committed(written)
+        # what left the sticky cache for the commit and did not come back is done with
+        self.cache.discard_departed()
+        return True
 
     def recover_dead_workers(self) -> int:
         """Free the leases of workers on this machine whose process has exited.
@@ -451,7 +623,7 @@ class Worker:
             store.beat_worker(self.identity, self.heartbeat_grace)
             self._beat_at = clock
 
-    def _time_out_runs(self) -> None:
+    def _time_out_runs(self) -> None:  # store calls only: runs in a thread
         now = self.client.clock.now()
         for run in self.store.expired_runs(now):
             started = self.store.read(run.run_id)[0]
@@ -462,17 +634,18 @@ class Worker:
                                                         ended)]])
 
     def _flush(self, pending: list[Pending]) -> None:
-        before = self.store.change_token()
-        began = time.perf_counter()
-        committed = flush(self.store, pending, self.client.clock.now())
-        if committed and pending:
-            self.metrics.store_commit(time.perf_counter() - began, len(pending))
-        if committed and \
-                self.store.change_token() == before + 1 and all(map(leaves_no_work, pending)):
-            # Only this commit happened since ``before`` (the tokens of the stores here
-            # count commits), and it left nothing a poll could find: looking again would
-            # find what the last look found.
-            self._seen_own_commit(before)
+        """Commit and settle ``pending`` here and now (an eager start, with no commit in
+        flight)."""
+        self._committed(flush(self.store, pending, self.client.clock.now()))
+
+    def _committed(self, written: Written) -> None:
+        if written.first_try:
+            self.metrics.store_commit(written.seconds, len(written.settled))
+            if written.alone and all(leaves_no_work(p) for p, _ in written.settled):
+                # Only this commit happened since ``before`` (the tokens of the stores here
+                # count commits), and it left nothing a poll could find: looking again would
+                # find what the last look found.
+                self._seen_own_commit(written.before)
 
     def _seen_own_commit(self, before: int) -> None:
         after = before + 1
@@ -486,10 +659,13 @@ class Worker:
 
     # --- workflow tasks ------------------------------------------------------------------
 
-    def _run_workflow_tasks(self) -> bool:
+    def _run_workflow_tasks(self, leased: list[WorkflowTask]) -> bool:
+        """Lease, activate and commit the ready workflow tasks (and ``leased``) here and
+        now (an eager start's path; the passes lease off the loop and commit in the
+        pipeline)."""
         now = self.client.clock.now()
-        tasks = self.store.lease_workflow_tasks(self.task_queue, self.identity, now,
-                                                self.workflow_task_lease, 64)
+        tasks = [*leased, *self.store.lease_workflow_tasks(
+            self.task_queue, self.identity, now, self.workflow_task_lease, 64)]
         try:
             pending = [p for p in (self._activate(t.run_id, now) for t in tasks)
                        if p is not None]
@@ -645,20 +821,6 @@ class Worker:
 
     # --- activity outcomes, with the activation they cause -----------------------------
 
-    def _flush_outcomes(self) -> bool:
-        outcomes = self._pool.take_outcomes()
-        if not outcomes:
-            return False
-        now = self.client.clock.now()
-        try:
-            self._flush([self._outcome_batch(outcome, now) for outcome in outcomes])
-        except StoreError:  # record them on a later pass (one already recorded is stale)
-            for outcome in outcomes:
-                self._pool.requeue(outcome)
-            raise
-        self._pool.release_reservations()
-        return True
-
     def _outcome_batch(self, outcome: ActivityOutcome, now: datetime) -> Pending:
         """Deliver an outcome; if this worker holds the run, activate it in the same commit.
 
@@ -714,15 +876,20 @@ class Worker:
 
     # --- timers ---------------------------------------------------------------------------
 
-    def _fire_timers(self) -> bool:
+    async def _fire_timers(self, token: int) -> bool:
         """Fire the due timers; looks only if something was committed since the last look
-        found none, or the soonest timer known then is due by now."""
+        found none, or the soonest timer known then is due by now. ``token``: the store's
+        change token as of the pass's start (the pass's own commit, if any, is settled at
+        its end, and accounted for then)."""
         now = self.client.clock.now()
-        token = self.store.change_token()
         if token == self._timer_token and (self._next_timer is None or self._next_timer > now):
             return False
+        fired = await self._io(self._fire_due_timers, now)
+        self._timer_token = None if fired else token
+        return fired
+
+    def _fire_due_timers(self, now: datetime) -> bool:  # store calls only: runs in a thread
         due = self.store.due_timers(now, limit=256)
-        self._timer_token = None if due else token
         if due:
             self.store.commit_each([[Deliver(t.run_id, TimerFired(
                 event_id=0, time=max(now, t.fire_at), started_event_id=t.started_event_id),

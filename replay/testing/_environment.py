@@ -112,6 +112,7 @@ class WorkflowEnvironment:
                 await self._skipper
         for worker in self._workers():
             await worker.shutdown()
+            await worker.wait_stopped()  # a run() the test started itself ends first
         self.client.close()
         if self._tempdir is not None:
             self._tempdir.cleanup()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import os
 from pathlib import Path
 from typing import Any
@@ -110,6 +112,41 @@ class FakeLocalWorker:
 
     def task_failure(self, run_id: str) -> str | None:
         return f"task of {run_id} failed"
+
+    def commit_in_flight(self, run_id: str) -> concurrent.futures.Future[Any] | None:
+        return self.writing.get(run_id)
+
+    def __init__(self) -> None:
+        self.writing: dict[str, concurrent.futures.Future[Any]] = {}
+
+
+async def test_a_message_to_a_run_waits_for_a_local_commit_of_it_in_flight() -> None:
+    client = await Client.connect("memory://")
+    try:
+        fake = FakeLocalWorker()
+        client.local_workers.register(fake)
+        writing: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        fake.writing["r1"] = writing
+        inside: list[bool] = []
+
+        async def send(run_id: str) -> None:
+            async with client.local_workers.sending(run_id):
+                inside.append(client.local_workers.is_sending(run_id))
+
+        other = asyncio.ensure_future(send("r2"))  # another run does not wait
+        await other
+        waiting = asyncio.ensure_future(send("r1"))
+        for _ in range(10):
+            await asyncio.sleep(0)
+        assert not waiting.done() and inside == [True]
+        assert not client.local_workers.is_sending("r1")  # not before the commit is written
+        writing.set_exception(RuntimeError("refused"))  # whatever its outcome
+        await waiting
+        assert inside == [True, True]
+        assert not client.local_workers.is_sending("r1")
+        assert not client.local_workers.is_sending("r2")
+    finally:
+        client.close()
 
 
 async def test_the_client_asks_registered_local_workers() -> None:

@@ -14,10 +14,11 @@ from replay.history import (
     SignalReceived,
     UpdateAccepted,
     WorkflowStarted,
+    WorkflowTaskCompleted,
     event_to_data,
 )
 from replay.worker import Replayer, Worker
-from tests.replay.workers.harness import bounded
+from tests.replay.workers.harness import bounded, wait_until
 from tests.replay.workflows import intercepted
 from tests.replay.workflows.intercepted import (
     TraceClient,
@@ -35,6 +36,11 @@ async def _run(tmp_path: Path) -> tuple[Client, str, dict[str, object]]:
     async with Worker(client, task_queue="ic", workflows=[TracedWorkflow],
                       activities=[traced_activity], interceptors=[TraceWorker()]):
         handle = await client.start_workflow(TracedWorkflow.run, id="traced", task_queue="ic")
+        # The first activation is written before the signal is sent: a signal landing while
+        # that activation's commit is in flight makes it conflict, and the run would be
+        # built again (live), which this test does not count.
+        await wait_until(lambda: any(isinstance(e, WorkflowTaskCompleted)
+                                     for e in client.store.read(handle.result_run_id or "")))
         await handle.signal(TracedWorkflow.note, "one")
         update = await handle.start_update(TracedWorkflow.add_note, "two",
                                            wait_for_stage=WorkflowUpdateStage.COMPLETED)
@@ -105,6 +111,11 @@ async def test_a_query_header_reaches_the_inbound_interceptor_by_either_path(
     async with Worker(client, task_queue="ic", workflows=[TracedWorkflow],
                       activities=[traced_activity], interceptors=[TraceWorker()]) as worker:
         handle = await client.start_workflow(TracedWorkflow.run, id="traced", task_queue="ic")
+        # The first activation is written before the signal is sent: a signal landing while
+        # that activation's commit is in flight makes it conflict, and the run would be
+        # built again (live), which this test does not count.
+        await wait_until(lambda: any(isinstance(e, WorkflowTaskCompleted)
+                                     for e in client.store.read(handle.result_run_id or "")))
         await handle.signal(TracedWorkflow.note, "one")
         await handle.signal(TracedWorkflow.note, "two")
         await bounded(handle.result())

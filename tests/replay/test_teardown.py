@@ -115,6 +115,8 @@ async def test_a_worker_discards_the_run_it_evicts(tmp_path: Path,
         first = await client.start_workflow(Fanout.run, [], id="first", task_queue="tests")
         await bounded(first.start_update(Fanout.label, "x",
                                          wait_for_stage=WorkflowUpdateStage.ACCEPTED))
+        # the update is durable before the worker settles its commit: wait for the latter
+        await wait_until(lambda: first.result_run_id in worker.cache)
         held = worker.cache.get(str(first.result_run_id))
         assert held is not None and not held.loop.is_closed()
         second = await client.start_workflow(Fanout.run, [], id="second", task_queue="tests")

@@ -122,10 +122,13 @@ async def test_eviction_then_replay_continues_correctly(
         await wait_until(lambda: a.result_run_id in worker.cache)
         assert list(worker.cache) == [a.result_run_id]
         assert replays.count(str(a.result_run_id)) == 2  # built, evicted, rebuilt by replay
+        # one message at a time: a signal landing while the run's activation is being
+        # committed makes that commit conflict, and the run is rebuilt once more
         await b.signal(CounterWorkflow.add, 2)
+        await wait_until(lambda: b.result_run_id in worker.cache)
         await a.signal(CounterWorkflow.finish)
-        await b.signal(CounterWorkflow.finish)
         assert await bounded(a.result()) == Tally(101, ["add:1"])
+        await b.signal(CounterWorkflow.finish)
         assert await bounded(b.result()) == Tally(202, ["add:2"])
     assert replays.count(str(b.result_run_id)) == 2
 

@@ -19,8 +19,10 @@ import uvicorn
 
 from replay._ui import create_app
 from replay.client import Client
+from replay.history import ChildWorkflowCompleted
 from replay.worker import Worker
 
+from ..replay.workers.harness import wait_until
 from .workflows import ACTIVITIES, QUEUE, WORKFLOWS
 
 T = TypeVar("T")
@@ -126,3 +128,10 @@ def start_order(loop_thread: LoopThread, client: Client, name: str) -> Any:
 
     return loop_thread.call(lambda: client.start_workflow(
         Order.run, name, id=name, task_queue=QUEUE))
+
+
+async def waiting_for_approval(client: Client, run_id: str) -> None:
+    """Wait until the Order run's child has completed (the run then waits for approval):
+    signals sent after that land at the same place in its history every time."""
+    await wait_until(lambda: any(isinstance(e, ChildWorkflowCompleted)
+                                 for e in client.store.read(run_id)))

@@ -17,7 +17,7 @@ import pytest
 
 from replay.client import Client
 
-from .conftest import LoopThread, RunningWorker, UiServer, start_order
+from .conftest import LoopThread, RunningWorker, UiServer, start_order, waiting_for_approval
 from .workflows import Order
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -64,6 +64,8 @@ def test_a_user_browses_filters_debugs_and_signals(
         handle = start_order(loop_thread, client, name)
 
         async def finish(h: object = handle) -> None:
+            # signalled once it waits for approval, so its history has one layout
+            await waiting_for_approval(client, h.run_id)  # type: ignore[attr-defined]
             await h.signal(Order.add_item, "tea")  # type: ignore[attr-defined]
             await h.signal(Order.approve)  # type: ignore[attr-defined]
             await h.result()  # type: ignore[attr-defined]

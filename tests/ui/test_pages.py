@@ -12,7 +12,7 @@ from replay._ui import UiBindingError, check_binding
 from replay.client import Client
 from replay.history import SignalReceived, WorkflowTerminated
 
-from .conftest import LoopThread, RunningWorker, UiServer, start_order
+from .conftest import LoopThread, RunningWorker, UiServer, start_order, waiting_for_approval
 from .workflows import Order, OrderChanged
 
 UiFactory = Callable[..., UiServer]
@@ -23,6 +23,8 @@ def finish(loop_thread: LoopThread, client: Client, name: str) -> str:
     handle = start_order(loop_thread, client, name)
 
     async def go() -> None:
+        # signalled once it waits for approval, so its history has one layout
+        await waiting_for_approval(client, handle.run_id or "")
         await handle.signal(Order.add_item, "tea")
         await handle.signal(Order.approve)
         await handle.result()
