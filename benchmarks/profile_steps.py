@@ -14,7 +14,8 @@ timed where possible, so the figures do not depend on what else the machine is d
 
 With ``--postgres`` the store is a ``PostgresStore`` (on the given server, or a
 throwaway one with PostgreSQL's default durability) and the counts are psycopg's
-(``benchmarks.psycopg_counts``): statements, write transactions (``BEGIN``), round
+(``benchmarks.psycopg_counts``): statements, write transactions (``BEGIN``, and each
+checked commit, which is a transaction of its own), round
 trips to the server, and the server's own committed transactions and WAL fsyncs
 (which see every process, the extra worker processes included).
 
@@ -173,7 +174,9 @@ def profile(runs: int, *, concurrent: bool, synchronous: str = "FULL",
     if url is not None:
         seen: psycopg_counts.Counts = marks["pg"]
         found = seen.statements
-        transactions = seen.commands["BEGIN"] + found["BEGIN"]
+        # a checked commit is a write transaction of its own (autocommit)
+        transactions = seen.commands["BEGIN"] + found["BEGIN"] + sum(
+            n for sql, n in found.items() if sql.startswith("SELECT commit_checked"))
         trips = seen.round_trips / steps
         psycopg_counts.settled()
         # the server's counters span the setup too (schema, worker start): an upper bound

@@ -5,7 +5,8 @@
 thread's:
 
 * statements: every ``Cursor.execute``/``executemany`` call, by SQL text (an
-  ``executemany`` of several rows counts once);
+  ``executemany`` of several rows counts once), and every statement the store runs
+  through libpq directly (``_postgres_conn.run_prepared``, one round trip each);
 * commands: what psycopg sends itself (``BEGIN``, ``COMMIT``, ``SAVEPOINT``...);
 * round trips: the waits for the server's answer. A call outside pipeline mode
   is one; in pipeline mode, only a sync, the pipeline's end and a fetch that
@@ -102,6 +103,18 @@ def counted_psycopg(counts: Counts) -> Iterator[None]:
                 local.syncing -= 1
         return run
 
+    def prepared(original: Any) -> Any:  # the store's direct libpq calls: one trip each
+        def run(conn: Any, name: bytes, statement: bytes, *args: Any, **kwargs: Any) -> Any:
+            if counted():
+                with lock:
+                    counts.statements[_text(statement)] += 1
+                    counts.round_trips += 1
+            return original(conn, name, statement, *args, **kwargs)
+        return run
+
+    from replay.history import _postgres_conn
+
+    patch(_postgres_conn, "run_prepared", prepared)
     patch(cursor.Cursor, "execute", execute)
     patch(cursor.Cursor, "executemany", execute)
     patch(_connection_base.BaseConnection, "_exec_command", exec_command)

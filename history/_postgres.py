@@ -16,6 +16,7 @@ from ._errors import ReplayError, RunNotFoundError
 from ._events import Event, Failure, JsonValue
 from ._history import History
 from ._notify import ClosingNotifying
+from ._postgres_changes import apply_changes
 from ._postgres_db import Database, Tx
 from ._postgres_listen import PolledQueues, queue_scope
 from ._postgres_queries import PostgresQueryChannel
@@ -49,22 +50,26 @@ class PostgresStore(DelegatedQueryChannel, ClosingNotifying):
     """A :class:`~history.Store` in a PostgreSQL schema, shared by workers on many hosts.
 
     ``url`` is a libpq URL (``postgresql://user:password@host:5432/db``); its
-    ``?schema=`` (default ``replay``), ``?pool_size=`` (default 8) and
-    ``?pipeline=on|off`` (default off) parameters, or the keyword arguments,
-    choose the PostgreSQL schema holding the store, the connections this object
-    keeps and whether commits use psycopg's pipeline mode (fewer round trips,
-    more client CPU: for a database across a network). The schema is created on
-    first use and checked (and upgraded) on every open. Conditional appends lock the
-    run's head row; leases use ``FOR UPDATE SKIP LOCKED``; commits wake
-    waiters in every process through ``LISTEN/NOTIFY``. Needs the ``postgres``
-    extra (StoreError naming it otherwise); methods block the calling thread
-    for a round trip or a few.
+    ``?schema=`` (default ``replay``), ``?pool_size=`` (default 8),
+    ``?checked=on|off`` (default on) and ``?pipeline=on|off`` (default off)
+    parameters, or the keyword arguments, choose the PostgreSQL schema holding
+    the store, the connections this object keeps, whether a commit of runs whose
+    heads this object knows from its own commits is sent as one statement that
+    the server checks (off: every commit reads the heads under row locks first)
+    and whether commits planned under locks use psycopg's pipeline mode (fewer
+    round trips, more client CPU: for a database across a network). The schema is
+    created on first use and checked (and upgraded) on every open. Conditional
+    appends lock the run's head row; leases use ``FOR UPDATE SKIP LOCKED``;
+    commits wake waiters in every process through ``LISTEN/NOTIFY``. Needs the
+    ``postgres`` extra (StoreError naming it otherwise); methods block the
+    calling thread for a round trip or a few.
     """
 
     def __init__(self, url: str, *, schema: str | None = None, pool_size: int | None = None,
-                 connect_timeout: float = 10.0, pipeline: bool | None = None) -> None:
+                 connect_timeout: float = 10.0, pipeline: bool | None = None,
+                 checked: bool | None = None) -> None:
         self.target = pg.parse_target(url, schema=schema, pool_size=pool_size,
-                                      pipeline=pipeline)
+                                      pipeline=pipeline, checked=checked)
         pg.require_driver(self.target)
         self.schema = self.target.schema
         self._db = Database(self.target, connect_timeout)
@@ -355,10 +360,13 @@ class PostgresStore(DelegatedQueryChannel, ClosingNotifying):
             request, changes = plan_request_update(lookup, run_id, update_id, name, args, now,
                                                    headers)
             if changes:
-                tx.queues |= rows.apply_changes(tx.conn, changes)
+                tx.queues |= apply_changes(tx.conn, changes)
                 tx.runs.add(run_id)
             return request
-        return self._db.write(run)
+        try:
+            return self._db.write(run)
+        finally:
+            self._db.forget_head(run_id)  # its workflow task may have gained a row
 
     def pending_updates(self, run_id: str) -> list[UpdateRequest]:
         """The run's updates waiting for a worker, oldest first."""
@@ -375,7 +383,7 @@ class PostgresStore(DelegatedQueryChannel, ClosingNotifying):
         def run(tx: Tx) -> None:
             changes = plan_reject_update(rows.PgLookup(tx.conn), run_id, update_id, failure)
             if changes:
-                rows.apply_changes(tx.conn, changes)
+                apply_changes(tx.conn, changes)
                 tx.runs.add(run_id)
         self._db.write(run)
 

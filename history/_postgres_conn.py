@@ -5,17 +5,22 @@ the only one that imports them at run time, inside a guard, so that
 ``replay.history`` imports without them and opening a ``postgresql://`` store
 says which extra to install.
 
-A target is a libpq URL (``postgresql://user:password@host:port/db``) with three
+A target is a libpq URL (``postgresql://user:password@host:port/db``) with four
 query parameters of ours, removed before it reaches libpq: ``schema`` (the
 PostgreSQL schema holding the store, default ``replay``), ``pool_size``
-(connections per store object, default 8) and ``pipeline`` (``on``: commits in
-psycopg's pipeline mode, three round trips each instead of about nine; default
+(connections per store object, default 8), ``checked`` (``on``, the default: a
+commit of runs whose heads the store object knows is one statement, checked by
+the server, see ``_postgres_checked``; ``off``: every commit plans under row
+locks) and ``pipeline`` (``on``: the commits planned under locks go in psycopg's
+pipeline mode, two or three round trips each instead of five or more; default
 ``off``, which costs less client CPU where a round trip is short, as on one host).
 """
 
 from __future__ import annotations
 
 import urllib.parse
+import weakref
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -56,6 +61,7 @@ class Target:
     pool_size: int
     shown: str
     pipeline: bool = False
+    checked: bool = True
 
     @property
     def channel(self) -> str:
@@ -68,12 +74,12 @@ def is_postgres_url(target: str) -> bool:
     return target.startswith(SCHEMES)
 
 
-_OURS = ("schema", "pool_size", "pipeline")
+_OURS = ("schema", "pool_size", "pipeline", "checked")
 _SWITCH = {"on": True, "true": True, "1": True, "off": False, "false": False, "0": False}
 
 
 def parse_target(url: str, *, schema: str | None = None, pool_size: int | None = None,
-                 pipeline: bool | None = None) -> Target:
+                 pipeline: bool | None = None, checked: bool | None = None) -> Target:
     """Split our parameters off a URL; arguments win over the URL's own parameters."""
     parts = urllib.parse.urlsplit(url)
     query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
@@ -91,12 +97,18 @@ def parse_target(url: str, *, schema: str | None = None, pool_size: int | None =
     if size < 1:
         raise ValueError(f"pool_size must be at least 1, got {size}")
     if pipeline is None:
-        given = ours.get("pipeline", "off").lower()
-        if given not in _SWITCH:
-            raise ValueError(f"pipeline must be on or off, got {given!r}")
-        pipeline = _SWITCH[given]
+        pipeline = _switch(ours, "pipeline", "off")
+    if checked is None:
+        checked = _switch(ours, "checked", "on")
     return Target(conninfo=conninfo, schema=name, pool_size=size, shown=shown,
-                  pipeline=pipeline)
+                  pipeline=pipeline, checked=checked)
+
+
+def _switch(ours: dict[str, str], name: str, default: str) -> bool:
+    given = ours.get(name, default).lower()
+    if given not in _SWITCH:
+        raise ValueError(f"{name} must be on or off, got {given!r}")
+    return _SWITCH[given]
 
 
 def require_driver(target: Target) -> None:
@@ -145,3 +157,55 @@ def connect(target: Target, timeout: float) -> psycopg.Connection[Any]:
     """One connection outside the pool (the listener's)."""
     return psycopg.connect(target.conninfo, connect_timeout=max(1, int(timeout)),
                            **connect_kwargs(target))
+
+
+_PREPARED: weakref.WeakKeyDictionary[Any, set[bytes]] = weakref.WeakKeyDictionary()
+"""The statements each connection has prepared by :func:`run_prepared`."""
+
+
+def run_prepared(conn: psycopg.Connection[Any], name: bytes, statement: bytes,
+                 params: Sequence[bytes | None]) -> None:
+    """Run ``statement`` (``$1``... text parameters, prepared as ``name`` on first use)
+    on ``conn``, idle and in autocommit, through libpq directly; psycopg's error for
+    a failure.
+
+    For the store's hottest statement: one blocking libpq call instead of psycopg's
+    cursor, adaptation and wait loop costs a fraction of the client CPU (which
+    bounds a worker's steps per second). The connection stays psycopg's: the call
+    leaves it idle, as it found it.
+    """
+    pgconn = conn.pgconn
+    prepared = _PREPARED.setdefault(conn, set())
+    for attempt in (1, 2):
+        if name not in prepared:
+            _checked(conn, pgconn.prepare(name, statement))
+            prepared.add(name)
+        # libpq takes None for a NULL parameter (psycopg's own calls pass it so)
+        result = pgconn.exec_prepared(name, params)  # type: ignore[arg-type]
+        if attempt == 1 and _state(result) == _NOT_PREPARED:
+            prepared.clear()  # psycopg deallocates every prepared statement after a rollback
+            continue
+        _checked(conn, result)
+        return
+
+
+_NOT_PREPARED = "26000"
+"""SQLSTATE invalid_sql_statement_name: no prepared statement of that name."""
+
+
+def _state(result: Any) -> str | None:
+    from psycopg import pq
+
+    state = result.error_field(pq.DiagnosticField.SQLSTATE)
+    return None if state is None else bytes(state).decode()
+
+
+def _checked(conn: psycopg.Connection[Any], result: Any) -> None:
+    from psycopg import pq
+
+    if result.status in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK):
+        return
+    if conn.pgconn.status != pq.ConnStatus.OK:
+        raise psycopg.OperationalError(
+            f"the connection was lost: {conn.pgconn.get_error_message()}")
+    raise psycopg.errors.error_from_result(result, encoding=conn.info.encoding)

@@ -19,14 +19,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
+from . import _postgres_checked as checked
 from . import _postgres_conn as pg
 from . import _postgres_rows as rows
 from . import _postgres_sql as sql
+from ._batch import RunHead
 from ._changes import Change
-from ._commit_plan import CommitPlanner
+from ._commit_plan import CommitPlanner, HeadCache
 from ._errors import ReplayError, StoreError
 from ._events import Event
 from ._notify import ChangeNotifier
+from ._postgres_changes import apply_changes, encode
 from ._postgres_faults import pg_fault
 from ._postgres_listen import Listener, payload, scopes
 from ._postgres_schema import prepare
@@ -49,6 +52,8 @@ class Tx:
     runs: set[str] = attrs.Factory(set)
     queues: set[str] = attrs.Factory(set)
     closed: set[str] = attrs.Factory(set)
+    heads: dict[str, RunHead | None] = attrs.Factory(dict)
+    """The heads of the runs its commits planned, as the commit leaves them."""
 
 
 class Database:
@@ -65,6 +70,7 @@ class Database:
             raise self.error(exc, "cannot open the store") from exc
         self.notifier = ChangeNotifier()
         self._origin = uuid.uuid4().hex
+        self._known = checked.KnownHeads()
         self._pool = pg.open_pool(target, timeout)
         self._listener = Listener(lambda: pg.connect(target, timeout), target.channel,
                                   self._origin, self.notifier)
@@ -106,10 +112,15 @@ class Database:
                 continue
             except pg.DB_ERRORS as exc:
                 raise self.error(exc, "a write failed") from exc
+            self._known.learn(tx.heads)
             if tx.runs or tx.queues:
                 self.notifier.notify(scopes(tx.runs, tx.queues, tx.closed))
             return result
         raise AssertionError("unreachable")
+
+    def forget_head(self, run_id: str) -> None:
+        """A write outside the commits moved the run's head: the next commit reads it."""
+        self._known.forget([run_id])
 
     def _notify(self, tx: Tx) -> None:
         if tx.runs or tx.queues:
@@ -170,14 +181,16 @@ class Database:
         queues: set[str] = set()
 
         def apply(changes: Sequence[Change]) -> None:
-            queues.update(rows.apply_changes(tx.conn, changes, tx.sync))
+            queues.update(apply_changes(tx.conn, changes, tx.sync))
         # the same planner as the other stores', so all refuse a bad batch alike
-        planner = CommitPlanner(lookup, apply)
+        heads = HeadCache()
+        planner = CommitPlanner(lookup, apply, heads=heads)
         written = planner.plan_batch(ops)
         if written or queues:
             tx.runs |= {op.run_id for op in ops}
             tx.queues |= queues | lookup.queues
             tx.closed |= planner.closed
+        tx.heads.update(heads)
         return written
 
     @staticmethod
@@ -188,8 +201,41 @@ class Database:
         if len(run_ids) > 1:
             tx.conn.execute(sql.LOCK_RUNS, (run_ids,))
 
+    def commit_checked(self, batches: Sequence[Sequence[Operation]]
+                       ) -> list[list[Event]] | None:
+        """Each batch planned from the run heads this object knows (or reads unlocked) and
+        written with them checked, all in one statement (see ``_postgres_checked``); None
+        when they must be planned under locks instead (nothing was written)."""
+        self._check_open()
+        if not self.target.checked:
+            return None
+        plan: checked.CheckedPlan | None = None
+        try:
+            with self._pool.connection() as conn:
+                plan = checked.plan(conn, batches, self._known)
+                if plan is None:
+                    return None
+                note = (payload(self._origin, plan.runs, plan.queues, plan.closed)
+                        if plan.runs or plan.queues else None)
+                pg.run_prepared(conn, checked.COMMIT_NAME, checked.COMMIT, [
+                    plan.checks().encode(), encode(plan.changes).encode(),
+                    self.target.channel.encode(), None if note is None else note.encode()])
+        except pg.DB_ERRORS as exc:
+            if plan is not None and checked.plan_again(exc, (*pg.RETRYABLE, *pg.UNIQUE)):
+                self._known.forget(list(plan.assumed))
+                return None
+            raise self.error(exc, "a write failed") from exc
+        self._known.learn(plan.heads)
+        if plan.runs or plan.queues:
+            self.notifier.notify(scopes(plan.runs, plan.queues, plan.closed))
+        return plan.written
+
     def commit(self, ops: Sequence[Operation]) -> list[Event]:
         """All operations in one transaction, or none."""
+        done = self.commit_checked([ops])
+        return done[0] if done is not None else self._commit_locked(ops)
+
+    def _commit_locked(self, ops: Sequence[Operation]) -> list[Event]:
         def run(tx: Tx) -> list[Event]:
             self.lock_runs(tx, ops)
             return self.apply(tx, ops)
@@ -201,9 +247,12 @@ class Database:
 
         One batch needs no savepoint: it is the whole transaction, rolled back if it fails.
         """
+        done = self.commit_checked(batches)
+        if done is not None:
+            return list(done)
         if len(batches) == 1:
             try:
-                return [self.commit(batches[0])]
+                return [self._commit_locked(batches[0])]
             except StoreError:
                 raise
             except ReplayError as exc:
@@ -233,6 +282,7 @@ class Database:
             tx.runs |= part.runs
             tx.queues |= part.queues
             tx.closed |= part.closed
+            tx.heads.update(part.heads)
             return written
         raise AssertionError("unreachable")
 

@@ -6,8 +6,9 @@ tables mirror the SQLite store's (times are ``timestamptz``, JSON stays text),
 plus the run head's ``last_event_id`` in ``runs``, a ``workers`` table for
 heartbeats, a ``pruned_runs`` audit table, (version 2) the ``registrations``
 of what each task queue's workers host, and (version 3) the query channel's
-``query_requests`` and ``query_pollers`` tables, (version 4) search attributes and
-(version 5) the update requests' ``headers``.
+``query_requests`` and ``query_pollers`` tables, (version 4) search attributes,
+(version 5) the update requests' ``headers`` and (version 6) the functions that
+write a commit's index changes in one statement (``_postgres_functions``).
 
 The events table is append-only for real: one trigger function refuses every
 ``UPDATE``, ``DELETE`` and ``TRUNCATE``, except the deletions made by
@@ -27,12 +28,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._errors import StoreError
+from ._postgres_functions import FUNCTIONS, apply_changes_sql, commit_checked_sql
+from ._postgres_rows import ACTIVITY_COLUMNS, RUN_COLUMNS, TIMER_COLUMNS, UPDATE_COLUMNS
 
 if TYPE_CHECKING:
     import psycopg
 
 APPLICATION = "replay-store"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 DEFAULT_SCHEMA = "replay"
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,39}")
 
@@ -224,7 +227,13 @@ def ddl(schema: str) -> list[str]:
     statements += [s.format(s=schema) for s in _INDEXES]
     statements += [_APPEND_ONLY.format(s=schema), _PRUNE.format(s=schema)]
     statements += [s.format(s=schema) for s in _TRIGGER_DDL]
+    statements += _function_ddl(schema)
     return statements
+
+
+def _function_ddl(schema: str) -> list[str]:
+    return [apply_changes_sql(schema, TABLES, RUN_COLUMNS, ACTIVITY_COLUMNS, TIMER_COLUMNS,
+                              UPDATE_COLUMNS), commit_checked_sql(schema)]
 
 
 def _create_table(schema: str, table: str) -> str:
@@ -265,14 +274,23 @@ def update_headers(conn: psycopg.Connection[Any], schema: str) -> None:
                  "ADD COLUMN headers text NOT NULL DEFAULT '{}'")
 
 
+def commit_functions(conn: psycopg.Connection[Any], schema: str) -> None:
+    """5 -> 6: the apply_changes() and commit_checked() functions, which write a commit's
+    index changes (and check the run heads it was planned from) in one statement."""
+    for statement in _function_ddl(schema):
+        conn.execute(statement)
+
+
 #: ``MIGRATIONS[n]`` takes a store from schema version ``n`` to ``n + 1`` (a function
 #: of the connection, inside the opening transaction, and the schema name).
 MIGRATIONS: dict[int, Migration] = {
-    1: worker_registry, 2: query_channel, 3: search_attributes, 4: update_headers}
+    1: worker_registry, 2: query_channel, 3: search_attributes, 4: update_headers,
+    5: commit_functions}
 
 
 def missing_parts(conn: psycopg.Connection[Any], schema: str) -> list[str]:
-    """The tables, columns and triggers of the current schema that ``schema`` lacks."""
+    """The tables, columns, triggers and functions of the current schema that ``schema``
+    lacks."""
     found: dict[str, set[str]] = {}
     for table, column in conn.execute(
             "SELECT table_name, column_name FROM information_schema.columns "
@@ -292,6 +310,10 @@ def missing_parts(conn: psycopg.Connection[Any], schema: str) -> list[str]:
         (schema,)).fetchall())
     missing += [f"trigger {name} (on {table})" for name, table in TRIGGERS.items()
                 if triggers.get(name) != table]
+    functions = {r[0] for r in conn.execute(
+        "SELECT p.proname FROM pg_proc AS p JOIN pg_namespace AS n "
+        "ON n.oid = p.pronamespace WHERE n.nspname = %s", (schema,))}
+    missing += [f"function {name}()" for name in FUNCTIONS if name not in functions]
     return missing
 
 

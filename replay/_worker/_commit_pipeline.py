@@ -65,18 +65,16 @@ class CommitPipeline:
         return self._in_flight is not None
 
     def submit(self, pending: list[Pending], now: datetime,
-               on_fault: Callable[[], None] = _nothing, *, here: bool = False) -> None:
+               on_fault: Callable[[], None] = _nothing) -> None:
         """Start writing ``pending`` in one group commit; :meth:`settle` tells its batches.
 
         ``on_fault`` runs (on the loop, in ``settle``) if the commit raises a
         StoreError, so the caller can hand its work back before the error is raised.
-        ``here``: write it on the caller's thread now (when nothing else could run
-        while it is written, the hand-off to the thread and back only costs time).
         Only one commit may be in flight: settle the last one first.
         """
         if self._in_flight is not None:
             raise InternalError("a group commit was submitted while another is in flight")
-        thread = None if self._inline or here else self._commit_thread()
+        thread = None if self._inline else self._commit_thread()
         fut: concurrent.futures.Future[Written] | None = None
         if thread is not None:
             try:
@@ -93,11 +91,6 @@ class CommitPipeline:
         self._runs = {p.run_id for p in pending}
         self._on_fault = on_fault
         self.submitted += 1
-
-    @property
-    def written(self) -> bool:
-        """True when the commit submitted last is written and not yet settled."""
-        return self._in_flight is not None and self._in_flight.done()
 
     def in_flight_for(self, run_id: str) -> concurrent.futures.Future[Written] | None:
         """The commit in flight if it appends to ``run_id`` (done once written)."""
@@ -146,6 +139,21 @@ class CommitPipeline:
         self._in_flight = None
         written.settle()
         return written
+
+    def commit_here(self, pending: list[Pending], now: datetime,
+                    on_fault: Callable[[], None] = _nothing) -> Written:
+        """Write ``pending`` in one group commit on the caller's thread, now (when nothing
+        else could run while it is written, a hand-off to the thread only costs time).
+        The caller settles it (``written.settle()``) once its pass has looked at the
+        store. A StoreError is raised after ``on_fault``. None may be in flight."""
+        if self._in_flight is not None:
+            raise InternalError("a group commit was written while another is in flight")
+        self.submitted += 1
+        try:
+            return commit_group(self._store, pending, now)
+        except StoreError:
+            on_fault()
+            raise
 
     def settle_now(self) -> Written | None:
         """:meth:`settle`, blocking this thread until the commit in flight returns (an

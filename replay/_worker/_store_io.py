@@ -85,7 +85,14 @@ class StoreIO:
                 self._pool = self._pools.executor(self.threads, self._name)
         return self._pool
 
+    @property
+    def direct(self) -> bool:
+        """True when calls run on the caller's thread now (inline, or ``here``)."""
+        return self.inline or self.here
+
     async def __call__(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        if self.inline or self.here:
+            return fn(*args, **kwargs)
         fut = self.submit(fn, *args, **kwargs)
         return fut.result() if fut.done() else await asyncio.wrap_future(fut)
 

@@ -137,6 +137,7 @@ class Worker:
         # group commits in one more, one at a time (see _commit_pipeline).
         self._io = StoreIO(client.store, max_concurrent_store_calls, "replay-worker-store")
         self._pipeline = CommitPipeline(client.store, inline=self._io.inline)
+        self._written_here: Written | None = None  # this pass's commit, written on the loop
         self.metrics = metrics or WorkerMetrics()
         """Where this worker reports what it does (see :class:`WorkerMetrics`)."""
         # without a metrics sink, nothing is timed
@@ -487,13 +488,36 @@ class Worker:
             progressed |= found
         progressed |= await self._fire_timers(token)
         await self._pool.check_cancellations(self._io)
-        if self._pipeline.written:  # written here, in this pass: settled in it too
-            try:
-                written = self._pipeline.settle_now()
-            finally:
-                self._pool.release_reservations()
-            self._settled(written)
+        if self._settle_here() and self._io.direct:
+            self._rounds_alone()
         return progressed
+
+    def _settle_here(self) -> bool:
+        """Settle the commit this pass wrote on the loop's thread, if it wrote one."""
+        written, self._written_here = self._written_here, None
+        if written is None:
+            return False
+        try:
+            written.settle()
+        finally:
+            self._pool.release_reservations()
+        return self._settled(written)
+
+    def _rounds_alone(self) -> None:
+        """With nothing else in flight, record the outcomes of activities that ended as
+        the pass's commit started them, and what they cause, round after round without
+        yielding the loop: at most 16 rounds or 20 ms, so clients and other tasks of the
+        loop still get their turn. Stops as soon as a round is more than one run's batch
+        or leaves an activity in flight (the next pass then commits in the thread)."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + 0.02
+        for _ in range(16):
+            if (not self._pool.outcomes or self._pool.active or self._pipeline.busy
+                    or loop.time() > until):
+                return
+            self._build([])
+            if not self._settle_here():
+                return
 
     def _answer_queries(self, queries: list[QueryRequest],
                         tasks: list[WorkflowTask]) -> list[QueryRequest]:
@@ -510,6 +534,9 @@ class Worker:
 
     async def _lease_workflow_tasks(self) -> list[WorkflowTask]:
         now = self.client.clock.now()
+        if self._io.direct:  # nothing can cancel it half-way
+            return self.store.lease_workflow_tasks(
+                self.task_queue, self.identity, now, self.workflow_task_lease, 64)
         fut = self._leasing = self._io.submit(
             self.store.lease_workflow_tasks, self.task_queue, self.identity, now,
             self.workflow_task_lease, 64)
@@ -571,8 +598,10 @@ class Worker:
         if pending:
             # one run's batch and no activity running: nothing could use the loop while
             # it is written, so it is written here (as a run stepping alone)
-            here = len(pending) == 1 and not self._pool.active
-            self._pipeline.submit(pending, now, give_back, here=here)
+            if len(pending) == 1 and self._io.direct and not self._pool.active:
+                self._written_here = self._pipeline.commit_here(pending, now, give_back)
+            else:
+                self._pipeline.submit(pending, now, give_back)
         return bool(tasks or taken)
 
     async def _settle(self) -> bool:

@@ -18,8 +18,9 @@ def make_store(tmp_path: Path, request: pytest.FixtureRequest
     """A factory of stores by kind; every store made is closed after the test.
 
     ``postgres`` stores live in a fresh schema of the session's server (the
-    ``postgres_schemas`` fixture drops it afterwards); ``postgres-pipeline`` ones
-    commit in psycopg's pipeline mode.
+    ``postgres_schemas`` fixture drops it afterwards); ``postgres-locked`` ones plan
+    every commit under row locks (no checked commits), ``postgres-pipeline`` ones
+    too, in psycopg's pipeline mode.
     """
     made: list[Store] = []
 
@@ -32,7 +33,8 @@ def make_store(tmp_path: Path, request: pytest.FixtureRequest
         else:
             url = request.getfixturevalue("postgres_url")
             schema = request.getfixturevalue("postgres_schemas")()
-            store = PostgresStore(url, schema=schema, pipeline=kind == "postgres-pipeline")
+            store = PostgresStore(url, schema=schema, pipeline=kind == "postgres-pipeline",
+                                  checked=kind == "postgres")
         made.append(store)
         return store
 
@@ -41,7 +43,7 @@ def make_store(tmp_path: Path, request: pytest.FixtureRequest
         store.close()
 
 
-@pytest.fixture(params=(*STORE_KINDS, "postgres-pipeline"))
+@pytest.fixture(params=(*STORE_KINDS, "postgres-locked", "postgres-pipeline"))
 def store(request: pytest.FixtureRequest, make_store: Callable[[str], Store]) -> Store:
     """Each store implementation in turn (the conformance suite runs against all)."""
     return make_store(request.param)

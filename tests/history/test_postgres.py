@@ -32,8 +32,8 @@ from replay.history import (
     store_from_url,
 )
 from replay.history._changes import Change
+from replay.history._postgres_changes import handled_changes
 from replay.history._postgres_conn import parse_target
-from replay.history._postgres_rows import handled_changes
 from replay.history._postgres_schema import SCHEMA_VERSION
 from tests.history.samples import activity, signal, started, task_done
 from tests.strategies import T0
@@ -65,7 +65,8 @@ def test_every_change_kind_has_sql() -> None:
 def test_url_parameters_and_masked_password() -> None:
     target = parse_target("postgresql://app:s3cret@db.example:5433/prod?schema=wf&pool_size=3"
                           "&sslmode=require")
-    assert (target.schema, target.pool_size, target.pipeline) == ("wf", 3, False)
+    assert (target.schema, target.pool_size, target.pipeline, target.checked) == (
+        "wf", 3, False, True)
     assert target.conninfo == "postgresql://app:s3cret@db.example:5433/prod?sslmode=require"
     assert "s3cret" not in target.shown and ":***@" in target.shown
     assert parse_target("postgres://h/db", schema="x").schema == "x"
@@ -75,6 +76,10 @@ def test_url_parameters_and_masked_password() -> None:
     assert parse_target("postgresql://h/db?pipeline=on", pipeline=False).pipeline is False
     with pytest.raises(ValueError, match="pipeline must be on or off, got 'maybe'"):
         parse_target("postgresql://h/db?pipeline=maybe")
+    assert parse_target("postgresql://h/db?checked=off").checked is False
+    assert "checked" not in parse_target("postgresql://h/db?checked=off").conninfo
+    with pytest.raises(ValueError, match="checked must be on or off, got 'no way'"):
+        parse_target("postgresql://h/db?checked=no+way")
 
 
 def test_events_are_append_only_even_for_raw_sql(pg: Any, postgres_url: str) -> None:
@@ -161,6 +166,7 @@ _ADDED_BY_VERSION: dict[int, tuple[str, ...]] = {
     3: ("DROP TABLE query_requests", "DROP TABLE query_pollers"),
     4: ("DROP TABLE search_attributes", "ALTER TABLE runs DROP COLUMN search_attributes"),
     5: ("ALTER TABLE update_requests DROP COLUMN headers",),
+    6: ("DROP FUNCTION commit_checked", "DROP FUNCTION apply_changes"),
 }
 """What each migration step added, as the statements that take it away again."""
 
