@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import gc
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from replay._core._loop import DurableTimerHandle, ReadyHandle, WorkflowEventLoo
 from replay.exceptions import WorkflowLoopError, WorkflowTaskError
 from replay.history import TimerCanceled, TimerFired, TimerStarted
 from replay.testing import WorkflowDriver
+from replay.worker import Replayer
 
 from .support import assert_replays, kinds
 from .workflows import asyncio_samples as a
@@ -228,3 +230,22 @@ def test_the_loops_handles_are_made_and_cancelled_as_asyncio_makes_them(
         assert isinstance(ReadyHandle(print, (), loop, None)._context, contextvars.Context)
         assert isinstance(DurableTimerHandle(1.0, print, (), loop, None)._context,
                           contextvars.Context)
+
+
+def test_a_replay_leaves_no_garbage_cycle_per_timer() -> None:
+    # a fired timer's handle lets go of its command: the two are freed by reference
+    # counting, and the collector finds only the run's own cycles, however many timers
+    counts = []
+    for n in (3, 30):
+        d = WorkflowDriver(a.ManySleepsWorkflow, n)
+        d.run_timers()
+        history, replayer = d.history(), Replayer(workflows=[a.ManySleepsWorkflow])
+        replayer.replay_sync(history)
+        gc.collect()
+        gc.disable()
+        try:
+            replayer.replay_sync(history)
+            counts.append(gc.collect())
+        finally:
+            gc.enable()
+    assert counts[0] == counts[1]
