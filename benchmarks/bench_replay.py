@@ -3,7 +3,7 @@
 Histories are real: recorded by running workflows through the WorkflowDriver
 (sequential timers: ``for _ in range(n): await asyncio.sleep(1)``; sequential
 activities), at about 1k, 10k, 100k and 1M events (quick mode stops at 100k).
-Replay runs without the determinism guard (``Replayer(guard=None)``). Peak
+Replay runs with the default determinism guard (``Replayer(workflows=[...])``). Peak
 memory is what one replay allocates beyond the history it reads (whose events
 are already in memory): the instance, its loop and the commands in flight.
 
@@ -30,8 +30,7 @@ from replay.history import History
 from replay.testing import WorkflowDriver
 from replay.worker import Replayer
 
-from ._harness import Row, Stats, rate, repeat
-from .peers import alternate
+from ._harness import Row, Stats, alternate, rate, repeat
 
 SECTION = "replay: Replayer throughput and memory"
 
