@@ -67,6 +67,19 @@ def repeat(sample: Callable[[], float], *, runs: int = 5, warmup: int = 1) -> St
     )
 
 
+def alternate(*sides: Callable[[], float], runs: int = 5, warmup: int = 1) -> list[Stats]:
+    """Samples of each side in turn (after ``warmup`` of each), so drift hits all alike."""
+    for _ in range(warmup):
+        for side in sides:
+            side()
+    samples: list[list[float]] = [[] for _ in sides]
+    for _ in range(max(runs, 1)):
+        for side, values in zip(sides, samples, strict=True):
+            values.append(side())
+    return [Stats(median=statistics.median(v), min=min(v), max=max(v), samples=tuple(v))
+            for v in samples]
+
+
 def rate(count: int, fn: Callable[[], object]) -> float:
     """Run ``fn`` once and return ``count`` per second of wall time."""
     start = time.perf_counter()

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -40,7 +39,7 @@ from replay.history import (
 from replay.history._sqlite_rows import INSERT_EVENT, dumps, event_row
 from replay.history._sqlite_schema import DDL
 
-from ._harness import Row, Stats
+from ._harness import Row, Stats, alternate
 
 SECTION = "append: SqliteStore vs raw sqlite3 (WAL, synchronous=FULL)"
 
@@ -187,22 +186,6 @@ def raw_batched(files: _Files, batches: list[list[Event]], encoded: bool = False
         return _timed(BATCH * len(batches), inserts_encoded if encoded else inserts)
     finally:
         conn.close()
-
-
-def _stats(values: list[float]) -> Stats:
-    return Stats(median=statistics.median(values), min=min(values), max=max(values),
-                 samples=tuple(values))
-
-
-def alternate(*sides: Callable[[], float], runs: int = 5) -> list[Stats]:
-    """Samples of each side in turn, after one warm-up of each."""
-    for side in sides:
-        side()
-    samples: list[list[float]] = [[] for _ in sides]
-    for _ in range(runs):
-        for side, values in zip(sides, samples, strict=True):
-            values.append(side())
-    return [_stats(values) for values in samples]
 
 
 def _strict(ours: Stats, encoded: Stats) -> str:

@@ -38,8 +38,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ._harness import Row, Stats, repeat
-from .peers import alternate, crash, ours, skip_line, unavailable
+from ._harness import Row, Stats, alternate, repeat
+from .peers import crash, ours, skip_line, unavailable
 from .profile_steps import profile
 
 SECTION = "peers: durable steps vs DBOS (SQLite) and LlamaIndex Workflows; the limits"

@@ -26,8 +26,8 @@ import sys
 import time
 from pathlib import Path
 
-from ._harness import Row, Stats, repeat
-from .peers import Skipped, alternate, ours, skip_line, unavailable
+from ._harness import Row, Stats, alternate, repeat
+from .peers import Skipped, ours, skip_line, unavailable
 
 SECTION = "peers: durable steps on PostgreSQL, ours (1, 2, 4 processes) vs DBOS"
 

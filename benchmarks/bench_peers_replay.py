@@ -35,7 +35,7 @@ from replay.history import History
 from replay.testing import WorkflowDriver
 from replay.worker import Replayer
 
-from ._harness import Row, Stats, rate, repeat
+from ._harness import Row, Stats, alternate, rate, repeat
 from .peers import Skipped, skip_line, template, unavailable, version
 from .peers.temporal_history import history_json
 
@@ -154,14 +154,14 @@ def _pair_rows(kind: str, n: int, ours: dict[str, Replayer], peer: _Temporal | N
                     raise AssertionError(f"our replay of {kind} x{n} did not complete")
             return rate(len(history), once)
 
-        value = repeat(mine)
         peer_value: Stats | None = None
         note = f"ours {len(history):,} events (guard {guard})"
         if peer is not None and theirs is not None:
             def peers(p: _Temporal = peer, t: Any = theirs, rn: str = runner) -> float:
                 return rate(len(t.events), lambda: p.replay(rn, t))
 
-            peer_value = repeat(peers)
+            # samples alternate, so drift of the machine hits both sides alike
+            value, peer_value = alternate(mine, peers)
             ours_runs = value.median / len(history)
             their_runs = peer_value.median / len(theirs.events)
             note += (f", Temporal {len(theirs.events):,} events; same logic: "
@@ -169,6 +169,8 @@ def _pair_rows(kind: str, n: int, ours: dict[str, Replayer], peer: _Temporal | N
                      f"{ours_runs / their_runs:.1f}x")
             if target_here:
                 note += f"; {_verdict(value.median / peer_value.median)}"
+        else:
+            value = repeat(mine)
         rows.append(Row(
             metric=f"{kind} x{n:,}, {runner}: replay", value=value, unit="events/s",
             peer=f"Temporal ({runner})" if peer else "Temporal: SKIPPED",

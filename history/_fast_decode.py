@@ -225,15 +225,28 @@ def nested_decoder(cls: type) -> Decoder:
 _DECODERS: dict[str, Decoder] = {name: _generate(cls) for name, cls in EVENT_KINDS.items()}
 
 
-def decode_events(raw: list[Any]) -> list[Event] | None:
+def decode_events(raw: list[Any], *, consume: bool = False) -> list[Event] | None:
     """The events a parsed ``events`` list describes, or ``None`` if any is not exactly
-    right (the careful path then names the first that is not)."""
+    right (the careful path then names the first that is not).
+
+    With ``consume``, each item of ``raw`` is replaced by ``None`` once its event is
+    built (also when ``None`` is returned: the caller must not need ``raw`` again).
+    The parsed objects are then freed as the events are made, instead of all living
+    until the end: the cyclic garbage collector, which counts objects allocated and
+    not yet freed, runs far less often while a large history loads, and never scans
+    the parsed document and the events together.
+    """
     decoders = _DECODERS
     events: list[Event] = []
     append = events.append
     try:
-        for data in raw:
-            append(decoders[data["kind"]](data, EVENT_DEPTH))
+        if consume:
+            for i, data in enumerate(raw):
+                raw[i] = None
+                append(decoders[data["kind"]](data, EVENT_DEPTH))
+        else:
+            for data in raw:
+                append(decoders[data["kind"]](data, EVENT_DEPTH))
     except Exception:  # not an object, an unknown kind, anything off in one event
         return None
     return events

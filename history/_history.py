@@ -170,13 +170,15 @@ class History(Sequence[Event]):
         decoded = decode_utf8(bytes(text), source=source or "<string>") if isinstance(
             text, bytes | bytearray) else text
         doc = loads_unchecked(decoded)
-        history = None if doc is None else cls._from_exact_document(doc, source)
-        if history is None:  # something is wrong: the careful path names it
+        # the document is ours alone: its events are consumed as they are decoded
+        history = None if doc is None else cls._from_exact_document(doc, source, consume=True)
+        if history is None:  # something is wrong: the careful path names it (from the text)
             history = cls._from_document(loads(decoded, source=source), source)
         return history
 
     @classmethod
-    def _from_exact_document(cls, doc: Any, source: str | None) -> History | None:
+    def _from_exact_document(cls, doc: Any, source: str | None, *, consume: bool = False
+                             ) -> History | None:
         """The history of a document with nothing wrong in its JSON; ``None`` otherwise.
 
         One pass: the one-pass event decoders check and build each event, and
@@ -185,6 +187,8 @@ class History(Sequence[Event]):
         which refuses the document with the message it always gave. Only the
         history rules (and the top-level copies) can refuse it here, with the
         same messages as on the careful path, since the events are the same.
+        With ``consume``, the document's ``events`` list is emptied as it is read
+        (see :func:`decode_events`): only for a document nobody else holds.
         """
         if (type(doc) is not dict or doc.get("format") != FORMAT
                 or not doc.keys() <= _TOP_LEVEL_FIELDS):
@@ -197,7 +201,7 @@ class History(Sequence[Event]):
             if (type(value) is dict or type(value) is list) and value is not raw_events \
                     and not fits(value, 2):
                 return None
-        events = decode_events(raw_events)
+        events = decode_events(raw_events, consume=consume)
         if events is None:
             return None
         history = cls(run_id, events, source=source)

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import attrs
+
 from ._errors import HistoryError
 from ._events import (
     ActivityCanceled,
@@ -31,7 +33,7 @@ from ._events import (
     UpdateCompleted,
     WorkflowStarted,
 )
-from ._kinds import REFERENCES, TERMINAL_KINDS
+from ._kinds import EVENT_KINDS, REFERENCES, TERMINAL_KINDS
 from ._search_values import event_problem
 
 ENDING_KINDS: frozenset[type[Event]] = frozenset({
@@ -175,6 +177,52 @@ _RULES: dict[type[Event], Callable[[_Checker, Any], None]] = {
 }
 """The result rules by kind (each rule takes events of its own kind)."""
 
+_SEARCHED = frozenset(cls for cls in EVENT_KINDS.values()
+                      if "search_attributes" in attrs.fields_dict(cls))
+"""Kinds with search attributes, which the ``search-attributes`` rule checks."""
+
+_PLAIN = frozenset(cls for cls in EVENT_KINDS.values()
+                   if cls not in REFERENCES and cls not in _RULES and cls not in _SEARCHED
+                   and cls is not WorkflowStarted)
+"""Kinds only the id, first-event and after-terminal rules apply to."""
+
+_REFERRING = {cls: ref for cls, ref in REFERENCES.items()
+              if cls not in _SEARCHED and _RULES.get(cls, _on_ending) is _on_ending}
+"""Kinds that refer to a command and whose only other rule, if any, is the ending rule."""
+
+
+def _check_all(c: _Checker, events: Sequence[Event]) -> None:
+    """``c.add`` for each event, with the common cases checked inline: the same rules,
+    and anything one of them would refuse (or any less common kind) goes to ``add``,
+    which says what is wrong exactly as it always does."""
+    c.add(events[0])
+    seen, ended = c.events, c.ended
+    append = seen.append
+    plain, referring, terminal, ending = _PLAIN, _REFERRING, TERMINAL_KINDS, ENDING_KINDS
+    index = 1
+    for event in events[1:]:
+        index += 1
+        cls = type(event)
+        if event.event_id != index or c.terminal_id is not None:
+            c.add(event)  # refused: a gap, a duplicate or an event after the end
+        elif cls in plain:
+            if cls in terminal:
+                c.terminal_id = index
+            append(event)
+        elif cls in referring:
+            field, targets = referring[cls]
+            target_id = getattr(event, field)
+            if (type(target_id) is not int or not 1 <= target_id < index
+                    or type(seen[target_id - 1]) not in targets
+                    or (cls in ending and target_id in ended)):
+                c.add(event)  # refused, with the rule's message
+                continue
+            if cls in ending:
+                ended[target_id] = event
+            append(event)
+        else:
+            c.add(event)
+
 
 def validate_events(events: Sequence[Event], *, source: str | None = None) -> None:
     """Check the history rules; raises HistoryError naming the first broken one.
@@ -189,6 +237,4 @@ def validate_events(events: Sequence[Event], *, source: str | None = None) -> No
     if not events:
         raise HistoryError("a history needs at least a WorkflowStarted event",
                            source=source, rule="empty")
-    checker = _Checker(source)
-    for event in events:
-        checker.add(event)
+    _check_all(_Checker(source), events)

@@ -8,11 +8,7 @@ without it; nothing here ever stands in a figure for a peer that did not run.
 from __future__ import annotations
 
 import importlib
-import statistics
-from collections.abc import Callable
 from importlib import metadata
-
-from .._harness import Stats
 
 # distribution name -> import name
 PEERS: dict[str, str] = {
@@ -50,16 +46,3 @@ def skip_line(dist: str, reason: str) -> str:
     line = f"   SKIPPED {dist}: {reason}"
     print(line, flush=True)
     return line
-
-
-def alternate(*sides: Callable[[], float], runs: int = 5, warmup: int = 1) -> list[Stats]:
-    """Samples of each side in turn (after ``warmup`` of each), so drift hits all alike."""
-    for _ in range(warmup):
-        for side in sides:
-            side()
-    samples: list[list[float]] = [[] for _ in sides]
-    for _ in range(max(runs, 1)):
-        for side, values in zip(sides, samples, strict=True):
-            values.append(side())
-    return [Stats(median=statistics.median(v), min=min(v), max=max(v), samples=tuple(v))
-            for v in samples]

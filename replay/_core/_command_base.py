@@ -67,6 +67,10 @@ class Command:
 
     __slots__ = ("event_id", "location")
     event_type: ClassVar[type[Event]]
+    key_attributes: ClassVar[bool] = False
+    """True if each key field (``KEY_FIELDS``) is an attribute of the command, of the same
+    name, holding the value ``fields()`` gives the field: ``matches`` then reads those
+    attributes instead of building every field."""
 
     def __init__(self) -> None:
         self.event_id = 0
@@ -84,6 +88,13 @@ class Command:
             return False
         keys = KEY_FIELDS[self.event_type]
         if not keys:
+            return True
+        if self.key_attributes:
+            # a plain loop: all() over a generator costs a frame per call, and replay
+            # matches every command
+            for k in keys:  # noqa: SIM110
+                if getattr(event, k) != getattr(self, k):
+                    return False
             return True
         mine = self.fields()
         return all(getattr(event, k) == mine[k] for k in keys)

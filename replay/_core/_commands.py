@@ -64,6 +64,7 @@ class ActivityCommand(Command):
         "seq",
     )
     event_type = ActivityScheduled
+    key_attributes = True
 
     def __init__(self, *, seq: int, activity_type: str, activity_id: str, args: list[Any],
                  options: dict[str, Any], cancellation_type: str, result_type: Any,
@@ -138,6 +139,7 @@ class ActivityCancelCommand(Command):
 class TimerCommand(Command):
     __slots__ = ("canceled", "duration", "fire_at", "handle", "seq")
     event_type = TimerStarted
+    key_attributes = True
 
     def __init__(self, *, seq: int, duration: timedelta, fire_at: datetime,
                  handle: DurableTimerHandle) -> None:
@@ -152,7 +154,12 @@ class TimerCommand(Command):
         return {"seq": self.seq, "duration": self.duration, "fire_at": self.fire_at}
 
     def resolve(self, event: Event) -> None:
-        self.handle.workflow_loop.fire(self.handle)
+        handle = self.handle
+        # The handle no longer needs its command (a cancel of a fired timer is a no-op),
+        # and without the reference back the two are freed as soon as they are done
+        # with, not left as a cycle for the garbage collector (one per timer).
+        handle.command = None
+        handle.workflow_loop.fire(handle)
 
 
 class TimerCancelCommand(Command):
@@ -184,6 +191,7 @@ class ChildCommand(Command):
         "workflow_type",
     )
     event_type = ChildWorkflowStarted
+    key_attributes = True
 
     def __init__(self, *, seq: int, workflow_type: str, workflow_id: str, run_id: str,
                  task_queue: str, args: list[Any], memo: dict[str, Any], result_type: Any,
@@ -233,6 +241,7 @@ class ChildCommand(Command):
 class SignalExternalCommand(Command):
     __slots__ = ("args", "future", "headers", "run_id", "seq", "signal_name", "workflow_id")
     event_type = ExternalSignalSent
+    key_attributes = True
 
     def __init__(self, *, seq: int, workflow_id: str, run_id: str | None, signal_name: str,
                  args: list[Any], future: asyncio.Future[None],
@@ -262,6 +271,7 @@ class SignalExternalCommand(Command):
 class MarkerCommand(Command):
     __slots__ = ("deprecated", "details", "marker_id", "name")
     event_type = MarkerRecorded
+    key_attributes = True
 
     def __init__(self, *, name: str, marker_id: str, details: Any = None,
                  deprecated: bool = False) -> None:
@@ -279,6 +289,7 @@ class MarkerCommand(Command):
 class UpdateAcceptedCommand(Command):
     __slots__ = ("args", "headers", "name", "update_id")
     event_type = UpdateAccepted
+    key_attributes = True
 
     def __init__(self, *, update_id: str, name: str, args: list[Any],
                  headers: Mapping[str, Any] | None = None) -> None:
@@ -326,6 +337,7 @@ class EmitCommand(Command):
 class UpsertSearchAttributesCommand(Command):
     __slots__ = ("search_attributes",)
     event_type = SearchAttributesUpserted
+    key_attributes = True
 
     def __init__(self, search_attributes: dict[str, Any]) -> None:
         super().__init__()
@@ -371,6 +383,7 @@ class ContinueAsNewCommand(Command):
     __slots__ = ("args", "headers", "memo", "new_run_id", "search_attributes", "task_queue",
                  "workflow_type")
     event_type = WorkflowContinuedAsNew
+    key_attributes = True
 
     def __init__(self, *, new_run_id: str, workflow_type: str, task_queue: str,
                  args: list[Any], memo: dict[str, Any],

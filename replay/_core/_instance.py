@@ -22,7 +22,7 @@ import types
 import typing
 import uuid
 from asyncio import events
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import FrameType
 from typing import Any
@@ -108,6 +108,7 @@ def current_instance() -> WorkflowInstance | None:
 
 
 _FAILURE_ONLY: tuple[type[BaseException], ...] = (FailureError,)
+_CANCEL_COMMANDS = (ActivityCancelCommand, TimerCancelCommand)
 
 
 @attrs.frozen
@@ -116,6 +117,11 @@ class ActivationResult:
 
     commands: list[Command]
     rejected_updates: list[tuple[str, Failure]]
+
+
+ReplayedActivation = tuple[Sequence[Event], Sequence[UpdateDelivery], Sequence[Event], Event]
+"""One recorded activation to replay: its inputs, the updates it accepted, its command
+events and the event that closed it (WorkflowTaskCompleted, or the run's end)."""
 
 
 class WorkflowInstance:
@@ -210,6 +216,31 @@ class WorkflowInstance:
                  time: datetime, *, replaying: bool = False,
                  recorded: Sequence[Event] = ()) -> ActivationResult:
         """Deliver inputs then updates, run until quiescent, return the commands."""
+        self._start_activation(inputs, time, replaying, recorded)
+        unhandled = len(self.loop.unhandled)
+        with self.running():
+            self._deliver(inputs, updates)
+        return self._end_activation(unhandled)
+
+    def replay(self, activations: Iterable[ReplayedActivation]) -> None:
+        """Replay recorded activations in order: each is activated with its inputs and
+        updates, and its commands are matched against the recorded ones
+        (``commit_replay``); NondeterminismError at the first that differs.
+
+        The same as ``activate(..., replaying=True)`` then ``commit_replay`` for each,
+        but the run's loop, the current instance and the determinism guard are set
+        once for all of them rather than once per activation (the engine's code
+        between two activations runs under the guard too, which allows it).
+        """
+        with self.running():
+            for inputs, updates, recorded, closing in activations:
+                self._start_activation(inputs, closing.time, True, recorded)
+                unhandled = len(self.loop.unhandled)
+                self._deliver(inputs, updates)
+                self.commit_replay(self._end_activation(unhandled), recorded, closing)
+
+    def _start_activation(self, inputs: Sequence[Event], time: datetime, replaying: bool,
+                          recorded: Sequence[Event]) -> None:
         self.replaying = replaying
         self._unsized.extend(inputs)
         self.now = time
@@ -217,25 +248,32 @@ class WorkflowInstance:
         self._log.start_activation()
         self.handlers.start_activation()
         self._patches.start_activation(recorded)
-        unhandled = len(self.loop.unhandled)
-        with self.running():
-            for event in inputs:
-                self.last_event_id = event.event_id
-                try:
-                    _DISPATCH[type(event)](self, event)
-                except Exception as error:  # arguments that do not bind or decode, say
-                    self.fail_task(error)
-            for update in updates:
-                # queued behind the handlers the inputs started, so that a validator sees
-                # what the signals delivered before its update did (as a later activation
-                # would): acceptance must not depend on how inputs were batched
-                self.loop.call_soon(self.handlers.deliver_update, update)
-            self._drain()
-        for context in self.loop.unhandled[unhandled:]:
-            # a callback raised (the run's end could not be encoded, say): asyncio only
-            # reports it, but a run must not carry on as if it had not happened
-            if "handle" in context and isinstance(context.get("exception"), Exception):
-                self.fail_task(context["exception"])
+
+    def _deliver(self, inputs: Sequence[Event], updates: Sequence[UpdateDelivery]) -> None:
+        """Deliver the inputs, queue the updates, run until quiescent (as workflow code)."""
+        for event in inputs:
+            self.last_event_id = event.event_id
+            try:
+                _DISPATCH[type(event)](self, event)
+            except Exception as error:  # arguments that do not bind or decode, say
+                self.fail_task(error)
+        for update in updates:
+            # queued behind the handlers the inputs started, so that a validator sees
+            # what the signals delivered before its update did (as a later activation
+            # would): acceptance must not depend on how inputs were batched
+            self.loop.call_soon(self.handlers.deliver_update, update)
+        self._drain()
+
+    def _end_activation(self, unhandled: int) -> ActivationResult:
+        """The activation's result; WorkflowTaskError if it failed. ``unhandled``: how many
+        contexts the loop's exception handler had been given before it."""
+        reported = self.loop.unhandled
+        if len(reported) > unhandled:
+            for context in reported[unhandled:]:
+                # a callback raised (the run's end could not be encoded, say): asyncio only
+                # reports it, but a run must not carry on as if it had not happened
+                if "handle" in context and isinstance(context.get("exception"), Exception):
+                    self.fail_task(context["exception"])
         if self._task_failure is not None:
             exc, location = self._task_failure
             raise WorkflowTaskError(run_id=self.run_id, workflow_type=self.info.workflow_type,
@@ -268,13 +306,17 @@ class WorkflowInstance:
     def commit_replay(self, result: ActivationResult, recorded: Sequence[Event],
                       closing: Event) -> None:
         """Match the commands against the recorded ones; NondeterminismError if they differ."""
-        if type(closing) is WorkflowTaskCompleted and closing.code_fingerprint:
-            self._record_code(closing.code_fingerprint)
-        _matching.match(self, result.commands, recorded, closing)
-        self.last_event_id = closing.event_id
-        self._unsized.extend(recorded)
         if type(closing) is WorkflowTaskCompleted:
+            fingerprint = closing.code_fingerprint
+            if fingerprint and fingerprint != self._recorded_code:
+                self._record_code(fingerprint)
+            _matching.match(self, result.commands, recorded, closing)
+            self._unsized.extend(recorded)
             self._unsized.append(closing)
+        else:
+            _matching.match(self, result.commands, recorded, closing)
+            self._unsized.extend(recorded)
+        self.last_event_id = closing.event_id
         if self.terminal is not None:
             self.closed = True
 
@@ -465,13 +507,19 @@ class WorkflowInstance:
         if self.loop.read_only is not None:
             raise ReadOnlyContextError(what, self.loop.read_only)
 
-    def add_command(self, cmd: Command) -> None:
-        """Record a command issued by workflow code, with the user line that issued it."""
-        self.ensure_writable(cmd.event_type.__name__)
+    def add_command(self, cmd: Command, engine_frames: int = 0) -> None:
+        """Record a command issued by workflow code, with the user line that issued it.
+
+        ``engine_frames``: how many frames, the caller's and those above it, are
+        known to be the engine's own (none of them a boundary): the search for the
+        user's line starts past them (see ``caller_location``).
+        """
+        if self.loop.read_only is not None:
+            raise ReadOnlyContextError(cmd.event_type.__name__, self.loop.read_only)
         if self.terminal is not None and not isinstance(cmd, TERMINAL_COMMANDS):
             return  # the run has ended in this activation; later commands are dropped
-        location = caller_location()
-        if location is None and isinstance(cmd, ActivityCancelCommand | TimerCancelCommand):
+        location = caller_location(1 + engine_frames)
+        if location is None and isinstance(cmd, _CANCEL_COMMANDS):
             location = cmd.target.location  # the engine asks to cancel: where it started
         cmd.location = location
         self._log.issue(cmd)
@@ -576,7 +624,7 @@ class _Running:
 
 
 # a command issued below these frames without workflow code in between is the engine's own
-mark_boundary(WorkflowInstance.activate, WorkflowInstance.query,
+mark_boundary(WorkflowInstance.activate, WorkflowInstance._deliver, WorkflowInstance.query,
               WorkflowEventLoop.run_until_quiescent)
 
 _DISPATCH: dict[type[Event], Callable[[WorkflowInstance, Event], None]] = {

@@ -69,15 +69,20 @@ def _walk(frame: FrameType | None) -> Site | None:
     return None
 
 
-def caller_location() -> Site | None:
+def caller_location(skip: int = 0) -> Site | None:
     """The nearest workflow-code frame up the stack from our (engine) caller.
 
     If the walk reaches a boundary (or the stack's end) first, the site of the
     running task: where workflow code created it. None outside a task (a
     callback of the engine's own) or if no workflow code made the task: the
     engine, not workflow code, is the caller.
+
+    ``skip`` frames above our caller are passed over unexamined: the caller
+    knows they are the engine's own and none is a boundary (the loop's timer
+    path: each frame examined costs an audited read of its code, and the
+    sandbox's audit hook makes that read the larger part of a timer's cost).
     """
-    return _walk(sys._getframe(1)) or _current_task_site()
+    return _walk(sys._getframe(1 + skip)) or _current_task_site()
 
 
 def task_site(task: asyncio.Task[Any] | None) -> Site | None:

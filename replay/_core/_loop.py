@@ -29,8 +29,49 @@ log = logging.getLogger("replay.core")
 class TimerSink(Protocol):
     """Receives the loop's delayed callbacks and turns them into durable timers."""
 
-    def start_timer(self, handle: DurableTimerHandle) -> None: ...
+    def start_timer(self, handle: DurableTimerHandle, delay: float) -> None:
+        """A timer of ``delay`` seconds starts. Called by ``call_at`` and ``call_later``
+        alone, through one more frame of the loop's (:data:`TIMER_ENGINE_FRAMES`)."""
+        ...
+
     def cancel_timer(self, handle: DurableTimerHandle) -> None: ...
+
+
+TIMER_ENGINE_FRAMES = 2
+"""Frames of the loop's own between ``TimerSink.start_timer`` and the code that called
+``call_at`` or ``call_later``: what the sink's command skips when it looks for the
+line of workflow code that started the timer (see ``caller_location``)."""
+
+
+# asyncio's handles are made and cancelled through a chain of Python methods that ask
+# the loop, every time, whether it is in debug mode (ours never is). A workflow makes
+# one or two per timer, so the loop's handles fill in asyncio's slots themselves, as
+# those methods do with debug mode off: only while the slots are the ones these
+# methods were written against (the same from Python 3.11 to 3.13).
+_FILLS_SLOTS = (
+    set(asyncio.Handle.__slots__) == {"_callback", "_args", "_cancelled", "_loop",
+                                      "_source_traceback", "_repr", "__weakref__", "_context"}
+    and set(asyncio.TimerHandle.__slots__) == {"_scheduled", "_when"})
+
+
+class ReadyHandle(asyncio.Handle):
+    """A ``call_soon`` handle of the workflow loop."""
+
+    __slots__ = ()
+
+    def __init__(self, callback: Callable[..., object], args: tuple[Any, ...],
+                 loop: WorkflowEventLoop, context: contextvars.Context | None) -> None:
+        if not _FILLS_SLOTS:
+            super().__init__(callback, args, loop, context)
+            return
+        # asyncio.Handle.__init__ with the loop's debug mode off
+        self._context = contextvars.copy_context() if context is None else context
+        self._loop = loop
+        self._callback = callback
+        self._args = args
+        self._cancelled = False
+        self._repr = None
+        self._source_traceback = None
 
 
 class DurableTimerHandle(asyncio.TimerHandle):
@@ -40,9 +81,34 @@ class DurableTimerHandle(asyncio.TimerHandle):
 
     def __init__(self, when: float, callback: Callable[..., object], args: tuple[Any, ...],
                  loop: WorkflowEventLoop, context: contextvars.Context | None) -> None:
-        super().__init__(when, callback, args, loop, context)
         self.command: Any = None
         self.workflow_loop = loop
+        if not _FILLS_SLOTS:
+            super().__init__(when, callback, args, loop, context)
+            return
+        # asyncio.TimerHandle.__init__ (and Handle's) with the loop's debug mode off
+        self._context = contextvars.copy_context() if context is None else context
+        self._loop = loop
+        self._callback = callback
+        self._args = args
+        self._cancelled = False
+        self._repr = None
+        self._source_traceback = None
+        self._when = when
+        self._scheduled = False
+
+    def cancel(self) -> None:
+        if not _FILLS_SLOTS:
+            super().cancel()
+            return
+        # asyncio.TimerHandle.cancel (and Handle's) with the loop's debug mode off
+        if not self._cancelled:
+            if self.command is not None:  # else nothing to cancel: see _timer_handle_cancelled
+                self.workflow_loop._timer_handle_cancelled(self)
+            self._cancelled = True
+            # dropped as asyncio drops them (its stubs do not say the slots can be None)
+            self._callback = None  # type: ignore[assignment]
+            self._args = None  # type: ignore[assignment]
 
 
 class WorkflowTask(asyncio.Task[T]):
@@ -183,7 +249,7 @@ class WorkflowEventLoop(asyncio.AbstractEventLoop):
                 # what the batch schedules is queued behind it: FIFO, as a deque would
                 batch, self._ready = self._ready, []
                 for i, handle in enumerate(batch):
-                    if handle.cancelled():
+                    if handle._cancelled:  # what asyncio's own loops read
                         continue
                     try:
                         handle._run()  # asyncio's own loops run handles the same way
@@ -196,7 +262,7 @@ class WorkflowEventLoop(asyncio.AbstractEventLoop):
 
     def fire(self, handle: DurableTimerHandle) -> None:
         """A timer fired: queue its callback unless it was cancelled."""
-        if not handle.cancelled():
+        if not handle._cancelled:
             self._ready.append(handle)
 
     # --- scheduling --------------------------------------------------------------------
@@ -209,7 +275,7 @@ class WorkflowEventLoop(asyncio.AbstractEventLoop):
         if self.read_only is not None:
             raise ReadOnlyContextError("scheduling a callback on the workflow loop",
                                        self.read_only)
-        handle = asyncio.Handle(callback, args, self, context)
+        handle = ReadyHandle(callback, args, self, context)
         self._ready.append(handle)
         return handle
 
@@ -219,17 +285,24 @@ class WorkflowEventLoop(asyncio.AbstractEventLoop):
 
     def call_later(self, delay: float, callback: Callable[[Unpack[Ts]], object], *args: *Ts,
                    context: contextvars.Context | None = None) -> asyncio.TimerHandle:
-        return self.call_at(self._now + delay, callback, *args, context=context)
+        return self._timer(self._now + delay, callback, args, context)
 
     def call_at(self, when: float, callback: Callable[[Unpack[Ts]], object], *args: *Ts,
                 context: contextvars.Context | None = None) -> asyncio.TimerHandle:
+        return self._timer(when, callback, args, context)
+
+    def _timer(self, when: float, callback: Callable[..., object], args: tuple[Any, ...],
+               context: contextvars.Context | None) -> asyncio.TimerHandle:
+        """``call_at``'s work, called by it and ``call_later`` alone (the frames between
+        the sink and workflow code are counted: TIMER_ENGINE_FRAMES)."""
         if self.read_only is not None:
             raise ReadOnlyContextError("starting a durable timer", self.read_only)
         handle = DurableTimerHandle(when, callback, args, self, context)
-        if when <= self._now:
+        now = self._now
+        if when <= now:
             self._ready.append(handle)
         else:
-            self._sink.start_timer(handle)
+            self._sink.start_timer(handle, when - now)
         return handle
 
     def _timer_handle_cancelled(self, handle: asyncio.TimerHandle) -> None:

@@ -60,8 +60,16 @@ def match(inst: ReplayedRun, commands: Sequence[Command], recorded: Sequence[Eve
     Ids are given in order as the walk goes, so a later command that refers to an
     earlier one (a cancellation) compares with the id just given.
     """
-    i = j = 0
     n, m = len(commands), len(recorded)
+    i = 0  # the common case first: command i is recorded event i, for each of them
+    for issued, event in zip(commands, recorded, strict=False):  # the shorter one ends it
+        if not issued.matches(event):
+            break
+        inst.assign(issued, event.event_id)
+        i += 1
+    if i == n and i == m:
+        return
+    j = i
     while i < n or j < m:
         cmd = commands[i] if i < n else None
         rec = recorded[j] if j < m else None

@@ -8,13 +8,16 @@ from typing import Protocol
 from ._command_base import Command
 from ._command_log import CommandLog
 from ._commands import TimerCancelCommand, TimerCommand
-from ._loop import DurableTimerHandle
+from ._loop import TIMER_ENGINE_FRAMES, DurableTimerHandle
+
+_ENGINE_FRAMES = 1 + TIMER_ENGINE_FRAMES
+"""Engine frames above ``add_command``'s caller: ``start_timer``, then the loop's."""
 
 
 class CommandSink(Protocol):
     """Where timer commands go (the run's WorkflowInstance)."""
 
-    def add_command(self, cmd: Command) -> None: ...
+    def add_command(self, cmd: Command, engine_frames: int = 0) -> None: ...
 
 
 class DurableTimers:
@@ -27,20 +30,21 @@ class DurableTimers:
         self._log = log
         self._run = run
 
-    def start_timer(self, handle: DurableTimerHandle) -> None:
+    def start_timer(self, handle: DurableTimerHandle, delay: float) -> None:
         """A delayed callback becomes a durable timer command."""
-        delay = handle.when() - handle.workflow_loop.time()
         fire_at = datetime.fromtimestamp(handle.when(), tz=UTC)
         cmd = TimerCommand(seq=self._log.next_seq("timer"), duration=timedelta(seconds=delay),
                            fire_at=fire_at, handle=handle)
         handle.command = cmd
-        self._run.add_command(cmd)
+        # the user's line is above this frame and the loop's own (call_at's, call_later's)
+        self._run.add_command(cmd, _ENGINE_FRAMES)
 
     def cancel_timer(self, handle: DurableTimerHandle) -> None:
         """A timer's callback was cancelled before it fired."""
         cmd = handle.command
         if not isinstance(cmd, TimerCommand) or cmd.canceled:
             return
+        handle.command = None  # cancelled once (see TimerCommand.resolve)
         if cmd.event_id == 0:
             cmd.canceled = True  # started and cancelled in one activation: record neither
             return

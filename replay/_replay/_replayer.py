@@ -57,9 +57,14 @@ class RecordedActivation:
 
     @property
     def updates(self) -> list[UpdateDelivery]:
-        return [UpdateDelivery(e.update_id, e.name, list(e.args), validate=False,
-                               headers=e.headers)
-                for e in self.commands if isinstance(e, UpdateAccepted)]
+        return _deliveries(self.commands)
+
+
+def _deliveries(commands: list[Event]) -> list[UpdateDelivery]:
+    """The updates an activation's recorded commands accepted, to deliver again."""
+    return [UpdateDelivery(e.update_id, e.name, list(e.args), validate=False,
+                           headers=e.headers)
+            for e in commands if isinstance(e, UpdateAccepted)]
 
 
 @attrs.define
@@ -78,8 +83,20 @@ class Split:
 def split_activations(events: Iterable[Event], tail: Split | None = None
                       ) -> Iterator[RecordedActivation]:
     """Yield recorded activations in order; fill ``tail`` with what is left after them."""
+    for inputs, _, commands, closing in _activations(events, tail):
+        yield RecordedActivation(inputs, commands, closing)
+
+
+_NO_UPDATES: tuple[UpdateDelivery, ...] = ()
+
+
+def _activations(events: Iterable[Event], tail: Split | None
+                 ) -> Iterator[tuple[list[Event], Sequence[UpdateDelivery], list[Event], Event]]:
+    """``split_activations``' pass: each activation as (inputs, the updates its commands
+    accepted, its commands, the event closing it), as ``WorkflowInstance.replay`` takes."""
     inputs: list[Event] = []
     commands: list[Event] = []
+    accepted = False  # an UpdateAccepted among the commands: updates to deliver
     for event in events:
         cls = type(event)
         if cls in _INPUTS:
@@ -87,15 +104,17 @@ def split_activations(events: Iterable[Event], tail: Split | None = None
                 raise ForeignHistoryError(event.event_id, cls.__name__)
             inputs.append(event)
         elif cls is WorkflowTaskCompleted:
-            yield RecordedActivation(inputs, commands, event)
-            inputs, commands = [], []
+            yield inputs, _deliveries(commands) if accepted else _NO_UPDATES, commands, event
+            inputs, commands, accepted = [], [], False
             if tail is not None:
                 tail.task_failed = None
         elif cls in _COMMANDS:
             commands.append(event)
-            if cls in _TERMINAL:
-                yield RecordedActivation(inputs, commands, event)
-                inputs, commands = [], []
+            if cls is UpdateAccepted:
+                accepted = True
+            elif cls in _TERMINAL:
+                yield inputs, _deliveries(commands) if accepted else _NO_UPDATES, commands, event
+                inputs, commands, accepted = [], [], False
         elif isinstance(event, WorkflowTaskFailed):  # not a command, not an input: skipped
             if tail is not None:
                 tail.task_failed = event
@@ -145,10 +164,7 @@ def new_instance(registry: WorkflowRegistry, run_id: str, started: WorkflowStart
 def replay_events(inst: WorkflowInstance, events: Iterable[Event]) -> Split:
     """Replay recorded activations into ``inst``; returns the pending inputs after them."""
     tail = Split([], None)
-    for act in split_activations(events, tail):
-        result = inst.activate(act.inputs, act.updates, act.closing.time, replaying=True,
-                               recorded=act.commands)
-        inst.commit_replay(result, act.commands, act.closing)
+    inst.replay(_activations(events, tail))
     if tail.ended_by is not None:
         inst.close_from_outside(tail.ended_by.event_id)
     return tail

@@ -10,6 +10,8 @@ event id) for every invalid one.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import json
 import math
 import sys
@@ -21,7 +23,7 @@ from hypothesis import strategies as st
 
 from replay.history import EVENT_KINDS, History, HistoryError, event_from_data
 from replay.history._codec import structure_event
-from replay.history._fast_decode import decode_event
+from replay.history._fast_decode import decode_event, decode_events
 from replay.history._jsontext import check_data_limits, loads
 from tests.strategies import histories, json_values
 
@@ -107,6 +109,25 @@ def test_a_changed_document_is_loaded_or_refused_the_same_either_way(
     assert outcome(History.from_json, raw) == outcome(careful, raw)
     assert outcome(History.from_data, json.loads(text)) == outcome(careful_data,
                                                                    json.loads(text))
+
+
+@given(documents())
+def test_from_data_leaves_the_document_as_it_was(doc: dict[str, Any]) -> None:
+    # from_json consumes the document it parsed as it decodes; a caller's must stay whole
+    before = copy.deepcopy(doc)
+    with contextlib.suppress(HistoryError):
+        History.from_data(doc)
+    assert doc == before
+
+
+@given(histories(max_steps=10))
+def test_consuming_the_events_list_decodes_the_same_events(history: History) -> None:
+    raw = json.loads(history.to_json())["events"]
+    kept = decode_events(raw)
+    assert kept is not None and raw == json.loads(history.to_json())["events"]
+    consumed = decode_events(raw, consume=True)
+    assert consumed == kept == list(history.events)
+    assert raw == [None] * len(history)
 
 
 @given(documents(), st.integers(min_value=4290, max_value=4310))

@@ -120,6 +120,19 @@ def test_a_command_in_a_task_points_at_the_line_that_created_it(a: type, b: type
     assert err.location == _diverging_line(b)
 
 
+@pytest.mark.parametrize(("a", "b"), [
+    (loc.SleepA, loc.SleepB),
+    (loc.CallLaterA, loc.CallLaterB),
+    (loc.CallAtA, loc.CallAtB),
+    (loc.TimeoutA, loc.TimeoutB),
+    (loc.WaitForA, loc.WaitForB),
+], ids=lambda c: c.__name__[:-1])
+def test_a_timer_points_at_the_line_that_started_it(a: type, b: type) -> None:
+    err = _divergence(a, b)
+    assert err.actual.startswith("TimerStarted(duration=6")
+    assert err.location == _diverging_line(b)
+
+
 @pytest.mark.skipif(not hasattr(workflow, "as_completed"), reason="no workflow.as_completed")
 def test_a_command_in_a_task_of_as_completed_points_at_its_coroutine() -> None:
     err = _divergence(loc.AsCompletedA, loc.AsCompletedB)

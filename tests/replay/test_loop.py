@@ -7,13 +7,20 @@ Replayer must reproduce it.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import gc
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
+from replay._core import _loop
+from replay._core._loop import DurableTimerHandle, ReadyHandle, WorkflowEventLoop
 from replay.exceptions import WorkflowLoopError, WorkflowTaskError
 from replay.history import TimerCanceled, TimerFired, TimerStarted
 from replay.testing import WorkflowDriver
+from replay.worker import Replayer
 
 from .support import assert_replays, kinds
 from .workflows import asyncio_samples as a
@@ -180,3 +187,65 @@ def test_uncaught_loop_error_fails_the_workflow_task() -> None:
     assert err.value.location is not None
     assert err.value.location.startswith(a.__file__ + ":")
     assert kinds(d.events) == ["WorkflowStarted"]
+
+
+# --- the loop's handles fill asyncio's slots as asyncio's own methods would ----------------
+
+
+class _NoSink:
+    def start_timer(self, handle: DurableTimerHandle, delay: float) -> None: ...
+    def cancel_timer(self, handle: DurableTimerHandle) -> None: ...
+
+
+def _slots(handle: asyncio.Handle) -> dict[str, Any]:
+    names = {n for cls in type(handle).__mro__ for n in getattr(cls, "__slots__", ())}
+    return {n: getattr(handle, n) for n in sorted(names - {"__weakref__"})}
+
+
+def _pair(ours: asyncio.Handle, theirs: asyncio.Handle) -> None:
+    mine, asyncio_s = _slots(ours), _slots(theirs)
+    assert {n: mine[n] for n in asyncio_s} == asyncio_s
+
+
+@pytest.mark.parametrize("fills", [True, False], ids=["own", "asyncio's methods"])
+@pytest.mark.parametrize("context", [None, contextvars.Context()], ids=["copied", "given"])
+def test_the_loops_handles_are_made_and_cancelled_as_asyncio_makes_them(
+        context: contextvars.Context | None, fills: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # on a Python whose handles have other slots, asyncio's own methods fill them
+    monkeypatch.setattr(_loop, "_FILLS_SLOTS", fills and _loop._FILLS_SLOTS)
+    loop = WorkflowEventLoop(_NoSink())  # type: ignore[abstract]  # I/O methods added later
+    given = context or contextvars.copy_context()
+    ready = ReadyHandle(print, ("x",), loop, given)
+    _pair(ready, asyncio.Handle(print, ("x",), loop, given))
+    timer = DurableTimerHandle(5.0, print, ("x",), loop, given)
+    reference = asyncio.TimerHandle(5.0, print, ("x",), loop, given)
+    _pair(timer, reference)
+    assert timer.command is None and timer.workflow_loop is loop
+    timer.cancel()
+    reference.cancel()
+    _pair(timer, reference)
+    assert timer.cancelled()
+    if context is None:  # no context given: each handle copies the current one
+        assert isinstance(ReadyHandle(print, (), loop, None)._context, contextvars.Context)
+        assert isinstance(DurableTimerHandle(1.0, print, (), loop, None)._context,
+                          contextvars.Context)
+
+
+def test_a_replay_leaves_no_garbage_cycle_per_timer() -> None:
+    # a fired timer's handle lets go of its command: the two are freed by reference
+    # counting, and the collector finds only the run's own cycles, however many timers
+    counts = []
+    for n in (3, 30):
+        d = WorkflowDriver(a.ManySleepsWorkflow, n)
+        d.run_timers()
+        history, replayer = d.history(), Replayer(workflows=[a.ManySleepsWorkflow])
+        replayer.replay_sync(history)
+        gc.collect()
+        gc.disable()
+        try:
+            replayer.replay_sync(history)
+            counts.append(gc.collect())
+        finally:
+            gc.enable()
+    assert counts[0] == counts[1]

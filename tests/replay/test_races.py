@@ -212,7 +212,7 @@ def test_workflow_wait_returns_lists_in_the_order_given(args: tuple[Any, ...], l
 class _NoTimers:
     """The timer sink of a loop whose code starts no timers (one that does is a test bug)."""
 
-    def start_timer(self, handle: DurableTimerHandle) -> None:
+    def start_timer(self, handle: DurableTimerHandle, delay: float) -> None:
         raise AssertionError(f"this loop has no timers, but {handle!r} was started")
 
     def cancel_timer(self, handle: DurableTimerHandle) -> None:

@@ -285,3 +285,14 @@ class UncaughtLoopIOWorkflow:
     @workflow.run
     async def run(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, print)
+
+
+@workflow.defn
+class ManySleepsWorkflow:
+    """``n`` one-second timers one after another."""
+
+    @workflow.run
+    async def run(self, n: int) -> int:
+        for _ in range(n):
+            await asyncio.sleep(1)
+        return n

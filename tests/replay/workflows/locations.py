@@ -66,6 +66,95 @@ class GatherSleepB:
         )
 
 
+# --- timers started by workflow code itself, through each of the loop's timer methods ---------
+
+
+@workflow.defn(name="LocSleep")
+class SleepA:
+    @workflow.run
+    async def run(self) -> None:
+        await asyncio.sleep(5)
+
+
+@workflow.defn(name="LocSleep")
+class SleepB:
+    @workflow.run
+    async def run(self) -> None:
+        await asyncio.sleep(6)  # B-DIVERGES
+
+
+@workflow.defn(name="LocCallLater")
+class CallLaterA:
+    @workflow.run
+    async def run(self) -> None:
+        fired = asyncio.Event()
+        asyncio.get_running_loop().call_later(5, fired.set)
+        await fired.wait()
+
+
+@workflow.defn(name="LocCallLater")
+class CallLaterB:
+    @workflow.run
+    async def run(self) -> None:
+        fired = asyncio.Event()
+        asyncio.get_running_loop().call_later(6, fired.set)  # B-DIVERGES
+        await fired.wait()
+
+
+@workflow.defn(name="LocCallAt")
+class CallAtA:
+    @workflow.run
+    async def run(self) -> None:
+        fired = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.call_at(loop.time() + 5, fired.set)
+        await fired.wait()
+
+
+@workflow.defn(name="LocCallAt")
+class CallAtB:
+    @workflow.run
+    async def run(self) -> None:
+        fired = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.call_at(loop.time() + 6, fired.set)  # B-DIVERGES
+        await fired.wait()
+
+
+@workflow.defn(name="LocTimeout")
+class TimeoutA:
+    @workflow.run
+    async def run(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(5):
+                await asyncio.Event().wait()
+
+
+@workflow.defn(name="LocTimeout")
+class TimeoutB:
+    @workflow.run
+    async def run(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(6):  # B-DIVERGES
+                await asyncio.Event().wait()
+
+
+@workflow.defn(name="LocWaitFor")
+class WaitForA:
+    @workflow.run
+    async def run(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.Event().wait(), 5)
+
+
+@workflow.defn(name="LocWaitFor")
+class WaitForB:
+    @workflow.run
+    async def run(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.Event().wait(), 6)  # B-DIVERGES
+
+
 # --- ensure_future ---------------------------------------------------------------------------
 
 
