@@ -80,6 +80,10 @@ class RunHead:
     ``task_attempt`` is the runs index's count of failed task attempts in a row
     (0: not failing), so that a success clears it only when there is something
     to clear.
+    ``no_timers`` and ``no_open_updates`` are True only when the run is known to have
+    no timer and no requested or accepted update (a run started by the planner that
+    has not started a timer or taken an update since), so that its end writes nothing
+    to those tables; False means it may have some.
     """
 
     run_id: str
@@ -89,6 +93,8 @@ class RunHead:
     last_event_id: int
     task_has_inputs: bool | None = None
     task_attempt: int = 0
+    no_timers: bool = False
+    no_open_updates: bool = False
 
 
 class Lookup(Protocol):
@@ -153,6 +159,8 @@ class Batch:
         self.task_failing = head.task_attempt > 0
         self.task_attempt = head.task_attempt
         self.next_run_id: str | None = None
+        self.no_timers = head.no_timers
+        self.no_open_updates = head.no_open_updates
         self.kinds: dict[int, type[Event]] = {}
         self.events: list[Event] = []
         self.changes: list[Change] = []
@@ -220,7 +228,8 @@ class Batch:
             changes.append(tail)
         h = self.head
         head = RunHead(run_id, h.workflow_id, h.task_queue, self.status, self.last,
-                       self.task_has_inputs, self.task_attempt if self.task_failing else 0)
+                       self.task_has_inputs, self.task_attempt if self.task_failing else 0,
+                       self.no_timers, self.no_open_updates)
         return Plan(tuple(self.events), tuple(changes), head)
 
 
@@ -299,6 +308,7 @@ def _on_activity_cancel(b: Batch, e: ActivityCancelRequested) -> None:
 
 
 def _on_timer_started(b: Batch, e: TimerStarted) -> None:
+    b.no_timers = False
     b.changes.append(InsertTimer(DueTimer(
         run_id=b.head.run_id, started_event_id=e.event_id, fire_at=e.fire_at,
         task_queue=b.head.task_queue,
@@ -310,6 +320,7 @@ def _on_timer_canceled(b: Batch, e: TimerCanceled) -> None:
 
 
 def _on_update_accepted(b: Batch, e: UpdateAccepted) -> None:
+    b.no_open_updates = False
     b.changes.append(AcceptUpdate(b.head.run_id, e.update_id, e.name, e.args, e.time))
 
 
@@ -329,7 +340,10 @@ def _on_terminal(b: Batch, e: Event) -> None:
         type="UpdateAborted",
         non_retryable=True,
     )
-    b.changes += [RemoveRunWork(run_id), AbortUpdates(run_id, failure)]
+    b.changes.append(RemoveRunWork(run_id, timers=not b.no_timers))
+    if not b.no_open_updates:
+        b.changes.append(AbortUpdates(run_id, failure))
+    b.no_timers = b.no_open_updates = True
     b.task_has_inputs = None
     _clear_task_failure(b)
 

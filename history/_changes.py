@@ -204,9 +204,15 @@ class DropIdleWorkflowTask:
 
 @attrs.frozen
 class RemoveRunWork:
-    """A closed run: delete its workflow task, activity tasks and timers."""
+    """A closed run: delete its workflow task, activity tasks and timers.
+
+    ``task_row`` and ``timers`` False: the run is known to have no workflow task row,
+    or no timer, so a store may skip that table.
+    """
 
     run_id: str
+    task_row: bool = True
+    timers: bool = True
 
 
 @attrs.frozen

@@ -128,7 +128,8 @@ class CommitPlanner:
                 h = self._heads.get(run_id)
                 if h is not None and h.task_has_inputs is False:
                     self._heads[run_id] = RunHead(run_id, h.workflow_id, h.task_queue, h.status,
-                                                  h.last_event_id, None, h.task_attempt)
+                                                  h.last_event_id, None, h.task_attempt,
+                                                  h.no_timers, h.no_open_updates)
 
     # --- Lookup -------------------------------------------------------------------------------
 
@@ -178,8 +179,12 @@ def coalesce(changes: Sequence[Change], gone: set[str] | None = None) -> list[Ch
     * an :class:`InsertActivityTask` followed by the lease of the same task becomes
       one insert of the leased row;
     * a :class:`NeedWorkflowTask` that creates the row is dropped when the run's
-      :class:`RemoveRunWork` (it ended) follows: no row before, none after.
+      :class:`RemoveRunWork` (it ended) follows: no row before, none after; and that
+      removal, like one that follows a need and a finish that cancelled out, is told
+      that the run has no workflow task row to delete.
     """
+    if gone is None:
+        gone = set()
     out: list[Change | None] = []
     events_at: dict[str, int] = {}
     need_at: dict[str, int] = {}
@@ -196,8 +201,7 @@ def coalesce(changes: Sequence[Change], gone: set[str] | None = None) -> list[Ch
             events_at[change.run_id] = len(out)
         elif kind is NeedWorkflowTask:
             change = cast(NeedWorkflowTask, change)
-            if gone is not None:
-                gone.discard(change.run_id)
+            gone.discard(change.run_id)
             if change.has_inputs:
                 if change.run_id in need_at:
                     continue  # the row is already needed: a second need changes nothing
@@ -205,14 +209,12 @@ def coalesce(changes: Sequence[Change], gone: set[str] | None = None) -> list[Ch
         elif kind is FinishWorkflowTask:
             change = cast(FinishWorkflowTask, change)
             at = need_at.pop(change.run_id, -1)
-            if gone is not None:
-                gone.discard(change.run_id)
+            gone.discard(change.run_id)
             if at >= 0:
                 need = cast(NeedWorkflowTask, out[at])
                 out[at] = None
                 if need.new_row:
-                    if gone is not None:
-                        gone.add(change.run_id)
+                    gone.add(change.run_id)
                     continue
         elif kind is LeaseActivityTask:
             change = cast(LeaseActivityTask, change)
@@ -228,10 +230,14 @@ def coalesce(changes: Sequence[Change], gone: set[str] | None = None) -> list[Ch
         elif kind not in _LEAVE_TASK_ROW:
             run_id = getattr(change, "run_id", "")
             at = need_at.pop(run_id, -1)
-            if kind is RemoveRunWork and at >= 0 and cast(NeedWorkflowTask, out[at]).new_row:
-                out[at] = None  # the row the need would create is removed with the run's work
-            if gone is not None:
-                gone.discard(run_id)
+            if kind is RemoveRunWork:
+                change = cast(RemoveRunWork, change)
+                if at >= 0 and cast(NeedWorkflowTask, out[at]).new_row:
+                    out[at] = None  # the row the need would create is removed with the work
+                    change = RemoveRunWork(run_id, task_row=False, timers=change.timers)
+                elif at < 0 and run_id in gone:  # a need and a finish left no row
+                    change = RemoveRunWork(run_id, task_row=False, timers=change.timers)
+            gone.discard(run_id)
         out.append(change)
     return [c for c in out if c is not None]
 

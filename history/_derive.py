@@ -57,7 +57,11 @@ from ._store import (
 # --- operations -------------------------------------------------------------------------------
 
 
-def _new_run(run_id: str, started: Event, lookup: Lookup, *, unique: bool = True) -> Batch:
+def _new_run(run_id: str, started: Event, lookup: Lookup, *, unique: bool = True,
+             fresh: bool = False) -> Batch:
+    """A batch that creates the run; ``fresh``: nothing of it exists yet in any table (a
+    :class:`Start`, not a history appended whole or rebuilt, whose update requests may
+    be there already)."""
     if not isinstance(started, WorkflowStarted):
         raise HistoryError(
             "the first event must be WorkflowStarted, found " + type(started).__name__,
@@ -67,7 +71,8 @@ def _new_run(run_id: str, started: Event, lookup: Lookup, *, unique: bool = True
     open_id = lookup.open_run_id(started.workflow_id) if unique else None
     if open_id is not None:
         raise RunAlreadyExistsError(started.workflow_id, run_id, open_id)
-    head = RunHead(run_id, started.workflow_id, started.task_queue, RUNNING, 0)
+    head = RunHead(run_id, started.workflow_id, started.task_queue, RUNNING, 0,
+                   no_timers=fresh, no_open_updates=fresh)
     return Batch(head, lookup)
 
 
@@ -99,7 +104,7 @@ def _plan_start(op: Start, lookup: Lookup) -> Plan:
     started = op.started
     if started.event_id != 1:
         started = attrs.evolve(started, event_id=1)
-    batch = _new_run(op.run_id, started, lookup)
+    batch = _new_run(op.run_id, started, lookup, fresh=True)
     batch.add(started)
     return batch.plan(created=True)
 
@@ -189,9 +194,11 @@ def _plan_task_failure(op: RecordTaskFailure, lookup: Lookup) -> Plan:
 def _plan_request_update(op: RequestUpdate, lookup: Lookup) -> Plan:
     _, changes = plan_request_update(lookup, op.run_id, op.update_id, op.name, op.args, op.now)
     head = lookup.run_head(op.run_id)
-    if changes and head is not None and head.task_has_inputs is None:
-        # the request's task row is there now (without inputs)
-        return Plan(changes=changes, head=attrs.evolve(head, task_has_inputs=False))
+    if changes and head is not None and (head.task_has_inputs is None or head.no_open_updates):
+        # the request's task row is there now (without inputs), and so is an update
+        has_inputs = False if head.task_has_inputs is None else head.task_has_inputs
+        return Plan(changes=changes, head=attrs.evolve(head, task_has_inputs=has_inputs,
+                                                       no_open_updates=False))
     return Plan(changes=changes)
 
 

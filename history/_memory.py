@@ -208,9 +208,11 @@ class MemoryStore(ClosingNotifying):
                         row.lease_expires_at is None or row.lease_expires_at <= now):
                     tables.put(tables.workflow_tasks, row.run_id, attrs.evolve(
                         row, lease_owner=owner, lease_expires_at=now + lease_for))
-                    leased.append(WorkflowTask(run_id=row.run_id, task_queue=row.task_queue,
-                                               lease_owner=owner,
-                                               lease_expires_at=now + lease_for))
+                    updates = tables.updates.get(row.run_id, {}).values()
+                    leased.append(WorkflowTask(
+                        run_id=row.run_id, task_queue=row.task_queue, lease_owner=owner,
+                        lease_expires_at=now + lease_for,
+                        updates_pending=any(u.status == "requested" for u in updates)))
             return leased
         return self._write(run)
 

@@ -213,7 +213,8 @@ class PostgresStore(DelegatedQueryChannel, ClosingNotifying):
         found = self._db.query(sql.LEASE_WORKFLOW_TASKS, {
             "owner": owner, "expires": expires, "q": task_queue, "now": now, "limit": limit})
         return [WorkflowTask(run_id=r[1], task_queue=task_queue, lease_owner=owner,
-                             lease_expires_at=expires) for r in sorted(found)]
+                             lease_expires_at=expires, updates_pending=bool(r[2]))
+                for r in sorted(found)]
 
     def release_workflow_task(self, run_id: str, owner: str) -> None:
         """Give a leased workflow task back (if ``owner`` holds it); it stays pending."""

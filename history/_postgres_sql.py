@@ -28,7 +28,9 @@ LEASE_WORKFLOW_TASKS = (
     f"FROM (SELECT run_id FROM workflow_tasks WHERE {_FREE_WORKFLOW_TASK} ORDER BY seq "
     f"LIMIT least(%(limit)s, (SELECT ceil(count(*)::numeric / (1 + ({_OTHER_POLLERS}))) "
     f"FROM workflow_tasks WHERE {_FREE_WORKFLOW_TASK})::integer) "
-    "FOR UPDATE SKIP LOCKED) AS free WHERE w.run_id = free.run_id RETURNING w.seq, w.run_id")
+    "FOR UPDATE SKIP LOCKED) AS free WHERE w.run_id = free.run_id RETURNING w.seq, w.run_id, "
+    "EXISTS (SELECT 1 FROM update_requests AS u WHERE u.run_id = w.run_id "
+    "AND u.status = 'requested')")
 RELEASE_WORKFLOW_TASK = (
     "UPDATE workflow_tasks SET lease_owner = NULL, lease_expires_at = NULL "
     "WHERE run_id = %s AND lease_owner = %s RETURNING task_queue")

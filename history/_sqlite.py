@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import enum
 import os
 import sqlite3
 import threading
@@ -10,7 +11,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from . import _sqlite_rows as rows
 from ._batch import RUNNING
@@ -56,6 +57,22 @@ from ._store import (
 )
 
 T = TypeVar("T")
+
+CALM_COMMITS = 32
+"""How many transactions in a row must see no other connection's commit before a write
+trusts the kept run heads and checks the data version after planning, not before."""
+
+
+_UPDATES_PENDING = ("EXISTS (SELECT 1 FROM update_requests AS u WHERE u.run_id = "
+                    "workflow_tasks.run_id AND u.status = 'requested')")
+"""Does a leased workflow task's run have a requested update? (A RETURNING column.)"""
+
+
+class _Stale(enum.Enum):
+    STALE = enum.auto()
+
+
+_STALE = _Stale.STALE
 
 
 class _Shared:
@@ -122,6 +139,8 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
         # Held by each read while it runs and by close() (shared: reads overlap freely)
         self._reading = _Shared()
         self._heads = HeadCache()
+        self._calm = 0  # transactions in a row that saw no other connection's commit
+        self._probe: rows.VersionProbe | None = None  # the current write's, if it wants one
         try:
             self._seen_version = self._data_version(writer)
             self._notifier = acquire_notifier(self.path, self._others_committed)
@@ -144,10 +163,18 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
         write lock.) If so, the cached run heads are forgotten."""
         version = self._data_version(conn)
         if version == self._seen_version:
+            self._calm += 1
             return False
         self._seen_version = version
         self._heads.clear()
+        self._calm = 0
         return True
+
+    def _carried(self, found: Sequence[Sequence[Any]]) -> None:
+        """The data version returned (last column) by rows a statement of the current
+        write changed, for the check after it."""
+        if found and self._probe is not None:
+            self._probe.value = int(found[0][-1])
 
     def _others_committed(self) -> bool:
         """The notifier's poll: True if another connection (another process, or another
@@ -176,14 +203,22 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
 
     def _write(self, fn: Callable[[sqlite3.Connection], T],
                runs: AbstractSet[str] | None = frozenset(), *,
-               keeps_heads: bool = False) -> T:
+               keeps_heads: bool = False, plans: bool = False) -> T:
         """Run ``fn`` in one write transaction on the writer connection, commit, and wake
         the waiters of ``runs`` (None: every waiter).
 
         Unless ``keeps_heads`` (``fn`` writes nothing a run head shows), the cached run
-        heads are forgotten: only the commit planner keeps them current.
+        heads are forgotten: only the commit planner keeps them current. Every
+        transaction reads the connection's data_version, to tell whether another
+        connection committed since (then the kept heads are forgotten and every waiter
+        is woken). ``plans``: ``fn`` plans with the kept heads. While no other
+        connection has been seen committing for a while, it trusts them and the
+        version is read after ``fn``, by a statement that ``fn`` runs anyway when it
+        can (:class:`~history._sqlite_rows.VersionProbe`); if another connection did
+        commit, the transaction is rolled back and planned again from the file.
+        Otherwise the version is read first, before ``fn`` looks at a kept head.
         """
-        foreign = False
+        foreign = [False]
         try:
             with self._write_lock:
                 if self._closed:
@@ -191,29 +226,76 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
                 conn = self._writer
                 try:
                     before = conn.total_changes
-                    conn.execute("BEGIN IMMEDIATE")
-                    try:
-                        foreign = self._see_others(conn)
-                        if not keeps_heads:
-                            self._heads.clear()
-                        result = fn(conn)
-                        conn.execute("COMMIT")
-                    except BaseException:
-                        self._heads.clear()
-                        if conn.in_transaction:
-                            conn.execute("ROLLBACK")
-                        raise
+                    trusting = plans and self._calm >= CALM_COMMITS and bool(self._heads)
+                    result = self._transaction(conn, fn, keeps_heads, plans, trusting, foreign)
+                    if result is _STALE:  # planned on heads another connection changed
+                        result = self._transaction(conn, fn, keeps_heads, plans, False,
+                                                   foreign)
                 except sqlite3.Error as exc:
                     self._heads.clear()
                     self._renew_if_stuck(conn)
                     raise store_fault(self.path, exc) from exc
                 changed = conn.total_changes != before
         finally:
-            if foreign:  # seen here only: wake everyone, even if this write failed
+            if foreign[0]:  # seen here only: wake everyone, even if this write failed
                 self._notifier.notify(None)
-        if changed and not foreign:
+        if changed and not foreign[0]:
             self._notifier.notify(runs)
-        return result
+        return cast(T, result)
+
+    def _transaction(self, conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T],
+                     keeps_heads: bool, plans: bool, trusting: bool,
+                     foreign: list[bool]) -> T | _Stale:
+        """One attempt of :meth:`_write`; _STALE if ``trusting`` and the kept heads it
+        planned with turn out stale (rolled back: nothing of it was written)."""
+        conn.execute("BEGIN IMMEDIATE")
+        probe = rows.VersionProbe() if not plans or trusting else None
+        self._probe = probe
+        try:
+            if probe is None and self._see_others(conn):
+                foreign[0] = True
+            if not keeps_heads:
+                self._heads.clear()
+            try:
+                result = fn(conn)
+            except Exception:
+                # the failure may come from a stale kept head (say, an event id another
+                # process took): if so, plan again; a failing check changes nothing
+                with contextlib.suppress(sqlite3.Error):
+                    if probe is not None and self._seen_after(conn, probe, foreign) \
+                            and trusting:
+                        conn.execute("ROLLBACK")
+                        return _STALE
+                raise
+            if probe is not None and self._seen_after(conn, probe, foreign) and trusting:
+                conn.execute("ROLLBACK")
+                return _STALE
+            conn.execute("COMMIT")
+            return result
+        except BaseException:
+            self._heads.clear()
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        finally:
+            self._probe = None
+
+    def _seen_after(self, conn: sqlite3.Connection, probe: rows.VersionProbe,
+                    foreign: list[bool]) -> bool:
+        """The version check made after ``fn`` (carried by a statement, or read now): did
+        another connection commit since the writer last looked? If so the kept heads
+        are forgotten."""
+        if foreign[0]:
+            return False  # looked already (a first attempt saw it)
+        version = probe.value if probe.value is not None else self._data_version(conn)
+        if version == self._seen_version:
+            self._calm += 1
+            return False
+        self._seen_version = version
+        self._heads.clear()
+        self._calm = 0
+        foreign[0] = True
+        return True
 
     def _write_keeping_heads(self, fn: Callable[[sqlite3.Connection], T],
                              runs: AbstractSet[str] | None = frozenset()) -> T:
@@ -256,13 +338,14 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
             written = planner.plan_batch(ops)
             runs.update(closed_scope(r) for r in planner.closed)
             return written
-        return self._write(run, runs, keeps_heads=True)
+        return self._write(run, runs, keeps_heads=True, plans=True)
 
     def _planner(self, conn: sqlite3.Connection) -> CommitPlanner:
         # The cached heads are exact here: _write forgot them if another connection
         # committed since this one last did, and the planner keeps them current.
+        probe = self._probe
         return CommitPlanner(rows.SqlLookup(conn),
-                             lambda changes: rows.apply_changes(conn, changes),
+                             lambda changes: rows.apply_changes(conn, changes, probe),
                              heads=self._heads)
 
     def commit_each(self, batches: Sequence[Sequence[Operation]]
@@ -293,7 +376,7 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
                 conn.execute("RELEASE batch")
             runs.update(closed_scope(r) for r in planner.closed)
             return results
-        return self._write(run, runs, keeps_heads=True)
+        return self._write(run, runs, keeps_heads=True, plans=True)
 
     def append(self, run_id: str, events: Sequence[Event], expected_last_event_id: int) -> None:
         """Conditional append; AppendConflictError if the run is not at the expected id."""
@@ -404,10 +487,12 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
                 "UPDATE workflow_tasks SET lease_owner = ?1, lease_expires_at = ?2 "
                 "WHERE seq IN (SELECT seq FROM workflow_tasks WHERE task_queue = ?3 AND "
                 "(lease_expires_at IS NULL OR lease_expires_at <= ?4) ORDER BY seq LIMIT ?5) "
-                "RETURNING seq, run_id",
+                f"RETURNING seq, run_id, {_UPDATES_PENDING}, {rows.VERSION}",
                 (owner, rows.to_us(expires), task_queue, rows.to_us(now), limit)).fetchall()
+            self._carried(found)
             return [WorkflowTask(run_id=r[1], task_queue=task_queue, lease_owner=owner,
-                                 lease_expires_at=expires) for r in sorted(found)]
+                                 lease_expires_at=expires, updates_pending=bool(r[2]))
+                    for r in sorted(found)]
         return self._write(run, keeps_heads=True)
 
     def release_workflow_task(self, run_id: str, owner: str) -> None:
@@ -442,9 +527,11 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
                 f"lease_expires_at = {rows.LEASE_EXPIRY_SQL} WHERE rowid IN (SELECT rowid "
                 "FROM activity_tasks WHERE task_queue = ?1 AND available_at <= ?4 AND "
                 "(lease_expires_at IS NULL OR lease_expires_at <= ?4) ORDER BY available_at, "
-                f"run_id, scheduled_event_id LIMIT ?2) RETURNING {rows.ACTIVITY_COLUMNS}",
+                f"run_id, scheduled_event_id LIMIT ?2) RETURNING {rows.ACTIVITY_COLUMNS}, "
+                f"{rows.VERSION}",
                 (task_queue, limit, owner, rows.to_us(now), lease_for // rows.MICRO)
             ).fetchall()
+            self._carried(found)
             leased = [rows.activity_from_row(r) for r in found]
             leased.sort(key=lambda r: (r.available_at, r.run_id, r.scheduled_event_id))
             return [r.to_task() for r in leased]

@@ -10,7 +10,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from ._batch import RunHead
 from ._changes import (
@@ -378,33 +378,155 @@ def _need(conn: sqlite3.Connection, change: NeedWorkflowTask, gone: set[str]) ->
     conn.execute(_SQL[NeedWorkflowTask][0], _PARAMS[NeedWorkflowTask](change))
 
 
-def _delete_activity(conn: sqlite3.Connection, change: DeleteActivityTask,
-                     gone: set[str]) -> None:
-    done = conn.execute(_SQL[DeleteActivityTask][0],
-                        (change.run_id, change.scheduled_event_id))
-    if done.rowcount == 0 and change.missing is not None:
-        raise change.missing
-
-
 _SPECIAL: dict[type, Callable[[sqlite3.Connection, Any, set[str]], None]] = {
     AddEvents: _add_events,
     SetSearchAttributes: _set_search,
     FinishWorkflowTask: _finish,
     NeedWorkflowTask: _need,
-    DeleteActivityTask: _delete_activity,
 }
 """Changes applied by a function of their own rather than by their statements alone."""
 
 
-def apply_changes(conn: sqlite3.Connection, changes: Iterable[Change]) -> set[str]:
+# --- the connection's data_version, carried by a statement the transaction runs anyway ----------
+
+VERSION = "(SELECT data_version FROM pragma_data_version)"
+"""The writing connection's data version, as a column a ``RETURNING`` clause can return."""
+
+
+class VersionProbe:
+    """``PRAGMA data_version`` of the writing connection, read inside its transaction by
+    the ``RETURNING`` clause of the first statement that changes a row (so the check
+    costs no statement of its own). ``value`` stays None if no statement carried it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value: int | None = None
+
+
+_CARRYING: dict[str, str] = {}
+
+
+def _returning(conn: sqlite3.Connection, sql: str, params: Any, columns: str,
+               probe: VersionProbe | None) -> list[Any]:
+    """Run a writing statement with ``RETURNING columns`` (and the data version, if the
+    probe still wants it): the rows it changed, each with ``columns`` first."""
+    if probe is None or probe.value is not None:
+        return conn.execute(f"{sql} RETURNING {columns}", params).fetchall()
+    carrying = _CARRYING.get(sql + columns)
+    if carrying is None:
+        carrying = _CARRYING[sql + columns] = f"{sql} RETURNING {columns}, {VERSION}"
+    found = conn.execute(carrying, params).fetchall()
+    if found:
+        probe.value = int(found[0][-1])
+    return found
+
+
+def _changed(conn: sqlite3.Connection, sql: str, params: Any,
+             probe: VersionProbe | None) -> int:
+    """Run a writing statement (carrying the data version if the probe still wants it);
+    how many rows it changed."""
+    if probe is None or probe.value is not None:
+        return int(conn.execute(sql, params).rowcount)
+    return len(_returning(conn, sql, params, "1", probe))
+
+
+_REPLACE_ACTIVITY = (
+    "UPDATE activity_tasks SET (" + ACTIVITY_COLUMNS + ") = (" + ", ".join("?" * 17) + ") "
+    "WHERE run_id = ? AND scheduled_event_id = ?")
+
+
+def _replace_activity(conn: sqlite3.Connection, done: DeleteActivityTask,
+                      row: ActivityRow, probe: VersionProbe | None) -> None:
+    """The finished activity task's row becomes the new task's: one statement, not two."""
+    params = (*activity_to_row(row), done.run_id, done.scheduled_event_id)
+    if _changed(conn, _REPLACE_ACTIVITY, params, probe) == 0:
+        if done.missing is not None:
+            raise done.missing
+        _changed(conn, _SQL[InsertActivityTask][0], activity_to_row(row), probe)
+
+
+def _remove_run_work(conn: sqlite3.Connection, change: RemoveRunWork,
+                     done: Sequence[DeleteActivityTask], probe: VersionProbe | None) -> None:
+    """Delete a closed run's task rows, skipping the tables it is known to have none in;
+    ``done``: its finished activity tasks, deleted here too (checked by what is returned)."""
+    if change.task_row:
+        conn.execute(_SQL[RemoveRunWork][0], (change.run_id,))
+    if done:
+        found = _returning(conn, _SQL[RemoveRunWork][1], (change.run_id,),
+                           "scheduled_event_id", probe)
+        deleted = {int(r[0]) for r in found}
+        for d in done:
+            if d.scheduled_event_id not in deleted and d.missing is not None:
+                raise d.missing
+    else:
+        _changed(conn, _SQL[RemoveRunWork][1], (change.run_id,), probe)
+    if change.timers:
+        conn.execute(_SQL[RemoveRunWork][2], (change.run_id,))
+
+
+_TOUCH_ACTIVITIES = (InsertActivityTask, DeleteActivityTask, LeaseActivityTask,
+                     RequestActivityCancel, RemoveRunWork)
+"""Changes that write a run's activity task rows."""
+
+
+def _pairs(changes: Sequence[Change]) -> tuple[dict[int, int], dict[int, list[int]]]:
+    """Which activity task deletes can be written together with a later change of the
+    same run: ``replace`` (delete at -> insert at) when the run's next write to its
+    activity tasks inserts one, ``folded`` (removal at -> deletes at) when its next one
+    removes all its work (the run ended)."""
+    replace: dict[int, int] = {}
+    folded: dict[int, list[int]] = {}
+    open_delete: dict[str, int] = {}
+    for at, change in enumerate(changes):
+        if not isinstance(change, _TOUCH_ACTIVITIES):
+            continue
+        run_id = change.row.run_id if isinstance(change, InsertActivityTask) else change.run_id
+        pending = open_delete.pop(run_id, -1)
+        if isinstance(change, DeleteActivityTask):
+            open_delete[run_id] = at
+        elif pending >= 0 and isinstance(change, InsertActivityTask):
+            replace[pending] = at
+        elif pending >= 0 and isinstance(change, RemoveRunWork):
+            folded[at] = [pending]
+    return replace, folded
+
+
+def apply_changes(conn: sqlite3.Connection, changes: Iterable[Change],
+                  probe: VersionProbe | None = None) -> set[str]:
     """Run the SQL of each change, in order, on the connection's open transaction.
 
     Returns the runs whose workflow task row the changes deleted (and did not
     create again), so that a cached run head can say the row is not there.
+    An activity task's delete followed by an insert of the same run's next task is
+    one update of the row; followed by the removal of the run's work, it is part of
+    that removal. ``probe``, if given, gets the connection's data version from the
+    first statement that can return it.
     """
+    listed = changes if isinstance(changes, Sequence) else list(changes)
+    replace, folded = _pairs(listed)
+    skip = set(replace.values())
+    for ats in folded.values():
+        skip.update(ats)
     gone: set[str] = set()
-    for change in changes:
+    for at, change in enumerate(listed):
+        if at in skip:
+            continue
         kind = type(change)
+        if kind is DeleteActivityTask:
+            done = cast(DeleteActivityTask, change)
+            if at in replace:
+                insert = cast(InsertActivityTask, listed[replace[at]])
+                _replace_activity(conn, done, insert.row, probe)
+            elif _changed(conn, _SQL[kind][0], (done.run_id, done.scheduled_event_id),
+                          probe) == 0 and done.missing is not None:
+                raise done.missing
+            continue
+        if kind is RemoveRunWork:
+            _remove_run_work(conn, cast(RemoveRunWork, change),
+                             [cast(DeleteActivityTask, listed[a]) for a in folded.get(at, ())],
+                             probe)
+            continue
         special = _SPECIAL.get(kind)
         if special is not None:
             special(conn, change, gone)
@@ -412,6 +534,13 @@ def apply_changes(conn: sqlite3.Connection, changes: Iterable[Change]) -> set[st
         statements = _SQL[kind]
         if statements:
             params = _PARAMS[kind](change)
+            if kind in _CARRIERS:
+                _changed(conn, statements[0], params, probe)
+                continue
             for sql in statements:
                 conn.execute(sql, params)
     return gone
+
+
+_CARRIERS: frozenset[type] = frozenset({InsertRun, CloseRun, InsertActivityTask})
+"""Changes of one statement that changes one row, which can carry the data version."""

@@ -130,6 +130,10 @@ class WorkflowTask:
     task_queue: str
     lease_owner: str
     lease_expires_at: datetime
+    updates_pending: bool | None = None
+    """False if the run had no requested update when the task was leased (its activation
+    need not look for one: an update requested later keeps the task for the next one);
+    None if the store does not say."""
 
 
 @attrs.frozen(kw_only=True)

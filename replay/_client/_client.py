@@ -391,7 +391,8 @@ class Client:
             raise WorkflowAlreadyStartedError(id, name, exc.existing_run_id, why) from exc
         if input.request_eager_start:
             run_eagerly(self.local_workers, run_id, task_queue)
-        return self._handle(id, run_id, run_id, rtype, opened)
+        return self._handle(id, run_id, run_id, rtype, opened,
+                            without_cron=not input.cron_schedule)
 
     async def start_update_with_start_workflow(
             self, update: Any, arg: Any = UNSET, *,
@@ -448,10 +449,11 @@ class Client:
         return await handle.result()
 
     def _handle(self, id: str, run_id: str, first: str, result_type: Any,
-                open_at: int | None = None) -> WorkflowHandle[Any, Any]:
+                open_at: int | None = None, *,
+                without_cron: bool = False) -> WorkflowHandle[Any, Any]:
         return WorkflowHandle(self, id, run_id=None, result_run_id=run_id,
                               first_execution_run_id=first, result_type=result_type,
-                              open_at=open_at)
+                              open_at=open_at, without_cron=without_cron)
 
     # --- handles and listings -------------------------------------------------------------------
 

@@ -270,8 +270,12 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
 
     def __init__(self, client: HandleClient, id: str, *, run_id: str | None = None,
                  result_run_id: str | None = None, first_execution_run_id: str | None = None,
-                 result_type: Any = None, open_at: int | None = None) -> None:
+                 result_type: Any = None, open_at: int | None = None,
+                 without_cron: bool = False) -> None:
         self._client = client
+        # ``result_run_id`` was started without a cron schedule: its end starts no next
+        # run of a cron chain, so the result needs no look for one
+        self._no_successor = result_run_id if without_cron else None
         # a change token of the store at which ``result_run_id`` was open (its start's):
         # the first wait for its result needs no look at the run before it
         self._open_at = open_at
@@ -403,8 +407,8 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
             return run, None, None
         last = store.read(run_id, after_event_id=run.last_event_id - 1)[-1]
         latest = None
-        if follow_runs and isinstance(last, WorkflowCompleted | WorkflowFailed
-                                      | WorkflowTimedOut):
+        if follow_runs and run_id != self._no_successor and isinstance(
+                last, WorkflowCompleted | WorkflowFailed | WorkflowTimedOut):
             latest = store.latest_run(self.id)
         return run, last, latest
 

@@ -579,7 +579,7 @@ class Worker:
                 if local.is_sending(t.run_id):  # after the message: give the task back
                     self._unsettled.add(t.run_id)
                     continue
-                p = self._activate(t.run_id, now)
+                p = self._activate(t.run_id, now, t.updates_pending)
                 if p is not None:
                     pending.append(p)
             later: list[Outcome] = []
@@ -696,7 +696,8 @@ class Worker:
         tasks = [*leased, *self.store.lease_workflow_tasks(
             self.task_queue, self.identity, now, self.workflow_task_lease, 64)]
         try:
-            pending = [p for p in (self._activate(t.run_id, now) for t in tasks)
+            pending = [p for p in (self._activate(t.run_id, now, t.updates_pending)
+                                   for t in tasks)
                        if p is not None]
             self._flush(pending)
         except StoreError:  # nothing of this pass was committed: hand the tasks back later
@@ -705,8 +706,12 @@ class Worker:
         self._pool.release_reservations()
         return bool(tasks)
 
-    def _activate(self, run_id: str, now: datetime) -> Pending | None:
-        """Run one workflow task; the batch to commit, or None if nothing is to be written."""
+    def _activate(self, run_id: str, now: datetime,
+                  updates_pending: bool | None = None) -> Pending | None:
+        """Run one workflow task; the batch to commit, or None if nothing is to be written.
+
+        ``updates_pending`` False: the lease said the run had no requested update, so
+        none is looked for (one requested since keeps the task for the next pass)."""
         began = time.perf_counter()
         inst = self.cache.take(run_id)
         self.metrics.sticky_cache(inst is not None)
@@ -715,7 +720,7 @@ class Worker:
             if ended or inst.closed:
                 self.store.release_workflow_task(run_id, self.identity)
                 return None
-            requests = self.store.pending_updates(run_id)
+            requests = [] if updates_pending is False else self.store.pending_updates(run_id)
             updates = [UpdateDelivery(u.update_id, u.name, list(u.args), headers=u.headers)
                        for u in requests]
             if not inputs and not updates:

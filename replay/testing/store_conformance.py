@@ -342,6 +342,20 @@ class StoreConformance(QueryChannelConformance):
         [again] = store.lease_activity_tasks("aq", "w2", now + 11 * SECOND, LEASE, 10)
         assert (again.attempt, again.lease_owner) == (task.attempt + 1, "w2")
 
+    def test_a_leased_workflow_task_says_whether_its_run_has_a_requested_update(
+            self, store: Store) -> None:
+        store.commit([Start("r1", started("wf-1")), Start("r2", started("wf-2"))])
+        store.request_update("r2", "u1", "set", [1], T0)
+        tasks = store.lease_workflow_tasks("q", "w", T0, LEASE, 10)
+        said = {t.run_id: t.updates_pending for t in tasks}
+        # a store may not say (None); one that says is right
+        assert said["r1"] in (False, None) and said["r2"] in (True, None)
+        if said["r1"] is False:  # an update requested after the lease keeps the task
+            store.request_update("r1", "u2", "set", [2], T0)
+            store.append("r1", [task_done(2)], 1)
+            again = store.lease_workflow_tasks("q", "w", T0 + LEASE, LEASE, 10)
+            assert {t.run_id: t.updates_pending for t in again}["r1"] is True
+
     def test_a_start_and_its_first_update_commit_together(self, store: Store) -> None:
         store.commit([Start("r1", started()), RequestUpdate("r1", "u1", "set", [1], T0)])
         [update] = store.pending_updates("r1")

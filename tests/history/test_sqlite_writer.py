@@ -19,6 +19,7 @@ from replay.history import (
     Start,
     WorkflowCompleted,
 )
+from replay.history._sqlite import CALM_COMMITS
 from tests.history.samples import SECOND, signal, started, task_done
 from tests.strategies import T0
 
@@ -28,10 +29,16 @@ def path(tmp_path: Path) -> Path:
     return tmp_path / "writer.db"
 
 
-@pytest.fixture
-def store(path: Path) -> Iterator[SqliteStore]:
+@pytest.fixture(params=["wary", "trusting"])
+def store(path: Path, request: pytest.FixtureRequest) -> Iterator[SqliteStore]:
+    """A store with runs "a" and "b"; "trusting": it has seen no other connection commit
+    for a while, so its commits check the data version after planning (and plan again
+    if another connection did commit), not before."""
     s = SqliteStore(path)
     s.commit([Start("a", started("wf-a")), Start("b", started("wf-b"))])
+    if request.param == "trusting":
+        for _ in range(CALM_COMMITS):
+            s.register_worker("q", "me", T0, [], [])
     yield s
     s.close()
 
@@ -76,6 +83,21 @@ def test_a_head_changed_by_another_connection_is_read_again(
     assert [e.event_id for e in store.read("a")] == [1, 2, 3]
     store.append("a", [signal(4, "now")], 3)
     assert store.last_event_id("a") == 4
+
+
+def test_an_input_planned_on_a_head_another_connection_moved_lands_after_its_events(
+        store: SqliteStore, path: Path) -> None:
+    store.commit([Deliver("a", signal())])  # the head of "a" is kept: last event 2
+    with SqliteStore(path) as other:
+        other.append("a", [signal(3, "from elsewhere")], 2)
+    trusting = store._calm >= CALM_COMMITS
+    seen = _traced(store)
+    store.commit([Deliver("a", signal(3, "here"))])
+    assert [e.event_id for e in store.read("a")] == [1, 2, 3, 4]
+    assert store.read("a", 2)[0] == signal(3, "from elsewhere")
+    assert any(s.startswith("SELECT r.workflow_id") for s in seen)  # read, not trusted
+    # trusting the kept head, it wrote event 3 first: that attempt was rolled back
+    assert ("ROLLBACK" in seen) == trusting
 
 
 def test_a_run_closed_by_another_connection_refuses_the_next_input(

@@ -12,7 +12,7 @@ import pytest
 
 from replay.client import Client, WorkflowFailureError
 from replay.exceptions import InvalidCronError, TerminatedError
-from replay.history import MemoryStore, Store, TimerStarted, WorkflowStarted
+from replay.history import MemoryStore, RunInfo, Store, TimerStarted, WorkflowStarted
 from replay.testing import WorkflowEnvironment
 from replay.worker import Replayer
 
@@ -142,3 +142,27 @@ async def test_an_invalid_expression_is_refused_with_its_column_and_nothing_is_w
     assert info.value.code == "RPL-SC01"
     assert [r async for r in client.list_workflows()] == []
     client.close()
+
+
+class _CountingStore(MemoryStore):
+    """A MemoryStore that counts its ``latest_run`` calls."""
+
+    latest_runs = 0
+
+    def latest_run(self, workflow_id: str) -> RunInfo | None:
+        self.latest_runs += 1
+        return super().latest_run(workflow_id)
+
+
+async def test_a_run_started_without_a_cron_schedule_is_not_looked_for_a_successor() -> None:
+    store = _CountingStore()
+    env = await WorkflowEnvironment.start_time_skipping(store=store, start_time=START)
+    async with env, env.worker(task_queue=QUEUE, workflows=[TickWorkflow]):
+        handle = await env.client.start_workflow(TickWorkflow.run, "tick", id="plain",
+                                                 task_queue=QUEUE)
+        before = store.latest_runs
+        result = await asyncio.wait_for(handle.result(), 10)
+        assert result.startswith("tick at ")
+        # the handle started the run without a cron schedule: its end starts no
+        # next run, so the result reads no newest run of the id to follow
+        assert store.latest_runs == before
