@@ -158,10 +158,12 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
     def _data_version(conn: sqlite3.Connection) -> int:
         return int(conn.execute("PRAGMA data_version").fetchone()[0])
 
-    def _see_others(self, conn: sqlite3.Connection) -> bool:
+    def _see_others(self, conn: sqlite3.Connection, version: int | None = None) -> bool:
         """Did another connection commit since the writer last looked? (Caller holds the
-        write lock.) If so, the cached run heads are forgotten."""
-        version = self._data_version(conn)
+        write lock.) If so, the cached run heads are forgotten. ``version``: the
+        connection's data_version if a statement already read it."""
+        if version is None:
+            version = self._data_version(conn)
         if version == self._seen_version:
             self._calm += 1
             return False
@@ -287,15 +289,8 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
         are forgotten."""
         if foreign[0]:
             return False  # looked already (a first attempt saw it)
-        version = probe.value if probe.value is not None else self._data_version(conn)
-        if version == self._seen_version:
-            self._calm += 1
-            return False
-        self._seen_version = version
-        self._heads.clear()
-        self._calm = 0
-        foreign[0] = True
-        return True
+        foreign[0] = self._see_others(conn, probe.value)
+        return foreign[0]
 
     def _write_keeping_heads(self, fn: Callable[[sqlite3.Connection], T],
                              runs: AbstractSet[str] | None = frozenset()) -> T:
