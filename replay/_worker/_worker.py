@@ -411,10 +411,7 @@ class Worker:
         try:
             # What the worker's pass has under way is finished here first: its commit in
             # flight (waited for), and the tasks its lease took (activated here).
-            written = self._pipeline.settle_now()
-            if written is not None:
-                self._committed(written)
-                self.cache.discard_departed()
+            if self._settled(self._pipeline.settle_now()):
                 self._pool.release_reservations()
             leasing, self._leasing = self._leasing, None
             self._run_workflow_tasks(leasing.result() if leasing is not None else [])
@@ -533,13 +530,12 @@ class Worker:
         return self._queries.answers(now)
 
     async def _lease_workflow_tasks(self) -> list[WorkflowTask]:
-        now = self.client.clock.now()
+        lease = functools.partial(self.store.lease_workflow_tasks, self.task_queue,
+                                  self.identity, self.client.clock.now(),
+                                  self.workflow_task_lease, 64)
         if self._io.direct:  # nothing can cancel it half-way
-            return self.store.lease_workflow_tasks(
-                self.task_queue, self.identity, now, self.workflow_task_lease, 64)
-        fut = self._leasing = self._io.submit(
-            self.store.lease_workflow_tasks, self.task_queue, self.identity, now,
-            self.workflow_task_lease, 64)
+            return lease()
+        fut = self._leasing = self._io.submit(lease)
         try:
             tasks = fut.result() if fut.done() else await asyncio.wrap_future(fut)
         except asyncio.CancelledError:
