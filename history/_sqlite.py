@@ -41,6 +41,7 @@ from ._sql_registry import (
     upsert_rows,
 )
 from ._sqlite_faults import store_fault
+from ._sqlite_lock import begin_immediate, urgent
 from ._sqlite_queries import SqliteQueryChannel
 from ._sqlite_rebuild import dump_indexes, rebuild_indexes
 from ._sqlite_retention import prune_run
@@ -142,6 +143,8 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
         self._calm = 0  # transactions in a row that saw no other connection's commit
         self._probe: rows.VersionProbe | None = None  # the current write's, if it wants one
         try:
+            # the writer waits for the write lock in begin_immediate, not in SQLite's sleeps
+            writer.execute("PRAGMA busy_timeout = 0")
             self._seen_version = self._data_version(writer)
             self._notifier = acquire_notifier(self.path, self._others_committed)
         except sqlite3.Error as exc:
@@ -222,7 +225,7 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
         """
         foreign = [False]
         try:
-            with self._write_lock:
+            with urgent(), self._write_lock:
                 if self._closed:
                     raise store_error(self.path, "the store is closed")
                 conn = self._writer
@@ -250,7 +253,7 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
                      foreign: list[bool]) -> T | _Stale:
         """One attempt of :meth:`_write`; _STALE if ``trusting`` and the kept heads it
         planned with turn out stale (rolled back: nothing of it was written)."""
-        conn.execute("BEGIN IMMEDIATE")
+        begin_immediate(conn, self._busy_timeout_ms / 1000)
         probe = rows.VersionProbe() if not plans or trusting else None
         self._probe = probe
         try:
@@ -309,8 +312,8 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
             conn.close()
         self._seen_version = -1
         with contextlib.suppress(sqlite3.Error):  # else the next write tries again
-            self._writer = connect(self.path, synchronous=self._synchronous,
-                                   busy_timeout_ms=self._busy_timeout_ms)
+            writer = connect(self.path, synchronous=self._synchronous, busy_timeout_ms=0)
+            self._writer = writer
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         try:
@@ -327,20 +330,22 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
     def commit(self, ops: Sequence[Operation]) -> list[Event]:
         """Apply all operations in one transaction, or none; returns the events written."""
         runs = {op.run_id for op in ops}
+        encoded = rows.encode_ahead((ops,))  # before the write lock is taken
 
         def run(conn: sqlite3.Connection) -> list[Event]:
-            planner = self._planner(conn)
+            planner = self._planner(conn, encoded)
             written = planner.plan_batch(ops)
             runs.update(closed_scope(r) for r in planner.closed)
             return written
         return self._write(run, runs, keeps_heads=True, plans=True)
 
-    def _planner(self, conn: sqlite3.Connection) -> CommitPlanner:
+    def _planner(self, conn: sqlite3.Connection,
+                 encoded: rows.EncodedEvents | None = None) -> CommitPlanner:
         # The cached heads are exact here: _write forgot them if another connection
         # committed since this one last did, and the planner keeps them current.
         probe = self._probe
         return CommitPlanner(rows.SqlLookup(conn),
-                             lambda changes: rows.apply_changes(conn, changes, probe),
+                             lambda changes: rows.apply_changes(conn, changes, probe, encoded),
                              heads=self._heads)
 
     def commit_each(self, batches: Sequence[Sequence[Operation]]
@@ -357,9 +362,10 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
                 return [exc]
 
         runs = {op.run_id for ops in batches for op in ops}
+        encoded = rows.encode_ahead(batches)  # before the write lock is taken
 
         def run(conn: sqlite3.Connection) -> list[list[Event] | ReplayError]:
-            planner = self._planner(conn)
+            planner = self._planner(conn, encoded)
             results: list[list[Event] | ReplayError] = []
             for ops in batches:
                 conn.execute("SAVEPOINT batch")
