@@ -41,7 +41,7 @@ from ._sql_registry import (
     upsert_rows,
 )
 from ._sqlite_faults import store_fault
-from ._sqlite_lock import begin_immediate, urgent
+from ._sqlite_lock import urgent
 from ._sqlite_queries import SqliteQueryChannel
 from ._sqlite_rebuild import dump_indexes, rebuild_indexes
 from ._sqlite_retention import prune_run
@@ -143,8 +143,6 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
         self._calm = 0  # transactions in a row that saw no other connection's commit
         self._probe: rows.VersionProbe | None = None  # the current write's, if it wants one
         try:
-            # the writer waits for the write lock in begin_immediate, not in SQLite's sleeps
-            writer.execute("PRAGMA busy_timeout = 0")
             self._seen_version = self._data_version(writer)
             self._notifier = acquire_notifier(self.path, self._others_committed)
         except sqlite3.Error as exc:
@@ -253,7 +251,7 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
                      foreign: list[bool]) -> T | _Stale:
         """One attempt of :meth:`_write`; _STALE if ``trusting`` and the kept heads it
         planned with turn out stale (rolled back: nothing of it was written)."""
-        begin_immediate(conn, self._busy_timeout_ms / 1000)
+        conn.execute("BEGIN IMMEDIATE")
         probe = rows.VersionProbe() if not plans or trusting else None
         self._probe = probe
         try:
@@ -312,8 +310,8 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
             conn.close()
         self._seen_version = -1
         with contextlib.suppress(sqlite3.Error):  # else the next write tries again
-            writer = connect(self.path, synchronous=self._synchronous, busy_timeout_ms=0)
-            self._writer = writer
+            self._writer = connect(self.path, synchronous=self._synchronous,
+                                   busy_timeout_ms=self._busy_timeout_ms)
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         try:
