@@ -7,9 +7,7 @@ timed where possible, so the figures do not depend on what else the machine is d
 
 * statements: every ``execute``/``executemany`` call on any connection this process
   opened while measuring (an ``executemany`` of several rows counts once);
-* write transactions: the ``BEGIN IMMEDIATE`` statements among them (a ``BEGIN`` that
-  found another process holding the write lock, and is tried again, is a statement
-  of its own, listed with ``--show-sql`` as ``(write lock taken) BEGIN IMMEDIATE``);
+* write transactions: the ``BEGIN IMMEDIATE`` statements among them;
 * loop turns: iterations of the worker's event loop (``select()`` calls of its
   selector, one per turn);
 * CPU: ``time.process_time()`` (every thread of the process), in microseconds.
@@ -86,10 +84,6 @@ class _CountingSelector(selectors.DefaultSelector):
         return super().select(timeout)
 
 
-BUSY = "(write lock taken) "
-"""Marks a ``BEGIN`` that failed because another connection held the write lock."""
-
-
 class _CountingConnection(sqlite3.Connection):
     """A connection that counts its ``execute``/``executemany`` calls (one statement each,
     however many rows an executemany binds)."""
@@ -97,17 +91,9 @@ class _CountingConnection(sqlite3.Connection):
     calls: collections.Counter[str] | None = None
 
     def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
-        if self.calls is None:
-            return super().execute(sql, *args)
-        try:
-            cursor = super().execute(sql, *args)
-        except sqlite3.OperationalError:
-            # a BEGIN that found the write lock taken is tried again: a statement, but
-            # not a write transaction
-            self.calls[BUSY + sql if sql.startswith("BEGIN") else sql] += 1
-            raise
-        self.calls[sql] += 1
-        return cursor
+        if self.calls is not None:
+            self.calls[sql] += 1
+        return super().execute(sql, *args)
 
     def executemany(self, sql: str, *args: Any) -> sqlite3.Cursor:
         if self.calls is not None:
