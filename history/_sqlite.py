@@ -223,7 +223,10 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
         """
         foreign = [False]
         try:
-            with urgent(), self._write_lock:
+            if not self._write_lock.acquire(blocking=False):
+                with urgent():  # the GIL back soon once the lock is free
+                    self._write_lock.acquire()
+            with self._write_lock_held():
                 if self._closed:
                     raise store_error(self.path, "the store is closed")
                 conn = self._writer
@@ -246,12 +249,21 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
             self._notifier.notify(runs)
         return cast(T, result)
 
+    @contextlib.contextmanager
+    def _write_lock_held(self) -> Iterator[None]:
+        """Release the write lock (taken by the caller) on the way out."""
+        try:
+            yield
+        finally:
+            self._write_lock.release()
+
     def _transaction(self, conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T],
                      keeps_heads: bool, plans: bool, trusting: bool,
                      foreign: list[bool]) -> T | _Stale:
         """One attempt of :meth:`_write`; _STALE if ``trusting`` and the kept heads it
         planned with turn out stale (rolled back: nothing of it was written)."""
-        conn.execute("BEGIN IMMEDIATE")
+        with urgent():  # may wait for another process in SQLite's busy handler
+            conn.execute("BEGIN IMMEDIATE")
         probe = rows.VersionProbe() if not plans or trusting else None
         self._probe = probe
         try:
@@ -273,7 +285,8 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
             if probe is not None and self._seen_after(conn, probe, foreign) and trusting:
                 conn.execute("ROLLBACK")
                 return _STALE
-            conn.execute("COMMIT")
+            with urgent():  # the GIL back soon after the fsync
+                conn.execute("COMMIT")
             return result
         except BaseException:
             self._heads.clear()

@@ -68,9 +68,19 @@ def test_events_are_encoded_before_the_transaction_as_they_are_written(
     assert events[2] == signal(event_id=3)
 
 
-def test_a_stores_write_runs_with_the_short_interval(tmp_path: Path) -> None:
+def test_a_stores_write_waits_for_the_lock_and_the_fsync_with_the_short_interval(
+        tmp_path: Path) -> None:
     before = sys.getswitchinterval()
+    seen: list[tuple[str, float]] = []
     with SqliteStore(tmp_path / "urgent.db") as store:
-        inside = store._write(lambda conn: sys.getswitchinterval())
-    assert inside == pytest.approx(URGENT_SWITCH_INTERVAL)
+        store._writer.set_trace_callback(
+            lambda sql: seen.append((sql.split()[0], sys.getswitchinterval())))
+        store.commit([Start("run-1", started("wf-1"))])
+        store._writer.set_trace_callback(None)
+    intervals = dict(seen)
+    assert intervals["BEGIN"] == pytest.approx(URGENT_SWITCH_INTERVAL)
+    assert intervals["COMMIT"] == pytest.approx(URGENT_SWITCH_INTERVAL)
+    # planning and the statements between run with the process's own interval (two
+    # threads running Python would only pay for switches)
+    assert intervals["INSERT"] == before
     assert sys.getswitchinterval() == before
