@@ -41,7 +41,6 @@ from ._sql_registry import (
     upsert_rows,
 )
 from ._sqlite_faults import store_fault
-from ._sqlite_lock import urgent
 from ._sqlite_queries import SqliteQueryChannel
 from ._sqlite_rebuild import dump_indexes, rebuild_indexes
 from ._sqlite_retention import prune_run
@@ -223,10 +222,7 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
         """
         foreign = [False]
         try:
-            if not self._write_lock.acquire(blocking=False):
-                with urgent():  # the GIL back soon once the lock is free
-                    self._write_lock.acquire()
-            with self._write_lock_held():
+            with self._write_lock:
                 if self._closed:
                     raise store_error(self.path, "the store is closed")
                 conn = self._writer
@@ -249,21 +245,12 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
             self._notifier.notify(runs)
         return cast(T, result)
 
-    @contextlib.contextmanager
-    def _write_lock_held(self) -> Iterator[None]:
-        """Release the write lock (taken by the caller) on the way out."""
-        try:
-            yield
-        finally:
-            self._write_lock.release()
-
     def _transaction(self, conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T],
                      keeps_heads: bool, plans: bool, trusting: bool,
                      foreign: list[bool]) -> T | _Stale:
         """One attempt of :meth:`_write`; _STALE if ``trusting`` and the kept heads it
         planned with turn out stale (rolled back: nothing of it was written)."""
-        with urgent():  # may wait for another process in SQLite's busy handler
-            conn.execute("BEGIN IMMEDIATE")
+        conn.execute("BEGIN IMMEDIATE")
         probe = rows.VersionProbe() if not plans or trusting else None
         self._probe = probe
         try:
@@ -285,8 +272,7 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
             if probe is not None and self._seen_after(conn, probe, foreign) and trusting:
                 conn.execute("ROLLBACK")
                 return _STALE
-            with urgent():  # the GIL back soon after the fsync
-                conn.execute("COMMIT")
+            conn.execute("COMMIT")
             return result
         except BaseException:
             self._heads.clear()
