@@ -471,6 +471,7 @@ class Worker:
             self._query_token, self._queries_at = token, clock
             queries = await self._queries.look(self._io)
         tasks: list[WorkflowTask] = []
+        seen: int | None = token  # the token as of which this pass's polls saw the store
         if poll:
             if clock - self._polled_at > 0.5:
                 await self._io(self.recover_dead_workers)
@@ -487,7 +488,7 @@ class Worker:
             found = await self._pool.poll(self.client.clock.now(), self._io)
             self._idle_token = None if found or seen is None else seen
             progressed |= found or bool(tasks)
-        progressed |= await self._fire_timers(token if not poll or seen is None else seen)
+        progressed |= await self._fire_timers(token if seen is None else seen)
         await self._pool.check_cancellations(self._io)
         if self._settle_here() and self._io.direct:
             self._rounds_alone()
