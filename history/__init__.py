@@ -5,7 +5,7 @@ import PostgresStore`` or a ``postgresql://`` URL), so a program on SQLite or me
 never imports psycopg.
 """
 
-from typing import TYPE_CHECKING, Any
+import typing as _typing
 
 from ._codec import PayloadConverter as PayloadConverter
 from ._codec import default_converter as default_converter
@@ -130,16 +130,22 @@ from ._store import UpdateRequest as UpdateRequest
 from ._store import WorkflowTask as WorkflowTask
 from ._workers import WorkerHeartbeats as WorkerHeartbeats
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from ._postgres import PostgresStore as PostgresStore
 
+_LAZY = ("PostgresStore",)
 
-def __getattr__(name: str) -> Any:
+
+def __getattr__(name: str) -> _typing.Any:
     if name == "PostgresStore":
         from ._postgres import PostgresStore
 
         return PostgresStore
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 
 __all__ = [
