@@ -81,6 +81,9 @@ _SKIPPED = frozenset(SKIPPED_KINDS)
 
 LEASE_BATCH = 64
 """How many workflow tasks one poll leases at most."""
+POLL_EVERY = 0.5
+"""Seconds: a worker polls, looks for queries and for dead workers at least this often,
+even when no commit told it to (an expired lease commits nothing)."""
 TASK_RETRY_INITIAL = timedelta(seconds=1)
 """The wait before a failed workflow task's second attempt; it doubles per attempt..."""
 TASK_RETRY_MAXIMUM = timedelta(seconds=60)
@@ -435,7 +438,7 @@ class Worker:
 
     def _idle_timeout(self, next_timer: datetime | None) -> float:
         now = self.client.clock.now()
-        candidates = [0.5]
+        candidates = [POLL_EVERY]
         self._next_timer = next_timer
         if next_timer is not None:
             candidates.append((next_timer - now).total_seconds())
@@ -461,19 +464,20 @@ class Worker:
         clock = asyncio.get_running_loop().time()
         next_retry = self._pool.next_retry
         retry_due = next_retry is not None and next_retry <= self.client.clock.now()
-        poll = token != self._idle_token or retry_due or clock - self._polled_at > 0.5
+        poll = (token != self._idle_token or retry_due
+                or clock - self._polled_at > POLL_EVERY)
         # Query requests are commits too: look for them after a commit, or twice a second.
         # Looked for before the lease, so a message sent before a query is leased with
         # it at the latest, and answered from instances that hold only what is durable.
         queries: list[QueryRequest] = []
         if self._announced and (token != self._query_token or
-                                clock - self._queries_at > 0.5):
+                                clock - self._queries_at > POLL_EVERY):
             self._query_token, self._queries_at = token, clock
             queries = await self._queries.look(self._io)
         tasks: list[WorkflowTask] = []
         seen: int | None = token  # the token as of which this pass's polls saw the store
         if poll:
-            if clock - self._polled_at > 0.5:
+            if clock - self._polled_at > POLL_EVERY:
                 await self._io(self.recover_dead_workers)
                 await self._io(self._time_out_runs)
                 self._timer_token = None
