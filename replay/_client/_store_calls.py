@@ -49,6 +49,22 @@ class StoreCalls:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(pool, functools.partial(fn, *args, **kwargs))
 
+    def submit(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` in one of the client's threads and return at once (inline when the
+        store never waits or the client is closed). A call that :meth:`close` cancels
+        before it began runs on the closing thread instead: what ``fn`` was to write is
+        written before the store is closed, never dropped."""
+        pool = None if self.inline else self._executor()
+        if pool is not None:
+            try:
+                fut = pool.submit(fn)
+            except RuntimeError:  # shut down meanwhile: run it here
+                pass
+            else:
+                fut.add_done_callback(lambda f: fn() if f.cancelled() else None)
+                return
+        fn()
+
     def _executor(self) -> concurrent.futures.Executor | None:
         with self._lock:
             if self._pool is None and not self._closed:
