@@ -13,9 +13,10 @@ way:
   in one transaction (``Store.commit_each``), each in a savepoint of its own: one that
   fails (an id already in use) fails alone with its own error, and nothing of it is
   written; the others are kept.
-* A caller may stop waiting (its task cancelled): a batch the queue has not yet taken
-  is dropped, as a store call not yet begun in the thread pool is; a batch taken is
-  written, once, whatever became of its caller.
+* A caller may stop waiting (its task cancelled): a batch that waits for the commit being
+  written and has not yet been taken is dropped, as a store call not yet begun in the
+  thread pool is; a batch taken (and the first one, which is taken at once) is written,
+  once, whatever became of its caller.
 
 A store that never waits (the in-memory store) is written inline on the caller's
 thread, so no commit of it is ever "being written" when another task asks. There, the
@@ -82,26 +83,43 @@ class CommitQueue:
             self._queue.append((ops, fut))
             lead = not self._writing
             self._writing = True
-        if lead:
-            self._calls.submit(self._write_queued)
-        return await asyncio.wrap_future(fut)
+        if not lead:
+            return await asyncio.wrap_future(fut)
+        # Nothing was being written: this call is one store call, as a lone commit always
+        # was, that writes what is queued by the time a thread takes it (its own first).
+        # Once asked for, it runs: it may carry other callers' batches.
+        outcome = await self._calls.unstoppable(self._write_led, fut)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
 
     # --- a store written in threads ----------------------------------------------------
 
-    def _write_queued(self) -> None:
-        """Write what is queued, group after group, until nothing is (in a client thread)."""
-        while True:
-            with self._lock:
-                taken, self._queue = self._queue, []
-                if not taken:
-                    self._writing = False
-                    return
-            # a caller that stopped waiting before its batch was taken: nothing written
-            self._write([t for t in taken if t[1].set_running_or_notify_cancel()])
+    def _write_led(self, own: concurrent.futures.Future[list[Event]]
+                   ) -> list[Event] | BaseException:
+        """The leading call's work: write the queued group, which holds ``own``; its outcome."""
+        self._write_queued()
+        failed = own.exception()
+        return failed if failed is not None else own.result()
 
-    def _write(self, taken: list[_Taken]) -> None:
-        for (_, fut), outcome in zip(taken, write_group(self._store, [t[0] for t in taken]),
-                                     strict=True):
+    def _write_queued(self) -> None:
+        """Write what is queued as one group (in a client thread); what is queued meanwhile
+        is the next group, written by the next call, handed on before this one's callers
+        are told (so telling them is the last thing this thread does)."""
+        with self._lock:
+            taken, self._queue = self._queue, []
+            if not taken:
+                self._writing = False
+                return
+        # a caller that stopped waiting before its batch was taken: nothing written
+        taken = [t for t in taken if t[1].set_running_or_notify_cancel()]
+        outcomes = write_group(self._store, [ops for ops, _ in taken]) if taken else []
+        with self._lock:
+            more = bool(self._queue)
+            self._writing = more
+        if more:
+            self._calls.submit(self._write_queued)
+        for (_, fut), outcome in zip(taken, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 fut.set_exception(outcome)
             else:
