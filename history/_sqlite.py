@@ -327,20 +327,22 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
     def commit(self, ops: Sequence[Operation]) -> list[Event]:
         """Apply all operations in one transaction, or none; returns the events written."""
         runs = {op.run_id for op in ops}
+        encoded = rows.encode_ahead((ops,))  # before the write lock is taken
 
         def run(conn: sqlite3.Connection) -> list[Event]:
-            planner = self._planner(conn)
+            planner = self._planner(conn, encoded)
             written = planner.plan_batch(ops)
             runs.update(closed_scope(r) for r in planner.closed)
             return written
         return self._write(run, runs, keeps_heads=True, plans=True)
 
-    def _planner(self, conn: sqlite3.Connection) -> CommitPlanner:
+    def _planner(self, conn: sqlite3.Connection,
+                 encoded: rows.EncodedEvents | None = None) -> CommitPlanner:
         # The cached heads are exact here: _write forgot them if another connection
         # committed since this one last did, and the planner keeps them current.
         probe = self._probe
         return CommitPlanner(rows.SqlLookup(conn),
-                             lambda changes: rows.apply_changes(conn, changes, probe),
+                             lambda changes: rows.apply_changes(conn, changes, probe, encoded),
                              heads=self._heads)
 
     def commit_each(self, batches: Sequence[Sequence[Operation]]
@@ -357,9 +359,10 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
                 return [exc]
 
         runs = {op.run_id for ops in batches for op in ops}
+        encoded = rows.encode_ahead(batches)  # before the write lock is taken
 
         def run(conn: sqlite3.Connection) -> list[list[Event] | ReplayError]:
-            planner = self._planner(conn)
+            planner = self._planner(conn, encoded)
             results: list[list[Event] | ReplayError] = []
             for ops in batches:
                 conn.execute("SAVEPOINT batch")

@@ -44,7 +44,7 @@ from ._codec import PayloadConverter, event_from_data, event_to_data
 from ._events import Event, Failure, JsonValue, WorkflowTaskFailed
 from ._kinds import EVENT_KINDS
 from ._search_index import apply_set
-from ._store import DueTimer, RunInfo, UpdateRequest
+from ._store import Append, Deliver, DueTimer, Operation, RunInfo, Start, UpdateRequest
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
@@ -78,6 +78,41 @@ def event_row(run_id: str, event: Event) -> tuple[str, int, str, str, str]:
     """One row of the events table."""
     data = event_to_data(event)
     return (run_id, event.event_id, event.kind, data["time"], dumps(data))
+
+
+EncodedEvents = dict[int, tuple[str, int, str, str, str]]
+"""Event rows encoded ahead of a write, by the ``id()`` of the event object."""
+
+
+def encode_ahead(batches: Iterable[Sequence[Operation]]) -> EncodedEvents:
+    """The rows of the events ``batches`` carry with their final ids (an append's events,
+    a start's first event, an input delivered with its id), encoded before the write
+    transaction begins, so that the file's write lock is not held while they are.
+
+    A row is used only for the very event object it was made from (the operations keep
+    those objects alive until the write is over) and only with its id and run: an event
+    the plan renumbers or makes anew is encoded in the transaction as before, and so is
+    one that fails to encode (its batch fails there, alone, as it did).
+    """
+    encoded: EncodedEvents = {}
+    for ops in batches:
+        for op in ops:
+            kind = type(op)
+            if kind is Append:
+                events: Sequence[Event] = cast(Append, op).events
+            elif kind is Deliver:
+                events = (cast(Deliver, op).event,)
+            elif kind is Start:
+                events = (cast(Start, op).started,)
+            else:
+                continue
+            for event in events:
+                if event.event_id > 0:
+                    try:
+                        encoded[id(event)] = event_row(op.run_id, event)
+                    except Exception:  # raised again where its batch fails, alone
+                        continue
+    return encoded
 
 
 def decode_event(data: str) -> Event:
@@ -354,12 +389,23 @@ _PARAMS: dict[type, Callable[[Any], tuple[Any, ...] | dict[str, Any]]] = {
 INSERT_EVENT = "INSERT INTO events (run_id, event_id, kind, time, data) VALUES (?, ?, ?, ?, ?)"
 
 
-def _add_events(conn: sqlite3.Connection, change: AddEvents, gone: set[str]) -> None:
-    rows = [event_row(change.run_id, e) for e in change.events]
+def _add_events(conn: sqlite3.Connection, change: AddEvents,
+                encoded: EncodedEvents | None = None) -> None:
+    run_id = change.run_id
+    rows = [_encoded_row(encoded, run_id, e) if encoded else event_row(run_id, e)
+            for e in change.events]
     if len(rows) == 1:
         conn.execute(INSERT_EVENT, rows[0])
     else:
         conn.executemany(INSERT_EVENT, rows)
+
+
+def _encoded_row(encoded: EncodedEvents, run_id: str,
+                 event: Event) -> tuple[str, int, str, str, str]:
+    row = encoded.get(id(event))
+    if row is None or row[0] != run_id or row[1] != event.event_id:
+        return event_row(run_id, event)
+    return row
 
 
 def _set_search(conn: sqlite3.Connection, change: SetSearchAttributes, gone: set[str]) -> None:
@@ -380,7 +426,6 @@ def _need(conn: sqlite3.Connection, change: NeedWorkflowTask, gone: set[str]) ->
 
 
 _SPECIAL: dict[type, Callable[[sqlite3.Connection, Any, set[str]], None]] = {
-    AddEvents: _add_events,
     SetSearchAttributes: _set_search,
     FinishWorkflowTask: _finish,
     NeedWorkflowTask: _need,
@@ -494,7 +539,8 @@ def _pairs(changes: Sequence[Change]) -> tuple[dict[int, int], dict[int, list[in
 
 
 def apply_changes(conn: sqlite3.Connection, changes: Iterable[Change],
-                  probe: VersionProbe | None = None) -> set[str]:
+                  probe: VersionProbe | None = None,
+                  encoded: EncodedEvents | None = None) -> set[str]:
     """Run the SQL of each change, in order, on the connection's open transaction.
 
     Returns the runs whose workflow task row the changes deleted (and did not
@@ -502,7 +548,8 @@ def apply_changes(conn: sqlite3.Connection, changes: Iterable[Change],
     An activity task's delete followed by an insert of the same run's next task is
     one update of the row; followed by the removal of the run's work, it is part of
     that removal. ``probe``, if given, gets the connection's data version from the
-    first statement that can return it.
+    first statement that can return it. ``encoded``: event rows made ahead
+    (:func:`encode_ahead`).
     """
     listed = changes if isinstance(changes, Sequence) else list(changes)
     replace, folded = _pairs(listed)
@@ -527,6 +574,9 @@ def apply_changes(conn: sqlite3.Connection, changes: Iterable[Change],
             _remove_run_work(conn, cast(RemoveRunWork, change),
                              [cast(DeleteActivityTask, listed[a]) for a in folded.get(at, ())],
                              probe)
+            continue
+        if kind is AddEvents:
+            _add_events(conn, cast(AddEvents, change), encoded)
             continue
         special = _SPECIAL.get(kind)
         if special is not None:
