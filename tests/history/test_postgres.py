@@ -246,7 +246,7 @@ async def test_a_commit_on_another_connection_wakes_waiters_of_its_run_only(pg: 
     queue = asyncio.ensure_future(one.wait_changed(10, since=one.change_token(),
                                                    task_queue="q"))
     await asyncio.sleep(0)
-    other.commit([Deliver("b", signal())])  # run b is on queue q: a new workflow task
+    other.commit([Start("c", started("wf-c"))])  # on queue q: a new workflow task
     assert await asyncio.wait_for(queue, 60) is True
 
 
