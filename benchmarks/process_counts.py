@@ -11,8 +11,9 @@ others, summed):
   processes (read from ``/proc``: the postmaster and its children, where the server
   runs on this machine), against the wall time the cores could give;
 * statements and round trips (``benchmarks.psycopg_counts``);
-* wake-ups: waits that a change ended, and notes forwarded from other processes
-  (``NOTIFY`` payloads the listener passed on);
+* wake-ups: waits that a change ended (or that timed out), and notes forwarded from
+  other processes (``NOTIFY`` payloads the listener passed on; ``remote_queue_notes``:
+  those that concern a task queue, which the queue's workers wake and poll for);
 * polls: workflow- and activity-task lease statements, and how many found nothing;
 * commits: checked commits, those that fell back to the locked path (the plan needed
   a read the server cannot check; or a head had moved: ``moved``), locked commits,
@@ -105,9 +106,10 @@ def counting() -> Iterator[Tally]:
 
     def wait(original: Any) -> Any:
         @functools.wraps(original)
-        async def run(self: Any, *args: Any, **kwargs: Any) -> bool:
-            woke: bool = await original(self, *args, **kwargs)
-            tally.add("woken" if woke else "timed_out")
+        async def run(self: Any, timeout: float, *args: Any, **kwargs: Any) -> bool:
+            woke: bool = await original(self, timeout, *args, **kwargs)
+            if timeout > 0:  # a look without waiting (a worker deciding to poll) is no wait
+                tally.add("woken" if woke else "timed_out")
             return woke
         return run
 
