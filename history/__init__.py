@@ -1,4 +1,11 @@
-"""history: the event-sourcing layer (events, codec, History files, stores)."""
+"""history: the event-sourcing layer (events, codec, History files, stores).
+
+``PostgresStore`` is loaded on first use (``history.PostgresStore``, ``from history
+import PostgresStore`` or a ``postgresql://`` URL), so a program on SQLite or memory
+never imports psycopg.
+"""
+
+import typing as _typing
 
 from ._codec import PayloadConverter as PayloadConverter
 from ._codec import default_converter as default_converter
@@ -82,7 +89,6 @@ from ._payload_codec import PayloadCodecError as PayloadCodecError
 from ._payload_codec import decode_history as decode_history
 from ._payload_codec import decode_payloads as decode_payloads
 from ._payload_codec import encode_payloads as encode_payloads
-from ._postgres import PostgresStore as PostgresStore
 from ._query_channel import QueryChannel as QueryChannel
 from ._query_channel import QueryRequest as QueryRequest
 from ._registry import ActivityRegistration as ActivityRegistration
@@ -123,6 +129,24 @@ from ._store import Store as Store
 from ._store import UpdateRequest as UpdateRequest
 from ._store import WorkflowTask as WorkflowTask
 from ._workers import WorkerHeartbeats as WorkerHeartbeats
+
+if _typing.TYPE_CHECKING:
+    from ._postgres import PostgresStore as PostgresStore
+
+_LAZY = ("PostgresStore",)
+
+
+def __getattr__(name: str) -> _typing.Any:
+    if name == "PostgresStore":
+        from ._postgres import PostgresStore
+
+        return PostgresStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "ActivityCancelRequested",

@@ -38,6 +38,7 @@ from ._events import Event, Failure, JsonValue, added_later
 from ._fast_decode import decode_event
 from ._json_check import Encoder, explain_data, explain_value, is_json
 from ._kinds import EVENT_KINDS
+from ._lazy_table import LazyTable
 from ._payload import EncodedPayloadError, ReservedPayloadKeyError, envelope_encoding, is_envelope
 
 Hook = Callable[[Any], Any]
@@ -357,14 +358,12 @@ def _omitted_at_default(cls: type[Any]) -> dict[str, Any]:
 _event_conv.register_unstructure_hook(
     Failure, make_dict_unstructure_fn(Failure, _event_conv, **_omitted_at_default(Failure)))
 
-_EVENT_ENCODERS: dict[type[Event], Callable[[Any], dict[str, Any]]] = {
-    cls: make_dict_unstructure_fn(cls, _event_conv, **_omitted_at_default(cls))
-    for cls in EVENT_KINDS.values()
-}
-_EVENT_DECODERS: dict[type[Event], Callable[[Any, Any], Any]] = {
-    cls: make_dict_structure_fn(cls, _event_conv, _cattrs_forbid_extra_keys=True)
-    for cls in EVENT_KINDS.values()
-}
+_EVENT_ENCODERS: LazyTable[type[Event], Callable[[Any], dict[str, Any]]] = LazyTable(
+    lambda cls: make_dict_unstructure_fn(cls, _event_conv, **_omitted_at_default(cls)),
+    EVENT_KINDS.values())
+_EVENT_DECODERS: LazyTable[type[Event], Callable[[Any, Any], Any]] = LazyTable(
+    lambda cls: make_dict_structure_fn(cls, _event_conv, _cattrs_forbid_extra_keys=True),
+    EVENT_KINDS.values())
 
 
 def event_to_data(event: Event) -> dict[str, JsonValue]:

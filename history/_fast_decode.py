@@ -30,6 +30,7 @@ import attrs
 
 from ._events import Event
 from ._kinds import EVENT_KINDS
+from ._lazy_table import LazyTable
 from ._limits import MAX_DEPTH
 
 EVENT_DEPTH = 3
@@ -222,7 +223,8 @@ def nested_decoder(cls: type) -> Decoder:
     return _NESTED[cls]
 
 
-_DECODERS: dict[str, Decoder] = {name: _generate(cls) for name, cls in EVENT_KINDS.items()}
+_DECODERS: LazyTable[str, Decoder] = LazyTable(lambda name: _generate(EVENT_KINDS[name]),
+                                               EVENT_KINDS)
 
 
 def decode_events(raw: list[Any], *, consume: bool = False) -> list[Event] | None:
@@ -260,11 +262,10 @@ def decode_event(data: Any) -> Event | None:
     if type(data) is not dict:
         return None
     kind = data.get("kind")
-    decoder = _DECODERS.get(kind) if type(kind) is str else None
-    if decoder is None:
+    if type(kind) is not str or kind not in EVENT_KINDS:
         return None
     try:
-        event: Event = decoder(data, EVENT_DEPTH)
+        event: Event = _DECODERS[kind](data, EVENT_DEPTH)
     except Exception:  # anything off: the careful path says what
         return None
     return event

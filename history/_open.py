@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from ._memory import MemoryStore
-from ._postgres import PostgresStore
-from ._postgres_conn import is_postgres_url
 from ._sqlite import SqliteStore
 from ._store import Store
+from ._store_urls import is_postgres_url
 
 
 def store_from_url(target: str) -> Store | None:
@@ -22,6 +21,8 @@ def store_from_url(target: str) -> Store | None:
     if target.startswith("sqlite:///"):
         return SqliteStore(target[len("sqlite:///"):])
     if is_postgres_url(target):
+        from ._postgres import PostgresStore  # psycopg is imported only when it is used
+
         return PostgresStore(target)
     if target.endswith(".db") and "://" not in target:
         return SqliteStore(target)

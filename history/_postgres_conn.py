@@ -27,6 +27,7 @@ import attrs
 
 from ._errors import StoreError
 from ._postgres_schema import DEFAULT_SCHEMA, check_schema_name
+from ._store_urls import POSTGRES_SCHEMES
 
 try:
     import psycopg
@@ -45,7 +46,7 @@ else:
     # Another transaction created the same run meanwhile: planning again sees it.
     UNIQUE = (psycopg.errors.UniqueViolation,)
 
-SCHEMES = ("postgresql://", "postgres://")
+SCHEMES = POSTGRES_SCHEMES
 DEFAULT_POOL_SIZE = 8
 
 
@@ -67,11 +68,6 @@ class Target:
     def channel(self) -> str:
         """The LISTEN/NOTIFY channel of the store's commits."""
         return f"replay_changes_{self.schema}"
-
-
-def is_postgres_url(target: str) -> bool:
-    """True for ``postgresql://`` and ``postgres://`` URLs."""
-    return target.startswith(SCHEMES)
 
 
 _OURS = ("schema", "pool_size", "pipeline", "checked")

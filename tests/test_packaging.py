@@ -350,3 +350,22 @@ def test_an_editable_install_owns_one_import_name(tmp_path: Path) -> None:
     _pip(python, tmp_path, "--no-build-isolation", "-e", str(src), PYTHONPATH=str(tools))
     _add_dependencies(purelib, tmp_path)
     _check_one_import_name(python, tmp_path, src / "replay")
+
+
+def test_the_postgres_driver_is_imported_only_by_a_postgres_store() -> None:
+    """``import replay`` and a SQLite store leave psycopg unimported (it is an optional
+    extra and costs start-up time); ``history.PostgresStore`` still resolves on use."""
+    probe = textwrap.dedent("""
+        import sys
+        import replay
+        from replay import history
+        from replay.history import store_from_url
+        store = store_from_url("memory://")
+        assert store is not None
+        print("psycopg" in sys.modules)
+        print(history.PostgresStore.__name__, "psycopg" in sys.modules)
+    """)
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=TIMEOUT, cwd=ROOT, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["False", "PostgresStore True"]

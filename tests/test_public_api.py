@@ -17,7 +17,8 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "replay.activity": [
         "ActivityDefinition", "ActivityInfo", "NotInActivityError", "defn", "heartbeat",
-        "info", "is_cancelled", "logger", "payload_converter", "raise_complete_async",
+        "info", "is_cancelled", "is_worker_shutdown", "logger", "payload_converter",
+        "raise_complete_async",
     ],
     "replay.client": [
         "ArgumentCountError", "ArgumentTypeError", "AsyncActivityCancelledError",

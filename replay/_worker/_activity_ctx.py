@@ -61,7 +61,16 @@ class ActivityContext:
         self.converter = converter
         self._heartbeat = heartbeat
         self.cancelled = threading.Event()
+        self.worker_shutdown = threading.Event()
+        """Set when the worker stops with the attempt still running (then ``cancelled``
+        is set too: the attempt is told to stop, its outcome is not recorded and its
+        task is handed back)."""
         self.last_beat = time.monotonic()
+
+    def stop_for_shutdown(self) -> None:
+        """The worker is stopping: the attempt's next heartbeat raises CancelledError."""
+        self.worker_shutdown.set()
+        self.cancelled.set()
 
     @property
     def info(self) -> ActivityInfo:
@@ -163,6 +172,13 @@ def beat(ctx: ActivityContext, details: tuple[Any, ...]) -> None:
 def is_cancelled() -> bool:
     """True once cancellation of this activity was requested."""
     return _ctx("is_cancelled").cancelled.is_set()
+
+
+def is_worker_shutdown() -> bool:
+    """True once the worker running this attempt began stopping and gave up waiting for
+    it (after its ``graceful_shutdown_timeout``): the attempt was cancelled, its outcome
+    will not be recorded and its task was handed back, to run again on a worker."""
+    return _ctx("is_worker_shutdown").worker_shutdown.is_set()
 
 
 def payload_converter() -> PayloadConverter:

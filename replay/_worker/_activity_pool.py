@@ -285,6 +285,11 @@ class ActivityPool:
         timeout = self.graceful_shutdown_timeout.total_seconds()
         if timeout > 0:
             await asyncio.wait(jobs, timeout=timeout)
+        for job, holder in self._running.values():
+            ctx = holder.get("ctx")
+            if ctx is not None and not job.done():
+                # a sync attempt cannot be interrupted: its next heartbeat raises
+                ctx.stop_for_shutdown()
         for job in jobs:
             job.cancel()
         await asyncio.gather(*jobs, return_exceptions=True)

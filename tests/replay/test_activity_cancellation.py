@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from replay.client import WorkflowHandle
+from replay.client import Client, WorkflowHandle
+from replay.history import JsonValue, MemoryStore, StoreUnavailableError
 from replay.testing import WorkflowDriver, WorkflowEnvironment
-from replay.worker import Replayer
+from replay.worker import Replayer, Worker
 
 from .workflows import activity_cancellation as w
 
@@ -119,3 +121,42 @@ def test_cancelling_a_handle_before_it_ran_still_requests_the_cancellation() -> 
     assert [type(e).__name__ for e in d.events[1:]] == [
         "ActivityScheduled", "ActivityCancelRequested", "WorkflowCompleted"]
     assert d.instance.result_payload == CANCELLED
+
+
+
+class _HeartbeatsLost(MemoryStore):
+    """A store where every heartbeat fails as a passing fault (the attempt goes on), so
+    nothing but the worker itself can tell a running sync activity to stop."""
+
+    def heartbeat_activity(self, run_id: str, scheduled_event_id: int, owner: str,
+                           details: list[JsonValue], now: datetime, lease_for: timedelta
+                           ) -> bool:
+        raise StoreUnavailableError("this store loses every heartbeat", reason="TEST")
+
+
+async def test_a_worker_shutdown_cancels_a_sync_activity_still_running() -> None:
+    """With no graceful time left, a stopping worker cancels its running attempts: a sync
+    activity learns it at its next heartbeat (CancelledError) even when no heartbeat
+    reaches the store, instead of running on for a worker that is gone. Its outcome is
+    not recorded: its task is handed back, and the next worker runs the attempt again."""
+    client = Client(_HeartbeatsLost())
+    try:
+        async with Worker(client, task_queue=QUEUE, workflows=[w.CancelActivityHandleWorkflow],
+                          activities=[w.cancel_target]):
+            h = await client.start_workflow(
+                w.CancelActivityHandleWorkflow.run, args=["observes", TRY],
+                id="shutdown-observes", task_queue=QUEUE)
+            assert await asyncio.to_thread(w.STARTED.wait, 10)
+        assert await asyncio.to_thread(w.LEFT.wait, 10)
+        history = await h.fetch_history()
+        description = await h.describe()
+    finally:
+        client.close()
+    assert w.ENDED == ["CancelledError at shutdown"]
+    recorded = {type(e).__name__ for e in history.events}
+    assert "ActivityScheduled" in recorded
+    assert not recorded & {"ActivityCompleted", "ActivityFailed", "ActivityCanceled"}
+    assert description.status is not None and description.status.name == "RUNNING"
+    # handed back as unrun (a worker's stop does not use up an attempt of the retry policy)
+    assert [(p.activity_type, p.attempt) for p in description.pending_activities] == [
+        ("cancel_target", 0)]

@@ -21,8 +21,21 @@ T = TypeVar("T")
 QUEUE = "tests"
 
 
+OPENED: list[Client] = []
+"""Clients :func:`sqlite_client` opened; the ``tests/replay`` conftest closes them after
+each test (their store threads and connections do not outlive it)."""
+
+
 async def sqlite_client(tmp_path: Path, name: str = "replay.db") -> Client:
-    return await Client.connect(f"sqlite:///{tmp_path / name}")
+    client = await Client.connect(f"sqlite:///{tmp_path / name}")
+    OPENED.append(client)
+    return client
+
+
+def close_opened() -> None:
+    """Close every client :func:`sqlite_client` opened (closing twice is harmless)."""
+    while OPENED:
+        OPENED.pop().close()
 
 
 #: The default limit of a wait on a fact: generous, as CI machines are shared and slow;

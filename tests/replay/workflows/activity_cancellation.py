@@ -18,11 +18,18 @@ STARTED = threading.Event()
 """Set once the activity runs."""
 RELEASE = threading.Event()
 """Set by the test to let the ``finishes`` activity return."""
+ENDED: list[str] = []
+"""How each attempt left ``cancel_target``: ``returned`` or the exception's type name
+(with `` at shutdown`` when ``activity.is_worker_shutdown()`` said so)."""
+LEFT = threading.Event()
+"""Set when an attempt of ``cancel_target`` has left it."""
 
 
 def reset() -> None:
     STARTED.clear()
     RELEASE.clear()
+    ENDED.clear()
+    LEFT.clear()
 
 
 @activity.defn
@@ -31,6 +38,20 @@ def cancel_target(behaviour: str) -> str:
     ``observes``: heartbeats and lets the cancellation out;
     ``ignores``: heartbeats, catches the cancellation and returns anyway."""
     STARTED.set()
+    try:
+        outcome = _behave(behaviour)
+    except BaseException as exc:
+        ENDED.append(type(exc).__name__ + (" at shutdown" if activity.is_worker_shutdown()
+                                           else ""))
+        raise
+    else:
+        ENDED.append("returned")
+        return outcome
+    finally:
+        LEFT.set()
+
+
+def _behave(behaviour: str) -> str:
     if behaviour == "finishes":
         RELEASE.wait(30)
         return "done"
