@@ -241,7 +241,7 @@ class SqliteStore(DelegatedQueryChannel, ClosingNotifying):
         finally:
             if foreign[0]:  # seen here only: wake everyone, even if this write failed
                 self._notifier.notify(None)
-        if changed and not foreign[0]:
+        if changed:  # counted apart from another's: a write alone moves the token by one
             self._notifier.notify(runs)
         return cast(T, result)
 

@@ -175,7 +175,8 @@ LEASE_ACTIVITY_SQL = (
 def activity_to_row(r: ActivityRow) -> tuple[Any, ...]:
     return (r.run_id, r.scheduled_event_id, r.workflow_id, r.task_queue, r.activity_type,
             r.activity_id, dumps(r.args), to_us(r.scheduled_time), to_us(r.available_at),
-            r.attempt, r.lease_owner, opt_us(r.lease_expires_at), dumps(r.heartbeat_details),
+            r.attempt, r.lease_owner, opt_us(r.lease_expires_at),
+            dumps(r.heartbeat_details) if r.heartbeat_details else "[]",
             int(r.cancel_requested), r.attempt_timeout, failure_json(r.last_failure),
             opt_us(r.last_heartbeat_at))
 

@@ -48,6 +48,10 @@ class ActivityOutbound(Protocol):
     def heartbeat(self, *details: Any) -> None: ...
 
 
+_MAKING = threading.Lock()
+"""Held while an attempt's event is made on first use."""
+
+
 class ActivityContext:
     """Per-attempt state: info, the heartbeat sink and the cancellation flag."""
 
@@ -60,12 +64,38 @@ class ActivityContext:
         self._info = info
         self.converter = converter
         self._heartbeat = heartbeat
-        self.cancelled = threading.Event()
-        self.worker_shutdown = threading.Event()
+        # made when first asked for: most attempts end without anyone looking
+        self._cancelled: threading.Event | None = None
+        self._worker_shutdown: threading.Event | None = None
+        self.last_beat = time.monotonic()
+
+    @property
+    def cancelled(self) -> threading.Event:
+        """Set when the attempt is asked to stop."""
+        event = self._cancelled
+        if event is None:
+            with _MAKING:  # one event, whichever thread asks first
+                if self._cancelled is None:
+                    self._cancelled = threading.Event()
+                event = self._cancelled
+        return event
+
+    @cancelled.setter
+    def cancelled(self, event: threading.Event) -> None:
+        self._cancelled = event
+
+    @property
+    def worker_shutdown(self) -> threading.Event:
         """Set when the worker stops with the attempt still running (then ``cancelled``
         is set too: the attempt is told to stop, its outcome is not recorded and its
         task is handed back)."""
-        self.last_beat = time.monotonic()
+        event = self._worker_shutdown
+        if event is None:
+            with _MAKING:
+                if self._worker_shutdown is None:
+                    self._worker_shutdown = threading.Event()
+                event = self._worker_shutdown
+        return event
 
     def stop_for_shutdown(self) -> None:
         """The worker is stopping: the attempt's next heartbeat raises CancelledError."""

@@ -80,6 +80,11 @@ log = logging.getLogger("replay.worker")
 _INPUTS = frozenset(INPUT_KINDS)
 _SKIPPED = frozenset(SKIPPED_KINDS)
 
+LEASE_BATCH = 64
+"""How many workflow tasks one poll leases at most."""
+POLL_EVERY = 0.5
+"""Seconds: a worker polls, looks for queries and for dead workers at least this often,
+even when no commit told it to (an expired lease commits nothing)."""
 TASK_RETRY_INITIAL = timedelta(seconds=1)
 """The wait before a failed workflow task's second attempt; it doubles per attempt..."""
 TASK_RETRY_MAXIMUM = timedelta(seconds=60)
@@ -434,7 +439,7 @@ class Worker:
 
     def _idle_timeout(self, next_timer: datetime | None) -> float:
         now = self.client.clock.now()
-        candidates = [0.5]
+        candidates = [POLL_EVERY]
         self._next_timer = next_timer
         if next_timer is not None:
             candidates.append((next_timer - now).total_seconds())
@@ -461,36 +466,65 @@ class Worker:
         clock = asyncio.get_running_loop().time()
         next_retry = self._pool.next_retry
         retry_due = next_retry is not None and next_retry <= self.client.clock.now()
-        poll = (retry_due or clock - self._polled_at > 0.5
+        poll = (retry_due or clock - self._polled_at > POLL_EVERY
                 or await changed_since(self.store, self._idle_token, token))
         # Query requests are commits too: look for them after a commit, or twice a second.
         # Looked for before the lease, so a message sent before a query is leased with
         # it at the latest, and answered from instances that hold only what is durable.
         queries: list[QueryRequest] = []
-        if self._announced and (clock - self._queries_at > 0.5 or
+        if self._announced and (clock - self._queries_at > POLL_EVERY or
                                 await changed_since(self.store, self._query_token, token)):
             self._query_token, self._queries_at = token, clock
             queries = await self._queries.look(self._io)
         tasks: list[WorkflowTask] = []
+        seen: int | None = token  # the token as of which this pass's polls saw the store
         if poll:
-            if clock - self._polled_at > 0.5:
+            if clock - self._polled_at > POLL_EVERY:
                 await self._io(self.recover_dead_workers)
                 await self._io(self._time_out_runs)
                 self._timer_token = None
             self._polled_at = clock
+            before = self.store.change_token()
             tasks = await self._lease_workflow_tasks()  # nothing awaited from here to submit
+            seen = self._lease_seen(before, tasks, token)
         answers = self._answer_queries(queries, tasks)
         progressed |= self._build(tasks)
         await self._queries.send(self._io, answers)
         if poll:
-            found = await self._pool.poll(self.client.clock.now(), self._io) or bool(tasks)
-            self._idle_token = None if found else token
-            progressed |= found
-        progressed |= await self._fire_timers(token)
+            found = await self._pool.poll(self.client.clock.now(), self._io)
+            self._idle_token = None if found or seen is None else seen
+            progressed |= found or bool(tasks)
+        progressed |= await self._fire_timers(token if seen is None else seen)
         await self._pool.check_cancellations(self._io)
         if self._settle_here() and self._io.direct:
             self._rounds_alone()
         return progressed
+
+    def _lease_seen(self, before: int, tasks: list[WorkflowTask], token: int) -> int | None:
+        """The change token as of which this pass's polls (the lease just made, then the
+        activity tasks and timers) see the store, or None if the lease may have left
+        workflow tasks behind (it took a full batch).
+
+        ``before``: the token just before the lease. A lease that took no task is no
+        commit: the polls after it then saw everything up to ``before``. A lease that
+        took tasks is one commit where the store counts it as one (SQLite, memory: it
+        took every free task, up to the batch); if the token moved by exactly that
+        one, it saw every commit up to it and left no free workflow task, so the next
+        pass needs to poll only if something commits after it (the pass's own commits
+        that leave no work are accounted for as they settle), nor look for queries
+        again if it looked since ``before``. Otherwise (a store whose
+        lease takes a fair share and counts as no commit, PostgreSQL; or another
+        commit landed meanwhile) the next pass polls again: None if tasks were taken,
+        else the token at the pass's start (``token``).
+        """
+        if len(tasks) >= LEASE_BATCH:
+            return None
+        after = before + 1 if tasks else before
+        if self.store.change_token() == after:
+            if self._query_token == before:  # a lease asks no query
+                self._query_token = after
+            return after
+        return None if tasks else token
 
     def _settle_here(self) -> bool:
         """Settle the commit this pass wrote on the loop's thread, if it wrote one."""
@@ -535,7 +569,7 @@ class Worker:
     async def _lease_workflow_tasks(self) -> list[WorkflowTask]:
         lease = functools.partial(self.store.lease_workflow_tasks, self.task_queue,
                                   self.identity, self.client.clock.now(),
-                                  self.workflow_task_lease, 64)
+                                  self.workflow_task_lease, LEASE_BATCH)
         if self._io.direct:  # nothing can cancel it half-way
             return lease()
         fut = self._leasing = self._io.submit(lease)
@@ -693,7 +727,7 @@ class Worker:
         pipeline)."""
         now = self.client.clock.now()
         tasks = [*leased, *self.store.lease_workflow_tasks(
-            self.task_queue, self.identity, now, self.workflow_task_lease, 64)]
+            self.task_queue, self.identity, now, self.workflow_task_lease, LEASE_BATCH)]
         try:
             pending = [p for p in (self._activate(t.run_id, now, t.updates_pending)
                                    for t in tasks)

@@ -184,3 +184,15 @@ async def test_a_foreign_commit_seen_by_a_failing_commit_still_wakes_a_waiter(
     with pytest.raises(AppendConflictError):  # sees the other commit, then fails
         store.append("b", [signal(9)], 8)
     assert await asyncio.wait_for(on_a, 10) is True
+
+
+def test_a_commit_that_sees_a_foreign_one_moves_the_token_by_two(
+        store: SqliteStore, path: Path) -> None:
+    # the worker takes "the token moved by one" for "only my commit happened"
+    store.commit([Deliver("b", signal())])
+    token = store.change_token()
+    store.commit([Deliver("b", signal())])
+    assert store.change_token() == token + 1
+    _foreign_commit(path)
+    store.commit([Deliver("b", signal())])
+    assert store.change_token() == token + 3
