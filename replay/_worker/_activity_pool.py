@@ -37,7 +37,6 @@ from ._interceptors import Interceptor
 from ._metrics import WorkerMetrics
 from ._process_pool import ProcessBridge
 from ._store_io import StoreIO
-from ._work_seen import changed_since
 
 log = logging.getLogger("replay.worker")
 _SECOND = timedelta(seconds=1)
@@ -257,7 +256,7 @@ class ActivityPool:
         """Cancel the running attempts whose cancellation was requested since the last look
         (the look goes through ``call``, off the event loop)."""
         token = self.store.change_token()
-        if not self._running or not await changed_since(self.store, self._cancel_token, token):
+        if not self._running or token == self._cancel_token:
             return
         self._cancel_token = token
         for key in await call(self.store.cancel_requested_activities, self.identity):

@@ -74,7 +74,6 @@ from ._schedule_workflow import ScheduleWorkflow
 from ._store_faults import FaultBackoff
 from ._store_io import DEFAULT_THREADS as DEFAULT_STORE_THREADS
 from ._store_io import StoreIO
-from ._work_seen import changed_since
 
 log = logging.getLogger("replay.worker")
 _INPUTS = frozenset(INPUT_KINDS)
@@ -457,23 +456,22 @@ class Worker:
         # No activity in flight: nothing could run while a store call waits, so the pass
         # makes its calls on this thread (as a run stepping alone).
         self._io.here = not self._pool.active
-        # Polling for tasks costs queries; skip it while nothing that may give this
-        # worker work was committed (by anyone; the store's wake-up scope says what
-        # may) since the last poll found nothing, unless an activity retry is due.
+        # Polling for tasks costs queries; skip it while nothing was committed (by
+        # anyone) since the last poll found nothing, unless an activity retry is due.
         # Leases that expire (a dead worker's) commit nothing, so poll at least twice
         # a second regardless.
         token = self.store.change_token()
         clock = asyncio.get_running_loop().time()
         next_retry = self._pool.next_retry
         retry_due = next_retry is not None and next_retry <= self.client.clock.now()
-        poll = (retry_due or clock - self._polled_at > POLL_EVERY
-                or await changed_since(self.store, self._idle_token, token))
+        poll = (token != self._idle_token or retry_due
+                or clock - self._polled_at > POLL_EVERY)
         # Query requests are commits too: look for them after a commit, or twice a second.
         # Looked for before the lease, so a message sent before a query is leased with
         # it at the latest, and answered from instances that hold only what is durable.
         queries: list[QueryRequest] = []
-        if self._announced and (clock - self._queries_at > POLL_EVERY or
-                                await changed_since(self.store, self._query_token, token)):
+        if self._announced and (token != self._query_token or
+                                clock - self._queries_at > POLL_EVERY):
             self._query_token, self._queries_at = token, clock
             queries = await self._queries.look(self._io)
         tasks: list[WorkflowTask] = []
@@ -949,8 +947,7 @@ class Worker:
         change token as of the pass's start (the pass's own commit, if any, is settled at
         its end, and accounted for then)."""
         now = self.client.clock.now()
-        if (self._next_timer is None or self._next_timer > now) and \
-                not await changed_since(self.store, self._timer_token, token):
+        if token == self._timer_token and (self._next_timer is None or self._next_timer > now):
             return False
         fired = await self._io(self._fire_due_timers, now)
         self._timer_token = None if fired else token
