@@ -174,8 +174,9 @@ def run(quick: bool) -> list[Row]:
                 value=_steps(conc), unit="steps/s", peer=label,
                 peer_value=_steps(dbos_conc) if dbos_conc else None,
                 target=f">= {CONC_TARGET:.0f}x",
-                note="all started at once (ours: start_workflow x N, then gather the results; "
-                     "DBOS: DBOS.start_workflow x N, then get_result each); "
+                note="all started at once (ours: asyncio.gather of N start_workflow calls, "
+                     "then gather the results; DBOS: DBOS.start_workflow x N, then "
+                     "get_result each); "
                      + _verdict(conc, dbos_conc, CONC_TARGET)),
             Row(metric=f"{conc_n} concurrent workflows of {STEPS} steps: workflows",
                 value=conc, unit="workflows/s", peer=label, peer_value=dbos_conc),

@@ -116,10 +116,10 @@ async def timed_runs(count: int, steps: int, synchronous: str, *, concurrent: bo
                               activities=[step], max_concurrent_activities=200):
                 on_start()
                 start = time.perf_counter()
-                if concurrent:
-                    handles = [await c.start_workflow(StepsWorkflow.run, args=[steps, 10.0],
-                                                      id=f"w{i}", task_queue=QUEUE)
-                               for i in range(count)]
+                if concurrent:  # started at once, as an asyncio application would
+                    handles = await asyncio.gather(*(
+                        c.start_workflow(StepsWorkflow.run, args=[steps, 10.0], id=f"w{i}",
+                                         task_queue=QUEUE) for i in range(count)))
                     await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles)),
                                            WAIT)
                 else:

@@ -41,6 +41,7 @@ from .._core._search_attributes import TypedSearchAttributes, encode_attributes
 from .._replay._queries import QueryEngine
 from ._async_activity import AsyncActivityHandle
 from ._checks import MessageChecks
+from ._commit_queue import CommitQueue
 from ._eager import run_eagerly
 from ._errors import UnsupportedTargetError, WorkflowAlreadyStartedError
 from ._handle import (
@@ -156,6 +157,9 @@ class Client:
         self.clock: Clock = clock or SystemClock()
         self.store_calls = StoreCalls(self.store)
         """Runs store calls of awaited methods off the event loop."""
+        self.commits = CommitQueue(self.store, self.store_calls)
+        """Writes the client's starts and signals off the event loop, those asked for
+        while another is being written together in one transaction (group commit)."""
         self.queries = QueryEngine(self.store, self.converter, store_calls=self.store_calls)
         self.local_workers = LocalWorkers()
         """Workers of this process running against this client (they register themselves)."""
@@ -338,7 +342,7 @@ class Client:
                                                        start_signal, sig_payloads, hint)
             if existing is not None and existing.status == "running":
                 async with self.local_workers.sending(existing.run_id):
-                    await self.store_calls(self.store.commit, [Deliver(
+                    await self.commits.commit([Deliver(
                         existing.run_id, SignalReceived(event_id=0, time=now,
                                                         signal_name=start_signal,
                                                         args=sig_payloads, headers=headers))])
@@ -384,7 +388,7 @@ class Client:
                 args=self.converter.to_payloads(start_signal_args), headers=headers)))
         opened = self.store.change_token()  # the run is open from its commit on
         try:
-            await self.store_calls(self.store.commit, [*ops, *signal_ops])
+            await self.commits.commit([*ops, *signal_ops])
         except RunAlreadyExistsError as exc:
             why = f"run {exc.existing_run_id!r} is still open" if plain else \
                 "another client started it first"

@@ -51,6 +51,7 @@ from .._core._failure import from_failure
 from .._core._search_attributes import TypedSearchAttributes, decode_attributes, untyped_attributes
 from .._replay._queries import QueryEngine
 from ._checks import MessageChecks
+from ._commit_queue import CommitQueue
 from ._describe import (
     PendingActivityInfo,
     WorkflowTaskFailure,
@@ -119,6 +120,8 @@ class HandleClient(Protocol):
     def local_workers(self) -> LocalWorkers: ...
     @property
     def store_calls(self) -> StoreCalls: ...
+    @property
+    def commits(self) -> CommitQueue: ...
     @property
     def outbound(self) -> ClientOutbound:
         """The client's interceptor chain, which every call below goes through."""
@@ -472,7 +475,7 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
             run.task_queue, run.workflow_type, "signal", name, payloads, hint)
         try:
             async with self._client.local_workers.sending(run.run_id):
-                await self._client.store_calls(self._client.store.commit, [Deliver(
+                await self._client.commits.commit([Deliver(
                     run.run_id, SignalReceived(event_id=0, time=self._client.clock.now(),
                                                signal_name=name, args=payloads,
                                                headers=dict(input.headers)))])
@@ -716,7 +719,7 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         run = await self._open_run("a cancellation request")
         try:
             async with self._client.local_workers.sending(run.run_id):
-                await self._client.store_calls(self._client.store.commit, [Deliver(
+                await self._client.commits.commit([Deliver(
                     run.run_id, CancelRequested(event_id=0, time=self._client.clock.now(),
                                                 reason=reason))])
         except RunClosedError as exc:

@@ -49,6 +49,41 @@ class StoreCalls:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(pool, functools.partial(fn, *args, **kwargs))
 
+    async def unstoppable(self, fn: Callable[P, T], /, *args: P.args,
+                          **kwargs: P.kwargs) -> T:
+        """``await calls(fn, ...)``, except that once asked for, ``fn`` runs: a cancelled
+        caller stops waiting, not the call (even one no thread has begun), and a call that
+        :meth:`close` cancels before a thread took it still runs, on the event loop (what
+        it writes then meets the closed store's error, which it reports to its waiters).
+        For work that carries other callers' writes (a group commit)."""
+        pool = None if self.inline else self._executor()
+        call = functools.partial(fn, *args, **kwargs)
+        if pool is None:
+            return call()
+        loop = asyncio.get_running_loop()
+        try:
+            inner = loop.run_in_executor(pool, call)
+        except RuntimeError:  # shut down meanwhile: run it here
+            return call()
+        inner.add_done_callback(lambda f: call() if f.cancelled() else None)
+        return await asyncio.shield(inner)
+
+    def submit(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` in one of the client's threads and return at once (inline when the
+        store never waits or the client is closed). A call that :meth:`close` cancels
+        before it began runs on the closing thread instead: what ``fn`` was to write is
+        written before the store is closed, never dropped."""
+        pool = None if self.inline else self._executor()
+        if pool is not None:
+            try:
+                fut = pool.submit(fn)
+            except RuntimeError:  # shut down meanwhile: run it here
+                pass
+            else:
+                fut.add_done_callback(lambda f: fn() if f.cancelled() else None)
+                return
+        fn()
+
     def _executor(self) -> concurrent.futures.Executor | None:
         with self._lock:
             if self._pool is None and not self._closed:

@@ -160,7 +160,7 @@ async def _commit(client: Client, op: WithStartWorkflowOperation, name: str,
         if existing is not None and existing.status == "running":
             if op.id_conflict_policy is WorkflowIDConflictPolicy.USE_EXISTING:
                 try:
-                    await client.store_calls(client.store.commit, [
+                    await client.commits.commit([
                         RequestUpdate(existing.run_id, uid, name, payloads, now)])
                 except RunClosedError:
                     continue  # it closed meanwhile: look again
@@ -176,7 +176,7 @@ async def _commit(client: Client, op: WithStartWorkflowOperation, name: str,
         ops += [Start(run_id, _started(client, op, run_id)),
                 RequestUpdate(run_id, uid, name, payloads, now)]
         try:
-            await client.store_calls(client.store.commit, ops)
+            await client.commits.commit(ops)
         except RunAlreadyExistsError:
             continue  # another client started it first: look again
         return _handle(client, op, run_id, run_id), (run_id, uid)
