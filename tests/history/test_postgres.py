@@ -287,7 +287,9 @@ async def test_a_step_that_leaves_no_task_wakes_no_worker_of_another_host(pg: An
     unleased does name its queue, and wakes them."""
     worker = pg()
     other = pg(worker.schema)  # as another host would
-    other.commit([Start("a", started("wf-a"))])
+    token = worker.change_token()
+    other.commit([Start("a", started("wf-a"))])  # names queue q: a new workflow task
+    await _settled(worker, token)  # its note has reached this host
     token = worker.change_token()
     on_q = asyncio.ensure_future(worker.wait_changed(30, since=token, task_queue="q"))
     on_aq = asyncio.ensure_future(worker.wait_changed(30, since=token, task_queue="aq"))
