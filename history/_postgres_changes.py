@@ -122,14 +122,23 @@ def encode(changes: Iterable[Change]) -> str:
 
 
 def task_queues(changes: Iterable[Change]) -> set[str]:
-    """The task queues that ``changes`` give new work, as far as the changes say (an
-    activity asked to cancel is found by ``apply_changes()``)."""
+    """The task queues that ``changes`` give work another worker could take, as far as
+    the changes say (an activity asked to cancel is found by ``apply_changes()``): a
+    workflow task to lease, an activity task inserted unleased, a timer to fire.
+
+    An activity task leased in the commit that scheduled it (eager dispatch) is no
+    one else's work, and a step that leaves no task behind wakes no worker: the
+    commits of a worker stepping its own runs wake no other process.
+    """
     queues: set[str] = set()
     for change in changes:
         if isinstance(change, NeedWorkflowTask):
             queues.add(change.task_queue)
         elif isinstance(change, InsertActivityTask):
-            queues.add(change.row.task_queue)
+            if change.row.lease_owner is None:
+                queues.add(change.row.task_queue)
+        elif isinstance(change, InsertTimer):
+            queues.add(change.timer.task_queue)
     return queues
 
 

@@ -83,7 +83,6 @@ class CheckedLookup:
         self._planned = planned
         self._assumed = assumed
         self._pending = pending
-        self.queues: set[str] = set()
 
     def run_head(self, run_id: str) -> RunHead | None:
         head: Any
@@ -97,8 +96,6 @@ class CheckedLookup:
                 row = self._conn.execute(HEAD, (run_id,)).fetchone()
                 head = None if row is None else head_from_row(run_id, row)
             self._assumed[run_id] = head
-        if head is not None:
-            self.queues.add(head.task_queue)
         return head  # type: ignore[no-any-return]
 
     def open_run_id(self, workflow_id: str) -> str | None:
@@ -176,7 +173,7 @@ def plan(conn: psycopg.Connection[Any], batches: Sequence[Sequence[Operation]],
         queues = task_queues(listed)
         if written or queues:
             result.runs |= {op.run_id for op in ops}
-            result.queues |= queues | lookup.queues
+            result.queues |= queues
             result.closed |= planner.closed
         result.changes += listed
         result.heads.update(mine)

@@ -188,7 +188,7 @@ class Database:
         written = planner.plan_batch(ops)
         if written or queues:
             tx.runs |= {op.run_id for op in ops}
-            tx.queues |= queues | lookup.queues
+            tx.queues |= queues
             tx.closed |= planner.closed
         tx.heads.update(heads)
         return written

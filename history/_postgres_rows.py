@@ -145,19 +145,16 @@ class PgLookup:
 
     ``run_head`` locks the run's row (``FOR UPDATE``) until the transaction
     ends: a concurrent append to the same run waits, then sees the new head and
-    fails with a conflict. ``queues`` collects the task queues of the runs read,
-    to scope the commit's wake-up.
+    fails with a conflict.
     """
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
-        self.queues: set[str] = set()
 
     def run_head(self, run_id: str) -> RunHead | None:
         row = self.conn.execute(HEAD + " FOR UPDATE OF r", (run_id,)).fetchone()
         if row is None:
             return None
-        self.queues.add(row[1])
         return head_from_row(run_id, row)
 
     def task_failure(self, run_id: str) -> WorkflowTaskFailed | None:

@@ -91,11 +91,17 @@ def _nothing() -> None:
     pass
 
 
+def _ignore(pids: list[int]) -> None:
+    pass
+
+
 async def timed_runs(count: int, steps: int, synchronous: str, *, concurrent: bool,
                      on_start: Callable[[], None] = _nothing,
                      on_stop: Callable[[], None] = _nothing, processes: int = 1,
-                     url: str | None = None) -> float:
-    """``count`` workflows per second; ``on_start``/``on_stop`` bracket the timed part.
+                     url: str | None = None,
+                     on_helpers: Callable[[list[int]], None] = _ignore) -> float:
+    """``count`` workflows per second; ``on_start``/``on_stop`` bracket the timed part
+    (``on_helpers`` is told the process ids of the extra worker processes first).
 
     ``url``: a ``postgresql://`` store (a fresh schema each time) instead of a new
     SQLite file.
@@ -104,6 +110,7 @@ async def timed_runs(count: int, steps: int, synchronous: str, *, concurrent: bo
         target: Path | str = url if url is not None else Path(d) / "ours.db"
         c = client(target, synchronous)
         helpers = [_start_worker_process(target, synchronous) for _ in range(processes - 1)]
+        on_helpers([proc.pid for proc in helpers])
         try:
             async with Worker(c, task_queue=QUEUE, workflows=[StepsWorkflow],
                               activities=[step], max_concurrent_activities=200):

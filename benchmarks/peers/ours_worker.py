@@ -9,11 +9,13 @@ its standard input closes; prints ``ready`` once the worker polls.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from pathlib import Path
 
 from replay.worker import Worker
 
+from .. import process_counts
 from . import ours
 
 
@@ -29,4 +31,6 @@ async def _serve(path: str, synchronous: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(_serve(sys.argv[1], sys.argv[2]))
+    with contextlib.ExitStack() as counts:
+        process_counts.serve_counts(counts)  # when the sample counts each process's work
+        asyncio.run(_serve(sys.argv[1], sys.argv[2]))

@@ -23,6 +23,7 @@ from replay.history import (
     Append,
     Deliver,
     HandlerSignature,
+    LeaseActivity,
     PostgresStore,
     Start,
     StoreError,
@@ -246,7 +247,7 @@ async def test_a_commit_on_another_connection_wakes_waiters_of_its_run_only(pg: 
     queue = asyncio.ensure_future(one.wait_changed(10, since=one.change_token(),
                                                    task_queue="q"))
     await asyncio.sleep(0)
-    other.commit([Deliver("b", signal())])  # run b is on queue q: a new workflow task
+    other.commit([Start("c", started("wf-c"))])  # on queue q: a new workflow task
     assert await asyncio.wait_for(queue, 60) is True
 
 
@@ -277,6 +278,35 @@ async def test_a_worker_store_wakes_for_its_queues_not_for_every_commit(pg: Any)
     await asyncio.sleep(0)
     other.commit([Deliver("b", signal())])
     assert await asyncio.wait_for(waiting, 60) is True
+
+
+async def test_a_step_that_leaves_no_task_wakes_no_worker_of_another_host(pg: Any) -> None:
+    """A worker's usual step (its workflow task finished, the activity it schedules leased
+    to itself in the same commit) leaves no work another worker could take: it names no
+    task queue, so the workers of other hosts sleep through it; an activity scheduled
+    unleased does name its queue, and wakes them."""
+    worker = pg()
+    other = pg(worker.schema)  # as another host would
+    token = worker.change_token()
+    other.commit([Start("a", started("wf-a"))])  # names queue q: a new workflow task
+    await _settled(worker, token)  # its note has reached this host
+    token = worker.change_token()
+    on_q = asyncio.ensure_future(worker.wait_changed(30, since=token, task_queue="q"))
+    on_aq = asyncio.ensure_future(worker.wait_changed(30, since=token, task_queue="aq"))
+    await asyncio.sleep(0)
+    other.commit([Append("a", [task_done(2), activity(3)], 1),
+                  LeaseActivity("a", 3, "w9", T0, timedelta(minutes=1))])
+    await _settled(worker, token)
+    assert not on_q.done() and not on_aq.done()
+    assert worker.lease_activity_tasks("aq", "w1", T0 + timedelta(seconds=2),
+                                       timedelta(minutes=1), 1) == []
+    other.commit([Append("a", [activity(4)], 3)])  # scheduled, and left for any worker
+    assert await asyncio.wait_for(on_aq, 60) is True
+    assert not on_q.done()
+    on_q.cancel()
+    leased = worker.lease_activity_tasks("aq", "w1", T0 + timedelta(seconds=2),
+                                         timedelta(minutes=1), 1)
+    assert [t.scheduled_event_id for t in leased] == [4]
 
 
 def test_workflow_tasks_are_shared_among_the_workers_polling_the_queue(pg: Any) -> None:
