@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import functools
 import threading
 from collections.abc import Callable
@@ -53,8 +54,9 @@ class StoreCalls:
                           **kwargs: P.kwargs) -> T:
         """``await calls(fn, ...)``, except that once asked for, ``fn`` runs: a cancelled
         caller stops waiting, not the call (even one no thread has begun), and a call that
-        :meth:`close` cancels before a thread took it still runs, on the event loop (what
-        it writes then meets the closed store's error, which it reports to its waiters).
+        :meth:`close` cancels before a thread took it still runs, on the closing thread
+        (what it writes then meets the closed store's error, which it reports to its
+        waiters).
         For work that carries other callers' writes (a group commit)."""
         pool = None if self.inline else self._executor()
         call = functools.partial(fn, *args, **kwargs)
@@ -62,11 +64,16 @@ class StoreCalls:
             return call()
         loop = asyncio.get_running_loop()
         try:
-            inner = loop.run_in_executor(pool, call)
+            running = pool.submit(call)
         except RuntimeError:  # shut down meanwhile: run it here
             return call()
-        inner.add_done_callback(lambda f: call() if f.cancelled() else None)
-        return await asyncio.shield(inner)
+        # The caller waits on a future of its own, told by the thread that ran the call:
+        # a cancelled caller cancels only that future, never the call. (No shield: its
+        # extra callback cost the waiter one more turn of a loop that a busy worker's
+        # passes make long.)
+        waiter: asyncio.Future[T] = loop.create_future()
+        running.add_done_callback(functools.partial(_tell, loop, waiter, call))
+        return await waiter
 
     def submit(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` in one of the client's threads and return at once (inline when the
@@ -110,3 +117,31 @@ class StoreCalls:
             self._closed = True
         for pool in pools:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _tell(loop: asyncio.AbstractEventLoop, waiter: asyncio.Future[T], call: Callable[[], T],
+          done: concurrent.futures.Future[T]) -> None:
+    """Hand the outcome of ``done`` to ``waiter`` on its loop (from the thread that ran it);
+    a call that :meth:`StoreCalls.close` cancelled before a thread took it is run here."""
+    value: T | None = None
+    error: BaseException | None = None
+    if done.cancelled():
+        try:
+            value = call()
+        except BaseException as exc:  # told to the waiter, as a thread's error would be
+            error = exc
+    else:
+        error = done.exception()
+        if error is None:
+            value = done.result()
+    with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+        loop.call_soon_threadsafe(_settle, waiter, value, error)
+
+
+def _settle(waiter: asyncio.Future[T], value: T | None, error: BaseException | None) -> None:
+    if waiter.done():  # its caller stopped waiting
+        return
+    if error is not None:
+        waiter.set_exception(error)
+    else:
+        waiter.set_result(value)  # type: ignore[arg-type]
