@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from replay.client import Client
-from replay.history import MemoryStore, SqliteStore, WorkflowTask
+from replay.history import MemoryStore, SqliteStore, Store, WorkflowTask
 from replay.worker import Worker
 
 from .workers.harness import bounded, wait_until
@@ -24,22 +24,19 @@ from .workflows.pipeline import TwoSteps, tracked
 QUEUE = "polls"
 
 
-class CountingMemory(MemoryStore):
-    leases = 0
+class LeaseCount:
+    """Counts the store's ``lease_workflow_tasks`` calls (wrapped on the instance)."""
 
-    def lease_workflow_tasks(self, task_queue: str, owner: str, now: datetime,
-                             lease_for: timedelta, limit: int) -> list[WorkflowTask]:
-        self.leases += 1
-        return super().lease_workflow_tasks(task_queue, owner, now, lease_for, limit)
+    def __init__(self, store: Store) -> None:
+        self.calls = 0
+        lease = store.lease_workflow_tasks
 
+        def counted(task_queue: str, owner: str, now: datetime, lease_for: timedelta,
+                    limit: int) -> list[WorkflowTask]:
+            self.calls += 1
+            return lease(task_queue, owner, now, lease_for, limit)
 
-class CountingSqlite(SqliteStore):
-    leases = 0
-
-    def lease_workflow_tasks(self, task_queue: str, owner: str, now: datetime,
-                             lease_for: timedelta, limit: int) -> list[WorkflowTask]:
-        self.leases += 1
-        return super().lease_workflow_tasks(task_queue, owner, now, lease_for, limit)
+        store.lease_workflow_tasks = counted  # type: ignore[method-assign]
 
 
 @pytest.mark.parametrize("kind", ["memory", "sqlite"])
@@ -47,20 +44,21 @@ async def test_a_run_stepping_alone_is_polled_for_once(kind: str, tmp_path: Path
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     # no polls on the clock during the test: every lease counted was asked for by a commit
     monkeypatch.setattr("replay._worker._worker.POLL_EVERY", 3600.0)
-    store = CountingMemory() if kind == "memory" else CountingSqlite(tmp_path / "polls.db")
+    store: Store = MemoryStore() if kind == "memory" else SqliteStore(tmp_path / "polls.db")
+    leases = LeaseCount(store)
     client = Client(store)
     try:
         async with Worker(client, task_queue=QUEUE, workflows=[TwoSteps],
                           activities=[tracked]) as worker:
             await wait_until(lambda: worker.quiet_passes >= 1)  # announced, and idle
             pipeline.reset()
-            store.leases = 0
+            leases.calls = 0
             handle = await client.start_workflow(TwoSteps.run, args=["a", "b"], id="polled",
                                                  task_queue=QUEUE)
             assert await bounded(handle.result()) == ["A", "B"]
             # the pass that ran it has ended; the next one finds nothing to do
             await wait_until(lambda: worker.quiet_passes >= 1)
-            leases = store.leases
+            counted = leases.calls
     finally:
         client.close()
-    assert leases == 1
+    assert counted == 1
