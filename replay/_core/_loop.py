@@ -54,6 +54,19 @@ _FILLS_SLOTS = (
     and set(asyncio.TimerHandle.__slots__) == {"_scheduled", "_when"})
 
 
+def _fill_handle(handle: Any, callback: Callable[..., object],
+                 args: tuple[Any, ...], loop: WorkflowEventLoop,
+                 context: contextvars.Context | None) -> None:
+    """asyncio.Handle.__init__ with the loop's debug mode off (no debug-mode calls)."""
+    handle._context = contextvars.copy_context() if context is None else context
+    handle._loop = loop
+    handle._callback = callback
+    handle._args = args
+    handle._cancelled = False
+    handle._repr = None
+    handle._source_traceback = None
+
+
 class ReadyHandle(asyncio.Handle):
     """A ``call_soon`` handle of the workflow loop."""
 
@@ -64,14 +77,7 @@ class ReadyHandle(asyncio.Handle):
         if not _FILLS_SLOTS:
             super().__init__(callback, args, loop, context)
             return
-        # asyncio.Handle.__init__ with the loop's debug mode off
-        self._context = contextvars.copy_context() if context is None else context
-        self._loop = loop
-        self._callback = callback
-        self._args = args
-        self._cancelled = False
-        self._repr = None
-        self._source_traceback = None
+        _fill_handle(self, callback, args, loop, context)
 
 
 class DurableTimerHandle(asyncio.TimerHandle):
@@ -86,14 +92,8 @@ class DurableTimerHandle(asyncio.TimerHandle):
         if not _FILLS_SLOTS:
             super().__init__(when, callback, args, loop, context)
             return
-        # asyncio.TimerHandle.__init__ (and Handle's) with the loop's debug mode off
-        self._context = contextvars.copy_context() if context is None else context
-        self._loop = loop
-        self._callback = callback
-        self._args = args
-        self._cancelled = False
-        self._repr = None
-        self._source_traceback = None
+        # asyncio.TimerHandle.__init__: Handle's slots, then the timer's own
+        _fill_handle(self, callback, args, loop, context)
         self._when = when
         self._scheduled = False
 
@@ -107,7 +107,7 @@ class DurableTimerHandle(asyncio.TimerHandle):
                 self.workflow_loop._timer_handle_cancelled(self)
             self._cancelled = True
             # dropped as asyncio drops them (its stubs do not say the slots can be None)
-            self._callback = None  # type: ignore[assignment]
+            self._callback = None
             self._args = None  # type: ignore[assignment]
 
 

@@ -66,7 +66,10 @@ class ActivityContext:
         self._heartbeat = heartbeat
         # made when first asked for: most attempts end without anyone looking
         self._cancelled: threading.Event | None = None
-        self._worker_shutdown: threading.Event | None = None
+        self.worker_shutdown = False
+        """True when the worker stopped with the attempt still running (``cancelled`` is
+        set right after: the attempt is told to stop, its outcome is not recorded and its
+        task is handed back)."""
         self.last_beat = time.monotonic()
 
     @property
@@ -84,22 +87,9 @@ class ActivityContext:
     def cancelled(self, event: threading.Event) -> None:
         self._cancelled = event
 
-    @property
-    def worker_shutdown(self) -> threading.Event:
-        """Set when the worker stops with the attempt still running (then ``cancelled``
-        is set too: the attempt is told to stop, its outcome is not recorded and its
-        task is handed back)."""
-        event = self._worker_shutdown
-        if event is None:
-            with _MAKING:
-                if self._worker_shutdown is None:
-                    self._worker_shutdown = threading.Event()
-                event = self._worker_shutdown
-        return event
-
     def stop_for_shutdown(self) -> None:
         """The worker is stopping: the attempt's next heartbeat raises CancelledError."""
-        self.worker_shutdown.set()
+        self.worker_shutdown = True  # before the event whose waiters read it
         self.cancelled.set()
 
     @property
@@ -208,7 +198,7 @@ def is_worker_shutdown() -> bool:
     """True once the worker running this attempt began stopping and gave up waiting for
     it (after its ``graceful_shutdown_timeout``): the attempt was cancelled, its outcome
     will not be recorded and its task was handed back, to run again on a worker."""
-    return _ctx("is_worker_shutdown").worker_shutdown.is_set()
+    return _ctx("is_worker_shutdown").worker_shutdown
 
 
 def payload_converter() -> PayloadConverter:

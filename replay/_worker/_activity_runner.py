@@ -167,7 +167,7 @@ class ActivityRunner:
         try:
             outcome = await attempt
         except asyncio.CancelledError as exc:
-            if not ctx.cancelled.is_set() or ctx.worker_shutdown.is_set():
+            if not ctx.cancelled.is_set() or ctx.worker_shutdown:
                 self.store.release_activity_task(task.run_id, task.scheduled_event_id,
                                                  self.owner)
                 raise
@@ -477,7 +477,7 @@ async def _supervise(job: asyncio.Future[Any], ctx: _activity_ctx.ActivityContex
             return await _supervise_until_done(job, ctx, loop, deadline, beat)
         except asyncio.CancelledError:
             if (requested or isinstance(job, asyncio.Task) or not ctx.cancelled.is_set()
-                    or ctx.worker_shutdown.is_set()):
+                    or ctx.worker_shutdown):
                 job.cancel()
                 raise
             requested = True
