@@ -71,6 +71,7 @@ class ReadyHandle(asyncio.Handle):
     """A ``call_soon`` handle of the workflow loop."""
 
     __slots__ = ()
+    _context: contextvars.Context  # asyncio's slot (its stubs leave it out)
 
     def __init__(self, callback: Callable[..., object], args: tuple[Any, ...],
                  loop: WorkflowEventLoop, context: contextvars.Context | None) -> None:
@@ -84,6 +85,7 @@ class DurableTimerHandle(asyncio.TimerHandle):
     """A ``call_at`` handle backed by a durable timer command."""
 
     __slots__ = ("command", "workflow_loop")
+    _context: contextvars.Context  # asyncio's slot (its stubs leave it out)
 
     def __init__(self, when: float, callback: Callable[..., object], args: tuple[Any, ...],
                  loop: WorkflowEventLoop, context: contextvars.Context | None) -> None:
